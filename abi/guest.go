@@ -1,0 +1,73 @@
+package abi
+
+import (
+	"context"
+	"unsafe"
+
+	"github.com/tetratelabs/wazero/api"
+)
+
+// Guest is one guest instance as lowering code sees it: its memory and its
+// cabi_realloc. It keeps its own call stack so an allocation allocates
+// nothing on the host. A Guest is used by one goroutine at a time, like the
+// wasm instance it belongs to.
+type Guest struct {
+	Mem     api.Memory
+	realloc api.Function
+	stack   [4]uint64
+}
+
+// NewGuest returns the lowering state of an instance. realloc may be nil for
+// modules that never need it; lowering that needs it then fails with
+// ErrMissingFunctions.
+func NewGuest(mem api.Memory, realloc api.Function) Guest {
+	return Guest{Mem: mem, realloc: realloc}
+}
+
+// Alloc calls cabi_realloc(0, 0, align, size) and checks that the result is
+// aligned and that the whole region lies inside memory.
+func (g *Guest) Alloc(ctx context.Context, align, size uint32) (uint32, error) {
+	if g.realloc == nil {
+		return 0, &ReallocError{Align: align, Size: size, Err: ErrMissingFunctions}
+	}
+	g.stack[0], g.stack[1], g.stack[2], g.stack[3] = 0, 0, uint64(align), uint64(size)
+	if err := g.realloc.CallWithStack(ctx, g.stack[:]); err != nil {
+		return 0, &ReallocError{Align: align, Size: size, Err: err}
+	}
+	ptr := uint32(g.stack[0])
+	if align > 1 && ptr&(align-1) != 0 {
+		return 0, &ReallocError{Align: align, Size: size, Ptr: ptr, Err: &AlignmentError{Ptr: ptr, Align: align}}
+	}
+	if uint64(ptr)+uint64(size) > uint64(g.Mem.Size()) {
+		return 0, &ReallocError{Align: align, Size: size, Ptr: ptr,
+			Err: &BoundsError{Ptr: uint64(ptr), Len: uint64(size), MemSize: uint64(g.Mem.Size())}}
+	}
+	return ptr, nil
+}
+
+// StoreString allocates len(s) bytes in the guest and copies s there.
+func (g *Guest) StoreString(ctx context.Context, s string) (ptr, length uint32, err error) {
+	if uint64(len(s)) > 1<<32-1 {
+		return 0, 0, &SizeError{Count: uint64(len(s)), ElemSize: 1}
+	}
+	ptr, err = g.Alloc(ctx, 1, uint32(len(s)))
+	if err != nil {
+		return 0, 0, err
+	}
+	g.Mem.WriteString(ptr, s)
+	return ptr, uint32(len(s)), nil
+}
+
+// StoreBytes allocates len(b) bytes in the guest and copies b there.
+func (g *Guest) StoreBytes(ctx context.Context, b []byte) (ptr, length uint32, err error) {
+	return g.StoreString(ctx, unsafe.String(unsafe.SliceData(b), len(b)))
+}
+
+// AllocList allocates count elements of elemSize bytes aligned to align.
+func (g *Guest) AllocList(ctx context.Context, count int, elemSize, align uint32) (uint32, error) {
+	size, err := ListSize(count, elemSize)
+	if err != nil {
+		return 0, err
+	}
+	return g.Alloc(ctx, align, size)
+}
