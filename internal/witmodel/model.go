@@ -1,0 +1,823 @@
+// Package witmodel resolves a WIT world once into everything the generators
+// need: Go names, canonical-ABI layouts and flattenings, core function
+// signatures and the core names under every accepted mangling. Emitters
+// (host, guest) only walk this model; they never look at WIT again.
+package witmodel
+
+import (
+	"fmt"
+	"iter"
+	"slices"
+	"sort"
+	"strings"
+
+	"go.bytecodealliance.org/wit"
+)
+
+// Kind is the kind of a WIT type after resolving aliases.
+type Kind uint8
+
+const (
+	Bool Kind = iota
+	S8
+	U8
+	S16
+	U16
+	S32
+	U32
+	S64
+	U64
+	F32
+	F64
+	Char
+	String
+	List
+	Option
+	Result
+	Tuple
+	Record
+	Variant
+	Enum
+	Flags
+)
+
+var kindNames = [...]string{"bool", "s8", "u8", "s16", "u16", "s32", "u32", "s64", "u64", "f32", "f64",
+	"char", "string", "list", "option", "result", "tuple", "record", "variant", "enum", "flags"}
+
+func (k Kind) String() string { return kindNames[k] }
+
+// IsPrimitive reports whether k has no components.
+func (k Kind) IsPrimitive() bool { return k <= String }
+
+// CoreType is a core wasm value type of a flattened WIT value.
+type CoreType uint8
+
+const (
+	I32 CoreType = iota
+	I64
+	CF32
+	CF64
+)
+
+func (c CoreType) String() string { return [...]string{"i32", "i64", "f32", "f64"}[c] }
+
+// Sig spells a core signature as "(i32 i32) -> (i32)".
+func Sig(params, results []CoreType) string {
+	j := func(ts []CoreType) string {
+		s := make([]string, len(ts))
+		for i, t := range ts {
+			s[i] = t.String()
+		}
+		return strings.Join(s, " ")
+	}
+	return "(" + j(params) + ") -> (" + j(results) + ")"
+}
+
+// Type is a resolved WIT type. Named types are shared pointers; anonymous
+// types are deduplicated by their WIT spelling.
+type Type struct {
+	Kind Kind
+	WIT  string // WIT spelling: "option<list<string>>", or the name of a named type
+	Key  string // unique Go identifier fragment for helper functions: "OptionListString"
+
+	// Named types (record, variant, enum, flags, and aliases of them).
+	Name   string // WIT name, "" if anonymous
+	GoName string // Go type declared in the generated package, "" if anonymous
+	Owner  string // qualified name of the owning interface or world
+	Doc    string
+
+	Elem    *Type    // list, option
+	OK, Err *Type    // result; nil stands for `_`
+	Fields  []*Field // record, tuple (tuple fields are F0, F1, ...)
+	Cases   []*Case  // variant, enum (enum cases have no type), option (none, some), result (ok, error)
+	Flags   []*Flag
+
+	Size, Align   uint32
+	DiscSize      uint32 // variant, option, result, enum
+	PayloadOffset uint32 // variant, option, result
+	Flat          []CoreType
+}
+
+// Field is a record field or tuple element.
+type Field struct {
+	Name     string // WIT name ("" for tuple elements)
+	GoName   string // "CategoryID", or "F0" for tuples
+	JSONName string // "category_id"
+	Doc      string
+	Type     *Type
+	Offset   uint32 // byte offset in memory
+	FlatAt   int    // index of the first flat value
+}
+
+// Case is a variant, enum, option or result case.
+type Case struct {
+	Name   string
+	GoName string // variant case struct "ShapeCircle"; enum constant "ColorRed"
+	Doc    string
+	Type   *Type // payload, nil if none
+}
+
+// Flag is one flag of a flags type.
+type Flag struct {
+	Name   string
+	GoName string // constant "PermsRead"
+	Doc    string
+	Bit    int
+}
+
+// HasPointers reports whether values of t refer to other memory (strings or
+// lists), so lowering them needs cabi_realloc and lifting them reads memory.
+func (t *Type) HasPointers() bool {
+	switch t.Kind {
+	case String, List:
+		return true
+	case Option:
+		return t.Elem.HasPointers()
+	}
+	for _, f := range t.Fields {
+		if f.Type.HasPointers() {
+			return true
+		}
+	}
+	for _, c := range t.Cases {
+		if c.Type != nil && c.Type.HasPointers() {
+			return true
+		}
+	}
+	return false
+}
+
+// World is a resolved WIT world.
+type World struct {
+	Name      string // "plugin-world"
+	Package   string // "raisfast:plugin-wit@0.1.0"
+	GoName    string // "PluginWorld"
+	Doc       string
+	Imports   []*Interface // interfaces first, then world-level functions (Name == "")
+	Exports   []*Interface
+	Types     []*Type // named types to declare, in dependency order
+	AnonTypes []*Type // anonymous types used anywhere, in dependency order
+}
+
+// Interface is an imported or exported interface, or the world-level
+// functions of one direction (Name == "").
+type Interface struct {
+	Name      string // "host-api"; "" for world-level functions
+	Qualified string // "raisfast:plugin-wit/host-api@0.1.0"; "" for world-level
+	Package   string // "raisfast:plugin-wit"
+	Version   string // "0.1.0"
+	GoName    string // "HostAPI"; world GoName + "Imports"/"Exports" for world-level
+	Doc       string
+	Funcs     []*Func
+	Export    bool
+}
+
+// Func is a function of an interface with its canonical-ABI signature.
+type Func struct {
+	Name     string // "on-post-creating"
+	GoName   string // "OnPostCreating" (method name; prefixed on collisions)
+	Doc      string
+	Params   []*Param
+	Result   *Type // nil if none
+	Iface    *Interface
+	Index    int // index among all functions of its direction
+	FlatArgs []CoreType
+	FlatRets []CoreType
+	// ParamsInMemory: more than 16 flat params; they are passed as a pointer
+	// to a tuple of all params (laid out as ParamTuple).
+	ParamsInMemory bool
+	ParamTuple     *Type
+	// ResultInMemory: more than 1 flat result; exports return a pointer to
+	// it, imports take a pointer to write it to as their last parameter.
+	ResultInMemory bool
+	CoreParams     []CoreType // the core function's parameters
+	CoreResults    []CoreType // the core function's results
+}
+
+// Param is a function parameter.
+type Param struct {
+	Name   string // WIT name
+	GoName string // Go parameter name
+	Type   *Type
+}
+
+// Limits of the canonical ABI flattening.
+const (
+	MaxFlatParams  = 16
+	MaxFlatResults = 1
+)
+
+// Load parses the WIT at path (a file or a directory with deps/) with the
+// wasm-tools embedded in go.bytecodealliance.org and resolves world.
+func Load(path, world string) (*World, error) {
+	res, err := wit.LoadWIT(path)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", path, err)
+	}
+	return Resolve(res, world)
+}
+
+// Resolve builds the model of world in res. world may be "" when res has a
+// single world in its main package.
+func Resolve(res *wit.Resolve, world string) (*World, error) {
+	w, err := findWorld(res, world)
+	if err != nil {
+		return nil, err
+	}
+	b := &builder{types: map[*wit.TypeDef]*Type{}, anon: map[string]*Type{}, goNames: map[string]*Type{}}
+	m := &World{
+		Name:    w.Name,
+		Package: w.Package.Name.String(),
+		GoName:  GoName(w.Name),
+		Doc:     w.Docs.Contents,
+	}
+	for dir, items := range []*ordOf{ordered(&w.Imports), ordered(&w.Exports)} {
+		export := dir == 1
+		var root *Interface
+		for _, it := range items.items {
+			switch v := it.item.(type) {
+			case *wit.InterfaceRef:
+				iface, err := b.iface(v.Interface, export)
+				if err != nil {
+					return nil, err
+				}
+				if len(iface.Funcs) == 0 {
+					continue // a types-only interface (such as one `use`d): nothing to bind
+				}
+				if export {
+					m.Exports = append(m.Exports, iface)
+				} else {
+					m.Imports = append(m.Imports, iface)
+				}
+			case *wit.Function:
+				if root == nil {
+					suffix := "Imports"
+					if export {
+						suffix = "Exports"
+					}
+					root = &Interface{GoName: m.GoName + suffix, Export: export,
+						Doc: "World-level functions of " + w.Name + "."}
+				}
+				f, err := b.function(v, root)
+				if err != nil {
+					return nil, err
+				}
+				root.Funcs = append(root.Funcs, f)
+			case *wit.TypeDef:
+				if _, err := b.typ(v); err != nil {
+					return nil, err
+				}
+			default:
+				return nil, fmt.Errorf("world %s: unsupported item %s (%T)", w.Name, it.name, it.item)
+			}
+		}
+		if root != nil {
+			if export {
+				m.Exports = append(m.Exports, root)
+			} else {
+				m.Imports = append(m.Imports, root)
+			}
+		}
+	}
+	for _, set := range [][]*Interface{m.Imports, m.Exports} {
+		index := 0
+		seen := map[string]int{}
+		for _, iface := range set {
+			for _, f := range iface.Funcs {
+				f.Index = index
+				index++
+				seen[f.GoName]++
+			}
+		}
+		// Method names of one direction share a namespace (the Instance's
+		// methods, or the host interfaces): prefix colliding ones.
+		for _, iface := range set {
+			for _, f := range iface.Funcs {
+				if seen[f.GoName] > 1 && iface.Name != "" {
+					f.GoName = iface.GoName + f.GoName
+				}
+			}
+		}
+	}
+	if err := b.nameTypes(); err != nil {
+		return nil, err
+	}
+	m.Types = b.named
+	m.AnonTypes = b.anonOrder
+	return m, nil
+}
+
+type ordItem struct {
+	name string
+	item wit.WorldItem
+}
+type ordOf struct{ items []ordItem }
+
+func ordered(m interface {
+	All() iter.Seq2[string, wit.WorldItem]
+}) *ordOf {
+	o := &ordOf{}
+	for k, v := range m.All() {
+		o.items = append(o.items, ordItem{k, v})
+	}
+	return o
+}
+
+func findWorld(res *wit.Resolve, name string) (*wit.World, error) {
+	var found []*wit.World
+	for _, w := range res.Worlds {
+		if w.Name == name || w.Match(name) || name == "" {
+			found = append(found, w)
+		}
+	}
+	if name == "" && len(found) > 1 {
+		// prefer the main package: the last one, as wasm-tools orders dependencies first
+		found = found[len(found)-1:]
+	}
+	if len(found) == 0 {
+		var names []string
+		for _, w := range res.Worlds {
+			names = append(names, w.Package.Name.String()+"/"+w.Name)
+		}
+		return nil, fmt.Errorf("world %q not found; have %s", name, strings.Join(names, ", "))
+	}
+	if len(found) > 1 {
+		return nil, fmt.Errorf("world %q is ambiguous: %d matches; qualify it as ns:pkg/world", name, len(found))
+	}
+	return found[0], nil
+}
+
+type builder struct {
+	types     map[*wit.TypeDef]*Type
+	anon      map[string]*Type
+	named     []*Type
+	anonOrder []*Type
+	goNames   map[string]*Type
+}
+
+func (b *builder) iface(i *wit.Interface, export bool) (*Interface, error) {
+	if i.Name == nil {
+		return nil, fmt.Errorf("anonymous interfaces in worlds are not supported")
+	}
+	id := i.Package.Name
+	out := &Interface{
+		Name:      *i.Name,
+		Qualified: qualified(i),
+		Package:   id.Namespace + ":" + id.Package,
+		GoName:    GoName(*i.Name),
+		Doc:       i.Docs.Contents,
+		Export:    export,
+	}
+	if id.Version != nil {
+		out.Version = id.Version.String()
+	}
+	for _, td := range i.TypeDefs.All() {
+		if _, err := b.typ(td); err != nil {
+			return nil, fmt.Errorf("interface %s: %w", out.Qualified, err)
+		}
+	}
+	for _, f := range i.Functions.All() {
+		fn, err := b.function(f, out)
+		if err != nil {
+			return nil, fmt.Errorf("interface %s: %w", out.Qualified, err)
+		}
+		out.Funcs = append(out.Funcs, fn)
+	}
+	return out, nil
+}
+
+func qualified(i *wit.Interface) string {
+	id := i.Package.Name
+	s := id.Namespace + ":" + id.Package + "/" + *i.Name
+	if id.Version != nil {
+		s += "@" + id.Version.String()
+	}
+	return s
+}
+
+func (b *builder) function(f *wit.Function, owner *Interface) (*Func, error) {
+	if !f.IsFreestanding() {
+		return nil, fmt.Errorf("function %s: resources are not supported", f.Name)
+	}
+	fn := &Func{Name: f.Name, GoName: GoName(f.Name), Doc: f.Docs.Contents, Iface: owner}
+	used := map[string]bool{}
+	var tupleFields []*Field
+	for _, p := range f.Params {
+		t, err := b.ref(p.Type)
+		if err != nil {
+			return nil, fmt.Errorf("function %s, param %s: %w", f.Name, p.Name, err)
+		}
+		name := ParamName(p.Name)
+		for used[name] {
+			name += "_"
+		}
+		used[name] = true
+		fn.Params = append(fn.Params, &Param{Name: p.Name, GoName: name, Type: t})
+		fn.FlatArgs = append(fn.FlatArgs, t.Flat...)
+		tupleFields = append(tupleFields, &Field{Type: t})
+	}
+	switch len(f.Results) {
+	case 0:
+	case 1:
+		t, err := b.ref(f.Results[0].Type)
+		if err != nil {
+			return nil, fmt.Errorf("function %s, result: %w", f.Name, err)
+		}
+		fn.Result = t
+		fn.FlatRets = t.Flat
+	default:
+		return nil, fmt.Errorf("function %s: multiple named results are not supported by WIT any more", f.Name)
+	}
+	fn.ParamsInMemory = len(fn.FlatArgs) > MaxFlatParams
+	if fn.ParamsInMemory {
+		tt := &Type{Kind: Tuple, Fields: tupleFields}
+		layoutStruct(tt)
+		fn.ParamTuple = tt
+		fn.CoreParams = []CoreType{I32}
+	} else {
+		fn.CoreParams = slices.Clone(fn.FlatArgs)
+	}
+	fn.ResultInMemory = len(fn.FlatRets) > MaxFlatResults
+	switch {
+	case !fn.ResultInMemory:
+		fn.CoreResults = slices.Clone(fn.FlatRets)
+	case owner.Export:
+		fn.CoreResults = []CoreType{I32}
+	default:
+		fn.CoreParams = append(fn.CoreParams, I32)
+	}
+	return fn, nil
+}
+
+// ref resolves a type reference (primitive or typedef).
+func (b *builder) ref(t wit.Type) (*Type, error) {
+	switch t := t.(type) {
+	case *wit.TypeDef:
+		return b.typ(t)
+	case wit.Bool:
+		return b.prim(Bool), nil
+	case wit.S8:
+		return b.prim(S8), nil
+	case wit.U8:
+		return b.prim(U8), nil
+	case wit.S16:
+		return b.prim(S16), nil
+	case wit.U16:
+		return b.prim(U16), nil
+	case wit.S32:
+		return b.prim(S32), nil
+	case wit.U32:
+		return b.prim(U32), nil
+	case wit.S64:
+		return b.prim(S64), nil
+	case wit.U64:
+		return b.prim(U64), nil
+	case wit.F32:
+		return b.prim(F32), nil
+	case wit.F64:
+		return b.prim(F64), nil
+	case wit.Char:
+		return b.prim(Char), nil
+	case wit.String:
+		return b.prim(String), nil
+	}
+	return nil, fmt.Errorf("unsupported type %T", t)
+}
+
+var primKeys = [...]string{"Bool", "S8", "U8", "S16", "U16", "S32", "U32", "S64", "U64", "F32", "F64", "Char", "String"}
+
+func (b *builder) prim(k Kind) *Type {
+	spell := k.String()
+	if t, ok := b.anon[spell]; ok {
+		return t
+	}
+	t := &Type{Kind: k, WIT: spell, Key: primKeys[k]}
+	switch k {
+	case Bool, S8, U8:
+		t.Size, t.Align, t.Flat = 1, 1, []CoreType{I32}
+	case S16, U16:
+		t.Size, t.Align, t.Flat = 2, 2, []CoreType{I32}
+	case S32, U32, Char:
+		t.Size, t.Align, t.Flat = 4, 4, []CoreType{I32}
+	case F32:
+		t.Size, t.Align, t.Flat = 4, 4, []CoreType{CF32}
+	case S64, U64:
+		t.Size, t.Align, t.Flat = 8, 8, []CoreType{I64}
+	case F64:
+		t.Size, t.Align, t.Flat = 8, 8, []CoreType{CF64}
+	case String:
+		t.Size, t.Align, t.Flat = 8, 4, []CoreType{I32, I32}
+	}
+	b.anon[spell] = t
+	return t
+}
+
+// typ resolves a typedef: named types get one *Type each; `use`d types and
+// aliases resolve to the type they name.
+func (b *builder) typ(td *wit.TypeDef) (*Type, error) {
+	if t, ok := b.types[td]; ok {
+		return t, nil
+	}
+	name := td.TypeName()
+	owner := ownerName(td.Owner)
+	// `use` or `type a = b`: the same Go type (aliases get a Go alias later).
+	if target, ok := td.Kind.(wit.Type); ok {
+		t, err := b.ref(target)
+		if err != nil {
+			return nil, err
+		}
+		b.types[td] = t
+		if name != "" && (t.Name != name || t.Name == "") && !isUse(td, target) {
+			alias := &Type{Kind: t.Kind, Name: name, Owner: owner, Doc: td.Docs.Contents}
+			b.named = append(b.named, aliasOf(alias, t))
+		}
+		return t, nil
+	}
+	var t *Type
+	var err error
+	switch k := td.Kind.(type) {
+	case *wit.Record:
+		t = &Type{Kind: Record}
+		for _, f := range k.Fields {
+			ft, err := b.ref(f.Type)
+			if err != nil {
+				return nil, fmt.Errorf("record %s, field %s: %w", name, f.Name, err)
+			}
+			t.Fields = append(t.Fields, &Field{Name: f.Name, GoName: GoName(f.Name), JSONName: SnakeName(f.Name), Doc: f.Docs.Contents, Type: ft})
+		}
+		layoutStruct(t)
+	case *wit.Tuple:
+		t = &Type{Kind: Tuple}
+		for i, e := range k.Types {
+			et, err := b.ref(e)
+			if err != nil {
+				return nil, err
+			}
+			t.Fields = append(t.Fields, &Field{GoName: fmt.Sprintf("F%d", i), JSONName: fmt.Sprintf("f%d", i), Type: et})
+		}
+		layoutStruct(t)
+	case *wit.Variant:
+		t = &Type{Kind: Variant}
+		for _, c := range k.Cases {
+			var ct *Type
+			if c.Type != nil {
+				if ct, err = b.ref(c.Type); err != nil {
+					return nil, fmt.Errorf("variant %s, case %s: %w", name, c.Name, err)
+				}
+			}
+			t.Cases = append(t.Cases, &Case{Name: c.Name, Doc: c.Docs.Contents, Type: ct})
+		}
+		layoutVariant(t)
+	case *wit.Enum:
+		t = &Type{Kind: Enum}
+		for _, c := range k.Cases {
+			t.Cases = append(t.Cases, &Case{Name: c.Name, Doc: c.Docs.Contents})
+		}
+		layoutVariant(t)
+	case *wit.Flags:
+		t = &Type{Kind: Flags}
+		if len(k.Flags) > 64 {
+			return nil, fmt.Errorf("flags %s: %d flags; at most 64 are supported", name, len(k.Flags))
+		}
+		for i, f := range k.Flags {
+			t.Flags = append(t.Flags, &Flag{Name: f.Name, Doc: f.Docs.Contents, Bit: i})
+		}
+		layoutFlags(t)
+	case *wit.Option:
+		et, err := b.ref(k.Type)
+		if err != nil {
+			return nil, err
+		}
+		t = &Type{Kind: Option, Elem: et, Cases: []*Case{{Name: "none"}, {Name: "some", Type: et}}}
+		layoutVariant(t)
+	case *wit.Result:
+		t = &Type{Kind: Result}
+		if k.OK != nil {
+			if t.OK, err = b.ref(k.OK); err != nil {
+				return nil, err
+			}
+		}
+		if k.Err != nil {
+			if t.Err, err = b.ref(k.Err); err != nil {
+				return nil, err
+			}
+		}
+		t.Cases = []*Case{{Name: "ok", Type: t.OK}, {Name: "error", Type: t.Err}}
+		layoutVariant(t)
+	case *wit.List:
+		et, err := b.ref(k.Type)
+		if err != nil {
+			return nil, err
+		}
+		t = &Type{Kind: List, Elem: et, Size: 8, Align: 4, Flat: []CoreType{I32, I32}}
+	default:
+		return nil, fmt.Errorf("type %s: %T is not supported (resources, futures and streams are out of scope)", name, td.Kind)
+	}
+	t.WIT = spell(t)
+	t.Key = key(t)
+	switch t.Kind {
+	case Record, Variant, Enum, Flags:
+		if name == "" {
+			return nil, fmt.Errorf("anonymous %s", t.Kind)
+		}
+		t.Name, t.Owner, t.Doc = name, owner, td.Docs.Contents
+		t.WIT = name
+		b.named = append(b.named, t)
+	default:
+		if name != "" {
+			// a named list, option, result or tuple: an alias of the anonymous type
+			anon := b.dedupAnon(t)
+			alias := &Type{Kind: anon.Kind, Name: name, Owner: owner, Doc: td.Docs.Contents}
+			b.named = append(b.named, aliasOf(alias, anon))
+			b.types[td] = anon
+			return anon, nil
+		}
+		t = b.dedupAnon(t)
+	}
+	b.types[td] = t
+	return t, nil
+}
+
+func (b *builder) dedupAnon(t *Type) *Type {
+	if have, ok := b.anon[t.WIT]; ok {
+		return have
+	}
+	b.anon[t.WIT] = t
+	b.anonOrder = append(b.anonOrder, t)
+	return t
+}
+
+// isUse reports whether td is a `use` of target (same name, other owner).
+func isUse(td *wit.TypeDef, target wit.Type) bool {
+	tt, ok := target.(*wit.TypeDef)
+	return ok && tt.TypeName() == td.TypeName()
+}
+
+// aliasOf marks alias as a Go alias of target: Elem holds the target.
+func aliasOf(alias, target *Type) *Type {
+	alias.Elem = target
+	alias.Kind = target.Kind
+	alias.WIT = alias.Name
+	alias.Size, alias.Align = target.Size, target.Align
+	alias.Flat = target.Flat
+	alias.Key = "alias" // aliases never get helpers of their own
+	return alias
+}
+
+// IsAlias reports whether t is a Go alias declaration of another type.
+func (t *Type) IsAlias() bool { return t.Key == "alias" }
+
+func ownerName(o wit.TypeOwner) string {
+	switch o := o.(type) {
+	case *wit.Interface:
+		if o.Name != nil {
+			return qualified(o)
+		}
+	case *wit.World:
+		return o.Package.Name.String() + "/" + o.Name
+	}
+	return ""
+}
+
+func spell(t *Type) string {
+	if t.Name != "" {
+		return t.Name
+	}
+	switch t.Kind {
+	case List:
+		return "list<" + t.Elem.WIT + ">"
+	case Option:
+		return "option<" + t.Elem.WIT + ">"
+	case Result:
+		s := func(x *Type) string {
+			if x == nil {
+				return "_"
+			}
+			return x.WIT
+		}
+		if t.Err == nil {
+			if t.OK == nil {
+				return "result"
+			}
+			return "result<" + t.OK.WIT + ">"
+		}
+		return "result<" + s(t.OK) + ", " + s(t.Err) + ">"
+	case Tuple:
+		var parts []string
+		for _, f := range t.Fields {
+			parts = append(parts, f.Type.WIT)
+		}
+		return "tuple<" + strings.Join(parts, ", ") + ">"
+	}
+	return t.Kind.String()
+}
+
+func key(t *Type) string {
+	switch t.Kind {
+	case List:
+		return "List" + t.Elem.Key
+	case Option:
+		return "Option" + t.Elem.Key
+	case Result:
+		k := func(x *Type) string {
+			if x == nil {
+				return "Unit"
+			}
+			return x.Key
+		}
+		return "Result" + k(t.OK) + k(t.Err)
+	case Tuple:
+		s := fmt.Sprintf("Tuple%d", len(t.Fields))
+		for _, f := range t.Fields {
+			s += f.Type.Key
+		}
+		return s
+	}
+	return "" // named types get their Go name later
+}
+
+// nameTypes assigns Go names to named types, prefixing the owner's name when
+// two types would share one, and fixes up keys that embed them.
+func (b *builder) nameTypes() error {
+	count := map[string]int{}
+	for _, t := range b.named {
+		count[GoName(t.Name)]++
+	}
+	taken := map[string]bool{}
+	for _, t := range b.named {
+		n := GoName(t.Name)
+		if count[n] > 1 {
+			n = ownerGoName(t.Owner) + n
+		}
+		for taken[n] {
+			n += "_"
+		}
+		taken[n] = true
+		t.GoName = n
+		if !t.IsAlias() {
+			t.Key = n
+		}
+		switch t.Kind {
+		case Variant:
+			if !t.IsAlias() {
+				for _, c := range t.Cases {
+					c.GoName = n + GoName(c.Name)
+				}
+			}
+		case Enum:
+			for _, c := range t.Cases {
+				c.GoName = n + GoName(c.Name)
+			}
+		case Flags:
+			for _, f := range t.Flags {
+				f.GoName = n + GoName(f.Name)
+			}
+		}
+	}
+	// keys of anonymous types were built before named types had Go names
+	for _, t := range b.anonOrder {
+		t.Key = key(t)
+	}
+	for _, t := range b.anonOrder {
+		t.Key = key(t)
+	}
+	sort.SliceStable(b.anonOrder, func(i, j int) bool { return depth(b.anonOrder[i]) < depth(b.anonOrder[j]) })
+	return nil
+}
+
+func depth(t *Type) int {
+	d := 0
+	for _, c := range components(t) {
+		d = max(d, depth(c)+1)
+	}
+	return d
+}
+
+// components lists the direct component types of t.
+func components(t *Type) []*Type {
+	var out []*Type
+	if t.Elem != nil {
+		out = append(out, t.Elem)
+	}
+	for _, f := range t.Fields {
+		out = append(out, f.Type)
+	}
+	for _, c := range t.Cases {
+		if c.Type != nil && t.Kind != Option {
+			out = append(out, c.Type)
+		}
+	}
+	return out
+}
+
+func ownerGoName(q string) string {
+	// "ns:pkg/iface@1.0.0" → "Iface"
+	s := q
+	if i := strings.LastIndex(s, "/"); i >= 0 {
+		s = s[i+1:]
+	}
+	if i := strings.Index(s, "@"); i >= 0 {
+		s = s[:i]
+	}
+	return GoName(s)
+}
