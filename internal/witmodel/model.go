@@ -821,3 +821,81 @@ func ownerGoName(q string) string {
 	}
 	return GoName(s)
 }
+
+// shortVersion is the version as the standard32 mangling spells it:
+// 1.2.3 → 1, 0.2.3 → 0.2, 0.0.1 stays, pre-releases stay whole.
+func shortVersion(v string) string {
+	if v == "" || strings.ContainsAny(v, "-") {
+		return v
+	}
+	v, _, _ = strings.Cut(v, "+")
+	parts := strings.Split(v, ".")
+	if len(parts) != 3 {
+		return v
+	}
+	switch {
+	case parts[0] != "0":
+		return parts[0]
+	case parts[1] != "0":
+		return "0." + parts[1]
+	}
+	return v
+}
+
+// ImportModules lists the core module names a guest may import the
+// interface's functions from: legacy (versioned, then unversioned) and
+// standard32 (versioned, then unversioned).
+func (i *Interface) ImportModules() []string {
+	if i.Name == "" {
+		return []string{"$root", "cm32p2"}
+	}
+	base := i.Package + "/" + i.Name
+	out := []string{}
+	if i.Version != "" {
+		out = append(out, base+"@"+i.Version)
+	}
+	out = append(out, base)
+	if i.Version != "" {
+		out = append(out, "cm32p2|"+base+"@"+shortVersion(i.Version))
+	}
+	return append(out, "cm32p2|"+base)
+}
+
+// ExportNames lists the accepted core export names of f, legacy first.
+func (f *Func) ExportNames() []string {
+	i := f.Iface
+	if i.Name == "" {
+		return []string{f.Name, "cm32p2||" + f.Name}
+	}
+	base := i.Package + "/" + i.Name
+	var out []string
+	if i.Version != "" {
+		out = append(out, base+"@"+i.Version+"#"+f.Name)
+	}
+	out = append(out, base+"#"+f.Name)
+	if i.Version != "" {
+		out = append(out, "cm32p2|"+base+"@"+shortVersion(i.Version)+"|"+f.Name)
+	}
+	return append(out, "cm32p2|"+base+"|"+f.Name)
+}
+
+// PostReturnNames lists the accepted post-return names, matching ExportNames.
+func (f *Func) PostReturnNames() []string {
+	var out []string
+	for _, n := range f.ExportNames() {
+		if strings.HasPrefix(n, "cm32p2|") {
+			out = append(out, n+"_post")
+		} else {
+			out = append(out, "cabi_post_"+n)
+		}
+	}
+	return out
+}
+
+// WIT spells the function's qualified name for messages.
+func (f *Func) QualifiedName() string {
+	if f.Iface.Name == "" {
+		return f.Name
+	}
+	return f.Iface.Qualified + "#" + f.Name
+}

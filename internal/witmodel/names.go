@@ -46,6 +46,9 @@ var reservedLocals = map[string]bool{
 	"ptr": true, "b": true, "i": true, "n": true, "v": true, "ok": true, "mod": true, "res": true,
 	"abi": true, "api": true, "context": true, "binary": true, "math": true, "unsafe": true,
 	"fmt": true, "errors": true, "json": true, "wazero": true, "cc": true, "host": true,
+	"zero": true, "r0": true, "fn": true, "post": true, "rp": true, "hv": true, "hok": true,
+	"rv": true, "callErr": true, "re": true, "sp": true, "sl": true, "lq": true, "a": true,
+	"args": true, "out": true, "wasi": true, "strconv": true, "strings": true,
 }
 
 // ParamName turns a kebab-case WIT parameter name into an unexported Go

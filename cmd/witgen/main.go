@@ -1,0 +1,133 @@
+// Command witgen generates Go bindings from WIT.
+//
+//	witgen host  -wit PATH -world NAME -out DIR [-pkg NAME]   host bindings for wazero
+//	witgen guest -wit PATH -world NAME -out DIR [-pkg NAME]   guest bindings for standard Go (wasip1)
+//
+// PATH is a .wit file or a directory (with deps/). Output is gofmt'd, marked
+// generated, and the same for the same input, so `go generate` is idempotent.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/raisfast/wasmplug/internal/genhost"
+	"github.com/raisfast/wasmplug/internal/witmodel"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "witgen:", err)
+		if errors.Is(err, errUsage) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("usage")
+
+const usage = `usage:
+  witgen host  -wit PATH -world NAME -out DIR [-pkg NAME]
+  witgen guest -wit PATH -world NAME -out DIR [-pkg NAME]
+  witgen new-plugin -name NAME -dir DIR`
+
+// generator produces the files of one sub-command from a resolved world.
+type generator func(w *witmodel.World, pkg, command string) (map[string][]byte, error)
+
+var generators = map[string]generator{
+	"host": func(w *witmodel.World, pkg, command string) (map[string][]byte, error) {
+		src, err := genhost.Generate(w, genhost.Options{Package: pkg, Command: command})
+		if err != nil {
+			return nil, err
+		}
+		return map[string][]byte{"bindings.go": src}, nil
+	},
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w:\n%s", errUsage, usage)
+	}
+	sub := args[0]
+	if sub == "new-plugin" {
+		return newPlugin(ctx, args[1:], stdout)
+	}
+	gen, ok := generators[sub]
+	if !ok {
+		return fmt.Errorf("%w: unknown command %q\n%s", errUsage, sub, usage)
+	}
+	fs := flag.NewFlagSet("witgen "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	witPath := fs.String("wit", "", "WIT file or directory")
+	world := fs.String("world", "", "world to generate (may be omitted when there is one)")
+	out := fs.String("out", "", "output directory")
+	pkg := fs.String("pkg", "", "Go package name (default: the output directory's name)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if *witPath == "" || *out == "" {
+		return fmt.Errorf("%w: -wit and -out are required\n%s", errUsage, usage)
+	}
+	if *pkg == "" {
+		abs, err := filepath.Abs(*out)
+		if err != nil {
+			return err
+		}
+		*pkg = goPackageName(filepath.Base(abs))
+	}
+	w, err := witmodel.Load(*witPath, *world)
+	if err != nil {
+		return err
+	}
+	command := "witgen " + strings.Join(commandArgs(sub, *witPath, *world, *out, *pkg), " ")
+	files, err := gen(w, *pkg, command)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	for name, src := range files {
+		if err := writeIfChanged(filepath.Join(*out, name), src); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// commandArgs spells the command line for the generated-code header with
+// slash paths, so output does not depend on the machine.
+func commandArgs(sub, wit, world, out, pkg string) []string {
+	a := []string{sub, "-wit", filepath.ToSlash(wit)}
+	if world != "" {
+		a = append(a, "-world", world)
+	}
+	return append(a, "-out", filepath.ToSlash(out), "-pkg", pkg)
+}
+
+func goPackageName(dir string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(dir) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	if b.Len() == 0 || b.String()[0] >= '0' && b.String()[0] <= '9' {
+		return "bindings"
+	}
+	return b.String()
+}
+
+func writeIfChanged(path string, src []byte) error {
+	if old, err := os.ReadFile(path); err == nil && string(old) == string(src) {
+		return nil
+	}
+	return os.WriteFile(path, src, 0o644)
+}

@@ -1,0 +1,372 @@
+package genhost
+
+import (
+	"fmt"
+
+	"github.com/dave/jennifer/jen"
+	m "github.com/raisfast/wasmplug/internal/witmodel"
+)
+
+func (g *gen) maxStack() int {
+	n := 1
+	for _, fn := range g.allExports() {
+		n = max(n, len(fn.CoreParams), len(fn.CoreResults))
+	}
+	return n
+}
+
+// module emits the link tables, Define, Compile, Module and Instance.
+func (g *gen) module() {
+	f := g.f
+	exports, imports := g.allExports(), g.allImports()
+	n := len(exports)
+
+	// link tables
+	var imp []jen.Code
+	for _, fn := range imports {
+		imp = append(imp, jen.Values(jen.Dict{
+			jen.Id("WIT"):     jen.Lit(fn.QualifiedName()),
+			jen.Id("Modules"): strs(fn.Iface.ImportModules()),
+			jen.Id("Names"):   strs([]string{fn.Name}),
+			jen.Id("Params"):  valueTypes(fn.CoreParams),
+			jen.Id("Results"): valueTypes(fn.CoreResults),
+		}))
+	}
+	f.Comment("importFuncs lists the core functions the host provides, under every accepted name.")
+	f.Var().Id("importFuncs").Op("=").Index().Qual(pkgABI, "CoreFunc").Values(imp...)
+	var exp []jen.Code
+	for _, fn := range exports {
+		exp = append(exp, jen.Values(jen.Dict{
+			jen.Id("WIT"):     jen.Lit(fn.QualifiedName()),
+			jen.Id("Names"):   strs(fn.ExportNames()),
+			jen.Id("Posts"):   strs(fn.PostReturnNames()),
+			jen.Id("Params"):  valueTypes(fn.CoreParams),
+			jen.Id("Results"): valueTypes(fn.CoreResults),
+		}))
+	}
+	f.Comment("exportFuncs lists the core functions a guest exports, by export index.")
+	f.Var().Id("exportFuncs").Op("=").Index().Qual(pkgABI, "CoreFunc").Values(exp...)
+
+	// Define
+	var defs []jen.Code
+	for _, iface := range g.w.Imports {
+		var fns []jen.Code
+		for _, fn := range iface.Funcs {
+			fns = append(fns, jen.Id("b").Dot("NewFunctionBuilder").Call().
+				Dot("WithGoModuleFunction").Call(jen.Qual(pkgAPI, "GoModuleFunc").Call(jen.Id("host"+iface.GoName+fn.GoName)), valueTypes(fn.CoreParams), valueTypes(fn.CoreResults)).
+				Dot("WithName").Call(jen.Lit(fn.Name)).Dot("Export").Call(jen.Lit(fn.Name)))
+		}
+		body := []jen.Code{
+			jen.If(jen.Id("r").Dot("Module").Call(jen.Id("name")).Op("!=").Nil()).Block(jen.Continue()),
+			jen.Id("b").Op(":=").Id("r").Dot("NewHostModuleBuilder").Call(jen.Id("name")),
+		}
+		body = append(body, fns...)
+		body = append(body, jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("b").Dot("Instantiate").Call(jen.Id("ctx")), jen.Err().Op("!=").Nil()).Block(
+			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("define host module %s: %w"), jen.Id("name"), jen.Err()))))
+		defs = append(defs, jen.For(jen.List(jen.Id("_"), jen.Id("name")).Op(":=").Range().Add(strs(iface.ImportModules()))).Block(body...))
+	}
+	defs = append(defs,
+		jen.If(jen.Id("r").Dot("Module").Call(jen.Qual(pkgWASI, "ModuleName")).Op("==").Nil()).Block(
+			jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Qual(pkgWASI, "Instantiate").Call(jen.Id("ctx"), jen.Id("r")), jen.Err().Op("!=").Nil()).Block(
+				jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("define WASI preview1: %w"), jen.Err())))),
+		jen.Return(jen.Nil()))
+	f.Comment(`Define registers the host side of every imported interface on r, under
+the legacy, unversioned and standard32 module names, and WASI preview1 for
+guests that import it (standard Go guests do). Call it once per runtime
+before Compile; calling it again is a no-op. The host functions find the
+calling Instance through the context of the export call.`)
+	f.Func().Id("Define").Params(ctxParam(), jen.Id("r").Qual(pkgWazero, "Runtime")).Error().Block(defs...)
+
+	// Module
+	mem, realloc := g.needs()
+	f.Comment("Module is a guest module compiled and checked against the world.")
+	f.Type().Id("Module").Struct(
+		jen.Id("r").Qual(pkgWazero, "Runtime"),
+		jen.Id("compiled").Qual(pkgWazero, "CompiledModule"),
+		jen.Id("linked").Op("*").Qual(pkgABI, "Linked"),
+	)
+	f.Comment("CompileOption changes what Compile requires of a module.")
+	f.Type().Id("CompileOption").Func().Params(jen.Op("*").Qual(pkgABI, "LinkOptions"))
+	f.Comment(`OptionalExports accepts modules that lack some exports (calling a missing
+one returns abi.ErrNotExported), except those named: plugins that implement
+only some hooks. Without it every export is required.`)
+	f.Func().Id("OptionalExports").Params(jen.Id("required").Op("...").String()).Id("CompileOption").Block(
+		jen.Return(jen.Func().Params(jen.Id("o").Op("*").Qual(pkgABI, "LinkOptions")).Block(
+			jen.Id("o").Dot("Required").Op("=").Index().Int().Values(),
+			jen.For(jen.List(jen.Id("_"), jen.Id("name")).Op(":=").Range().Id("required")).Block(
+				jen.If(jen.Id("k").Op(":=").Id("ExportIndex").Call(jen.Id("name")), jen.Id("k").Op(">=").Lit(0)).Block(
+					jen.Id("o").Dot("Required").Op("=").Append(jen.Id("o").Dot("Required"), jen.Id("k")))),
+		)))
+	var cases []jen.Code
+	for _, fn := range exports {
+		names := []jen.Code{jen.Lit(fn.Name)}
+		if fn.Iface.Name != "" {
+			names = append(names, jen.Lit(fn.Iface.Name+"#"+fn.Name), jen.Lit(fn.QualifiedName()))
+		}
+		cases = append(cases, jen.Case(names...).Return(jen.Lit(fn.Index)))
+	}
+	f.Comment(`ExportIndex returns the index of an export by WIT name ("on-login",
+"plugin-hooks#on-login" or fully qualified), or -1.`)
+	f.Func().Id("ExportIndex").Params(jen.Id("name").String()).Int().Block(
+		jen.Switch(jen.Id("name")).Block(cases...), jen.Return(jen.Lit(-1)))
+
+	f.Comment(`Compile compiles wasm on r (which Define has prepared) and checks it
+against the world: every import must be a function of the world with the
+same core signature, exports must have theirs, and memory and cabi_realloc
+must exist where the world needs them. All problems are reported in one
+*abi.LinkError.`)
+	f.Func().Id("Compile").Params(ctxParam(), jen.Id("r").Qual(pkgWazero, "Runtime"), jen.Id("wasm").Index().Byte(), jen.Id("opts").Op("...").Id("CompileOption")).Params(jen.Op("*").Id("Module"), jen.Error()).Block(
+		jen.List(jen.Id("cm"), jen.Err()).Op(":=").Id("r").Dot("CompileModule").Call(jen.Id("ctx"), jen.Id("wasm")),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit("compile: %w"), jen.Err()))),
+		jen.List(jen.Id("mod"), jen.Err()).Op(":=").Id("Link").Call(jen.Id("r"), jen.Id("cm"), jen.Id("opts").Op("...")),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Id("_").Op("=").Id("cm").Dot("Close").Call(jen.Id("ctx")), jen.Return(jen.Nil(), jen.Err())),
+		jen.Return(jen.Id("mod"), jen.Nil()),
+	)
+	f.Comment("Link checks an already compiled module against the world (see Compile).")
+	f.Func().Id("Link").Params(jen.Id("r").Qual(pkgWazero, "Runtime"), jen.Id("cm").Qual(pkgWazero, "CompiledModule"), jen.Id("opts").Op("...").Id("CompileOption")).Params(jen.Op("*").Id("Module"), jen.Error()).Block(
+		jen.Id("o").Op(":=").Qual(pkgABI, "LinkOptions").Values(jen.Dict{jen.Id("NeedMemory"): jen.Lit(mem), jen.Id("NeedRealloc"): jen.Lit(realloc)}),
+		jen.For(jen.List(jen.Id("_"), jen.Id("opt")).Op(":=").Range().Id("opts")).Block(jen.Id("opt").Call(jen.Op("&").Id("o"))),
+		jen.List(jen.Id("l"), jen.Err()).Op(":=").Qual(pkgABI, "Link").Call(jen.Id("cm"), jen.Id("importFuncs"), jen.Id("exportFuncs"), jen.Id("o")),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+		jen.Return(jen.Op("&").Id("Module").Values(jen.Dict{jen.Id("r"): jen.Id("r"), jen.Id("compiled"): jen.Id("cm"), jen.Id("linked"): jen.Id("l")}), jen.Nil()),
+	)
+	f.Comment("HasExport reports whether the module exports the function with index k.")
+	f.Func().Params(jen.Id("m").Op("*").Id("Module")).Id("HasExport").Params(jen.Id("k").Int()).Bool().Block(
+		jen.Return(jen.Id("k").Op(">=").Lit(0).Op("&&").Id("k").Op("<").Len(jen.Id("m").Dot("linked").Dot("Exports")).Op("&&").Id("m").Dot("linked").Dot("Exports").Index(jen.Id("k")).Op("!=").Lit("")))
+	f.Comment("Compiled returns the underlying wazero module.")
+	f.Func().Params(jen.Id("m").Op("*").Id("Module")).Id("Compiled").Params().Qual(pkgWazero, "CompiledModule").Block(jen.Return(jen.Id("m").Dot("compiled")))
+	f.Comment("Close releases the compiled module.")
+	f.Func().Params(jen.Id("m").Op("*").Id("Module")).Id("Close").Params(ctxParam()).Error().Block(jen.Return(jen.Id("m").Dot("compiled").Dot("Close").Call(jen.Id("ctx"))))
+
+	// Instance
+	f.Comment(`Instance is one instantiated guest. It is not safe for concurrent use: a
+pool hands each instance to one caller at a time. After a call fails with
+an error matching abi.ErrTrap the instance refuses further calls; replace it.`)
+	f.Type().Id("Instance").Struct(
+		jen.Id("mod").Qual(pkgAPI, "Module"),
+		jen.Id("g").Qual(pkgABI, "Guest"),
+		jen.Id("imports").Id("Imports"),
+		jen.Id("cc").Id("callContext"),
+		jen.Id("funcs").Index(jen.Lit(n)).Qual(pkgAPI, "Function"),
+		jen.Id("posts").Index(jen.Lit(n)).Qual(pkgAPI, "Function"),
+		jen.Id("stack").Index().Uint64(),
+		jen.Id("busy").Bool(),
+		jen.Id("err").Error(),
+	)
+	var nilChecks []jen.Code
+	for _, iface := range g.w.Imports {
+		nilChecks = append(nilChecks, jen.If(jen.Id("imports").Dot(iface.GoName).Op("==").Nil()).Block(
+			jen.Return(jen.Nil(), jen.Qual("errors", "New").Call(jen.Lit("instantiate: Imports."+iface.GoName+" is nil")))))
+	}
+	inst := append(nilChecks,
+		jen.If(jen.Id("cfg").Op("==").Nil()).Block(jen.Id("cfg").Op("=").Qual(pkgWazero, "NewModuleConfig").Call()),
+		jen.Comment("Anonymous, so a pool can hold many; no start function (the reactor's"),
+		jen.Comment("_initialize runs below with the instance in context); real clocks, without"),
+		jen.Comment("which a standard Go guest's GC stalls and its memory grows without bound."),
+		jen.Id("cfg").Op("=").Id("cfg").Dot("WithName").Call(jen.Lit("")).Dot("WithStartFunctions").Call().Dot("WithSysNanotime").Call().Dot("WithSysWalltime").Call(),
+		jen.Id("i").Op(":=").Op("&").Id("Instance").Values(jen.Dict{jen.Id("imports"): jen.Id("imports"), jen.Id("stack"): jen.Make(jen.Index().Uint64(), jen.Lit(g.maxStack()))}),
+		jen.Id("i").Dot("cc").Dot("inst").Op("=").Id("i"),
+		jen.List(jen.Id("mod"), jen.Err()).Op(":=").Id("m").Dot("r").Dot("InstantiateModule").Call(jen.Id("ctx"), jen.Id("m").Dot("compiled"), jen.Id("cfg")),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit("instantiate: %w"), jen.Err()))),
+		jen.Id("i").Dot("mod").Op("=").Id("mod"),
+		jen.Id("l").Op(":=").Id("m").Dot("linked"),
+		jen.Var().Id("realloc").Qual(pkgAPI, "Function"),
+		jen.If(jen.Id("l").Dot("Realloc").Op("!=").Lit("")).Block(jen.Id("realloc").Op("=").Id("mod").Dot("ExportedFunction").Call(jen.Id("l").Dot("Realloc"))),
+		jen.Id("i").Dot("g").Op("=").Qual(pkgABI, "NewGuest").Call(jen.Id("mod").Dot("ExportedMemory").Call(jen.Id("l").Dot("Memory")), jen.Id("realloc")),
+		jen.For(jen.Id("k").Op(":=").Range().Id("i").Dot("funcs")).Block(
+			jen.If(jen.Id("l").Dot("Exports").Index(jen.Id("k")).Op("!=").Lit("")).Block(
+				jen.Id("i").Dot("funcs").Index(jen.Id("k")).Op("=").Id("mod").Dot("ExportedFunction").Call(jen.Id("l").Dot("Exports").Index(jen.Id("k")))),
+			jen.If(jen.Id("l").Dot("Posts").Index(jen.Id("k")).Op("!=").Lit("")).Block(
+				jen.Id("i").Dot("posts").Index(jen.Id("k")).Op("=").Id("mod").Dot("ExportedFunction").Call(jen.Id("l").Dot("Posts").Index(jen.Id("k")))),
+		),
+		jen.If(jen.Id("l").Dot("Init").Op("!=").Lit("")).Block(
+			jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("mod").Dot("ExportedFunction").Call(jen.Id("l").Dot("Init")).Dot("Call").Call(jen.Id("i").Dot("enter").Call(jen.Id("ctx"))), jen.Err().Op("!=").Nil()).Block(
+				jen.Id("i").Dot("leave").Call(),
+				jen.Id("_").Op("=").Id("mod").Dot("Close").Call(jen.Id("ctx")),
+				jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit("instantiate: %s: %w"), jen.Id("l").Dot("Init"), jen.Err()))),
+			jen.Id("i").Dot("leave").Call(),
+		),
+		jen.Return(jen.Id("i"), jen.Nil()),
+	)
+	f.Comment(`Instantiate creates an instance whose imports are served by imports. cfg
+may be nil; whatever it says, the instance is anonymous, has no start
+function, and uses the system clocks. _initialize runs once if exported.`)
+	f.Func().Params(jen.Id("m").Op("*").Id("Module")).Id("Instantiate").Params(ctxParam(), jen.Id("imports").Id("Imports"), jen.Id("cfg").Qual(pkgWazero, "ModuleConfig")).Params(jen.Op("*").Id("Instance"), jen.Error()).Block(inst...)
+
+	f.Comment("Close closes the wasm instance.")
+	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("Close").Params(ctxParam()).Error().Block(jen.Return(jen.Id("i").Dot("mod").Dot("Close").Call(jen.Id("ctx"))))
+	f.Comment("Err returns the failure that made the instance unusable, or nil.")
+	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("Err").Params().Error().Block(jen.Return(jen.Id("i").Dot("err")))
+	f.Comment("Has reports whether the guest exports the function with index k.")
+	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("Has").Params(jen.Id("k").Int()).Bool().Block(
+		jen.Return(jen.Id("k").Op(">=").Lit(0).Op("&&").Id("k").Op("<").Lit(n).Op("&&").Id("i").Dot("funcs").Index(jen.Id("k")).Op("!=").Nil()))
+	f.Comment("Module returns the underlying wazero module (its memory, for instance).")
+	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("Module").Params().Qual(pkgAPI, "Module").Block(jen.Return(jen.Id("i").Dot("mod")))
+
+	g.callPlumbing(n)
+}
+
+func (g *gen) callPlumbing(n int) {
+	f := g.f
+	f.Comment("callContext carries the instance into host functions without allocating.")
+	f.Type().Id("callContext").Struct(jen.Qual("context", "Context"), jen.Id("inst").Op("*").Id("Instance"))
+	f.Type().Id("instanceKey").Struct()
+	f.Func().Params(jen.Id("c").Op("*").Id("callContext")).Id("Value").Params(jen.Id("key").Any()).Any().Block(
+		jen.If(jen.List(jen.Id("_"), jen.Id("ok")).Op(":=").Id("key").Assert(jen.Id("instanceKey")), jen.Id("ok")).Block(jen.Return(jen.Id("c").Dot("inst"))),
+		jen.Return(jen.Id("c").Dot("Context").Dot("Value").Call(jen.Id("key"))),
+	)
+	f.Func().Id("instanceFrom").Params(ctxParam(), jen.Id("fn").String()).Op("*").Id("Instance").Block(
+		jen.If(jen.List(jen.Id("c"), jen.Id("ok")).Op(":=").Id("ctx").Assert(jen.Op("*").Id("callContext")), jen.Id("ok")).Block(jen.Return(jen.Id("c").Dot("inst"))),
+		jen.If(jen.List(jen.Id("inst"), jen.Id("ok")).Op(":=").Id("ctx").Dot("Value").Call(jen.Id("instanceKey").Values()).Assert(jen.Op("*").Id("Instance")), jen.Id("ok")).Block(jen.Return(jen.Id("inst"))),
+		jen.Panic(jen.Op("&").Qual(pkgABI, "TrapError").Values(jen.Dict{jen.Id("Func"): jen.Id("fn"), jen.Id("Err"): jen.Qual(pkgABI, "ErrNoInstance")})),
+	)
+	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("enter").Params(ctxParam()).Qual("context", "Context").Block(
+		jen.Id("i").Dot("busy").Op("=").True(),
+		jen.Id("i").Dot("cc").Dot("Context").Op("=").Id("ctx"),
+		jen.Return(jen.Op("&").Id("i").Dot("cc")),
+	)
+	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("leave").Params().Block(
+		jen.Id("i").Dot("busy").Op("=").False(),
+		jen.Id("i").Dot("cc").Dot("Context").Op("=").Qual("context", "Background").Call(),
+	)
+	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("unavailable").Params(jen.Id("k").Int()).Error().Block(
+		jen.Id("name").Op(":=").Id("exportFuncs").Index(jen.Id("k")).Dot("WIT"),
+		jen.Switch().Block(
+			jen.Case(jen.Id("i").Dot("err").Op("!=").Nil()).Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("call %s: instance unusable after an earlier failure: %w"), jen.Id("name"), jen.Id("i").Dot("err"))),
+			jen.Case(jen.Id("i").Dot("busy")).Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("call %s: instance is already in a call (reentrant calls are not allowed)"), jen.Id("name"))),
+		),
+		jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("call %s: %w"), jen.Id("name"), jen.Qual(pkgABI, "ErrNotExported"))),
+	)
+	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("trapped").Params(jen.Id("k").Int(), jen.Err().Error()).Error().Block(
+		jen.Id("i").Dot("err").Op("=").Op("&").Qual(pkgABI, "CallError").Values(jen.Dict{jen.Id("Func"): jen.Id("exportFuncs").Index(jen.Id("k")).Dot("WIT"), jen.Id("Err"): jen.Err()}),
+		jen.Return(jen.Id("i").Dot("err")),
+	)
+	f.Comment("lowerFailed reports arguments the host could not lower; only a failed cabi_realloc makes the instance unusable.")
+	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("lowerFailed").Params(jen.Id("k").Int(), jen.Err().Error()).Error().Block(
+		jen.If(jen.Qual("errors", "Is").Call(jen.Err(), jen.Qual(pkgABI, "ErrRealloc"))).Block(jen.Return(jen.Id("i").Dot("trapped").Call(jen.Id("k"), jen.Err()))),
+		jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("call %s: arguments: %w"), jen.Id("exportFuncs").Index(jen.Id("k")).Dot("WIT"), jen.Err())),
+	)
+}
+
+// hookKind classifies an export for generic dispatch.
+func hookKind(fn *m.Func) string {
+	switch {
+	case fn.Result == nil:
+		return "HookAction"
+	case len(fn.Params) == 1 && fn.Result.Kind == m.Option && fn.Result.Elem == fn.Params[0].Type:
+		return "HookFilter"
+	}
+	return "HookCall"
+}
+
+// argsType is the Go type an action's or call's arguments travel in.
+func (g *gen) argsType(fn *m.Func) jen.Code {
+	switch len(fn.Params) {
+	case 0:
+		return jen.Struct()
+	case 1:
+		return GoType(fn.Params[0].Type)
+	}
+	return jen.Id(fn.GoName + "Args")
+}
+
+// hooks emits the hook table.
+func (g *gen) hooks() {
+	f := g.f
+	f.Comment("HookKind tells a runtime how to dispatch an export.")
+	f.Type().Id("HookKind").Uint8()
+	f.Const().Defs(
+		jen.Comment("HookFilter is T -> option<T>: some replaces the value, none keeps it."),
+		jen.Id("HookFilter").Id("HookKind").Op("=").Iota().Op("+").Lit(1),
+		jen.Comment("HookAction has no result: a notification."),
+		jen.Id("HookAction"),
+		jen.Comment("HookCall is any other function."),
+		jen.Id("HookCall"),
+	)
+	f.Comment(`Hook describes one export for generic dispatch. CallJSON takes the
+arguments as JSON (the single parameter's value, or an object of all
+parameters by snake_case name) and returns the result as JSON (null for
+none and for actions).`)
+	f.Type().Id("Hook").Struct(
+		jen.Id("Name").String(),
+		jen.Id("Interface").String(),
+		jen.Id("Kind").Id("HookKind"),
+		jen.Id("Index").Int(),
+		jen.Id("Doc").String(),
+		jen.Id("CallJSON").Func().Params(jen.Op("*").Id("Instance"), jen.Qual("context", "Context"), jen.Index().Byte()).Params(jen.Index().Byte(), jen.Error()),
+	)
+	f.Comment("Filter is a typed filter hook.")
+	f.Type().Id("Filter").Types(jen.Id("T").Any()).Struct(jen.Id("Hook"), jen.Id("Call").Func().Params(jen.Op("*").Id("Instance"), jen.Qual("context", "Context"), jen.Id("T")).Params(jen.Op("*").Id("T"), jen.Error()))
+	f.Comment("Action is a typed action hook; A holds its arguments.")
+	f.Type().Id("Action").Types(jen.Id("A").Any()).Struct(jen.Id("Hook"), jen.Id("Call").Func().Params(jen.Op("*").Id("Instance"), jen.Qual("context", "Context"), jen.Id("A")).Error())
+
+	var list []jen.Code
+	var typedFields []jen.Code
+	typedVals := jen.Dict{}
+	for _, fn := range g.allExports() {
+		kind := hookKind(fn)
+		if len(fn.Params) > 1 {
+			var fs []jen.Code
+			for _, p := range fn.Params {
+				fs = append(fs, jen.Id(m.GoName(p.Name)).Add(GoType(p.Type)).Tag(map[string]string{"json": m.SnakeName(p.Name)}))
+			}
+			f.Comment(fmt.Sprintf("%sArgs holds the arguments of %s.", fn.GoName, fn.Name))
+			f.Type().Id(fn.GoName + "Args").Struct(fs...)
+		}
+		var call []jen.Code
+		var argExprs []jen.Code
+		switch len(fn.Params) {
+		case 0:
+		case 1:
+			argExprs = []jen.Code{jen.Id("a")}
+		default:
+			for _, p := range fn.Params {
+				argExprs = append(argExprs, jen.Id("a").Dot(m.GoName(p.Name)))
+			}
+		}
+		invoke := jen.Id("i").Dot(fn.GoName).Call(append([]jen.Code{jen.Id("ctx")}, argExprs...)...)
+		call = append(call, jen.Var().Id("a").Add(g.argsType(fn)))
+		if len(fn.Params) > 0 {
+			call = append(call, jen.If(jen.Err().Op(":=").Qual("encoding/json", "Unmarshal").Call(jen.Id("args"), jen.Op("&").Id("a")), jen.Err().Op("!=").Nil()).Block(
+				jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit(fn.Name+": arguments: %w"), jen.Err()))))
+		} else {
+			call = append(call, jen.Id("_").Op("=").Id("a"))
+		}
+		t := fn.Result
+		if t == nil || (t.Kind == m.Result && t.OK == nil) {
+			call = append(call, jen.If(jen.Err().Op(":=").Add(invoke), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+				jen.Return(jen.Index().Byte().Call(jen.Lit("null")), jen.Nil()))
+		} else {
+			call = append(call, jen.List(jen.Id("out"), jen.Err()).Op(":=").Add(invoke),
+				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+				jen.Return(jen.Qual("encoding/json", "Marshal").Call(jen.Id("out"))))
+		}
+		callJSON := jen.Func().Params(jen.Id("i").Op("*").Id("Instance"), ctxParam(), jen.Id("args").Index().Byte()).Params(jen.Index().Byte(), jen.Error()).Block(call...)
+		list = append(list, jen.Values(jen.Dict{
+			jen.Id("Name"):      jen.Lit(fn.Name),
+			jen.Id("Interface"): jen.Lit(fn.Iface.Name),
+			jen.Id("Kind"):      jen.Id(kind),
+			jen.Id("Index"):     jen.Lit(fn.Index),
+			jen.Id("Doc"):       jen.Lit(docLines(fn.Doc)),
+			jen.Id("CallJSON"):  callJSON,
+		}))
+		hook := jen.Id("HookList").Index(jen.Lit(fn.Index))
+		switch kind {
+		case "HookFilter":
+			typedFields = append(typedFields, jen.Id(fn.GoName).Id("Filter").Types(GoType(fn.Params[0].Type)))
+			typedVals[jen.Id(fn.GoName)] = jen.Id("Filter").Types(GoType(fn.Params[0].Type)).Values(jen.Dict{jen.Id("Hook"): hook, jen.Id("Call"): jen.Parens(jen.Op("*").Id("Instance")).Dot(fn.GoName)})
+		case "HookAction":
+			var callFn jen.Code = jen.Parens(jen.Op("*").Id("Instance")).Dot(fn.GoName)
+			if len(fn.Params) != 1 {
+				callFn = jen.Func().Params(jen.Id("i").Op("*").Id("Instance"), ctxParam(), jen.Id("a").Add(g.argsType(fn))).Error().Block(jen.Return(invoke))
+			}
+			typedFields = append(typedFields, jen.Id(fn.GoName).Id("Action").Types(g.argsType(fn)))
+			typedVals[jen.Id(fn.GoName)] = jen.Id("Action").Types(g.argsType(fn)).Values(jen.Dict{jen.Id("Hook"): hook, jen.Id("Call"): callFn})
+		}
+	}
+	f.Comment("HookList describes every export, by export index. It is read-only.")
+	f.Var().Id("HookList").Op("=").Index().Id("Hook").Values(list...)
+	f.Comment(`Hooks holds the typed filter and action hooks. It is read-only; a runtime
+passes one of its fields to its generic dispatch.`)
+	f.Var().Id("Hooks").Op("=").Struct(typedFields...).Values(typedVals)
+}
