@@ -238,6 +238,7 @@ func hostHostAPILog(ctx context.Context, _ api.Module, stack []uint64) {
 	mem := inst.g.Mem
 	_ = mem
 	var err error
+	_ = err
 	var level string
 	level, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -261,6 +262,7 @@ func hostHostAPIGetConfig(ctx context.Context, _ api.Module, stack []uint64) {
 	mem := inst.g.Mem
 	_ = mem
 	var err error
+	_ = err
 	var key string
 	key, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -271,10 +273,10 @@ func hostHostAPIGetConfig(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	g := &inst.g
 	_ = g
-	x, some := inst.imports.HostAPI.GetConfig(ctx, key)
-	var v *string
-	if some {
-		v = &x
+	hv, hok := inst.imports.HostAPI.GetConfig(ctx, key)
+	var rv *string
+	if hok {
+		rv = &hv
 	}
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
@@ -283,7 +285,7 @@ func hostHostAPIGetConfig(ctx context.Context, _ api.Module, stack []uint64) {
 			Func: "raisfast:plugin-wit/host-api@0.1.0#get-config",
 		})
 	}
-	if err = store_OptionString(ctx, g, rp, v); err != nil {
+	if err = store_OptionString(ctx, g, rp, rv); err != nil {
 		panic(&abi.TrapError{
 			Err:  err,
 			Func: "raisfast:plugin-wit/host-api@0.1.0#get-config",
@@ -295,6 +297,7 @@ func hostHostAPIHTTPGet(ctx context.Context, _ api.Module, stack []uint64) {
 	mem := inst.g.Mem
 	_ = mem
 	var err error
+	_ = err
 	var url string
 	url, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -305,10 +308,10 @@ func hostHostAPIHTTPGet(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	g := &inst.g
 	_ = g
-	x, some := inst.imports.HostAPI.HTTPGet(ctx, url)
-	var v *string
-	if some {
-		v = &x
+	hv, hok := inst.imports.HostAPI.HTTPGet(ctx, url)
+	var rv *string
+	if hok {
+		rv = &hv
 	}
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
@@ -317,7 +320,7 @@ func hostHostAPIHTTPGet(ctx context.Context, _ api.Module, stack []uint64) {
 			Func: "raisfast:plugin-wit/host-api@0.1.0#http-get",
 		})
 	}
-	if err = store_OptionString(ctx, g, rp, v); err != nil {
+	if err = store_OptionString(ctx, g, rp, rv); err != nil {
 		panic(&abi.TrapError{
 			Err:  err,
 			Func: "raisfast:plugin-wit/host-api@0.1.0#http-get",
@@ -329,6 +332,7 @@ func hostHostAPIHTTPPost(ctx context.Context, _ api.Module, stack []uint64) {
 	mem := inst.g.Mem
 	_ = mem
 	var err error
+	_ = err
 	var url string
 	url, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -347,10 +351,10 @@ func hostHostAPIHTTPPost(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	g := &inst.g
 	_ = g
-	x, some := inst.imports.HostAPI.HTTPPost(ctx, url, body)
-	var v *string
-	if some {
-		v = &x
+	hv, hok := inst.imports.HostAPI.HTTPPost(ctx, url, body)
+	var rv *string
+	if hok {
+		rv = &hv
 	}
 	rp := uint32(stack[4])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
@@ -359,7 +363,7 @@ func hostHostAPIHTTPPost(ctx context.Context, _ api.Module, stack []uint64) {
 			Func: "raisfast:plugin-wit/host-api@0.1.0#http-post",
 		})
 	}
-	if err = store_OptionString(ctx, g, rp, v); err != nil {
+	if err = store_OptionString(ctx, g, rp, rv); err != nil {
 		panic(&abi.TrapError{
 			Err:  err,
 			Func: "raisfast:plugin-wit/host-api@0.1.0#http-post",
@@ -371,6 +375,7 @@ func hostHostAPIGetData(ctx context.Context, _ api.Module, stack []uint64) {
 	mem := inst.g.Mem
 	_ = mem
 	var err error
+	_ = err
 	var key string
 	key, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -381,10 +386,10 @@ func hostHostAPIGetData(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	g := &inst.g
 	_ = g
-	x, some := inst.imports.HostAPI.GetData(ctx, key)
-	var v *string
-	if some {
-		v = &x
+	hv, hok := inst.imports.HostAPI.GetData(ctx, key)
+	var rv *string
+	if hok {
+		rv = &hv
 	}
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
@@ -393,7 +398,7 @@ func hostHostAPIGetData(ctx context.Context, _ api.Module, stack []uint64) {
 			Func: "raisfast:plugin-wit/host-api@0.1.0#get-data",
 		})
 	}
-	if err = store_OptionString(ctx, g, rp, v); err != nil {
+	if err = store_OptionString(ctx, g, rp, rv); err != nil {
 		panic(&abi.TrapError{
 			Err:  err,
 			Func: "raisfast:plugin-wit/host-api@0.1.0#get-data",
@@ -405,6 +410,7 @@ func hostHostAPISetData(ctx context.Context, _ api.Module, stack []uint64) {
 	mem := inst.g.Mem
 	_ = mem
 	var err error
+	_ = err
 	var key string
 	key, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -423,14 +429,15 @@ func hostHostAPISetData(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	g := &inst.g
 	_ = g
-	v := inst.imports.HostAPI.SetData(ctx, key, value)
-	stack[0] = abi.Bool(v)
+	rv := inst.imports.HostAPI.SetData(ctx, key, value)
+	stack[0] = abi.Bool(rv)
 }
 func hostHostAPIGetPost(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := instanceFrom(ctx, "raisfast:plugin-wit/host-api@0.1.0#get-post")
 	mem := inst.g.Mem
 	_ = mem
 	var err error
+	_ = err
 	var slug string
 	slug, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -441,10 +448,10 @@ func hostHostAPIGetPost(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	g := &inst.g
 	_ = g
-	x, some := inst.imports.HostAPI.GetPost(ctx, slug)
-	var v *string
-	if some {
-		v = &x
+	hv, hok := inst.imports.HostAPI.GetPost(ctx, slug)
+	var rv *string
+	if hok {
+		rv = &hv
 	}
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
@@ -453,7 +460,7 @@ func hostHostAPIGetPost(ctx context.Context, _ api.Module, stack []uint64) {
 			Func: "raisfast:plugin-wit/host-api@0.1.0#get-post",
 		})
 	}
-	if err = store_OptionString(ctx, g, rp, v); err != nil {
+	if err = store_OptionString(ctx, g, rp, rv); err != nil {
 		panic(&abi.TrapError{
 			Err:  err,
 			Func: "raisfast:plugin-wit/host-api@0.1.0#get-post",
@@ -465,6 +472,7 @@ func hostHostAPIDBQuery(ctx context.Context, _ api.Module, stack []uint64) {
 	mem := inst.g.Mem
 	_ = mem
 	var err error
+	_ = err
 	var sql string
 	sql, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -483,7 +491,7 @@ func hostHostAPIDBQuery(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	g := &inst.g
 	_ = g
-	v := inst.imports.HostAPI.DBQuery(ctx, sql, params)
+	rv := inst.imports.HostAPI.DBQuery(ctx, sql, params)
 	rp := uint32(stack[5])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
 		panic(&abi.TrapError{
@@ -493,7 +501,7 @@ func hostHostAPIDBQuery(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	{
 		var sp, sl uint32
-		sp, sl, err = g.StoreString(ctx, v)
+		sp, sl, err = g.StoreString(ctx, rv)
 		if err != nil {
 			panic(&abi.TrapError{
 				Err:  err,
@@ -509,6 +517,7 @@ func hostHostAPIDBExecute(ctx context.Context, _ api.Module, stack []uint64) {
 	mem := inst.g.Mem
 	_ = mem
 	var err error
+	_ = err
 	var sql string
 	sql, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -527,7 +536,7 @@ func hostHostAPIDBExecute(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	g := &inst.g
 	_ = g
-	v := inst.imports.HostAPI.DBExecute(ctx, sql, params)
+	rv := inst.imports.HostAPI.DBExecute(ctx, sql, params)
 	rp := uint32(stack[5])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
 		panic(&abi.TrapError{
@@ -537,7 +546,7 @@ func hostHostAPIDBExecute(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	{
 		var sp, sl uint32
-		sp, sl, err = g.StoreString(ctx, v)
+		sp, sl, err = g.StoreString(ctx, rv)
 		if err != nil {
 			panic(&abi.TrapError{
 				Err:  err,
@@ -553,9 +562,10 @@ func hostHostAPIDBBegin(ctx context.Context, _ api.Module, stack []uint64) {
 	mem := inst.g.Mem
 	_ = mem
 	var err error
+	_ = err
 	g := &inst.g
 	_ = g
-	v := inst.imports.HostAPI.DBBegin(ctx)
+	rv := inst.imports.HostAPI.DBBegin(ctx)
 	rp := uint32(stack[0])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
 		panic(&abi.TrapError{
@@ -565,7 +575,7 @@ func hostHostAPIDBBegin(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	{
 		var sp, sl uint32
-		sp, sl, err = g.StoreString(ctx, v)
+		sp, sl, err = g.StoreString(ctx, rv)
 		if err != nil {
 			panic(&abi.TrapError{
 				Err:  err,
@@ -581,9 +591,10 @@ func hostHostAPIDBCommit(ctx context.Context, _ api.Module, stack []uint64) {
 	mem := inst.g.Mem
 	_ = mem
 	var err error
+	_ = err
 	g := &inst.g
 	_ = g
-	v := inst.imports.HostAPI.DBCommit(ctx)
+	rv := inst.imports.HostAPI.DBCommit(ctx)
 	rp := uint32(stack[0])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
 		panic(&abi.TrapError{
@@ -593,7 +604,7 @@ func hostHostAPIDBCommit(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	{
 		var sp, sl uint32
-		sp, sl, err = g.StoreString(ctx, v)
+		sp, sl, err = g.StoreString(ctx, rv)
 		if err != nil {
 			panic(&abi.TrapError{
 				Err:  err,
@@ -609,9 +620,10 @@ func hostHostAPIDBRollback(ctx context.Context, _ api.Module, stack []uint64) {
 	mem := inst.g.Mem
 	_ = mem
 	var err error
+	_ = err
 	g := &inst.g
 	_ = g
-	v := inst.imports.HostAPI.DBRollback(ctx)
+	rv := inst.imports.HostAPI.DBRollback(ctx)
 	rp := uint32(stack[0])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
 		panic(&abi.TrapError{
@@ -621,7 +633,7 @@ func hostHostAPIDBRollback(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	{
 		var sp, sl uint32
-		sp, sl, err = g.StoreString(ctx, v)
+		sp, sl, err = g.StoreString(ctx, rv)
 		if err != nil {
 			panic(&abi.TrapError{
 				Err:  err,
@@ -637,6 +649,7 @@ func hostHostAPIVFSRead(ctx context.Context, _ api.Module, stack []uint64) {
 	mem := inst.g.Mem
 	_ = mem
 	var err error
+	_ = err
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -647,10 +660,10 @@ func hostHostAPIVFSRead(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	g := &inst.g
 	_ = g
-	x, some := inst.imports.HostAPI.VFSRead(ctx, path)
-	var v *string
-	if some {
-		v = &x
+	hv, hok := inst.imports.HostAPI.VFSRead(ctx, path)
+	var rv *string
+	if hok {
+		rv = &hv
 	}
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
@@ -659,7 +672,7 @@ func hostHostAPIVFSRead(ctx context.Context, _ api.Module, stack []uint64) {
 			Func: "raisfast:plugin-wit/host-api@0.1.0#vfs-read",
 		})
 	}
-	if err = store_OptionString(ctx, g, rp, v); err != nil {
+	if err = store_OptionString(ctx, g, rp, rv); err != nil {
 		panic(&abi.TrapError{
 			Err:  err,
 			Func: "raisfast:plugin-wit/host-api@0.1.0#vfs-read",
@@ -671,6 +684,7 @@ func hostHostAPIVFSWrite(ctx context.Context, _ api.Module, stack []uint64) {
 	mem := inst.g.Mem
 	_ = mem
 	var err error
+	_ = err
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -689,14 +703,15 @@ func hostHostAPIVFSWrite(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	g := &inst.g
 	_ = g
-	v := inst.imports.HostAPI.VFSWrite(ctx, path, content)
-	stack[0] = abi.Bool(v)
+	rv := inst.imports.HostAPI.VFSWrite(ctx, path, content)
+	stack[0] = abi.Bool(rv)
 }
 func hostHostAPIVFSDelete(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := instanceFrom(ctx, "raisfast:plugin-wit/host-api@0.1.0#vfs-delete")
 	mem := inst.g.Mem
 	_ = mem
 	var err error
+	_ = err
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -707,14 +722,15 @@ func hostHostAPIVFSDelete(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	g := &inst.g
 	_ = g
-	v := inst.imports.HostAPI.VFSDelete(ctx, path)
-	stack[0] = abi.Bool(v)
+	rv := inst.imports.HostAPI.VFSDelete(ctx, path)
+	stack[0] = abi.Bool(rv)
 }
 func hostHostAPIVFSExists(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := instanceFrom(ctx, "raisfast:plugin-wit/host-api@0.1.0#vfs-exists")
 	mem := inst.g.Mem
 	_ = mem
 	var err error
+	_ = err
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -725,14 +741,15 @@ func hostHostAPIVFSExists(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	g := &inst.g
 	_ = g
-	v := inst.imports.HostAPI.VFSExists(ctx, path)
-	stack[0] = abi.Bool(v)
+	rv := inst.imports.HostAPI.VFSExists(ctx, path)
+	stack[0] = abi.Bool(rv)
 }
 func hostHostAPIVFSList(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := instanceFrom(ctx, "raisfast:plugin-wit/host-api@0.1.0#vfs-list")
 	mem := inst.g.Mem
 	_ = mem
 	var err error
+	_ = err
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -743,10 +760,10 @@ func hostHostAPIVFSList(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	g := &inst.g
 	_ = g
-	x, some := inst.imports.HostAPI.VFSList(ctx, path)
-	var v *string
-	if some {
-		v = &x
+	hv, hok := inst.imports.HostAPI.VFSList(ctx, path)
+	var rv *string
+	if hok {
+		rv = &hv
 	}
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
@@ -755,7 +772,7 @@ func hostHostAPIVFSList(ctx context.Context, _ api.Module, stack []uint64) {
 			Func: "raisfast:plugin-wit/host-api@0.1.0#vfs-list",
 		})
 	}
-	if err = store_OptionString(ctx, g, rp, v); err != nil {
+	if err = store_OptionString(ctx, g, rp, rv); err != nil {
 		panic(&abi.TrapError{
 			Err:  err,
 			Func: "raisfast:plugin-wit/host-api@0.1.0#vfs-list",
@@ -767,6 +784,7 @@ func hostHostAPIVFSStat(ctx context.Context, _ api.Module, stack []uint64) {
 	mem := inst.g.Mem
 	_ = mem
 	var err error
+	_ = err
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -777,10 +795,10 @@ func hostHostAPIVFSStat(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	g := &inst.g
 	_ = g
-	x, some := inst.imports.HostAPI.VFSStat(ctx, path)
-	var v *string
-	if some {
-		v = &x
+	hv, hok := inst.imports.HostAPI.VFSStat(ctx, path)
+	var rv *string
+	if hok {
+		rv = &hv
 	}
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
@@ -789,7 +807,7 @@ func hostHostAPIVFSStat(ctx context.Context, _ api.Module, stack []uint64) {
 			Func: "raisfast:plugin-wit/host-api@0.1.0#vfs-stat",
 		})
 	}
-	if err = store_OptionString(ctx, g, rp, v); err != nil {
+	if err = store_OptionString(ctx, g, rp, rv); err != nil {
 		panic(&abi.TrapError{
 			Err:  err,
 			Func: "raisfast:plugin-wit/host-api@0.1.0#vfs-stat",
@@ -801,6 +819,7 @@ func hostHostAPIEmitEvent(ctx context.Context, _ api.Module, stack []uint64) {
 	mem := inst.g.Mem
 	_ = mem
 	var err error
+	_ = err
 	var eventType string
 	eventType, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -819,7 +838,7 @@ func hostHostAPIEmitEvent(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	g := &inst.g
 	_ = g
-	v := inst.imports.HostAPI.EmitEvent(ctx, eventType, data)
+	rv := inst.imports.HostAPI.EmitEvent(ctx, eventType, data)
 	rp := uint32(stack[4])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
 		panic(&abi.TrapError{
@@ -829,7 +848,7 @@ func hostHostAPIEmitEvent(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	{
 		var sp, sl uint32
-		sp, sl, err = g.StoreString(ctx, v)
+		sp, sl, err = g.StoreString(ctx, rv)
 		if err != nil {
 			panic(&abi.TrapError{
 				Err:  err,
@@ -858,6 +877,7 @@ func (i *Instance) OnPostCreating(ctx context.Context, input PostInput) (*PostIn
 	_ = mem
 	stack := i.stack
 	var err error
+	_ = err
 	ptr, err := g.Alloc(ctx, 4, 88)
 	if err != nil {
 		return zero, i.lowerFailed(0, err)
@@ -904,6 +924,7 @@ func (i *Instance) OnPostUpdating(ctx context.Context, input PostInput) (*PostIn
 	_ = mem
 	stack := i.stack
 	var err error
+	_ = err
 	ptr, err := g.Alloc(ctx, 4, 88)
 	if err != nil {
 		return zero, i.lowerFailed(1, err)
@@ -950,6 +971,7 @@ func (i *Instance) OnCommentCreating(ctx context.Context, input CommentInput) (*
 	_ = mem
 	stack := i.stack
 	var err error
+	_ = err
 	if err = lowerCommentInput(ctx, g, input, stack[0:]); err != nil {
 		return zero, i.lowerFailed(2, err)
 	}
@@ -991,6 +1013,7 @@ func (i *Instance) OnContentCreating(ctx context.Context, input ContentEvent) (*
 	_ = mem
 	stack := i.stack
 	var err error
+	_ = err
 	if err = lowerContentEvent(ctx, g, input, stack[0:]); err != nil {
 		return zero, i.lowerFailed(3, err)
 	}
@@ -1032,6 +1055,7 @@ func (i *Instance) OnContentUpdating(ctx context.Context, input ContentEvent) (*
 	_ = mem
 	stack := i.stack
 	var err error
+	_ = err
 	if err = lowerContentEvent(ctx, g, input, stack[0:]); err != nil {
 		return zero, i.lowerFailed(4, err)
 	}
@@ -1073,6 +1097,7 @@ func (i *Instance) RenderMarkdown(ctx context.Context, input string) (*string, e
 	_ = mem
 	stack := i.stack
 	var err error
+	_ = err
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, input)
@@ -1119,6 +1144,7 @@ func (i *Instance) FilterHTML(ctx context.Context, input string) (*string, error
 	_ = mem
 	stack := i.stack
 	var err error
+	_ = err
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, input)
@@ -1164,6 +1190,7 @@ func (i *Instance) OnPostCreated(ctx context.Context, output PostOutput) error {
 	_ = mem
 	stack := i.stack
 	var err error
+	_ = err
 	ptr, err := g.Alloc(ctx, 8, 128)
 	if err != nil {
 		return i.lowerFailed(7, err)
@@ -1199,6 +1226,7 @@ func (i *Instance) OnPostUpdated(ctx context.Context, output PostOutput) error {
 	_ = mem
 	stack := i.stack
 	var err error
+	_ = err
 	ptr, err := g.Alloc(ctx, 8, 128)
 	if err != nil {
 		return i.lowerFailed(8, err)
@@ -1234,6 +1262,7 @@ func (i *Instance) OnPostDeleted(ctx context.Context, id string) error {
 	_ = mem
 	stack := i.stack
 	var err error
+	_ = err
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, id)
@@ -1269,6 +1298,7 @@ func (i *Instance) OnCommentCreated(ctx context.Context, input CommentInput) err
 	_ = mem
 	stack := i.stack
 	var err error
+	_ = err
 	if err = lowerCommentInput(ctx, g, input, stack[0:]); err != nil {
 		return i.lowerFailed(10, err)
 	}
@@ -1299,6 +1329,7 @@ func (i *Instance) OnContentCreated(ctx context.Context, input ContentEvent) err
 	_ = mem
 	stack := i.stack
 	var err error
+	_ = err
 	if err = lowerContentEvent(ctx, g, input, stack[0:]); err != nil {
 		return i.lowerFailed(11, err)
 	}
@@ -1329,6 +1360,7 @@ func (i *Instance) OnContentUpdated(ctx context.Context, input ContentEvent) err
 	_ = mem
 	stack := i.stack
 	var err error
+	_ = err
 	if err = lowerContentEvent(ctx, g, input, stack[0:]); err != nil {
 		return i.lowerFailed(12, err)
 	}
@@ -1359,6 +1391,7 @@ func (i *Instance) OnContentDeleted(ctx context.Context, contentType string, id 
 	_ = mem
 	stack := i.stack
 	var err error
+	_ = err
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, contentType)
@@ -1402,6 +1435,7 @@ func (i *Instance) OnLogin(ctx context.Context, userID string) error {
 	_ = mem
 	stack := i.stack
 	var err error
+	_ = err
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, userID)
@@ -1437,6 +1471,7 @@ func (i *Instance) OnCronTick(ctx context.Context, payload *string) error {
 	_ = mem
 	stack := i.stack
 	var err error
+	_ = err
 	if err = lower_OptionString(ctx, g, payload, stack[0:]); err != nil {
 		return i.lowerFailed(15, err)
 	}
