@@ -111,7 +111,10 @@ func FuzzLift(f *testing.F) {
 			t.Fatalf("lifted invalid UTF-8 %q", *s)
 		}
 		for _, call := range []func(*Instance) error{
-			func(i *Instance) error { _, err := i.OnPostCreating(ctx, PostInput{Title: "t", Content: "c"}); return err },
+			func(i *Instance) error {
+				_, err := i.OnPostCreating(ctx, PostInput{Title: "t", Content: "c"})
+				return err
+			},
 			func(i *Instance) error { _, err := i.OnCommentCreating(ctx, CommentInput{Content: "c"}); return err },
 			func(i *Instance) error { return i.OnLogin(ctx, "u") },
 		} {
@@ -128,7 +131,9 @@ func FuzzLift(f *testing.F) {
 
 type configHost struct{ nopHost }
 
-func (configHost) GetConfig(_ context.Context, key string) (string, bool) { return "value-of-" + key, true }
+func (configHost) GetConfig(_ context.Context, key string) (string, bool) {
+	return "value-of-" + key, true
+}
 
 // TestLiftsPlantedValues checks the harness above reaches real lifting: a
 // planted some("hi") comes back, bad data becomes typed errors, and the
