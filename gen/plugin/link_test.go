@@ -15,7 +15,7 @@ import (
 
 const witPath = "../../wit/plugin.wit"
 
-func newRuntime(t *testing.T) wazero.Runtime {
+func newRuntime(t testing.TB) wazero.Runtime {
 	t.Helper()
 	ctx := context.Background()
 	r := wazero.NewRuntime(ctx)
