@@ -866,8 +866,9 @@ Filter: runs before a post is created; may rewrite it.
 */
 func (i *Instance) OnPostCreating(ctx context.Context, input PostInput) (*PostInput, error) {
 	var zero *PostInput
+	_ = zero
 	fn := i.funcs[0]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(0)
 	}
 	ctx = i.enter(ctx)
@@ -889,12 +890,13 @@ func (i *Instance) OnPostCreating(ctx context.Context, input PostInput) (*PostIn
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(0, err)
 	}
+	var res *PostInput
 	r0 := stack[0]
 	b, err := abi.ReadAligned(mem, uint32(r0), 92, 4)
 	if err != nil {
 		return zero, i.trapped(0, err)
 	}
-	zero, err = load_OptionPostInput(mem, b[0:])
+	res, err = load_OptionPostInput(mem, b[0:])
 	if err != nil {
 		return zero, i.trapped(0, err)
 	}
@@ -904,7 +906,7 @@ func (i *Instance) OnPostCreating(ctx context.Context, input PostInput) (*PostIn
 			return zero, i.trapped(0, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 /*
@@ -913,8 +915,9 @@ Filter: runs before a post is updated; may rewrite it.
 */
 func (i *Instance) OnPostUpdating(ctx context.Context, input PostInput) (*PostInput, error) {
 	var zero *PostInput
+	_ = zero
 	fn := i.funcs[1]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(1)
 	}
 	ctx = i.enter(ctx)
@@ -936,12 +939,13 @@ func (i *Instance) OnPostUpdating(ctx context.Context, input PostInput) (*PostIn
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(1, err)
 	}
+	var res *PostInput
 	r0 := stack[0]
 	b, err := abi.ReadAligned(mem, uint32(r0), 92, 4)
 	if err != nil {
 		return zero, i.trapped(1, err)
 	}
-	zero, err = load_OptionPostInput(mem, b[0:])
+	res, err = load_OptionPostInput(mem, b[0:])
 	if err != nil {
 		return zero, i.trapped(1, err)
 	}
@@ -951,7 +955,7 @@ func (i *Instance) OnPostUpdating(ctx context.Context, input PostInput) (*PostIn
 			return zero, i.trapped(1, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 /*
@@ -960,8 +964,9 @@ Filter: runs before a comment is stored; may rewrite it.
 */
 func (i *Instance) OnCommentCreating(ctx context.Context, input CommentInput) (*CommentInput, error) {
 	var zero *CommentInput
+	_ = zero
 	fn := i.funcs[2]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(2)
 	}
 	ctx = i.enter(ctx)
@@ -978,12 +983,13 @@ func (i *Instance) OnCommentCreating(ctx context.Context, input CommentInput) (*
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(2, err)
 	}
+	var res *CommentInput
 	r0 := stack[0]
 	b, err := abi.ReadAligned(mem, uint32(r0), 48, 4)
 	if err != nil {
 		return zero, i.trapped(2, err)
 	}
-	zero, err = load_OptionCommentInput(mem, b[0:])
+	res, err = load_OptionCommentInput(mem, b[0:])
 	if err != nil {
 		return zero, i.trapped(2, err)
 	}
@@ -993,7 +999,7 @@ func (i *Instance) OnCommentCreating(ctx context.Context, input CommentInput) (*
 			return zero, i.trapped(2, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 /*
@@ -1002,8 +1008,9 @@ Filter: runs before generic content is created; may rewrite it.
 */
 func (i *Instance) OnContentCreating(ctx context.Context, input ContentEvent) (*ContentEvent, error) {
 	var zero *ContentEvent
+	_ = zero
 	fn := i.funcs[3]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(3)
 	}
 	ctx = i.enter(ctx)
@@ -1020,12 +1027,13 @@ func (i *Instance) OnContentCreating(ctx context.Context, input ContentEvent) (*
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(3, err)
 	}
+	var res *ContentEvent
 	r0 := stack[0]
 	b, err := abi.ReadAligned(mem, uint32(r0), 32, 4)
 	if err != nil {
 		return zero, i.trapped(3, err)
 	}
-	zero, err = load_OptionContentEvent(mem, b[0:])
+	res, err = load_OptionContentEvent(mem, b[0:])
 	if err != nil {
 		return zero, i.trapped(3, err)
 	}
@@ -1035,7 +1043,7 @@ func (i *Instance) OnContentCreating(ctx context.Context, input ContentEvent) (*
 			return zero, i.trapped(3, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 /*
@@ -1044,8 +1052,9 @@ Filter: runs before generic content is updated; may rewrite it.
 */
 func (i *Instance) OnContentUpdating(ctx context.Context, input ContentEvent) (*ContentEvent, error) {
 	var zero *ContentEvent
+	_ = zero
 	fn := i.funcs[4]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(4)
 	}
 	ctx = i.enter(ctx)
@@ -1062,12 +1071,13 @@ func (i *Instance) OnContentUpdating(ctx context.Context, input ContentEvent) (*
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(4, err)
 	}
+	var res *ContentEvent
 	r0 := stack[0]
 	b, err := abi.ReadAligned(mem, uint32(r0), 32, 4)
 	if err != nil {
 		return zero, i.trapped(4, err)
 	}
-	zero, err = load_OptionContentEvent(mem, b[0:])
+	res, err = load_OptionContentEvent(mem, b[0:])
 	if err != nil {
 		return zero, i.trapped(4, err)
 	}
@@ -1077,7 +1087,7 @@ func (i *Instance) OnContentUpdating(ctx context.Context, input ContentEvent) (*
 			return zero, i.trapped(4, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 /*
@@ -1086,8 +1096,9 @@ Filter: turns Markdown into HTML; `none` leaves the input to the next plugin.
 */
 func (i *Instance) RenderMarkdown(ctx context.Context, input string) (*string, error) {
 	var zero *string
+	_ = zero
 	fn := i.funcs[5]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(5)
 	}
 	ctx = i.enter(ctx)
@@ -1109,12 +1120,13 @@ func (i *Instance) RenderMarkdown(ctx context.Context, input string) (*string, e
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(5, err)
 	}
+	var res *string
 	r0 := stack[0]
 	b, err := abi.ReadAligned(mem, uint32(r0), 12, 4)
 	if err != nil {
 		return zero, i.trapped(5, err)
 	}
-	zero, err = load_OptionString(mem, b[0:])
+	res, err = load_OptionString(mem, b[0:])
 	if err != nil {
 		return zero, i.trapped(5, err)
 	}
@@ -1124,7 +1136,7 @@ func (i *Instance) RenderMarkdown(ctx context.Context, input string) (*string, e
 			return zero, i.trapped(5, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 /*
@@ -1133,8 +1145,9 @@ Filter: post-processes rendered HTML.
 */
 func (i *Instance) FilterHTML(ctx context.Context, input string) (*string, error) {
 	var zero *string
+	_ = zero
 	fn := i.funcs[6]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(6)
 	}
 	ctx = i.enter(ctx)
@@ -1156,12 +1169,13 @@ func (i *Instance) FilterHTML(ctx context.Context, input string) (*string, error
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(6, err)
 	}
+	var res *string
 	r0 := stack[0]
 	b, err := abi.ReadAligned(mem, uint32(r0), 12, 4)
 	if err != nil {
 		return zero, i.trapped(6, err)
 	}
-	zero, err = load_OptionString(mem, b[0:])
+	res, err = load_OptionString(mem, b[0:])
 	if err != nil {
 		return zero, i.trapped(6, err)
 	}
@@ -1171,7 +1185,7 @@ func (i *Instance) FilterHTML(ctx context.Context, input string) (*string, error
 			return zero, i.trapped(6, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 /*
@@ -1180,7 +1194,7 @@ Action: a post was created.
 */
 func (i *Instance) OnPostCreated(ctx context.Context, output PostOutput) error {
 	fn := i.funcs[7]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return i.unavailable(7)
 	}
 	ctx = i.enter(ctx)
@@ -1216,7 +1230,7 @@ Action: a post was updated.
 */
 func (i *Instance) OnPostUpdated(ctx context.Context, output PostOutput) error {
 	fn := i.funcs[8]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return i.unavailable(8)
 	}
 	ctx = i.enter(ctx)
@@ -1252,7 +1266,7 @@ Action: the post with `id` was deleted.
 */
 func (i *Instance) OnPostDeleted(ctx context.Context, id string) error {
 	fn := i.funcs[9]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return i.unavailable(9)
 	}
 	ctx = i.enter(ctx)
@@ -1288,7 +1302,7 @@ Action: a comment was created.
 */
 func (i *Instance) OnCommentCreated(ctx context.Context, input CommentInput) error {
 	fn := i.funcs[10]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return i.unavailable(10)
 	}
 	ctx = i.enter(ctx)
@@ -1319,7 +1333,7 @@ Action: generic content was created.
 */
 func (i *Instance) OnContentCreated(ctx context.Context, input ContentEvent) error {
 	fn := i.funcs[11]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return i.unavailable(11)
 	}
 	ctx = i.enter(ctx)
@@ -1350,7 +1364,7 @@ Action: generic content was updated.
 */
 func (i *Instance) OnContentUpdated(ctx context.Context, input ContentEvent) error {
 	fn := i.funcs[12]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return i.unavailable(12)
 	}
 	ctx = i.enter(ctx)
@@ -1381,7 +1395,7 @@ Action: generic content of `content-type` with `id` was deleted.
 */
 func (i *Instance) OnContentDeleted(ctx context.Context, contentType string, id string) error {
 	fn := i.funcs[13]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return i.unavailable(13)
 	}
 	ctx = i.enter(ctx)
@@ -1425,7 +1439,7 @@ Action: the user `user-id` logged in.
 */
 func (i *Instance) OnLogin(ctx context.Context, userID string) error {
 	fn := i.funcs[14]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return i.unavailable(14)
 	}
 	ctx = i.enter(ctx)
@@ -1461,7 +1475,7 @@ Action: a `[[cron]]` entry of the plugin fired; `payload` describes it.
 */
 func (i *Instance) OnCronTick(ctx context.Context, payload *string) error {
 	fn := i.funcs[15]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return i.unavailable(15)
 	}
 	ctx = i.enter(ctx)

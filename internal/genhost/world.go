@@ -306,14 +306,14 @@ func (g *gen) exportMethod(fn *m.Func) {
 	k := jen.Lit(fn.Index)
 	var zero []jen.Code
 	if t != nil {
-		zero = append(zero, jen.Var().Id("zero").Add(GoType(t)))
+		zero = append(zero, jen.Var().Id("zero").Add(GoType(t)), jen.Id("_").Op("=").Id("zero"))
 	}
 	fail := func(method string) jen.Code {
 		return jen.Return(append(zeroResults(t), jen.Id("i").Dot(method).Call(k, jen.Err()))...)
 	}
 	body := append(zero,
 		jen.Id("fn").Op(":=").Id("i").Dot("funcs").Index(k),
-		jen.If(jen.Id("fn").Op("==").Nil().Op("||").Id("i").Dot("err").Op("!=").Nil()).Block(
+		jen.If(jen.Id("fn").Op("==").Nil().Op("||").Id("i").Dot("err").Op("!=").Nil().Op("||").Id("i").Dot("busy")).Block(
 			jen.Return(append(zeroResults(t), jen.Id("i").Dot("unavailable").Call(k))...)),
 		jen.Id("ctx").Op("=").Id("i").Dot("enter").Call(jen.Id("ctx")),
 		jen.Defer().Id("i").Dot("leave").Call(),
@@ -344,14 +344,14 @@ func (g *gen) exportMethod(fn *m.Func) {
 	trap := fail("trapped")
 	body = append(body, jen.If(jen.Err().Op("=").Id("fn").Dot("CallWithStack").Call(jen.Id("ctx"), jen.Id("stack")), jen.Err().Op("!=").Nil()).Block(trap))
 	if t != nil {
-		body = append(body, jen.Id("r0").Op(":=").Id("stack").Index(jen.Lit(0)))
+		body = append(body, jen.Var().Id("res").Add(GoType(t)), jen.Id("r0").Op(":=").Id("stack").Index(jen.Lit(0)))
 		if fn.ResultInMemory {
 			body = append(body,
 				jen.List(jen.Id("b"), jen.Err()).Op(":=").Qual(pkgABI, "ReadAligned").Call(jen.Id("mem"), jen.Uint32().Call(jen.Id("r0")), jen.Lit(int(t.Size)), jen.Lit(int(t.Align))),
 				errCheck(trap))
-			body = append(body, g.c.loadInto(jen.Id("zero"), t, jen.Id("b"), 0, trap)...)
+			body = append(body, g.c.loadInto(jen.Id("res"), t, jen.Id("b"), 0, trap)...)
 		} else {
-			body = append(body, g.c.liftInto(jen.Id("zero"), t, jen.Id("stack"), 0, trap)...)
+			body = append(body, g.c.liftInto(jen.Id("res"), t, jen.Id("stack"), 0, trap)...)
 		}
 		body = append(body, jen.If(jen.Id("post").Op(":=").Id("i").Dot("posts").Index(k), jen.Id("post").Op("!=").Nil()).Block(
 			jen.Id("stack").Index(jen.Lit(0)).Op("=").Id("r0"),
@@ -369,13 +369,17 @@ func (g *gen) exportMethod(fn *m.Func) {
 		errT := unitOr(t.Err)
 		var errVal jen.Code = jen.Qual(pkgABI, "Unit").Values()
 		if t.Err != nil {
-			errVal = jen.Id("zero").Dot("Err")
+			errVal = jen.Id("res").Dot("Err")
 		}
 		res := []jen.Code{jen.Op("&").Qual(pkgABI, "ResultError").Types(errT).Values(jen.Dict{jen.Id("Value"): errVal})}
-		body = append(body, jen.If(jen.Id("zero").Dot("IsErr")).Block(jen.Return(append(zeroResults(t), res...)...)))
-		body = append(body, jen.Return(append(zeroResults(t), jen.Nil())...))
+		body = append(body, jen.If(jen.Id("res").Dot("IsErr")).Block(jen.Return(append(zeroResults(t), res...)...)))
+		var okRes []jen.Code
+		if t.OK != nil {
+			okRes = []jen.Code{jen.Id("res").Dot("OK")}
+		}
+		body = append(body, jen.Return(append(okRes, jen.Nil())...))
 	default:
-		body = append(body, jen.Return(jen.Id("zero"), jen.Nil()))
+		body = append(body, jen.Return(jen.Id("res"), jen.Nil()))
 	}
 	g.f.Comment(fmt.Sprintf("%s calls the guest's %s.%s", fn.GoName, fn.QualifiedName(), funcDoc(fn)))
 	g.f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id(fn.GoName).Params(params(fn)...).Params(exportResults(t)...).Block(body...)

@@ -1399,8 +1399,9 @@ func hostAlltypesImportsNow(ctx context.Context, _ api.Module, stack []uint64) {
 // EchoBool calls the guest's witgen:alltypes/guest-side@0.2.0#echo-bool.
 func (i *Instance) EchoBool(ctx context.Context, x bool) (bool, error) {
 	var zero bool
+	_ = zero
 	fn := i.funcs[0]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(0)
 	}
 	ctx = i.enter(ctx)
@@ -1415,22 +1416,24 @@ func (i *Instance) EchoBool(ctx context.Context, x bool) (bool, error) {
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(0, err)
 	}
+	var res bool
 	r0 := stack[0]
-	zero = uint32(stack[0]) != 0
+	res = uint32(stack[0]) != 0
 	if post := i.posts[0]; post != nil {
 		stack[0] = r0
 		if err = post.CallWithStack(ctx, stack); err != nil {
 			return zero, i.trapped(0, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 // EchoS8 calls the guest's witgen:alltypes/guest-side@0.2.0#echo-s8.
 func (i *Instance) EchoS8(ctx context.Context, x int8) (int8, error) {
 	var zero int8
+	_ = zero
 	fn := i.funcs[1]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(1)
 	}
 	ctx = i.enter(ctx)
@@ -1445,22 +1448,24 @@ func (i *Instance) EchoS8(ctx context.Context, x int8) (int8, error) {
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(1, err)
 	}
+	var res int8
 	r0 := stack[0]
-	zero = int8(uint32(stack[0]))
+	res = int8(uint32(stack[0]))
 	if post := i.posts[1]; post != nil {
 		stack[0] = r0
 		if err = post.CallWithStack(ctx, stack); err != nil {
 			return zero, i.trapped(1, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 // EchoU8 calls the guest's witgen:alltypes/guest-side@0.2.0#echo-u8.
 func (i *Instance) EchoU8(ctx context.Context, x uint8) (uint8, error) {
 	var zero uint8
+	_ = zero
 	fn := i.funcs[2]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(2)
 	}
 	ctx = i.enter(ctx)
@@ -1475,22 +1480,24 @@ func (i *Instance) EchoU8(ctx context.Context, x uint8) (uint8, error) {
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(2, err)
 	}
+	var res uint8
 	r0 := stack[0]
-	zero = uint8(stack[0])
+	res = uint8(stack[0])
 	if post := i.posts[2]; post != nil {
 		stack[0] = r0
 		if err = post.CallWithStack(ctx, stack); err != nil {
 			return zero, i.trapped(2, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 // EchoS16 calls the guest's witgen:alltypes/guest-side@0.2.0#echo-s16.
 func (i *Instance) EchoS16(ctx context.Context, x int16) (int16, error) {
 	var zero int16
+	_ = zero
 	fn := i.funcs[3]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(3)
 	}
 	ctx = i.enter(ctx)
@@ -1505,22 +1512,24 @@ func (i *Instance) EchoS16(ctx context.Context, x int16) (int16, error) {
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(3, err)
 	}
+	var res int16
 	r0 := stack[0]
-	zero = int16(uint32(stack[0]))
+	res = int16(uint32(stack[0]))
 	if post := i.posts[3]; post != nil {
 		stack[0] = r0
 		if err = post.CallWithStack(ctx, stack); err != nil {
 			return zero, i.trapped(3, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 // EchoU16 calls the guest's witgen:alltypes/guest-side@0.2.0#echo-u16.
 func (i *Instance) EchoU16(ctx context.Context, x uint16) (uint16, error) {
 	var zero uint16
+	_ = zero
 	fn := i.funcs[4]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(4)
 	}
 	ctx = i.enter(ctx)
@@ -1535,22 +1544,24 @@ func (i *Instance) EchoU16(ctx context.Context, x uint16) (uint16, error) {
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(4, err)
 	}
+	var res uint16
 	r0 := stack[0]
-	zero = uint16(stack[0])
+	res = uint16(stack[0])
 	if post := i.posts[4]; post != nil {
 		stack[0] = r0
 		if err = post.CallWithStack(ctx, stack); err != nil {
 			return zero, i.trapped(4, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 // EchoS32 calls the guest's witgen:alltypes/guest-side@0.2.0#echo-s32.
 func (i *Instance) EchoS32(ctx context.Context, x int32) (int32, error) {
 	var zero int32
+	_ = zero
 	fn := i.funcs[5]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(5)
 	}
 	ctx = i.enter(ctx)
@@ -1565,22 +1576,24 @@ func (i *Instance) EchoS32(ctx context.Context, x int32) (int32, error) {
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(5, err)
 	}
+	var res int32
 	r0 := stack[0]
-	zero = int32(uint32(stack[0]))
+	res = int32(uint32(stack[0]))
 	if post := i.posts[5]; post != nil {
 		stack[0] = r0
 		if err = post.CallWithStack(ctx, stack); err != nil {
 			return zero, i.trapped(5, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 // EchoU32 calls the guest's witgen:alltypes/guest-side@0.2.0#echo-u32.
 func (i *Instance) EchoU32(ctx context.Context, x uint32) (uint32, error) {
 	var zero uint32
+	_ = zero
 	fn := i.funcs[6]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(6)
 	}
 	ctx = i.enter(ctx)
@@ -1595,22 +1608,24 @@ func (i *Instance) EchoU32(ctx context.Context, x uint32) (uint32, error) {
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(6, err)
 	}
+	var res uint32
 	r0 := stack[0]
-	zero = uint32(stack[0])
+	res = uint32(stack[0])
 	if post := i.posts[6]; post != nil {
 		stack[0] = r0
 		if err = post.CallWithStack(ctx, stack); err != nil {
 			return zero, i.trapped(6, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 // EchoS64 calls the guest's witgen:alltypes/guest-side@0.2.0#echo-s64.
 func (i *Instance) EchoS64(ctx context.Context, x int64) (int64, error) {
 	var zero int64
+	_ = zero
 	fn := i.funcs[7]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(7)
 	}
 	ctx = i.enter(ctx)
@@ -1625,22 +1640,24 @@ func (i *Instance) EchoS64(ctx context.Context, x int64) (int64, error) {
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(7, err)
 	}
+	var res int64
 	r0 := stack[0]
-	zero = int64(stack[0])
+	res = int64(stack[0])
 	if post := i.posts[7]; post != nil {
 		stack[0] = r0
 		if err = post.CallWithStack(ctx, stack); err != nil {
 			return zero, i.trapped(7, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 // EchoU64 calls the guest's witgen:alltypes/guest-side@0.2.0#echo-u64.
 func (i *Instance) EchoU64(ctx context.Context, x uint64) (uint64, error) {
 	var zero uint64
+	_ = zero
 	fn := i.funcs[8]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(8)
 	}
 	ctx = i.enter(ctx)
@@ -1655,22 +1672,24 @@ func (i *Instance) EchoU64(ctx context.Context, x uint64) (uint64, error) {
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(8, err)
 	}
+	var res uint64
 	r0 := stack[0]
-	zero = stack[0]
+	res = stack[0]
 	if post := i.posts[8]; post != nil {
 		stack[0] = r0
 		if err = post.CallWithStack(ctx, stack); err != nil {
 			return zero, i.trapped(8, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 // EchoF32 calls the guest's witgen:alltypes/guest-side@0.2.0#echo-f32.
 func (i *Instance) EchoF32(ctx context.Context, x float32) (float32, error) {
 	var zero float32
+	_ = zero
 	fn := i.funcs[9]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(9)
 	}
 	ctx = i.enter(ctx)
@@ -1685,22 +1704,24 @@ func (i *Instance) EchoF32(ctx context.Context, x float32) (float32, error) {
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(9, err)
 	}
+	var res float32
 	r0 := stack[0]
-	zero = math.Float32frombits(uint32(stack[0]))
+	res = math.Float32frombits(uint32(stack[0]))
 	if post := i.posts[9]; post != nil {
 		stack[0] = r0
 		if err = post.CallWithStack(ctx, stack); err != nil {
 			return zero, i.trapped(9, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 // EchoF64 calls the guest's witgen:alltypes/guest-side@0.2.0#echo-f64.
 func (i *Instance) EchoF64(ctx context.Context, x float64) (float64, error) {
 	var zero float64
+	_ = zero
 	fn := i.funcs[10]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(10)
 	}
 	ctx = i.enter(ctx)
@@ -1715,22 +1736,24 @@ func (i *Instance) EchoF64(ctx context.Context, x float64) (float64, error) {
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(10, err)
 	}
+	var res float64
 	r0 := stack[0]
-	zero = math.Float64frombits(stack[0])
+	res = math.Float64frombits(stack[0])
 	if post := i.posts[10]; post != nil {
 		stack[0] = r0
 		if err = post.CallWithStack(ctx, stack); err != nil {
 			return zero, i.trapped(10, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 // EchoChar calls the guest's witgen:alltypes/guest-side@0.2.0#echo-char.
 func (i *Instance) EchoChar(ctx context.Context, x rune) (rune, error) {
 	var zero rune
+	_ = zero
 	fn := i.funcs[11]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(11)
 	}
 	ctx = i.enter(ctx)
@@ -1748,8 +1771,9 @@ func (i *Instance) EchoChar(ctx context.Context, x rune) (rune, error) {
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(11, err)
 	}
+	var res rune
 	r0 := stack[0]
-	zero, err = abi.Char(uint32(stack[0]))
+	res, err = abi.Char(uint32(stack[0]))
 	if err != nil {
 		return zero, i.trapped(11, err)
 	}
@@ -1759,14 +1783,15 @@ func (i *Instance) EchoChar(ctx context.Context, x rune) (rune, error) {
 			return zero, i.trapped(11, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 // EchoString calls the guest's witgen:alltypes/guest-side@0.2.0#echo-string.
 func (i *Instance) EchoString(ctx context.Context, x string) (string, error) {
 	var zero string
+	_ = zero
 	fn := i.funcs[12]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(12)
 	}
 	ctx = i.enter(ctx)
@@ -1788,12 +1813,13 @@ func (i *Instance) EchoString(ctx context.Context, x string) (string, error) {
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(12, err)
 	}
+	var res string
 	r0 := stack[0]
 	b, err := abi.ReadAligned(mem, uint32(r0), 8, 4)
 	if err != nil {
 		return zero, i.trapped(12, err)
 	}
-	zero, err = abi.LoadString(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
+	res, err = abi.LoadString(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
 	if err != nil {
 		return zero, i.trapped(12, err)
 	}
@@ -1803,14 +1829,15 @@ func (i *Instance) EchoString(ctx context.Context, x string) (string, error) {
 			return zero, i.trapped(12, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 // EchoBytes calls the guest's witgen:alltypes/guest-side@0.2.0#echo-bytes.
 func (i *Instance) EchoBytes(ctx context.Context, x []byte) ([]byte, error) {
 	var zero []byte
+	_ = zero
 	fn := i.funcs[13]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(13)
 	}
 	ctx = i.enter(ctx)
@@ -1832,12 +1859,13 @@ func (i *Instance) EchoBytes(ctx context.Context, x []byte) ([]byte, error) {
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(13, err)
 	}
+	var res []byte
 	r0 := stack[0]
 	b, err := abi.ReadAligned(mem, uint32(r0), 8, 4)
 	if err != nil {
 		return zero, i.trapped(13, err)
 	}
-	zero, err = readList_ListU8(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
+	res, err = readList_ListU8(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
 	if err != nil {
 		return zero, i.trapped(13, err)
 	}
@@ -1847,14 +1875,15 @@ func (i *Instance) EchoBytes(ctx context.Context, x []byte) ([]byte, error) {
 			return zero, i.trapped(13, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 // EchoNames calls the guest's witgen:alltypes/guest-side@0.2.0#echo-names.
 func (i *Instance) EchoNames(ctx context.Context, x []string) ([]string, error) {
 	var zero []string
+	_ = zero
 	fn := i.funcs[14]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(14)
 	}
 	ctx = i.enter(ctx)
@@ -1876,12 +1905,13 @@ func (i *Instance) EchoNames(ctx context.Context, x []string) ([]string, error) 
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(14, err)
 	}
+	var res []string
 	r0 := stack[0]
 	b, err := abi.ReadAligned(mem, uint32(r0), 8, 4)
 	if err != nil {
 		return zero, i.trapped(14, err)
 	}
-	zero, err = readList_ListString(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
+	res, err = readList_ListString(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
 	if err != nil {
 		return zero, i.trapped(14, err)
 	}
@@ -1891,14 +1921,15 @@ func (i *Instance) EchoNames(ctx context.Context, x []string) ([]string, error) 
 			return zero, i.trapped(14, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 // EchoOption calls the guest's witgen:alltypes/guest-side@0.2.0#echo-option.
 func (i *Instance) EchoOption(ctx context.Context, x *string) (*string, error) {
 	var zero *string
+	_ = zero
 	fn := i.funcs[15]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(15)
 	}
 	ctx = i.enter(ctx)
@@ -1915,12 +1946,13 @@ func (i *Instance) EchoOption(ctx context.Context, x *string) (*string, error) {
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(15, err)
 	}
+	var res *string
 	r0 := stack[0]
 	b, err := abi.ReadAligned(mem, uint32(r0), 12, 4)
 	if err != nil {
 		return zero, i.trapped(15, err)
 	}
-	zero, err = load_OptionString(mem, b[0:])
+	res, err = load_OptionString(mem, b[0:])
 	if err != nil {
 		return zero, i.trapped(15, err)
 	}
@@ -1930,14 +1962,15 @@ func (i *Instance) EchoOption(ctx context.Context, x *string) (*string, error) {
 			return zero, i.trapped(15, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 // EchoNested calls the guest's witgen:alltypes/guest-side@0.2.0#echo-nested.
 func (i *Instance) EchoNested(ctx context.Context, x *[]*string) (*[]*string, error) {
 	var zero *[]*string
+	_ = zero
 	fn := i.funcs[16]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(16)
 	}
 	ctx = i.enter(ctx)
@@ -1954,12 +1987,13 @@ func (i *Instance) EchoNested(ctx context.Context, x *[]*string) (*[]*string, er
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(16, err)
 	}
+	var res *[]*string
 	r0 := stack[0]
 	b, err := abi.ReadAligned(mem, uint32(r0), 12, 4)
 	if err != nil {
 		return zero, i.trapped(16, err)
 	}
-	zero, err = load_OptionListOptionString(mem, b[0:])
+	res, err = load_OptionListOptionString(mem, b[0:])
 	if err != nil {
 		return zero, i.trapped(16, err)
 	}
@@ -1969,14 +2003,15 @@ func (i *Instance) EchoNested(ctx context.Context, x *[]*string) (*[]*string, er
 			return zero, i.trapped(16, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 // EchoResult calls the guest's witgen:alltypes/guest-side@0.2.0#echo-result.
 func (i *Instance) EchoResult(ctx context.Context, x abi.Result[string, uint32]) (string, error) {
 	var zero abi.Result[string, uint32]
+	_ = zero
 	fn := i.funcs[17]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero.OK, i.unavailable(17)
 	}
 	ctx = i.enter(ctx)
@@ -1993,12 +2028,13 @@ func (i *Instance) EchoResult(ctx context.Context, x abi.Result[string, uint32])
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero.OK, i.trapped(17, err)
 	}
+	var res abi.Result[string, uint32]
 	r0 := stack[0]
 	b, err := abi.ReadAligned(mem, uint32(r0), 12, 4)
 	if err != nil {
 		return zero.OK, i.trapped(17, err)
 	}
-	zero, err = load_ResultStringU32(mem, b[0:])
+	res, err = load_ResultStringU32(mem, b[0:])
 	if err != nil {
 		return zero.OK, i.trapped(17, err)
 	}
@@ -2008,17 +2044,18 @@ func (i *Instance) EchoResult(ctx context.Context, x abi.Result[string, uint32])
 			return zero.OK, i.trapped(17, err)
 		}
 	}
-	if zero.IsErr {
-		return zero.OK, &abi.ResultError[uint32]{Value: zero.Err}
+	if res.IsErr {
+		return zero.OK, &abi.ResultError[uint32]{Value: res.Err}
 	}
-	return zero.OK, nil
+	return res.OK, nil
 }
 
 // EchoUnitResult calls the guest's witgen:alltypes/guest-side@0.2.0#echo-unit-result.
 func (i *Instance) EchoUnitResult(ctx context.Context, x abi.Result[abi.Unit, string]) error {
 	var zero abi.Result[abi.Unit, string]
+	_ = zero
 	fn := i.funcs[18]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return i.unavailable(18)
 	}
 	ctx = i.enter(ctx)
@@ -2035,12 +2072,13 @@ func (i *Instance) EchoUnitResult(ctx context.Context, x abi.Result[abi.Unit, st
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return i.trapped(18, err)
 	}
+	var res abi.Result[abi.Unit, string]
 	r0 := stack[0]
 	b, err := abi.ReadAligned(mem, uint32(r0), 12, 4)
 	if err != nil {
 		return i.trapped(18, err)
 	}
-	zero, err = load_ResultUnitString(mem, b[0:])
+	res, err = load_ResultUnitString(mem, b[0:])
 	if err != nil {
 		return i.trapped(18, err)
 	}
@@ -2050,8 +2088,8 @@ func (i *Instance) EchoUnitResult(ctx context.Context, x abi.Result[abi.Unit, st
 			return i.trapped(18, err)
 		}
 	}
-	if zero.IsErr {
-		return &abi.ResultError[string]{Value: zero.Err}
+	if res.IsErr {
+		return &abi.ResultError[string]{Value: res.Err}
 	}
 	return nil
 }
@@ -2059,8 +2097,9 @@ func (i *Instance) EchoUnitResult(ctx context.Context, x abi.Result[abi.Unit, st
 // EchoTuple calls the guest's witgen:alltypes/guest-side@0.2.0#echo-tuple.
 func (i *Instance) EchoTuple(ctx context.Context, x abi.Tuple3[uint8, string, float64]) (abi.Tuple3[uint8, string, float64], error) {
 	var zero abi.Tuple3[uint8, string, float64]
+	_ = zero
 	fn := i.funcs[19]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(19)
 	}
 	ctx = i.enter(ctx)
@@ -2077,12 +2116,13 @@ func (i *Instance) EchoTuple(ctx context.Context, x abi.Tuple3[uint8, string, fl
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(19, err)
 	}
+	var res abi.Tuple3[uint8, string, float64]
 	r0 := stack[0]
 	b, err := abi.ReadAligned(mem, uint32(r0), 24, 8)
 	if err != nil {
 		return zero, i.trapped(19, err)
 	}
-	zero, err = load_Tuple3U8StringF64(mem, b[0:])
+	res, err = load_Tuple3U8StringF64(mem, b[0:])
 	if err != nil {
 		return zero, i.trapped(19, err)
 	}
@@ -2092,14 +2132,15 @@ func (i *Instance) EchoTuple(ctx context.Context, x abi.Tuple3[uint8, string, fl
 			return zero, i.trapped(19, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 // EchoColor calls the guest's witgen:alltypes/guest-side@0.2.0#echo-color.
 func (i *Instance) EchoColor(ctx context.Context, x Color) (Color, error) {
 	var zero Color
+	_ = zero
 	fn := i.funcs[20]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(20)
 	}
 	ctx = i.enter(ctx)
@@ -2116,8 +2157,9 @@ func (i *Instance) EchoColor(ctx context.Context, x Color) (Color, error) {
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(20, err)
 	}
+	var res Color
 	r0 := stack[0]
-	zero, err = liftColor(mem, stack[0:])
+	res, err = liftColor(mem, stack[0:])
 	if err != nil {
 		return zero, i.trapped(20, err)
 	}
@@ -2127,14 +2169,15 @@ func (i *Instance) EchoColor(ctx context.Context, x Color) (Color, error) {
 			return zero, i.trapped(20, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 // EchoPerms calls the guest's witgen:alltypes/guest-side@0.2.0#echo-perms.
 func (i *Instance) EchoPerms(ctx context.Context, x Perms) (Perms, error) {
 	var zero Perms
+	_ = zero
 	fn := i.funcs[21]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(21)
 	}
 	ctx = i.enter(ctx)
@@ -2151,8 +2194,9 @@ func (i *Instance) EchoPerms(ctx context.Context, x Perms) (Perms, error) {
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(21, err)
 	}
+	var res Perms
 	r0 := stack[0]
-	zero, err = liftPerms(mem, stack[0:])
+	res, err = liftPerms(mem, stack[0:])
 	if err != nil {
 		return zero, i.trapped(21, err)
 	}
@@ -2162,14 +2206,15 @@ func (i *Instance) EchoPerms(ctx context.Context, x Perms) (Perms, error) {
 			return zero, i.trapped(21, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 // EchoWide calls the guest's witgen:alltypes/guest-side@0.2.0#echo-wide.
 func (i *Instance) EchoWide(ctx context.Context, x Wide) (Wide, error) {
 	var zero Wide
+	_ = zero
 	fn := i.funcs[22]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(22)
 	}
 	ctx = i.enter(ctx)
@@ -2186,8 +2231,9 @@ func (i *Instance) EchoWide(ctx context.Context, x Wide) (Wide, error) {
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(22, err)
 	}
+	var res Wide
 	r0 := stack[0]
-	zero, err = liftWide(mem, stack[0:])
+	res, err = liftWide(mem, stack[0:])
 	if err != nil {
 		return zero, i.trapped(22, err)
 	}
@@ -2197,14 +2243,15 @@ func (i *Instance) EchoWide(ctx context.Context, x Wide) (Wide, error) {
 			return zero, i.trapped(22, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 // EchoPoint calls the guest's witgen:alltypes/guest-side@0.2.0#echo-point.
 func (i *Instance) EchoPoint(ctx context.Context, x Point) (Point, error) {
 	var zero Point
+	_ = zero
 	fn := i.funcs[23]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(23)
 	}
 	ctx = i.enter(ctx)
@@ -2221,12 +2268,13 @@ func (i *Instance) EchoPoint(ctx context.Context, x Point) (Point, error) {
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(23, err)
 	}
+	var res Point
 	r0 := stack[0]
 	b, err := abi.ReadAligned(mem, uint32(r0), 8, 4)
 	if err != nil {
 		return zero, i.trapped(23, err)
 	}
-	zero, err = loadPoint(mem, b[0:])
+	res, err = loadPoint(mem, b[0:])
 	if err != nil {
 		return zero, i.trapped(23, err)
 	}
@@ -2236,14 +2284,15 @@ func (i *Instance) EchoPoint(ctx context.Context, x Point) (Point, error) {
 			return zero, i.trapped(23, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 // EchoPadded calls the guest's witgen:alltypes/guest-side@0.2.0#echo-padded.
 func (i *Instance) EchoPadded(ctx context.Context, x Padded) (Padded, error) {
 	var zero Padded
+	_ = zero
 	fn := i.funcs[24]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(24)
 	}
 	ctx = i.enter(ctx)
@@ -2260,12 +2309,13 @@ func (i *Instance) EchoPadded(ctx context.Context, x Padded) (Padded, error) {
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(24, err)
 	}
+	var res Padded
 	r0 := stack[0]
 	b, err := abi.ReadAligned(mem, uint32(r0), 48, 8)
 	if err != nil {
 		return zero, i.trapped(24, err)
 	}
-	zero, err = loadPadded(mem, b[0:])
+	res, err = loadPadded(mem, b[0:])
 	if err != nil {
 		return zero, i.trapped(24, err)
 	}
@@ -2275,14 +2325,15 @@ func (i *Instance) EchoPadded(ctx context.Context, x Padded) (Padded, error) {
 			return zero, i.trapped(24, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 // EchoShape calls the guest's witgen:alltypes/guest-side@0.2.0#echo-shape.
 func (i *Instance) EchoShape(ctx context.Context, x Shape) (Shape, error) {
 	var zero Shape
+	_ = zero
 	fn := i.funcs[25]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(25)
 	}
 	ctx = i.enter(ctx)
@@ -2299,12 +2350,13 @@ func (i *Instance) EchoShape(ctx context.Context, x Shape) (Shape, error) {
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(25, err)
 	}
+	var res Shape
 	r0 := stack[0]
 	b, err := abi.ReadAligned(mem, uint32(r0), 24, 8)
 	if err != nil {
 		return zero, i.trapped(25, err)
 	}
-	zero, err = loadShape(mem, b[0:])
+	res, err = loadShape(mem, b[0:])
 	if err != nil {
 		return zero, i.trapped(25, err)
 	}
@@ -2314,14 +2366,15 @@ func (i *Instance) EchoShape(ctx context.Context, x Shape) (Shape, error) {
 			return zero, i.trapped(25, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 // EchoShapes calls the guest's witgen:alltypes/guest-side@0.2.0#echo-shapes.
 func (i *Instance) EchoShapes(ctx context.Context, x []Shape) ([]Shape, error) {
 	var zero []Shape
+	_ = zero
 	fn := i.funcs[26]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(26)
 	}
 	ctx = i.enter(ctx)
@@ -2343,12 +2396,13 @@ func (i *Instance) EchoShapes(ctx context.Context, x []Shape) ([]Shape, error) {
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(26, err)
 	}
+	var res []Shape
 	r0 := stack[0]
 	b, err := abi.ReadAligned(mem, uint32(r0), 8, 4)
 	if err != nil {
 		return zero, i.trapped(26, err)
 	}
-	zero, err = readList_ListShape(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
+	res, err = readList_ListShape(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
 	if err != nil {
 		return zero, i.trapped(26, err)
 	}
@@ -2358,14 +2412,15 @@ func (i *Instance) EchoShapes(ctx context.Context, x []Shape) ([]Shape, error) {
 			return zero, i.trapped(26, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 // EchoMeta calls the guest's witgen:alltypes/guest-side@0.2.0#echo-meta.
 func (i *Instance) EchoMeta(ctx context.Context, x Meta, l Level) (abi.Tuple2[Meta, Level], error) {
 	var zero abi.Tuple2[Meta, Level]
+	_ = zero
 	fn := i.funcs[27]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(27)
 	}
 	ctx = i.enter(ctx)
@@ -2385,12 +2440,13 @@ func (i *Instance) EchoMeta(ctx context.Context, x Meta, l Level) (abi.Tuple2[Me
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(27, err)
 	}
+	var res abi.Tuple2[Meta, Level]
 	r0 := stack[0]
 	b, err := abi.ReadAligned(mem, uint32(r0), 16, 4)
 	if err != nil {
 		return zero, i.trapped(27, err)
 	}
-	zero, err = load_Tuple2MetaLevel(mem, b[0:])
+	res, err = load_Tuple2MetaLevel(mem, b[0:])
 	if err != nil {
 		return zero, i.trapped(27, err)
 	}
@@ -2400,14 +2456,15 @@ func (i *Instance) EchoMeta(ctx context.Context, x Meta, l Level) (abi.Tuple2[Me
 			return zero, i.trapped(27, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 // EchoEverything calls the guest's witgen:alltypes/guest-side@0.2.0#echo-everything.
 func (i *Instance) EchoEverything(ctx context.Context, x Everything) (Everything, error) {
 	var zero Everything
+	_ = zero
 	fn := i.funcs[28]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(28)
 	}
 	ctx = i.enter(ctx)
@@ -2429,12 +2486,13 @@ func (i *Instance) EchoEverything(ctx context.Context, x Everything) (Everything
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(28, err)
 	}
+	var res Everything
 	r0 := stack[0]
 	b, err := abi.ReadAligned(mem, uint32(r0), 232, 8)
 	if err != nil {
 		return zero, i.trapped(28, err)
 	}
-	zero, err = loadEverything(mem, b[0:])
+	res, err = loadEverything(mem, b[0:])
 	if err != nil {
 		return zero, i.trapped(28, err)
 	}
@@ -2444,7 +2502,7 @@ func (i *Instance) EchoEverything(ctx context.Context, x Everything) (Everything
 			return zero, i.trapped(28, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 /*
@@ -2453,8 +2511,9 @@ More than 16 flat parameters: passed through memory.
 */
 func (i *Instance) ManyArgs(ctx context.Context, a1 uint8, a2 int16, a3 uint32, a4 int64, a5 float32, a6 float64, a7 string, a8 bool, a9 rune, a10 uint64, a11 int8, a12 uint16, a13 string, a14 float32, a15 Point) (string, error) {
 	var zero string
+	_ = zero
 	fn := i.funcs[29]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(29)
 	}
 	ctx = i.enter(ctx)
@@ -2509,12 +2568,13 @@ func (i *Instance) ManyArgs(ctx context.Context, a1 uint8, a2 int16, a3 uint32, 
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(29, err)
 	}
+	var res string
 	r0 := stack[0]
 	b, err := abi.ReadAligned(mem, uint32(r0), 8, 4)
 	if err != nil {
 		return zero, i.trapped(29, err)
 	}
-	zero, err = abi.LoadString(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
+	res, err = abi.LoadString(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
 	if err != nil {
 		return zero, i.trapped(29, err)
 	}
@@ -2524,7 +2584,7 @@ func (i *Instance) ManyArgs(ctx context.Context, a1 uint8, a2 int16, a3 uint32, 
 			return zero, i.trapped(29, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 /*
@@ -2533,7 +2593,7 @@ No parameters and no result.
 */
 func (i *Instance) Ping(ctx context.Context) error {
 	fn := i.funcs[30]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return i.unavailable(30)
 	}
 	ctx = i.enter(ctx)
@@ -2561,8 +2621,9 @@ A scalar computed from a list of records.
 */
 func (i *Instance) SumPoints(ctx context.Context, x []Point) (int64, error) {
 	var zero int64
+	_ = zero
 	fn := i.funcs[31]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(31)
 	}
 	ctx = i.enter(ctx)
@@ -2584,15 +2645,16 @@ func (i *Instance) SumPoints(ctx context.Context, x []Point) (int64, error) {
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(31, err)
 	}
+	var res int64
 	r0 := stack[0]
-	zero = int64(stack[0])
+	res = int64(stack[0])
 	if post := i.posts[31]; post != nil {
 		stack[0] = r0
 		if err = post.CallWithStack(ctx, stack); err != nil {
 			return zero, i.trapped(31, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 /*
@@ -2601,8 +2663,9 @@ A world-level export.
 */
 func (i *Instance) Version(ctx context.Context) (string, error) {
 	var zero string
+	_ = zero
 	fn := i.funcs[32]
-	if fn == nil || i.err != nil {
+	if fn == nil || i.err != nil || i.busy {
 		return zero, i.unavailable(32)
 	}
 	ctx = i.enter(ctx)
@@ -2616,12 +2679,13 @@ func (i *Instance) Version(ctx context.Context) (string, error) {
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(32, err)
 	}
+	var res string
 	r0 := stack[0]
 	b, err := abi.ReadAligned(mem, uint32(r0), 8, 4)
 	if err != nil {
 		return zero, i.trapped(32, err)
 	}
-	zero, err = abi.LoadString(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
+	res, err = abi.LoadString(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
 	if err != nil {
 		return zero, i.trapped(32, err)
 	}
@@ -2631,7 +2695,7 @@ func (i *Instance) Version(ctx context.Context) (string, error) {
 			return zero, i.trapped(32, err)
 		}
 	}
-	return zero, nil
+	return res, nil
 }
 
 // importFuncs lists the core functions the host provides, under every accepted name.
