@@ -1,0 +1,126 @@
+// Package sqldb runs plugin SQL on the host database: host-api db-query,
+// db-execute, db-begin, db-commit and db-rollback.
+//
+// A DB wraps the host's *sql.DB (the embedded SQLite of package sqlitedb by
+// default). Each hook call gets its own Session, which carries the plugin's
+// Permissions and its open transaction, if any; Close, called when the hook
+// call ends, rolls that transaction back.
+//
+// # What is enforced
+//
+// Permissions are enforced by SQLite itself: every plugin statement is
+// compiled with an authorizer (sqlite3_set_authorizer, exposed by
+// modernc.org/sqlite) installed on the connection that runs it and removed
+// before the connection goes back to the pool. The authorizer sees every
+// table each statement reads or writes, including through views and trigger
+// bodies, so:
+//
+//   - db-query cannot modify anything: INSERT/UPDATE/DELETE (also with
+//     RETURNING), DDL, PRAGMAs that change settings, ATTACH and VACUUM are
+//     refused while the statement is compiled, before it runs.
+//   - db-execute needs Write; DDL also needs Schema; triggers need Schema and
+//     no allow-list.
+//   - with an allow-list, every table read or written must be listed.
+//   - BEGIN/COMMIT/ROLLBACK/SAVEPOINT in SQL text are refused (use db-begin…),
+//     as are ATTACH/DETACH, VACUUM, temp objects, virtual tables and
+//     load_extension.
+//
+// # Transactions
+//
+// db-begin pins one pooled connection to the session and opens a
+// transaction on it (read-only, i.e. a deferred BEGIN that takes no write
+// lock, when the plugin lacks Write). Statements then run inside it until
+// db-commit or db-rollback; Close rolls it back, and so does
+// Config.MaxTxDuration as a backstop. If a statement fails in a way that
+// may have ended the transaction (time-out, cancellation, SQLITE_BUSY,
+// SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM), the session rolls it back and
+// refuses further statements with "transaction_aborted" until the plugin
+// calls db-rollback (or db-commit, which reports the abort): statements
+// written for a transaction never run in autocommit mode by accident.
+//
+// Independently, SQL text holding more than one statement is refused before
+// it reaches the driver. If the driver connection does not support an
+// authorizer (not modernc.org/sqlite), every statement is refused with code
+// "unsupported": the package fails closed rather than run unchecked SQL.
+package sqldb
+
+import (
+	"database/sql"
+	"log/slog"
+	"time"
+)
+
+// Defaults for Config.
+const (
+	DefaultMaxRows          = 1000
+	DefaultStatementTimeout = 5 * time.Second
+	DefaultMaxTxDuration    = 30 * time.Second
+	DefaultMaxResultBytes   = 4 << 20
+	DefaultMaxSQLBytes      = 64 << 10
+	DefaultMaxParams        = 999
+)
+
+// Config bounds what plugin SQL may cost. Zero fields take the defaults.
+type Config struct {
+	// MaxRows is the most rows db-query returns; more set "truncated": true.
+	MaxRows int
+	// StatementTimeout bounds each statement (its context is also the caller's).
+	StatementTimeout time.Duration
+	// MaxTxDuration bounds a transaction opened by db-begin, in case the
+	// session is never closed; when it passes the transaction is rolled back.
+	MaxTxDuration time.Duration
+	// MaxResultBytes bounds the JSON text of one query result.
+	MaxResultBytes int
+	// MaxSQLBytes bounds the SQL text of one statement.
+	MaxSQLBytes int
+	// MaxParams bounds the number of parameters.
+	MaxParams int
+	// Logger receives refusals and failures at debug level (default slog.Default()).
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.MaxRows <= 0 {
+		c.MaxRows = DefaultMaxRows
+	}
+	if c.StatementTimeout <= 0 {
+		c.StatementTimeout = DefaultStatementTimeout
+	}
+	if c.MaxTxDuration <= 0 {
+		c.MaxTxDuration = DefaultMaxTxDuration
+	}
+	if c.MaxResultBytes <= 0 {
+		c.MaxResultBytes = DefaultMaxResultBytes
+	}
+	if c.MaxSQLBytes <= 0 {
+		c.MaxSQLBytes = DefaultMaxSQLBytes
+	}
+	if c.MaxParams <= 0 {
+		c.MaxParams = DefaultMaxParams
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// DB runs plugin SQL on a host database. It is safe for concurrent use.
+type DB struct {
+	db  *sql.DB
+	cfg Config
+}
+
+// New returns a DB over db.
+func New(db *sql.DB, cfg Config) *DB {
+	return &DB{db: db, cfg: cfg.withDefaults()}
+}
+
+// Config returns the configuration in force (with defaults filled in).
+func (d *DB) Config() Config { return d.cfg }
+
+// Session starts the database session of one hook call of pluginID. The
+// caller must Close it when the call ends.
+func (d *DB) Session(pluginID string, perm Permissions) *Session {
+	return &Session{d: d, plugin: pluginID, perm: perm,
+		log: d.cfg.Logger.With("plugin", pluginID)}
+}

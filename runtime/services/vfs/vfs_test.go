@@ -1,0 +1,349 @@
+package vfs
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func open(t *testing.T, lim Limits) (*Sandbox, string) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "sandbox")
+	s, err := Open(dir, lim, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, dir
+}
+
+func TestWriteReadStatListDelete(t *testing.T) {
+	s, dir := open(t, Limits{})
+	if !s.Write("cache/posts/hello.json", `{"a":1}`) {
+		t.Fatal("write failed")
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "cache", "posts", "hello.json")); err != nil || string(b) != `{"a":1}` {
+		t.Fatalf("on disk: %q %v", b, err)
+	}
+	if c, ok := s.Read("cache/posts/hello.json"); !ok || c != `{"a":1}` {
+		t.Fatalf("Read = %q %v", c, ok)
+	}
+	// Overwrite replaces.
+	if !s.Write("cache/posts/hello.json", "v2") {
+		t.Fatal("overwrite failed")
+	}
+	if c, _ := s.Read("cache/posts/hello.json"); c != "v2" {
+		t.Fatalf("after overwrite: %q", c)
+	}
+	if !s.Exists("cache/posts/hello.json") || !s.Exists("cache") || !s.Exists("") || s.Exists("nope") {
+		t.Fatal("Exists wrong")
+	}
+	st, ok := s.Stat("cache/posts/hello.json")
+	if !ok {
+		t.Fatal("Stat failed")
+	}
+	var info Info
+	if err := json.Unmarshal([]byte(st), &info); err != nil {
+		t.Fatal(err)
+	}
+	if info.Name != "hello.json" || info.Size != 2 || info.IsDir {
+		t.Fatalf("Stat = %s", st)
+	}
+	if mt, err := time.Parse(time.RFC3339, info.ModTime); err != nil || time.Since(mt) > time.Minute {
+		t.Fatalf("mod_time %q: %v", info.ModTime, err)
+	}
+	if st, ok := s.Stat("cache"); !ok || !strings.Contains(st, `"is_dir":true`) {
+		t.Fatalf("Stat(dir) = %s %v", st, ok)
+	}
+	if _, ok := s.Stat("missing"); ok {
+		t.Fatal("Stat(missing) ok")
+	}
+
+	s.Write("b.txt", "bbb")
+	s.Write("a.txt", "a")
+	l, ok := s.List("")
+	want := `[{"name":"a.txt","is_dir":false,"size":1},{"name":"b.txt","is_dir":false,"size":3},{"name":"cache","is_dir":true,"size":0}]`
+	if !ok || l != want {
+		t.Fatalf("List = %s", l)
+	}
+	if l, ok := s.List("cache/posts"); !ok || l != `[{"name":"hello.json","is_dir":false,"size":2}]` {
+		t.Fatalf("List(cache/posts) = %s", l)
+	}
+	if l, ok := s.List("cache/posts/"); !ok || !strings.Contains(l, "hello.json") {
+		t.Fatalf("trailing slash: %s %v", l, ok)
+	}
+	if _, ok := s.List("a.txt"); ok {
+		t.Fatal("List(file) ok")
+	}
+	if _, ok := s.List("missing"); ok {
+		t.Fatal("List(missing) ok")
+	}
+	if l, _ := s.List("empty-dir-that-is-not-there"); l != "" {
+		t.Fatal(l)
+	}
+
+	if !s.Delete("a.txt") || s.Exists("a.txt") {
+		t.Fatal("Delete failed")
+	}
+	if s.Delete("a.txt") {
+		t.Fatal("second Delete ok")
+	}
+	if s.Delete("cache") {
+		t.Fatal("deleted a non-empty directory")
+	}
+	if !s.Delete("cache/posts/hello.json") || !s.Delete("cache/posts") {
+		t.Fatal("could not empty and delete a directory")
+	}
+	if files, bytes := s.Usage(); files != 1 || bytes != 3 {
+		t.Fatalf("Usage = %d files, %d bytes", files, bytes)
+	}
+}
+
+func TestEmptyFileAndUnicode(t *testing.T) {
+	s, _ := open(t, Limits{})
+	if !s.Write("empty", "") {
+		t.Fatal("empty write")
+	}
+	if c, ok := s.Read("empty"); !ok || c != "" {
+		t.Fatalf("Read(empty) = %q %v", c, ok)
+	}
+	if !s.Write("文章/草稿.md", "# 你好") {
+		t.Fatal("unicode path")
+	}
+	if c, _ := s.Read("文章/草稿.md"); c != "# 你好" {
+		t.Fatal(c)
+	}
+	// Redundant separators and "." components are cleaned.
+	if c, ok := s.Read("./文章//草稿.md"); !ok || c != "# 你好" {
+		t.Fatalf("cleaned path: %q %v", c, ok)
+	}
+}
+
+func TestPathRefusals(t *testing.T) {
+	s, dir := open(t, Limits{MaxPathLen: 64, MaxDepth: 3})
+	outside := filepath.Join(filepath.Dir(dir), "outside.txt")
+	os.WriteFile(outside, []byte("secret"), 0o644)
+	bad := []string{
+		"../outside.txt",
+		"a/../../outside.txt",
+		"a/..",
+		"/etc/passwd",
+		outside,
+		"a\\..\\b",
+		"nul\x00byte",
+		"\xff",
+		strings.Repeat("x", 65),
+		"a/b/c/d",
+		".vfs-tmp-123",
+	}
+	for _, p := range bad {
+		if _, err := s.ReadFile(p); !errors.Is(err, ErrBadPath) {
+			t.Errorf("ReadFile(%q) = %v, want ErrBadPath", p, err)
+		}
+		if err := s.WriteFile(p, "x"); !errors.Is(err, ErrBadPath) {
+			t.Errorf("WriteFile(%q) = %v, want ErrBadPath", p, err)
+		}
+		if s.Exists(p) || s.Delete(p) {
+			t.Errorf("Exists/Delete(%q) succeeded", p)
+		}
+		if _, ok := s.Stat(p); ok {
+			t.Errorf("Stat(%q) ok", p)
+		}
+	}
+	for _, p := range []string{"", "."} {
+		if s.Write(p, "x") || s.Delete(p) {
+			t.Errorf("write/delete of the sandbox itself via %q", p)
+		}
+	}
+	if b, _ := os.ReadFile(outside); string(b) != "secret" {
+		t.Fatal("outside file changed")
+	}
+}
+
+func TestSymlinksOutAreRefused(t *testing.T) {
+	s, dir := open(t, Limits{})
+	outsideDir := t.TempDir()
+	os.WriteFile(filepath.Join(outsideDir, "secret.txt"), []byte("secret"), 0o644)
+	// Links planted in the sandbox by someone else: absolute, relative-out, and a directory link.
+	must(t, os.Symlink(filepath.Join(outsideDir, "secret.txt"), filepath.Join(dir, "abs-link")))
+	must(t, os.Symlink("../../"+filepath.Base(outsideDir)+"/secret.txt", filepath.Join(dir, "rel-link")))
+	must(t, os.Symlink(outsideDir, filepath.Join(dir, "dir-link")))
+	// A link that stays inside is fine.
+	must(t, os.WriteFile(filepath.Join(dir, "inside.txt"), []byte("ok"), 0o644))
+	must(t, os.Symlink("inside.txt", filepath.Join(dir, "in-link")))
+	must(t, s.Rescan())
+
+	for _, p := range []string{"abs-link", "rel-link", "dir-link/secret.txt"} {
+		if c, ok := s.Read(p); ok {
+			t.Errorf("Read(%q) escaped: %q", p, c)
+		}
+		if s.Exists(p) {
+			t.Errorf("Exists(%q) through an escaping link", p)
+		}
+	}
+	if s.Write("dir-link/new.txt", "x") {
+		t.Error("wrote through a directory link out of the sandbox")
+	}
+	if _, err := os.Stat(filepath.Join(outsideDir, "new.txt")); !errors.Is(err, fs.ErrNotExist) {
+		t.Error("file created outside the sandbox")
+	}
+	if _, ok := s.List("dir-link"); ok {
+		t.Error("listed a directory outside the sandbox")
+	}
+	if c, ok := s.Read("in-link"); !ok || c != "ok" {
+		t.Errorf("inside link: %q %v", c, ok)
+	}
+	l, _ := s.List("")
+	if strings.Contains(l, "abs-link") || strings.Contains(l, "dir-link") || !strings.Contains(l, "in-link") {
+		t.Errorf("List shows escaping links or hides inside ones: %s", l)
+	}
+	// Deleting an escaping link removes the link, never its target.
+	if !s.Delete("abs-link") {
+		t.Error("could not delete a planted link")
+	}
+	if b, _ := os.ReadFile(filepath.Join(outsideDir, "secret.txt")); string(b) != "secret" {
+		t.Fatal("link target changed")
+	}
+}
+
+func TestLimits(t *testing.T) {
+	s, _ := open(t, Limits{MaxFileSize: 10, MaxTotalSize: 25, MaxFiles: 3})
+	if err := s.WriteFile("big", strings.Repeat("x", 11)); !errors.Is(err, ErrFileTooLarge) {
+		t.Fatalf("big file: %v", err)
+	}
+	must(t, s.WriteFile("a", strings.Repeat("x", 10)))
+	must(t, s.WriteFile("b", strings.Repeat("x", 10)))
+	if err := s.WriteFile("c", strings.Repeat("x", 6)); !errors.Is(err, ErrQuota) {
+		t.Fatalf("over total: %v", err)
+	}
+	must(t, s.WriteFile("c", strings.Repeat("x", 5))) // exactly 25
+	if err := s.WriteFile("d", ""); !errors.Is(err, ErrQuota) {
+		t.Fatalf("4th file: %v", err)
+	}
+	// Shrinking an existing file is allowed, and frees room.
+	must(t, s.WriteFile("a", "x"))
+	must(t, s.WriteFile("c", strings.Repeat("x", 10)))
+	if files, bytes := s.Usage(); files != 3 || bytes != 21 {
+		t.Fatalf("Usage = %d, %d", files, bytes)
+	}
+	// Deleting frees a file slot.
+	must(t, s.Remove("b"))
+	must(t, s.WriteFile("d", "y"))
+	if s.Exists("big") {
+		t.Fatal("refused file exists")
+	}
+}
+
+func TestReadRefusesOversizeNonUTF8AndSpecialFiles(t *testing.T) {
+	s, dir := open(t, Limits{MaxFileSize: 4})
+	must(t, os.WriteFile(filepath.Join(dir, "big"), []byte("12345"), 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "bin"), []byte{0xff, 0xfe}, 0o644))
+	must(t, os.Mkdir(filepath.Join(dir, "d"), 0o755))
+	if _, err := s.ReadFile("big"); !errors.Is(err, ErrFileTooLarge) {
+		t.Errorf("big: %v", err)
+	}
+	if _, err := s.ReadFile("bin"); !errors.Is(err, ErrNotUTF8) {
+		t.Errorf("bin: %v", err)
+	}
+	if _, err := s.ReadFile("d"); !errors.Is(err, ErrNotRegular) {
+		t.Errorf("dir: %v", err)
+	}
+	if _, err := s.ReadFile("missing"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing: %v", err)
+	}
+	if s.Write("d", "x") {
+		t.Error("overwrote a directory")
+	}
+}
+
+func TestUsageCountedOnOpen(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "sb")
+	must(t, os.MkdirAll(filepath.Join(dir, "sub"), 0o755))
+	must(t, os.WriteFile(filepath.Join(dir, "sub", "f"), []byte("hello"), 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, tmpPrefix+"1"), []byte("stale"), 0o644))
+	s, err := Open(dir, Limits{MaxFiles: 1}, nil)
+	must(t, err)
+	defer s.Close()
+	if files, bytes := s.Usage(); files != 1 || bytes != 5 {
+		t.Fatalf("Usage = %d, %d", files, bytes)
+	}
+	if _, err := os.Stat(filepath.Join(dir, tmpPrefix+"1")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal("stale temp file kept")
+	}
+	if err := s.WriteFile("g", "x"); !errors.Is(err, ErrQuota) {
+		t.Fatalf("pre-existing file not counted: %v", err)
+	}
+}
+
+func TestConcurrentWritesRespectQuota(t *testing.T) {
+	s, _ := open(t, Limits{MaxFiles: 10})
+	var wg sync.WaitGroup
+	for i := range 50 {
+		wg.Go(func() { s.Write(fmt.Sprintf("f%d", i), "x") })
+	}
+	wg.Wait()
+	l, _ := s.List("")
+	var es []Entry
+	must(t, json.Unmarshal([]byte(l), &es))
+	if len(es) != 10 {
+		t.Fatalf("%d files, limit 10", len(es))
+	}
+}
+
+func TestClosed(t *testing.T) {
+	s, _ := open(t, Limits{})
+	must(t, s.Close())
+	if err := s.WriteFile("a", "x"); !errors.Is(err, ErrClosed) {
+		t.Fatalf("write after close: %v", err)
+	}
+	if _, ok := s.Read("a"); ok {
+		t.Fatal("read after close")
+	}
+}
+
+func TestManager(t *testing.T) {
+	base := t.TempDir()
+	m := NewManager(base, Limits{}, nil)
+	defer m.Close()
+	a, err := m.Sandbox("com.example.a")
+	must(t, err)
+	a2, _ := m.Sandbox("com.example.a")
+	if a != a2 {
+		t.Fatal("two sandboxes for one plugin")
+	}
+	b, err := m.Sandbox("com.example.b")
+	must(t, err)
+	a.Write("x.txt", "from a")
+	if b.Exists("x.txt") {
+		t.Fatal("plugins share files")
+	}
+	if _, ok := b.Read("../com.example.a/x.txt"); ok {
+		t.Fatal("b read a's file")
+	}
+	for _, id := range []string{"", ".", "..", "../x", "a/b", "-x", strings.Repeat("a", 200)} {
+		if _, err := m.Sandbox(id); !errors.Is(err, ErrBadPluginID) {
+			t.Errorf("Sandbox(%q) = %v", id, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(base, "com.example.a", "x.txt")); err != nil {
+		t.Fatal(err)
+	}
+	must(t, m.Close())
+	if _, err := m.Sandbox("com.example.a"); !errors.Is(err, ErrClosed) {
+		t.Fatal("Sandbox after Close")
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
