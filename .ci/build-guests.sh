@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Builds the non-Go wasm guests into <repo>/.cache/guests/<name>.wasm:
+#   slug-rust   examples/plugins/slug-rust (the product page's Rust quick start; wit-bindgen 0.36,
+#               Debian's rustc-web with -Zbuild-std, wasm32-unknown-unknown); also copied to
+#               examples/plugins/slug-rust/plugin.wasm
+#   c-plugin    testdata/guests/c-plugin   (wit-bindgen C, plugin-world of wit/plugin.wit)
+#   c-alltypes  testdata/guests/c-alltypes (wit-bindgen C, world alltypes of testdata/alltypes)
+#
+# Usage: .ci/build-guests.sh [--force] [NAME...]   (default: all guests)
+# A guest is rebuilt only when a hash of its inputs (sources, WIT files, build scripts, tool
+# versions) differs from the stamp of its last successful build. Run .ci/install-toolchains.sh first.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE="$REPO/.cache"
+OUT="$CACHE/guests"
+WIT_BINDGEN="$CACHE/tools/bin/wit-bindgen"
+ALL=(slug-rust c-plugin c-alltypes)
+
+force=0
+names=()
+for a in "$@"; do
+	case $a in
+	--force) force=1 ;;
+	slug-rust | c-plugin | c-alltypes) names+=("$a") ;;
+	*) echo "build-guests: unknown argument $a (guests: ${ALL[*]})" >&2; exit 2 ;;
+	esac
+done
+[ ${#names[@]} -gt 0 ] || names=("${ALL[@]}")
+
+mkdir -p "$OUT"
+# One build at a time per checkout (tests may call this script concurrently).
+exec 9>"$OUT/.lock"
+flock 9
+
+now() { date +%s%N; }
+secs() { local ms=$((($(now) - $1) / 1000000)); printf '%d.%d' $((ms / 1000)) $((ms % 1000 / 100)); }
+T_ALL=$(now)
+
+fail() {
+	echo "build-guests: FAILED: $*" >&2
+	exit 1
+}
+
+need() {
+	command -v "$1" >/dev/null 2>&1 || fail "$1 not found: run .ci/install-toolchains.sh"
+}
+
+# inputs NAME: the files a guest is built from, relative to the repo, one per line, sorted.
+inputs() {
+	local files=(.ci/build-guests.sh)
+	case $1 in
+	slug-rust)
+		files+=(examples/plugins/slug-rust/Cargo.toml examples/plugins/slug-rust/Cargo.lock)
+		files+=($(cd "$REPO" && find examples/plugins/slug-rust/src wit -type f))
+		;;
+	c-plugin)
+		files+=(testdata/guests/build-c.sh)
+		files+=($(cd "$REPO" && find testdata/guests/c-plugin wit -type f \( -name '*.c' -o -name '*.h' -o -name '*.wit' \)))
+		;;
+	c-alltypes)
+		files+=(testdata/guests/build-c.sh)
+		files+=($(cd "$REPO" && find testdata/guests/c-alltypes testdata/alltypes -type f \( -name '*.c' -o -name '*.h' -o -name '*.wit' \)))
+		;;
+	esac
+	printf '%s\n' "${files[@]}" | LC_ALL=C sort
+}
+
+# tools NAME: the identity of the tools that build a guest.
+tools() {
+	case $1 in
+	slug-rust) /usr/bin/rustc -V; /usr/bin/cargo -V; wasm-ld-16 --version ;;
+	c-*) cat "$CACHE/tools/wit-bindgen.stamp" 2>/dev/null || echo "no wit-bindgen stamp"
+		clang-16 --version | head -1
+		dpkg-query -W -f='${Package} ${Version}\n' wasi-libc 2>/dev/null || true ;;
+	esac
+}
+
+# input_hash NAME: one hash over the input files' names and contents and the tool versions.
+input_hash() {
+	{
+		(cd "$REPO" && inputs "$1" | while IFS= read -r f; do sha256sum "$f"; done)
+		tools "$1"
+	} | sha256sum | cut -d' ' -f1
+}
+
+check_wasm() {
+	[ -s "$1" ] || fail "$1 is missing or empty"
+	[ "$(head -c4 "$1" | od -An -c | tr -d ' ')" = '\0asm' ] || fail "$1 is not a wasm module"
+}
+
+build_slug_rust() {
+	need /usr/bin/cargo
+	need /usr/bin/rustc
+	need wasm-ld-16
+	[ -d /usr/lib/rustlib/src/rust/library ] || fail "rust-web-src missing: run .ci/install-toolchains.sh"
+	local crate="$REPO/examples/plugins/slug-rust" target="$CACHE/rust-target"
+	# Debian's rustc-web builds std for wasm32-unknown-unknown from source (-Zbuild-std, enabled by
+	# RUSTC_BOOTSTRAP=1 on this stable toolchain); /usr/bin/cargo by full path because rustup's
+	# cargo comes first on PATH.
+	(cd "$crate" &&
+		env RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
+			CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-16 \
+			CARGO_TARGET_DIR="$target" \
+			/usr/bin/cargo build --release --locked --target wasm32-unknown-unknown \
+			-Zbuild-std=std,panic_abort </dev/null) ||
+		fail "slug-rust: cargo build failed (see above)"
+	local wasm="$target/wasm32-unknown-unknown/release/slug_rust.wasm"
+	check_wasm "$wasm"
+	cp "$wasm" "$OUT/slug-rust.wasm.tmp"
+}
+
+build_c() {
+	local name=$1 wit=$2 world=$3
+	need "$WIT_BINDGEN"
+	need clang-16
+	[ -f /usr/lib/wasm32-wasi/libc.a ] || fail "wasi-libc missing: run .ci/install-toolchains.sh"
+	WIT_BINDGEN="$WIT_BINDGEN" WORK_DIR="$OUT/work/$name" \
+		"$REPO/testdata/guests/build-c.sh" "$REPO/testdata/guests/$name" "$REPO/$wit" "$world" "$OUT/$name.wasm.tmp" ||
+		fail "$name: build-c.sh failed (see above)"
+	check_wasm "$OUT/$name.wasm.tmp"
+}
+
+build() {
+	case $1 in
+	slug-rust) build_slug_rust ;;
+	c-plugin) build_c c-plugin wit plugin-world ;;
+	c-alltypes) build_c c-alltypes testdata/alltypes alltypes ;;
+	esac
+}
+
+for name in "${names[@]}"; do
+	t0=$(now)
+	hash=$(input_hash "$name")
+	stamp="$OUT/$name.stamp"
+	if [ $force -eq 0 ] && [ -s "$OUT/$name.wasm" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$hash" ]; then
+		status="up to date"
+	else
+		echo "==> building $name"
+		rm -f "$stamp"
+		build "$name"
+		mv "$OUT/$name.wasm.tmp" "$OUT/$name.wasm"
+		echo "$hash" >"$stamp"
+		status="built"
+	fi
+	if [ "$name" = slug-rust ] && ! cmp -s "$OUT/slug-rust.wasm" "$REPO/examples/plugins/slug-rust/plugin.wasm"; then
+		cp "$OUT/slug-rust.wasm" "$REPO/examples/plugins/slug-rust/plugin.wasm"
+	fi
+	printf '    %-10s %-10s %7d bytes  %ss  %s\n' "$name" "$status" "$(stat -c %s "$OUT/$name.wasm")" "$(secs "$t0")" "${OUT#"$REPO"/}/$name.wasm"
+done
+echo "build-guests: done in $(secs "$T_ALL")s"
