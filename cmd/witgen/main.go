@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/raisfast/wasmplug/internal/genguest"
 	"github.com/raisfast/wasmplug/internal/genhost"
 	"github.com/raisfast/wasmplug/internal/witmodel"
 )
@@ -49,6 +50,7 @@ var generators = map[string]generator{
 		}
 		return map[string][]byte{"bindings.go": src}, nil
 	},
+	"guest": genguest.CLI,
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
