@@ -28,6 +28,7 @@ import (
 
 	"github.com/raisfast/wasmplug/abi"
 	"github.com/raisfast/wasmplug/internal/alltypes/host"
+	"github.com/raisfast/wasmplug/internal/guests"
 	"github.com/raisfast/wasmplug/internal/wasmtools"
 	"github.com/tetratelabs/wazero"
 )
@@ -38,14 +39,53 @@ var guestWasm []byte
 // compilation is shared by the tests' runtimes: the guest is compiled once.
 var compilation = wazero.NewCompilationCache()
 
+// guestEnv selects a guest built by .ci/build-guests.sh (such as
+// "c-alltypes") instead of the Go guest; TestOtherToolchains sets it when
+// it re-runs this whole suite.
+const guestEnv = "ALLTYPES_GUEST"
+
+// guestName is the guest under test: "go" or the value of guestEnv.
+var guestName = "go"
+
 func TestMain(m *testing.M) {
-	wasm, err := buildGuest()
+	var wasm []byte
+	var err error
+	if name := os.Getenv(guestEnv); name != "" {
+		guestName = name
+		wasm, err = os.ReadFile(filepath.Join(guests.Root(), ".cache", "guests", name+".wasm"))
+	} else {
+		wasm, err = buildGuest()
+	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "build the Go test guest:", err)
+		fmt.Fprintln(os.Stderr, "load the test guest:", err)
 		os.Exit(1)
 	}
 	guestWasm = wasm
 	os.Exit(m.Run())
+}
+
+// TestOtherToolchains re-runs every test of this package against the
+// guests other toolchains build (wit-bindgen's C generator with clang-16),
+// in a child process of this test binary.
+func TestOtherToolchains(t *testing.T) {
+	if guestName != "go" {
+		t.Skip("already running against " + guestName)
+	}
+	for _, name := range []string{"c-alltypes"} {
+		t.Run(name, func(t *testing.T) {
+			guests.Load(t, name) // skip locally (fail in CI) when it is not built
+			cmd := exec.Command(os.Args[0], "-test.count=1", "-test.v")
+			cmd.Env = append(os.Environ(), guestEnv+"="+name)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("suite against %s failed: %v\n%s", name, err, out)
+			}
+			if !strings.Contains(string(out), "--- PASS: TestEverything") {
+				t.Fatalf("suite against %s ran no round trip:\n%s", name, out)
+			}
+			t.Logf("suite passed against %s", name)
+		})
+	}
 }
 
 // guestSources are the directories (relative to the repository root) whose
@@ -575,7 +615,7 @@ func TestManyArgsPingVersion(t *testing.T) {
 		}
 	}
 	v, err := i.Version(ctx)
-	check(t, "version", "alltypes-go/1", v, err)
+	check(t, "version", "alltypes-"+strings.TrimSuffix(guestName, "-alltypes")+"/1", v, err)
 	if f.h.nows.Load() != 1 {
 		t.Errorf("version called now %d times, want 1", f.h.nows.Load())
 	}
