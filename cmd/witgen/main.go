@@ -36,21 +36,49 @@ var errUsage = errors.New("usage")
 
 const usage = `usage:
   witgen host  -wit PATH -world NAME -out DIR [-pkg NAME]
-  witgen guest -wit PATH -world NAME -out DIR [-pkg NAME]
+  witgen guest -wit PATH -world NAME -out DIR [-pkg NAME] [-import PATH]
   witgen new-plugin -name NAME -dir DIR`
 
-// generator produces the files of one sub-command from a resolved world.
-type generator func(w *witmodel.World, pkg, command string) (map[string][]byte, error)
+// request is what a generator needs: the resolved world and where its
+// output goes.
+type request struct {
+	world      *witmodel.World
+	pkg        string // Go package name of the output directory
+	command    string // the command line, for the generated-code header
+	out        string // output directory
+	importPath string // Go import path of out ("" when -import was not given)
+}
+
+// generator produces the files of one sub-command, by path relative to
+// the output directory.
+type generator func(req request) (map[string][]byte, error)
 
 var generators = map[string]generator{
-	"host": func(w *witmodel.World, pkg, command string) (map[string][]byte, error) {
-		src, err := genhost.Generate(w, genhost.Options{Package: pkg, Command: command})
+	"host": func(req request) (map[string][]byte, error) {
+		src, err := genhost.Generate(req.world, genhost.Options{Package: req.pkg, Command: req.command})
 		if err != nil {
 			return nil, err
 		}
 		return map[string][]byte{"bindings.go": src}, nil
 	},
-	"guest": genguest.CLI,
+	// The guest bindings are a tree of packages that import each other, so
+	// they need the output directory's import path (default: from the
+	// enclosing go.mod); files an earlier run generated and this one does
+	// not are removed.
+	"guest": func(req request) (map[string][]byte, error) {
+		ip := req.importPath
+		if ip == "" {
+			var err error
+			if ip, err = genguest.ImportPath(req.out); err != nil {
+				return nil, fmt.Errorf("%w (or pass -import)", err)
+			}
+		}
+		files, err := genguest.Generate(req.world, genguest.Options{Package: req.pkg, ImportPath: ip, Command: req.command})
+		if err != nil {
+			return nil, err
+		}
+		return files, genguest.PrepareDir(req.out, files)
+	},
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -71,6 +99,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	world := fs.String("world", "", "world to generate (may be omitted when there is one)")
 	out := fs.String("out", "", "output directory")
 	pkg := fs.String("pkg", "", "Go package name (default: the output directory's name)")
+	importPath := fs.String("import", "", "Go import path of -out (guest; default: from the enclosing go.mod)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -89,7 +118,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	command := "witgen " + strings.Join(commandArgs(sub, *witPath, *world, *out, *pkg), " ")
-	files, err := gen(w, *pkg, command)
+	files, err := gen(request{world: w, pkg: *pkg, command: command, out: *out, importPath: *importPath})
 	if err != nil {
 		return err
 	}
@@ -97,7 +126,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	for name, src := range files {
-		if err := writeIfChanged(filepath.Join(*out, name), src); err != nil {
+		path := filepath.Join(*out, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		if err := writeIfChanged(path, src); err != nil {
 			return err
 		}
 	}
