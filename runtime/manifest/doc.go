@@ -1,0 +1,135 @@
+// Package manifest reads and validates the manifest.toml of WebAssembly
+// plugins.
+//
+// A plugin is a directory under extensions/plugins holding manifest.toml and
+// its module:
+//
+//	extensions/plugins/my-plugin/
+//	├── manifest.toml
+//	└── plugin.wasm
+//
+// [Load] validates one directory, [LoadDir] all of them, [Parse] a manifest
+// held in memory. Validation is strict and complete: every problem is
+// reported, each as an [*Error] naming the file, the line and the key, and
+// together as an [Errors] list. Errors wrap a kind (ErrUnknownKey,
+// ErrUnknownHook, ErrUnsupportedRuntime, …) for callers that branch.
+//
+// # Format
+//
+//	[plugin]
+//	id = "com.example.my-plugin"     # required
+//	name = "My WASM Plugin"          # required
+//	version = "0.1.0"                # required
+//	description = "Adds slugs."      # optional
+//	runtime = "wasm"                 # required
+//	entry = "plugin.wasm"            # optional
+//
+//	[hooks.on-post-creating]
+//	priority = 10
+//
+//	[hooks.on-post-created]          # priority defaults to 10
+//
+//	[[cron]]
+//	label = "定时任务"
+//	job_type = "my_task"
+//	cron_expr = "0 */6 * * *"
+//
+//	[config]
+//	api_base = "https://api.example.com"
+//	max_items = 20
+//	verbose = false
+//
+//	[permissions]
+//	http_allow = ["api.example.com", "*.example.org"]
+//	http_allow_private = false
+//	db = "read"
+//	db_tables = ["posts", "comments"]
+//	vfs_max_bytes = 16777216
+//
+// Top-level keys other than plugin, hooks, cron, config and permissions are
+// errors, and so is any key not listed below.
+//
+// # [plugin] (required)
+//
+//   - id (string, required): the plugin's identity, unique among the loaded
+//     plugins; it keys its data store, sandbox directory and logs. Lower-case
+//     letters and digits in dot-separated parts which may contain "-" or "_",
+//     at most 128 characters: "com.example.my-plugin".
+//   - name (string, required): display name.
+//   - version (string, required): a semantic version per semver.org 2.0.0,
+//     without a leading "v": "0.1.0", "1.2.3-beta.1+build.5".
+//   - description (string, optional): one line for people.
+//   - runtime (string, required): must be "wasm". Other values belong to
+//     other plugin kinds and yield ErrUnsupportedRuntime.
+//   - entry (string, optional, default "plugin.wasm"): the module's path
+//     relative to the plugin directory, with "/" separators. It may not be
+//     absolute, contain "..", or (checked by Load) be a link leading outside
+//     the directory; it must exist and be a core WebAssembly module (a
+//     component is rejected with a hint).
+//
+// # [hooks.<name>] (optional, one table per hook)
+//
+// Subscribes the plugin to the hook <name>, which must be one of the
+// contract's hooks (the caller passes their names, from the generated hook
+// table; an unknown name is ErrUnknownHook, with a suggestion when it looks
+// like a typo). The plugin is called for a hook only if it subscribes here
+// and its module exports the hook.
+//
+//   - priority (integer, optional, default 10, range -1000..1000): plugins
+//     run in ascending priority, ties broken by plugin id; for a filter each
+//     receives the previous one's output.
+//
+// # [[cron]] (optional, any number)
+//
+// Each entry fires the plugin's on-cron-tick hook on a schedule.
+//
+//   - job_type (string, required): names the job within the plugin; unique
+//     per plugin; letters, digits, "_", "." and "-".
+//   - cron_expr (string, required): a five-field cron expression (minute hour
+//     day-of-month month day-of-week) or @hourly/@daily/@weekly/@monthly/
+//     @yearly; see package runtime/cron for the syntax. Evaluated in the
+//     server's time zone.
+//   - label (string, optional, default job_type): for people.
+//
+// # [config] (optional)
+//
+// Free-form settings the plugin reads with the get-config host function.
+// Values must be strings, integers, floats or booleans (no tables, arrays or
+// dates); get-config returns them as strings: integers in decimal, floats in
+// Go's shortest 'g' form, booleans as "true"/"false".
+//
+// # [permissions] (optional)
+//
+// What the plugin's host functions may reach. Everything is denied unless
+// granted here, except the sandboxed file system, which gets a default quota.
+//
+//   - http_allow (array of strings, default []: no HTTP): the hosts
+//     http-get/http-post may contact. Each entry is a host name
+//     ("api.example.com"), a wildcard for every subdomain but not the apex
+//     ("*.example.org"), an IP literal ("203.0.113.7", "[2001:db8::1]"), or
+//     "*" for any host; any of them may carry ":port" to allow only that port
+//     (otherwise every port). Entries are case-insensitive; URLs (with a
+//     scheme or path) are rejected.
+//   - http_allow_private (boolean, default false): let allowed hosts resolve
+//     to loopback, private (RFC 1918, ULA), link-local or unspecified
+//     addresses. Off, the host refuses such connections when dialling, which
+//     also defeats DNS rebinding.
+//   - db ("none" | "read" | "write", default "none"): "read" allows
+//     db-query; "write" adds db-execute and db-begin/db-commit/db-rollback.
+//   - db_tables (array of strings, default []: every table): restricts SQL to
+//     these tables. Requires db = "read" or "write".
+//   - vfs_max_bytes (integer, default 16777216 = 16 MiB): the most bytes the
+//     plugin's sandbox directory may hold; 0 disables the vfs-* functions.
+//
+// The log, get-config, get-data/set-data, get-post and emit-event host
+// functions need no permission.
+//
+// # Why walk the tree instead of decoding into structs
+//
+// BurntSushi/toml matches struct fields case-insensitively ("ID" would pass
+// for "id") and stops at the first type error. Decoding into a generic tree
+// and checking it key by key is exact, reports every problem at once, and
+// makes MetaData.Undecoded unnecessary: any key not explicitly handled is
+// reported as unknown. v1.6.0 keeps key positions private, so lines come from
+// a small scanner (positions.go).
+package manifest
