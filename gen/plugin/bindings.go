@@ -1892,7 +1892,6 @@ type Instance struct {
 	mod     api.Module
 	g       abi.Guest
 	imports Imports
-	cc      callContext
 	funcs   [16]api.Function
 	posts   [16]api.Function
 	stack   []uint64
@@ -1920,7 +1919,6 @@ func (m *Module) Instantiate(ctx context.Context, imports Imports, cfg wazero.Mo
 		imports: imports,
 		stack:   make([]uint64, 11),
 	}
-	i.cc.inst = i
 	mod, err := m.r.InstantiateModule(ctx, m.compiled, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("instantiate: %w", err)
@@ -1971,7 +1969,7 @@ func (i *Instance) Module() api.Module {
 	return i.mod
 }
 
-// callContext carries the instance into host functions without allocating.
+// callContext carries the instance into host functions (one small allocation per call).
 type callContext struct {
 	context.Context
 	inst *Instance
@@ -1998,12 +1996,13 @@ func instanceFrom(ctx context.Context, fn string) *Instance {
 }
 func (i *Instance) enter(ctx context.Context) context.Context {
 	i.busy = true
-	i.cc.Context = ctx
-	return &i.cc
+	return &callContext{
+		Context: ctx,
+		inst:    i,
+	}
 }
 func (i *Instance) leave() {
 	i.busy = false
-	i.cc.Context = context.Background()
 }
 func (i *Instance) unavailable(k int) error {
 	name := exportFuncs[k].WIT

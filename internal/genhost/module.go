@@ -146,7 +146,6 @@ an error matching abi.ErrTrap the instance refuses further calls; replace it.`)
 		jen.Id("mod").Qual(pkgAPI, "Module"),
 		jen.Id("g").Qual(pkgABI, "Guest"),
 		jen.Id("imports").Id("Imports"),
-		jen.Id("cc").Id("callContext"),
 		jen.Id("funcs").Index(jen.Lit(n)).Qual(pkgAPI, "Function"),
 		jen.Id("posts").Index(jen.Lit(n)).Qual(pkgAPI, "Function"),
 		jen.Id("stack").Index().Uint64(),
@@ -165,7 +164,6 @@ an error matching abi.ErrTrap the instance refuses further calls; replace it.`)
 		jen.Comment("which a standard Go guest's GC stalls and its memory grows without bound."),
 		jen.Id("cfg").Op("=").Id("cfg").Dot("WithName").Call(jen.Lit("")).Dot("WithStartFunctions").Call().Dot("WithSysNanotime").Call().Dot("WithSysWalltime").Call(),
 		jen.Id("i").Op(":=").Op("&").Id("Instance").Values(jen.Dict{jen.Id("imports"): jen.Id("imports"), jen.Id("stack"): jen.Make(jen.Index().Uint64(), jen.Lit(g.maxStack()))}),
-		jen.Id("i").Dot("cc").Dot("inst").Op("=").Id("i"),
 		jen.List(jen.Id("mod"), jen.Err()).Op(":=").Id("m").Dot("r").Dot("InstantiateModule").Call(jen.Id("ctx"), jen.Id("m").Dot("compiled"), jen.Id("cfg")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit("instantiate: %w"), jen.Err()))),
 		jen.Id("i").Dot("mod").Op("=").Id("mod"),
@@ -208,7 +206,7 @@ function, and uses the system clocks. _initialize runs once if exported.`)
 
 func (g *gen) callPlumbing(n int) {
 	f := g.f
-	f.Comment("callContext carries the instance into host functions without allocating.")
+	f.Comment("callContext carries the instance into host functions (one small allocation per call).")
 	f.Type().Id("callContext").Struct(jen.Qual("context", "Context"), jen.Id("inst").Op("*").Id("Instance"))
 	f.Type().Id("instanceKey").Struct()
 	f.Func().Params(jen.Id("c").Op("*").Id("callContext")).Id("Value").Params(jen.Id("key").Any()).Any().Block(
@@ -220,14 +218,16 @@ func (g *gen) callPlumbing(n int) {
 		jen.If(jen.List(jen.Id("inst"), jen.Id("ok")).Op(":=").Id("ctx").Dot("Value").Call(jen.Id("instanceKey").Values()).Assert(jen.Op("*").Id("Instance")), jen.Id("ok")).Block(jen.Return(jen.Id("inst"))),
 		jen.Panic(jen.Op("&").Qual(pkgABI, "TrapError").Values(jen.Dict{jen.Id("Func"): jen.Id("fn"), jen.Id("Err"): jen.Qual(pkgABI, "ErrNoInstance")})),
 	)
+	// A fresh callContext per call: with wazero's WithCloseOnContextDone a
+	// watcher goroutine reads the call's context concurrently and may
+	// outlive the call, so a context shared across calls would be a data
+	// race (a torn interface read crashes the process).
 	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("enter").Params(ctxParam()).Qual("context", "Context").Block(
 		jen.Id("i").Dot("busy").Op("=").True(),
-		jen.Id("i").Dot("cc").Dot("Context").Op("=").Id("ctx"),
-		jen.Return(jen.Op("&").Id("i").Dot("cc")),
+		jen.Return(jen.Op("&").Id("callContext").Values(jen.Dict{jen.Id("Context"): jen.Id("ctx"), jen.Id("inst"): jen.Id("i")})),
 	)
 	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("leave").Params().Block(
 		jen.Id("i").Dot("busy").Op("=").False(),
-		jen.Id("i").Dot("cc").Dot("Context").Op("=").Qual("context", "Background").Call(),
 	)
 	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("unavailable").Params(jen.Id("k").Int()).Error().Block(
 		jen.Id("name").Op(":=").Id("exportFuncs").Index(jen.Id("k")).Dot("WIT"),

@@ -3333,7 +3333,6 @@ type Instance struct {
 	mod     api.Module
 	g       abi.Guest
 	imports Imports
-	cc      callContext
 	funcs   [33]api.Function
 	posts   [33]api.Function
 	stack   []uint64
@@ -3364,7 +3363,6 @@ func (m *Module) Instantiate(ctx context.Context, imports Imports, cfg wazero.Mo
 		imports: imports,
 		stack:   make([]uint64, 9),
 	}
-	i.cc.inst = i
 	mod, err := m.r.InstantiateModule(ctx, m.compiled, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("instantiate: %w", err)
@@ -3415,7 +3413,7 @@ func (i *Instance) Module() api.Module {
 	return i.mod
 }
 
-// callContext carries the instance into host functions without allocating.
+// callContext carries the instance into host functions (one small allocation per call).
 type callContext struct {
 	context.Context
 	inst *Instance
@@ -3442,12 +3440,13 @@ func instanceFrom(ctx context.Context, fn string) *Instance {
 }
 func (i *Instance) enter(ctx context.Context) context.Context {
 	i.busy = true
-	i.cc.Context = ctx
-	return &i.cc
+	return &callContext{
+		Context: ctx,
+		inst:    i,
+	}
 }
 func (i *Instance) leave() {
 	i.busy = false
-	i.cc.Context = context.Background()
 }
 func (i *Instance) unavailable(k int) error {
 	name := exportFuncs[k].WIT
