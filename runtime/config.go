@@ -1,0 +1,165 @@
+package runtime
+
+import (
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/raisfast/wasmplug/runtime/cron"
+	"github.com/raisfast/wasmplug/runtime/services/config"
+	"github.com/raisfast/wasmplug/runtime/services/events"
+	"github.com/raisfast/wasmplug/runtime/services/httpc"
+	"github.com/raisfast/wasmplug/runtime/services/kv"
+	"github.com/raisfast/wasmplug/runtime/services/posts"
+	"github.com/raisfast/wasmplug/runtime/services/sqldb"
+	"github.com/raisfast/wasmplug/runtime/services/vfs"
+)
+
+// Defaults for Config.
+const (
+	// DefaultPoolSize is the number of instances per plugin when neither
+	// Config.PoolSize nor PLUGIN_WASM_POOL_SIZE says otherwise.
+	DefaultPoolSize = 4
+	// DefaultCallTimeout bounds one guest call (one plugin, one hook).
+	DefaultCallTimeout = 5 * time.Second
+	// DefaultInitTimeout bounds instantiating one instance (_initialize).
+	DefaultInitTimeout = 10 * time.Second
+	// DefaultMemoryLimitPages caps each instance's linear memory: 1024
+	// pages of 64 KiB = 64 MiB (a standard Go guest needs about 7 MiB).
+	DefaultMemoryLimitPages = 1024
+	// PoolSizeEnv is the environment variable of the seed's documentation.
+	PoolSizeEnv = "PLUGIN_WASM_POOL_SIZE"
+	// ManifestFile is the manifest's name inside a plugin directory.
+	ManifestFile = "manifest.toml"
+)
+
+// PoolSizeFromEnv reads PLUGIN_WASM_POOL_SIZE through lookup (pass
+// os.LookupEnv): DefaultPoolSize when unset or empty, an error when it is
+// not a positive integer. The runtime never reads the environment itself.
+func PoolSizeFromEnv(lookup func(string) (string, bool)) (int, error) {
+	v, ok := lookup(PoolSizeEnv)
+	v = strings.TrimSpace(v)
+	if !ok || v == "" {
+		return DefaultPoolSize, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 1024 {
+		return 0, fmt.Errorf("%s=%q: want an integer from 1 to 1024", PoolSizeEnv, v)
+	}
+	return n, nil
+}
+
+// Config configures a Runtime. Only PluginsDir is required; every service
+// left nil is simply not offered to plugins (the host-api functions behind
+// it answer none/false/a JSON error, see runtime/hostapi).
+type Config struct {
+	// PluginsDir holds one directory per plugin (extensions/plugins), each
+	// with a manifest.toml and its wasm entry.
+	PluginsDir string
+
+	// PoolSize is the number of instances per plugin (default
+	// DefaultPoolSize; hosts pass PoolSizeFromEnv(os.LookupEnv)).
+	PoolSize int
+	// CallTimeout is the deadline of each guest call (default
+	// DefaultCallTimeout). A call that exceeds it is interrupted and its
+	// instance replaced. Waiting for a free instance is bounded by the
+	// caller's context only.
+	CallTimeout time.Duration
+	// InitTimeout bounds the creation of one instance, _initialize included
+	// (default DefaultInitTimeout).
+	InitTimeout time.Duration
+	// MemoryLimitPages caps each instance's memory in 64 KiB pages (default
+	// DefaultMemoryLimitPages; at most 65536).
+	MemoryLimitPages uint32
+	// CompilationCacheDir, if set, keeps compiled machine code on disk so a
+	// restart or a reload of an unchanged module skips compilation. All
+	// generations share it.
+	CompilationCacheDir string
+
+	// DB is the host database behind get-data/set-data (table plugin_kv)
+	// and db-* (with each plugin's permissions).
+	DB *sql.DB
+	// Posts answers get-post.
+	Posts posts.PostStore
+	// DataDir holds the plugins' file sandboxes, DataDir/<plugin id>/.
+	DataDir string
+	// Events receives emit-event.
+	Events *events.Bus
+	// ConfigOverrides are consulted, in order, before a manifest's [config]
+	// table by get-config (config.Env, config.Map, …).
+	ConfigOverrides []config.Source
+
+	// HTTP is the policy template of every plugin's HTTP client: the
+	// manifest supplies the allow-list (Allow), the host everything else
+	// (timeouts, AllowedNets for a sidecar, redirects).
+	HTTP httpc.Policy
+	// SQL bounds plugin SQL (row, time and size limits).
+	SQL sqldb.Config
+	// KV configures the key-value store (limits, table name).
+	KV kv.Options
+	// VFS bounds each sandbox.
+	VFS vfs.Limits
+
+	// Logger receives the runtime's records and the plugins' log calls
+	// (default slog.Default()).
+	Logger *slog.Logger
+
+	// CronHook names the action hook that [[cron]] entries fire (the
+	// reference host passes "on-cron-tick"). Empty disables cron: entries
+	// are then ignored with a warning. The hook must take one string or
+	// option<string> argument; it receives the payload described in the
+	// package documentation.
+	CronHook string
+	// Clock drives the cron scheduler (default cron.SystemClock(); tests
+	// pass a crontest.Clock). Guests always see the real clocks.
+	Clock cron.Clock
+	// CronLocation is the time zone cron expressions are read in (default
+	// time.Local).
+	CronLocation *time.Location
+
+	// WatchInterval, if positive, polls PluginsDir at that interval and
+	// reloads when a plugin directory was added, changed or removed (a
+	// change must be stable for one interval, so half-copied files are not
+	// loaded). Zero disables the watcher; Reload can still be called.
+	WatchInterval time.Duration
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if c.PluginsDir == "" {
+		return c, fmt.Errorf("runtime: Config.PluginsDir is required")
+	}
+	if c.PoolSize <= 0 {
+		c.PoolSize = DefaultPoolSize
+	}
+	if c.CallTimeout <= 0 {
+		c.CallTimeout = DefaultCallTimeout
+	}
+	if c.InitTimeout <= 0 {
+		c.InitTimeout = DefaultInitTimeout
+	}
+	if c.MemoryLimitPages == 0 {
+		c.MemoryLimitPages = DefaultMemoryLimitPages
+	}
+	if c.MemoryLimitPages > 65536 {
+		return c, fmt.Errorf("runtime: Config.MemoryLimitPages %d exceeds 65536", c.MemoryLimitPages)
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Clock == nil {
+		c.Clock = cron.SystemClock()
+	}
+	if c.CronLocation == nil {
+		c.CronLocation = time.Local
+	}
+	if c.SQL.Logger == nil {
+		c.SQL.Logger = c.Logger
+	}
+	if c.KV.Logger == nil {
+		c.KV.Logger = c.Logger
+	}
+	return c, nil
+}

@@ -1,0 +1,276 @@
+package runtime
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/raisfast/wasmplug/abi"
+	"github.com/raisfast/wasmplug/gen/plugin"
+	"github.com/raisfast/wasmplug/pool"
+)
+
+// PluginError is the failure of one plugin in a dispatch. The plugin was
+// skipped (a filter's value stays as it was) and the failure was logged.
+type PluginError struct {
+	Plugin string
+	Hook   string
+	Err    error
+}
+
+func (e *PluginError) Error() string {
+	return fmt.Sprintf("plugin %s: %s: %v", e.Plugin, e.Hook, e.Err)
+}
+
+func (e *PluginError) Unwrap() error { return e.Err }
+
+// Filter runs the filter hook h over v: every plugin subscribed to h, in
+// ascending priority (ties by plugin id), gets the previous plugin's output;
+// a plugin returning none leaves the value as it is; a plugin that fails
+// (trap, timeout, error) is skipped with the value unchanged.
+//
+// The returned value is always the chain's result and always usable. The
+// error, errors.Join of one *PluginError per skipped plugin (already logged),
+// is informational: most hosts ignore it. Once ctx ends, the remaining
+// plugins are skipped too. The error is ErrClosed after Close.
+//
+//	html, _ := runtime.Filter(ctx, rt, plugin.Hooks.RenderMarkdown, md)
+func Filter[T any](ctx context.Context, rt *Runtime, h plugin.Filter[T], v T) (T, error) {
+	if err := checkHook(h.Hook, plugin.HookFilter, h.Call == nil); err != nil {
+		return v, err
+	}
+	s, err := rt.acquire()
+	if err != nil {
+		return v, err
+	}
+	defer s.release()
+	var errs []error
+	for _, p := range s.hooks[h.Index] {
+		var out *T
+		err := rt.invoke(ctx, p, &h.Hook, func(ctx context.Context, inst *plugin.Instance) error {
+			var err error
+			out, err = h.Call(inst, ctx, v)
+			return err
+		})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if out != nil {
+			v = *out
+		}
+	}
+	return v, errors.Join(errs...)
+}
+
+// Action runs the action hook h with arguments a on every plugin subscribed
+// to it, one after the other in ascending priority (ties by plugin id). A
+// failing plugin does not stop the others; Action returns one *PluginError
+// per failure (already logged), nil when all succeeded, or [ErrClosed].
+//
+//	runtime.Action(ctx, rt, plugin.Hooks.OnPostCreated, post)
+func Action[A any](ctx context.Context, rt *Runtime, h plugin.Action[A], a A) []error {
+	if err := checkHook(h.Hook, plugin.HookAction, h.Call == nil); err != nil {
+		return []error{err}
+	}
+	s, err := rt.acquire()
+	if err != nil {
+		return []error{err}
+	}
+	defer s.release()
+	var errs []error
+	for _, p := range s.hooks[h.Index] {
+		if err := rt.invoke(ctx, p, &h.Hook, func(ctx context.Context, inst *plugin.Instance) error {
+			return h.Call(inst, ctx, a)
+		}); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
+// checkHook rejects a hook value that is not an entry of plugin.HookList of
+// the expected kind (a zero plugin.Filter, for instance).
+func checkHook(h plugin.Hook, kind plugin.HookKind, noCall bool) error {
+	if h.Index < 0 || h.Index >= len(plugin.HookList) || plugin.HookList[h.Index].Name != h.Name || noCall {
+		return fmt.Errorf("%w: %q is not an entry of plugin.Hooks", ErrUnknownHook, h.Name)
+	}
+	if h.Kind != kind {
+		return fmt.Errorf("runtime: hook %s has kind %d, not %d", h.Name, h.Kind, kind)
+	}
+	return nil
+}
+
+// Step is what one plugin did in a traced call.
+type Step struct {
+	Plugin   string
+	Priority int
+	// Output is the plugin's result as JSON: for a filter its option (null
+	// = none, the value kept), for an action null.
+	Output   json.RawMessage
+	Err      error
+	Duration time.Duration
+}
+
+// Trace is the outcome of [TraceJSON].
+type Trace struct {
+	Hook string
+	Kind plugin.HookKind
+	// Output is the result: a filter chain's final value, or null.
+	Output json.RawMessage
+	Steps  []Step
+}
+
+// CallJSON dispatches the hook named hook with arguments as JSON, for
+// generic tools (a CLI): the single parameter's value, or an object of all
+// parameters by snake_case name (see plugin.Hook). A filter runs as a chain
+// exactly like [Filter] and returns the final value; an action runs like
+// [Action] and returns null. Errors: ErrUnknownHook, ErrClosed, invalid
+// arguments, or errors.Join of the *PluginError of skipped plugins (the
+// output is still the chain's result).
+func CallJSON(ctx context.Context, rt *Runtime, hook string, args []byte) (json.RawMessage, error) {
+	tr, err := TraceJSON(ctx, rt, hook, args)
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	for _, st := range tr.Steps {
+		if st.Err != nil {
+			errs = append(errs, st.Err)
+		}
+	}
+	return tr.Output, errors.Join(errs...)
+}
+
+// TraceJSON is CallJSON reporting what each plugin did. Its error is only
+// ErrUnknownHook, ErrClosed or invalid arguments; plugin failures are in the
+// steps.
+func TraceJSON(ctx context.Context, rt *Runtime, hook string, args []byte) (*Trace, error) {
+	k := plugin.ExportIndex(hook)
+	if k < 0 {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownHook, hook)
+	}
+	h := plugin.HookList[k]
+	if !json.Valid(args) {
+		return nil, fmt.Errorf("runtime: %s: arguments are not valid JSON", h.Name)
+	}
+	s, err := rt.acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer s.release()
+	tr := &Trace{Hook: h.Name, Kind: h.Kind, Output: json.RawMessage("null")}
+	cur := bytes.Clone(args)
+	if h.Kind == plugin.HookFilter {
+		tr.Output = cur
+	}
+	for _, p := range s.hooks[k] {
+		st := Step{Plugin: p.id, Priority: p.priority[k]}
+		start := time.Now()
+		var out []byte
+		err := rt.invoke(ctx, p, &h, func(ctx context.Context, inst *plugin.Instance) error {
+			var err error
+			out, err = h.CallJSON(inst, ctx, cur)
+			return err
+		})
+		st.Duration = time.Since(start)
+		out = unescapeHTML(out)
+		if err != nil {
+			if isArgError(err) {
+				return nil, fmt.Errorf("runtime: %w", err)
+			}
+			st.Err = err
+		} else {
+			st.Output = out
+			if h.Kind == plugin.HookFilter && !bytes.Equal(bytes.TrimSpace(out), []byte("null")) {
+				cur = out
+				tr.Output = out
+			}
+		}
+		tr.Steps = append(tr.Steps, st)
+	}
+	return tr, nil
+}
+
+// isArgError reports an argument decoding failure of a generated CallJSON.
+func isArgError(err error) bool {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	return errors.As(err, &se) || errors.As(err, &te)
+}
+
+// invoke runs fn on a free instance of p under the per-call deadline and
+// ends the instance's host-side call state afterwards (rolling back an open
+// transaction). An instance whose call trapped or timed out is discarded
+// and replaced by the pool. Failures are logged and returned as
+// *PluginError.
+func (rt *Runtime) invoke(ctx context.Context, p *loaded, h *plugin.Hook, fn func(context.Context, *plugin.Instance) error) error {
+	p.calls.Add(1)
+	err := p.pool.Do(ctx, func(ctx context.Context, in *instance) error {
+		cctx, cancel := context.WithTimeout(ctx, rt.cfg.CallTimeout)
+		err := fn(cctx, in.inst)
+		timedOut := cctx.Err() != nil && ctx.Err() == nil
+		cancel()
+		if cerr := in.host.EndCall(); cerr != nil {
+			rt.log.Warn("runtime: ending call's database session", "plugin", p.id, "hook", h.Name, "err", cerr)
+		}
+		if err == nil {
+			return nil
+		}
+		if timedOut {
+			err = fmt.Errorf("exceeded the call deadline of %s: %w", rt.cfg.CallTimeout, err)
+		}
+		if errors.Is(err, abi.ErrTrap) || in.inst.Err() != nil {
+			return pool.Discard(err)
+		}
+		return err
+	})
+	if err == nil {
+		return nil
+	}
+	if isArgError(err) {
+		return err // the caller's arguments, not the plugin's failure
+	}
+	p.failures.Add(1)
+	rt.log.WarnContext(ctx, "runtime: plugin skipped", "plugin", p.id, "hook", h.Name, "err", err)
+	return &PluginError{Plugin: p.id, Hook: h.Name, Err: err}
+}
+
+// unescapeHTML undoes encoding/json's HTML escaping (\u003c, \u003e,
+// \u0026) in JSON text, so a CLI shows "<p>" rather than "\u003cp\u003e".
+// Other escapes are kept; the result is equivalent JSON.
+func unescapeHTML(js []byte) []byte {
+	if !bytes.Contains(js, []byte(`\u00`)) {
+		return js
+	}
+	out := make([]byte, 0, len(js))
+	for i := 0; i < len(js); i++ {
+		c := js[i]
+		if c != '\\' || i+1 >= len(js) {
+			out = append(out, c)
+			continue
+		}
+		if js[i+1] == 'u' && i+5 < len(js) {
+			switch string(js[i+2 : i+6]) {
+			case "003c", "003C":
+				out = append(out, '<')
+				i += 5
+				continue
+			case "003e", "003E":
+				out = append(out, '>')
+				i += 5
+				continue
+			case "0026":
+				out = append(out, '&')
+				i += 5
+				continue
+			}
+		}
+		out = append(out, c, js[i+1]) // any other escape, including \\, stays whole
+		i++
+	}
+	return out
+}

@@ -1,0 +1,441 @@
+package runtime
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/raisfast/wasmplug/gen/plugin"
+	"github.com/raisfast/wasmplug/pool"
+	"github.com/raisfast/wasmplug/runtime/hostapi"
+	"github.com/raisfast/wasmplug/runtime/manifest"
+	"github.com/tetratelabs/wazero"
+)
+
+// PoolStats is a snapshot of one plugin's instance pool.
+type PoolStats = pool.Stats
+
+// loaded is one version of one plugin: its own wazero runtime, compiled
+// module and instance pool. It is immutable once built, apart from its
+// counters; refs counts the snapshots that hold it.
+type loaded struct {
+	id, dir  string
+	m        *manifest.Manifest
+	fp       string
+	priority map[int]int // export index → priority
+	at       time.Time
+
+	r       wazero.Runtime
+	mod     *plugin.Module
+	pool    *pool.Pool[*instance]
+	host    *hostapi.Plugin
+	release func() // gives back the sandbox
+
+	refs            atomic.Int32
+	calls, failures atomic.Uint64
+	closeOnce       sync.Once
+	closeErr        error
+}
+
+// instance is one pooled guest instance with its host adapter.
+type instance struct {
+	inst *plugin.Instance
+	host *hostapi.Adapter
+}
+
+func (p *loaded) info() PluginInfo {
+	hooks := make(map[string]int, len(p.priority))
+	for k, prio := range p.priority {
+		hooks[plugin.HookList[k].Name] = prio
+	}
+	var crons []string
+	for _, c := range p.m.Cron {
+		crons = append(crons, c.Expr)
+	}
+	return PluginInfo{
+		ID: p.id, Name: p.m.Name, Version: p.m.Version,
+		Dir: p.dir, Entry: p.m.Entry,
+		Hooks: hooks, Cron: crons,
+		LoadedAt: p.at, Fingerprint: p.fp,
+		Pool:  p.pool.Stats(),
+		Calls: p.calls.Load(), Failures: p.failures.Load(),
+	}
+}
+
+func (p *loaded) close(ctx context.Context) error {
+	p.closeOnce.Do(func() {
+		var errs []error
+		if p.pool != nil {
+			errs = append(errs, p.pool.Close(ctx))
+		}
+		if p.mod != nil {
+			errs = append(errs, p.mod.Close(ctx))
+		}
+		errs = append(errs, p.r.Close(context.WithoutCancel(ctx)))
+		if p.host != nil && p.host.HTTP != nil {
+			p.host.HTTP.CloseIdleConnections()
+		}
+		if p.release != nil {
+			p.release()
+		}
+		p.closeErr = errors.Join(errs...)
+	})
+	return p.closeErr
+}
+
+// forceClose interrupts the plugin's running calls: closing its wazero
+// runtime closes every instance, and with CloseOnContextDone a running call
+// then ends with an exit error.
+func (p *loaded) forceClose() {
+	_ = p.r.Close(context.Background())
+}
+
+// --- scanning ---
+
+// dirScan is what a scan found in one plugin directory.
+type dirScan struct {
+	dir  string
+	m    *manifest.Manifest // nil when err != nil
+	fp   string             // fingerprint of manifest + entry; "" when unreadable
+	err  error              // manifest problem
+	skip bool               // not a wasm plugin (another runtime's manifest)
+}
+
+// scan reads every plugin directory of PluginsDir (sorted by name; hidden
+// directories and plain files are ignored).
+func (rt *Runtime) scan() ([]dirScan, error) {
+	ents, err := os.ReadDir(rt.cfg.PluginsDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil // no plugins (yet): the watcher notices when it appears
+	}
+	if err != nil {
+		return nil, fmt.Errorf("runtime: plugins dir: %w", err)
+	}
+	gen := rt.stamps.begin()
+	defer rt.stamps.end(gen)
+	var out []dirScan
+	for _, e := range ents {
+		name := e.Name()
+		if strings.HasPrefix(name, ".") {
+			continue
+		}
+		dir := filepath.Join(rt.cfg.PluginsDir, name)
+		if !e.IsDir() {
+			fi, err := os.Stat(dir) // a symlink to a directory counts
+			if err != nil || !fi.IsDir() {
+				continue
+			}
+		}
+		out = append(out, rt.scanDir(dir))
+	}
+	return out, nil
+}
+
+// scanDir parses dir's manifest and fingerprints it together with the
+// entry file. The fingerprint changes when either file's content does. A
+// missing or unreadable entry is left for manifest.Load (in build) to
+// report, with the manifest line that names it.
+func (rt *Runtime) scanDir(dir string) dirScan {
+	d := dirScan{dir: dir}
+	mpath := filepath.Join(dir, ManifestFile)
+	mhash, src, err := rt.stamps.hash(mpath, true)
+	if err != nil {
+		d.err = err
+		if errors.Is(err, fs.ErrNotExist) {
+			d.err = &manifest.Error{File: mpath, Msg: "plugin directory has no " + ManifestFile, Err: manifest.ErrNoManifest}
+		}
+		return d
+	}
+	d.fp = "m:" + mhash
+	m, err := manifest.Parse(mpath, src, knownHooks)
+	if errors.Is(err, manifest.ErrUnsupportedRuntime) {
+		d.skip = true // another loader's plugin (runtime = "js", …)
+		return d
+	}
+	if err != nil {
+		d.err = err
+		return d
+	}
+	d.m = m
+	whash, _, err := rt.stamps.hash(filepath.Join(dir, filepath.FromSlash(m.Entry)), false)
+	if err != nil {
+		whash = "unreadable: " + err.Error()
+	}
+	d.fp = shortHash(mhash + "\x00" + m.Entry + "\x00" + whash)
+	return d
+}
+
+// stampCache remembers each file's hash by (size, mtime), so polling a
+// directory re-reads only files that changed.
+type stampCache struct {
+	mu  sync.Mutex
+	m   map[string]stamp
+	gen uint64 // scans started
+}
+
+type stamp struct {
+	size  int64
+	mtime time.Time
+	hash  string
+	gen   uint64 // the last scan that used it
+}
+
+// begin starts a scan; end(gen) forgets files no scan since gen looked at
+// (removed plugins).
+func (c *stampCache) begin() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	return c.gen
+}
+
+func (c *stampCache) end(gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for path, st := range c.m {
+		if st.gen < gen {
+			delete(c.m, path)
+		}
+	}
+}
+
+// hash returns path's content hash; with keep it also returns the content
+// (read anyway, for the manifest).
+func (c *stampCache) hash(path string, keep bool) (string, []byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return "", nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	c.mu.Lock()
+	st, ok := c.m[path]
+	if ok && !keep && st.size == fi.Size() && st.mtime.Equal(fi.ModTime()) {
+		st.gen = c.gen
+		c.m[path] = st
+		c.mu.Unlock()
+		return st.hash, nil, nil
+	}
+	c.mu.Unlock()
+	f, err := os.Open(path)
+	if err != nil {
+		return "", nil, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	var data []byte
+	if keep {
+		data, err = io.ReadAll(f)
+		h.Write(data)
+	} else {
+		_, err = io.Copy(h, f)
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[string]stamp{}
+	}
+	c.m[path] = stamp{size: fi.Size(), mtime: fi.ModTime(), hash: sum, gen: c.gen}
+	c.mu.Unlock()
+	return sum, data, nil
+}
+
+func shortHash(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:12])
+}
+
+// --- reload ---
+
+// Reload rescans PluginsDir and makes the result current without failing
+// calls in flight: a plugin directory whose manifest and entry are
+// unchanged keeps its loaded version (and its instances' state); an added or
+// changed one is compiled and its pool filled beside the running version;
+// then the new set is swapped in atomically and the versions no longer
+// used are drained and closed in the background. A directory that fails to
+// load is reported by Problems; if an earlier version of it was loaded, that
+// version keeps serving. Reload returns an error only when the plugins
+// directory cannot be read or the runtime is closed.
+func (rt *Runtime) Reload(ctx context.Context) error {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if rt.closed {
+		return ErrClosed
+	}
+	scans, err := rt.scan()
+	if err != nil {
+		return err
+	}
+	old := rt.cur.Load()
+	var (
+		keep     []*loaded
+		problems []Problem
+		byID     = map[string]string{} // id → dir that claimed it
+		fps      = make(map[string]string, len(scans))
+	)
+	for _, d := range scans {
+		fps[d.dir] = d.fp
+		if d.skip {
+			continue
+		}
+		prev := old.byDir[d.dir]
+		p, err := rt.resolve(ctx, d, prev, byID)
+		if err != nil {
+			pr := Problem{Dir: d.dir, Err: err}
+			if d.m != nil {
+				pr.Plugin = d.m.ID
+			}
+			if prev != nil {
+				if pr.Plugin == "" {
+					pr.Plugin = prev.id
+				}
+				if _, dup := byID[prev.id]; !dup {
+					p, pr.Serving = prev, true
+				}
+			}
+			problems = append(problems, pr)
+			rt.log.Warn("runtime: plugin not loaded", "dir", d.dir, "plugin", pr.Plugin, "err", err, "previous_version_serving", pr.Serving)
+			if p == nil {
+				continue
+			}
+		}
+		byID[p.id] = d.dir
+		keep = append(keep, p)
+	}
+	for _, p := range old.plugins {
+		if !slices.Contains(keep, p) {
+			rt.log.Info("runtime: plugin unloaded", "plugin", p.id, "dir", p.dir)
+		}
+	}
+	rt.lastScan = fps
+	next := newSnapshot(keep, problems, false)
+	rt.publish(next)
+	rt.setCron(next)
+	return nil
+}
+
+// resolve returns the version of d to serve: prev if d is unchanged, a
+// freshly built one otherwise.
+func (rt *Runtime) resolve(ctx context.Context, d dirScan, prev *loaded, byID map[string]string) (*loaded, error) {
+	if d.err != nil {
+		return nil, d.err
+	}
+	if other, dup := byID[d.m.ID]; dup {
+		return nil, &manifest.Error{File: d.m.File, Key: "plugin.id", Err: manifest.ErrDuplicateID,
+			Msg: fmt.Sprintf("plugin id %q is already used by %s (loaded); %s is not loaded", d.m.ID, other, d.dir)}
+	}
+	if prev != nil && prev.fp == d.fp {
+		return prev, nil
+	}
+	p, err := rt.build(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	rt.live[p] = true
+	rt.log.Info("runtime: plugin loaded", "plugin", p.id, "version", p.m.Version, "dir", p.dir, "replaces_previous", prev != nil)
+	return p, nil
+}
+
+// build loads d's manifest strictly (manifest.Load also checks the entry
+// file), compiles the entry in a fresh wazero runtime (sharing the
+// compilation cache) and fills its instance pool.
+func (rt *Runtime) build(ctx context.Context, d dirScan) (_ *loaded, err error) {
+	m, err := manifest.Load(ctx, d.dir, knownHooks)
+	if err != nil {
+		return nil, err
+	}
+	p := &loaded{id: m.ID, dir: d.dir, m: m, fp: d.fp, at: time.Now(), priority: map[int]int{}}
+	required := make([]string, 0, len(m.Hooks)+1)
+	for _, h := range m.Hooks {
+		k := plugin.ExportIndex(h.Name)
+		if k < 0 || plugin.HookList[k].Name != h.Name {
+			return nil, fmt.Errorf("%s: %w %q (known: %s)", m.File, ErrUnknownHook, h.Name, hookNames())
+		}
+		p.priority[k] = h.Priority
+		required = append(required, h.Name)
+	}
+	if len(m.Cron) > 0 {
+		if rt.cronHook == nil {
+			rt.log.Warn("runtime: [[cron]] entries ignored: the host configured no cron hook", "plugin", m.ID)
+		} else if !slices.Contains(required, rt.cronHook.Name) {
+			required = append(required, rt.cronHook.Name)
+		}
+	}
+	slices.Sort(required)
+
+	wasm, err := os.ReadFile(m.EntryPath)
+	if err != nil {
+		return nil, fmt.Errorf("%s: entry: %w", m.File, err)
+	}
+	p.r = wazero.NewRuntimeWithConfig(ctx, rt.rcfg)
+	defer func() {
+		if err != nil {
+			_ = p.close(context.WithoutCancel(ctx))
+		}
+	}()
+	if err := plugin.Define(ctx, p.r); err != nil {
+		return nil, err
+	}
+	// Every hook the manifest subscribes to (and the cron hook, with
+	// [[cron]] entries) must be exported with the right signature; other
+	// exports are optional and never called.
+	p.mod, err = plugin.Compile(ctx, p.r, wasm, plugin.OptionalExports(required...))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", m.EntryPath, err)
+	}
+	if p.host, p.release, err = rt.hostPlugin(m); err != nil {
+		return nil, err
+	}
+
+	log := rt.log.With("plugin", m.ID)
+	factory := func(ctx context.Context) (*instance, error) {
+		ictx, cancel := context.WithTimeout(ctx, rt.cfg.InitTimeout)
+		defer cancel()
+		a := hostapi.New(rt.svc, p.host)
+		mc := wazero.NewModuleConfig().
+			WithStdout(newLineLogger(log, "stdout")).
+			WithStderr(newLineLogger(log, "stderr")).
+			WithRandSource(rand.Reader).
+			WithSysNanosleep()
+		inst, err := p.mod.Instantiate(ictx, plugin.Imports{HostAPI: a}, mc)
+		if cerr := a.EndCall(); cerr != nil {
+			log.Warn("runtime: ending instantiation's database session", "err", cerr)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &instance{inst: inst, host: a}, nil
+	}
+	closer := func(ctx context.Context, in *instance) error {
+		return in.inst.Close(ctx)
+	}
+	p.pool, err = pool.New(ctx, rt.cfg.PoolSize, factory, closer, pool.WithLogger(rt.log), pool.WithName(m.ID))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", m.EntryPath, err)
+	}
+	return p, nil
+}
+
+func hookNames() string {
+	names := make([]string, len(plugin.HookList))
+	for i, h := range plugin.HookList {
+		names[i] = h.Name
+	}
+	return strings.Join(names, ", ")
+}

@@ -1,0 +1,386 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/raisfast/wasmplug/gen/plugin"
+	"github.com/raisfast/wasmplug/runtime/cron"
+	"github.com/raisfast/wasmplug/runtime/hostapi"
+	"github.com/raisfast/wasmplug/runtime/services/kv"
+	"github.com/raisfast/wasmplug/runtime/services/sqldb"
+	"github.com/tetratelabs/wazero"
+)
+
+// Errors of the runtime, for errors.Is.
+var (
+	// ErrClosed is returned by dispatch, Reload and Close's followers once
+	// Close has begun.
+	ErrClosed = errors.New("runtime: closed")
+	// ErrUnknownHook is returned for a hook name that the generated hook
+	// table (plugin.HookList) does not have.
+	ErrUnknownHook = errors.New("runtime: unknown hook")
+)
+
+// Runtime loads the plugins of a directory and dispatches hooks to them. It
+// is safe for concurrent use.
+type Runtime struct {
+	cfg       Config
+	log       *slog.Logger
+	svc       *hostapi.Services
+	sandboxes sandboxes
+	cache     wazero.CompilationCache
+	rcfg      wazero.RuntimeConfig
+	cronHook  *plugin.Hook // nil: cron disabled
+	sched     *cron.Scheduler
+
+	cur atomic.Pointer[snapshot] // what dispatch sees
+
+	mu       sync.Mutex // serialises Reload and Close; guards the fields below
+	closed   bool
+	lastScan map[string]string // dir → fingerprint at the last Reload
+	live     map[*loaded]bool  // every plugin not yet closed, for a forced Close
+
+	stamps stampCache // file fingerprints, shared by Reload and the watcher
+
+	retiring  sync.WaitGroup // background drains of old snapshots
+	closing   atomic.Bool
+	watchStop chan struct{}
+	watchDone chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+	closeDone chan struct{}
+}
+
+// New loads every plugin under cfg.PluginsDir and starts cron and, if
+// configured, the watcher. A plugin that fails to load is left out and
+// reported by Problems; New fails only when the configuration is unusable
+// (missing PluginsDir, unknown CronHook, unopenable services or cache).
+func New(ctx context.Context, cfg Config) (*Runtime, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	rt := &Runtime{
+		cfg:       cfg,
+		log:       cfg.Logger,
+		svc:       &hostapi.Services{Posts: cfg.Posts, Events: cfg.Events},
+		live:      map[*loaded]bool{},
+		lastScan:  map[string]string{},
+		closeDone: make(chan struct{}),
+	}
+	if cfg.CronHook != "" {
+		k := plugin.ExportIndex(cfg.CronHook)
+		if k < 0 {
+			return nil, fmt.Errorf("%w: Config.CronHook %q", ErrUnknownHook, cfg.CronHook)
+		}
+		h := plugin.HookList[k]
+		if h.Kind != plugin.HookAction {
+			return nil, fmt.Errorf("runtime: Config.CronHook %q is not an action hook", cfg.CronHook)
+		}
+		rt.cronHook = &h
+	}
+	if cfg.DB != nil {
+		store, err := kv.Open(ctx, cfg.DB, cfg.KV)
+		if err != nil {
+			return nil, fmt.Errorf("runtime: %w", err)
+		}
+		rt.svc.KV = store
+		rt.svc.SQL = sqldb.New(cfg.DB, cfg.SQL)
+	}
+	if cfg.DataDir != "" {
+		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+			return nil, fmt.Errorf("runtime: data dir: %w", err)
+		}
+	}
+	rt.rcfg = wazero.NewRuntimeConfig().
+		WithCloseOnContextDone(true).
+		WithMemoryLimitPages(cfg.MemoryLimitPages)
+	if cfg.CompilationCacheDir != "" {
+		cache, err := wazero.NewCompilationCacheWithDir(cfg.CompilationCacheDir)
+		if err != nil {
+			return nil, fmt.Errorf("runtime: compilation cache: %w", err)
+		}
+		rt.cache = cache
+		rt.rcfg = rt.rcfg.WithCompilationCache(cache)
+	}
+	rt.cur.Store(newSnapshot(nil, nil, false))
+	if rt.cronHook != nil {
+		rt.sched = cron.NewScheduler(cron.WithClock(cfg.Clock), cron.WithLogger(cfg.Logger), cron.WithLocation(cfg.CronLocation))
+		go func() { _ = rt.sched.Run(context.Background()) }() // returns at Stop
+	}
+	if err := rt.Reload(ctx); err != nil {
+		rt.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	if cfg.WatchInterval > 0 {
+		rt.watchStop = make(chan struct{})
+		rt.watchDone = make(chan struct{})
+		go rt.watch(cfg.WatchInterval)
+	}
+	return rt, nil
+}
+
+// snapshot is an immutable view of the loaded plugins: what one dispatch
+// sees from start to end, whatever reloads happen meanwhile. refs counts the
+// runtime's own reference (1 while it is current) plus one per dispatch in
+// progress; when it drops to zero, drained is closed.
+type snapshot struct {
+	refs    atomic.Int64
+	drained chan struct{}
+
+	closed   bool
+	plugins  []*loaded // sorted by id
+	byID     map[string]*loaded
+	byDir    map[string]*loaded
+	hooks    [][]*loaded // per export index, by ascending priority then id
+	problems []Problem
+	at       time.Time
+}
+
+func newSnapshot(plugins []*loaded, problems []Problem, closed bool) *snapshot {
+	s := &snapshot{
+		drained:  make(chan struct{}),
+		closed:   closed,
+		plugins:  plugins,
+		byID:     make(map[string]*loaded, len(plugins)),
+		byDir:    make(map[string]*loaded, len(plugins)),
+		hooks:    make([][]*loaded, len(plugin.HookList)),
+		problems: problems,
+		at:       time.Now(),
+	}
+	s.refs.Store(1)
+	slices.SortFunc(s.plugins, func(a, b *loaded) int { return strings.Compare(a.id, b.id) })
+	for _, p := range s.plugins {
+		s.byID[p.id] = p
+		s.byDir[p.dir] = p
+		for k := range p.priority {
+			s.hooks[k] = append(s.hooks[k], p)
+		}
+	}
+	for k, ps := range s.hooks {
+		slices.SortStableFunc(ps, func(a, b *loaded) int {
+			if pa, pb := a.priority[k], b.priority[k]; pa != pb {
+				return pa - pb
+			}
+			return strings.Compare(a.id, b.id)
+		})
+	}
+	return s
+}
+
+func (s *snapshot) tryAcquire() bool {
+	for {
+		n := s.refs.Load()
+		if n <= 0 {
+			return false
+		}
+		if s.refs.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+func (s *snapshot) release() {
+	if s.refs.Add(-1) == 0 {
+		close(s.drained)
+	}
+}
+
+// acquire returns the current snapshot, referenced until release. It fails
+// only once the runtime is closed.
+func (rt *Runtime) acquire() (*snapshot, error) {
+	for {
+		s := rt.cur.Load()
+		if !s.tryAcquire() {
+			continue // retired between Load and tryAcquire: a newer one is current
+		}
+		if s.closed {
+			s.release()
+			return nil, ErrClosed
+		}
+		return s, nil
+	}
+}
+
+// publish makes next current and retires the previous snapshot: once no
+// dispatch uses it any more, the plugins that no later snapshot holds are
+// closed. Called with rt.mu held.
+func (rt *Runtime) publish(next *snapshot) {
+	for _, p := range next.plugins {
+		p.refs.Add(1)
+	}
+	old := rt.cur.Swap(next)
+	rt.retiring.Add(1)
+	go func() {
+		defer rt.retiring.Done()
+		old.release()
+		<-old.drained
+		for _, p := range old.plugins {
+			if p.refs.Add(-1) == 0 {
+				rt.closePlugin(p)
+			}
+		}
+	}()
+}
+
+// closePlugin closes a plugin nobody can reach any more: its pool (waiting
+// for calls in flight), compiled module and wazero runtime.
+func (rt *Runtime) closePlugin(p *loaded) {
+	ctx, cancel := context.WithTimeout(context.Background(), rt.cfg.CallTimeout+rt.cfg.InitTimeout)
+	defer cancel()
+	if err := p.close(ctx); err != nil {
+		rt.log.Warn("runtime: closing plugin", "plugin", p.id, "dir", p.dir, "err", err)
+	}
+	rt.mu.Lock()
+	delete(rt.live, p)
+	rt.mu.Unlock()
+}
+
+// Close stops the watcher and cron, refuses new dispatches, waits (bounded
+// by ctx) for calls in flight, then closes every plugin, the runtimes and the
+// compilation cache. If ctx ends first, running calls are interrupted and
+// Close returns an error wrapping ctx's. Later calls wait for the first and
+// return its result.
+func (rt *Runtime) Close(ctx context.Context) error {
+	first := false
+	rt.closeOnce.Do(func() {
+		first = true
+		rt.closeErr = rt.close(ctx)
+		close(rt.closeDone)
+	})
+	if first {
+		return rt.closeErr
+	}
+	select {
+	case <-rt.closeDone:
+		return rt.closeErr
+	case <-ctx.Done():
+		return fmt.Errorf("runtime: close: %w", ctx.Err())
+	}
+}
+
+func (rt *Runtime) close(ctx context.Context) error {
+	var errs []error
+	rt.closing.Store(true)
+	if rt.watchStop != nil {
+		close(rt.watchStop)
+		<-rt.watchDone
+	}
+	if rt.sched != nil {
+		if err := rt.sched.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("runtime: stopping cron: %w", err))
+		}
+	}
+	rt.mu.Lock()
+	rt.closed = true
+	rt.publish(newSnapshot(nil, nil, true))
+	rt.mu.Unlock()
+
+	drained := make(chan struct{})
+	go func() { rt.retiring.Wait(); close(drained) }()
+	select {
+	case <-drained:
+	case <-ctx.Done():
+		errs = append(errs, fmt.Errorf("runtime: close: calls still running: %w", ctx.Err()))
+		rt.mu.Lock()
+		live := make([]*loaded, 0, len(rt.live))
+		for p := range rt.live {
+			live = append(live, p)
+		}
+		rt.mu.Unlock()
+		for _, p := range live {
+			p.forceClose()
+		}
+		<-drained
+	}
+	if rt.cache != nil {
+		errs = append(errs, rt.cache.Close(context.WithoutCancel(ctx)))
+	}
+	return errors.Join(errs...)
+}
+
+// Problem is a plugin directory that could not be loaded (or whose new
+// version could not, while the previous one keeps serving).
+type Problem struct {
+	// Dir is the plugin directory.
+	Dir string
+	// Plugin is the plugin id, when the manifest got that far.
+	Plugin string
+	// Err says what is wrong; manifest errors name the file and line.
+	Err error
+	// Serving is set when an earlier version of the plugin from this
+	// directory is still loaded and serving.
+	Serving bool
+}
+
+func (p Problem) Error() string {
+	msg := p.Err.Error()
+	if !strings.HasPrefix(msg, p.Dir) {
+		msg = p.Dir + ": " + msg
+	}
+	if p.Serving {
+		msg += " [previous version still serving]"
+	}
+	return msg
+}
+
+func (p Problem) Unwrap() error { return p.Err }
+
+// Problems returns the load errors of the latest load or reload, by
+// directory.
+func (rt *Runtime) Problems() []Problem {
+	return slices.Clone(rt.cur.Load().problems)
+}
+
+// PluginInfo describes a loaded plugin.
+type PluginInfo struct {
+	ID, Name, Version string
+	// Dir is the plugin's directory, Entry its wasm file.
+	Dir, Entry string
+	// Hooks maps each hook the plugin is called for to its priority.
+	Hooks map[string]int
+	// Cron lists the plugin's [[cron]] expressions.
+	Cron []string
+	// LoadedAt is when this version was loaded.
+	LoadedAt time.Time
+	// Fingerprint identifies the manifest and wasm that were loaded.
+	Fingerprint string
+	// Pool is a snapshot of the instance pool.
+	Pool PoolStats
+	// Calls and Failures count this version's hook calls.
+	Calls, Failures uint64
+}
+
+// Plugins returns the loaded plugins, sorted by id.
+func (rt *Runtime) Plugins() []PluginInfo {
+	s := rt.cur.Load()
+	out := make([]PluginInfo, 0, len(s.plugins))
+	for _, p := range s.plugins {
+		out = append(out, p.info())
+	}
+	return out
+}
+
+// Subscribers returns the ids of the plugins that a dispatch of hook calls,
+// in call order.
+func (rt *Runtime) Subscribers(hook string) ([]string, error) {
+	k := plugin.ExportIndex(hook)
+	if k < 0 {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownHook, hook)
+	}
+	s := rt.cur.Load()
+	ids := make([]string, 0, len(s.hooks[k]))
+	for _, p := range s.hooks[k] {
+		ids = append(ids, p.id)
+	}
+	return ids, nil
+}
