@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// goLoginPlugin is a hand-written standard Go plugin (no generated
+// bindings): on-login stores the user id under "go-login" with set-data.
+const goLoginPlugin = `package main
+
+import "unsafe"
+
+//go:wasmimport raisfast:plugin-wit/host-api@0.1.0 set-data
+func setData(kp, kl, vp, vl uint32) uint32
+
+// Allocations handed to the host stay referenced until a later call.
+var keep [64][]byte
+var next int
+
+//go:wasmexport cabi_realloc
+func cabiRealloc(old, oldSize, align, size uint32) uint32 {
+	if align == 0 {
+		align = 1
+	}
+	b := make([]byte, size+align)
+	keep[next%len(keep)] = b
+	next++
+	p := uint32(uintptr(unsafe.Pointer(unsafe.SliceData(b))))
+	return (p + align - 1) &^ (align - 1)
+}
+
+//go:wasmexport raisfast:plugin-wit/plugin-hooks@0.1.0#on-login
+func onLogin(p, l uint32) {
+	const key = "go-login"
+	setData(uint32(uintptr(unsafe.Pointer(unsafe.StringData(key)))), uint32(len(key)), p, l)
+}
+
+func main() {}
+`
+
+func writeGoPlugin(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, src := range map[string]string{
+		"go.mod":        "module example.com/gologin\n\ngo 1.26\n",
+		"main.go":       goLoginPlugin,
+		"manifest.toml": testManifest("com.test.golang", map[string]int{"on-login": 1}, ""),
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestBuildGoPlugin: serve builds a Go plugin that has sources but no wasm,
+// leaves a fresh wasm alone, rebuilds a stale one, and the built plugin
+// serves its hook.
+func TestBuildGoPlugin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a Go plugin")
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	// Deployed as a symbolic link to the sources, as extensions/plugins does.
+	root := t.TempDir()
+	plugins := filepath.Join(root, "plugins")
+	dir := filepath.Join(root, "src", "gologin")
+	writeGoPlugin(t, dir)
+	if err := os.MkdirAll(plugins, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(dir, filepath.Join(plugins, "gologin")); err != nil {
+		t.Fatal(err)
+	}
+	wasm := filepath.Join(dir, "plugin.wasm")
+
+	b := &builder{Log: testLogger(t)}
+	ctx := context.Background()
+	// A relative plugins directory (serve's default is one): the go
+	// command runs in the plugin's directory.
+	wd, _ := os.Getwd()
+	rel, err := filepath.Rel(wd, plugins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if probs := b.buildAll(ctx, rel); len(probs) != 0 {
+		t.Fatalf("build problems: %+v", probs)
+	}
+	fi, err := os.Stat(wasm)
+	if err != nil {
+		t.Fatalf("no wasm after build: %v", err)
+	}
+	// Up to date: nothing happens.
+	if probs := b.buildAll(ctx, plugins); len(probs) != 0 {
+		t.Fatal(probs)
+	}
+	if fi2, _ := os.Stat(wasm); !fi2.ModTime().Equal(fi.ModTime()) {
+		t.Fatal("an up-to-date plugin was rebuilt")
+	}
+	// Sources newer than the wasm: rebuilt.
+	future := time.Now().Add(time.Hour)
+	if err := os.Chtimes(filepath.Join(dir, "main.go"), future, future); err != nil {
+		t.Fatal(err)
+	}
+	if probs := b.buildAll(ctx, plugins); len(probs) != 0 {
+		t.Fatal(probs)
+	}
+	if fi3, _ := os.Stat(wasm); !fi3.ModTime().After(fi.ModTime()) {
+		t.Fatal("a stale plugin was not rebuilt")
+	}
+
+	// The built plugin serves on-login.
+	h := newHarness(t, func(c *serverConfig) {
+		c.PluginsDir = plugins
+		c.Build = true
+		c.WatchInterval = 50 * time.Millisecond
+	})
+	h.expect(200, "POST", "/api/login", `{"user_id":"gopher"}`, nil)
+	if v, _ := h.data("com.test.golang", "go-login"); v != "gopher" {
+		t.Fatalf("go plugin stored %q", v)
+	}
+
+	// Edited while serving: rebuilt, hot-reloaded, serving the new code.
+	src := strings.Replace(goLoginPlugin, `const key = "go-login"`, `const key = "go-login-v2"`, 1)
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	future = future.Add(time.Hour) // newer than the wasm built an hour "ahead"
+	os.Chtimes(filepath.Join(dir, "main.go"), future, future)
+	waitFor(t, "the edited plugin to be rebuilt and reloaded", func() bool {
+		h.expect(200, "POST", "/api/login", `{"user_id":"gopher2"}`, nil)
+		v, _ := h.data("com.test.golang", "go-login-v2")
+		return v == "gopher2"
+	})
+}
+
+// TestBuildFailure: a Go plugin that does not compile is reported (with the
+// compiler's output), and not rebuilt until its sources change.
+func TestBuildFailure(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go build")
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	plugins := t.TempDir()
+	dir := filepath.Join(plugins, "broken")
+	writeGoPlugin(t, dir)
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\nfunc main() { undefined() }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := &builder{Log: testLogger(t)}
+	probs := b.buildAll(context.Background(), plugins)
+	if len(probs) != 1 || !strings.Contains(probs[0].Output, "undefined") || probs[0].Stale {
+		t.Fatalf("problems %+v", probs)
+	}
+	b.GoCmd = "/nonexistent/go" // a retry would now fail differently
+	again := b.buildAll(context.Background(), plugins)
+	if len(again) != 1 || again[0].Output != probs[0].Output {
+		t.Fatalf("retried an unchanged failing build: %+v", again)
+	}
+	// No leftover temporary files.
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".pluginhost-build-") {
+			t.Fatalf("left %s", e.Name())
+		}
+	}
+}
+
+func TestManifestEntry(t *testing.T) {
+	dir := t.TempDir()
+	if got := manifestEntry(dir); got != "plugin.wasm" {
+		t.Fatal(got)
+	}
+	os.WriteFile(filepath.Join(dir, "manifest.toml"), []byte("[plugin]\nid = \"x\"\nentry = \"build/x.wasm\" # built\n"), 0o644)
+	if got := manifestEntry(dir); got != "build/x.wasm" {
+		t.Fatal(got)
+	}
+}

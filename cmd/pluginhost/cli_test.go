@@ -1,0 +1,214 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	rtt "github.com/raisfast/wasmplug/runtime/runtimetest"
+)
+
+func runCLI(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), args, &out, &errb)
+	return out.String(), errb.String(), err
+}
+
+func wantLines(t *testing.T, out string, lines ...string) {
+	t.Helper()
+	for _, l := range lines {
+		if !strings.Contains(out, l) {
+			t.Errorf("output lacks %q:\n%s", l, out)
+		}
+	}
+}
+
+func TestCheck(t *testing.T) {
+	plugins := t.TempDir()
+	cronTOML := "[[cron]]\nlabel = \"nightly\"\njob_type = \"x\"\ncron_expr = \"0 3 * * *\"\n"
+	deploy(t, plugins,
+		testPlugin{id: "good", guest: loginGuest, hooks: map[string]int{"on-login": 7}, extra: cronTOML},
+		testPlugin{id: "unexported", guest: loginGuest, hooks: map[string]int{"on-login": 1, "render-markdown": 2}},
+		testPlugin{id: "badcron", guest: loginGuest, hooks: map[string]int{"on-login": 1}, extra: "[[cron]]\njob_type = \"j\"\ncron_expr = \"61 * * * *\"\n"},
+		testPlugin{id: "unknownhook", guest: loginGuest, hooks: map[string]int{"on-frobnicate": 1}},
+		testPlugin{id: "nocronhook", guest: prefixGuest("x", "y"), hooks: map[string]int{"render-markdown": 1}, extra: cronTOML},
+	)
+
+	out, _, err := runCLI(t, "check", filepath.Join(plugins, "good"))
+	if err != nil {
+		t.Fatalf("good: %v\n%s", err, out)
+	}
+	wantLines(t, out,
+		"OK    manifest ", "good 0.1.0",
+		"OK    cron[0] \"0 3 * * *\" (label \"nightly\"",
+		"OK    entry plugin.wasm:", "compiles",
+		"OK    contract: imports and exports match",
+		"OK    hook on-login (action, priority 7): exported",
+		"OK    hook on-cron-tick: exported (fired by the 1 [[cron]] entry)",
+		"host-api imports used: ", "set-data",
+		"OK    loads in the runtime",
+		"PASS  ")
+
+	for name, want := range map[string][]string{
+		"unexported":  {"FAIL  hook render-markdown (filter, priority 2): subscribed in the manifest but not exported", "OK    hook on-login"},
+		"badcron":     {"manifest.toml:13: cron[0].cron_expr: cron_expr \"61 * * * *\": minute field"},
+		"unknownhook": {"manifest.toml:8: hooks.on-frobnicate: the contract has no hook \"on-frobnicate\""},
+		"nocronhook":  {"FAIL  hook on-cron-tick: the manifest has [[cron]] entries but the module does not export it", "exported but not subscribed (never called): filter-html"},
+	} {
+		out, _, err := runCLI(t, "check", filepath.Join(plugins, name))
+		if !errors.Is(err, errFailed) {
+			t.Errorf("%s: err = %v, want a failure\n%s", name, err, out)
+		}
+		wantLines(t, out, append(want, "FAIL  "+filepath.Join(plugins, name))...)
+	}
+
+	// Not wasm; no manifest; no directory.
+	notwasm := filepath.Join(plugins, "notwasm")
+	rtt.WritePlugin(t, notwasm, testManifest("notwasm", map[string]int{"on-login": 1}, ""), []byte("not wasm"))
+	out, _, err = runCLI(t, "check", notwasm)
+	if !errors.Is(err, errFailed) {
+		t.Fatalf("notwasm: %v", err)
+	}
+	wantLines(t, out, "FAIL  entry plugin.wasm: does not compile")
+	os.Remove(filepath.Join(notwasm, "manifest.toml"))
+	out, _, err = runCLI(t, "check", notwasm)
+	wantLines(t, out, "FAIL  manifest: ")
+	js := filepath.Join(plugins, "js")
+	rtt.WritePlugin(t, js, strings.Replace(testManifest("js", nil, ""), `runtime = "wasm"`, `runtime = "js"`, 1), nil)
+	out, _, err = runCLI(t, "check", js)
+	if err != nil {
+		t.Fatalf("js plugin: %v\n%s", err, out)
+	}
+	wantLines(t, out, "the WebAssembly host skips it", "PASS")
+	if _, _, err := runCLI(t, "check"); !errors.Is(err, errUsage) {
+		t.Fatalf("no dir: %v", err)
+	}
+	out, _, _ = runCLI(t, "check", filepath.Join(plugins, "missing"))
+	wantLines(t, out, "not a plugin directory")
+}
+
+func TestCall(t *testing.T) {
+	plugins := t.TempDir()
+	deploy(t, plugins,
+		testPlugin{id: "com.test.posts", guest: postGuest, hooks: map[string]int{"on-post-creating": 1}},
+		testPlugin{id: "com.test.a", guest: prefixGuest("A:", ""), hooks: map[string]int{"render-markdown": 2}},
+		testPlugin{id: "com.test.b", guest: prefixGuest("B:", ""), hooks: map[string]int{"render-markdown": 1}},
+		testPlugin{id: "com.test.login", guest: loginGuest, hooks: map[string]int{"on-login": 1}},
+		testPlugin{id: "com.test.trap", guest: trapGuest, hooks: map[string]int{"render-markdown": 3}},
+	)
+	// A filter prints the chain's final value; a failing plugin is skipped
+	// (and makes the exit status 1).
+	out, errOut, err := runCLI(t, "call", "render-markdown", "-plugins", plugins, "-json", `"md"`, "-trace")
+	if !errors.Is(err, errFailed) || strings.TrimSpace(out) != `"A:B:md"` {
+		t.Fatalf("render-markdown: %v %q %s", err, out, errOut)
+	}
+	wantLines(t, errOut, "com.test.b (priority 1", `some "B:md"`, "com.test.trap (priority 3): FAILED, skipped")
+
+	out, _, err = runCLI(t, "call", "-plugins", plugins, "-json", `{"title":"T","content":"c"}`, "on-post-creating")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantLines(t, out, `"title": "Title From Plugin"`, `"slug": "plugin-slug"`)
+
+	// An action prints one line per plugin.
+	out, _, err = runCLI(t, "call", "on-login", "-plugins", plugins, "-json", `"u1"`)
+	if err != nil || !strings.HasPrefix(out, "com.test.login: ok (") {
+		t.Fatalf("on-login: %v %q", err, out)
+	}
+
+	for _, args := range [][]string{
+		{"call", "nope", "-plugins", plugins, "-json", `1`},
+		{"call", "on-login", "-plugins", plugins},
+		{"call", "on-login", "-plugins", plugins, "-json", `{`},
+		{"call", "on-post-creating", "-plugins", plugins, "-json", `{"title":1}`},
+		{"call"},
+		{"frob"},
+	} {
+		if _, _, err := runCLI(t, args...); !errors.Is(err, errUsage) {
+			t.Errorf("%q: err = %v, want a usage error", args, err)
+		}
+	}
+}
+
+// TestServeCommand runs `pluginhost serve` on 127.0.0.1:0 with a deployed
+// plugin, talks to it, and stops it as SIGINT would (the context ends).
+func TestServeCommand(t *testing.T) {
+	root := t.TempDir()
+	plugins := filepath.Join(root, "plugins")
+	deploy(t, plugins, testPlugin{id: "com.test.login", guest: loginGuest, hooks: map[string]int{"on-login": 1}})
+	t.Setenv("PLUGIN_WASM_POOL_SIZE", "3")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "-plugins", plugins, "-db", filepath.Join(root, "db", "x.db"),
+			"-addr", "127.0.0.1:0", "-build=false", "-watch", "0"}, io.Discard, pw)
+		pw.Close()
+	}()
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			if _, a, ok := strings.Cut(sc.Text(), "addr=http://"); ok {
+				a, _, _ = strings.Cut(a, " ")
+				addr <- a
+			}
+		}
+	}()
+	var base string
+	select {
+	case a := <-addr:
+		base = "http://" + a
+	case err := <-done:
+		t.Fatalf("serve returned early: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start")
+	}
+
+	res, err := http.Post(base+"/api/login", "application/json", strings.NewReader(`{"user_id":"dave"}`))
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("login: %v %v", res, err)
+	}
+	res.Body.Close()
+	var pl pluginsResponse
+	res, err = http.Get(base + "/api/plugins")
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.NewDecoder(res.Body).Decode(&pl)
+	res.Body.Close()
+	if len(pl.Plugins) != 1 || pl.Plugins[0].Pool.Size != 3 {
+		t.Fatalf("plugins %+v (want the pool size from PLUGIN_WASM_POOL_SIZE)", pl.Plugins)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not shut down")
+	}
+	if _, err := os.Stat(filepath.Join(root, "db", "x.db")); err != nil {
+		t.Fatalf("database not created: %v", err)
+	}
+
+	// A bad PLUGIN_WASM_POOL_SIZE is a usage error.
+	t.Setenv("PLUGIN_WASM_POOL_SIZE", "lots")
+	if _, _, err := runCLI(t, "serve", "-plugins", plugins, "-db", filepath.Join(root, "y.db"), "-addr", "127.0.0.1:0"); !errors.Is(err, errUsage) {
+		t.Fatalf("bad pool size: %v", err)
+	}
+}
