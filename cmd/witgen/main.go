@@ -37,7 +37,7 @@ var errUsage = errors.New("usage")
 const usage = `usage:
   witgen host  -wit PATH -world NAME -out DIR [-pkg NAME]
   witgen guest -wit PATH -world NAME -out DIR [-pkg NAME] [-import PATH]
-  witgen new-plugin -name NAME -dir DIR`
+  witgen new-plugin -name NAME [-dir DIR] [-id ID] [-module PATH] [-version V]`
 
 // request is what a generator needs: the resolved world and where its
 // output goes.
