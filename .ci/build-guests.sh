@@ -5,6 +5,12 @@
 #               examples/plugins/slug-rust/plugin.wasm
 #   c-plugin    testdata/guests/c-plugin   (wit-bindgen C, plugin-world of wit/plugin.wit)
 #   c-alltypes  testdata/guests/c-alltypes (wit-bindgen C, world alltypes of testdata/alltypes)
+#   conformance-rust  interop/rust (the conformance plugin of interop/SPEC.md; wit-bindgen 0.36 Rust)
+#   conformance-c     interop/c    (the conformance plugin; wit-bindgen C, clang-16, wasi-libc)
+#   conformance-go    interop/go   (the conformance plugin; guest/plugin, the `witgen guest` bindings, wasip1)
+#   conformance-wbgo  interop/wbgo (the conformance plugin; wit-bindgen-cli 0.63.0's Go generator).
+#                     Opt-in: not in the default list, because install-toolchains.sh does not install
+#                     that wit-bindgen (see interop/wbgo/README.md); build it by naming it.
 #
 # Usage: .ci/build-guests.sh [--force] [NAME...]   (default: all guests)
 # A guest is rebuilt only when a hash of its inputs (sources, WIT files, build scripts, tool
@@ -15,14 +21,14 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="$REPO/.cache"
 OUT="$CACHE/guests"
 WIT_BINDGEN="$CACHE/tools/bin/wit-bindgen"
-ALL=(slug-rust c-plugin c-alltypes)
+ALL=(slug-rust c-plugin c-alltypes conformance-rust conformance-c conformance-go)
 
 force=0
 names=()
 for a in "$@"; do
 	case $a in
 	--force) force=1 ;;
-	slug-rust | c-plugin | c-alltypes) names+=("$a") ;;
+	slug-rust | c-plugin | c-alltypes | conformance-rust | conformance-c | conformance-go | conformance-wbgo) names+=("$a") ;;
 	*) echo "build-guests: unknown argument $a (guests: ${ALL[*]})" >&2; exit 2 ;;
 	esac
 done
@@ -62,6 +68,21 @@ inputs() {
 		files+=(testdata/guests/build-c.sh)
 		files+=($(cd "$REPO" && find testdata/guests/c-alltypes testdata/alltypes -type f \( -name '*.c' -o -name '*.h' -o -name '*.wit' \)))
 		;;
+	conformance-rust)
+		files+=(interop/rust/Cargo.toml interop/rust/Cargo.lock)
+		files+=($(cd "$REPO" && find interop/rust/src wit -type f))
+		;;
+	conformance-c)
+		files+=(testdata/guests/build-c.sh)
+		files+=($(cd "$REPO" && find interop/c wit -type f \( -name '*.c' -o -name '*.h' -o -name '*.wit' \)))
+		;;
+	conformance-go)
+		files+=(go.mod go.sum)
+		files+=($(cd "$REPO" && find interop/go guest/cabi guest/plugin -type f -name '*.go' ! -name '*_test.go'))
+		;;
+	conformance-wbgo)
+		files+=($(cd "$REPO" && find interop/wbgo wit -type f \( -name '*.go' -o -name 'go.mod' -o -name '*.wit' \)))
+		;;
 	esac
 	printf '%s\n' "${files[@]}" | LC_ALL=C sort
 }
@@ -73,6 +94,9 @@ tools() {
 	c-*) cat "$CACHE/tools/wit-bindgen.stamp" 2>/dev/null || echo "no wit-bindgen stamp"
 		clang-16 --version | head -1
 		dpkg-query -W -f='${Package} ${Version}\n' wasi-libc 2>/dev/null || true ;;
+	conformance-rust) /usr/bin/rustc -V; /usr/bin/cargo -V; wasm-ld-16 --version ;;
+	conformance-go) go version ;;
+	conformance-wbgo) go version; "$WBG_GO" --version 2>/dev/null || echo "no $WBG_GO" ;;
 	esac
 }
 
@@ -121,11 +145,90 @@ build_c() {
 	check_wasm "$OUT/$name.wasm.tmp"
 }
 
+# build_conformance_rust: interop/rust as slug-rust is built (same target dir, so the
+# -Zbuild-std standard library is compiled once for both).
+build_conformance_rust() {
+	need /usr/bin/cargo
+	need /usr/bin/rustc
+	need wasm-ld-16
+	[ -d /usr/lib/rustlib/src/rust/library ] || fail "rust-web-src missing: run .ci/install-toolchains.sh"
+	local target="$CACHE/rust-target"
+	(cd "$REPO/interop/rust" &&
+		env RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
+			CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-16 \
+			CARGO_TARGET_DIR="$target" \
+			/usr/bin/cargo build --release --locked --target wasm32-unknown-unknown \
+			-Zbuild-std=std,panic_abort </dev/null) ||
+		fail "conformance-rust: cargo build failed (see above)"
+	local wasm="$target/wasm32-unknown-unknown/release/conformance_rust.wasm"
+	check_wasm "$wasm"
+	cp "$wasm" "$OUT/conformance-rust.wasm.tmp"
+}
+
+# build_conformance_c: interop/c with build-c.sh (bindings generated from wit/ at build time).
+build_conformance_c() {
+	need "$WIT_BINDGEN"
+	need clang-16
+	[ -f /usr/lib/wasm32-wasi/libc.a ] || fail "wasi-libc missing: run .ci/install-toolchains.sh"
+	WIT_BINDGEN="$WIT_BINDGEN" WORK_DIR="$OUT/work/conformance-c" \
+		"$REPO/testdata/guests/build-c.sh" "$REPO/interop/c" "$REPO/wit" plugin-world "$OUT/conformance-c.wasm.tmp" ||
+		fail "conformance-c: build-c.sh failed (see above)"
+	check_wasm "$OUT/conformance-c.wasm.tmp"
+}
+
+# build_conformance_go: interop/go, a standard Go wasip1 reactor on `witgen guest` bindings.
+build_conformance_go() {
+	need go
+	(cd "$REPO" && env GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 \
+		go build -buildmode=c-shared -o "$OUT/conformance-go.wasm.tmp" ./interop/go </dev/null) ||
+		fail "conformance-go: go build failed (see above)"
+	check_wasm "$OUT/conformance-go.wasm.tmp"
+}
+
+# wit-bindgen-cli 0.63.0 (the first with a Go generator for standard Go), installed by hand:
+#   cargo install wit-bindgen-cli --version 0.63.0 --locked --no-default-features --features go --root .cache/tools-go
+WBG_GO="$CACHE/tools-go/bin/wit-bindgen"
+
+# build_conformance_wbgo: bindings from `wit-bindgen go`, interop/wbgo's hook implementations, and
+# go.bytecodealliance.org/pkg v0.4.0 (the generated code's runtime package). That package is not
+# served by this machine's Go module proxy; the wit-bindgen-go 0.63.0 crate ships its source, so the
+# copy in cargo's registry (unpacked when wit-bindgen-cli was built) is used through a replace
+# directive. Its go.mod says `go 1.27.1` while this repository builds with Go 1.26: the work copy's
+# go line is lowered (the code needs nothing newer). -checklinkname=0 because the package
+# go:linknames runtime.sbrk (as wit-bindgen's own instructions say).
+build_conformance_wbgo() {
+	need go
+	[ -x "$WBG_GO" ] || fail "conformance-wbgo: $WBG_GO not found (see interop/wbgo/README.md)"
+	local pkg work="$OUT/work/conformance-wbgo"
+	pkg=$(find "${CARGO_HOME:-$HOME/.cargo}/registry/src" -mindepth 2 -maxdepth 2 -type d -name 'wit-bindgen-go-0.63.0' | head -1)
+	[ -n "$pkg" ] && [ -f "$pkg/src/pkg/wit/runtime/runtime.go" ] ||
+		fail "conformance-wbgo: wit-bindgen-go 0.63.0 crate source not found in cargo's registry"
+	rm -rf "$work"
+	mkdir -p "$work"
+	local log
+	log=$("$WBG_GO" go -w plugin-world "$REPO/wit/plugin.wit" --out-dir "$work/src" 2>&1) ||
+		{ echo "$log" >&2; fail "conformance-wbgo: wit-bindgen go failed"; }
+	cp -r "$REPO/interop/wbgo/." "$work/src/"
+	rm -f "$work/src/README.md"
+	cp -r "$pkg/src/pkg" "$work/pkg"
+	chmod -R u+w "$work/pkg"
+	sed -i 's/^go 1\.27\.1$/go 1.25/' "$work/pkg/go.mod"
+	printf '\nreplace go.bytecodealliance.org/pkg => ../pkg\n' >>"$work/src/go.mod"
+	(cd "$work/src" && env GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local \
+		go build -buildmode=c-shared -ldflags=-checklinkname=0 -o "$OUT/conformance-wbgo.wasm.tmp" . </dev/null) ||
+		fail "conformance-wbgo: go build failed (see above)"
+	check_wasm "$OUT/conformance-wbgo.wasm.tmp"
+}
+
 build() {
 	case $1 in
 	slug-rust) build_slug_rust ;;
 	c-plugin) build_c c-plugin wit plugin-world ;;
 	c-alltypes) build_c c-alltypes testdata/alltypes alltypes ;;
+	conformance-rust) build_conformance_rust ;;
+	conformance-c) build_conformance_c ;;
+	conformance-go) build_conformance_go ;;
+	conformance-wbgo) build_conformance_wbgo ;;
 	esac
 }
 
