@@ -4,7 +4,6 @@
 package interop_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -17,8 +16,6 @@ import (
 	"github.com/raisfast/wasmplug/gen/plugin"
 	"github.com/raisfast/wasmplug/internal/guests"
 	"github.com/tetratelabs/wazero"
-	"github.com/tetratelabs/wazero/api"
-	wasi "github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
 
 // builds are the conformance guests .ci/build-guests.sh writes to
@@ -180,27 +177,6 @@ func short(call []string) string {
 
 var compilation = wazero.NewCompilationCache()
 
-// adapterOnlyWASI is a wasi_snapshot_preview1 function that exists only in
-// the preview1-to-preview2 component adapter, not in WASI preview1: the
-// runtime package of wit-bindgen's Go generator imports it (its cabi_realloc
-// pauses the adapter's monotonic clock while the Go GC may run). Our runtime
-// (plugin.Define: wazero's WASI) does not provide it, so such a module does not
-// instantiate there; the test supplies a no-op to check everything else (see
-// SPEC.md, "Differences found").
-const adapterOnlyWASI = "adapter_monotonic_clock_set_paused"
-
-// defineAdapterWASI instantiates wazero's WASI preview1 plus a no-op
-// adapter_monotonic_clock_set_paused(i32) on r, before plugin.Define (which
-// then keeps it).
-func defineAdapterWASI(ctx context.Context, r wazero.Runtime) error {
-	b := r.NewHostModuleBuilder(wasi.ModuleName)
-	wasi.NewFunctionExporter().ExportFunctions(b)
-	b.NewFunctionBuilder().WithGoFunction(api.GoFunc(func(context.Context, []uint64) {}),
-		[]api.ValueType{api.ValueTypeI32}, nil).Export(adapterOnlyWASI)
-	_, err := b.Instantiate(ctx)
-	return err
-}
-
 // load compiles a build under the generated host bindings (every export
 // required) and returns a function making fresh instances on a recording
 // host.
@@ -209,12 +185,6 @@ func load(t *testing.T, name string) func() (*plugin.Instance, *fakeHost) {
 	ctx := context.Background()
 	r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCompilationCache(compilation))
 	t.Cleanup(func() { r.Close(ctx) })
-	if bytes.Contains(wasm, []byte(adapterOnlyWASI)) {
-		t.Logf("%s imports wasi_snapshot_preview1.%s, which only the component adapter has: supplying a no-op", name, adapterOnlyWASI)
-		if err := defineAdapterWASI(ctx, r); err != nil {
-			t.Fatal(err)
-		}
-	}
 	if err := plugin.Define(ctx, r); err != nil {
 		t.Fatal(err)
 	}

@@ -67,7 +67,16 @@ func (g *gen) module() {
 	}
 	defs = append(defs,
 		jen.If(jen.Id("r").Dot("Module").Call(jen.Qual(pkgWASI, "ModuleName")).Op("==").Nil()).Block(
-			jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Qual(pkgWASI, "Instantiate").Call(jen.Id("ctx"), jen.Id("r")), jen.Err().Op("!=").Nil()).Block(
+			jen.Id("b").Op(":=").Id("r").Dot("NewHostModuleBuilder").Call(jen.Qual(pkgWASI, "ModuleName")),
+			jen.Qual(pkgWASI, "NewFunctionExporter").Call().Dot("ExportFunctions").Call(jen.Id("b")),
+			jen.Comment("Guests of wit-bindgen's Go generator import this function of the preview1"),
+			jen.Comment("component adapter (it pauses the adapter's clock during GC); without the"),
+			jen.Comment("adapter there is no clock to pause."),
+			jen.Id("b").Dot("NewFunctionBuilder").Call().Dot("WithGoFunction").Call(
+				jen.Qual(pkgAPI, "GoFunc").Call(jen.Func().Params(jen.Qual("context", "Context"), jen.Index().Uint64()).Block()),
+				jen.Index().Qual(pkgAPI, "ValueType").Values(jen.Qual(pkgAPI, "ValueTypeI32")), jen.Nil()).
+				Dot("Export").Call(jen.Lit("adapter_monotonic_clock_set_paused")),
+			jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("b").Dot("Instantiate").Call(jen.Id("ctx")), jen.Err().Op("!=").Nil()).Block(
 				jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("define WASI preview1: %w"), jen.Err())))),
 		jen.Return(jen.Nil()))
 	f.Comment(`Define registers the host side of every imported interface on r, under
