@@ -8,9 +8,8 @@
 #   conformance-rust  interop/rust (the conformance plugin of interop/SPEC.md; wit-bindgen 0.36 Rust)
 #   conformance-c     interop/c    (the conformance plugin; wit-bindgen C, clang-16, wasi-libc)
 #   conformance-go    interop/go   (the conformance plugin; guest/plugin, the `witgen guest` bindings, wasip1)
-#   conformance-wbgo  interop/wbgo (the conformance plugin; wit-bindgen-cli 0.63.0's Go generator).
-#                     Opt-in: not in the default list, because install-toolchains.sh does not install
-#                     that wit-bindgen (see interop/wbgo/README.md); build it by naming it.
+#   conformance-wbgo  interop/wbgo (the conformance plugin; wit-bindgen-cli 0.63.0's Go generator,
+#                     installed by install-toolchains.sh; see interop/wbgo/README.md).
 #
 # Usage: .ci/build-guests.sh [--force] [NAME...]   (default: all guests)
 # A guest is rebuilt only when a hash of its inputs (sources, WIT files, build scripts, tool
@@ -21,7 +20,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="$REPO/.cache"
 OUT="$CACHE/guests"
 WIT_BINDGEN="$CACHE/tools/bin/wit-bindgen"
-ALL=(slug-rust c-plugin c-alltypes conformance-rust conformance-c conformance-go)
+ALL=(slug-rust c-plugin c-alltypes conformance-rust conformance-c conformance-go conformance-wbgo)
 
 force=0
 names=()
@@ -185,8 +184,8 @@ build_conformance_go() {
 	check_wasm "$OUT/conformance-go.wasm.tmp"
 }
 
-# wit-bindgen-cli 0.63.0 (the first with a Go generator for standard Go), installed by hand:
-#   cargo install wit-bindgen-cli --version 0.63.0 --locked --no-default-features --features go --root .cache/tools-go
+# wit-bindgen-cli 0.63.0 (the first with a Go generator for standard Go), installed by
+# install-toolchains.sh into .cache/tools-go.
 WBG_GO="$CACHE/tools-go/bin/wit-bindgen"
 
 # build_conformance_wbgo: bindings from `wit-bindgen go`, interop/wbgo's hook implementations, and

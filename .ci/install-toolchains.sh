@@ -140,6 +140,24 @@ TOML
 	"$TOOLS/bin/wit-bindgen" --version
 }
 
+# wit-bindgen-cli 0.63.0: the first whose Go generator targets standard Go (a second, independent Go
+# guest for the interop suite). Only the Go generator is built (--no-default-features --features go),
+# into its own root so it never shadows the pinned 0.36.0 above.
+WIT_BINDGEN_GO_VERSION=0.63.0
+install_wit_bindgen_go() {
+	local bin="$CACHE/tools-go/bin/wit-bindgen"
+	if [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -q " $WIT_BINDGEN_GO_VERSION"; then
+		echo "    $("$bin" --version) already in $CACHE/tools-go/bin"
+		return 0
+	fi
+	local cargo
+	cargo=$(host_cargo)
+	CARGO_TARGET_DIR="$CACHE/cargo-install-target-go" \
+		"$cargo" install wit-bindgen-cli --version "$WIT_BINDGEN_GO_VERSION" --locked \
+		--no-default-features --features go --root "$CACHE/tools-go" --force --quiet </dev/null
+	"$bin" --version
+}
+
 install_jco() {
 	local pkg="$CACHE/npm/node_modules/@bytecodealliance/jco/package.json" have=""
 	if [ -f "$pkg" ]; then
@@ -171,6 +189,7 @@ check() {
 
 step "apt packages" apt_install
 step "wit-bindgen-cli $WIT_BINDGEN_VERSION" install_wit_bindgen
+step "wit-bindgen-cli $WIT_BINDGEN_GO_VERSION (Go generator)" install_wit_bindgen_go
 step "jco $JCO_VERSION" install_jco
 step "check" check
 echo "install-toolchains: done in $(secs "$T_ALL")s"
