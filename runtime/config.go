@@ -34,6 +34,11 @@ const (
 	PoolSizeEnv = "PLUGIN_WASM_POOL_SIZE"
 	// ManifestFile is the manifest's name inside a plugin directory.
 	ManifestFile = "manifest.toml"
+	// DefaultKVFile is the SQLite file of the key-value store in
+	// Config.DataDir when Config.KVDB is nil. Plugin ids begin with a letter
+	// or digit, so it never names (or, with its -wal/-shm companions, shares
+	// a name with) a plugin's sandbox directory.
+	DefaultKVFile = "_plugin_kv.db"
 )
 
 // PoolSizeFromEnv reads PLUGIN_WASM_POOL_SIZE through lookup (pass
@@ -79,12 +84,23 @@ type Config struct {
 	// generations share it.
 	CompilationCacheDir string
 
-	// DB is the host database behind get-data/set-data (table plugin_kv)
-	// and db-* (with each plugin's permissions).
+	// DB is the host database behind db-* (with each plugin's
+	// permissions).
 	DB *sql.DB
+	// KVDB is the database of the key-value store behind get-data/set-data
+	// (table Config.KV.Table, default plugin_kv). It must be a database of
+	// its own, not DB's file: a plugin's db-begin holds DB's write lock for
+	// the rest of its hook call, so a set-data on DB would wait for it, and
+	// plugins with db access could read every plugin's entries (see
+	// runtime/services/RATIONALE.md). New refuses KVDB on DB's file. When
+	// KVDB is nil and DataDir is set, the runtime opens (creating it) the
+	// SQLite file DataDir/DefaultKVFile and closes it at Close; with neither,
+	// get-data/set-data are not offered. [Runtime.KV] is the store in use.
+	KVDB *sql.DB
 	// Posts answers get-post.
 	Posts posts.PostStore
-	// DataDir holds the plugins' file sandboxes, DataDir/<plugin id>/.
+	// DataDir holds the plugins' file sandboxes, DataDir/<plugin id>/, and
+	// the key-value store's default database, DataDir/DefaultKVFile.
 	DataDir string
 	// Events receives emit-event.
 	Events *events.Bus
@@ -100,7 +116,8 @@ type Config struct {
 	SQL sqldb.Config
 	// KV configures the key-value store (limits, table name).
 	KV kv.Options
-	// VFS bounds each sandbox.
+	// VFS bounds each sandbox; a manifest's vfs_max_bytes replaces
+	// MaxTotalSize for its plugin.
 	VFS vfs.Limits
 
 	// Logger receives the runtime's records and the plugins' log calls

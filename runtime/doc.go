@@ -8,8 +8,8 @@
 //	rt, err := runtime.New(ctx, runtime.Config{
 //		PluginsDir: "extensions/plugins",
 //		PoolSize:   size, // runtime.PoolSizeFromEnv(os.LookupEnv)
-//		DB:         db,   // kv + db-* services
-//		DataDir:    "data/plugins",
+//		DB:         db,   // db-* services
+//		DataDir:    "data/plugins", // sandboxes, and the get-data/set-data database
 //		CronHook:   "on-cron-tick",
 //	})
 //	…
@@ -43,11 +43,18 @@
 // The manifest's config and permissions tables configure the plugin's host
 // services (package runtime/hostapi): config answers get-config, after
 // Config.ConfigOverrides; http_allow becomes the httpc allow-list (an entry
-// without a port allows every port; the rest of the policy is Config.HTTP)
-// and http_allow_private lifts its private-address check; db = "read" / "write"
-// and db_tables become sqldb permissions (never Schema); vfs_max_bytes caps
-// the sandbox Config.DataDir/<plugin id> (0: no sandbox). get-data/set-data,
-// get-post, emit-event and log need no permission.
+// without a port allows every port, "*" any host; the rest of the policy is
+// Config.HTTP) and http_allow_private lifts its private-address check;
+// db = "read" (db-query) / "write" (also db-execute and transactions) and
+// db_tables become sqldb permissions (never Schema); vfs_max_bytes caps the
+// plugin's handle on the sandbox Config.DataDir/<plugin id> (0: no sandbox;
+// the directory's usage count is shared by the plugin's versions).
+// get-data/set-data, get-post, emit-event and log need no permission.
+//
+// get-data/set-data use a SQLite database of their own, Config.KVDB or by
+// default Config.DataDir/_plugin_kv.db, never Config.DB: a plugin's db-begin
+// holds the host database's write lock until its call ends, and its own
+// set-data in between must not wait for it (see Config.KVDB).
 //
 // # Dispatch
 //
@@ -98,6 +105,6 @@
 //
 // [Runtime.Close] stops the watcher and cron, makes new dispatches fail with
 // [ErrClosed], waits for calls in flight (bounded by its context; then it
-// interrupts them), and closes every pool, wazero runtime and the compilation
-// cache.
+// interrupts them), and closes every pool, wazero runtime, sandbox, the
+// compilation cache and the key-value database it opened.
 package runtime

@@ -57,9 +57,7 @@ var hitGuest = rtt.Guest{
 // dbGuest inserts a row inside a transaction: on-login leaves it open,
 // on-post-deleted commits it, on-content-deleted traps after inserting.
 // Each writes the JSON answers of db-begin and db-execute to the files
-// "begin" and "execute" of its sandbox (not with set-data: the key-value
-// store is another connection, which would wait for the transaction's
-// write lock).
+// "begin" and "execute" of its sandbox.
 var dbGuest = func() rtt.Guest {
 	const insert = "INSERT INTO t (v) VALUES ('x')"
 	body := fmt.Sprintf(`
@@ -75,6 +73,28 @@ var dbGuest = func() rtt.Guest {
     (call $db_commit (i32.const 128)))
   (func (export "` + rtt.Export("on-content-deleted") + `") (param i32 i32 i32 i32)` + body + `
     unreachable)`,
+	}
+}()
+
+// kvTxGuest's on-login uses the key-value store inside its own database
+// transaction: db-begin, set-data("k", argument), get-data("k"), an insert
+// into t, db-commit; then it stores what get-data returned under "got" and
+// db-commit's answer under "commit".
+var kvTxGuest = func() rtt.Guest {
+	const insert = "INSERT INTO t (v) VALUES ('x')"
+	return rtt.Guest{
+		Data: map[int]string{1024: "k", 1030: "got", 1034: "commit", 1040: insert},
+		Funcs: fmt.Sprintf(`
+  (func (export "%s") (param $p i32) (param $l i32)
+    (call $db_begin (i32.const 128))
+    (drop (call $set_data (i32.const 1024) (i32.const 1) (local.get $p) (local.get $l)))
+    (call $get_data (i32.const 1024) (i32.const 1) (i32.const 256))
+    (call $db_execute (i32.const 1040) (i32.const %d) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 128))
+    (call $db_commit (i32.const 128))
+    (if (i32.load8_u (i32.const 256))
+      (then (drop (call $set_data (i32.const 1030) (i32.const 3) (i32.load (i32.const 260)) (i32.load (i32.const 264))))))
+    (drop (call $set_data (i32.const 1034) (i32.const 6) (i32.load (i32.const 128)) (i32.load (i32.const 132)))))`,
+			rtt.Export("on-login"), len(insert)),
 	}
 }()
 

@@ -2,10 +2,12 @@ package runtime
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -17,6 +19,8 @@ import (
 	"github.com/raisfast/wasmplug/runtime/hostapi"
 	"github.com/raisfast/wasmplug/runtime/services/kv"
 	"github.com/raisfast/wasmplug/runtime/services/sqldb"
+	"github.com/raisfast/wasmplug/runtime/services/sqlitedb"
+	"github.com/raisfast/wasmplug/runtime/services/vfs"
 	"github.com/tetratelabs/wazero"
 )
 
@@ -33,14 +37,15 @@ var (
 // Runtime loads the plugins of a directory and dispatches hooks to them. It
 // is safe for concurrent use.
 type Runtime struct {
-	cfg       Config
-	log       *slog.Logger
-	svc       *hostapi.Services
-	sandboxes sandboxes
-	cache     wazero.CompilationCache
-	rcfg      wazero.RuntimeConfig
-	cronHook  *plugin.Hook // nil: cron disabled
-	sched     *cron.Scheduler
+	cfg      Config
+	log      *slog.Logger
+	svc      *hostapi.Services
+	vfs      *vfs.Manager // nil without Config.DataDir
+	kvDB     *sql.DB      // the key-value database the runtime opened, if it did
+	cache    wazero.CompilationCache
+	rcfg     wazero.RuntimeConfig
+	cronHook *plugin.Hook // nil: cron disabled
+	sched    *cron.Scheduler
 
 	cur atomic.Pointer[snapshot] // what dispatch sees
 
@@ -58,6 +63,7 @@ type Runtime struct {
 	closeOnce sync.Once
 	closeErr  error
 	closeDone chan struct{}
+	svcOnce   sync.Once
 }
 
 // New loads every plugin under cfg.PluginsDir and starts cron and, if
@@ -88,18 +94,9 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 		}
 		rt.cronHook = &h
 	}
-	if cfg.DB != nil {
-		store, err := kv.Open(ctx, cfg.DB, cfg.KV)
-		if err != nil {
-			return nil, fmt.Errorf("runtime: %w", err)
-		}
-		rt.svc.KV = store
-		rt.svc.SQL = sqldb.New(cfg.DB, cfg.SQL)
-	}
-	if cfg.DataDir != "" {
-		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-			return nil, fmt.Errorf("runtime: data dir: %w", err)
-		}
+	if err := rt.openServices(ctx); err != nil {
+		rt.closeServices()
+		return nil, err
 	}
 	rt.rcfg = wazero.NewRuntimeConfig().
 		WithCloseOnContextDone(true).
@@ -107,6 +104,7 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 	if cfg.CompilationCacheDir != "" {
 		cache, err := wazero.NewCompilationCacheWithDir(cfg.CompilationCacheDir)
 		if err != nil {
+			rt.closeServices()
 			return nil, fmt.Errorf("runtime: compilation cache: %w", err)
 		}
 		rt.cache = cache
@@ -128,6 +126,89 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 	}
 	return rt, nil
 }
+
+// openServices opens the shared host services of Config: the sandbox
+// manager and data directory, the key-value store (on its own database) and
+// plugin SQL. On failure the caller calls closeServices.
+func (rt *Runtime) openServices(ctx context.Context) error {
+	cfg := rt.cfg
+	if cfg.DataDir != "" {
+		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+			return fmt.Errorf("runtime: data dir: %w", err)
+		}
+		rt.vfs = vfs.NewManager(cfg.DataDir, cfg.VFS, rt.log)
+	}
+	kvDB := cfg.KVDB
+	switch {
+	case kvDB != nil && cfg.DB != nil:
+		if sameDatabase(ctx, kvDB, cfg.DB) {
+			return errors.New("runtime: Config.KVDB is Config.DB's database: the key-value store needs one of its own " +
+				"(a set-data inside a plugin's db transaction would wait for that transaction's write lock); " +
+				"leave KVDB nil to use " + DefaultKVFile + " in Config.DataDir")
+		}
+	case kvDB == nil && cfg.DataDir != "":
+		db, err := sqlitedb.Open(ctx, filepath.Join(cfg.DataDir, DefaultKVFile), sqlitedb.Options{})
+		if err != nil {
+			return fmt.Errorf("runtime: key-value store: %w", err)
+		}
+		rt.kvDB, kvDB = db, db
+	case kvDB == nil && cfg.DB != nil:
+		rt.log.Warn("runtime: get-data/set-data are not offered: set Config.DataDir or Config.KVDB")
+	}
+	if kvDB != nil {
+		store, err := kv.Open(ctx, kvDB, cfg.KV)
+		if err != nil {
+			return fmt.Errorf("runtime: %w", err)
+		}
+		rt.svc.KV = store
+	}
+	if cfg.DB != nil {
+		rt.svc.SQL = sqldb.New(cfg.DB, cfg.SQL)
+	}
+	return nil
+}
+
+// closeServices closes what openServices opened (once).
+func (rt *Runtime) closeServices() error {
+	var errs []error
+	rt.svcOnce.Do(func() {
+		if rt.vfs != nil {
+			errs = append(errs, rt.vfs.Close())
+		}
+		if rt.kvDB != nil {
+			errs = append(errs, rt.kvDB.Close())
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// sameDatabase reports whether a and b are the same SQLite database file.
+// Databases that are not SQLite, not files, or cannot be told apart are
+// taken to differ.
+func sameDatabase(ctx context.Context, a, b *sql.DB) bool {
+	if a == b {
+		return true
+	}
+	file := func(db *sql.DB) string {
+		var f string
+		if err := db.QueryRowContext(ctx, `SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&f); err != nil {
+			return ""
+		}
+		return f
+	}
+	fa, fb := file(a), file(b)
+	if fa == "" || fb == "" {
+		return false
+	}
+	sa, errA := os.Stat(fa)
+	sb, errB := os.Stat(fb)
+	return errA == nil && errB == nil && os.SameFile(sa, sb)
+}
+
+// KV returns the key-value store behind get-data/set-data (nil when none is
+// offered), for host code that administers plugin data: listing, or
+// DeleteAll when a plugin is uninstalled.
+func (rt *Runtime) KV() *kv.Store { return rt.svc.KV }
 
 // snapshot is an immutable view of the loaded plugins: what one dispatch
 // sees from start to end, whatever reloads happen meanwhile. refs counts the
@@ -246,10 +327,11 @@ func (rt *Runtime) closePlugin(p *loaded) {
 }
 
 // Close stops the watcher and cron, refuses new dispatches, waits (bounded
-// by ctx) for calls in flight, then closes every plugin, the runtimes and the
-// compilation cache. If ctx ends first, running calls are interrupted and
-// Close returns an error wrapping ctx's. Later calls wait for the first and
-// return its result.
+// by ctx) for calls in flight, then closes every plugin, the runtimes, the
+// compilation cache, the sandboxes and the key-value database it opened (not
+// Config.KVDB or Config.DB, which belong to the host). If ctx ends first,
+// running calls are interrupted and Close returns an error wrapping ctx's.
+// Later calls wait for the first and return its result.
 func (rt *Runtime) Close(ctx context.Context) error {
 	first := false
 	rt.closeOnce.Do(func() {
@@ -305,6 +387,7 @@ func (rt *Runtime) close(ctx context.Context) error {
 	if rt.cache != nil {
 		errs = append(errs, rt.cache.Close(context.WithoutCancel(ctx)))
 	}
+	errs = append(errs, rt.closeServices())
 	return errors.Join(errs...)
 }
 

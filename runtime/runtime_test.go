@@ -54,6 +54,7 @@ type fixture struct {
 	data string
 	db   *sql.DB
 	cfg  Config
+	rt   *Runtime // the last one start returned
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -100,20 +101,19 @@ func (f *fixture) start() *Runtime {
 			f.t.Errorf("Close: %v", err)
 		}
 	})
+	f.rt = rt
 	return rt
 }
 
+// kv reads a plugin's entry from the key-value store of the last runtime
+// started.
 func (f *fixture) kv(id, key string) (string, bool) {
 	f.t.Helper()
-	var v string
-	err := f.db.QueryRow(`SELECT value FROM plugin_kv WHERE plugin_id = ? AND key = ?`, id, key).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", false
-	}
+	v, ok, err := f.rt.KV().Get(ctx, id, key)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	return v, true
+	return v, ok
 }
 
 func noProblems(t *testing.T, rt *Runtime) {

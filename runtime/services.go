@@ -2,10 +2,7 @@ package runtime
 
 import (
 	"fmt"
-	"log/slog"
-	"path/filepath"
 	"strings"
-	"sync"
 
 	"github.com/raisfast/wasmplug/gen/plugin"
 	"github.com/raisfast/wasmplug/runtime/hostapi"
@@ -31,14 +28,18 @@ var knownHooks = func() []string {
 //
 //	[config]                    → get-config (config.New, host overrides first)
 //	http_allow                  → httpc.Policy.Allow; an entry without a port
-//	                              allows every port, as the manifest documents
+//	                              allows every port, as the manifest documents;
+//	                              "*" any host
 //	http_allow_private          → httpc.Policy.AllowPrivate
-//	db = "read"                 → sqldb.Permissions{Read}
-//	db = "write"                → sqldb.Permissions{Read, Write} (no Schema)
+//	db = "read"                 → sqldb.Permissions{Read}: db-query only
+//	db = "write"                → sqldb.Permissions{Read, Write}: also
+//	                              db-execute and transactions (no Schema)
 //	db_tables                   → sqldb.Permissions.Tables
-//	vfs_max_bytes               → vfs.Limits.MaxTotalSize; 0 = no sandbox
+//	vfs_max_bytes               → vfs.Limits.MaxTotalSize of this version's
+//	                              handle on DataDir/<id> (the other limits:
+//	                              Config.VFS); 0 = no sandbox
 //
-// The returned release func gives back the sandbox.
+// The returned release func closes the sandbox handle.
 func (rt *Runtime) hostPlugin(m *manifest.Manifest) (_ *hostapi.Plugin, release func(), err error) {
 	cfg := make(map[string]any, len(m.Config))
 	for k, v := range m.Config {
@@ -65,19 +66,26 @@ func (rt *Runtime) hostPlugin(m *manifest.Manifest) (_ *hostapi.Plugin, release 
 		}
 	}
 	release = func() {}
-	if rt.cfg.DataDir != "" && perm.VFSMaxBytes > 0 {
-		lim := rt.cfg.VFS
-		lim.MaxTotalSize = perm.VFSMaxBytes
-		hp.VFS, release, err = rt.sandboxes.acquire(rt.cfg.DataDir, m.ID, lim, rt.log)
+	if rt.vfs != nil && perm.VFSMaxBytes > 0 {
+		// A handle of its own, with this version's quota, on the usage count
+		// the plugin's other versions share.
+		sb, err := rt.vfs.Sandbox(m.ID, vfs.Limits{MaxTotalSize: perm.VFSMaxBytes})
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("%s: sandbox: %w", m.File, err)
+		}
+		hp.VFS = sb
+		release = func() {
+			if err := sb.Close(); err != nil {
+				rt.log.Warn("runtime: closing sandbox", "plugin", m.ID, "err", err)
+			}
 		}
 	}
 	return hp, release, nil
 }
 
 // httpRules turns manifest host patterns into httpc allow-list entries: the
-// manifest's "host" (any port) is httpc's "host:*".
+// manifest's "host" (any port) is httpc's "host:*", and "*" (any host, any
+// port) is "*:*".
 func httpRules(pats []string) []string {
 	out := make([]string, 0, len(pats))
 	for _, p := range pats {
@@ -89,49 +97,4 @@ func httpRules(pats []string) []string {
 		out = append(out, p)
 	}
 	return out
-}
-
-// sandboxes shares one vfs.Sandbox per plugin id (and limits) between the
-// versions of a plugin, so a reload keeps the usage count; a version whose
-// limits changed gets its own.
-type sandboxes struct {
-	mu sync.Mutex
-	m  map[string]*sandboxRef
-}
-
-type sandboxRef struct {
-	sb   *vfs.Sandbox
-	lim  vfs.Limits
-	refs int
-}
-
-func (s *sandboxes) acquire(base, id string, lim vfs.Limits, log *slog.Logger) (*vfs.Sandbox, func(), error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.m == nil {
-		s.m = map[string]*sandboxRef{}
-	}
-	ref := s.m[id]
-	if ref == nil || ref.lim != lim {
-		sb, err := vfs.Open(filepath.Join(base, id), lim, log.With("plugin", id))
-		if err != nil {
-			return nil, nil, err
-		}
-		ref = &sandboxRef{sb: sb, lim: lim}
-		s.m[id] = ref
-	}
-	ref.refs++
-	var once sync.Once
-	return ref.sb, func() {
-		once.Do(func() {
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			if ref.refs--; ref.refs == 0 {
-				ref.sb.Close()
-				if s.m[id] == ref {
-					delete(s.m, id)
-				}
-			}
-		})
-	}, nil
 }

@@ -163,9 +163,6 @@ func newServer(ctx context.Context, cfg serverConfig) (_ *server, err error) {
 	}
 	// The runtime opens its own kv.Store on the same table for set-data and
 	// get-data; this one serves the read-only admin endpoint.
-	if s.kv, err = kv.Open(ctx, s.db, kv.Options{Logger: s.log}); err != nil {
-		return nil, err
-	}
 	s.bus = events.New(events.Options{Logger: s.log})
 	if s.sub, err = s.bus.Subscribe("*", s.onEvent); err != nil {
 		return nil, err
@@ -191,6 +188,7 @@ func newServer(ctx context.Context, cfg serverConfig) (_ *server, err error) {
 	if s.rt, err = runtime.New(ctx, rcfg); err != nil {
 		return nil, err
 	}
+	s.kv = s.rt.KV() // the plugins' key-value store (a database file of its own)
 	for _, p := range s.rt.Problems() {
 		s.log.Warn("pluginhost: plugin not loaded", "problem", p.Error())
 	}

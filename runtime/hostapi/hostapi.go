@@ -5,7 +5,7 @@
 //	log                       → hostlog (slog, tagged with the plugin id)
 //	get-config                → config (manifest [config] + host overrides)
 //	http-get, http-post       → httpc (the manifest's allow-list)
-//	get-data, set-data        → kv (namespaced by plugin id)
+//	get-data, set-data        → kv (namespaced by plugin id; its own database)
 //	get-post                  → posts.PostStore (the post as JSON)
 //	db-query … db-rollback    → sqldb (one Session per hook call)
 //	vfs-read … vfs-stat       → vfs (the plugin's os.Root sandbox)
@@ -52,9 +52,11 @@ type Services struct {
 
 // Plugin is what one plugin may use. Nil fields (and a zero SQL) deny the
 // corresponding host-api functions. As docs/host-api.md says, log,
-// get-config, get-data/set-data, get-post, vfs-* and emit-event need no
-// grant (each is confined to the plugin's own namespace); HTTP needs an
-// allow-list and the database explicit permissions.
+// get-config, get-data/set-data, get-post and emit-event need no grant (each
+// is confined to the plugin's own namespace); vfs-* work when VFS is set,
+// which the runtime does unless the manifest's vfs_max_bytes is 0; HTTP
+// needs an allow-list and the database explicit permissions (transactions:
+// Write).
 type Plugin struct {
 	// ID is the plugin id: the namespace of its data, the source of its
 	// events, the tag of its log records.

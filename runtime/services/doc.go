@@ -12,6 +12,9 @@
 //	vfs-read … vfs-stat          → vfs
 //	emit-event                   → events
 //
-// sqlitedb opens the embedded SQLite database that kv, sqldb and posts use by
-// default. docs/host-api.md describes every function as a plugin sees it.
+// sqlitedb opens the embedded SQLite databases: the host's, which sqldb and
+// posts use, and the key-value store's own, which kv uses (a separate file,
+// so plugin KV never waits for a plugin's or the host's write lock; see
+// RATIONALE.md). docs/host-api.md describes every function as a plugin sees
+// it.
 package services

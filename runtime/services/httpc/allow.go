@@ -11,8 +11,9 @@ import (
 // rule is one parsed allow-list entry.
 type rule struct {
 	scheme   string // "" = http or https
-	host     string // lower-case; for wildcards the suffix without "*."
+	host     string // lower-case; for wildcards the suffix without "*."; "" for anyHost
 	wildcard bool   // "*.example.com": any subdomain, not the apex
+	anyHost  bool   // "*": every host (the address check still applies)
 	port     string // "" = the scheme's default port, "*" = any
 }
 
@@ -24,6 +25,7 @@ type rule struct {
 //	example.com:8443        only that port (http or https)
 //	example.com:*           any port
 //	http://127.0.0.1:8080   an IP literal ([::1] for IPv6)
+//	*                       any host (default port); "*:*" any host and port
 func parseRule(s string) (rule, error) {
 	var r rule
 	rest := strings.TrimSpace(s)
@@ -50,12 +52,16 @@ func parseRule(s string) (rule, error) {
 		host = rest[1 : len(rest)-1]
 	}
 	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if host == "*" {
+		r.anyHost, r.port = true, port
+		return r, nil
+	}
 	if strings.HasPrefix(host, "*.") {
 		r.wildcard = true
 		host = host[2:]
 	}
 	if host == "" || strings.Contains(host, "*") {
-		return r, fmt.Errorf("httpc: allow-list entry %q: only a leading \"*.\" wildcard is supported", s)
+		return r, fmt.Errorf("httpc: allow-list entry %q: a wildcard is \"*\" alone or a leading \"*.\"", s)
 	}
 	r.host, r.port = host, port
 	return r, nil
@@ -84,7 +90,10 @@ func (r rule) matches(scheme, host, port string) bool {
 			return false
 		}
 	}
-	if r.wildcard {
+	switch {
+	case r.anyHost:
+		return true
+	case r.wildcard:
 		return strings.HasSuffix(host, "."+r.host)
 	}
 	return host == r.host

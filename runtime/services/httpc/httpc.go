@@ -64,10 +64,12 @@ func (e *StatusError) Unwrap() error { return ErrStatus }
 // Policy is what one plugin may reach.
 type Policy struct {
 	// Allow lists where requests may go: "example.com", "*.example.com"
-	// (subdomains only), optionally with a scheme ("https://example.com")
-	// and/or a port ("example.com:8443", "example.com:*"). Without a scheme
-	// both http and https match; without a port only the scheme's default
-	// port does. Empty allows nothing.
+	// (subdomains only) or "*" (any host), optionally with a scheme
+	// ("https://example.com") and/or a port ("example.com:8443",
+	// "example.com:*", "*:*"). Without a scheme both http and https match;
+	// without a port only the scheme's default port does. Empty allows
+	// nothing. "*" widens the names only: the dialled address must still be
+	// public (or allowed by AllowedNets or AllowPrivate).
 	Allow []string
 	// AllowedNets are non-public address ranges that may nevertheless be
 	// dialled (e.g. 127.0.0.0/8 for a sidecar, or tests).

@@ -296,6 +296,12 @@ func TestParseRule(t *testing.T) {
 		{"example.com:*", "http", "example.com", "1234", true, false},
 		{"[::1]:8080", "http", "::1", "8080", true, false},
 		{"[::1]", "http", "::1", "80", true, false},
+		{"*", "https", "anything.example", "443", true, false},
+		{"*", "http", "203.0.113.7", "80", true, false},
+		{"*", "https", "anything.example", "8443", false, true},
+		{"*:*", "http", "anything.example", "8443", true, false},
+		{"*:8443", "https", "x.example", "8443", true, false},
+		{"https://*", "http", "x.example", "80", false, true},
 	}
 	for _, g := range good {
 		r, err := parseRule(g.rule)
@@ -307,13 +313,53 @@ func TestParseRule(t *testing.T) {
 			t.Errorf("%q matches %s://%s:%s = %v", g.rule, g.scheme, g.host, g.port, got)
 		}
 	}
-	for _, bad := range []string{"", "ftp://x.com", "*", "*.com*", "a.*.com", "x.com/path", "x.com:0", "x.com:99999", "user@x.com", "ex*.com"} {
+	for _, bad := range []string{"", "ftp://x.com", "**", "*x", "*.com*", "a.*.com", "x.com/path", "x.com:0", "x.com:99999", "user@x.com", "ex*.com"} {
 		if _, err := parseRule(bad); err == nil {
 			t.Errorf("parseRule(%q) accepted", bad)
 		}
 	}
 	if _, err := New(Policy{Allow: []string{"x.com/path"}}, nil); err == nil {
 		t.Error("New accepted a bad rule")
+	}
+}
+
+// TestAllowAnyHost: "*" allows every host name, while the dialled address
+// must still be public unless the policy allows private ones.
+func TestAllowAnyHost(t *testing.T) {
+	srv, _ := server(t, func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") })
+	_, port, _ := strings.Cut(srv.URL[len("http://"):], ":")
+	ctx := context.Background()
+
+	c := client(t, Policy{Allow: []string{"*:*"}})
+	for _, u := range []string{"https://api.example.com/x", "http://example.org:8080/", "http://203.0.113.7/"} {
+		if _, err := c.Check(u); err != nil {
+			t.Errorf("Check(%s): %v", u, err)
+		}
+	}
+	for _, u := range []string{"ftp://example.com/", "http://user:pw@example.com/"} {
+		if _, err := c.Check(u); !errors.Is(err, ErrNotAllowed) {
+			t.Errorf("Check(%s) = %v", u, err)
+		}
+	}
+	for _, host := range []string{"127.0.0.1", "localhost"} {
+		_, err := c.Do(ctx, http.MethodGet, "http://"+host+":"+port+"/", nil)
+		if !errors.Is(err, ErrAddressRefused) {
+			t.Errorf("\"*:*\" reached %s: %v", host, err)
+		}
+	}
+
+	c = client(t, Policy{Allow: []string{"*"}})
+	if _, err := c.Check(srv.URL); !errors.Is(err, ErrNotAllowed) {
+		t.Errorf("\"*\" allowed port %s: %v", port, err)
+	}
+
+	for _, pol := range []Policy{
+		{Allow: []string{"*:*"}, AllowPrivate: true},
+		{Allow: []string{"*:*"}, AllowedNets: loopback},
+	} {
+		if body, ok := client(t, pol).Get(ctx, srv.URL); !ok || body != "ok" {
+			t.Errorf("%+v: Get = %q, %v", pol, body, ok)
+		}
 	}
 }
 

@@ -4,6 +4,12 @@
 // Entries live in one SQL table keyed by (plugin_id, key); every method takes
 // the plugin id, so a plugin can only ever see its own keys. The SQL targets
 // SQLite (the embedded default, via modernc.org/sqlite; see package sqlitedb).
+//
+// Give the Store a database of its own, not the one plugin SQL (package
+// sqldb) runs on: there, a set-data inside a plugin's db transaction would
+// wait for the write lock that transaction holds, and a plugin allowed to
+// read every table would read every plugin's entries. The runtime opens a
+// separate SQLite file for it (see RATIONALE.md).
 package kv
 
 import (

@@ -11,7 +11,8 @@ import (
 type Permissions struct {
 	// Read allows db-query (SELECT and WITH … SELECT).
 	Read bool
-	// Write allows db-execute of INSERT, UPDATE, DELETE (and REPLACE/UPSERT).
+	// Write allows db-execute of INSERT, UPDATE, DELETE (and REPLACE/UPSERT)
+	// and the transaction functions db-begin, db-commit and db-rollback.
 	// A statement run by db-execute may read the tables it is allowed to.
 	Write bool
 	// Schema additionally allows db-execute of CREATE/DROP/ALTER TABLE,

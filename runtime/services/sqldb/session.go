@@ -95,17 +95,18 @@ func (s *Session) Execute(ctx context.Context, query string, params []any) (*Exe
 }
 
 // Begin opens a transaction that later statements of this session run in.
-// Without Write permission the transaction is read-only (a deferred BEGIN,
-// which takes no write lock). The transaction ends at Commit, Rollback,
-// Close, or after Config.MaxTxDuration, whichever comes first.
+// It needs Write: a transaction takes the database's write lock at BEGIN
+// (BEGIN IMMEDIATE), and a plugin that may only read has db-query alone.
+// The transaction ends at Commit, Rollback, Close, or after
+// Config.MaxTxDuration, whichever comes first.
 func (s *Session) Begin(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return ErrSessionClosed
 	}
-	if !s.perm.Read && !s.perm.Write {
-		return s.refuse(ctx, newErr(CodePermissionDenied, nil, "plugin %s may not use the database", s.plugin))
+	if err := s.mayTransact(ctx, "db-begin"); err != nil {
+		return err
 	}
 	if s.tx != nil {
 		return s.refuse(ctx, newErr(CodeTransactionOpen, nil, "a transaction is already open"))
@@ -122,7 +123,7 @@ func (s *Session) Begin(ctx context.Context) error {
 		cancel()
 		return newErr(CodeSQLError, err, "begin: %v", err)
 	}
-	tx, err := conn.BeginTx(txCtx, &sql.TxOptions{ReadOnly: !s.perm.Write})
+	tx, err := conn.BeginTx(txCtx, nil)
 	if err != nil {
 		cancel()
 		conn.Close()
@@ -148,6 +149,13 @@ func (s *Session) finish(ctx context.Context, commit bool) error {
 	if s.closed {
 		return ErrSessionClosed
 	}
+	fn := "db-rollback"
+	if commit {
+		fn = "db-commit"
+	}
+	if err := s.mayTransact(ctx, fn); err != nil {
+		return err
+	}
 	if s.aborted != "" {
 		// The transaction is already gone: a rollback acknowledges that,
 		// a commit cannot succeed. Either way the session is usable again.
@@ -169,6 +177,14 @@ func (s *Session) finish(ctx context.Context, commit bool) error {
 		return newErr(CodeSQLError, err, "%v", err)
 	}
 	return nil
+}
+
+// mayTransact refuses the transaction functions to a plugin without Write.
+func (s *Session) mayTransact(ctx context.Context, fn string) error {
+	if s.perm.Write {
+		return nil
+	}
+	return s.refuse(ctx, newErr(CodePermissionDenied, nil, "plugin %s may not use %s: transactions need write permission", s.plugin, fn))
 }
 
 func (s *Session) abortedErr() *Error {

@@ -397,20 +397,38 @@ func TestCloseRollsBack(t *testing.T) {
 	}
 }
 
-func TestReadOnlyPluginTransactionTakesNoWriteLock(t *testing.T) {
+// TestTransactionsNeedWrite: without Write, db-begin, db-commit and
+// db-rollback are refused (and take no lock); with Write alone they work.
+func TestTransactionsNeedWrite(t *testing.T) {
 	f := newFixture(t, Config{}, sqlitedb.Options{BusyTimeout: 50 * time.Millisecond})
 	ctx := context.Background()
 	s := f.session(readOnly)
-	if err := s.Begin(ctx); err != nil {
-		t.Fatal(err)
+	wantCode(t, s.Begin(ctx), CodePermissionDenied)
+	wantCode(t, s.Commit(ctx), CodePermissionDenied)
+	wantCode(t, s.Rollback(ctx), CodePermissionDenied)
+	if got := s.BeginJSON(ctx); !strings.Contains(got, `"permission_denied"`) || !strings.Contains(got, "write permission") {
+		t.Fatalf("db-begin without write: %s", got)
+	}
+	if s.InTransaction() {
+		t.Fatal("refused db-begin opened a transaction")
 	}
 	if _, err := s.Query(ctx, "SELECT * FROM posts", nil); err != nil {
 		t.Fatal(err)
 	}
-	// With the reader's transaction open, the host still writes immediately.
 	f.hostExec("INSERT INTO audit VALUES (1)")
-	if err := s.Commit(ctx); err != nil {
+
+	w := f.session(Permissions{Write: true})
+	if err := w.Begin(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := w.Execute(ctx, "INSERT INTO audit VALUES (2)", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.count("audit"); n != 2 {
+		t.Fatalf("audit rows = %d, want 2", n)
 	}
 }
 

@@ -27,9 +27,11 @@
 //
 // # Transactions
 //
-// db-begin pins one pooled connection to the session and opens a
-// transaction on it (read-only, i.e. a deferred BEGIN that takes no write
-// lock, when the plugin lacks Write). Statements then run inside it until
+// db-begin, db-commit and db-rollback need Write: db-begin pins one pooled
+// connection to the session and opens a transaction on it, which takes the
+// database's write lock at once (BEGIN IMMEDIATE, see package sqlitedb); a
+// plugin with Read only has db-query, each statement a consistent snapshot
+// of its own. Statements then run inside the transaction until
 // db-commit or db-rollback; Close rolls it back, and so does
 // Config.MaxTxDuration as a backstop. If a statement fails in a way that
 // may have ended the transaction (time-out, cancellation, SQLITE_BUSY,

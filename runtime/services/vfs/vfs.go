@@ -9,9 +9,12 @@
 // are predictable and explained.
 //
 // Limits: the size of one file, the total size of the sandbox and the number
-// of files in it. The usage is counted once when the sandbox opens and kept
-// up to date by every write and delete made through it; a Manager hands out
-// one Sandbox per plugin so that all of a plugin's instances share the count.
+// of files in it. The usage is counted once when the directory is opened and
+// kept up to date by every write and delete made through it. A Manager keeps
+// one such directory per plugin and hands out Sandbox handles on it, each
+// with its own Limits (from the plugin's manifest) but all sharing the usage
+// counters, so every instance and every hot-reload generation of a plugin
+// is counted together.
 package vfs
 
 import (
@@ -26,6 +29,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -97,80 +101,134 @@ type Info struct {
 // neither name nor see them.
 const tmpPrefix = ".vfs-tmp-"
 
-// Sandbox is one plugin's directory. It is safe for concurrent use.
-type Sandbox struct {
-	root *os.Root
-	lim  Limits
-	log  *slog.Logger
+// sandboxDir is the state of one sandbox directory, shared by every Sandbox handle
+// on it: the os.Root, and the usage counters that the handles' mutations
+// keep up to date under mu.
+type sandboxDir struct {
+	root   *os.Root
+	closed atomic.Bool // set under mu, read without it by lookups
 
-	mu     sync.Mutex // serialises mutations and guards the usage counters
-	closed bool
-	files  int
-	bytes  int64
+	mu    sync.Mutex // serialises mutations and guards the usage counters
+	files int
+	bytes int64
+
+	refs int // open Manager handles; guarded by Manager.mu
 }
 
-// Open opens (creating it if needed) the sandbox directory dir.
-func Open(dir string, lim Limits, logger *slog.Logger) (*Sandbox, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("vfs: create sandbox %s: %w", dir, err)
+func openDir(path string) (*sandboxDir, error) {
+	if err := os.MkdirAll(path, 0o755); err != nil {
+		return nil, fmt.Errorf("vfs: create sandbox %s: %w", path, err)
 	}
-	root, err := os.OpenRoot(dir)
+	root, err := os.OpenRoot(path)
 	if err != nil {
-		return nil, fmt.Errorf("vfs: open sandbox %s: %w", dir, err)
+		return nil, fmt.Errorf("vfs: open sandbox %s: %w", path, err)
 	}
-	if logger == nil {
-		logger = slog.Default()
-	}
-	s := &Sandbox{root: root, lim: lim.withDefaults(), log: logger}
-	if err := s.rescanLocked(); err != nil {
+	d := &sandboxDir{root: root}
+	if err := d.rescanLocked(); err != nil {
 		root.Close()
 		return nil, err
 	}
-	return s, nil
+	return d, nil
 }
 
-// Close releases the sandbox's directory handle.
-func (s *Sandbox) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
+func (d *sandboxDir) close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed.Load() {
 		return nil
 	}
-	s.closed = true
-	return s.root.Close()
+	d.closed.Store(true)
+	return d.root.Close()
 }
 
-// Usage returns the number of files and bytes the sandbox holds.
+// Sandbox is a handle on one plugin's directory with the limits it enforces.
+// Handles on the same directory (from a Manager) share its usage counters.
+// It is safe for concurrent use.
+type Sandbox struct {
+	d      *sandboxDir
+	root   *os.Root // d.root
+	lim    Limits
+	log    *slog.Logger
+	closed atomic.Bool
+	// release gives the handle back: it closes the directory of a sandbox
+	// from Open, and drops a Manager reference otherwise.
+	release func() error
+}
+
+// Open opens (creating it if needed) the sandbox directory dir, on its own:
+// its usage is counted by this Sandbox only. Use a Manager to share one
+// directory between several handles.
+func Open(dir string, lim Limits, logger *slog.Logger) (*Sandbox, error) {
+	d, err := openDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	return newSandbox(d, lim, logger, d.close), nil
+}
+
+func newSandbox(d *sandboxDir, lim Limits, logger *slog.Logger, release func() error) *Sandbox {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Sandbox{d: d, root: d.root, lim: lim.withDefaults(), log: logger, release: release}
+}
+
+// Limits returns the limits this handle enforces (defaults filled in).
+func (s *Sandbox) Limits() Limits { return s.lim }
+
+// Close closes the handle; later calls on it fail with ErrClosed. The
+// directory is released when its last handle is closed. Close is
+// idempotent.
+func (s *Sandbox) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	return s.release()
+}
+
+// usable reports ErrClosed once the handle or its directory is closed.
+func (s *Sandbox) usable() error {
+	if s.closed.Load() || s.d.closed.Load() {
+		return ErrClosed
+	}
+	return nil
+}
+
+// Usage returns the number of files and bytes the sandbox directory holds
+// (shared by every handle on it).
 func (s *Sandbox) Usage() (files int, bytes int64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.files, s.bytes
+	s.d.mu.Lock()
+	defer s.d.mu.Unlock()
+	return s.d.files, s.d.bytes
 }
 
 // Rescan recounts the usage from disk (after files changed behind the
 // sandbox's back). Leftover temporary files are removed.
 func (s *Sandbox) Rescan() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
+	if err := s.usable(); err != nil {
+		return err
+	}
+	s.d.mu.Lock()
+	defer s.d.mu.Unlock()
+	if s.d.closed.Load() {
 		return ErrClosed
 	}
-	return s.rescanLocked()
+	return s.d.rescanLocked()
 }
 
-func (s *Sandbox) rescanLocked() error {
+func (d *sandboxDir) rescanLocked() error {
 	files, bytes := 0, int64(0)
 	var stale []string
-	err := fs.WalkDir(s.root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(d.root.FS(), ".", func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if strings.HasPrefix(d.Name(), tmpPrefix) {
+		if strings.HasPrefix(e.Name(), tmpPrefix) {
 			stale = append(stale, p)
 			return nil
 		}
-		if d.Type().IsRegular() {
-			info, err := d.Info()
+		if e.Type().IsRegular() {
+			info, err := e.Info()
 			if err != nil {
 				return err
 			}
@@ -183,15 +241,18 @@ func (s *Sandbox) rescanLocked() error {
 		return fmt.Errorf("vfs: scan sandbox: %w", err)
 	}
 	for _, p := range stale {
-		_ = s.root.Remove(p)
+		_ = d.root.Remove(p)
 	}
-	s.files, s.bytes = files, bytes
+	d.files, d.bytes = files, bytes
 	return nil
 }
 
 // clean checks a plugin-supplied path and returns it in the form os.Root
 // takes. The empty string and "." name the sandbox itself (allowDot).
 func (s *Sandbox) clean(p string, allowDot bool) (string, error) {
+	if err := s.usable(); err != nil {
+		return "", err
+	}
 	switch {
 	case p == "" || p == ".":
 		if allowDot {
@@ -270,10 +331,11 @@ func (s *Sandbox) WriteFile(p, content string) error {
 	if size > s.lim.MaxFileSize {
 		return fmt.Errorf("vfs: write %s: %w: %d bytes, limit %d", p, ErrFileTooLarge, size, s.lim.MaxFileSize)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return ErrClosed
+	d := s.d
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := s.usable(); err != nil {
+		return err
 	}
 	var oldSize int64
 	exists := false
@@ -287,7 +349,7 @@ func (s *Sandbox) WriteFile(p, content string) error {
 	case !errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("vfs: write %s: %w", p, err)
 	}
-	newFiles, newBytes := s.files, s.bytes-oldSize+size
+	newFiles, newBytes := d.files, d.bytes-oldSize+size
 	if !exists {
 		newFiles++
 	}
@@ -297,13 +359,13 @@ func (s *Sandbox) WriteFile(p, content string) error {
 	if newBytes > s.lim.MaxTotalSize {
 		return fmt.Errorf("vfs: write %s: %w: %d bytes, limit %d", p, ErrQuota, newBytes, s.lim.MaxTotalSize)
 	}
-	dir := path.Dir(name)
-	if dir != "." {
-		if err := s.root.MkdirAll(dir, 0o755); err != nil {
+	parent := path.Dir(name)
+	if parent != "." {
+		if err := s.root.MkdirAll(parent, 0o755); err != nil {
 			return fmt.Errorf("vfs: write %s: %w", p, err)
 		}
 	}
-	tmp := path.Join(dir, fmt.Sprintf("%s%d", tmpPrefix, time.Now().UnixNano()))
+	tmp := path.Join(parent, fmt.Sprintf("%s%d", tmpPrefix, time.Now().UnixNano()))
 	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return fmt.Errorf("vfs: write %s: %w", p, err)
@@ -318,7 +380,7 @@ func (s *Sandbox) WriteFile(p, content string) error {
 		_ = s.root.Remove(tmp)
 		return fmt.Errorf("vfs: write %s: %w", p, err)
 	}
-	s.files, s.bytes = newFiles, newBytes
+	d.files, d.bytes = newFiles, newBytes
 	return nil
 }
 
@@ -328,10 +390,11 @@ func (s *Sandbox) Remove(p string) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return ErrClosed
+	d := s.d
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := s.usable(); err != nil {
+		return err
 	}
 	info, err := s.root.Lstat(name)
 	if err != nil {
@@ -341,8 +404,8 @@ func (s *Sandbox) Remove(p string) error {
 		return fmt.Errorf("vfs: delete %s: %w", p, err)
 	}
 	if info.Mode().IsRegular() {
-		s.files--
-		s.bytes -= info.Size()
+		d.files--
+		d.bytes -= info.Size()
 	}
 	return nil
 }

@@ -312,13 +312,14 @@ func TestManager(t *testing.T) {
 	base := t.TempDir()
 	m := NewManager(base, Limits{}, nil)
 	defer m.Close()
-	a, err := m.Sandbox("com.example.a")
+	a, err := m.Sandbox("com.example.a", Limits{})
 	must(t, err)
-	a2, _ := m.Sandbox("com.example.a")
-	if a != a2 {
+	a2, _ := m.Sandbox("com.example.a", Limits{})
+	a2.Write("y.txt", "y")
+	if files, _ := a.Usage(); files != 1 {
 		t.Fatal("two sandboxes for one plugin")
 	}
-	b, err := m.Sandbox("com.example.b")
+	b, err := m.Sandbox("com.example.b", Limits{})
 	must(t, err)
 	a.Write("x.txt", "from a")
 	if b.Exists("x.txt") {
@@ -328,7 +329,7 @@ func TestManager(t *testing.T) {
 		t.Fatal("b read a's file")
 	}
 	for _, id := range []string{"", ".", "..", "../x", "a/b", "-x", strings.Repeat("a", 200)} {
-		if _, err := m.Sandbox(id); !errors.Is(err, ErrBadPluginID) {
+		if _, err := m.Sandbox(id, Limits{}); !errors.Is(err, ErrBadPluginID) {
 			t.Errorf("Sandbox(%q) = %v", id, err)
 		}
 	}
@@ -336,9 +337,85 @@ func TestManager(t *testing.T) {
 		t.Fatal(err)
 	}
 	must(t, m.Close())
-	if _, err := m.Sandbox("com.example.a"); !errors.Is(err, ErrClosed) {
+	if _, err := m.Sandbox("com.example.a", Limits{}); !errors.Is(err, ErrClosed) {
 		t.Fatal("Sandbox after Close")
 	}
+}
+
+// TestManagerPerSandboxLimits: each handle enforces its own limits (a
+// plugin's manifest, or two versions of it during a reload) against one
+// usage count per directory; closing a handle leaves the others working and
+// the last close releases the directory.
+func TestManagerPerSandboxLimits(t *testing.T) {
+	base := t.TempDir()
+	m := NewManager(base, Limits{MaxFileSize: 100}, nil)
+	defer m.Close()
+
+	small, err := m.Sandbox("small", Limits{MaxTotalSize: 10})
+	must(t, err)
+	big, err := m.Sandbox("big", Limits{MaxTotalSize: 1000})
+	must(t, err)
+	if got := small.Limits(); got.MaxTotalSize != 10 || got.MaxFileSize != 100 || got.MaxFiles != DefaultMaxFiles {
+		t.Errorf("small limits = %+v: want the manager's file size, the package's file count", got)
+	}
+	if small.Write("a", strings.Repeat("x", 11)) {
+		t.Error("small: 11 bytes written under a 10-byte quota")
+	}
+	if !big.Write("a", strings.Repeat("x", 50)) {
+		t.Error("big: 50 bytes refused under a 1000-byte quota")
+	}
+	if big.Write("b", strings.Repeat("x", 101)) {
+		t.Error("big: the manager's 100-byte file limit was not applied")
+	}
+
+	// Two versions of one plugin: own limits, one usage count.
+	v1, err := m.Sandbox("p", Limits{MaxTotalSize: 100})
+	must(t, err)
+	v2, err := m.Sandbox("p", Limits{MaxTotalSize: 20})
+	must(t, err)
+	if !v1.Write("one", strings.Repeat("x", 15)) {
+		t.Fatal("v1 write")
+	}
+	if v2.Write("two", strings.Repeat("x", 10)) {
+		t.Error("v2 ignored the 15 bytes v1 wrote (20-byte quota)")
+	}
+	if !v1.Write("two", strings.Repeat("x", 10)) {
+		t.Error("v1 refused 25 bytes under its 100-byte quota")
+	}
+	if files, bytes := v2.Usage(); files != 2 || bytes != 25 {
+		t.Errorf("v2 usage = %d files, %d bytes; want 2, 25", files, bytes)
+	}
+
+	must(t, v1.Close())
+	if v1.Write("three", "x") {
+		t.Error("write through a closed handle")
+	}
+	if _, ok := v1.Read("one"); ok {
+		t.Error("read through a closed handle")
+	}
+	if !m.InUse("p") || !v2.Exists("one") || !v2.Delete("one") {
+		t.Error("closing v1 closed v2's directory")
+	}
+	if _, bytes := v2.Usage(); bytes != 10 {
+		t.Errorf("usage after delete = %d bytes, want 10", bytes)
+	}
+	must(t, v2.Close())
+	must(t, v2.Close()) // idempotent: does not drop another reference
+	if m.InUse("p") {
+		t.Error("directory still open after its last handle closed")
+	}
+
+	// A new handle rescans the directory.
+	v3, err := m.Sandbox("p", Limits{})
+	must(t, err)
+	if files, bytes := v3.Usage(); files != 1 || bytes != 10 {
+		t.Errorf("reopened usage = %d files, %d bytes; want 1, 10", files, bytes)
+	}
+	must(t, m.Close())
+	if v3.Exists("two") || small.Write("c", "x") {
+		t.Error("handles still work after Manager.Close")
+	}
+	must(t, v3.Close())
 }
 
 func must(t *testing.T, err error) {
