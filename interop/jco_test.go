@@ -35,15 +35,7 @@ var knownJCOFailures = map[string]struct {
 	// symptom is a substring of run.mjs's error output.
 	symptom string
 	reason  string
-}{
-	"conformance-go": {
-		symptom: "RuntimeError",
-		reason: "guest/cabi's cabi_realloc is Go code on the Go heap, so it only works once the Go runtime " +
-			"is initialized; the WASI preview1 component adapter allocates its state with the main module's " +
-			"cabi_realloc on its first WASI call, which Go's _initialize makes: the module traps while " +
-			"instantiating (see SPEC.md, \"Differences found\")",
-	},
-}
+}{}
 
 // needTool returns path if it exists; otherwise it skips the test, or fails
 // it under CI (guests.RequireEnv), like guests.Load.

@@ -41,6 +41,23 @@
 // post-return of the last export (or made the next call): a guest called
 // any number of times holds only what the author's code keeps.
 //
+// # Inside a component
+//
+// A module turned into a component with the WASI preview1 adapter
+// (`jco new --wasi-reactor`, `wasm-tools component new --adapt`) meets two
+// more constraints. The adapter allocates its state with cabi_realloc on
+// the first WASI call, which Go makes inside _initialize before the runtime
+// can allocate: such calls are served from a static arena (early.go). And
+// cabi_realloc may not call imports, while a Go allocation can read the
+// clock through WASI (GC start, heap growth): the heap path pauses the
+// adapter's monotonic clock around the allocation, by importing the
+// adapter-only wasi_snapshot_preview1.adapter_monotonic_clock_set_paused,
+// which hosts running the core module directly must provide (a no-op; every
+// `witgen host` Define does). The pause does not cover the wall clock, which
+// the GC reads when it finishes a cycle: a host that enforces the rule
+// (wasmtime) still traps if a GC cycle completes inside cabi_realloc, as it
+// does for wit-bindgen's Go guests.
+//
 // The guest trusts its host: addresses and lengths it receives are used
 // without bounds checks (an out-of-bounds access traps the instance), and
 // strings are not re-validated as UTF-8.
@@ -109,15 +126,36 @@ func Alloc(size uint32) uint32 {
 // pinned until the guest has lifted it (see the package doc). align is at
 // most 8 in the canonical ABI, which Alloc always satisfies.
 //
+// Before this package's init has run (while the Go runtime is still
+// initializing, when only the WASI preview1 component adapter calls it)
+// requests are served from a static arena instead; see early.go. It is
+// nosplit because then it may run before the runtime can grow a stack.
+//
 //go:wasmexport cabi_realloc
+//go:nosplit
 func realloc(oldPtr, oldSize, align, newSize uint32) uint32 {
+	if !heapReady {
+		return earlyRealloc(oldPtr, oldSize, align, newSize)
+	}
+	return heapRealloc(oldPtr, oldSize, align, newSize)
+}
+
+// heapRealloc is cabi_realloc once the runtime is up: pinned Go heap memory.
+// Inside a component, cabi_realloc must not call imports, but a Go
+// allocation may read the clock (to start a GC cycle, or when the heap grows
+// and scavenges), which goes through the adapter to a component import; so
+// the adapter's clock is paused (it answers the last reading) for the
+// allocation. Without the adapter the call is a no-op (see pause_wasip1.go).
+func heapRealloc(oldPtr, oldSize, align, newSize uint32) uint32 {
 	if align > 8 {
 		panic("cabi_realloc: alignment above 8")
 	}
+	clockPaused(true)
 	p := Alloc(newSize)
 	if oldPtr != 0 && oldSize != 0 && newSize != 0 {
 		copy(unsafe.Slice((*byte)(Ptr(p)), newSize), unsafe.Slice((*byte)(Ptr(oldPtr)), min(oldSize, newSize)))
 	}
+	clockPaused(false)
 	return p
 }
 

@@ -49,3 +49,42 @@ func TestResultError(t *testing.T) {
 		t.Error("a plain error matched")
 	}
 }
+
+// TestEarlyRealloc checks the pre-init arena's bookkeeping (addresses
+// relative to the arena: natively they are truncated to 32 bits, so nothing
+// is read or written through them here; interop's TestJCO runs the real
+// thing under the component adapter).
+func TestEarlyRealloc(t *testing.T) {
+	defer func(used uint32) { earlyUsed = used }(earlyUsed)
+	earlyUsed = 0
+	base := Addr(unsafe.Pointer(&earlyArena))
+	if base%8 != 0 {
+		t.Fatalf("arena at %#x, not 8-aligned", base)
+	}
+	if got := earlyRealloc(0, 0, 8, 0); got != Addr(unsafe.Pointer(&zeroArea)) {
+		t.Errorf("zero-size request: %#x", got)
+	}
+	if got := earlyRealloc(0, 0, 1, 3); got != base {
+		t.Errorf("first request at %#x, want the arena's start %#x", got, base)
+	}
+	if got := earlyRealloc(0, 0, 8, 64<<10); got != base+8 {
+		t.Errorf("aligned request at %#x, want %#x", got, base+8)
+	}
+	if got := earlyRealloc(0, 0, 64, 1); got%64 != 0 || got-base < 8+64<<10 {
+		t.Errorf("64-aligned request at %#x", got)
+	}
+	rest := earlyArenaSize - earlyUsed
+	if got := earlyRealloc(0, 0, 1, rest); got != base+earlyArenaSize-rest || earlyUsed != earlyArenaSize {
+		t.Errorf("request filling the arena at %#x (used %d)", got, earlyUsed)
+	}
+	for _, c := range []struct{ align, size uint32 }{{1, 1}, {8, 1 << 31}, {3, 1}, {0, 1}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("align %d size %d: no trap", c.align, c.size)
+				}
+			}()
+			earlyRealloc(0, 0, c.align, c.size)
+		}()
+	}
+}
