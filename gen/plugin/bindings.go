@@ -15,9 +15,9 @@ Type mapping: bool, s8…s64, u8…u64, f32, f64, char and string map to Go's
 bool, int8…int64, uint8…uint64, float32, float64, rune and string;
 list<T> to []T (list<u8> to []byte); option<T> to *T (nil is none), except
 that an imported function returning option<T> is implemented as (T, bool);
-result<T, E> held in a value to abi.Result[T, E], and returned by a function
-to (T, error) whose error is an *abi.ResultError[E] for the error case;
-tuples to abi.TupleN; records to structs; enums and flags to named integers
+result<T, E> held in a value to witval.Result[T, E], and returned by a function
+to (T, error) whose error is an *witval.ResultError[E] for the error case;
+tuples to witval.TupleN; records to structs; enums and flags to named integers
 with constants; variants to a sealed interface with one struct per case
 (chosen over a tagged struct so a type switch names every case and a case's
 payload cannot be read under the wrong tag). A host method that panics, or
@@ -37,11 +37,9 @@ import (
 	wasi "github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
 
-/*
-PostInput is the WIT record post-input of raisfast:plugin-wit/types@0.1.0.
-
-A post as submitted by an author, before it is stored.
-*/
+// PostInput is the WIT record post-input of raisfast:plugin-wit/types@0.1.0.
+//
+// A post as submitted by an author, before it is stored.
 type PostInput struct {
 	// Title as typed by the author.
 	Title string `json:"title"`
@@ -61,11 +59,9 @@ type PostInput struct {
 	CoverImage *string `json:"cover_image,omitempty"`
 }
 
-/*
-PostOutput is the WIT record post-output of raisfast:plugin-wit/types@0.1.0.
-
-A post as stored by the host.
-*/
+// PostOutput is the WIT record post-output of raisfast:plugin-wit/types@0.1.0.
+//
+// A post as stored by the host.
 type PostOutput struct {
 	// Host-assigned identifier.
 	ID string `json:"id"`
@@ -95,11 +91,9 @@ type PostOutput struct {
 	PublishedAt *string `json:"published_at,omitempty"`
 }
 
-/*
-CommentInput is the WIT record comment-input of raisfast:plugin-wit/types@0.1.0.
-
-A comment as submitted by a reader.
-*/
+// CommentInput is the WIT record comment-input of raisfast:plugin-wit/types@0.1.0.
+//
+// A comment as submitted by a reader.
 type CommentInput struct {
 	// Comment text.
 	Content string `json:"content"`
@@ -111,11 +105,9 @@ type CommentInput struct {
 	ParentID *string `json:"parent_id,omitempty"`
 }
 
-/*
-ContentEvent is the WIT record content-event of raisfast:plugin-wit/types@0.1.0.
-
-A piece of generic content (any content type) passing through the host.
-*/
+// ContentEvent is the WIT record content-event of raisfast:plugin-wit/types@0.1.0.
+//
+// A piece of generic content (any content type) passing through the host.
 type ContentEvent struct {
 	// Content type, such as "page" or "product".
 	ContentType string `json:"content_type"`

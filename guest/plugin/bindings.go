@@ -41,10 +41,10 @@
 // char and string map to Go's bool, int8…int64, uint8…uint64, float32,
 // float64, rune and string; list<T> to []T (list<u8> to []byte); option<T> to
 // *T (nil is none), except that an imported function returning option<T>
-// returns (T, bool); result<T, E> held in a value to cabi.Result[T, E], and
-// returned by a function to (T, error) whose error is a *cabi.ResultError[E]
+// returns (T, bool); result<T, E> held in a value to cwitval.Result[T, E], and
+// returned by a function to (T, error) whose error is a *witval.ResultError[E]
 // for the error case (an export may return any error when E is string or
-// absent; other errors trap); tuples to cabi.TupleN; records to structs;
+// absent; other errors trap); tuples to witval.TupleN; records to structs;
 // enums and flags to named integers with constants; variants to a sealed
 // interface with one struct per case.
 //

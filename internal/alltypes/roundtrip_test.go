@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/raisfast/wasmplug/witval"
 	"io/fs"
 	"math"
 	"os"
@@ -26,7 +27,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/raisfast/wasmplug/abi"
 	"github.com/raisfast/wasmplug/internal/alltypes/host"
 	"github.com/raisfast/wasmplug/internal/guests"
 	"github.com/raisfast/wasmplug/internal/wasmtools"
@@ -191,19 +191,19 @@ func (*echoHost) EchoNested(_ context.Context, x *[]*string) ([]*string, bool) {
 	}
 	return *x, true
 }
-func (*echoHost) EchoResult(_ context.Context, x abi.Result[string, uint32]) (string, error) {
+func (*echoHost) EchoResult(_ context.Context, x witval.Result[string, uint32]) (string, error) {
 	if x.IsErr {
-		return "", abi.NewResultError(x.Err)
+		return "", witval.NewResultError(x.Err)
 	}
 	return x.OK, nil
 }
-func (*echoHost) EchoUnitResult(_ context.Context, x abi.Result[abi.Unit, string]) error {
+func (*echoHost) EchoUnitResult(_ context.Context, x witval.Result[witval.Unit, string]) error {
 	if x.IsErr {
-		return abi.NewResultError(x.Err)
+		return witval.NewResultError(x.Err)
 	}
 	return nil
 }
-func (*echoHost) EchoTuple(_ context.Context, x abi.Tuple3[uint8, string, float64]) abi.Tuple3[uint8, string, float64] {
+func (*echoHost) EchoTuple(_ context.Context, x witval.Tuple3[uint8, string, float64]) witval.Tuple3[uint8, string, float64] {
 	return x
 }
 func (*echoHost) EchoColor(_ context.Context, x host.Color) host.Color      { return x }
@@ -216,8 +216,8 @@ func (*echoHost) EchoShapes(_ context.Context, x []host.Shape) []host.Shape { re
 func (*echoHost) EchoEverything(_ context.Context, x host.Everything) host.Everything {
 	return x
 }
-func (*echoHost) EchoMeta(_ context.Context, x host.Meta, l host.Level) abi.Tuple2[host.Meta, host.Level] {
-	return abi.Tuple2[host.Meta, host.Level]{F0: x, F1: l}
+func (*echoHost) EchoMeta(_ context.Context, x host.Meta, l host.Level) witval.Tuple2[host.Meta, host.Level] {
+	return witval.Tuple2[host.Meta, host.Level]{F0: x, F1: l}
 }
 func (*echoHost) ManyArgs(_ context.Context, a1 uint8, a2 int16, a3 uint32, a4 int64, a5 float32, a6 float64, a7 string, a8 bool, a9 rune, a10 uint64, a11 int8, a12 uint16, a13 string, a14 float32, a15 host.Point) string {
 	return manyArgsString(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15)
@@ -460,22 +460,22 @@ func TestResults(t *testing.T) {
 	f := setup(t)
 	ctx, i := f.ctx, f.inst
 	for _, v := range []string{"", "ok", bigUTF8} {
-		got, err := i.EchoResult(ctx, abi.OK[string, uint32](v))
+		got, err := i.EchoResult(ctx, witval.OK[string, uint32](v))
 		check(t, "echo-result ok", v, got, err)
 	}
 	for _, e := range []uint32{0, 7, math.MaxUint32} {
-		_, err := i.EchoResult(ctx, abi.Err[string](e))
-		var re *abi.ResultError[uint32]
+		_, err := i.EchoResult(ctx, witval.Err[string](e))
+		var re *witval.ResultError[uint32]
 		if !errors.As(err, &re) || re.Value != e {
 			t.Errorf("echo-result err(%d): got %v", e, err)
 		}
 	}
-	if err := i.EchoUnitResult(ctx, abi.OK[abi.Unit, string](abi.Unit{})); err != nil {
+	if err := i.EchoUnitResult(ctx, witval.OK[witval.Unit, string](witval.Unit{})); err != nil {
 		t.Errorf("echo-unit-result ok: %v", err)
 	}
 	for _, e := range []string{"", "boom", bigUTF8} {
-		err := i.EchoUnitResult(ctx, abi.Err[abi.Unit](e))
-		var re *abi.ResultError[string]
+		err := i.EchoUnitResult(ctx, witval.Err[witval.Unit](e))
+		var re *witval.ResultError[string]
 		if !errors.As(err, &re) || re.Value != e {
 			t.Errorf("echo-unit-result err(%q): got %v", short(e), err)
 		}
@@ -485,7 +485,7 @@ func TestResults(t *testing.T) {
 func TestCompound(t *testing.T) {
 	f := setup(t)
 	ctx, i := f.ctx, f.inst
-	for _, v := range []abi.Tuple3[uint8, string, float64]{{}, {F0: 255, F1: "x", F2: nan64}, {F0: 1, F1: "世界", F2: math.Inf(-1)}, {F1: oneMiB, F2: negZero}} {
+	for _, v := range []witval.Tuple3[uint8, string, float64]{{}, {F0: 255, F1: "x", F2: nan64}, {F0: 1, F1: "世界", F2: math.Inf(-1)}, {F1: oneMiB, F2: negZero}} {
 		got, err := i.EchoTuple(ctx, v)
 		check(t, "echo-tuple", v, got, err)
 	}
@@ -525,7 +525,7 @@ func TestCompound(t *testing.T) {
 	for _, m := range []host.Meta{{}, {ID: math.MaxUint32, Label: "λ"}, {ID: 1, Label: oneMiB}} {
 		for l := host.LevelLow; l <= host.LevelHigh; l++ {
 			got, err := i.EchoMeta(ctx, m, l)
-			check(t, "echo-meta", abi.Tuple2[host.Meta, host.Level]{F0: m, F1: l}, got, err)
+			check(t, "echo-meta", witval.Tuple2[host.Meta, host.Level]{F0: m, F1: l}, got, err)
 		}
 	}
 }
@@ -540,7 +540,7 @@ var allShapes = []host.Shape{
 	host.ShapeBig{Value: math.MaxUint64},
 	host.ShapeRatio{Value: negZero},
 	host.ShapeRatio{Value: nan64},
-	host.ShapeTagged{Value: abi.Tuple2[uint8, string]{F0: 255, F1: "tag"}},
+	host.ShapeTagged{Value: witval.Tuple2[uint8, string]{F0: 255, F1: "tag"}},
 	host.ShapeSmall{Value: math.MinInt8},
 	host.ShapeSmall{Value: math.MaxInt8},
 }
@@ -553,11 +553,11 @@ func everything(s string) host.Everything {
 		Names:   []string{"", "a", s},
 		Opt:     ptr(""),
 		Nested:  ptr([]*string{nil, ptr(""), ptr("x")}),
-		Res:     abi.Err[string](uint32(42)),
-		UnitRes: abi.Err[abi.Unit]("unit error"),
-		Tup:     abi.Tuple3[uint8, string, float64]{F0: 7, F1: "seven", F2: negZero},
+		Res:     witval.Err[string](uint32(42)),
+		UnitRes: witval.Err[witval.Unit]("unit error"),
+		Tup:     witval.Tuple3[uint8, string, float64]{F0: 7, F1: "seven", F2: negZero},
 		Color:   host.ColorMagenta, Perms: host.PermsRead | host.PermsExec, Wide: 0xabcde,
-		Shape:  host.ShapeTagged{Value: abi.Tuple2[uint8, string]{F0: 1, F1: "t"}},
+		Shape:  host.ShapeTagged{Value: witval.Tuple2[uint8, string]{F0: 1, F1: "t"}},
 		Points: []host.Point{{X: 1, Y: 2}, {X: -3, Y: -4}},
 		Meta:   host.Meta{ID: 9, Label: "meta"}, Level: host.LevelHigh,
 		Shapes: allShapes,
@@ -568,9 +568,9 @@ func everything(s string) host.Everything {
 func TestEverything(t *testing.T) {
 	f := setup(t)
 	ctx, i := f.ctx, f.inst
-	minimal := host.Everything{Shape: host.ShapeEmpty{}, Res: abi.OK[string, uint32]("")}
+	minimal := host.Everything{Shape: host.ShapeEmpty{}, Res: witval.OK[string, uint32]("")}
 	okCase := everything("ok")
-	okCase.Res, okCase.UnitRes, okCase.OptOpt = abi.OK[string, uint32]("fine"), abi.OK[abi.Unit, string](abi.Unit{}), ptr[*uint32](nil)
+	okCase.Res, okCase.UnitRes, okCase.OptOpt = witval.OK[string, uint32]("fine"), witval.OK[witval.Unit, string](witval.Unit{}), ptr[*uint32](nil)
 	for _, v := range []host.Everything{minimal, everything(""), everything(bigUTF8), okCase} {
 		got, err := i.EchoEverything(ctx, v)
 		check(t, "echo-everything", v, got, err)

@@ -253,10 +253,10 @@ packages it imports; the host links modules that omit some exports.
 char and string map to Go's bool, int8…int64, uint8…uint64, float32,
 float64, rune and string; list<T> to []T (list<u8> to []byte); option<T> to
 *T (nil is none), except that an imported function returning option<T>
-returns (T, bool); result<T, E> held in a value to cabi.Result[T, E], and
-returned by a function to (T, error) whose error is a *cabi.ResultError[E]
+returns (T, bool); result<T, E> held in a value to cwitval.Result[T, E], and
+returned by a function to (T, error) whose error is a *witval.ResultError[E]
 for the error case (an export may return any error when E is string or
-absent; other errors trap); tuples to cabi.TupleN; records to structs;
+absent; other errors trap); tuples to witval.TupleN; records to structs;
 enums and flags to named integers with constants; variants to a sealed
 interface with one struct per case.
 
@@ -473,9 +473,9 @@ func (g *gen) importWrapper(f *jen.File, fn *m.Func, stub string) {
 			jen.If(jen.Id("rv").Op("==").Nil()).Block(jen.Var().Id("zero").Add(g.typ(t.Elem)), jen.Return(jen.Id("zero"), jen.False())),
 			jen.Return(jen.Op("*").Id("rv"), jen.True()))
 	case t.Kind == m.Result:
-		errVal := jen.Op("&").Qual(pkgCABI, "ResultError").Types(unitOr(g.opts.ImportPath, t.Err)).Values()
+		errVal := jen.Op("&").Qual(pkgWitval, "ResultError").Types(unitOr(g.opts.ImportPath, t.Err)).Values()
 		if t.Err != nil {
-			errVal = jen.Op("&").Qual(pkgCABI, "ResultError").Types(g.typ(t.Err)).Values(jen.Dict{jen.Id("Value"): jen.Id("rv").Dot("Err")})
+			errVal = jen.Op("&").Qual(pkgWitval, "ResultError").Types(g.typ(t.Err)).Values(jen.Dict{jen.Id("Value"): jen.Id("rv").Dot("Err")})
 		}
 		if t.OK == nil {
 			body = append(body, jen.If(jen.Id("rv").Dot("IsErr")).Block(jen.Return(errVal)), jen.Return(jen.Nil()))
@@ -607,11 +607,11 @@ func (g *gen) exportPackage(ep *exportPkg) error {
 			case t.Err.Kind == m.String:
 				fallback = []jen.Code{jen.Id("rv").Dot("Err").Op("=").Err().Dot("Error").Call()}
 			default:
-				fallback = []jen.Code{jen.Panic(jen.Lit(fn.QualifiedName() + ": the implementation returned an error that is not a *cabi.ResultError: ").Op("+").Err().Dot("Error").Call())}
+				fallback = []jen.Code{jen.Panic(jen.Lit(fn.QualifiedName() + ": the implementation returned an error that is not a *witval.ResultError: ").Op("+").Err().Dot("Error").Call())}
 			}
 			onErr := []jen.Code{jen.Id("rv").Dot("IsErr").Op("=").True()}
 			if t.Err != nil {
-				onErr = append(onErr, jen.If(jen.List(jen.Id("e"), jen.Id("ok")).Op(":=").Qual(pkgCABI, "AsResultError").Types(errT).Call(jen.Err()), jen.Id("ok")).Block(
+				onErr = append(onErr, jen.If(jen.List(jen.Id("e"), jen.Id("ok")).Op(":=").Qual(pkgWitval, "AsResultError").Types(errT).Call(jen.Err()), jen.Id("ok")).Block(
 					jen.Id("rv").Dot("Err").Op("=").Id("e")).Else().Block(fallback...))
 			}
 			ifErr := jen.If(jen.Err().Op("!=").Nil()).Block(onErr...)
@@ -749,19 +749,3 @@ func readHead(p string, n int) (string, error) {
 	return string(buf[:k]), nil
 }
 
-// lc spells text as line comments ("// …"), which jen renders verbatim;
-// text already starting with "//" is returned as is.
-func lc(text string) string {
-	if strings.HasPrefix(text, "//") {
-		return text
-	}
-	lines := strings.Split(text, "\n")
-	for i, l := range lines {
-		if l == "" {
-			lines[i] = "//"
-		} else {
-			lines[i] = "// " + l
-		}
-	}
-	return strings.Join(lines, "\n")
-}

@@ -77,9 +77,9 @@ Type mapping: bool, s8…s64, u8…u64, f32, f64, char and string map to Go's
 bool, int8…int64, uint8…uint64, float32, float64, rune and string;
 list<T> to []T (list<u8> to []byte); option<T> to *T (nil is none), except
 that an imported function returning option<T> is implemented as (T, bool);
-result<T, E> held in a value to abi.Result[T, E], and returned by a function
-to (T, error) whose error is an *abi.ResultError[E] for the error case;
-tuples to abi.TupleN; records to structs; enums and flags to named integers
+result<T, E> held in a value to witval.Result[T, E], and returned by a function
+to (T, error) whose error is an *witval.ResultError[E] for the error case;
+tuples to witval.TupleN; records to structs; enums and flags to named integers
 with constants; variants to a sealed interface with one struct per case
 (chosen over a tagged struct so a type switch names every case and a case's
 payload cannot be read under the wrong tag). A host method that panics, or
@@ -230,7 +230,7 @@ func (g *gen) hostFunc(iface *m.Interface, fn *m.Func) {
 				jen.Var().Id("rv").Add(GoType(t)),
 				jen.If(jen.Id("callErr").Op("!=").Nil()).Block(
 					jen.Id("rv").Dot("IsErr").Op("=").True(),
-					jen.Var().Id("re").Op("*").Qual(pkgABI, "ResultError").Types(errT),
+					jen.Var().Id("re").Op("*").Qual(pkgWitval, "ResultError").Types(errT),
 					jen.If(jen.Qual("errors", "As").Call(jen.Id("callErr"), jen.Op("&").Id("re"))).Block(
 						jen.Id("rv").Dot("Err").Op("=").Id("re").Dot("Value"),
 					).Else().Block(g.resultErrFallback(t, fn)...),
@@ -255,7 +255,7 @@ func (g *gen) hostFunc(iface *m.Interface, fn *m.Func) {
 	g.f.Func().Id("host"+iface.GoName+fn.GoName).Params(ctxParam(), jen.Id("_").Qual(pkgAPI, "Module"), jen.Id("stack").Index().Uint64()).Block(body...)
 }
 
-// resultErrFallback handles a host error that is not an *abi.ResultError[E]:
+// resultErrFallback handles a host error that is not an *witval.ResultError[E]:
 // for result<_, string>-like E it becomes the error text, otherwise it traps.
 func (g *gen) resultErrFallback(t *m.Type, fn *m.Func) []jen.Code {
 	if t.Err != nil && t.Err.Kind == m.String {
@@ -367,11 +367,11 @@ func (g *gen) exportMethod(fn *m.Func) {
 		body = append(body, jen.Return(jen.Nil()))
 	case t.Kind == m.Result:
 		errT := unitOr(t.Err)
-		var errVal jen.Code = jen.Qual(pkgABI, "Unit").Values()
+		var errVal jen.Code = jen.Qual(pkgWitval, "Unit").Values()
 		if t.Err != nil {
 			errVal = jen.Id("res").Dot("Err")
 		}
-		res := []jen.Code{jen.Op("&").Qual(pkgABI, "ResultError").Types(errT).Values(jen.Dict{jen.Id("Value"): errVal})}
+		res := []jen.Code{jen.Op("&").Qual(pkgWitval, "ResultError").Types(errT).Values(jen.Dict{jen.Id("Value"): errVal})}
 		body = append(body, jen.If(jen.Id("res").Dot("IsErr")).Block(jen.Return(append(zeroResults(t), res...)...)))
 		var okRes []jen.Code
 		if t.OK != nil {

@@ -57,10 +57,10 @@
 // char and string map to Go's bool, int8…int64, uint8…uint64, float32,
 // float64, rune and string; list<T> to []T (list<u8> to []byte); option<T> to
 // *T (nil is none), except that an imported function returning option<T>
-// returns (T, bool); result<T, E> held in a value to cabi.Result[T, E], and
-// returned by a function to (T, error) whose error is a *cabi.ResultError[E]
+// returns (T, bool); result<T, E> held in a value to cwitval.Result[T, E], and
+// returned by a function to (T, error) whose error is a *witval.ResultError[E]
 // for the error case (an export may return any error when E is string or
-// absent; other errors trap); tuples to cabi.TupleN; records to structs;
+// absent; other errors trap); tuples to witval.TupleN; records to structs;
 // enums and flags to named integers with constants; variants to a sealed
 // interface with one struct per case.
 //
@@ -74,7 +74,7 @@ package guest
 
 import (
 	"errors"
-	"github.com/raisfast/wasmplug/guest/cabi"
+	witval "github.com/raisfast/wasmplug/witval"
 	"strconv"
 	"strings"
 )
@@ -381,7 +381,7 @@ func (ShapeRatio) isShape() {}
 
 // ShapeTagged is case tagged of Shape.
 type ShapeTagged struct {
-	Value cabi.Tuple2[uint8, string]
+	Value witval.Tuple2[uint8, string]
 }
 
 func (ShapeTagged) isShape() {}
@@ -407,33 +407,33 @@ type Position = Point
 //
 // A record holding one of everything.
 type Everything struct {
-	B       bool                                `json:"b"`
-	I8v     int8                                `json:"i8v"`
-	U8v     uint8                               `json:"u8v"`
-	I16v    int16                               `json:"i16v"`
-	U16v    uint16                              `json:"u16v"`
-	I32v    int32                               `json:"i32v"`
-	U32v    uint32                              `json:"u32v"`
-	I64v    int64                               `json:"i64v"`
-	U64v    uint64                              `json:"u64v"`
-	F32v    float32                             `json:"f32v"`
-	F64v    float64                             `json:"f64v"`
-	Ch      rune                                `json:"ch"`
-	S       string                              `json:"s"`
-	Bytes   []byte                              `json:"bytes"`
-	Names   []string                            `json:"names"`
-	Opt     *string                             `json:"opt,omitempty"`
-	Nested  *[]*string                          `json:"nested,omitempty"`
-	Res     cabi.Result[string, uint32]         `json:"res"`
-	UnitRes cabi.Result[cabi.Unit, string]      `json:"unit_res"`
-	Tup     cabi.Tuple3[uint8, string, float64] `json:"tup"`
-	Color   Color                               `json:"color"`
-	Perms   Perms                               `json:"perms"`
-	Wide    Wide                                `json:"wide"`
-	Shape   Shape                               `json:"shape"`
-	Points  []Point                             `json:"points"`
-	Meta    Meta                                `json:"meta"`
-	Level   Level                               `json:"level"`
-	Shapes  []Shape                             `json:"shapes"`
-	OptOpt  **uint32                            `json:"opt_opt,omitempty"`
+	B       bool                                  `json:"b"`
+	I8v     int8                                  `json:"i8v"`
+	U8v     uint8                                 `json:"u8v"`
+	I16v    int16                                 `json:"i16v"`
+	U16v    uint16                                `json:"u16v"`
+	I32v    int32                                 `json:"i32v"`
+	U32v    uint32                                `json:"u32v"`
+	I64v    int64                                 `json:"i64v"`
+	U64v    uint64                                `json:"u64v"`
+	F32v    float32                               `json:"f32v"`
+	F64v    float64                               `json:"f64v"`
+	Ch      rune                                  `json:"ch"`
+	S       string                                `json:"s"`
+	Bytes   []byte                                `json:"bytes"`
+	Names   []string                              `json:"names"`
+	Opt     *string                               `json:"opt,omitempty"`
+	Nested  *[]*string                            `json:"nested,omitempty"`
+	Res     witval.Result[string, uint32]         `json:"res"`
+	UnitRes witval.Result[witval.Unit, string]    `json:"unit_res"`
+	Tup     witval.Tuple3[uint8, string, float64] `json:"tup"`
+	Color   Color                                 `json:"color"`
+	Perms   Perms                                 `json:"perms"`
+	Wide    Wide                                  `json:"wide"`
+	Shape   Shape                                 `json:"shape"`
+	Points  []Point                               `json:"points"`
+	Meta    Meta                                  `json:"meta"`
+	Level   Level                                 `json:"level"`
+	Shapes  []Shape                               `json:"shapes"`
+	OptOpt  **uint32                              `json:"opt_opt,omitempty"`
 }

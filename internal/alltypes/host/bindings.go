@@ -13,9 +13,9 @@ Type mapping: bool, s8…s64, u8…u64, f32, f64, char and string map to Go's
 bool, int8…int64, uint8…uint64, float32, float64, rune and string;
 list<T> to []T (list<u8> to []byte); option<T> to *T (nil is none), except
 that an imported function returning option<T> is implemented as (T, bool);
-result<T, E> held in a value to abi.Result[T, E], and returned by a function
-to (T, error) whose error is an *abi.ResultError[E] for the error case;
-tuples to abi.TupleN; records to structs; enums and flags to named integers
+result<T, E> held in a value to witval.Result[T, E], and returned by a function
+to (T, error) whose error is an *witval.ResultError[E] for the error case;
+tuples to witval.TupleN; records to structs; enums and flags to named integers
 with constants; variants to a sealed interface with one struct per case
 (chosen over a tagged struct so a type switch names every case and a case's
 payload cannot be read under the wrong tag). A host method that panics, or
@@ -30,6 +30,7 @@ import (
 	"errors"
 	"fmt"
 	abi "github.com/raisfast/wasmplug/abi"
+	witval "github.com/raisfast/wasmplug/witval"
 	wazero "github.com/tetratelabs/wazero"
 	api "github.com/tetratelabs/wazero/api"
 	wasi "github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
@@ -38,21 +39,17 @@ import (
 	"strings"
 )
 
-/*
-Meta is the WIT record meta of witgen:shared/common@1.0.0.
-
-Metadata attached to test values.
-*/
+// Meta is the WIT record meta of witgen:shared/common@1.0.0.
+//
+// Metadata attached to test values.
 type Meta struct {
 	ID    uint32 `json:"id"`
 	Label string `json:"label"`
 }
 
-/*
-Level is the WIT enum level of witgen:shared/common@1.0.0.
-
-How urgent something is.
-*/
+// Level is the WIT enum level of witgen:shared/common@1.0.0.
+//
+// How urgent something is.
 type Level uint8
 
 const (
@@ -77,7 +74,7 @@ func (v Level) String() string {
 // MarshalText encodes the case by its WIT name.
 func (v Level) MarshalText() ([]byte, error) {
 	if v >= 3 {
-		return nil, fmt.Errorf("invalid level %d", v)
+		return nil, errors.New("invalid level " + strconv.Itoa(int(v)))
 	}
 	return []byte(v.String()), nil
 }
@@ -92,16 +89,14 @@ func (v *Level) UnmarshalText(text []byte) error {
 	case "high":
 		*v = LevelHigh
 	default:
-		return fmt.Errorf("unknown level %q", text)
+		return errors.New("unknown level " + strconv.Quote(string(text)))
 	}
 	return nil
 }
 
-/*
-Color is the WIT enum color of witgen:alltypes/types@0.2.0.
-
-Every enum case is exercised by the tests.
-*/
+// Color is the WIT enum color of witgen:alltypes/types@0.2.0.
+//
+// Every enum case is exercised by the tests.
 type Color uint8
 
 const (
@@ -132,7 +127,7 @@ func (v Color) String() string {
 // MarshalText encodes the case by its WIT name.
 func (v Color) MarshalText() ([]byte, error) {
 	if v >= 5 {
-		return nil, fmt.Errorf("invalid color %d", v)
+		return nil, errors.New("invalid color " + strconv.Itoa(int(v)))
 	}
 	return []byte(v.String()), nil
 }
@@ -151,16 +146,14 @@ func (v *Color) UnmarshalText(text []byte) error {
 	case "magenta":
 		*v = ColorMagenta
 	default:
-		return fmt.Errorf("unknown color %q", text)
+		return errors.New("unknown color " + strconv.Quote(string(text)))
 	}
 	return nil
 }
 
-/*
-Perms is the WIT flags perms of witgen:alltypes/types@0.2.0.
-
-Three flags: every combination is exercised.
-*/
+// Perms is the WIT flags perms of witgen:alltypes/types@0.2.0.
+//
+// Three flags: every combination is exercised.
 type Perms uint8
 
 const (
@@ -184,11 +177,9 @@ func (v Perms) String() string {
 	return strings.Join(names, "|")
 }
 
-/*
-Wide is the WIT flags wide of witgen:alltypes/types@0.2.0.
-
-Twenty flags: stored as a u32.
-*/
+// Wide is the WIT flags wide of witgen:alltypes/types@0.2.0.
+//
+// Twenty flags: stored as a u32.
 type Wide uint32
 
 const (
@@ -280,21 +271,17 @@ func (v Wide) String() string {
 	return strings.Join(names, "|")
 }
 
-/*
-Point is the WIT record point of witgen:alltypes/types@0.2.0.
-
-A record of two integers.
-*/
+// Point is the WIT record point of witgen:alltypes/types@0.2.0.
+//
+// A record of two integers.
 type Point struct {
 	X int32 `json:"x"`
 	Y int32 `json:"y"`
 }
 
-/*
-Padded is the WIT record padded of witgen:alltypes/types@0.2.0.
-
-A record with padding between its fields.
-*/
+// Padded is the WIT record padded of witgen:alltypes/types@0.2.0.
+//
+// A record with padding between its fields.
 type Padded struct {
 	A uint8   `json:"a"`
 	B int64   `json:"b"`
@@ -305,11 +292,9 @@ type Padded struct {
 	G bool    `json:"g"`
 }
 
-/*
-Shape is the WIT variant shape of witgen:alltypes/types@0.2.0.
-
-A variant whose cases need joined flat types.
-*/
+// Shape is the WIT variant shape of witgen:alltypes/types@0.2.0.
+//
+// A variant whose cases need joined flat types.
 type Shape interface {
 	isShape()
 }
@@ -356,7 +341,7 @@ func (ShapeRatio) isShape() {}
 
 // ShapeTagged is case tagged of Shape.
 type ShapeTagged struct {
-	Value abi.Tuple2[uint8, string]
+	Value witval.Tuple2[uint8, string]
 }
 
 func (ShapeTagged) isShape() {}
@@ -369,54 +354,48 @@ type ShapeSmall struct {
 func (ShapeSmall) isShape() {}
 
 // Names is the WIT type alias names of witgen:alltypes/types@0.2.0.
-/*
-
-An alias of a list.
-*/
+//
+// An alias of a list.
 type Names = []string
 
 // Position is the WIT type alias position of witgen:alltypes/types@0.2.0.
-/*
-
-An alias of a named type.
-*/
+//
+// An alias of a named type.
 type Position = Point
 
-/*
-Everything is the WIT record everything of witgen:alltypes/types@0.2.0.
-
-A record holding one of everything.
-*/
+// Everything is the WIT record everything of witgen:alltypes/types@0.2.0.
+//
+// A record holding one of everything.
 type Everything struct {
-	B       bool                               `json:"b"`
-	I8v     int8                               `json:"i8v"`
-	U8v     uint8                              `json:"u8v"`
-	I16v    int16                              `json:"i16v"`
-	U16v    uint16                             `json:"u16v"`
-	I32v    int32                              `json:"i32v"`
-	U32v    uint32                             `json:"u32v"`
-	I64v    int64                              `json:"i64v"`
-	U64v    uint64                             `json:"u64v"`
-	F32v    float32                            `json:"f32v"`
-	F64v    float64                            `json:"f64v"`
-	Ch      rune                               `json:"ch"`
-	S       string                             `json:"s"`
-	Bytes   []byte                             `json:"bytes"`
-	Names   []string                           `json:"names"`
-	Opt     *string                            `json:"opt,omitempty"`
-	Nested  *[]*string                         `json:"nested,omitempty"`
-	Res     abi.Result[string, uint32]         `json:"res"`
-	UnitRes abi.Result[abi.Unit, string]       `json:"unit_res"`
-	Tup     abi.Tuple3[uint8, string, float64] `json:"tup"`
-	Color   Color                              `json:"color"`
-	Perms   Perms                              `json:"perms"`
-	Wide    Wide                               `json:"wide"`
-	Shape   Shape                              `json:"shape"`
-	Points  []Point                            `json:"points"`
-	Meta    Meta                               `json:"meta"`
-	Level   Level                              `json:"level"`
-	Shapes  []Shape                            `json:"shapes"`
-	OptOpt  **uint32                           `json:"opt_opt,omitempty"`
+	B       bool                                  `json:"b"`
+	I8v     int8                                  `json:"i8v"`
+	U8v     uint8                                 `json:"u8v"`
+	I16v    int16                                 `json:"i16v"`
+	U16v    uint16                                `json:"u16v"`
+	I32v    int32                                 `json:"i32v"`
+	U32v    uint32                                `json:"u32v"`
+	I64v    int64                                 `json:"i64v"`
+	U64v    uint64                                `json:"u64v"`
+	F32v    float32                               `json:"f32v"`
+	F64v    float64                               `json:"f64v"`
+	Ch      rune                                  `json:"ch"`
+	S       string                                `json:"s"`
+	Bytes   []byte                                `json:"bytes"`
+	Names   []string                              `json:"names"`
+	Opt     *string                               `json:"opt,omitempty"`
+	Nested  *[]*string                            `json:"nested,omitempty"`
+	Res     witval.Result[string, uint32]         `json:"res"`
+	UnitRes witval.Result[witval.Unit, string]    `json:"unit_res"`
+	Tup     witval.Tuple3[uint8, string, float64] `json:"tup"`
+	Color   Color                                 `json:"color"`
+	Perms   Perms                                 `json:"perms"`
+	Wide    Wide                                  `json:"wide"`
+	Shape   Shape                                 `json:"shape"`
+	Points  []Point                               `json:"points"`
+	Meta    Meta                                  `json:"meta"`
+	Level   Level                                 `json:"level"`
+	Shapes  []Shape                               `json:"shapes"`
+	OptOpt  **uint32                              `json:"opt_opt,omitempty"`
 }
 
 // HostSide is implemented by the host: witgen:alltypes/host-side@0.2.0.
@@ -461,11 +440,11 @@ type HostSide interface {
 	// EchoNested implements witgen:alltypes/host-side@0.2.0#echo-nested.
 	EchoNested(ctx context.Context, x *[]*string) ([]*string, bool)
 	// EchoResult implements witgen:alltypes/host-side@0.2.0#echo-result.
-	EchoResult(ctx context.Context, x abi.Result[string, uint32]) (string, error)
+	EchoResult(ctx context.Context, x witval.Result[string, uint32]) (string, error)
 	// EchoUnitResult implements witgen:alltypes/host-side@0.2.0#echo-unit-result.
-	EchoUnitResult(ctx context.Context, x abi.Result[abi.Unit, string]) error
+	EchoUnitResult(ctx context.Context, x witval.Result[witval.Unit, string]) error
 	// EchoTuple implements witgen:alltypes/host-side@0.2.0#echo-tuple.
-	EchoTuple(ctx context.Context, x abi.Tuple3[uint8, string, float64]) abi.Tuple3[uint8, string, float64]
+	EchoTuple(ctx context.Context, x witval.Tuple3[uint8, string, float64]) witval.Tuple3[uint8, string, float64]
 	// EchoColor implements witgen:alltypes/host-side@0.2.0#echo-color.
 	EchoColor(ctx context.Context, x Color) Color
 	// EchoPerms implements witgen:alltypes/host-side@0.2.0#echo-perms.
@@ -481,7 +460,7 @@ type HostSide interface {
 	// EchoShapes implements witgen:alltypes/host-side@0.2.0#echo-shapes.
 	EchoShapes(ctx context.Context, x []Shape) []Shape
 	// EchoMeta implements witgen:alltypes/host-side@0.2.0#echo-meta.
-	EchoMeta(ctx context.Context, x Meta, l Level) abi.Tuple2[Meta, Level]
+	EchoMeta(ctx context.Context, x Meta, l Level) witval.Tuple2[Meta, Level]
 	// EchoEverything implements witgen:alltypes/host-side@0.2.0#echo-everything.
 	EchoEverything(ctx context.Context, x Everything) Everything
 	/*
@@ -875,7 +854,7 @@ func hostHostSideEchoResult(ctx context.Context, _ api.Module, stack []uint64) {
 	_ = mem
 	var err error
 	_ = err
-	var x abi.Result[string, uint32]
+	var x witval.Result[string, uint32]
 	x, err = lift_ResultStringU32(mem, stack[0:])
 	if err != nil {
 		panic(&abi.TrapError{
@@ -886,10 +865,10 @@ func hostHostSideEchoResult(ctx context.Context, _ api.Module, stack []uint64) {
 	g := &inst.g
 	_ = g
 	hv, callErr := inst.imports.HostSide.EchoResult(ctx, x)
-	var rv abi.Result[string, uint32]
+	var rv witval.Result[string, uint32]
 	if callErr != nil {
 		rv.IsErr = true
-		var re *abi.ResultError[uint32]
+		var re *witval.ResultError[uint32]
 		if errors.As(callErr, &re) {
 			rv.Err = re.Value
 		} else {
@@ -922,7 +901,7 @@ func hostHostSideEchoUnitResult(ctx context.Context, _ api.Module, stack []uint6
 	_ = mem
 	var err error
 	_ = err
-	var x abi.Result[abi.Unit, string]
+	var x witval.Result[witval.Unit, string]
 	x, err = lift_ResultUnitString(mem, stack[0:])
 	if err != nil {
 		panic(&abi.TrapError{
@@ -933,10 +912,10 @@ func hostHostSideEchoUnitResult(ctx context.Context, _ api.Module, stack []uint6
 	g := &inst.g
 	_ = g
 	callErr := inst.imports.HostSide.EchoUnitResult(ctx, x)
-	var rv abi.Result[abi.Unit, string]
+	var rv witval.Result[witval.Unit, string]
 	if callErr != nil {
 		rv.IsErr = true
-		var re *abi.ResultError[string]
+		var re *witval.ResultError[string]
 		if errors.As(callErr, &re) {
 			rv.Err = re.Value
 		} else {
@@ -963,7 +942,7 @@ func hostHostSideEchoTuple(ctx context.Context, _ api.Module, stack []uint64) {
 	_ = mem
 	var err error
 	_ = err
-	var x abi.Tuple3[uint8, string, float64]
+	var x witval.Tuple3[uint8, string, float64]
 	x, err = lift_Tuple3U8StringF64(mem, stack[0:])
 	if err != nil {
 		panic(&abi.TrapError{
@@ -2007,8 +1986,8 @@ func (i *Instance) EchoNested(ctx context.Context, x *[]*string) (*[]*string, er
 }
 
 // EchoResult calls the guest's witgen:alltypes/guest-side@0.2.0#echo-result.
-func (i *Instance) EchoResult(ctx context.Context, x abi.Result[string, uint32]) (string, error) {
-	var zero abi.Result[string, uint32]
+func (i *Instance) EchoResult(ctx context.Context, x witval.Result[string, uint32]) (string, error) {
+	var zero witval.Result[string, uint32]
 	_ = zero
 	fn := i.funcs[17]
 	if fn == nil || i.err != nil || i.busy {
@@ -2028,7 +2007,7 @@ func (i *Instance) EchoResult(ctx context.Context, x abi.Result[string, uint32])
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero.OK, i.trapped(17, err)
 	}
-	var res abi.Result[string, uint32]
+	var res witval.Result[string, uint32]
 	r0 := stack[0]
 	b, err := abi.ReadAligned(mem, uint32(r0), 12, 4)
 	if err != nil {
@@ -2045,14 +2024,14 @@ func (i *Instance) EchoResult(ctx context.Context, x abi.Result[string, uint32])
 		}
 	}
 	if res.IsErr {
-		return zero.OK, &abi.ResultError[uint32]{Value: res.Err}
+		return zero.OK, &witval.ResultError[uint32]{Value: res.Err}
 	}
 	return res.OK, nil
 }
 
 // EchoUnitResult calls the guest's witgen:alltypes/guest-side@0.2.0#echo-unit-result.
-func (i *Instance) EchoUnitResult(ctx context.Context, x abi.Result[abi.Unit, string]) error {
-	var zero abi.Result[abi.Unit, string]
+func (i *Instance) EchoUnitResult(ctx context.Context, x witval.Result[witval.Unit, string]) error {
+	var zero witval.Result[witval.Unit, string]
 	_ = zero
 	fn := i.funcs[18]
 	if fn == nil || i.err != nil || i.busy {
@@ -2072,7 +2051,7 @@ func (i *Instance) EchoUnitResult(ctx context.Context, x abi.Result[abi.Unit, st
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return i.trapped(18, err)
 	}
-	var res abi.Result[abi.Unit, string]
+	var res witval.Result[witval.Unit, string]
 	r0 := stack[0]
 	b, err := abi.ReadAligned(mem, uint32(r0), 12, 4)
 	if err != nil {
@@ -2089,14 +2068,14 @@ func (i *Instance) EchoUnitResult(ctx context.Context, x abi.Result[abi.Unit, st
 		}
 	}
 	if res.IsErr {
-		return &abi.ResultError[string]{Value: res.Err}
+		return &witval.ResultError[string]{Value: res.Err}
 	}
 	return nil
 }
 
 // EchoTuple calls the guest's witgen:alltypes/guest-side@0.2.0#echo-tuple.
-func (i *Instance) EchoTuple(ctx context.Context, x abi.Tuple3[uint8, string, float64]) (abi.Tuple3[uint8, string, float64], error) {
-	var zero abi.Tuple3[uint8, string, float64]
+func (i *Instance) EchoTuple(ctx context.Context, x witval.Tuple3[uint8, string, float64]) (witval.Tuple3[uint8, string, float64], error) {
+	var zero witval.Tuple3[uint8, string, float64]
 	_ = zero
 	fn := i.funcs[19]
 	if fn == nil || i.err != nil || i.busy {
@@ -2116,7 +2095,7 @@ func (i *Instance) EchoTuple(ctx context.Context, x abi.Tuple3[uint8, string, fl
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(19, err)
 	}
-	var res abi.Tuple3[uint8, string, float64]
+	var res witval.Tuple3[uint8, string, float64]
 	r0 := stack[0]
 	b, err := abi.ReadAligned(mem, uint32(r0), 24, 8)
 	if err != nil {
@@ -2416,8 +2395,8 @@ func (i *Instance) EchoShapes(ctx context.Context, x []Shape) ([]Shape, error) {
 }
 
 // EchoMeta calls the guest's witgen:alltypes/guest-side@0.2.0#echo-meta.
-func (i *Instance) EchoMeta(ctx context.Context, x Meta, l Level) (abi.Tuple2[Meta, Level], error) {
-	var zero abi.Tuple2[Meta, Level]
+func (i *Instance) EchoMeta(ctx context.Context, x Meta, l Level) (witval.Tuple2[Meta, Level], error) {
+	var zero witval.Tuple2[Meta, Level]
 	_ = zero
 	fn := i.funcs[27]
 	if fn == nil || i.err != nil || i.busy {
@@ -2440,7 +2419,7 @@ func (i *Instance) EchoMeta(ctx context.Context, x Meta, l Level) (abi.Tuple2[Me
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(27, err)
 	}
-	var res abi.Tuple2[Meta, Level]
+	var res witval.Tuple2[Meta, Level]
 	r0 := stack[0]
 	b, err := abi.ReadAligned(mem, uint32(r0), 16, 4)
 	if err != nil {
@@ -3836,7 +3815,7 @@ var HookList = []Hook{{
 	Name:      "echo-nested",
 }, {
 	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
-		var a abi.Result[string, uint32]
+		var a witval.Result[string, uint32]
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("echo-result: arguments: %w", err)
 		}
@@ -3853,7 +3832,7 @@ var HookList = []Hook{{
 	Name:      "echo-result",
 }, {
 	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
-		var a abi.Result[abi.Unit, string]
+		var a witval.Result[witval.Unit, string]
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("echo-unit-result: arguments: %w", err)
 		}
@@ -3869,7 +3848,7 @@ var HookList = []Hook{{
 	Name:      "echo-unit-result",
 }, {
 	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
-		var a abi.Tuple3[uint8, string, float64]
+		var a witval.Tuple3[uint8, string, float64]
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("echo-tuple: arguments: %w", err)
 		}
@@ -4227,7 +4206,7 @@ func store_OptionListOptionString(ctx context.Context, g *abi.Guest, ptr uint32,
 	}
 	return
 }
-func lift_ResultStringU32(mem api.Memory, f []uint64) (out abi.Result[string, uint32], err error) {
+func lift_ResultStringU32(mem api.Memory, f []uint64) (out witval.Result[string, uint32], err error) {
 	switch d := uint32(f[0]); d {
 	case 0:
 		var x string
@@ -4250,7 +4229,7 @@ func lift_ResultStringU32(mem api.Memory, f []uint64) (out abi.Result[string, ui
 	}
 	return
 }
-func store_ResultStringU32(ctx context.Context, g *abi.Guest, ptr uint32, v abi.Result[string, uint32]) (err error) {
+func store_ResultStringU32(ctx context.Context, g *abi.Guest, ptr uint32, v witval.Result[string, uint32]) (err error) {
 	if v.IsErr {
 		g.Mem.WriteByte(ptr, byte(1))
 		g.Mem.WriteUint32Le(ptr+4, uint32(v.Err))
@@ -4268,7 +4247,7 @@ func store_ResultStringU32(ctx context.Context, g *abi.Guest, ptr uint32, v abi.
 	}
 	return
 }
-func lift_ResultUnitString(mem api.Memory, f []uint64) (out abi.Result[abi.Unit, string], err error) {
+func lift_ResultUnitString(mem api.Memory, f []uint64) (out witval.Result[witval.Unit, string], err error) {
 	switch d := uint32(f[0]); d {
 	case 0:
 	case 1:
@@ -4288,7 +4267,7 @@ func lift_ResultUnitString(mem api.Memory, f []uint64) (out abi.Result[abi.Unit,
 	}
 	return
 }
-func store_ResultUnitString(ctx context.Context, g *abi.Guest, ptr uint32, v abi.Result[abi.Unit, string]) (err error) {
+func store_ResultUnitString(ctx context.Context, g *abi.Guest, ptr uint32, v witval.Result[witval.Unit, string]) (err error) {
 	if v.IsErr {
 		g.Mem.WriteByte(ptr, byte(1))
 		{
@@ -4305,7 +4284,7 @@ func store_ResultUnitString(ctx context.Context, g *abi.Guest, ptr uint32, v abi
 	}
 	return
 }
-func lift_Tuple3U8StringF64(mem api.Memory, f []uint64) (out abi.Tuple3[uint8, string, float64], err error) {
+func lift_Tuple3U8StringF64(mem api.Memory, f []uint64) (out witval.Tuple3[uint8, string, float64], err error) {
 	out.F0 = uint8(f[0])
 	out.F1, err = abi.LoadString(mem, uint32(f[1]), uint32(f[2]))
 	if err != nil {
@@ -4314,7 +4293,7 @@ func lift_Tuple3U8StringF64(mem api.Memory, f []uint64) (out abi.Tuple3[uint8, s
 	out.F2 = math.Float64frombits(f[3])
 	return
 }
-func store_Tuple3U8StringF64(ctx context.Context, g *abi.Guest, ptr uint32, v abi.Tuple3[uint8, string, float64]) (err error) {
+func store_Tuple3U8StringF64(ctx context.Context, g *abi.Guest, ptr uint32, v witval.Tuple3[uint8, string, float64]) (err error) {
 	g.Mem.WriteByte(ptr, v.F0)
 	{
 		var sp, sl uint32
@@ -4441,7 +4420,7 @@ func liftShape(mem api.Memory, f []uint64) (out Shape, err error) {
 		x = math.Float64frombits(f[1])
 		out = ShapeRatio{x}
 	case 6:
-		var x abi.Tuple2[uint8, string]
+		var x witval.Tuple2[uint8, string]
 		x, err = lift_Tuple2U8String(mem, f[1:])
 		if err != nil {
 			return
@@ -4549,7 +4528,7 @@ func liftLevel(mem api.Memory, f []uint64) (out Level, err error) {
 	out = Level(d)
 	return
 }
-func store_Tuple2MetaLevel(ctx context.Context, g *abi.Guest, ptr uint32, v abi.Tuple2[Meta, Level]) (err error) {
+func store_Tuple2MetaLevel(ctx context.Context, g *abi.Guest, ptr uint32, v witval.Tuple2[Meta, Level]) (err error) {
 	if err = storeMeta(ctx, g, ptr, v.F0); err != nil {
 		return
 	}
@@ -4833,7 +4812,7 @@ func load_OptionListOptionString(mem api.Memory, b []byte) (out *[]*string, err 
 	}
 	return
 }
-func lower_ResultStringU32(ctx context.Context, g *abi.Guest, v abi.Result[string, uint32], f []uint64) (err error) {
+func lower_ResultStringU32(ctx context.Context, g *abi.Guest, v witval.Result[string, uint32], f []uint64) (err error) {
 	if v.IsErr {
 		f[0] = 1
 		f[1] = uint64(v.Err)
@@ -4851,7 +4830,7 @@ func lower_ResultStringU32(ctx context.Context, g *abi.Guest, v abi.Result[strin
 	}
 	return
 }
-func load_ResultStringU32(mem api.Memory, b []byte) (out abi.Result[string, uint32], err error) {
+func load_ResultStringU32(mem api.Memory, b []byte) (out witval.Result[string, uint32], err error) {
 	switch d := uint32(b[0]); d {
 	case 0:
 		var x string
@@ -4874,7 +4853,7 @@ func load_ResultStringU32(mem api.Memory, b []byte) (out abi.Result[string, uint
 	}
 	return
 }
-func lower_ResultUnitString(ctx context.Context, g *abi.Guest, v abi.Result[abi.Unit, string], f []uint64) (err error) {
+func lower_ResultUnitString(ctx context.Context, g *abi.Guest, v witval.Result[witval.Unit, string], f []uint64) (err error) {
 	if v.IsErr {
 		f[0] = 1
 		{
@@ -4891,7 +4870,7 @@ func lower_ResultUnitString(ctx context.Context, g *abi.Guest, v abi.Result[abi.
 	}
 	return
 }
-func load_ResultUnitString(mem api.Memory, b []byte) (out abi.Result[abi.Unit, string], err error) {
+func load_ResultUnitString(mem api.Memory, b []byte) (out witval.Result[witval.Unit, string], err error) {
 	switch d := uint32(b[0]); d {
 	case 0:
 	case 1:
@@ -4911,7 +4890,7 @@ func load_ResultUnitString(mem api.Memory, b []byte) (out abi.Result[abi.Unit, s
 	}
 	return
 }
-func lower_Tuple3U8StringF64(ctx context.Context, g *abi.Guest, v abi.Tuple3[uint8, string, float64], f []uint64) (err error) {
+func lower_Tuple3U8StringF64(ctx context.Context, g *abi.Guest, v witval.Tuple3[uint8, string, float64], f []uint64) (err error) {
 	f[0] = uint64(v.F0)
 	{
 		var sp, sl uint32
@@ -4924,7 +4903,7 @@ func lower_Tuple3U8StringF64(ctx context.Context, g *abi.Guest, v abi.Tuple3[uin
 	f[3] = math.Float64bits(v.F2)
 	return
 }
-func load_Tuple3U8StringF64(mem api.Memory, b []byte) (out abi.Tuple3[uint8, string, float64], err error) {
+func load_Tuple3U8StringF64(mem api.Memory, b []byte) (out witval.Tuple3[uint8, string, float64], err error) {
 	out.F0 = b[0]
 	out.F1, err = abi.LoadString(mem, binary.LittleEndian.Uint32(b[4:]), binary.LittleEndian.Uint32(b[8:]))
 	if err != nil {
@@ -5048,7 +5027,7 @@ func loadShape(mem api.Memory, b []byte) (out Shape, err error) {
 		x = math.Float64frombits(binary.LittleEndian.Uint64(b[8:]))
 		out = ShapeRatio{x}
 	case 6:
-		var x abi.Tuple2[uint8, string]
+		var x witval.Tuple2[uint8, string]
 		x, err = load_Tuple2U8String(mem, b[8:])
 		if err != nil {
 			return
@@ -5091,7 +5070,7 @@ func lowerLevel(ctx context.Context, g *abi.Guest, v Level, f []uint64) (err err
 	f[0] = uint64(v)
 	return
 }
-func load_Tuple2MetaLevel(mem api.Memory, b []byte) (out abi.Tuple2[Meta, Level], err error) {
+func load_Tuple2MetaLevel(mem api.Memory, b []byte) (out witval.Tuple2[Meta, Level], err error) {
 	out.F0, err = loadMeta(mem, b[0:])
 	if err != nil {
 		return
@@ -5139,7 +5118,7 @@ func writeList_ListOptionString(ctx context.Context, g *abi.Guest, v []*string) 
 	}
 	return
 }
-func lift_Tuple2U8String(mem api.Memory, f []uint64) (out abi.Tuple2[uint8, string], err error) {
+func lift_Tuple2U8String(mem api.Memory, f []uint64) (out witval.Tuple2[uint8, string], err error) {
 	out.F0 = uint8(f[0])
 	out.F1, err = abi.LoadString(mem, uint32(f[1]), uint32(f[2]))
 	if err != nil {
@@ -5147,7 +5126,7 @@ func lift_Tuple2U8String(mem api.Memory, f []uint64) (out abi.Tuple2[uint8, stri
 	}
 	return
 }
-func store_Tuple2U8String(ctx context.Context, g *abi.Guest, ptr uint32, v abi.Tuple2[uint8, string]) (err error) {
+func store_Tuple2U8String(ctx context.Context, g *abi.Guest, ptr uint32, v witval.Tuple2[uint8, string]) (err error) {
 	g.Mem.WriteByte(ptr, v.F0)
 	{
 		var sp, sl uint32
@@ -5277,7 +5256,7 @@ func store_OptionOptionU32(ctx context.Context, g *abi.Guest, ptr uint32, v **ui
 	}
 	return
 }
-func lower_Tuple2U8String(ctx context.Context, g *abi.Guest, v abi.Tuple2[uint8, string], f []uint64) (err error) {
+func lower_Tuple2U8String(ctx context.Context, g *abi.Guest, v witval.Tuple2[uint8, string], f []uint64) (err error) {
 	f[0] = uint64(v.F0)
 	{
 		var sp, sl uint32
@@ -5289,7 +5268,7 @@ func lower_Tuple2U8String(ctx context.Context, g *abi.Guest, v abi.Tuple2[uint8,
 	}
 	return
 }
-func load_Tuple2U8String(mem api.Memory, b []byte) (out abi.Tuple2[uint8, string], err error) {
+func load_Tuple2U8String(mem api.Memory, b []byte) (out witval.Tuple2[uint8, string], err error) {
 	out.F0 = b[0]
 	out.F1, err = abi.LoadString(mem, binary.LittleEndian.Uint32(b[4:]), binary.LittleEndian.Uint32(b[8:]))
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/raisfast/wasmplug/guest/cabi"
 	"github.com/raisfast/wasmplug/internal/alltypes/guest"
 	"github.com/raisfast/wasmplug/internal/alltypes/guest/internal/wire"
+	witval "github.com/raisfast/wasmplug/witval"
 	"unsafe"
 )
 
@@ -258,17 +259,17 @@ func EchoNested(x *[]*string) ([]*string, bool) {
 var echoResultRet [2]uint64
 
 // EchoResult calls witgen:alltypes/host-side@0.2.0#echo-result.
-func EchoResult(x cabi.Result[string, uint32]) (string, error) {
+func EchoResult(x witval.Result[string, uint32]) (string, error) {
 	mark := cabi.Mark()
 	var stack [3]uint64
 	wire.Lower_ResultStringU32(x, stack[0:])
 	rp := cabi.Addr(unsafe.Pointer(&echoResultRet))
 	wasmimportEchoResult(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), rp)
-	var rv cabi.Result[string, uint32]
+	var rv witval.Result[string, uint32]
 	rv = wire.Load_ResultStringU32(rp)
 	cabi.Release(mark)
 	if rv.IsErr {
-		return rv.OK, &cabi.ResultError[uint32]{Value: rv.Err}
+		return rv.OK, &witval.ResultError[uint32]{Value: rv.Err}
 	}
 	return rv.OK, nil
 }
@@ -277,17 +278,17 @@ func EchoResult(x cabi.Result[string, uint32]) (string, error) {
 var echoUnitResultRet [2]uint64
 
 // EchoUnitResult calls witgen:alltypes/host-side@0.2.0#echo-unit-result.
-func EchoUnitResult(x cabi.Result[cabi.Unit, string]) error {
+func EchoUnitResult(x witval.Result[witval.Unit, string]) error {
 	mark := cabi.Mark()
 	var stack [3]uint64
 	wire.Lower_ResultUnitString(x, stack[0:])
 	rp := cabi.Addr(unsafe.Pointer(&echoUnitResultRet))
 	wasmimportEchoUnitResult(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), rp)
-	var rv cabi.Result[cabi.Unit, string]
+	var rv witval.Result[witval.Unit, string]
 	rv = wire.Load_ResultUnitString(rp)
 	cabi.Release(mark)
 	if rv.IsErr {
-		return &cabi.ResultError[string]{Value: rv.Err}
+		return &witval.ResultError[string]{Value: rv.Err}
 	}
 	return nil
 }
@@ -296,13 +297,13 @@ func EchoUnitResult(x cabi.Result[cabi.Unit, string]) error {
 var echoTupleRet [3]uint64
 
 // EchoTuple calls witgen:alltypes/host-side@0.2.0#echo-tuple.
-func EchoTuple(x cabi.Tuple3[uint8, string, float64]) cabi.Tuple3[uint8, string, float64] {
+func EchoTuple(x witval.Tuple3[uint8, string, float64]) witval.Tuple3[uint8, string, float64] {
 	mark := cabi.Mark()
 	var stack [4]uint64
 	wire.Lower_Tuple3U8StringF64(x, stack[0:])
 	rp := cabi.Addr(unsafe.Pointer(&echoTupleRet))
 	wasmimportEchoTuple(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), cabi.F64(stack[3]), rp)
-	var rv cabi.Tuple3[uint8, string, float64]
+	var rv witval.Tuple3[uint8, string, float64]
 	rv = wire.Load_Tuple3U8StringF64(rp)
 	cabi.Release(mark)
 	return rv
@@ -415,14 +416,14 @@ func EchoShapes(x []guest.Shape) []guest.Shape {
 var echoMetaRet [2]uint64
 
 // EchoMeta calls witgen:alltypes/host-side@0.2.0#echo-meta.
-func EchoMeta(x guest.Meta, l guest.Level) cabi.Tuple2[guest.Meta, guest.Level] {
+func EchoMeta(x guest.Meta, l guest.Level) witval.Tuple2[guest.Meta, guest.Level] {
 	mark := cabi.Mark()
 	var stack [4]uint64
 	wire.LowerMeta(x, stack[0:])
 	wire.LowerLevel(l, stack[3:])
 	rp := cabi.Addr(unsafe.Pointer(&echoMetaRet))
 	wasmimportEchoMeta(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3]), rp)
-	var rv cabi.Tuple2[guest.Meta, guest.Level]
+	var rv witval.Tuple2[guest.Meta, guest.Level]
 	rv = wire.Load_Tuple2MetaLevel(rp)
 	cabi.Release(mark)
 	return rv

@@ -5,6 +5,7 @@ package h
 import (
 	"context"
 	"errors"
+	"github.com/raisfast/wasmplug/witval"
 	"os"
 	"strings"
 	"testing"
@@ -17,7 +18,7 @@ type impl struct{}
 
 func (impl) TypeFn(ctx context.Context, stack uint32, cabi string, guest Cfg, mark Big, rp V) (Cfg, error) {
 	if mark == 0 {
-		return Cfg{}, abi.NewResultError(Big(1<<39 | 1))
+		return Cfg{}, witval.NewResultError(Big(1<<39 | 1))
 	}
 	return Cfg{Stack: stack, Cabi: cabi + "!", Guest: guest.Guest}, nil
 }
@@ -25,11 +26,11 @@ func (impl) APing(ctx context.Context)               {}
 func (impl) Nothing(ctx context.Context) error       { return nil }
 func (impl) WideRes(ctx context.Context) Big         { return BigG39 | BigG0 }
 func (impl) BPing(ctx context.Context) (uint8, bool) { return 7, true }
-func (impl) Type(ctx context.Context, x []abi.Tuple2[uint8, *string]) [][]byte {
+func (impl) Type(ctx context.Context, x []witval.Tuple2[uint8, *string]) [][]byte {
 	return [][]byte{{1}, {}}
 }
-func (impl) Get(ctx context.Context, c Cfg) abi.Tuple2[Cfg, Cfg] {
-	return abi.Tuple2[Cfg, Cfg]{F0: c, F1: c}
+func (impl) Get(ctx context.Context, c Cfg) witval.Tuple2[Cfg, Cfg] {
+	return witval.Tuple2[Cfg, Cfg]{F0: c, F1: c}
 }
 func (impl) Imp(ctx context.Context, x float32) float32 { return x * 2 }
 
@@ -55,7 +56,7 @@ func TestEdge(t *testing.T) {
 	if v != 7 || err != nil {
 		t.Errorf("ping(5) = %d, %v; want 7 (the guest checks every import's result)", v, err)
 	}
-	var re *abi.ResultError[uint32]
+	var re *witval.ResultError[uint32]
 	if err := i.Exp(ctx, []byte("xyz")); !errors.As(err, &re) || re.Value != 3 {
 		t.Errorf("exp: %v, want result error 3", err)
 	}

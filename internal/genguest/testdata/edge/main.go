@@ -5,7 +5,7 @@
 package main
 
 import (
-	"github.com/raisfast/wasmplug/guest/cabi"
+	"github.com/raisfast/wasmplug/witval"
 
 	"example.com/edge/g"
 	"example.com/edge/g/a"
@@ -34,7 +34,7 @@ func init() {
 		c, err := a.TypeFn(1, "c", g.Cfg{Guest: &f}, g.BigG39, g.VD{Value: g.Cfg{Cabi: "x"}})
 		must(err == nil && c.Stack == 1 && c.Cabi == "c!" && *c.Guest == 2.5, "typefn")
 		_, err = a.TypeFn(1, "c", g.Cfg{}, 0, g.VC{})
-		e, ok := cabi.AsResultError[g.Big](err)
+		e, ok := witval.AsResultError[g.Big](err)
 		must(ok && e == g.BigG39|g.BigG0, "typefn err")
 		must(a.Nothing() == nil, "nothing")
 		must(a.WideRes() == g.BigG39|g.BigG0, "wide")
@@ -44,7 +44,7 @@ func init() {
 		must(t.F0.Cabi == "c!" && t.F1.Cabi == "c!", "get")
 		return x + int8(edge.Imp(1))
 	})
-	exp.Export(func(x []byte) error { return cabi.NewResultError(uint32(len(x))) })
+	exp.Export(func(x []byte) error { return witval.NewResultError(uint32(len(x))) })
 	mainx.Export(func(x rune) *rune { return &x })
 }
 

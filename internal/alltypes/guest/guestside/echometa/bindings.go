@@ -10,14 +10,15 @@ import (
 	"github.com/raisfast/wasmplug/guest/cabi"
 	"github.com/raisfast/wasmplug/internal/alltypes/guest"
 	"github.com/raisfast/wasmplug/internal/alltypes/guest/internal/wire"
+	witval "github.com/raisfast/wasmplug/witval"
 	"unsafe"
 )
 
-var impl func(x guest.Meta, l guest.Level) cabi.Tuple2[guest.Meta, guest.Level]
+var impl func(x guest.Meta, l guest.Level) witval.Tuple2[guest.Meta, guest.Level]
 
 // Export sets the implementation of witgen:alltypes/guest-side@0.2.0#echo-meta. Call it from an init function
 // (a reactor's main never runs); a later call replaces fn.
-func Export(fn func(x guest.Meta, l guest.Level) cabi.Tuple2[guest.Meta, guest.Level]) {
+func Export(fn func(x guest.Meta, l guest.Level) witval.Tuple2[guest.Meta, guest.Level]) {
 	impl = fn
 }
 

@@ -9,14 +9,15 @@ package echoresult
 import (
 	"github.com/raisfast/wasmplug/guest/cabi"
 	"github.com/raisfast/wasmplug/internal/alltypes/guest/internal/wire"
+	witval "github.com/raisfast/wasmplug/witval"
 	"unsafe"
 )
 
-var impl func(x cabi.Result[string, uint32]) (string, error)
+var impl func(x witval.Result[string, uint32]) (string, error)
 
 // Export sets the implementation of witgen:alltypes/guest-side@0.2.0#echo-result. Call it from an init function
 // (a reactor's main never runs); a later call replaces fn.
-func Export(fn func(x cabi.Result[string, uint32]) (string, error)) {
+func Export(fn func(x witval.Result[string, uint32]) (string, error)) {
 	impl = fn
 }
 
@@ -31,20 +32,20 @@ func wasmexportEchoResult(p0 uint32, p1 uint32, p2 uint32) uint32 {
 	if impl == nil {
 		cabi.Unreachable("witgen:alltypes/guest-side@0.2.0#echo-result is exported but not implemented: call Export from an init function")
 	}
-	var a0 cabi.Result[string, uint32]
+	var a0 witval.Result[string, uint32]
 	stack := [3]uint64{uint64(p0), uint64(p1), uint64(p2)}
 	a0 = wire.Lift_ResultStringU32(stack[0:])
 	// The arguments are lifted: release the host's allocations (lifted values
 	// keep what they use) and anything an earlier call left pinned.
 	cabi.Release(0)
 	hv, err := impl(a0)
-	var rv cabi.Result[string, uint32]
+	var rv witval.Result[string, uint32]
 	if err != nil {
 		rv.IsErr = true
-		if e, ok := cabi.AsResultError[uint32](err); ok {
+		if e, ok := witval.AsResultError[uint32](err); ok {
 			rv.Err = e
 		} else {
-			panic("witgen:alltypes/guest-side@0.2.0#echo-result: the implementation returned an error that is not a *cabi.ResultError: " + err.Error())
+			panic("witgen:alltypes/guest-side@0.2.0#echo-result: the implementation returned an error that is not a *witval.ResultError: " + err.Error())
 		}
 	} else {
 		rv.OK = hv

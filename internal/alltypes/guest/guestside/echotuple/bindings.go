@@ -9,14 +9,15 @@ package echotuple
 import (
 	"github.com/raisfast/wasmplug/guest/cabi"
 	"github.com/raisfast/wasmplug/internal/alltypes/guest/internal/wire"
+	witval "github.com/raisfast/wasmplug/witval"
 	"unsafe"
 )
 
-var impl func(x cabi.Tuple3[uint8, string, float64]) cabi.Tuple3[uint8, string, float64]
+var impl func(x witval.Tuple3[uint8, string, float64]) witval.Tuple3[uint8, string, float64]
 
 // Export sets the implementation of witgen:alltypes/guest-side@0.2.0#echo-tuple. Call it from an init function
 // (a reactor's main never runs); a later call replaces fn.
-func Export(fn func(x cabi.Tuple3[uint8, string, float64]) cabi.Tuple3[uint8, string, float64]) {
+func Export(fn func(x witval.Tuple3[uint8, string, float64]) witval.Tuple3[uint8, string, float64]) {
 	impl = fn
 }
 
@@ -31,7 +32,7 @@ func wasmexportEchoTuple(p0 uint32, p1 uint32, p2 uint32, p3 float64) uint32 {
 	if impl == nil {
 		cabi.Unreachable("witgen:alltypes/guest-side@0.2.0#echo-tuple is exported but not implemented: call Export from an init function")
 	}
-	var a0 cabi.Tuple3[uint8, string, float64]
+	var a0 witval.Tuple3[uint8, string, float64]
 	stack := [4]uint64{uint64(p0), uint64(p1), uint64(p2), cabi.FromF64(p3)}
 	a0 = wire.Lift_Tuple3U8StringF64(stack[0:])
 	// The arguments are lifted: release the host's allocations (lifted values

@@ -9,14 +9,15 @@ package echounitresult
 import (
 	"github.com/raisfast/wasmplug/guest/cabi"
 	"github.com/raisfast/wasmplug/internal/alltypes/guest/internal/wire"
+	witval "github.com/raisfast/wasmplug/witval"
 	"unsafe"
 )
 
-var impl func(x cabi.Result[cabi.Unit, string]) error
+var impl func(x witval.Result[witval.Unit, string]) error
 
 // Export sets the implementation of witgen:alltypes/guest-side@0.2.0#echo-unit-result. Call it from an init function
 // (a reactor's main never runs); a later call replaces fn.
-func Export(fn func(x cabi.Result[cabi.Unit, string]) error) {
+func Export(fn func(x witval.Result[witval.Unit, string]) error) {
 	impl = fn
 }
 
@@ -31,17 +32,17 @@ func wasmexportEchoUnitResult(p0 uint32, p1 uint32, p2 uint32) uint32 {
 	if impl == nil {
 		cabi.Unreachable("witgen:alltypes/guest-side@0.2.0#echo-unit-result is exported but not implemented: call Export from an init function")
 	}
-	var a0 cabi.Result[cabi.Unit, string]
+	var a0 witval.Result[witval.Unit, string]
 	stack := [3]uint64{uint64(p0), uint64(p1), uint64(p2)}
 	a0 = wire.Lift_ResultUnitString(stack[0:])
 	// The arguments are lifted: release the host's allocations (lifted values
 	// keep what they use) and anything an earlier call left pinned.
 	cabi.Release(0)
 	err := impl(a0)
-	var rv cabi.Result[cabi.Unit, string]
+	var rv witval.Result[witval.Unit, string]
 	if err != nil {
 		rv.IsErr = true
-		if e, ok := cabi.AsResultError[string](err); ok {
+		if e, ok := witval.AsResultError[string](err); ok {
 			rv.Err = e
 		} else {
 			rv.Err = err.Error()

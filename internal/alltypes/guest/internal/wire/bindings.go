@@ -8,6 +8,7 @@ package wire
 import (
 	"github.com/raisfast/wasmplug/guest/cabi"
 	"github.com/raisfast/wasmplug/internal/alltypes/guest"
+	witval "github.com/raisfast/wasmplug/witval"
 )
 
 func WriteList_ListString(v []string) (lp uint32) {
@@ -80,7 +81,7 @@ func Load_OptionListOptionString(p uint32) (out *[]*string) {
 	return
 }
 
-func Lower_ResultStringU32(v cabi.Result[string, uint32], f []uint64) {
+func Lower_ResultStringU32(v witval.Result[string, uint32], f []uint64) {
 	if v.IsErr {
 		f[0] = 1
 		f[1] = uint64(v.Err)
@@ -94,7 +95,7 @@ func Lower_ResultStringU32(v cabi.Result[string, uint32], f []uint64) {
 	}
 }
 
-func Load_ResultStringU32(p uint32) (out cabi.Result[string, uint32]) {
+func Load_ResultStringU32(p uint32) (out witval.Result[string, uint32]) {
 	switch uint32(cabi.Load8(p)) {
 	case 0:
 		var x string
@@ -111,7 +112,7 @@ func Load_ResultStringU32(p uint32) (out cabi.Result[string, uint32]) {
 	return
 }
 
-func Lower_ResultUnitString(v cabi.Result[cabi.Unit, string], f []uint64) {
+func Lower_ResultUnitString(v witval.Result[witval.Unit, string], f []uint64) {
 	if v.IsErr {
 		f[0] = 1
 		{
@@ -124,7 +125,7 @@ func Lower_ResultUnitString(v cabi.Result[cabi.Unit, string], f []uint64) {
 	}
 }
 
-func Load_ResultUnitString(p uint32) (out cabi.Result[cabi.Unit, string]) {
+func Load_ResultUnitString(p uint32) (out witval.Result[witval.Unit, string]) {
 	switch uint32(cabi.Load8(p)) {
 	case 0:
 	case 1:
@@ -138,7 +139,7 @@ func Load_ResultUnitString(p uint32) (out cabi.Result[cabi.Unit, string]) {
 	return
 }
 
-func Lower_Tuple3U8StringF64(v cabi.Tuple3[uint8, string, float64], f []uint64) {
+func Lower_Tuple3U8StringF64(v witval.Tuple3[uint8, string, float64], f []uint64) {
 	f[0] = uint64(v.F0)
 	{
 		sp, sl := cabi.LowerString(v.F1)
@@ -147,7 +148,7 @@ func Lower_Tuple3U8StringF64(v cabi.Tuple3[uint8, string, float64], f []uint64) 
 	f[3] = cabi.FromF64(v.F2)
 }
 
-func Load_Tuple3U8StringF64(p uint32) (out cabi.Tuple3[uint8, string, float64]) {
+func Load_Tuple3U8StringF64(p uint32) (out witval.Tuple3[uint8, string, float64]) {
 	out.F0 = cabi.Load8(p)
 	out.F1 = cabi.String(cabi.Load32(p+4), cabi.Load32(p+8))
 	out.F2 = cabi.LoadF64(p + 16)
@@ -282,7 +283,7 @@ func LoadShape(p uint32) (out guest.Shape) {
 		x = cabi.LoadF64(p + 8)
 		out = guest.ShapeRatio{Value: x}
 	case 6:
-		var x cabi.Tuple2[uint8, string]
+		var x witval.Tuple2[uint8, string]
 		x = Load_Tuple2U8String(p + 8)
 		out = guest.ShapeTagged{Value: x}
 	case 7:
@@ -323,7 +324,7 @@ func LowerLevel(v guest.Level, f []uint64) {
 	f[0] = uint64(v)
 }
 
-func Load_Tuple2MetaLevel(p uint32) (out cabi.Tuple2[guest.Meta, guest.Level]) {
+func Load_Tuple2MetaLevel(p uint32) (out witval.Tuple2[guest.Meta, guest.Level]) {
 	out.F0 = LoadMeta(p)
 	out.F1 = LoadLevel(p + 12)
 	return
@@ -479,7 +480,7 @@ func Store_OptionListOptionString(p uint32, v *[]*string) {
 	}
 }
 
-func Lift_ResultStringU32(f []uint64) (out cabi.Result[string, uint32]) {
+func Lift_ResultStringU32(f []uint64) (out witval.Result[string, uint32]) {
 	switch uint32(f[0]) {
 	case 0:
 		var x string
@@ -496,7 +497,7 @@ func Lift_ResultStringU32(f []uint64) (out cabi.Result[string, uint32]) {
 	return
 }
 
-func Store_ResultStringU32(p uint32, v cabi.Result[string, uint32]) {
+func Store_ResultStringU32(p uint32, v witval.Result[string, uint32]) {
 	if v.IsErr {
 		cabi.Store8(p, uint8(1))
 		cabi.Store32(p+4, v.Err)
@@ -510,7 +511,7 @@ func Store_ResultStringU32(p uint32, v cabi.Result[string, uint32]) {
 	}
 }
 
-func Lift_ResultUnitString(f []uint64) (out cabi.Result[cabi.Unit, string]) {
+func Lift_ResultUnitString(f []uint64) (out witval.Result[witval.Unit, string]) {
 	switch uint32(f[0]) {
 	case 0:
 	case 1:
@@ -524,7 +525,7 @@ func Lift_ResultUnitString(f []uint64) (out cabi.Result[cabi.Unit, string]) {
 	return
 }
 
-func Store_ResultUnitString(p uint32, v cabi.Result[cabi.Unit, string]) {
+func Store_ResultUnitString(p uint32, v witval.Result[witval.Unit, string]) {
 	if v.IsErr {
 		cabi.Store8(p, uint8(1))
 		{
@@ -537,14 +538,14 @@ func Store_ResultUnitString(p uint32, v cabi.Result[cabi.Unit, string]) {
 	}
 }
 
-func Lift_Tuple3U8StringF64(f []uint64) (out cabi.Tuple3[uint8, string, float64]) {
+func Lift_Tuple3U8StringF64(f []uint64) (out witval.Tuple3[uint8, string, float64]) {
 	out.F0 = uint8(f[0])
 	out.F1 = cabi.String(uint32(f[1]), uint32(f[2]))
 	out.F2 = cabi.F64(f[3])
 	return
 }
 
-func Store_Tuple3U8StringF64(p uint32, v cabi.Tuple3[uint8, string, float64]) {
+func Store_Tuple3U8StringF64(p uint32, v witval.Tuple3[uint8, string, float64]) {
 	cabi.Store8(p, v.F0)
 	{
 		sp, sl := cabi.LowerString(v.F1)
@@ -606,7 +607,7 @@ func LiftShape(f []uint64) (out guest.Shape) {
 		x = cabi.F64(f[1])
 		out = guest.ShapeRatio{Value: x}
 	case 6:
-		var x cabi.Tuple2[uint8, string]
+		var x witval.Tuple2[uint8, string]
 		x = Lift_Tuple2U8String(f[1:])
 		out = guest.ShapeTagged{Value: x}
 	case 7:
@@ -668,7 +669,7 @@ func LiftLevel(f []uint64) (out guest.Level) {
 	return
 }
 
-func Store_Tuple2MetaLevel(p uint32, v cabi.Tuple2[guest.Meta, guest.Level]) {
+func Store_Tuple2MetaLevel(p uint32, v witval.Tuple2[guest.Meta, guest.Level]) {
 	StoreMeta(p, v.F0)
 	StoreLevel(p+12, v.F1)
 }
@@ -697,7 +698,7 @@ func ReadList_ListOptionString(p, n uint32) (out []*string) {
 	return
 }
 
-func Lower_Tuple2U8String(v cabi.Tuple2[uint8, string], f []uint64) {
+func Lower_Tuple2U8String(v witval.Tuple2[uint8, string], f []uint64) {
 	f[0] = uint64(v.F0)
 	{
 		sp, sl := cabi.LowerString(v.F1)
@@ -705,7 +706,7 @@ func Lower_Tuple2U8String(v cabi.Tuple2[uint8, string], f []uint64) {
 	}
 }
 
-func Load_Tuple2U8String(p uint32) (out cabi.Tuple2[uint8, string]) {
+func Load_Tuple2U8String(p uint32) (out witval.Tuple2[uint8, string]) {
 	out.F0 = cabi.Load8(p)
 	out.F1 = cabi.String(cabi.Load32(p+4), cabi.Load32(p+8))
 	return
@@ -792,13 +793,13 @@ func Load_OptionOptionU32(p uint32) (out **uint32) {
 	return
 }
 
-func Lift_Tuple2U8String(f []uint64) (out cabi.Tuple2[uint8, string]) {
+func Lift_Tuple2U8String(f []uint64) (out witval.Tuple2[uint8, string]) {
 	out.F0 = uint8(f[0])
 	out.F1 = cabi.String(uint32(f[1]), uint32(f[2]))
 	return
 }
 
-func Store_Tuple2U8String(p uint32, v cabi.Tuple2[uint8, string]) {
+func Store_Tuple2U8String(p uint32, v witval.Tuple2[uint8, string]) {
 	cabi.Store8(p, v.F0)
 	{
 		sp, sl := cabi.LowerString(v.F1)

@@ -1,4 +1,4 @@
-package cabi
+package witval
 
 // Tuples: WIT tuple<T0, ..., Tn> maps to TupleN with fields F0..Fn.
 
