@@ -159,6 +159,7 @@ an error matching abi.ErrTrap the instance refuses further calls; replace it.`)
 		jen.Id("posts").Index(jen.Lit(n)).Qual(pkgAPI, "Function"),
 		jen.Id("stack").Index().Uint64(),
 		jen.Id("busy").Bool(),
+		jen.Id("last").Op("*").Id("callContext"),
 		jen.Id("err").Error(),
 	)
 	var nilChecks []jen.Code
@@ -227,13 +228,24 @@ func (g *gen) callPlumbing(n int) {
 		jen.If(jen.List(jen.Id("inst"), jen.Id("ok")).Op(":=").Id("ctx").Dot("Value").Call(jen.Id("instanceKey").Values()).Assert(jen.Op("*").Id("Instance")), jen.Id("ok")).Block(jen.Return(jen.Id("inst"))),
 		jen.Panic(jen.Op("&").Qual(pkgABI, "TrapError").Values(jen.Dict{jen.Id("Func"): jen.Id("fn"), jen.Id("Err"): jen.Qual(pkgABI, "ErrNoInstance")})),
 	)
-	// A fresh callContext per call: with wazero's WithCloseOnContextDone a
-	// watcher goroutine reads the call's context concurrently and may
-	// outlive the call, so a context shared across calls would be a data
-	// race (a torn interface read crashes the process).
+	// A callContext is never changed once made: with wazero's
+	// WithCloseOnContextDone a watcher goroutine reads the call's context
+	// concurrently and may outlive the call, so rewriting a shared one would
+	// be a data race. The last one is reused when the caller passes the same
+	// context again (no allocation); otherwise a new one is made.
+	f.Comment(`enter marks the instance busy and returns the context export calls run
+under: the caller's, carrying the instance to host functions.`)
 	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("enter").Params(ctxParam()).Qual("context", "Context").Block(
 		jen.Id("i").Dot("busy").Op("=").True(),
-		jen.Return(jen.Op("&").Id("callContext").Values(jen.Dict{jen.Id("Context"): jen.Id("ctx"), jen.Id("inst"): jen.Id("i")})),
+		jen.If(jen.Id("i").Dot("last").Op("!=").Nil().Op("&&").Id("sameContext").Call(jen.Id("i").Dot("last").Dot("Context"), jen.Id("ctx"))).Block(
+			jen.Return(jen.Id("i").Dot("last"))),
+		jen.Id("i").Dot("last").Op("=").Op("&").Id("callContext").Values(jen.Dict{jen.Id("Context"): jen.Id("ctx"), jen.Id("inst"): jen.Id("i")}),
+		jen.Return(jen.Id("i").Dot("last")),
+	)
+	f.Comment("sameContext reports a == b; a Context of a non-comparable type counts as different.")
+	f.Func().Id("sameContext").Params(jen.List(jen.Id("a"), jen.Id("b")).Qual("context", "Context")).Params(jen.Id("same").Bool()).Block(
+		jen.Defer().Func().Params().Block(jen.Id("_").Op("=").Recover()).Call(),
+		jen.Return(jen.Id("a").Op("==").Id("b")),
 	)
 	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("leave").Params().Block(
 		jen.Id("i").Dot("busy").Op("=").False(),

@@ -3322,6 +3322,7 @@ type Instance struct {
 	posts   [33]api.Function
 	stack   []uint64
 	busy    bool
+	last    *callContext
 	err     error
 }
 
@@ -3423,12 +3424,29 @@ func instanceFrom(ctx context.Context, fn string) *Instance {
 		Func: fn,
 	})
 }
+
+/*
+enter marks the instance busy and returns the context export calls run
+under: the caller's, carrying the instance to host functions.
+*/
 func (i *Instance) enter(ctx context.Context) context.Context {
 	i.busy = true
-	return &callContext{
+	if i.last != nil && sameContext(i.last.Context, ctx) {
+		return i.last
+	}
+	i.last = &callContext{
 		Context: ctx,
 		inst:    i,
 	}
+	return i.last
+}
+
+// sameContext reports a == b; a Context of a non-comparable type counts as different.
+func sameContext(a, b context.Context) (same bool) {
+	defer func() {
+		_ = recover()
+	}()
+	return a == b
 }
 func (i *Instance) leave() {
 	i.busy = false
