@@ -1,6 +1,5 @@
 package abi
 
-
 // Bool converts a Go bool to a core value.
 func Bool(b bool) uint64 {
 	if b {
