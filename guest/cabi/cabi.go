@@ -34,8 +34,16 @@
 //     export never releases the export's own pins.
 //   - Lifting is zero-copy: a lifted string or list<u8> points into the
 //     memory the host wrote (a cabi_realloc allocation). Once released, that
-//     allocation lives exactly as long as the Go values that point into it,
-//     like any other Go memory. The guest owns lifted values outright.
+//     allocation lives as long as the Go values that point into it, like any
+//     other Go memory. The guest owns lifted values outright.
+//   - Allocations of at most 8 KiB (cabi_realloc's, and the list buffers
+//     the guest lowers) are carved from 32 KiB chunks (see Alloc), whose
+//     bytes are never handed out twice: a Go allocation per chunk rather
+//     than per string, so a call costs no Go allocation for them, and
+//     cabi_realloc then runs no Go allocation at all. The price: a lifted
+//     value the author keeps keeps its whole chunk (at most 32 KiB) alive,
+//     not just its bytes; and the chunk being carved stays referenced
+//     between calls.
 //
 // So no Go memory is pinned between calls once the host has called the
 // post-return of the last export (or made the next call): a guest called
@@ -109,16 +117,58 @@ func Ptr(a uint32) unsafe.Pointer { return unsafe.Add(unsafe.Pointer(nil), uintp
 
 // Alloc returns the address of size fresh zeroed bytes aligned to 8 (the
 // largest canonical-ABI alignment), pinned.
+//
+// Small requests are bump-allocated from a chunk (see chunkSize): one Go
+// allocation serves many requests, across calls. A chunk's bytes are never
+// handed out twice, so a chunk is freed by the GC like any other Go memory:
+// once it is neither pinned (each request pins it, at the level of the call
+// that made it, so the usual Release rules apply) nor the current chunk nor
+// pointed into by a Go value (a lifted string, say). Larger requests get a
+// dedicated allocation.
 func Alloc(size uint32) uint32 {
 	if size == 0 {
 		return Addr(unsafe.Pointer(&zeroArea))
 	}
-	// []uint64 is pointer-free and 8-aligned in every size class.
-	buf := make([]uint64, (uint64(size)+7)/8)
-	p := unsafe.Pointer(unsafe.SliceData(buf))
-	Pin(p)
+	if size > chunkMax {
+		// []uint64 is pointer-free and 8-aligned in every size class.
+		buf := make([]uint64, (uint64(size)+7)/8)
+		p := unsafe.Pointer(unsafe.SliceData(buf))
+		Pin(p)
+		return Addr(p)
+	}
+	n := (size + 7) &^ 7
+	if chunkUsed+n > chunkSize || chunk == nil {
+		chunk = new([chunkSize / 8]uint64)
+		chunkUsed = 0
+	}
+	p := unsafe.Add(unsafe.Pointer(chunk), chunkUsed)
+	chunkUsed += n
+	Pin(unsafe.Pointer(chunk))
 	return Addr(p)
 }
+
+// allocNeedsHeap reports whether Alloc(size) would allocate Go memory (a
+// new chunk, a dedicated block or a larger pin list), as opposed to only
+// bumping the current chunk.
+func allocNeedsHeap(size uint32) bool {
+	if size == 0 {
+		return false
+	}
+	return size > chunkMax || chunk == nil || chunkUsed+(size+7)&^7 > chunkSize || len(pins) == cap(pins)
+}
+
+// chunkSize is the size of Alloc's chunks: the largest small-object size
+// class of Go's allocator. Requests above chunkMax get their own
+// allocation, so at most a quarter of a chunk is wasted at its end.
+const (
+	chunkSize = 32 << 10
+	chunkMax  = chunkSize / 4
+)
+
+var (
+	chunk     *[chunkSize / 8]uint64 // pointer-free, 8-aligned
+	chunkUsed uint32                 // bytes of chunk handed out
+)
 
 // realloc is the canonical ABI's cabi_realloc: the host calls it to allocate
 // guest memory for the strings and lists it passes (arguments of exports,
@@ -150,12 +200,18 @@ func heapRealloc(oldPtr, oldSize, align, newSize uint32) uint32 {
 	if align > 8 {
 		panic("cabi_realloc: alignment above 8")
 	}
-	clockPaused(true)
+	// Only a Go allocation can read the clock; bumping a chunk cannot.
+	pause := allocNeedsHeap(newSize)
+	if pause {
+		clockPaused(true)
+	}
 	p := Alloc(newSize)
 	if oldPtr != 0 && oldSize != 0 && newSize != 0 {
 		copy(unsafe.Slice((*byte)(Ptr(p)), newSize), unsafe.Slice((*byte)(Ptr(oldPtr)), min(oldSize, newSize)))
 	}
-	clockPaused(false)
+	if pause {
+		clockPaused(false)
+	}
 	return p
 }
 

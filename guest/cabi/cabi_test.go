@@ -71,3 +71,50 @@ func TestEarlyRealloc(t *testing.T) {
 		}()
 	}
 }
+
+// TestAllocChunks checks Alloc's bookkeeping: small requests are carved
+// from one chunk (8-aligned, never handed out twice) and pin it, large ones
+// get their own block, and allocNeedsHeap tells which requests allocate.
+func TestAllocChunks(t *testing.T) {
+	defer Release(0)
+	Release(0)
+	chunk, chunkUsed = nil, 0
+	if !allocNeedsHeap(1) || allocNeedsHeap(0) {
+		t.Fatal("allocNeedsHeap without a chunk")
+	}
+	if got := Alloc(0); got != Addr(unsafe.Pointer(&zeroArea)) || Pinned() != 0 {
+		t.Errorf("zero-size request: %#x, %d pins", got, Pinned())
+	}
+	a := Alloc(3)
+	c := chunk
+	if a != Addr(unsafe.Pointer(c)) || chunkUsed != 8 {
+		t.Fatalf("first request at %#x (chunk %#x), used %d", a, Addr(unsafe.Pointer(c)), chunkUsed)
+	}
+	if b := Alloc(16); b != a+8 || chunkUsed != 24 {
+		t.Errorf("second request at %#x, want %#x", b, a+8)
+	}
+	if Pinned() != 2 || pins[0] != unsafe.Pointer(c) || pins[1] != unsafe.Pointer(c) {
+		t.Errorf("chunk pins: %d", Pinned())
+	}
+	Release(0)
+	for range 64 { // give the pin list spare capacity, so only the chunk matters
+		Pin(nil)
+	}
+	Release(0)
+	if allocNeedsHeap(chunkMax) {
+		t.Error("a request that fits needs the heap")
+	}
+	if big := Alloc(chunkMax + 1); chunk != c || chunkUsed != 24 || big >= a && big < a+chunkSize {
+		t.Errorf("large request at %#x came from the chunk", big)
+	}
+	for chunkUsed+chunkMax <= chunkSize {
+		Alloc(chunkMax)
+	}
+	if !allocNeedsHeap(chunkMax) || allocNeedsHeap(chunkSize-chunkUsed) {
+		t.Errorf("allocNeedsHeap at %d used", chunkUsed)
+	}
+	Alloc(chunkMax)
+	if chunk == c || chunkUsed != chunkMax {
+		t.Errorf("full chunk not replaced (used %d)", chunkUsed)
+	}
+}

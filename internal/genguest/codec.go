@@ -253,6 +253,12 @@ func (c *codec) emit(op string, t *m.Type, name string) {
 			jen.For(jen.Id("i").Op(":=").Range().Id("out")).Block(loop...),
 			ret,
 		)
+	case "FillList":
+		e := t.Elem
+		loop := c.loadInto(jen.Id("out").Index(jen.Id("i")), e, jen.Parens(jen.Id("p").Op("+").Uint32().Call(jen.Id("i")).Op("*").Lit(int(e.Size))), 0)
+		c.f.Func().Id(name).Params(jen.Id("out").Add(T), jen.Id("p").Uint32()).Block(
+			jen.For(jen.Id("i").Op(":=").Range().Id("out")).Block(loop...),
+		)
 	case "WriteList":
 		e := t.Elem
 		loop := c.storeFrom(jen.Id("v").Index(jen.Id("i")), e, jen.Parens(jen.Id("lp").Op("+").Uint32().Call(jen.Id("i")).Op("*").Lit(int(e.Size))), 0)
@@ -299,11 +305,16 @@ func (c *codec) loadBody(t *m.Type) []jen.Code {
 	p := jen.Id("p")
 	switch t.Kind {
 	case m.Record, m.Tuple:
-		var body []jen.Code
-		for _, fl := range t.Fields {
-			body = append(body, c.loadInto(jen.Id("out").Dot(fl.GoName), fl.Type, p, fl.Offset)...)
-		}
-		return body
+		return c.fieldsBody(t, func(dst jen.Code, fl *m.Field) []jen.Code {
+			return c.loadInto(dst, fl.Type, p, fl.Offset)
+		}, func(fl *m.Field) jen.Code {
+			return readDisc(fl.Type, plus(p, fl.Offset))
+		}, func(dst jen.Code, fl *m.Field) []jen.Code {
+			return c.loadInto(dst, fl.Type.Elem, p, fl.Offset+fl.Type.PayloadOffset)
+		}, func(fl *m.Field) (jen.Code, jen.Code) {
+			at := fl.Offset + fl.Type.PayloadOffset
+			return cabi("Load32").Call(plus(p, at)), cabi("Load32").Call(plus(p, at+4))
+		})
 	case m.Flags:
 		var raw jen.Code
 		switch {
@@ -436,11 +447,15 @@ func (c *codec) liftBody(t *m.Type) []jen.Code {
 	f := jen.Id("f")
 	switch t.Kind {
 	case m.Record, m.Tuple:
-		var body []jen.Code
-		for _, fl := range t.Fields {
-			body = append(body, c.liftInto(jen.Id("out").Dot(fl.GoName), fl.Type, f, fl.FlatAt)...)
-		}
-		return body
+		return c.fieldsBody(t, func(dst jen.Code, fl *m.Field) []jen.Code {
+			return c.liftInto(dst, fl.Type, f, fl.FlatAt)
+		}, func(fl *m.Field) jen.Code {
+			return jen.Uint32().Call(jen.Id("f").Index(jen.Lit(fl.FlatAt)))
+		}, func(dst jen.Code, fl *m.Field) []jen.Code {
+			return c.liftInto(dst, fl.Type.Elem, f, fl.FlatAt+1)
+		}, func(fl *m.Field) (jen.Code, jen.Code) {
+			return jen.Uint32().Call(flat(f, fl.FlatAt+1)), jen.Uint32().Call(flat(f, fl.FlatAt+2))
+		})
 	case m.Flags:
 		raw := jen.Id("f").Index(jen.Lit(0)).Op("&").Lit(0xffffffff)
 		if len(t.Flags) > 32 {
@@ -466,6 +481,75 @@ func (c *codec) liftBody(t *m.Type) []jen.Code {
 	}
 	cases = append(cases, jen.Default().Block(discOutOfRange(t)))
 	return []jen.Code{jen.Switch(jen.Uint32().Call(jen.Id("f").Index(jen.Lit(0)))).Block(cases...)}
+}
+
+// fieldsBody lifts (or loads) the fields of record or tuple t into out.
+// field moves one field into dst. When two or more fields are options, their
+// payloads share one Go allocation (a local struct "opts" holding one payload
+// of each, made when the first present option is met) instead of one each:
+// disc reads an option field's discriminant, payload moves its payload into
+// dst. The options' pointers point into that struct, so it lives as long as
+// any of them. An option of a list (not list<u8>, whose lifted slice points
+// into the host's memory) also gets room in opts for a short list's
+// elements (inlineList), read there when the list fits; listAt gives the
+// address and length of such a payload.
+func (c *codec) fieldsBody(t *m.Type, field func(dst jen.Code, fl *m.Field) []jen.Code,
+	disc func(fl *m.Field) jen.Code, payload func(dst jen.Code, fl *m.Field) []jen.Code,
+	listAt func(fl *m.Field) (ptr, n jen.Code)) []jen.Code {
+	var opts []jen.Code
+	for _, fl := range t.Fields {
+		if fl.Type.Kind == m.Option {
+			opts = append(opts, jen.Id(fl.GoName).Add(c.typ(fl.Type.Elem)))
+			if inlineList(fl.Type.Elem) {
+				opts = append(opts, jen.Id(fl.GoName+"_elems").Index(jen.Lit(inlineListLen)).Add(c.typ(fl.Type.Elem.Elem)))
+			}
+		}
+	}
+	var body []jen.Code
+	if len(opts) >= 2 {
+		body = append(body,
+			jen.Type().Id("opts").Struct(opts...),
+			jen.Var().Id("o").Op("*").Id("opts"),
+		)
+	}
+	for _, fl := range t.Fields {
+		dst := jen.Id("out").Dot(fl.GoName)
+		if len(opts) < 2 || fl.Type.Kind != m.Option {
+			body = append(body, field(dst, fl)...)
+			continue
+		}
+		x := jen.Id("o").Dot(fl.GoName)
+		some := []jen.Code{jen.If(jen.Id("o").Op("==").Nil()).Block(jen.Id("o").Op("=").New(jen.Id("opts")))}
+		if lt := fl.Type.Elem; inlineList(lt) {
+			ptr, n := listAt(fl)
+			some = append(some, jen.If(jen.Id("n").Op(":=").Add(n), jen.Id("n").Op("<=").Lit(inlineListLen)).Block(
+				jen.Add(x).Op("=").Id("o").Dot(fl.GoName+"_elems").Index(jen.Empty(), jen.Id("n"), jen.Id("n")),
+				c.need("FillList", lt).Call(x, ptr),
+			).Else().Block(
+				jen.Add(x).Op("=").Add(c.need("ReadList", lt)).Call(ptr, jen.Id("n")),
+			))
+		} else {
+			some = append(some, payload(x, fl)...)
+		}
+		some = append(some, jen.Add(dst).Op("=").Op("&").Add(x))
+		body = append(body, jen.Switch(disc(fl)).Block(
+			jen.Case(jen.Lit(0)),
+			jen.Case(jen.Lit(1)).Block(some...),
+			jen.Default().Block(discOutOfRange(fl.Type)),
+		))
+	}
+	return body
+}
+
+// inlineListLen is how many elements of an optional list fieldsBody keeps
+// in the record's shared allocation (a list of up to this many elements
+// costs no allocation of its own).
+const inlineListLen = 4
+
+// inlineList reports whether fieldsBody gives lists of type t room in its
+// shared allocation: lists of small elements other than list<u8>.
+func inlineList(t *m.Type) bool {
+	return t.Kind == m.List && !isBytes(t) && t.Elem.Size <= 16
 }
 
 // clearRest zeroes the flat slots a case does not use.

@@ -748,4 +748,3 @@ func readHead(p string, n int) (string, error) {
 	k, _ := fh.Read(buf)
 	return string(buf[:k]), nil
 }
-

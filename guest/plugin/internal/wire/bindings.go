@@ -36,14 +36,89 @@ func Lower_OptionString(v *string, f []uint64) {
 }
 
 func LoadPostInput(p uint32) (out plugin.PostInput) {
+	type opts struct {
+		Slug         string
+		Excerpt      string
+		CategoryID   string
+		TagIDs       []string
+		TagIDs_elems [4]string
+		Status       string
+		CoverImage   string
+	}
+	var o *opts
 	out.Title = cabi.String(cabi.Load32(p), cabi.Load32(p+4))
 	out.Content = cabi.String(cabi.Load32(p+8), cabi.Load32(p+12))
-	out.Slug = Load_OptionString(p + 16)
-	out.Excerpt = Load_OptionString(p + 28)
-	out.CategoryID = Load_OptionString(p + 40)
-	out.TagIDs = Load_OptionListString(p + 52)
-	out.Status = Load_OptionString(p + 64)
-	out.CoverImage = Load_OptionString(p + 76)
+	switch uint32(cabi.Load8(p + 16)) {
+	case 0:
+	case 1:
+		if o == nil {
+			o = new(opts)
+		}
+		o.Slug = cabi.String(cabi.Load32(p+20), cabi.Load32(p+24))
+		out.Slug = &o.Slug
+	default:
+		cabi.Unreachable("discriminant out of range for option<string>")
+	}
+	switch uint32(cabi.Load8(p + 28)) {
+	case 0:
+	case 1:
+		if o == nil {
+			o = new(opts)
+		}
+		o.Excerpt = cabi.String(cabi.Load32(p+32), cabi.Load32(p+36))
+		out.Excerpt = &o.Excerpt
+	default:
+		cabi.Unreachable("discriminant out of range for option<string>")
+	}
+	switch uint32(cabi.Load8(p + 40)) {
+	case 0:
+	case 1:
+		if o == nil {
+			o = new(opts)
+		}
+		o.CategoryID = cabi.String(cabi.Load32(p+44), cabi.Load32(p+48))
+		out.CategoryID = &o.CategoryID
+	default:
+		cabi.Unreachable("discriminant out of range for option<string>")
+	}
+	switch uint32(cabi.Load8(p + 52)) {
+	case 0:
+	case 1:
+		if o == nil {
+			o = new(opts)
+		}
+		if n := cabi.Load32(p + 60); n <= 4 {
+			o.TagIDs = o.TagIDs_elems[:n:n]
+			FillList_ListString(o.TagIDs, cabi.Load32(p+56))
+		} else {
+			o.TagIDs = ReadList_ListString(cabi.Load32(p+56), n)
+		}
+		out.TagIDs = &o.TagIDs
+	default:
+		cabi.Unreachable("discriminant out of range for option<list<string>>")
+	}
+	switch uint32(cabi.Load8(p + 64)) {
+	case 0:
+	case 1:
+		if o == nil {
+			o = new(opts)
+		}
+		o.Status = cabi.String(cabi.Load32(p+68), cabi.Load32(p+72))
+		out.Status = &o.Status
+	default:
+		cabi.Unreachable("discriminant out of range for option<string>")
+	}
+	switch uint32(cabi.Load8(p + 76)) {
+	case 0:
+	case 1:
+		if o == nil {
+			o = new(opts)
+		}
+		o.CoverImage = cabi.String(cabi.Load32(p+80), cabi.Load32(p+84))
+		out.CoverImage = &o.CoverImage
+	default:
+		cabi.Unreachable("discriminant out of range for option<string>")
+	}
 	return
 }
 
@@ -57,10 +132,46 @@ func Store_OptionPostInput(p uint32, v *plugin.PostInput) {
 }
 
 func LiftCommentInput(f []uint64) (out plugin.CommentInput) {
+	type opts struct {
+		Nickname string
+		Email    string
+		ParentID string
+	}
+	var o *opts
 	out.Content = cabi.String(uint32(f[0]), uint32(f[1]))
-	out.Nickname = Lift_OptionString(f[2:])
-	out.Email = Lift_OptionString(f[5:])
-	out.ParentID = Lift_OptionString(f[8:])
+	switch uint32(f[2]) {
+	case 0:
+	case 1:
+		if o == nil {
+			o = new(opts)
+		}
+		o.Nickname = cabi.String(uint32(f[3]), uint32(f[4]))
+		out.Nickname = &o.Nickname
+	default:
+		cabi.Unreachable("discriminant out of range for option<string>")
+	}
+	switch uint32(f[5]) {
+	case 0:
+	case 1:
+		if o == nil {
+			o = new(opts)
+		}
+		o.Email = cabi.String(uint32(f[6]), uint32(f[7]))
+		out.Email = &o.Email
+	default:
+		cabi.Unreachable("discriminant out of range for option<string>")
+	}
+	switch uint32(f[8]) {
+	case 0:
+	case 1:
+		if o == nil {
+			o = new(opts)
+		}
+		o.ParentID = cabi.String(uint32(f[9]), uint32(f[10]))
+		out.ParentID = &o.ParentID
+	default:
+		cabi.Unreachable("discriminant out of range for option<string>")
+	}
 	return
 }
 
@@ -103,19 +214,66 @@ func Store_OptionString(p uint32, v *string) {
 }
 
 func LoadPostOutput(p uint32) (out plugin.PostOutput) {
+	type opts struct {
+		Excerpt     string
+		UpdatedBy   string
+		CategoryID  string
+		PublishedAt string
+	}
+	var o *opts
 	out.ID = cabi.String(cabi.Load32(p), cabi.Load32(p+4))
 	out.Title = cabi.String(cabi.Load32(p+8), cabi.Load32(p+12))
 	out.Slug = cabi.String(cabi.Load32(p+16), cabi.Load32(p+20))
 	out.Content = cabi.String(cabi.Load32(p+24), cabi.Load32(p+28))
-	out.Excerpt = Load_OptionString(p + 32)
+	switch uint32(cabi.Load8(p + 32)) {
+	case 0:
+	case 1:
+		if o == nil {
+			o = new(opts)
+		}
+		o.Excerpt = cabi.String(cabi.Load32(p+36), cabi.Load32(p+40))
+		out.Excerpt = &o.Excerpt
+	default:
+		cabi.Unreachable("discriminant out of range for option<string>")
+	}
 	out.Status = cabi.String(cabi.Load32(p+44), cabi.Load32(p+48))
 	out.CreatedBy = cabi.String(cabi.Load32(p+52), cabi.Load32(p+56))
-	out.UpdatedBy = Load_OptionString(p + 60)
-	out.CategoryID = Load_OptionString(p + 72)
+	switch uint32(cabi.Load8(p + 60)) {
+	case 0:
+	case 1:
+		if o == nil {
+			o = new(opts)
+		}
+		o.UpdatedBy = cabi.String(cabi.Load32(p+64), cabi.Load32(p+68))
+		out.UpdatedBy = &o.UpdatedBy
+	default:
+		cabi.Unreachable("discriminant out of range for option<string>")
+	}
+	switch uint32(cabi.Load8(p + 72)) {
+	case 0:
+	case 1:
+		if o == nil {
+			o = new(opts)
+		}
+		o.CategoryID = cabi.String(cabi.Load32(p+76), cabi.Load32(p+80))
+		out.CategoryID = &o.CategoryID
+	default:
+		cabi.Unreachable("discriminant out of range for option<string>")
+	}
 	out.ViewCount = int64(cabi.Load64(p + 88))
 	out.CreatedAt = cabi.String(cabi.Load32(p+96), cabi.Load32(p+100))
 	out.UpdatedAt = cabi.String(cabi.Load32(p+104), cabi.Load32(p+108))
-	out.PublishedAt = Load_OptionString(p + 112)
+	switch uint32(cabi.Load8(p + 112)) {
+	case 0:
+	case 1:
+		if o == nil {
+			o = new(opts)
+		}
+		o.PublishedAt = cabi.String(cabi.Load32(p+116), cabi.Load32(p+120))
+		out.PublishedAt = &o.PublishedAt
+	default:
+		cabi.Unreachable("discriminant out of range for option<string>")
+	}
 	return
 }
 
@@ -132,15 +290,16 @@ func Lift_OptionString(f []uint64) (out *string) {
 	return
 }
 
-func Load_OptionListString(p uint32) (out *[]string) {
-	switch uint32(cabi.Load8(p)) {
-	case 0:
-	case 1:
-		var x []string
-		x = ReadList_ListString(cabi.Load32(p+4), cabi.Load32(p+8))
-		out = &x
-	default:
-		cabi.Unreachable("discriminant out of range for option<list<string>>")
+func FillList_ListString(out []string, p uint32) {
+	for i := range out {
+		out[i] = cabi.String(cabi.Load32((p + uint32(i)*8)), cabi.Load32((p+uint32(i)*8)+4))
+	}
+}
+
+func ReadList_ListString(p, n uint32) (out []string) {
+	out = make([]string, n)
+	for i := range out {
+		out[i] = cabi.String(cabi.Load32((p + uint32(i)*8)), cabi.Load32((p+uint32(i)*8)+4))
 	}
 	return
 }
@@ -187,14 +346,6 @@ func StoreContentEvent(p uint32, v plugin.ContentEvent) {
 		cabi.Store32(p+12, sl)
 	}
 	Store_OptionString(p+16, v.ID)
-}
-
-func ReadList_ListString(p, n uint32) (out []string) {
-	out = make([]string, n)
-	for i := range out {
-		out[i] = cabi.String(cabi.Load32((p + uint32(i)*8)), cabi.Load32((p+uint32(i)*8)+4))
-	}
-	return
 }
 
 func Store_OptionListString(p uint32, v *[]string) {

@@ -383,6 +383,13 @@ func StoreEverything(p uint32, v guest.Everything) {
 }
 
 func LoadEverything(p uint32) (out guest.Everything) {
+	type opts struct {
+		Opt          string
+		Nested       []*string
+		Nested_elems [4]*string
+		OptOpt       *uint32
+	}
+	var o *opts
 	out.B = cabi.Load8(p) != 0
 	out.I8v = int8(cabi.Load8(p + 1))
 	out.U8v = cabi.Load8(p + 2)
@@ -398,8 +405,33 @@ func LoadEverything(p uint32) (out guest.Everything) {
 	out.S = cabi.String(cabi.Load32(p+52), cabi.Load32(p+56))
 	out.Bytes = cabi.Bytes(cabi.Load32(p+60), cabi.Load32(p+64))
 	out.Names = ReadList_ListString(cabi.Load32(p+68), cabi.Load32(p+72))
-	out.Opt = Load_OptionString(p + 76)
-	out.Nested = Load_OptionListOptionString(p + 88)
+	switch uint32(cabi.Load8(p + 76)) {
+	case 0:
+	case 1:
+		if o == nil {
+			o = new(opts)
+		}
+		o.Opt = cabi.String(cabi.Load32(p+80), cabi.Load32(p+84))
+		out.Opt = &o.Opt
+	default:
+		cabi.Unreachable("discriminant out of range for option<string>")
+	}
+	switch uint32(cabi.Load8(p + 88)) {
+	case 0:
+	case 1:
+		if o == nil {
+			o = new(opts)
+		}
+		if n := cabi.Load32(p + 96); n <= 4 {
+			o.Nested = o.Nested_elems[:n:n]
+			FillList_ListOptionString(o.Nested, cabi.Load32(p+92))
+		} else {
+			o.Nested = ReadList_ListOptionString(cabi.Load32(p+92), n)
+		}
+		out.Nested = &o.Nested
+	default:
+		cabi.Unreachable("discriminant out of range for option<list<option<string>>>")
+	}
 	out.Res = Load_ResultStringU32(p + 100)
 	out.UnitRes = Load_ResultUnitString(p + 112)
 	out.Tup = Load_Tuple3U8StringF64(p + 128)
@@ -411,7 +443,17 @@ func LoadEverything(p uint32) (out guest.Everything) {
 	out.Meta = LoadMeta(p + 192)
 	out.Level = LoadLevel(p + 204)
 	out.Shapes = ReadList_ListShape(cabi.Load32(p+208), cabi.Load32(p+212))
-	out.OptOpt = Load_OptionOptionU32(p + 216)
+	switch uint32(cabi.Load8(p + 216)) {
+	case 0:
+	case 1:
+		if o == nil {
+			o = new(opts)
+		}
+		o.OptOpt = Load_OptionU32(p + 220)
+		out.OptOpt = &o.OptOpt
+	default:
+		cabi.Unreachable("discriminant out of range for option<option<u32>>")
+	}
 	return
 }
 
@@ -761,6 +803,12 @@ func Store_OptionOptionU32(p uint32, v **uint32) {
 	Store_OptionU32(p+4, *v)
 }
 
+func FillList_ListOptionString(out []*string, p uint32) {
+	for i := range out {
+		out[i] = Load_OptionString((p + uint32(i)*12))
+	}
+}
+
 func LoadColor(p uint32) (out guest.Color) {
 	d := uint32(cabi.Load8(p))
 	if d >= 5 {
@@ -780,15 +828,15 @@ func LoadWide(p uint32) (out guest.Wide) {
 	return
 }
 
-func Load_OptionOptionU32(p uint32) (out **uint32) {
+func Load_OptionU32(p uint32) (out *uint32) {
 	switch uint32(cabi.Load8(p)) {
 	case 0:
 	case 1:
-		var x *uint32
-		x = Load_OptionU32(p + 4)
+		var x uint32
+		x = cabi.Load32(p + 4)
 		out = &x
 	default:
-		cabi.Unreachable("discriminant out of range for option<option<u32>>")
+		cabi.Unreachable("discriminant out of range for option<u32>")
 	}
 	return
 }
@@ -815,17 +863,4 @@ func Store_OptionU32(p uint32, v *uint32) {
 	}
 	cabi.Store8(p, uint8(1))
 	cabi.Store32(p+4, *v)
-}
-
-func Load_OptionU32(p uint32) (out *uint32) {
-	switch uint32(cabi.Load8(p)) {
-	case 0:
-	case 1:
-		var x uint32
-		x = cabi.Load32(p + 4)
-		out = &x
-	default:
-		cabi.Unreachable("discriminant out of range for option<u32>")
-	}
-	return
 }
