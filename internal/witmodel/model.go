@@ -774,14 +774,12 @@ func (b *builder) nameTypes() error {
 			}
 		}
 	}
-	// keys of anonymous types were built before named types had Go names
-	for _, t := range b.anonOrder {
-		t.Key = key(t)
-	}
-	for _, t := range b.anonOrder {
-		t.Key = key(t)
-	}
+	// Keys of anonymous types were built before named types had Go names;
+	// rebuild them innermost first, since a key embeds its components' keys.
 	sort.SliceStable(b.anonOrder, func(i, j int) bool { return depth(b.anonOrder[i]) < depth(b.anonOrder[j]) })
+	for _, t := range b.anonOrder {
+		t.Key = key(t)
+	}
 	return nil
 }
 
