@@ -75,9 +75,9 @@ func TestPackageName(t *testing.T) {
 	}
 }
 
-// goEnv returns the environment for building a wasip1 guest offline.
+// goEnv returns the environment for building a wasip1 guest.
 func goEnv(extra ...string) []string {
-	return append(os.Environ(), append([]string{"GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0", "GOFLAGS=", "GOPROXY=off"}, extra...)...)
+	return append(os.Environ(), append([]string{"GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0"}, extra...)...)
 }
 
 func run(t *testing.T, dir string, env []string, name string, args ...string) {
@@ -89,8 +89,13 @@ func run(t *testing.T, dir string, env []string, name string, args ...string) {
 	}
 }
 
-// workspace is a scratch Go workspace holding the repository and a module
-// example.com/<name> in dir.
+// workspace is a scratch module example.com/<name> in dir that requires
+// the repository through a replace directive, with the repository's go.sum.
+//
+// It is not a go.work: in workspace mode the go command loads the go.mod of
+// every module in the graph, which a fresh module cache does not hold after
+// `go test ./...` (lazy loading fetched only what the packages needed), so a
+// workspace needs the network where this module does not.
 type workspace struct {
 	t              *testing.T
 	root, tmp, dir string
@@ -107,12 +112,38 @@ func newWorkspace(t *testing.T, name string) *workspace {
 	if err := os.MkdirAll(ws.dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	ws.write(filepath.Join(ws.dir, "go.mod"), "module example.com/"+name+"\n\ngo 1.26\n")
-	ws.write(filepath.Join(tmp, "go.work"), "go 1.26.8\n\nuse (\n\t"+root+"\n\t./"+name+"\n)\n")
-	work := "GOWORK=" + filepath.Join(tmp, "go.work")
-	ws.native = append(os.Environ(), work, "GOFLAGS=", "GOPROXY=off")
-	ws.wasip1 = goEnv(work)
+	wazeroVersion := requiredVersion(t, filepath.Join(root, "go.mod"), "github.com/tetratelabs/wazero")
+	ws.write(filepath.Join(ws.dir, "go.mod"), "module example.com/"+name+"\n\ngo 1.26\n\n"+
+		"require (\n\t"+module+" v0.0.0-00010101000000-000000000000\n\tgithub.com/tetratelabs/wazero "+wazeroVersion+"\n)\n\n"+
+		"replace "+module+" => "+filepath.ToSlash(root)+"\n")
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws.write(filepath.Join(ws.dir, "go.sum"), string(sum))
+	// -mod=mod lets the go command complete go.mod's requirements from the
+	// module graph (the module cache already holds what the repository's own
+	// tests built with).
+	ws.native = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	ws.wasip1 = goEnv("GOWORK=off", "GOFLAGS=-mod=mod")
 	return ws
+}
+
+// requiredVersion returns the version gomod requires of module path.
+func requiredVersion(t *testing.T, gomod, path string) string {
+	t.Helper()
+	src, err := os.ReadFile(gomod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(src), "\n") {
+		f := strings.Fields(strings.TrimPrefix(strings.TrimSpace(line), "require "))
+		if len(f) >= 2 && f[0] == path {
+			return f[1]
+		}
+	}
+	t.Fatalf("%s does not require %s", gomod, path)
+	return ""
 }
 
 func (ws *workspace) write(path, src string) {
@@ -138,7 +169,7 @@ func (ws *workspace) copy(from, to string) {
 // witgen runs the witgen command of the repository.
 func (ws *workspace) witgen(args ...string) {
 	ws.t.Helper()
-	run(ws.t, ws.root, ws.native, "go", append([]string{"run", "./cmd/witgen"}, args...)...)
+	run(ws.t, ws.root, append(os.Environ(), "GOWORK=off"), "go", append([]string{"run", "./cmd/witgen"}, args...)...)
 }
 
 // build builds the module's package pkg as a wasip1 reactor and returns it.
