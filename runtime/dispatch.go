@@ -211,7 +211,9 @@ func (rt *Runtime) invoke(ctx context.Context, p *loaded, h *plugin.Hook, fn fun
 	p.calls.Add(1)
 	err := p.pool.Do(ctx, func(ctx context.Context, in *instance) error {
 		cctx, cancel := context.WithTimeout(ctx, rt.cfg.CallTimeout)
+		in.waits.bind(cctx.Done())
 		err := fn(cctx, in.inst)
+		in.waits.bind(nil)
 		timedOut := cctx.Err() != nil && ctx.Err() == nil
 		cancel()
 		if cerr := in.host.EndCall(); cerr != nil {

@@ -164,3 +164,26 @@ var printGuest = rtt.Guest{
     (drop (call $fd_write (i32.const 2) (i32.const 512) (i32.const 1) (i32.const 520)))
     (call $none))`,
 }
+
+// sleepGuest waits 60 s through WASI poll_oneoff (one relative monotonic
+// clock subscription), as Go's time.Sleep, C's nanosleep and Rust's
+// thread::sleep do: in render-markdown, and in on-login after db-begin.
+var sleepGuest = func() rtt.Guest {
+	const sleep = `
+    (i64.store (i32.const 512) (i64.const 0))          ;; userdata
+    (i32.store8 (i32.const 520) (i32.const 0))         ;; tag: clock
+    (i32.store (i32.const 528) (i32.const 1))          ;; clock id: monotonic
+    (i64.store (i32.const 536) (i64.const 60000000000)) ;; timeout: 60 s
+    (i64.store (i32.const 544) (i64.const 0))          ;; precision
+    (i32.store16 (i32.const 552) (i32.const 0))        ;; flags: relative
+    (drop (call $poll_oneoff (i32.const 512) (i32.const 600) (i32.const 1) (i32.const 640)))`
+	return rtt.Guest{
+		Imports: `
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll_oneoff (param i32 i32 i32 i32) (result i32)))`,
+		Funcs: `
+  (func (export "` + rtt.Export("render-markdown") + `") (param i32 i32) (result i32)` + sleep + `
+    (call $none))
+  (func (export "` + rtt.Export("on-login") + `") (param i32 i32)
+    (call $db_begin (i32.const 128))` + sleep + `)`,
+	}
+}()

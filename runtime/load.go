@@ -47,12 +47,15 @@ type loaded struct {
 	calls, failures atomic.Uint64
 	closeOnce       sync.Once
 	closeErr        error
+	stop            chan struct{} // closed by forceClose: ends the guests' waits
+	stopOnce        sync.Once
 }
 
 // instance is one pooled guest instance with its host adapter.
 type instance struct {
-	inst *plugin.Instance
-	host *hostapi.Adapter
+	inst  *plugin.Instance
+	host  *hostapi.Adapter
+	waits *callWaits
 }
 
 func (p *loaded) info() PluginInfo {
@@ -99,6 +102,7 @@ func (p *loaded) close(ctx context.Context) error {
 // runtime closes every instance, and with CloseOnContextDone a running call
 // then ends with an exit error.
 func (p *loaded) forceClose() {
+	p.stopOnce.Do(func() { close(p.stop) })
 	_ = p.r.Close(context.Background())
 }
 
@@ -360,7 +364,7 @@ func (rt *Runtime) build(ctx context.Context, d dirScan) (_ *loaded, err error) 
 	if err != nil {
 		return nil, err
 	}
-	p := &loaded{id: m.ID, dir: d.dir, m: m, fp: d.fp, at: time.Now(), priority: map[int]int{}}
+	p := &loaded{id: m.ID, dir: d.dir, m: m, fp: d.fp, at: time.Now(), priority: map[int]int{}, stop: make(chan struct{})}
 	required := make([]string, 0, len(m.Hooks)+1)
 	for _, h := range m.Hooks {
 		k := plugin.ExportIndex(h.Name)
@@ -408,19 +412,22 @@ func (rt *Runtime) build(ctx context.Context, d dirScan) (_ *loaded, err error) 
 		ictx, cancel := context.WithTimeout(ctx, rt.cfg.InitTimeout)
 		defer cancel()
 		a := hostapi.New(rt.svc, p.host)
+		waits := &callWaits{stop: p.stop}
 		mc := wazero.NewModuleConfig().
 			WithStdout(newLineLogger(log, "stdout")).
 			WithStderr(newLineLogger(log, "stderr")).
 			WithRandSource(rand.Reader).
-			WithSysNanosleep()
+			WithNanosleep(waits.sleep)
+		waits.bind(ictx.Done())
 		inst, err := p.mod.Instantiate(ictx, plugin.Imports{HostAPI: a}, mc)
+		waits.bind(nil)
 		if cerr := a.EndCall(); cerr != nil {
 			log.Warn("runtime: ending instantiation's database session", "err", cerr)
 		}
 		if err != nil {
 			return nil, err
 		}
-		return &instance{inst: inst, host: a}, nil
+		return &instance{inst: inst, host: a, waits: waits}, nil
 	}
 	closer := func(ctx context.Context, in *instance) error {
 		return in.inst.Close(ctx)

@@ -887,3 +887,78 @@ func TestUnescapeHTML(t *testing.T) {
 		}
 	}
 }
+
+// TestWaitsEndAtTheDeadline checks that a guest waiting in WASI poll_oneoff
+// (a 60 s sleep) is stopped at the call deadline, that the pool serves the
+// next call, and that a transaction the sleeper opened is rolled back then,
+// so the host can write.
+func TestWaitsEndAtTheDeadline(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.db.Exec(`CREATE TABLE t (v TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	const deadline = 500 * time.Millisecond
+	f.cfg.PoolSize = 1
+	f.cfg.CallTimeout = deadline
+	f.add("sleep", "sleep", sleepGuest, map[string]int{"render-markdown": 0, "on-login": 0}, "[permissions]\ndb = \"write\"\n")
+	rt := f.start()
+	noProblems(t, rt)
+
+	for i := range 2 { // the second call runs on the replacement instance
+		start := time.Now()
+		_, err := Filter(ctx, rt, plugin.Hooks.RenderMarkdown, "x")
+		if d := time.Since(start); d > 2*deadline {
+			t.Errorf("call %d: sleeping guest held its call %v (deadline %v)", i, d, deadline)
+		}
+		if err == nil || !strings.Contains(err.Error(), "deadline") {
+			t.Errorf("call %d: err = %v, want the call deadline", i, err)
+		}
+	}
+
+	start := time.Now()
+	errs := Action(ctx, rt, plugin.Hooks.OnLogin, "u")
+	if d := time.Since(start); d > 2*deadline {
+		t.Errorf("sleeping guest with an open transaction held its call %v", d)
+	}
+	if len(errs) != 1 {
+		t.Errorf("Action = %v, want the deadline error", errs)
+	}
+	hostCtx, cancel := context.WithTimeout(ctx, deadline)
+	defer cancel()
+	if _, err := f.db.ExecContext(hostCtx, `INSERT INTO t (v) VALUES ('host')`); err != nil {
+		t.Errorf("host write right after the call: %v", err)
+	}
+}
+
+// TestCloseEndsWaits checks that Close with an expired context ends a
+// guest's wait, whatever the call deadline.
+func TestCloseEndsWaits(t *testing.T) {
+	f := newFixture(t)
+	f.cfg.CallTimeout = time.Minute
+	f.add("sleep", "sleep", sleepGuest, map[string]int{"render-markdown": 0}, "")
+	rt, err := New(ctx, f.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := Filter(ctx, rt, plugin.Hooks.RenderMarkdown, "")
+		done <- err
+	}()
+	eventually(t, "the call to start", func() bool { return rt.Plugins()[0].Pool.Busy == 1 })
+	cctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_ = rt.Close(cctx)
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("interrupted wait reported success")
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("Close ended the wait after %v", d)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not end the guest's wait")
+	}
+}
