@@ -187,3 +187,12 @@ var sleepGuest = func() rtt.Guest {
     (call $db_begin (i32.const 128))` + sleep + `)`,
 	}
 }()
+
+// initLoopGuest loops forever in _initialize: filling its pool takes
+// Config.InitTimeout per instance.
+var initLoopGuest = rtt.Guest{
+	Init: "(loop $forever (br $forever))",
+	Funcs: `
+  (func (export "` + rtt.Export("render-markdown") + `") (param i32 i32) (result i32)
+    (call $none))`,
+}

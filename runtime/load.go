@@ -98,11 +98,15 @@ func (p *loaded) close(ctx context.Context) error {
 	return p.closeErr
 }
 
+// endWaits ends the guest waits of the plugin's running calls (each call
+// then ends with an exit error), the cooperative first step of forceClose.
+func (p *loaded) endWaits() { p.stopOnce.Do(func() { close(p.stop) }) }
+
 // forceClose interrupts the plugin's running calls: closing its wazero
 // runtime closes every instance, and with CloseOnContextDone a running call
 // then ends with an exit error.
 func (p *loaded) forceClose() {
-	p.stopOnce.Do(func() { close(p.stop) })
+	p.endWaits()
 	_ = p.r.Close(context.Background())
 }
 
@@ -277,15 +281,35 @@ func shortHash(s string) string {
 // version keeps serving. Reload returns an error only when the plugins
 // directory cannot be read or the runtime is closed.
 func (rt *Runtime) Reload(ctx context.Context) error {
+	if rt.closing.Load() {
+		return ErrClosed
+	}
+	// Close cancels a reload in progress (compiles, pool fills) instead of
+	// waiting for it: Close is bounded by its own context.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(rt.life, cancel)()
+	select {
+	case rt.reloading <- struct{}{}:
+	case <-ctx.Done():
+		if rt.closing.Load() {
+			return ErrClosed
+		}
+		return fmt.Errorf("runtime: reload: waiting for the reload in progress: %w", ctx.Err())
+	}
+	defer func() { <-rt.reloading }()
 	rt.mu.Lock()
-	defer rt.mu.Unlock()
-	if rt.closed {
+	closed := rt.closed
+	rt.mu.Unlock()
+	if closed {
 		return ErrClosed
 	}
 	scans, err := rt.scan()
 	if err != nil {
 		return err
 	}
+	// Reloads are serialised by rt.reloading, so old stays current until
+	// this one publishes (or Close publishes the closed snapshot).
 	old := rt.cur.Load()
 	var (
 		keep     []*loaded
@@ -314,7 +338,9 @@ func (rt *Runtime) Reload(ctx context.Context) error {
 				}
 			}
 			problems = append(problems, pr)
-			rt.log.Warn("runtime: plugin not loaded", "dir", d.dir, "plugin", pr.Plugin, "err", err, "previous_version_serving", pr.Serving)
+			if !rt.closing.Load() {
+				rt.log.Warn("runtime: plugin not loaded", "dir", d.dir, "plugin", pr.Plugin, "err", err, "previous_version_serving", pr.Serving)
+			}
 			if p == nil {
 				continue
 			}
@@ -322,6 +348,19 @@ func (rt *Runtime) Reload(ctx context.Context) error {
 		byID[p.id] = d.dir
 		keep = append(keep, p)
 	}
+
+	rt.mu.Lock()
+	if rt.closed {
+		// Close ran while this reload built: nobody can reach the new builds.
+		rt.mu.Unlock()
+		for _, p := range keep {
+			if !slices.Contains(old.plugins, p) {
+				rt.closePlugin(p)
+			}
+		}
+		return ErrClosed
+	}
+	defer rt.mu.Unlock()
 	for _, p := range old.plugins {
 		if !slices.Contains(keep, p) {
 			rt.log.Info("runtime: plugin unloaded", "plugin", p.id, "dir", p.dir)
@@ -351,7 +390,9 @@ func (rt *Runtime) resolve(ctx context.Context, d dirScan, prev *loaded, byID ma
 	if err != nil {
 		return nil, err
 	}
+	rt.mu.Lock()
 	rt.live[p] = true
+	rt.mu.Unlock()
 	rt.log.Info("runtime: plugin loaded", "plugin", p.id, "version", p.m.Version, "dir", p.dir, "replaces_previous", prev != nil)
 	return p, nil
 }

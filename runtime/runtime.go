@@ -49,7 +49,14 @@ type Runtime struct {
 
 	cur atomic.Pointer[snapshot] // what dispatch sees
 
-	mu       sync.Mutex // serialises Reload and Close; guards the fields below
+	// reloading serialises Reload (a one-token semaphore, so a Reload can
+	// stop waiting when its context ends); life is cancelled by Close, which
+	// cancels a reload in progress.
+	reloading chan struct{}
+	life      context.Context
+	endLife   context.CancelFunc
+
+	mu       sync.Mutex // held briefly: guards the fields below and publishing
 	closed   bool
 	lastScan map[string]string // dir → fingerprint at the last Reload
 	live     map[*loaded]bool  // every plugin not yet closed, for a forced Close
@@ -82,7 +89,9 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 		live:      map[*loaded]bool{},
 		lastScan:  map[string]string{},
 		closeDone: make(chan struct{}),
+		reloading: make(chan struct{}, 1),
 	}
+	rt.life, rt.endLife = context.WithCancel(context.Background())
 	if cfg.CronHook != "" {
 		k := plugin.ExportIndex(cfg.CronHook)
 		if k < 0 {
@@ -329,8 +338,11 @@ func (rt *Runtime) closePlugin(p *loaded) {
 // Close stops the watcher and cron, refuses new dispatches, waits (bounded
 // by ctx) for calls in flight, then closes every plugin, the runtimes, the
 // compilation cache, the sandboxes and the key-value database it opened (not
-// Config.KVDB or Config.DB, which belong to the host). If ctx ends first,
-// running calls are interrupted and Close returns an error wrapping ctx's.
+// Config.KVDB or Config.DB, which belong to the host). A reload in progress
+// (the watcher's or a caller's) is cancelled, not waited for, and returns
+// ErrClosed. If ctx ends first, running calls are interrupted (their waits
+// end at once, their runtimes are closed after forceCloseGrace) and Close
+// returns an error wrapping ctx's: Close takes about as long as ctx allows.
 // Later calls wait for the first and return its result.
 func (rt *Runtime) Close(ctx context.Context) error {
 	first := false
@@ -350,12 +362,21 @@ func (rt *Runtime) Close(ctx context.Context) error {
 	}
 }
 
+// forceCloseGrace is how long Close, its context ended, lets calls whose
+// waits it ended return before it closes their wazero runtimes.
+const forceCloseGrace = 100 * time.Millisecond
+
 func (rt *Runtime) close(ctx context.Context) error {
 	var errs []error
 	rt.closing.Store(true)
+	rt.endLife() // cancels a reload in progress, the watcher's or a caller's
 	if rt.watchStop != nil {
 		close(rt.watchStop)
-		<-rt.watchDone
+		select {
+		case <-rt.watchDone:
+		case <-ctx.Done():
+			errs = append(errs, fmt.Errorf("runtime: close: the watcher's reload is still running: %w", ctx.Err()))
+		}
 	}
 	if rt.sched != nil {
 		if err := rt.sched.Stop(ctx); err != nil {
@@ -379,10 +400,27 @@ func (rt *Runtime) close(ctx context.Context) error {
 			live = append(live, p)
 		}
 		rt.mu.Unlock()
+		// Waiting guests end by themselves once their waits end; closing
+		// their runtimes at once would race with wazero's WASI functions
+		// still reading the module's system context.
 		for _, p := range live {
-			p.forceClose()
+			p.endWaits()
 		}
-		<-drained
+		select {
+		case <-drained:
+		case <-time.After(forceCloseGrace):
+			for _, p := range live {
+				p.forceClose()
+			}
+			<-drained
+		}
+	}
+	// A reload still building (its context is cancelled) closes what it
+	// built when it sees the runtime closed; wait for it within ctx.
+	select {
+	case rt.reloading <- struct{}{}: // kept: no reload starts after Close
+	case <-ctx.Done():
+		errs = append(errs, fmt.Errorf("runtime: close: a reload is still running: %w", ctx.Err()))
 	}
 	if rt.cache != nil {
 		errs = append(errs, rt.cache.Close(context.WithoutCancel(ctx)))

@@ -962,3 +962,57 @@ func TestCloseEndsWaits(t *testing.T) {
 		t.Fatal("Close did not end the guest's wait")
 	}
 }
+
+// TestCloseDoesNotWaitForReload checks that Close is bounded by its context
+// while a reload is filling a pool whose instances loop in _initialize: the
+// watcher's reload and a caller's Reload are cancelled, and Reload reports
+// ErrClosed.
+func TestCloseDoesNotWaitForReload(t *testing.T) {
+	for _, byWatcher := range []bool{true, false} {
+		t.Run(fmt.Sprintf("watcher=%v", byWatcher), func(t *testing.T) {
+			f := newFixture(t)
+			rec := &recorder{}
+			f.cfg.Logger = slog.New(rec)
+			f.cfg.InitTimeout = 30 * time.Second
+			if byWatcher {
+				f.cfg.WatchInterval = 20 * time.Millisecond
+			}
+			rt, err := New(ctx, f.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.add("slow", "slow", initLoopGuest, map[string]int{"render-markdown": 0}, "")
+			reloaded := make(chan error, 1)
+			if byWatcher {
+				eventually(t, "the watcher's reload", func() bool {
+					rec.mu.Lock()
+					defer rec.mu.Unlock()
+					return slices.ContainsFunc(rec.recs, func(r string) bool { return strings.Contains(r, "reloading") })
+				})
+			} else {
+				go func() { reloaded <- rt.Reload(ctx) }()
+			}
+			time.Sleep(100 * time.Millisecond) // inside the pool fill
+			cctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			_ = rt.Close(cctx)
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("Close(200ms) took %v behind a reload", d)
+			}
+			if !byWatcher {
+				select {
+				case err := <-reloaded:
+					if !errors.Is(err, ErrClosed) {
+						t.Errorf("Reload during Close = %v, want ErrClosed", err)
+					}
+				case <-time.After(5 * time.Second):
+					t.Error("Reload still running 5 s after Close")
+				}
+			}
+			if _, err := Filter(ctx, rt, plugin.Hooks.RenderMarkdown, ""); !errors.Is(err, ErrClosed) {
+				t.Errorf("Filter after Close = %v", err)
+			}
+		})
+	}
+}
