@@ -13,9 +13,12 @@
 //     DNS rebinding) to 127.0.0.1 or 10.x is refused. Environment proxies
 //     are ignored for the same reason.
 //
-// The response must arrive within Policy.Timeout, have a 2xx status and a
-// body of at most Policy.MaxBodyBytes (counted after decompression);
-// otherwise the call fails. Bodies that are not valid UTF-8 have the bad
+// The response must arrive within Policy.Timeout and the deadline of the
+// caller's context (the hook call's), whichever is sooner, have a 2xx
+// status, headers of at most Policy.MaxHeaderBytes and a body of at most
+// Policy.MaxBodyBytes (counted after decompression); otherwise the call
+// fails. Reading stops as soon as a limit is passed, so no more than a limit
+// is ever buffered. Bodies that are not valid UTF-8 have the bad
 // bytes replaced by U+FFFD, since the result is a WIT string.
 package httpc
 
@@ -42,6 +45,7 @@ const (
 	DefaultTimeout         = 10 * time.Second
 	DefaultMaxBodyBytes    = 2 << 20 // 2 MiB
 	DefaultMaxRequestBytes = 1 << 20 // 1 MiB
+	DefaultMaxHeaderBytes  = 64 << 10
 	DefaultUserAgent       = "RaisFast-Plugin"
 )
 
@@ -84,6 +88,9 @@ type Policy struct {
 	Timeout time.Duration
 	// MaxBodyBytes bounds the response body.
 	MaxBodyBytes int64
+	// MaxHeaderBytes bounds the response's status line and headers
+	// (net/http's own default would be 10 MiB).
+	MaxHeaderBytes int64
 	// MaxRequestBytes bounds the body of a POST.
 	MaxRequestBytes int
 	// UserAgent is sent with every request.
@@ -92,10 +99,11 @@ type Policy struct {
 
 // Client performs the requests of one plugin. It is safe for concurrent use.
 type Client struct {
-	rules []rule
-	pol   Policy
-	hc    *http.Client
-	log   *slog.Logger
+	rules  []rule
+	pol    Policy
+	dialer *net.Dialer // its Control hook is the address check; tests swap its Resolver
+	hc     *http.Client
+	log    *slog.Logger
 }
 
 // New builds a Client for pol; it fails on a malformed allow-list entry.
@@ -108,6 +116,9 @@ func New(pol Policy, logger *slog.Logger) (*Client, error) {
 	}
 	if pol.MaxRequestBytes <= 0 {
 		pol.MaxRequestBytes = DefaultMaxRequestBytes
+	}
+	if pol.MaxHeaderBytes <= 0 {
+		pol.MaxHeaderBytes = DefaultMaxHeaderBytes
 	}
 	if pol.UserAgent == "" {
 		pol.UserAgent = DefaultUserAgent
@@ -123,18 +134,19 @@ func New(pol Policy, logger *slog.Logger) (*Client, error) {
 		}
 		c.rules = append(c.rules, r)
 	}
-	dialer := &net.Dialer{
+	c.dialer = &net.Dialer{
 		Timeout: pol.Timeout,
 		Control: c.control,
 	}
 	tr := &http.Transport{
-		Proxy:                 nil, // a proxy would make the dialled address meaningless
-		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          16,
-		IdleConnTimeout:       30 * time.Second,
-		TLSHandshakeTimeout:   pol.Timeout,
-		ResponseHeaderTimeout: pol.Timeout,
+		Proxy:                  nil, // a proxy would make the dialled address meaningless
+		DialContext:            c.dialer.DialContext,
+		ForceAttemptHTTP2:      true,
+		MaxIdleConns:           16,
+		IdleConnTimeout:        30 * time.Second,
+		TLSHandshakeTimeout:    pol.Timeout,
+		ResponseHeaderTimeout:  pol.Timeout,
+		MaxResponseHeaderBytes: pol.MaxHeaderBytes,
 	}
 	c.hc = &http.Client{
 		Transport:     tr,
@@ -144,12 +156,21 @@ func New(pol Policy, logger *slog.Logger) (*Client, error) {
 	return c, nil
 }
 
-// control runs after DNS resolution, before connect, for every address
-// tried: address is the literal IP:port being dialled.
+// control runs after DNS resolution, after the socket is created and before
+// connect(2), for every address tried (each A/AAAA record, both Happy
+// Eyeballs families): address is the literal IP:port being dialled, the
+// same whether the URL held a name, a dotted quad, a bracketed IPv6 literal
+// or a spelling only a resolver understands (2130706433, 0x7f.1, 127.1).
+// An error here aborts that attempt before any packet is sent.
 func (c *Client) control(network, address string, _ syscall.RawConn) error {
+	switch network {
+	case "tcp", "tcp4", "tcp6":
+	default:
+		return fmt.Errorf("%w: network %q", ErrAddressRefused, network)
+	}
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
-		return fmt.Errorf("%w: %s: %v", ErrAddressRefused, address, err)
+		return fmt.Errorf("%w: %s: %w", ErrAddressRefused, address, err)
 	}
 	if c.addrAllowed(ap.Addr()) {
 		return nil
@@ -157,11 +178,15 @@ func (c *Client) control(network, address string, _ syscall.RawConn) error {
 	return fmt.Errorf("%w: %s is not a public address", ErrAddressRefused, ap.Addr())
 }
 
+// addrAllowed: public by IsPublic, or allowed by the policy. AllowedNets
+// match the address as dialled (an IPv4-mapped address as its IPv4 form;
+// ::127.0.0.1 is not in 127.0.0.0/8), ignoring a zone: a host that lists
+// fe80::/10 means its link-local addresses on whatever interface.
 func (c *Client) addrAllowed(a netip.Addr) bool {
-	a = a.Unmap()
 	if c.pol.AllowPrivate || IsPublic(a) {
 		return true
 	}
+	a = a.Unmap().WithZone("")
 	for _, p := range c.pol.AllowedNets {
 		if p.Contains(a) {
 			return true
@@ -245,19 +270,60 @@ func (c *Client) Do(ctx context.Context, method, raw string, body *string) (stri
 	if resp.ContentLength > c.pol.MaxBodyBytes {
 		return "", fmt.Errorf("httpc: %s %s: %w: %d bytes announced, limit %d", method, u.Redacted(), ErrBodyTooLarge, resp.ContentLength, c.pol.MaxBodyBytes)
 	}
-	var buf bytes.Buffer
-	n, err := io.Copy(&buf, io.LimitReader(resp.Body, c.pol.MaxBodyBytes+1))
+	b, err := readBody(resp.Body, c.pol.MaxBodyBytes, resp.ContentLength)
+	if errors.Is(err, ErrBodyTooLarge) {
+		return "", fmt.Errorf("httpc: %s %s: %w: limit %d", method, u.Redacted(), err, c.pol.MaxBodyBytes)
+	}
 	if err != nil {
 		return "", fmt.Errorf("httpc: %s %s: reading body: %w", method, u.Redacted(), err)
 	}
-	if n > c.pol.MaxBodyBytes {
-		return "", fmt.Errorf("httpc: %s %s: %w: limit %d", method, u.Redacted(), ErrBodyTooLarge, c.pol.MaxBodyBytes)
-	}
-	b := buf.Bytes()
 	if !utf8.Valid(b) {
 		return string(bytes.ToValidUTF8(b, []byte("\uFFFD"))), nil
 	}
 	return string(b), nil
+}
+
+// readBody reads r to EOF, failing with ErrBodyTooLarge as soon as byte
+// limit+1 arrives: it never reads further nor holds a buffer larger than
+// limit. size is the announced length (-1 if unknown; the caller has refused
+// one above limit): an honest body takes one allocation of its size, an
+// unannounced one a buffer doubling from 32 KiB up to limit.
+func readBody(r io.Reader, limit, size int64) ([]byte, error) {
+	n := int64(32 << 10)
+	if size >= 0 {
+		n = size
+	}
+	buf := make([]byte, 0, min(n, limit))
+	var probe [1]byte
+	for {
+		if len(buf) < cap(buf) {
+			m, err := r.Read(buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+m]
+			if err == io.EOF {
+				return buf, nil
+			}
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		// Full: one more byte tells EOF from a longer body before growing.
+		m, err := r.Read(probe[:])
+		if m > 0 {
+			if int64(len(buf)) >= limit {
+				return nil, ErrBodyTooLarge
+			}
+			nb := make([]byte, len(buf), min(max(2*int64(cap(buf)), 512), limit))
+			copy(nb, buf)
+			buf = append(nb, probe[0])
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 }
 
 // Get implements http-get: the body of a successful (2xx) response, or
