@@ -147,7 +147,14 @@ func newServer(ctx context.Context, cfg serverConfig) (_ *server, err error) {
 	if err := os.MkdirAll(filepath.Dir(cfg.DBPath), 0o755); err != nil {
 		return nil, fmt.Errorf("database directory: %w", err)
 	}
-	if s.db, err = sqlitedb.Open(ctx, cfg.DBPath, sqlitedb.Options{}); err != nil {
+	// A plugin may hold the database's write lock for one call (db-begin
+	// until the call ends, at most CallTimeout); the host's own writes wait
+	// that long and more instead of failing with SQLITE_BUSY.
+	callTimeout := cfg.CallTimeout
+	if callTimeout <= 0 {
+		callTimeout = runtime.DefaultCallTimeout
+	}
+	if s.db, err = sqlitedb.Open(ctx, cfg.DBPath, sqlitedb.Options{BusyTimeout: 2 * callTimeout}); err != nil {
 		return nil, err
 	}
 	if s.posts, err = posts.Open(ctx, s.db, posts.Options{}); err != nil {
