@@ -87,8 +87,11 @@ func (p *loaded) close(ctx context.Context) error {
 			errs = append(errs, p.mod.Close(ctx))
 		}
 		errs = append(errs, p.r.Close(context.WithoutCancel(ctx)))
-		if p.host != nil && p.host.HTTP != nil {
-			p.host.HTTP.CloseIdleConnections()
+		if p.host != nil {
+			p.host.FlushLog(ctx)
+			if p.host.HTTP != nil {
+				p.host.HTTP.CloseIdleConnections()
+			}
 		}
 		if p.release != nil {
 			p.release()
@@ -246,7 +249,9 @@ func (c *stampCache) hash(path string, keep bool) (string, []byte, error) {
 	h := sha256.New()
 	var data []byte
 	if keep {
-		data, err = io.ReadAll(f)
+		// The manifest: at most manifest.MaxFileBytes are read (a 56 MB
+		// manifest used to be read whole at every scan).
+		data, err = manifest.Read(path, f)
 		h.Write(data)
 	} else {
 		_, err = io.Copy(h, f)

@@ -89,6 +89,14 @@ func (p *Plugin) init() {
 	})
 }
 
+// FlushLog writes the summary of the plugin's log records the rate limit
+// dropped since the last summary, if any. The runtime calls it when it
+// closes the plugin.
+func (p *Plugin) FlushLog(ctx context.Context) {
+	p.init()
+	p.log.Flush(ctx)
+}
+
 // Adapter is the plugin.HostAPI of one instance. Like the instance, it
 // serves one call at a time.
 type Adapter struct {

@@ -124,6 +124,33 @@
 // The log, get-config, get-data/set-data, get-post and emit-event host
 // functions need no permission.
 //
+// # Limits
+//
+// A manifest is a few hundred bytes. These bounds keep a broken or hostile
+// one from costing the host memory, time or a flood of log text:
+//
+//   - the file: at most MaxFileBytes (64 KiB). Load, ReadFile and Read
+//     refuse a larger one from its size, before reading it (and never read
+//     more than the limit plus one byte of a file that grows or has no
+//     size); Parse refuses a larger buffer unparsed. A manifest that is not a
+//     regular file (a FIFO, a link to /dev/zero) is refused too. The error is
+//     an *Error naming the file and the limit, wrapping ErrTooLarge
+//     (ErrInvalid for a file that is not regular).
+//   - nesting: at most MaxDepth (16) levels of table headers, dotted keys,
+//     arrays and inline tables together, checked before parsing (the TOML
+//     parser is quadratic or worse in the depth).
+//   - [[cron]]: at most MaxCronJobs (64) entries; [config]: at most
+//     MaxConfigEntries (256) keys; http_allow and db_tables: at most
+//     MaxListEntries (256) entries each. Hooks need no bound of their own:
+//     each must be one of the contract's.
+//   - strings: plugin.name, plugin.version, a cron label and a cron_expr at
+//     most MaxShortBytes (256) bytes; plugin.description and plugin.entry at
+//     most MaxLongBytes (1 KiB); a [config] key, a job_type and a db_tables
+//     entry at most MaxKeyBytes (128); a [config] string value at most
+//     MaxConfigValueBytes (8 KiB); plugin.id at most 128 characters.
+//
+// A value or list over its bound is an ErrInvalid problem like any other.
+//
 // # Why walk the tree instead of decoding into structs
 //
 // BurntSushi/toml matches struct fields case-insensitively ("ID" would pass

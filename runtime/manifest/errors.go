@@ -29,6 +29,10 @@ var (
 	ErrEntry = errors.New("bad entry file")
 	// ErrDuplicateID: two plugin directories declare the same id.
 	ErrDuplicateID = errors.New("duplicate plugin id")
+	// ErrTooLarge: the manifest file is over MaxFileBytes (refused before it
+	// is read whole). Values and lists inside a manifest over their limits
+	// are ErrInvalid.
+	ErrTooLarge = errors.New("manifest too large")
 )
 
 // Error is one problem in one manifest, located by file and line.

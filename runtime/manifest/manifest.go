@@ -35,6 +35,32 @@ const (
 	maxVFSBytes = 1 << 40
 )
 
+// Size limits (see the package doc). A manifest is a few hundred bytes; the
+// limits only keep a hostile or broken one from costing the host memory and
+// time, and its error list from flooding the log.
+const (
+	// MaxFileBytes bounds manifest.toml: Load, ReadFile and Read refuse a
+	// larger file before reading it, Parse a larger buffer before parsing.
+	MaxFileBytes = 64 << 10
+	// MaxCronJobs bounds the [[cron]] entries.
+	MaxCronJobs = 64
+	// MaxConfigEntries bounds the keys of [config].
+	MaxConfigEntries = 256
+	// MaxConfigValueBytes bounds one [config] string value; a config key is
+	// at most MaxKeyBytes.
+	MaxConfigValueBytes = 8 << 10
+	// MaxKeyBytes bounds a [config] key, a cron job_type and a db_tables
+	// entry.
+	MaxKeyBytes = 128
+	// MaxShortBytes bounds plugin.name, plugin.version, a cron label and a
+	// cron_expr.
+	MaxShortBytes = 256
+	// MaxLongBytes bounds plugin.description and plugin.entry.
+	MaxLongBytes = 1 << 10
+	// MaxListEntries bounds http_allow and db_tables.
+	MaxListEntries = 256
+)
+
 // Manifest is a validated manifest.toml.
 type Manifest struct {
 	Dir  string // the plugin directory, as given to Load
@@ -155,8 +181,13 @@ func splitHostPort(s string) (host, port string) {
 // names; a hook not in it is an error). Parse does not look at the file
 // system, so it does not check the entry file: Load does.
 //
-// The error, if any, is an Errors list holding every problem found.
+// The error, if any, is an Errors list holding every problem found; data
+// over MaxFileBytes is refused unparsed (ErrTooLarge). Read the file with
+// ReadFile or Read, which refuse it before reading it whole.
 func Parse(file string, data []byte, knownHooks []string) (*Manifest, error) {
+	if len(data) > MaxFileBytes {
+		return nil, Errors{tooLarge(file, int64(len(data)))}
+	}
 	m, c := parse(file, data, knownHooks)
 	if len(c.errs) > 0 {
 		return nil, c.errs.sorted()
@@ -166,18 +197,19 @@ func Parse(file string, data []byte, knownHooks []string) (*Manifest, error) {
 
 // Load reads and validates dir/manifest.toml, and checks that the entry file
 // exists inside dir and is a core WebAssembly module. The error is an Errors
-// list, or an *Error wrapping ErrNoManifest, or an I/O error.
+// list, or an *Error wrapping ErrNoManifest or ErrTooLarge (see ReadFile),
+// or an I/O error.
 func Load(ctx context.Context, dir string, knownHooks []string) (*Manifest, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	file := filepath.Join(dir, FileName)
-	data, err := os.ReadFile(file)
+	data, err := ReadFile(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, &Error{File: file, Msg: "plugin directory has no " + FileName, Err: ErrNoManifest}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("manifest: %w", err)
+		return nil, err
 	}
 	m, c := parse(file, data, knownHooks)
 	m.Dir = dir
@@ -191,6 +223,70 @@ func Load(ctx context.Context, dir string, knownHooks []string) (*Manifest, erro
 		return nil, c.errs.sorted()
 	}
 	return m, nil
+}
+
+// ReadFile reads the manifest at path, refusing it before reading if it is
+// not a regular file (a FIFO, a device, a link to /dev/zero) or is over
+// MaxFileBytes: the error is then an *Error naming the file and the limit,
+// wrapping ErrTooLarge (or ErrInvalid for a file that is not regular). An
+// error opening or reading it wraps the *fs.PathError (fs.ErrNotExist for a
+// missing file).
+func ReadFile(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, &Error{File: path, Msg: fmt.Sprintf("not a regular file (%s)", fi.Mode().Type()), Err: ErrInvalid}
+	}
+	if fi.Size() > MaxFileBytes {
+		return nil, tooLarge(path, fi.Size())
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	defer f.Close()
+	return Read(path, f)
+}
+
+// Read reads a manifest from r, file naming it in errors, and refuses it
+// (an *Error wrapping ErrTooLarge) if it holds more than MaxFileBytes. When
+// r has a Stat method (an *os.File, an fs.File) a size over the limit is
+// refused before anything is read; otherwise, or if the file grows, at most
+// MaxFileBytes+1 bytes are read.
+func Read(file string, r io.Reader) ([]byte, error) {
+	size := int64(-1)
+	if st, ok := r.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if fi, err := st.Stat(); err == nil && fi.Mode().IsRegular() {
+			if fi.Size() > MaxFileBytes {
+				return nil, tooLarge(file, fi.Size())
+			}
+			size = fi.Size()
+		}
+	}
+	var buf bytes.Buffer
+	if size >= 0 {
+		buf.Grow(int(size) + 1)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(r, MaxFileBytes+1)); err != nil {
+		return nil, fmt.Errorf("manifest: reading %s: %w", file, err)
+	}
+	if buf.Len() > MaxFileBytes {
+		return nil, tooLarge(file, -1)
+	}
+	return buf.Bytes(), nil
+}
+
+// tooLarge is the error for a manifest of size bytes (-1: unknown, more
+// than the limit).
+func tooLarge(file string, size int64) *Error {
+	what := fmt.Sprintf("more than %d bytes", MaxFileBytes)
+	if size >= 0 {
+		what = fmt.Sprintf("%d bytes", size)
+	}
+	return &Error{File: file, Err: ErrTooLarge,
+		Msg: fmt.Sprintf("manifest is %s, over the limit of %d bytes (%d KiB); not read", what, MaxFileBytes, MaxFileBytes>>10)}
 }
 
 // checkEntry returns why path is not a usable entry file, or "".
@@ -245,8 +341,14 @@ func (c *checker) add(key string, kind error, format string, args ...any) {
 func parse(file string, data []byte, knownHooks []string) (*Manifest, *checker) {
 	c := &checker{file: file}
 	m := &Manifest{File: file, Config: map[string]string{}}
+	src := string(data)
+	if at := checkDepth(src); at >= 0 {
+		c.errs = append(c.errs, &Error{File: file, Line: 1 + strings.Count(src[:at], "\n"), Err: ErrInvalid,
+			Msg: fmt.Sprintf("nested deeper than %d levels (table headers, dotted keys, arrays and inline tables together)", MaxDepth)})
+		return m, c
+	}
 	var doc map[string]any
-	if _, err := toml.Decode(string(data), &doc); err != nil {
+	if _, err := toml.Decode(src, &doc); err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
 			line := pe.Position.Line
@@ -261,7 +363,7 @@ func parse(file string, data []byte, knownHooks []string) (*Manifest, *checker) 
 		}
 		return m, c
 	}
-	c.lines = scanKeyLines(string(data))
+	c.lines = scanKeyLines(src)
 
 	for _, k := range sortedKeys(doc) {
 		v := doc[k]
@@ -326,10 +428,10 @@ func (c *checker) plugin(m *Manifest, v any) {
 			m.ID = id
 		}
 	}
-	if name, ok := c.requiredString(t, "plugin", "name"); ok {
+	if name, ok := c.requiredString(t, "plugin", "name"); ok && c.fits("plugin.name", name, MaxShortBytes) {
 		m.Name = strings.TrimSpace(name)
 	}
-	if ver, ok := c.requiredString(t, "plugin", "version"); ok {
+	if ver, ok := c.requiredString(t, "plugin", "version"); ok && c.fits("plugin.version", ver, MaxShortBytes) {
 		switch {
 		case semverRE.MatchString(ver):
 			m.Version = ver
@@ -340,7 +442,7 @@ func (c *checker) plugin(m *Manifest, v any) {
 		}
 	}
 	if d, ok := t["description"]; ok {
-		if s, ok := c.str("plugin.description", d); ok {
+		if s, ok := c.str("plugin.description", d); ok && c.fits("plugin.description", s, MaxLongBytes) {
 			m.Description = strings.TrimSpace(s)
 		}
 	}
@@ -354,7 +456,7 @@ func (c *checker) plugin(m *Manifest, v any) {
 	entry := DefaultEntry
 	if e, ok := t["entry"]; ok {
 		s, ok := c.str("plugin.entry", e)
-		if !ok {
+		if !ok || !c.fits("plugin.entry", s, MaxLongBytes) {
 			return
 		}
 		entry = s
@@ -387,6 +489,15 @@ func (c *checker) requiredString(t map[string]any, table, key string) (string, b
 		return "", false
 	}
 	return s, true
+}
+
+// fits reports whether s is at most limit bytes, reporting it if not.
+func (c *checker) fits(path, s string, limit int) bool {
+	if len(s) > limit {
+		c.add(path, ErrInvalid, "is %d bytes long, over the limit of %d", len(s), limit)
+		return false
+	}
+	return true
 }
 
 func (c *checker) hooks(m *Manifest, v any, known []string) {
@@ -434,8 +545,16 @@ func (c *checker) cron(m *Manifest, v any) {
 	var items []map[string]any
 	switch a := v.(type) {
 	case []map[string]any:
+		if len(a) > MaxCronJobs {
+			c.add("cron", ErrInvalid, "%d [[cron]] entries, over the limit of %d", len(a), MaxCronJobs)
+			return
+		}
 		items = a
 	case []any:
+		if len(a) > MaxCronJobs {
+			c.add("cron", ErrInvalid, "%d [[cron]] entries, over the limit of %d", len(a), MaxCronJobs)
+			return
+		}
 		for i, e := range a {
 			t, ok := e.(map[string]any)
 			if !ok {
@@ -461,6 +580,8 @@ func (c *checker) cron(m *Manifest, v any) {
 		okAll := true
 		if jt, ok := c.requiredString(t, p, "job_type"); ok {
 			switch {
+			case !c.fits(p+".job_type", jt, MaxKeyBytes):
+				okAll = false
 			case !jobRE.MatchString(jt):
 				c.add(p+".job_type", ErrInvalid, "job_type %q may contain only letters, digits, _, . and - (and must start with a letter or digit)", jt)
 				okAll = false
@@ -474,7 +595,9 @@ func (c *checker) cron(m *Manifest, v any) {
 		} else {
 			okAll = false
 		}
-		if expr, ok := c.requiredString(t, p, "cron_expr"); ok {
+		if expr, ok := c.requiredString(t, p, "cron_expr"); !ok || !c.fits(p+".cron_expr", expr, MaxShortBytes) {
+			okAll = false
+		} else {
 			s, err := cron.Parse(expr)
 			var pe *cron.ParseError
 			switch {
@@ -490,11 +613,9 @@ func (c *checker) cron(m *Manifest, v any) {
 			default:
 				j.Expr, j.Schedule = expr, s
 			}
-		} else {
-			okAll = false
 		}
 		if l, ok := t["label"]; ok {
-			if s, ok := c.str(p+".label", l); ok {
+			if s, ok := c.str(p+".label", l); ok && c.fits(p+".label", s, MaxShortBytes) {
 				j.Label = strings.TrimSpace(s)
 			}
 		}
@@ -512,10 +633,19 @@ func (c *checker) config(m *Manifest, v any) {
 	if !ok {
 		return
 	}
+	if len(t) > MaxConfigEntries {
+		c.add("config", ErrInvalid, "%d keys, over the limit of %d", len(t), MaxConfigEntries)
+		return
+	}
 	for _, k := range sortedKeys(t) {
+		if !c.fits("config."+k, k, MaxKeyBytes) {
+			continue
+		}
 		switch x := t[k].(type) {
 		case string:
-			m.Config[k] = x
+			if c.fits("config."+k, x, MaxConfigValueBytes) {
+				m.Config[k] = x
+			}
 		case int64:
 			m.Config[k] = strconv.FormatInt(x, 10)
 		case float64:
@@ -578,6 +708,9 @@ func (c *checker) permissions(m *Manifest, v any) {
 				continue
 			}
 			for i, name := range list {
+				if !c.fits(fmt.Sprintf("%s[%d]", path, i), name, MaxKeyBytes) {
+					continue
+				}
 				if !tableRE.MatchString(name) {
 					c.add(fmt.Sprintf("%s[%d]", path, i), ErrInvalid, "db_tables %q is not a table name", name)
 					continue
@@ -685,6 +818,10 @@ func (c *checker) strList(path string, v any) ([]string, bool) {
 	a, ok := v.([]any)
 	if !ok {
 		c.add(path, ErrInvalid, "must be an array of strings, not %s", describe(v))
+		return nil, false
+	}
+	if len(a) > MaxListEntries {
+		c.add(path, ErrInvalid, "%d entries, over the limit of %d", len(a), MaxListEntries)
 		return nil, false
 	}
 	out := make([]string, 0, len(a))

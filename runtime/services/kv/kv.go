@@ -10,6 +10,16 @@
 // wait for the write lock that transaction holds, and a plugin allowed to
 // read every table would read every plugin's entries. The runtime opens a
 // separate SQLite file for it (see RATIONALE.md).
+//
+// # Quotas
+//
+// Each plugin may hold at most Limits.MaxEntries keys and Limits.MaxTotalBytes
+// bytes of keys plus values (UTF-8 bytes, as stored). Both are checked by the
+// statement that writes, so concurrent instances of one plugin cannot race
+// past them. The usage is kept per plugin in a second table, <table>_usage,
+// maintained by triggers on the entries table (so any write, from this Store
+// or not, keeps it right) and recomputed by Open; a write then costs one
+// lookup, not a scan of the plugin's entries.
 package kv
 
 import (
@@ -28,6 +38,7 @@ const (
 	DefaultMaxKeyBytes   = 256
 	DefaultMaxValueBytes = 1 << 20 // 1 MiB
 	DefaultMaxEntries    = 10000
+	DefaultMaxTotalBytes = 16 << 20 // 16 MiB of keys and values per plugin
 	DefaultTable         = "plugin_kv"
 )
 
@@ -36,15 +47,23 @@ var (
 	ErrInvalidKey    = errors.New("kv: invalid key")      // empty, too long or not UTF-8
 	ErrValueTooLarge = errors.New("kv: value too large")  // over Limits.MaxValueBytes
 	ErrQuotaExceeded = errors.New("kv: too many entries") // a new key past Limits.MaxEntries
-	ErrInvalidPlugin = errors.New("kv: invalid plugin id")
+	// ErrByteQuotaExceeded: the write would take the plugin's keys and
+	// values past Limits.MaxTotalBytes.
+	ErrByteQuotaExceeded = errors.New("kv: byte quota exceeded")
+	ErrInvalidPlugin     = errors.New("kv: invalid plugin id")
 )
 
 // Limits bound what one plugin may store. Zero fields take the defaults;
-// a negative MaxEntries means unlimited.
+// a negative MaxEntries or MaxTotalBytes means unlimited.
 type Limits struct {
 	MaxKeyBytes   int
 	MaxValueBytes int
 	MaxEntries    int
+	// MaxTotalBytes bounds the sum of len(key)+len(value) over the plugin's
+	// entries. Replacing a value counts the difference; a write that does not
+	// grow the entry is always allowed, so a plugin over a lowered quota can
+	// still shrink or delete.
+	MaxTotalBytes int64
 }
 
 // Options configure a Store.
@@ -68,6 +87,7 @@ type Store struct {
 	setQ   string
 	delQ   string
 	delAll string
+	usageQ string
 }
 
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -91,6 +111,9 @@ func Open(ctx context.Context, db *sql.DB, opts Options) (*Store, error) {
 	if lim.MaxEntries == 0 {
 		lim.MaxEntries = DefaultMaxEntries
 	}
+	if lim.MaxTotalBytes == 0 {
+		lim.MaxTotalBytes = DefaultMaxTotalBytes
+	}
 	s := &Store{db: db, lim: lim, log: opts.Logger, now: opts.Now}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -108,19 +131,108 @@ func Open(ctx context.Context, db *sql.DB, opts Options) (*Store, error) {
 	if _, err := db.ExecContext(ctx, ddl); err != nil {
 		return nil, fmt.Errorf("kv: create table %s: %w", t, err)
 	}
+	if err := s.openUsage(ctx, t); err != nil {
+		return nil, err
+	}
+	u := t + "_usage"
 	s.getQ = `SELECT value FROM ` + t + ` WHERE plugin_id = ?1 AND key = ?2`
-	// One statement, so the quota check and the write are atomic: a new key
-	// is inserted only while the plugin holds fewer than ?5 entries; an
-	// existing key is always updated.
+	// One statement, so the quota checks and the write are atomic (SQLite
+	// takes the write lock before the statement reads anything):
+	//   - entries: a new key is inserted only while the plugin holds fewer
+	//     than ?5 entries; an existing key is always updated;
+	//   - bytes: the plugin's total without this key's current entry, plus
+	//     the new entry (?6 bytes), must stay within ?7; an entry that does
+	//     not grow is always written.
+	// The usage row is kept by the triggers of openUsage.
+	size := `(SELECT octet_length(key) + octet_length(value) FROM ` + t + ` WHERE plugin_id = ?1 AND key = ?2)`
 	s.setQ = `INSERT INTO ` + t + ` (plugin_id, key, value, updated_at)
 SELECT ?1, ?2, ?3, ?4
-WHERE ?5 < 0
-   OR (SELECT count(*) FROM ` + t + ` WHERE plugin_id = ?1) < ?5
-   OR EXISTS (SELECT 1 FROM ` + t + ` WHERE plugin_id = ?1 AND key = ?2)
+WHERE (?5 < 0
+       OR coalesce((SELECT entries FROM ` + u + ` WHERE plugin_id = ?1), 0) < ?5
+       OR EXISTS (SELECT 1 FROM ` + t + ` WHERE plugin_id = ?1 AND key = ?2))
+  AND (?7 < 0
+       OR coalesce((SELECT bytes FROM ` + u + ` WHERE plugin_id = ?1), 0) - coalesce(` + size + `, 0) + ?6 <= ?7
+       OR ?6 <= coalesce(` + size + `, -1))
 ON CONFLICT (plugin_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`
 	s.delQ = `DELETE FROM ` + t + ` WHERE plugin_id = ?1 AND key = ?2`
 	s.delAll = `DELETE FROM ` + t + ` WHERE plugin_id = ?1`
+	s.usageQ = `SELECT entries, bytes FROM ` + u + ` WHERE plugin_id = ?1`
 	return s, nil
+}
+
+// openUsage creates table t_usage (entries and bytes per plugin) and the
+// triggers that keep it in step with t, and recomputes it from t, so a
+// table written before the quota existed (or without the triggers) starts
+// right.
+func (s *Store) openUsage(ctx context.Context, t string) error {
+	u := t + "_usage"
+	size := func(row string) string {
+		return `octet_length(` + row + `.key) + octet_length(` + row + `.value)`
+	}
+	add := func(row string) string {
+		return `INSERT INTO ` + u + ` (plugin_id, entries, bytes) VALUES (` + row + `.plugin_id, 1, ` + size(row) + `)
+	ON CONFLICT (plugin_id) DO UPDATE SET entries = entries + 1, bytes = bytes + excluded.bytes;`
+	}
+	sub := func(row string) string {
+		return `UPDATE ` + u + ` SET entries = entries - 1, bytes = bytes - (` + size(row) + `) WHERE plugin_id = ` + row + `.plugin_id;
+	DELETE FROM ` + u + ` WHERE plugin_id = ` + row + `.plugin_id AND entries <= 0;`
+	}
+	ddl := []string{
+		`CREATE TABLE IF NOT EXISTS ` + u + ` (
+	plugin_id TEXT PRIMARY KEY,
+	entries   INTEGER NOT NULL,
+	bytes     INTEGER NOT NULL
+)`,
+		`CREATE TRIGGER IF NOT EXISTS ` + u + `_insert AFTER INSERT ON ` + t + ` BEGIN
+	` + add("new") + `
+END`,
+		`CREATE TRIGGER IF NOT EXISTS ` + u + `_update AFTER UPDATE ON ` + t + ` BEGIN
+	` + sub("old") + `
+	` + add("new") + `
+END`,
+		`CREATE TRIGGER IF NOT EXISTS ` + u + `_delete AFTER DELETE ON ` + t + ` BEGIN
+	` + sub("old") + `
+END`,
+	}
+	for _, q := range ddl {
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("kv: create usage table %s: %w", u, err)
+		}
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("kv: recompute %s: %w", u, err)
+	}
+	defer tx.Rollback() // after Commit, a no-op
+	// The DELETE comes first, so the transaction takes the write lock before
+	// it reads the entries.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM `+u); err != nil {
+		return fmt.Errorf("kv: recompute %s: %w", u, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO `+u+` (plugin_id, entries, bytes)
+SELECT plugin_id, count(*), sum(octet_length(key) + octet_length(value)) FROM `+t+` GROUP BY plugin_id`); err != nil {
+		return fmt.Errorf("kv: recompute %s: %w", u, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("kv: recompute %s: %w", u, err)
+	}
+	return nil
+}
+
+// Usage returns how many entries pluginID holds and their size in bytes
+// (keys plus values), as the quotas count them.
+func (s *Store) Usage(ctx context.Context, pluginID string) (entries int, bytes int64, err error) {
+	if pluginID == "" {
+		return 0, 0, ErrInvalidPlugin
+	}
+	err = s.db.QueryRowContext(ctx, s.usageQ, pluginID).Scan(&entries, &bytes)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, nil
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("kv: usage of %s: %w", pluginID, err)
+	}
+	return entries, bytes, nil
 }
 
 // Limits returns the limits in force.
@@ -169,8 +281,14 @@ func (s *Store) Set(ctx context.Context, pluginID, key, value string) error {
 		s.log.DebugContext(ctx, "kv: set refused", "plugin", pluginID, "key", key, "err", err)
 		return err
 	}
+	size := int64(len(key) + len(value))
+	if s.lim.MaxTotalBytes >= 0 && size > s.lim.MaxTotalBytes {
+		err := fmt.Errorf("%w: entry of %d bytes, quota %d", ErrByteQuotaExceeded, size, s.lim.MaxTotalBytes)
+		s.log.DebugContext(ctx, "kv: set refused", "plugin", pluginID, "key", key, "err", err)
+		return err
+	}
 	now := s.now().UTC().Format(time.RFC3339Nano)
-	res, err := s.db.ExecContext(ctx, s.setQ, pluginID, key, value, now, s.lim.MaxEntries)
+	res, err := s.db.ExecContext(ctx, s.setQ, pluginID, key, value, now, s.lim.MaxEntries, size, s.lim.MaxTotalBytes)
 	if err != nil {
 		return fmt.Errorf("kv: set %q for %s: %w", key, pluginID, err)
 	}
@@ -179,11 +297,26 @@ func (s *Store) Set(ctx context.Context, pluginID, key, value string) error {
 		return fmt.Errorf("kv: set %q for %s: %w", key, pluginID, err)
 	}
 	if n == 0 {
-		err := fmt.Errorf("%w: limit %d", ErrQuotaExceeded, s.lim.MaxEntries)
+		err := s.refusal(ctx, pluginID, size)
 		s.log.DebugContext(ctx, "kv: set refused", "plugin", pluginID, "key", key, "err", err)
 		return err
 	}
 	return nil
+}
+
+// refusal says which quota refused a write of size bytes. It reads the
+// usage after the fact, only to word the error: the decision was the
+// statement's.
+func (s *Store) refusal(ctx context.Context, pluginID string, size int64) error {
+	entries, bytes, err := s.Usage(ctx, pluginID)
+	if err != nil {
+		// Which one is unknown: the error matches both.
+		return fmt.Errorf("kv: refused by a quota (%w, %w); reading the usage: %w", ErrQuotaExceeded, ErrByteQuotaExceeded, err)
+	}
+	if s.lim.MaxEntries >= 0 && entries >= s.lim.MaxEntries && (s.lim.MaxTotalBytes < 0 || bytes+size <= s.lim.MaxTotalBytes) {
+		return fmt.Errorf("%w: limit %d", ErrQuotaExceeded, s.lim.MaxEntries)
+	}
+	return fmt.Errorf("%w: %d bytes stored, entry of %d bytes, quota %d", ErrByteQuotaExceeded, bytes, size, s.lim.MaxTotalBytes)
 }
 
 // Delete removes key for pluginID; it reports whether the key existed.
