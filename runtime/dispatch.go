@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/raisfast/wasmplug/abi"
@@ -237,7 +238,7 @@ func (rt *Runtime) invoke(ctx context.Context, p *loaded, h *plugin.Hook, fn fun
 		return err // the caller's arguments, not the plugin's failure
 	}
 	p.failures.Add(1)
-	rt.log.WarnContext(ctx, "runtime: plugin skipped", "plugin", p.id, "hook", h.Name, "err", err)
+	p.warnLim.Log(ctx, rt.log, slog.LevelWarn, "runtime: plugin skipped", "plugin", p.id, "hook", h.Name, "err", err)
 	return &PluginError{Plugin: p.id, Hook: h.Name, Err: err}
 }
 

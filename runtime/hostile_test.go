@@ -442,11 +442,32 @@ func (h *countingAttrs) WithAttrs(as []slog.Attr) slog.Handler {
 	return &countingAttrs{h.countingHandler, append(slices.Clone(h.as), as...)}
 }
 
+// stderrFloodGuest writes "fatal error: out of memory\n" lines to stderr
+// through WASI fd_write until stopped, as a Go guest's traceback does.
+var stderrFloodGuest = rtt.Guest{
+	Imports: `
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))`,
+	Data: map[int]string{1024: "fatal error: out of memory\n"},
+	Funcs: `
+  (func (export "` + rtt.Export("on-login") + `") (param i32 i32)
+    (i32.store (i32.const 512) (i32.const 1024))
+    (i32.store (i32.const 516) (i32.const 27))
+    (loop $again
+      (drop (call $fd_write (i32.const 2) (i32.const 512) (i32.const 1) (i32.const 520)))
+      (br $again)))`,
+}
+
 func TestHostileLogs(t *testing.T) {
+	for name, g := range map[string]rtt.Guest{"host-api-log": logFloodGuest, "stderr": stderrFloodGuest} {
+		t.Run(name, func(t *testing.T) { hostileLogs(t, g) })
+	}
+}
+
+func hostileLogs(t *testing.T, g rtt.Guest) {
 	h := &countingHandler{plugin: "evil"}
 	start := time.Now()
 	res := runAttack(t, attack{
-		guest: logFloodGuest, hooks: map[string]int{"on-login": 0}, call: onLogin("u"),
+		guest: g, hooks: map[string]int{"on-login": 0}, call: onLogin("u"),
 		cfg: func(f *fixture) { f.cfg.Logger = slog.New(h) },
 	})
 	elapsed := time.Since(start)
@@ -460,7 +481,7 @@ func TestHostileLogs(t *testing.T) {
 	t.Logf("%d records, %d KiB of messages in %v", h.n, h.bytes>>10, elapsed.Round(time.Millisecond))
 	// 4 calls of 0.5 s each flooding: the per-plugin limit lets through a
 	// burst and a steady rate, not the ~20 MB/s a guest can produce.
-	if h.bytes > 4<<20 {
+	if h.bytes > 4<<20 || h.n > 1000 {
 		t.Errorf("the flood put %d KiB of messages through in %v", h.bytes>>10, elapsed)
 	}
 	if !slices.ContainsFunc(h.lines, func(m string) bool { return strings.Contains(m, "suppressed") }) {

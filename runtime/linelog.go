@@ -5,6 +5,8 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+
+	"github.com/raisfast/wasmplug/runtime/services/hostlog"
 )
 
 // maxLine bounds a buffered partial line of guest output.
@@ -12,8 +14,12 @@ const maxLine = 4 << 10
 
 // lineLogger turns a guest's stdout or stderr into log records, one per
 // line: stdout at debug, stderr at warn (where a Go guest's panic lands).
+// The lines of all instances of a plugin share one rate limit (lim): a
+// guest printing in a loop, or an out-of-memory Go guest writing its
+// traceback, cannot flood the host's log.
 type lineLogger struct {
 	log    *slog.Logger
+	lim    *hostlog.Limiter
 	stream string
 	level  slog.Level
 
@@ -21,12 +27,12 @@ type lineLogger struct {
 	buf []byte
 }
 
-func newLineLogger(l *slog.Logger, stream string) *lineLogger {
+func newLineLogger(l *slog.Logger, lim *hostlog.Limiter, stream string) *lineLogger {
 	lvl := slog.LevelDebug
 	if stream == "stderr" {
 		lvl = slog.LevelWarn
 	}
-	return &lineLogger{log: l, stream: stream, level: lvl}
+	return &lineLogger{log: l, lim: lim, stream: stream, level: lvl}
 }
 
 func (w *lineLogger) Write(p []byte) (int, error) {
@@ -54,6 +60,6 @@ func (w *lineLogger) Write(p []byte) (int, error) {
 }
 
 func (w *lineLogger) flush() {
-	w.log.Log(context.Background(), w.level, string(bytes.ToValidUTF8(w.buf, []byte("\uFFFD"))), "source", "plugin", "stream", w.stream)
+	w.lim.Log(context.Background(), w.log, w.level, string(bytes.ToValidUTF8(w.buf, []byte("\uFFFD"))), "source", "plugin", "stream", w.stream)
 	w.buf = w.buf[:0]
 }

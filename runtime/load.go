@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -21,6 +22,7 @@ import (
 	"github.com/raisfast/wasmplug/pool"
 	"github.com/raisfast/wasmplug/runtime/hostapi"
 	"github.com/raisfast/wasmplug/runtime/manifest"
+	"github.com/raisfast/wasmplug/runtime/services/hostlog"
 	"github.com/tetratelabs/wazero"
 )
 
@@ -48,6 +50,10 @@ type loaded struct {
 	closeOnce       sync.Once
 	closeErr        error
 	stop            chan struct{} // closed by forceClose: ends the guests' waits
+	// outLim rate-limits the instances' stdout/stderr lines, warnLim the
+	// runtime's own warnings about the plugin (one per failed call).
+	outLim, warnLim *hostlog.Limiter
+	outLog          *slog.Logger // rt's logger with the plugin id
 	stopOnce        sync.Once
 }
 
@@ -87,6 +93,9 @@ func (p *loaded) close(ctx context.Context) error {
 			errs = append(errs, p.mod.Close(ctx))
 		}
 		errs = append(errs, p.r.Close(context.WithoutCancel(ctx)))
+		if p.outLim != nil {
+			p.outLim.Flush(ctx, p.outLog)
+		}
 		if p.host != nil {
 			p.host.FlushLog(ctx)
 			if p.host.HTTP != nil {
@@ -454,14 +463,17 @@ func (rt *Runtime) build(ctx context.Context, d dirScan) (_ *loaded, err error) 
 	}
 
 	log := rt.log.With("plugin", m.ID)
+	p.outLim = hostlog.NewLimiter("", hostlog.Limits{}, nil) // log carries the plugin id
+	p.warnLim = hostlog.NewLimiter(m.ID, hostlog.WarnLimits(), nil)
+	p.outLog = log
 	factory := func(ctx context.Context) (*instance, error) {
 		ictx, cancel := context.WithTimeout(ctx, rt.cfg.InitTimeout)
 		defer cancel()
 		a := hostapi.New(rt.svc, p.host)
 		waits := &callWaits{stop: p.stop}
 		mc := wazero.NewModuleConfig().
-			WithStdout(newLineLogger(log, "stdout")).
-			WithStderr(newLineLogger(log, "stderr")).
+			WithStdout(newLineLogger(log, p.outLim, "stdout")).
+			WithStderr(newLineLogger(log, p.outLim, "stderr")).
 			WithRandSource(rand.Reader).
 			WithNanosleep(waits.sleep)
 		waits.bind(ictx.Done())
