@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"time"
 )
@@ -22,8 +23,10 @@ const (
 	DefaultInterval = 10 * time.Second
 )
 
-// Limits configure a Limiter. Zero fields take the defaults above; a
-// negative RecordsPerSec or BytesPerSec turns that bucket off.
+// Limits configure a Limiter. Zero rates take the defaults above, zero
+// bursts two seconds' worth of their rate (at least one 8 KiB message for
+// ByteBurst), a zero Interval DefaultInterval; a negative RecordsPerSec or
+// BytesPerSec turns that bucket off.
 type Limits struct {
 	RecordsPerSec float64       // sustained records per second
 	Burst         int           // records that may come at once
@@ -46,13 +49,17 @@ func (lim Limits) withDefaults() Limits {
 		lim.RecordsPerSec = DefaultRecordsPerSec
 	}
 	if lim.Burst <= 0 {
-		lim.Burst = max(DefaultBurst, int(lim.RecordsPerSec))
+		lim.Burst = int(math.Ceil(2 * min(lim.RecordsPerSec, 1<<30))) // two seconds' worth
+		if lim.Burst < 1 {
+			lim.Burst = DefaultBurst // the bucket is off (or the rate tiny)
+		}
 	}
 	if lim.BytesPerSec == 0 {
 		lim.BytesPerSec = DefaultBytesPerSec
 	}
 	if lim.ByteBurst <= 0 {
-		lim.ByteBurst = max(DefaultByteBurst, int(min(lim.BytesPerSec, 1<<40)))
+		// Two seconds' worth, and at least one message of DefaultMaxBytes.
+		lim.ByteBurst = max(DefaultMaxBytes, int(math.Ceil(2*min(lim.BytesPerSec, 1<<40))))
 	}
 	if lim.Interval <= 0 {
 		lim.Interval = DefaultInterval

@@ -235,3 +235,16 @@ func TestLimiterForHostWarnings(t *testing.T) {
 		t.Errorf("Due = %+v %v", s, ok)
 	}
 }
+
+func TestDefaultLimits(t *testing.T) {
+	want := Limits{RecordsPerSec: DefaultRecordsPerSec, Burst: DefaultBurst, BytesPerSec: DefaultBytesPerSec, ByteBurst: DefaultByteBurst, Interval: DefaultInterval}
+	if got := New(nil, "p", 0).Limits(); got != want {
+		t.Errorf("defaults = %+v, want %+v", got, want)
+	}
+	if got := NewLimiter("p", Limits{RecordsPerSec: 10, BytesPerSec: 1000}, nil).Limits(); got.Burst != 20 || got.ByteBurst != DefaultMaxBytes {
+		t.Errorf("derived bursts = %+v", got)
+	}
+	if got := NewLimiter("p", WarnLimits(), nil).Limits(); got.Burst != 10 || got.BytesPerSec >= 0 || got.Interval != time.Minute {
+		t.Errorf("WarnLimits = %+v", got)
+	}
+}
