@@ -277,7 +277,7 @@ var entryRE = regexp.MustCompile(`(?m)^\s*entry\s*=\s*["']([^"'\\]*)["']\s*(?:#.
 // parser refuses still names its entry well enough to build it; the
 // runtime then reports the manifest's problems when it loads it.
 func manifestEntry(dir string) string {
-	src, err := os.ReadFile(filepath.Join(dir, manifest.FileName))
+	src, err := manifest.ReadFile(filepath.Join(dir, manifest.FileName))
 	if err != nil {
 		return manifest.DefaultEntry
 	}

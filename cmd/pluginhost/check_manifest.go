@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 
 	"github.com/raisfast/wasmplug/gen/plugin"
 	"github.com/raisfast/wasmplug/runtime/manifest"
@@ -29,7 +28,7 @@ var errOtherRuntime = errors.New("not a wasm plugin")
 // manifest.Errors list (one problem per line of the report), an
 // errOtherRuntime (skipped by the runtime, as here), or an I/O error.
 func readManifest(path string) (*manifest.Manifest, error) {
-	data, err := os.ReadFile(path)
+	data, err := manifest.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("no %s in the plugin directory", manifest.FileName)
 	}
