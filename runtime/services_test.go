@@ -176,15 +176,16 @@ func TestHTTPAllowAnyHost(t *testing.T) {
 // previous version left, and removing the plugin releases the directory.
 func TestSandboxFromManifest(t *testing.T) {
 	f := newFixture(t)
-	f.add("small", "small", nothingGuest, map[string]int{"on-login": 0}, "[permissions]\nvfs_max_bytes = 10\n")
+	f.add("small", "small", nothingGuest, map[string]int{"on-login": 0}, "[permissions]\nvfs_max_bytes = 4096\n")
 	f.add("off", "off", nothingGuest, map[string]int{"on-login": 0}, "[permissions]\nvfs_max_bytes = 0\n")
 	f.add("dflt", "dflt", nothingGuest, map[string]int{"on-login": 0}, "")
 	rt := f.start()
 	noProblems(t, rt)
 
 	small := f.adapter("small")
-	if small.VFSWrite(ctx, "a", strings.Repeat("x", 11)) || !small.VFSWrite(ctx, "a", strings.Repeat("x", 10)) {
-		t.Error("small: want 10 bytes and no more")
+	// The quota counts disk blocks (4 KiB here): one block's file fits.
+	if small.VFSWrite(ctx, "a", strings.Repeat("x", 4097)) || !small.VFSWrite(ctx, "a", strings.Repeat("x", 4096)) {
+		t.Error("small: want 4096 bytes and no more")
 	}
 	if f.adapter("off").VFSWrite(ctx, "a", "x") {
 		t.Error("vfs_max_bytes = 0: vfs-write succeeded")
@@ -197,14 +198,14 @@ func TestSandboxFromManifest(t *testing.T) {
 	}
 
 	// A new version with a bigger quota counts what the old one wrote.
-	f.add("small", "small", nothingGuest, map[string]int{"on-login": 0}, "[permissions]\nvfs_max_bytes = 20\n")
+	f.add("small", "small", nothingGuest, map[string]int{"on-login": 0}, "[permissions]\nvfs_max_bytes = 8192\n")
 	if err := rt.Reload(ctx); err != nil {
 		t.Fatal(err)
 	}
 	noProblems(t, rt)
 	small2 := f.adapter("small")
-	if small2.VFSWrite(ctx, "b", strings.Repeat("x", 11)) || !small2.VFSWrite(ctx, "b", strings.Repeat("x", 10)) {
-		t.Error("small, 20-byte quota with 10 bytes used: want 10 more bytes and no more")
+	if small2.VFSWrite(ctx, "b", strings.Repeat("x", 4097)) || !small2.VFSWrite(ctx, "b", strings.Repeat("x", 4096)) {
+		t.Error("small, 8192-byte quota with 4096 bytes used: want 4096 more bytes and no more")
 	}
 
 	if err := os.RemoveAll(filepath.Join(f.dir, "small")); err != nil {

@@ -78,8 +78,8 @@ func (m *Manager) merge(lim Limits) Limits {
 	if lim.MaxTotalSize <= 0 {
 		lim.MaxTotalSize = m.lim.MaxTotalSize
 	}
-	if lim.MaxFiles <= 0 {
-		lim.MaxFiles = m.lim.MaxFiles
+	if lim.MaxEntries <= 0 {
+		lim.MaxEntries = m.lim.MaxEntries
 	}
 	if lim.MaxPathLen <= 0 {
 		lim.MaxPathLen = m.lim.MaxPathLen

@@ -8,13 +8,23 @@
 // leading "/", no NUL or backslash, bounded length and depth) so refusals
 // are predictable and explained.
 //
-// Limits: the size of one file, the total size of the sandbox and the number
-// of files in it. The usage is counted once when the directory is opened and
-// kept up to date by every write and delete made through it. A Manager keeps
-// one such directory per plugin and hands out Sandbox handles on it, each
-// with its own Limits (from the plugin's manifest) but all sharing the usage
-// counters, so every instance and every hot-reload generation of a plugin
-// is counted together.
+// Files with more than one hard link are refused like links leading out: a
+// hard link planted in the directory may name a file outside it, and
+// os.Root cannot tell.
+//
+// Limits: the size of one file, the disk space of the sandbox and the
+// number of entries in it. Every entry, directory or file, is charged the
+// blocks it occupies (see account.go), so neither empty directories nor
+// small files can take more disk than the quota says. The usage is counted
+// once when the directory is opened and kept up to date by every write and
+// delete made through it; deleting a file also removes the directories it
+// leaves empty.
+//
+// A Manager keeps one such directory per plugin and hands out Sandbox
+// handles on it, each with its own Limits (from the plugin's manifest) but
+// all sharing the usage counters and the lock that serialises mutations, so
+// every instance and every hot-reload generation of a plugin is counted
+// together and none can pass the quota by writing at the same time.
 package vfs
 
 import (
@@ -38,18 +48,30 @@ import (
 const (
 	DefaultMaxFileSize  = 10 << 20  // 10 MiB
 	DefaultMaxTotalSize = 100 << 20 // 100 MiB
-	DefaultMaxFiles     = 10000
+	DefaultMaxEntries   = 10000
 	DefaultMaxPathLen   = 1024
 	DefaultMaxDepth     = 32
 )
 
+// Disk accounting units: each entry is charged whole blocks of the block
+// size the file system reports for the sandbox directory, bounded to
+// [DefaultBlockSize, MaxBlockSize] (so a network file system announcing
+// 1 MiB transfers does not turn every file into a megabyte).
+const (
+	DefaultBlockSize = 4 << 10
+	MaxBlockSize     = 64 << 10
+)
+
 // Limits bound one sandbox. Zero fields take the defaults.
 type Limits struct {
-	MaxFileSize  int64 // bytes in one file
-	MaxTotalSize int64 // bytes in all files
-	MaxFiles     int   // regular files
-	MaxPathLen   int   // bytes in a path
-	MaxDepth     int   // components in a path
+	MaxFileSize int64 // bytes of content in one file
+	// MaxTotalSize bounds the disk space of the sandbox: every entry (file
+	// or directory) charged its size rounded up to whole blocks, at least
+	// one block.
+	MaxTotalSize int64
+	MaxEntries   int // files and directories (and any other entry), the sandbox's own excepted
+	MaxPathLen   int // bytes in a path
+	MaxDepth     int // components in a path
 }
 
 func (l Limits) withDefaults() Limits {
@@ -59,8 +81,8 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxTotalSize <= 0 {
 		l.MaxTotalSize = DefaultMaxTotalSize
 	}
-	if l.MaxFiles <= 0 {
-		l.MaxFiles = DefaultMaxFiles
+	if l.MaxEntries <= 0 {
+		l.MaxEntries = DefaultMaxEntries
 	}
 	if l.MaxPathLen <= 0 {
 		l.MaxPathLen = DefaultMaxPathLen
@@ -77,9 +99,13 @@ var (
 	ErrBadPath      = errors.New("vfs: path not allowed")
 	ErrFileTooLarge = errors.New("vfs: file too large")
 	ErrQuota        = errors.New("vfs: sandbox quota exceeded")
-	ErrNotRegular   = errors.New("vfs: not a regular file")
-	ErrNotUTF8      = errors.New("vfs: file is not valid UTF-8")
-	ErrClosed       = errors.New("vfs: sandbox closed")
+	// ErrEscape refuses a file that may lie outside the sandbox although its
+	// path is inside: one with several hard links. (Symbolic links leading
+	// out are refused by os.Root, with its own error.)
+	ErrEscape     = errors.New("vfs: leads out of the sandbox")
+	ErrNotRegular = errors.New("vfs: not a regular file")
+	ErrNotUTF8    = errors.New("vfs: file is not valid UTF-8")
+	ErrClosed     = errors.New("vfs: sandbox closed")
 )
 
 // Entry is one element of a List result.
@@ -97,6 +123,16 @@ type Info struct {
 	ModTime string `json:"mod_time"` // RFC 3339, UTC
 }
 
+// Usage is what a sandbox directory holds.
+type Usage struct {
+	Files int   // entries other than directories
+	Dirs  int   // directories, the sandbox's own excepted
+	Bytes int64 // disk space charged (see Limits.MaxTotalSize)
+}
+
+// Entries is the number of entries counted against Limits.MaxEntries.
+func (u Usage) Entries() int { return u.Files + u.Dirs }
+
 // tmpPrefix names the temporary files Write renames into place; plugins can
 // neither name nor see them.
 const tmpPrefix = ".vfs-tmp-"
@@ -108,9 +144,12 @@ type sandboxDir struct {
 	root   *os.Root
 	closed atomic.Bool // set under mu, read without it by lookups
 
+	bs int64 // charging unit, see blockSize
+
 	mu    sync.Mutex // serialises mutations and guards the usage counters
-	files int
-	bytes int64
+	files int        // entries other than directories
+	dirs  int
+	bytes int64 // disk space charged
 
 	refs int // open Manager handles; guarded by Manager.mu
 }
@@ -123,7 +162,12 @@ func openDir(path string) (*sandboxDir, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vfs: open sandbox %s: %w", path, err)
 	}
-	d := &sandboxDir{root: root}
+	info, err := root.Stat(".")
+	if err != nil {
+		root.Close()
+		return nil, fmt.Errorf("vfs: open sandbox %s: %w", path, err)
+	}
+	d := &sandboxDir{root: root, bs: blockSize(info)}
 	if err := d.rescanLocked(); err != nil {
 		root.Close()
 		return nil, err
@@ -194,16 +238,17 @@ func (s *Sandbox) usable() error {
 	return nil
 }
 
-// Usage returns the number of files and bytes the sandbox directory holds
-// (shared by every handle on it).
-func (s *Sandbox) Usage() (files int, bytes int64) {
+// Usage returns what the sandbox directory holds (shared by every handle on
+// it).
+func (s *Sandbox) Usage() Usage {
 	s.d.mu.Lock()
 	defer s.d.mu.Unlock()
-	return s.d.files, s.d.bytes
+	return Usage{Files: s.d.files, Dirs: s.d.dirs, Bytes: s.d.bytes}
 }
 
 // Rescan recounts the usage from disk (after files changed behind the
-// sandbox's back). Leftover temporary files are removed.
+// sandbox's back). Leftover temporary files and empty directories are
+// removed.
 func (s *Sandbox) Rescan() error {
 	if err := s.usable(); err != nil {
 		return err
@@ -214,37 +259,6 @@ func (s *Sandbox) Rescan() error {
 		return ErrClosed
 	}
 	return s.d.rescanLocked()
-}
-
-func (d *sandboxDir) rescanLocked() error {
-	files, bytes := 0, int64(0)
-	var stale []string
-	err := fs.WalkDir(d.root.FS(), ".", func(p string, e fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if strings.HasPrefix(e.Name(), tmpPrefix) {
-			stale = append(stale, p)
-			return nil
-		}
-		if e.Type().IsRegular() {
-			info, err := e.Info()
-			if err != nil {
-				return err
-			}
-			files++
-			bytes += info.Size()
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("vfs: scan sandbox: %w", err)
-	}
-	for _, p := range stale {
-		_ = d.root.Remove(p)
-	}
-	d.files, d.bytes = files, bytes
-	return nil
 }
 
 // clean checks a plugin-supplied path and returns it in the form os.Root
@@ -288,13 +302,36 @@ func (s *Sandbox) clean(p string, allowDot bool) (string, error) {
 	return c, nil
 }
 
+// lookup stats name (following links that stay inside) and refuses a file
+// with several hard links: it may be a file outside the sandbox.
+func (s *Sandbox) lookup(name string) (fs.FileInfo, error) {
+	info, err := s.root.Stat(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := singleLink(info); err != nil {
+		return nil, err
+	}
+	return info, nil
+}
+
+// singleLink refuses a non-directory with more than one hard link.
+// (Directories have several by construction: ".", "..".)
+func singleLink(info fs.FileInfo) error {
+	if n := links(info); !info.IsDir() && n > 1 {
+		return fmt.Errorf("%w: %d hard links", ErrEscape, n)
+	}
+	return nil
+}
+
 // ReadFile returns the content of the regular file at p.
 func (s *Sandbox) ReadFile(p string) (string, error) {
 	name, err := s.clean(p, false)
 	if err != nil {
 		return "", err
 	}
-	info, err := s.root.Stat(name)
+	// Stat first: opening a FIFO would block.
+	info, err := s.lookup(name)
 	if err != nil {
 		return "", fmt.Errorf("vfs: read %s: %w", p, err)
 	}
@@ -306,6 +343,18 @@ func (s *Sandbox) ReadFile(p string) (string, error) {
 		return "", fmt.Errorf("vfs: read %s: %w", p, err)
 	}
 	defer f.Close()
+	// Check again what was opened: the file may have been replaced, or
+	// linked, in between.
+	opened, err := f.Stat()
+	if err != nil {
+		return "", fmt.Errorf("vfs: read %s: %w", p, err)
+	}
+	if err := singleLink(opened); err != nil {
+		return "", fmt.Errorf("vfs: read %s: %w", p, err)
+	}
+	if !opened.Mode().IsRegular() || !os.SameFile(info, opened) {
+		return "", fmt.Errorf("vfs: read %s: %w: replaced while opened", p, ErrNotRegular)
+	}
 	b, err := io.ReadAll(io.LimitReader(f, s.lim.MaxFileSize+1))
 	if err != nil {
 		return "", fmt.Errorf("vfs: read %s: %w", p, err)
@@ -322,6 +371,13 @@ func (s *Sandbox) ReadFile(p string) (string, error) {
 // WriteFile replaces (or creates) the file at p with content, creating
 // parent directories. The new content appears atomically: it is written to
 // a temporary file that is then renamed over p.
+//
+// The write is refused (ErrQuota) if the entries it adds (the file, if new,
+// and the directories it creates) would take the sandbox past MaxEntries, or
+// if the disk space charged afterwards would be over MaxTotalSize. The
+// growth of the directory receiving the new entry is counted once it has
+// happened, so the total can pass the quota by that growth (a directory
+// block); every write adding space is refused from then on.
 func (s *Sandbox) WriteFile(p, content string) error {
 	name, err := s.clean(p, false)
 	if err != nil {
@@ -337,54 +393,108 @@ func (s *Sandbox) WriteFile(p, content string) error {
 	if err := s.usable(); err != nil {
 		return err
 	}
-	var oldSize int64
-	exists := false
-	switch info, err := s.root.Stat(name); {
-	case err == nil && info.IsDir():
-		return fmt.Errorf("vfs: write %s: is a directory", p)
-	case err == nil && !info.Mode().IsRegular():
-		return fmt.Errorf("vfs: write %s: %w", p, ErrNotRegular)
+	// The entry replaced, if any (a link inside the sandbox is replaced by
+	// the file, its target is left alone).
+	var old fs.FileInfo
+	switch li, err := s.root.Lstat(name); {
 	case err == nil:
-		exists, oldSize = true, info.Size()
+		info := li
+		if li.Mode()&fs.ModeSymlink != 0 {
+			if info, err = s.root.Stat(name); err != nil {
+				return fmt.Errorf("vfs: write %s: %w", p, err)
+			}
+		}
+		switch {
+		case info.IsDir():
+			return fmt.Errorf("vfs: write %s: is a directory", p)
+		case !info.Mode().IsRegular():
+			return fmt.Errorf("vfs: write %s: %w", p, ErrNotRegular)
+		}
+		if err := singleLink(info); err != nil {
+			return fmt.Errorf("vfs: write %s: %w", p, err)
+		}
+		old = li
 	case !errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("vfs: write %s: %w", p, err)
 	}
-	newFiles, newBytes := d.files, d.bytes-oldSize+size
-	if !exists {
-		newFiles++
-	}
-	if newFiles > s.lim.MaxFiles {
-		return fmt.Errorf("vfs: write %s: %w: more than %d files", p, ErrQuota, s.lim.MaxFiles)
-	}
-	if newBytes > s.lim.MaxTotalSize {
-		return fmt.Errorf("vfs: write %s: %w: %d bytes, limit %d", p, ErrQuota, newBytes, s.lim.MaxTotalSize)
-	}
-	parent := path.Dir(name)
-	if parent != "." {
-		if err := s.root.MkdirAll(parent, 0o755); err != nil {
-			return fmt.Errorf("vfs: write %s: %w", p, err)
-		}
-	}
-	tmp := path.Join(parent, fmt.Sprintf("%s%d", tmpPrefix, time.Now().UnixNano()))
-	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	ch, err := d.openChain(path.Dir(name))
 	if err != nil {
 		return fmt.Errorf("vfs: write %s: %w", p, err)
+	}
+	defer ch.close()
+
+	existing := len(ch.roots) - 1 // level of the deepest existing directory
+	missing := len(ch.names) - existing
+	added := missing
+	newBytes := d.bytes + int64(missing)*d.bs + d.chargeSize(size)
+	if old == nil {
+		added++
+	} else {
+		newBytes -= d.charge(old)
+	}
+	if entries := d.files + d.dirs; added > 0 && entries+added > s.lim.MaxEntries {
+		return fmt.Errorf("vfs: write %s: %w: %d entries and %d more, limit %d", p, ErrQuota, entries, added, s.lim.MaxEntries)
+	}
+	if newBytes > s.lim.MaxTotalSize {
+		return fmt.Errorf("vfs: write %s: %w: %d bytes of disk, limit %d", p, ErrQuota, newBytes, s.lim.MaxTotalSize)
+	}
+
+	before := ch.charge(existing)
+	if err := ch.mkdirs(); err != nil {
+		s.recountLocked()
+		return fmt.Errorf("vfs: write %s: %w", p, err)
+	}
+	base := path.Base(name)
+	if err := writeTmp(ch.last(), base, content); err != nil {
+		s.recountLocked()
+		return fmt.Errorf("vfs: write %s: %w", p, err)
+	}
+	c := d.chargeSize(size)
+	if info, err := ch.last().Lstat(base); err == nil {
+		c = d.charge(info)
+	}
+	if old == nil {
+		d.files++
+	} else {
+		c -= d.charge(old)
+	}
+	ch.countCreated(existing)
+	d.bytes += c + ch.charge(existing) - before
+	return nil
+}
+
+// writeTmp writes content to a new temporary file of dir and renames it to
+// name.
+func writeTmp(dir *os.Root, name, content string) error {
+	tmp := fmt.Sprintf("%s%d", tmpPrefix, time.Now().UnixNano())
+	f, err := dir.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
 	}
 	_, werr := io.WriteString(f, content)
 	cerr := f.Close()
 	if err := errors.Join(werr, cerr); err != nil {
-		_ = s.root.Remove(tmp)
-		return fmt.Errorf("vfs: write %s: %w", p, err)
+		_ = dir.Remove(tmp)
+		return err
 	}
-	if err := s.root.Rename(tmp, name); err != nil {
-		_ = s.root.Remove(tmp)
-		return fmt.Errorf("vfs: write %s: %w", p, err)
+	if err := dir.Rename(tmp, name); err != nil {
+		_ = dir.Remove(tmp)
+		return err
 	}
-	d.files, d.bytes = newFiles, newBytes
 	return nil
 }
 
-// Remove deletes the file (or empty directory) at p.
+// recountLocked recounts the usage from disk after a mutation failed half
+// way (a directory created, a temporary file left), so that the count stays
+// exact. It also removes what the failed write left.
+func (s *Sandbox) recountLocked() {
+	if err := s.d.rescanLocked(); err != nil {
+		s.log.Warn("vfs: recount after a failed write", "err", err)
+	}
+}
+
+// Remove deletes the file (or empty directory) at p, then the directories
+// that leaves empty. A link is removed, never its target.
 func (s *Sandbox) Remove(p string) error {
 	name, err := s.clean(p, false)
 	if err != nil {
@@ -396,17 +506,33 @@ func (s *Sandbox) Remove(p string) error {
 	if err := s.usable(); err != nil {
 		return err
 	}
-	info, err := s.root.Lstat(name)
+	ch, err := d.openChain(path.Dir(name))
 	if err != nil {
 		return fmt.Errorf("vfs: delete %s: %w", p, err)
 	}
-	if err := s.root.Remove(name); err != nil {
+	defer ch.close()
+	if !ch.complete() {
+		return fmt.Errorf("vfs: delete %s: %w", p, fs.ErrNotExist)
+	}
+	dir, base := ch.last(), path.Base(name)
+	info, err := dir.Lstat(base)
+	if err != nil {
 		return fmt.Errorf("vfs: delete %s: %w", p, err)
 	}
-	if info.Mode().IsRegular() {
-		d.files--
-		d.bytes -= info.Size()
+	before := ch.charge(len(ch.roots) - 1)
+	if err := dir.Remove(base); err != nil {
+		return fmt.Errorf("vfs: delete %s: %w", p, err)
 	}
+	if info.IsDir() {
+		d.dirs--
+	} else {
+		d.files--
+	}
+	d.bytes -= d.charge(info)
+	ch.prune(before)
+	// What was made behind the sandbox's back is not counted until the
+	// next scan: deleting it must not take the count below zero.
+	d.files, d.dirs, d.bytes = max(d.files, 0), max(d.dirs, 0), max(d.bytes, 0)
 	return nil
 }
 
@@ -416,7 +542,7 @@ func (s *Sandbox) StatInfo(p string) (Info, error) {
 	if err != nil {
 		return Info{}, err
 	}
-	info, err := s.root.Stat(name)
+	info, err := s.lookup(name)
 	if err != nil {
 		return Info{}, fmt.Errorf("vfs: stat %s: %w", p, err)
 	}
@@ -430,7 +556,7 @@ func (s *Sandbox) StatInfo(p string) (Info, error) {
 
 // ReadDir lists the directory at p ("" or "." is the sandbox), sorted by
 // name. Symbolic links are described by what they point to; links that lead
-// out of the sandbox are left out.
+// out of the sandbox, and files with several hard links, are left out.
 func (s *Sandbox) ReadDir(p string) ([]Entry, error) {
 	name, err := s.clean(p, true)
 	if err != nil {
@@ -452,9 +578,9 @@ func (s *Sandbox) ReadDir(p string) ([]Entry, error) {
 		if strings.HasPrefix(d.Name(), tmpPrefix) {
 			continue
 		}
-		fi, err := s.root.Stat(path.Join(name, d.Name()))
+		fi, err := s.lookup(path.Join(name, d.Name()))
 		if err != nil {
-			continue // dangling or escaping link
+			continue // dangling or escaping link, hard link
 		}
 		e := Entry{Name: d.Name(), IsDir: fi.IsDir()}
 		if !fi.IsDir() {
@@ -498,13 +624,14 @@ func (s *Sandbox) Delete(p string) bool {
 	return true
 }
 
-// Exists implements vfs-exists: true for a file or directory inside the sandbox.
+// Exists implements vfs-exists: true for a file or directory inside the
+// sandbox (not for one ReadFile and StatInfo refuse as leading out).
 func (s *Sandbox) Exists(p string) bool {
 	name, err := s.clean(p, true)
 	if err != nil {
 		return false
 	}
-	_, err = s.root.Stat(name)
+	_, err = s.lookup(name)
 	return err == nil
 }
 

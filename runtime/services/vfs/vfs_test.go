@@ -98,11 +98,59 @@ func TestWriteReadStatListDelete(t *testing.T) {
 	if s.Delete("cache") {
 		t.Fatal("deleted a non-empty directory")
 	}
-	if !s.Delete("cache/posts/hello.json") || !s.Delete("cache/posts") {
-		t.Fatal("could not empty and delete a directory")
+	// Deleting the last file of a directory removes the directories it
+	// leaves empty.
+	if !s.Delete("cache/posts/hello.json") || s.Exists("cache/posts") || s.Exists("cache") {
+		t.Fatal("deleting the last file left its directories")
 	}
-	if files, bytes := s.Usage(); files != 1 || bytes != 3 {
-		t.Fatalf("Usage = %d files, %d bytes", files, bytes)
+	if u := s.Usage(); u != (Usage{Files: 1, Bytes: s.d.bs}) {
+		t.Fatalf("Usage = %+v", u)
+	}
+}
+
+func TestDeleteRemovesEmptiedDirectories(t *testing.T) {
+	s, dir := open(t, Limits{})
+	must(t, s.WriteFile("a/b/c/f", "x"))
+	must(t, s.WriteFile("a/g", "x"))
+	must(t, os.Mkdir(filepath.Join(dir, "real"), 0o755))
+	must(t, os.WriteFile(filepath.Join(dir, "real", "keep"), nil, 0o644)) // not pruned by the scan
+	must(t, os.Symlink("real", filepath.Join(dir, "link")))
+	must(t, s.Rescan())
+	must(t, s.WriteFile("link/h", "x"))
+
+	must(t, s.Remove("a/b/c/f"))
+	if s.Exists("a/b") || !s.Exists("a/g") {
+		t.Fatal("want a/b removed, a kept (it holds g)")
+	}
+	// A link to a directory is not removed with its target's last file:
+	// the target directory goes, the link stays (dangling).
+	must(t, s.Remove("link/h"))
+	if _, err := os.Lstat(filepath.Join(dir, "link")); err != nil {
+		t.Fatalf("link removed: %v", err)
+	}
+	assertCounted(t, s)
+
+	// Empty directories do not survive a scan; one made behind the
+	// sandbox's back after it can still be deleted on its own (the count
+	// is then fixed by the next scan).
+	must(t, os.Mkdir(filepath.Join(dir, "a", "empty"), 0o755))
+	must(t, s.Rescan())
+	if s.Exists("a/empty") {
+		t.Fatal("empty directory survived a scan")
+	}
+	must(t, os.Mkdir(filepath.Join(dir, "a", "empty"), 0o755))
+	if !s.Delete("a/empty") || !s.Exists("a/g") {
+		t.Fatal("delete of an empty directory")
+	}
+}
+
+// assertCounted checks the running usage against a recount from disk.
+func assertCounted(t *testing.T, s *Sandbox) {
+	t.Helper()
+	got := s.Usage()
+	must(t, s.Rescan())
+	if want := s.Usage(); got != want {
+		t.Fatalf("running usage %+v, recounted %+v", got, want)
 	}
 }
 
@@ -213,31 +261,79 @@ func TestSymlinksOutAreRefused(t *testing.T) {
 	}
 }
 
+// TestLimits: sizes are charged in whole blocks (bs), every entry counts.
 func TestLimits(t *testing.T) {
-	s, _ := open(t, Limits{MaxFileSize: 10, MaxTotalSize: 25, MaxFiles: 3})
-	if err := s.WriteFile("big", strings.Repeat("x", 11)); !errors.Is(err, ErrFileTooLarge) {
+	probe, _ := open(t, Limits{})
+	bs := probe.d.bs
+	blocks := func(n int64) string { return strings.Repeat("x", int(n*bs)) }
+	s, _ := open(t, Limits{MaxFileSize: 3 * bs, MaxTotalSize: 5 * bs, MaxEntries: 4})
+	if err := s.WriteFile("big", blocks(3)+"x"); !errors.Is(err, ErrFileTooLarge) {
 		t.Fatalf("big file: %v", err)
 	}
-	must(t, s.WriteFile("a", strings.Repeat("x", 10)))
-	must(t, s.WriteFile("b", strings.Repeat("x", 10)))
-	if err := s.WriteFile("c", strings.Repeat("x", 6)); !errors.Is(err, ErrQuota) {
-		t.Fatalf("over total: %v", err)
+	must(t, s.WriteFile("a", blocks(2)))
+	must(t, s.WriteFile("b", blocks(2)))
+	if err := s.WriteFile("c", blocks(1)+"x"); !errors.Is(err, ErrQuota) {
+		t.Fatalf("over total (a byte past a block is a second block): %v", err)
 	}
-	must(t, s.WriteFile("c", strings.Repeat("x", 5))) // exactly 25
+	must(t, s.WriteFile("c", blocks(1))) // exactly 5 blocks
+	if u := s.Usage(); u != (Usage{Files: 3, Bytes: 5 * bs}) {
+		t.Fatalf("Usage = %+v", u)
+	}
 	if err := s.WriteFile("d", ""); !errors.Is(err, ErrQuota) {
-		t.Fatalf("4th file: %v", err)
+		t.Fatalf("an empty file takes a block too: %v", err)
 	}
 	// Shrinking an existing file is allowed, and frees room.
 	must(t, s.WriteFile("a", "x"))
-	must(t, s.WriteFile("c", strings.Repeat("x", 10)))
-	if files, bytes := s.Usage(); files != 3 || bytes != 21 {
-		t.Fatalf("Usage = %d, %d", files, bytes)
+	if u := s.Usage(); u != (Usage{Files: 3, Bytes: 4 * bs}) {
+		t.Fatalf("Usage = %+v", u)
 	}
-	// Deleting frees a file slot.
+	// A directory is an entry, and takes a block.
+	if err := s.WriteFile("d/e", "x"); !errors.Is(err, ErrQuota) {
+		t.Fatalf("file and directory past the entry limit: %v", err)
+	}
+	must(t, s.WriteFile("d", "x")) // 4 entries, 5 blocks
+	if err := s.WriteFile("e", ""); !errors.Is(err, ErrQuota) {
+		t.Fatalf("5th entry: %v", err)
+	}
+	must(t, s.WriteFile("a", "y")) // replacing adds no entry
+	// Deleting frees an entry and its blocks.
 	must(t, s.Remove("b"))
-	must(t, s.WriteFile("d", "y"))
-	if s.Exists("big") {
+	must(t, s.WriteFile("e", "y"))
+	if s.Exists("big") || s.Exists("d/e") {
 		t.Fatal("refused file exists")
+	}
+	assertCounted(t, s)
+}
+
+// TestAccountingMatchesRecount: after many writes, replacements and deletes
+// in nested directories (enough entries in one to grow it past a block),
+// through a link to a directory too, the running count is what a scan of
+// the disk finds.
+func TestAccountingMatchesRecount(t *testing.T) {
+	s, dir := open(t, Limits{MaxTotalSize: 1 << 30})
+	must(t, os.Mkdir(filepath.Join(dir, "real"), 0o755))
+	must(t, os.WriteFile(filepath.Join(dir, "real", "keep"), nil, 0o644)) // not pruned by the scan
+	must(t, os.Symlink("real", filepath.Join(dir, "link")))
+	must(t, s.Rescan())
+	rng := uint64(1)
+	next := func(n int) int { // xorshift: reproducible, no global state
+		rng ^= rng << 13
+		rng ^= rng >> 7
+		rng ^= rng << 17
+		return int(rng % uint64(n))
+	}
+	tops := []string{"flat", "a/b", "a/b/c", "link", "real", "deep/1/2/3/4"}
+	for range 3000 {
+		p := fmt.Sprintf("%s/file-with-a-long-name-%03d", tops[next(len(tops))], next(300))
+		if next(3) == 0 {
+			s.Remove(p)
+			continue
+		}
+		must(t, s.WriteFile(p, strings.Repeat("x", next(3*int(s.d.bs)))))
+	}
+	assertCounted(t, s)
+	if u := s.Usage(); u.Files == 0 || u.Dirs == 0 || u.Bytes < int64(u.Files+u.Dirs)*s.d.bs {
+		t.Fatalf("Usage = %+v: each entry takes at least a block", u)
 	}
 }
 
@@ -268,22 +364,26 @@ func TestUsageCountedOnOpen(t *testing.T) {
 	must(t, os.MkdirAll(filepath.Join(dir, "sub"), 0o755))
 	must(t, os.WriteFile(filepath.Join(dir, "sub", "f"), []byte("hello"), 0o644))
 	must(t, os.WriteFile(filepath.Join(dir, tmpPrefix+"1"), []byte("stale"), 0o644))
-	s, err := Open(dir, Limits{MaxFiles: 1}, nil)
+	must(t, os.MkdirAll(filepath.Join(dir, "leaked", "empty", "dirs"), 0o755))
+	s, err := Open(dir, Limits{MaxEntries: 2}, nil)
 	must(t, err)
 	defer s.Close()
-	if files, bytes := s.Usage(); files != 1 || bytes != 5 {
-		t.Fatalf("Usage = %d, %d", files, bytes)
+	if u := s.Usage(); u != (Usage{Files: 1, Dirs: 1, Bytes: 2 * s.d.bs}) {
+		t.Fatalf("Usage = %+v", u)
 	}
 	if _, err := os.Stat(filepath.Join(dir, tmpPrefix+"1")); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatal("stale temp file kept")
 	}
+	if _, err := os.Stat(filepath.Join(dir, "leaked")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal("empty directories kept")
+	}
 	if err := s.WriteFile("g", "x"); !errors.Is(err, ErrQuota) {
-		t.Fatalf("pre-existing file not counted: %v", err)
+		t.Fatalf("pre-existing entries not counted: %v", err)
 	}
 }
 
 func TestConcurrentWritesRespectQuota(t *testing.T) {
-	s, _ := open(t, Limits{MaxFiles: 10})
+	s, _ := open(t, Limits{MaxEntries: 10})
 	var wg sync.WaitGroup
 	for i := range 50 {
 		wg.Go(func() { s.Write(fmt.Sprintf("f%d", i), "x") })
@@ -316,7 +416,7 @@ func TestManager(t *testing.T) {
 	must(t, err)
 	a2, _ := m.Sandbox("com.example.a", Limits{})
 	a2.Write("y.txt", "y")
-	if files, _ := a.Usage(); files != 1 {
+	if a.Usage().Files != 1 {
 		t.Fatal("two sandboxes for one plugin")
 	}
 	b, err := m.Sandbox("com.example.b", Limits{})
@@ -351,53 +451,57 @@ func TestManagerPerSandboxLimits(t *testing.T) {
 	m := NewManager(base, Limits{MaxFileSize: 100}, nil)
 	defer m.Close()
 
-	small, err := m.Sandbox("small", Limits{MaxTotalSize: 10})
+	small, err := m.Sandbox("small", Limits{MaxTotalSize: DefaultBlockSize})
 	must(t, err)
-	big, err := m.Sandbox("big", Limits{MaxTotalSize: 1000})
+	bs := small.d.bs
+	small.Close()
+	small, err = m.Sandbox("small", Limits{MaxTotalSize: bs})
 	must(t, err)
-	if got := small.Limits(); got.MaxTotalSize != 10 || got.MaxFileSize != 100 || got.MaxFiles != DefaultMaxFiles {
-		t.Errorf("small limits = %+v: want the manager's file size, the package's file count", got)
+	big, err := m.Sandbox("big", Limits{MaxTotalSize: 1000 * bs})
+	must(t, err)
+	if got := small.Limits(); got.MaxTotalSize != bs || got.MaxFileSize != 100 || got.MaxEntries != DefaultMaxEntries {
+		t.Errorf("small limits = %+v: want the manager's file size, the package's entry count", got)
 	}
-	if small.Write("a", strings.Repeat("x", 11)) {
-		t.Error("small: 11 bytes written under a 10-byte quota")
+	if !small.Write("a", "x") || small.Write("b", "x") {
+		t.Error("small: want one block-sized file, not two")
 	}
 	if !big.Write("a", strings.Repeat("x", 50)) {
-		t.Error("big: 50 bytes refused under a 1000-byte quota")
+		t.Error("big: 50 bytes refused under a 1000-block quota")
 	}
 	if big.Write("b", strings.Repeat("x", 101)) {
 		t.Error("big: the manager's 100-byte file limit was not applied")
 	}
 
 	// Two versions of one plugin: own limits, one usage count.
-	v1, err := m.Sandbox("p", Limits{MaxTotalSize: 100})
+	v1, err := m.Sandbox("p", Limits{MaxTotalSize: 10 * bs})
 	must(t, err)
-	v2, err := m.Sandbox("p", Limits{MaxTotalSize: 20})
+	v2, err := m.Sandbox("p", Limits{MaxTotalSize: 3 * bs})
 	must(t, err)
-	if !v1.Write("one", strings.Repeat("x", 15)) {
+	if !v1.Write("one/x", "x") || !v1.Write("one/y", "y") {
 		t.Fatal("v1 write")
 	}
-	if v2.Write("two", strings.Repeat("x", 10)) {
-		t.Error("v2 ignored the 15 bytes v1 wrote (20-byte quota)")
+	if v2.Write("two", "z") {
+		t.Error("v2 ignored the 3 blocks v1 wrote (3-block quota)")
 	}
-	if !v1.Write("two", strings.Repeat("x", 10)) {
-		t.Error("v1 refused 25 bytes under its 100-byte quota")
+	if !v1.Write("two", "z") {
+		t.Error("v1 refused 4 blocks under its 10-block quota")
 	}
-	if files, bytes := v2.Usage(); files != 2 || bytes != 25 {
-		t.Errorf("v2 usage = %d files, %d bytes; want 2, 25", files, bytes)
+	if u := v2.Usage(); u != (Usage{Files: 3, Dirs: 1, Bytes: 4 * bs}) {
+		t.Errorf("v2 usage = %+v; want 3 files, 1 directory, 4 blocks", u)
 	}
 
 	must(t, v1.Close())
 	if v1.Write("three", "x") {
 		t.Error("write through a closed handle")
 	}
-	if _, ok := v1.Read("one"); ok {
+	if _, ok := v1.Read("one/x"); ok {
 		t.Error("read through a closed handle")
 	}
-	if !m.InUse("p") || !v2.Exists("one") || !v2.Delete("one") {
+	if !m.InUse("p") || !v2.Exists("one/x") || !v2.Delete("one/x") || !v2.Delete("one/y") {
 		t.Error("closing v1 closed v2's directory")
 	}
-	if _, bytes := v2.Usage(); bytes != 10 {
-		t.Errorf("usage after delete = %d bytes, want 10", bytes)
+	if u := v2.Usage(); u != (Usage{Files: 1, Bytes: bs}) {
+		t.Errorf("usage after deletes = %+v, want the one block of two", u)
 	}
 	must(t, v2.Close())
 	must(t, v2.Close()) // idempotent: does not drop another reference
@@ -408,8 +512,8 @@ func TestManagerPerSandboxLimits(t *testing.T) {
 	// A new handle rescans the directory.
 	v3, err := m.Sandbox("p", Limits{})
 	must(t, err)
-	if files, bytes := v3.Usage(); files != 1 || bytes != 10 {
-		t.Errorf("reopened usage = %d files, %d bytes; want 1, 10", files, bytes)
+	if u := v3.Usage(); u != (Usage{Files: 1, Bytes: bs}) {
+		t.Errorf("reopened usage = %+v; want 1 file, 1 block", u)
 	}
 	must(t, m.Close())
 	if v3.Exists("two") || small.Write("c", "x") {
