@@ -276,7 +276,15 @@ func (s *Session) run(ctx context.Context, query string, kind stmtKind, fn func(
 	if err := setAuthorizer(conn, pol.allow); err != nil {
 		return s.classify(ctx, stmtCtx, nil, err)
 	}
+	restore, err := applyLimits(conn, s.d.cfg.sqliteLimits())
+	if err != nil {
+		_ = setAuthorizer(conn, nil)
+		return s.classify(ctx, stmtCtx, nil, err)
+	}
 	runErr := fn(stmtCtx, q)
+	if err := restore(); err != nil {
+		s.log.DebugContext(ctx, "sqldb: restoring limits failed", "err", err)
+	}
 	if err := setAuthorizer(conn, nil); err != nil {
 		// The connection still carries the plugin's policy; setAuthorizer
 		// has told database/sql to discard it.

@@ -60,6 +60,19 @@ const (
 	DefaultMaxResultBytes   = 4 << 20
 	DefaultMaxSQLBytes      = 64 << 10
 	DefaultMaxParams        = 999
+
+	// SQLite limits of plugin statements; see Config and "Resource limits"
+	// in the package documentation.
+	DefaultMaxValueBytes          = 1 << 20
+	DefaultMaxQuadraticValueBytes = 128 << 10
+	DefaultMaxFunctionCost        = 100
+	DefaultMaxProgramOps          = 20000
+	DefaultMaxColumns             = 100
+	DefaultMaxExprDepth           = 100
+	DefaultMaxCompoundSelect      = 50
+	DefaultMaxFunctionArgs        = 100
+	DefaultMaxLikePatternBytes    = 100
+	DefaultMaxTriggerDepth        = 10
 )
 
 // Config bounds what plugin SQL may cost. Zero fields take the defaults.
@@ -75,8 +88,51 @@ type Config struct {
 	MaxResultBytes int
 	// MaxSQLBytes bounds the SQL text of one statement.
 	MaxSQLBytes int
-	// MaxParams bounds the number of parameters.
+	// MaxParams bounds the number of parameters (and the highest ?NNN,
+	// SQLITE_LIMIT_VARIABLE_NUMBER).
 	MaxParams int
+
+	// The fields below are SQLite's own limits (sqlite3_limit), set on the
+	// connection for each plugin statement and put back before the
+	// connection returns to the pool, so the host's statements keep
+	// SQLite's defaults. See "Resource limits" in the package documentation.
+
+	// MaxValueBytes bounds every string or BLOB a statement reads, binds or
+	// computes, and every row it builds (SQLITE_LIMIT_LENGTH): randomblob,
+	// zeroblob, printf, replace, group_concat, ||, a column value read from
+	// a table... Past it the statement fails with "too_large" at once.
+	MaxValueBytes int
+	// MaxQuadraticValueBytes replaces MaxValueBytes for a statement that calls
+	// instr(X,Y) or replace(X,Y,Z), whose single call costs |X|·|Y|;
+	// trim, ltrim and rtrim with a character set (cost |X| times the
+	// characters of the set, each compared separately) get a sixteenth of it.
+	MaxQuadraticValueBytes int
+	// MaxFunctionCost bounds the function calls of one statement, counted
+	// while SQLite compiles it: each function costs 1, like/glob 10, instr,
+	// replace and trim/ltrim/rtrim with a character set 25. SQLite notices
+	// an interrupt (the statement time limit) only between loop iterations,
+	// so this bounds the work a statement does without one.
+	MaxFunctionCost int
+	// MaxProgramOps bounds the size of the compiled statement, in VDBE
+	// instructions (SQLITE_LIMIT_VDBE_OP; SQLite enforces it in steps of
+	// powers of two, so the real cap lies between half of it and it).
+	MaxProgramOps int
+	// MaxColumns bounds the columns of a result, table, index, ORDER BY or
+	// GROUP BY (SQLITE_LIMIT_COLUMN).
+	MaxColumns int
+	// MaxExprDepth bounds the nesting of an expression (SQLITE_LIMIT_EXPR_DEPTH).
+	MaxExprDepth int
+	// MaxCompoundSelect bounds the terms of a UNION/INTERSECT/EXCEPT
+	// (SQLITE_LIMIT_COMPOUND_SELECT).
+	MaxCompoundSelect int
+	// MaxFunctionArgs bounds the arguments of one function call
+	// (SQLITE_LIMIT_FUNCTION_ARG).
+	MaxFunctionArgs int
+	// MaxLikePatternBytes bounds a LIKE or GLOB pattern, whose cost is the
+	// subject's length times the pattern's (SQLITE_LIMIT_LIKE_PATTERN_LENGTH).
+	MaxLikePatternBytes int
+	// MaxTriggerDepth bounds triggers firing triggers (SQLITE_LIMIT_TRIGGER_DEPTH).
+	MaxTriggerDepth int
 	// Logger receives refusals and failures at debug level (default slog.Default()).
 	Logger *slog.Logger
 }
@@ -100,6 +156,27 @@ func (c Config) withDefaults() Config {
 	if c.MaxParams <= 0 {
 		c.MaxParams = DefaultMaxParams
 	}
+	for _, f := range []struct {
+		v   *int
+		def int
+	}{
+		{&c.MaxValueBytes, DefaultMaxValueBytes},
+		{&c.MaxQuadraticValueBytes, DefaultMaxQuadraticValueBytes},
+		{&c.MaxFunctionCost, DefaultMaxFunctionCost},
+		{&c.MaxProgramOps, DefaultMaxProgramOps},
+		{&c.MaxColumns, DefaultMaxColumns},
+		{&c.MaxExprDepth, DefaultMaxExprDepth},
+		{&c.MaxCompoundSelect, DefaultMaxCompoundSelect},
+		{&c.MaxFunctionArgs, DefaultMaxFunctionArgs},
+		{&c.MaxLikePatternBytes, DefaultMaxLikePatternBytes},
+		{&c.MaxTriggerDepth, DefaultMaxTriggerDepth},
+	} {
+		if *f.v <= 0 {
+			*f.v = f.def
+		}
+	}
+	// The quadratic cap only ever lowers the value limit.
+	c.MaxQuadraticValueBytes = min(c.MaxQuadraticValueBytes, c.MaxValueBytes)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
