@@ -18,6 +18,7 @@ const (
 	CodeSQLError         Code = "sql_error"           // the database refused or failed the statement
 	CodeTimeout          Code = "timeout"             // the statement ran past its time limit
 	CodeResultTooLarge   Code = "result_too_large"    // the JSON result exceeds Config.MaxResultBytes
+	CodeTooLarge         Code = "too_large"           // the statement exceeds a value, cost, program-size or memory limit
 	CodeNoTransaction    Code = "no_transaction"      // commit/rollback without an open transaction
 	CodeTransactionOpen  Code = "transaction_open"    // begin while a transaction is open
 	CodeTxAborted        Code = "transaction_aborted" // the open transaction was rolled back by a failure; roll back to go on
@@ -56,6 +57,7 @@ var (
 	ErrSQL              = &Error{Code: CodeSQLError}
 	ErrTimeout          = &Error{Code: CodeTimeout}
 	ErrResultTooLarge   = &Error{Code: CodeResultTooLarge}
+	ErrTooLarge         = &Error{Code: CodeTooLarge}
 	ErrNoTransaction    = &Error{Code: CodeNoTransaction}
 	ErrTransactionOpen  = &Error{Code: CodeTransactionOpen}
 	ErrTxAborted        = &Error{Code: CodeTxAborted}

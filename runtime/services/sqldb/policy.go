@@ -56,6 +56,12 @@ type policy struct {
 	kind   stmtKind
 	tables map[string]bool // lower-cased allow-list; nil = all
 	denied string          // first refusal, for the error message
+
+	// Function calls the statement compiled, for Config.MaxFunctionCost.
+	// A statement SQLite recompiles (after a schema change) counts again;
+	// the budget is checked once, after the first compilation.
+	cost      int
+	quadNames int // calls of quadraticCandidates, whatever their arity
 }
 
 func newPolicy(perm Permissions, kind stmtKind) *policy {
@@ -99,9 +105,14 @@ func (p *policy) allow(action sqlite.AuthorizerActionCode, arg1, arg2, dbName, _
 		}
 		return p.deny("reading is not permitted")
 	case sqlite.AuthFunction:
-		if strings.EqualFold(arg2, "load_extension") {
+		name := strings.ToLower(arg2)
+		if deniedFunction(name) {
 			return p.deny("function %s is not permitted", arg2)
 		}
+		if quadraticCandidates[name] {
+			p.quadNames++
+		}
+		p.cost += functionCost(name)
 		return ok
 	case sqlite.AuthRead:
 		if !readable {

@@ -53,8 +53,8 @@ func (s *Session) Query(ctx context.Context, query string, params []any) (*Query
 		return nil, s.refuse(ctx, newErr(CodePermissionDenied, nil, "plugin %s may not read the database", s.plugin))
 	}
 	var res *QueryResult
-	err := s.run(ctx, query, kindQuery, func(ctx context.Context, q queryer) error {
-		rows, err := q.QueryContext(ctx, query, params...)
+	err := s.run(ctx, query, len(params), kindQuery, func(ctx context.Context, st *sql.Stmt) error {
+		rows, err := st.QueryContext(ctx, params...)
 		if err != nil {
 			return err
 		}
@@ -77,8 +77,8 @@ func (s *Session) Execute(ctx context.Context, query string, params []any) (*Exe
 		return nil, s.refuse(ctx, newErr(CodePermissionDenied, nil, "plugin %s may not write to the database", s.plugin))
 	}
 	var res ExecResult
-	err := s.run(ctx, query, kindExecute, func(ctx context.Context, q queryer) error {
-		r, err := q.ExecContext(ctx, query, params...)
+	err := s.run(ctx, query, len(params), kindExecute, func(ctx context.Context, st *sql.Stmt) error {
+		r, err := st.ExecContext(ctx, params...)
 		if err != nil {
 			return err
 		}
@@ -230,15 +230,17 @@ func (s *Session) Close() error {
 	return nil
 }
 
+// queryer is a *sql.Conn or a *sql.Tx.
 type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }
 
-// run checks query, then runs fn on a connection with the plugin's
-// authorizer installed: the transaction's connection if one is open, or a
-// connection taken from the pool for this statement.
-func (s *Session) run(ctx context.Context, query string, kind stmtKind, fn func(context.Context, queryer) error) error {
+// run checks query, then runs fn on it, compiled on a connection with the
+// plugin's authorizer installed (the transaction's connection if one is open,
+// or a connection taken from the pool for this statement) and under the
+// plugin's SQLite limits (see compileAndRun).
+func (s *Session) run(ctx context.Context, query string, nParams int, kind stmtKind, fn func(context.Context, *sql.Stmt) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -276,15 +278,7 @@ func (s *Session) run(ctx context.Context, query string, kind stmtKind, fn func(
 	if err := setAuthorizer(conn, pol.allow); err != nil {
 		return s.classify(ctx, stmtCtx, nil, err)
 	}
-	restore, err := applyLimits(conn, s.d.cfg.sqliteLimits())
-	if err != nil {
-		_ = setAuthorizer(conn, nil)
-		return s.classify(ctx, stmtCtx, nil, err)
-	}
-	runErr := fn(stmtCtx, q)
-	if err := restore(); err != nil {
-		s.log.DebugContext(ctx, "sqldb: restoring limits failed", "err", err)
-	}
+	runErr := s.compileAndRun(stmtCtx, conn, q, pol, query, nParams, fn)
 	if err := setAuthorizer(conn, nil); err != nil {
 		// The connection still carries the plugin's policy; setAuthorizer
 		// has told database/sql to discard it.
@@ -440,4 +434,94 @@ func (s *Session) marshal(v any) string {
 		return errorJSON(newErr(CodeResultTooLarge, nil, "result exceeds %d bytes; select fewer rows or columns", s.d.cfg.MaxResultBytes))
 	}
 	return string(b)
+}
+
+// compileAndRun sets the plugin's SQLite limits on conn, compiles query,
+// refuses it if its function calls cost more than Config.MaxFunctionCost,
+// lowers the value limit if it calls a quadratic function, and runs fn on
+// it. The connection has its own limits back when compileAndRun returns.
+func (s *Session) compileAndRun(ctx context.Context, conn *sql.Conn, q queryer, pol *policy, query string, nParams int, fn func(context.Context, *sql.Stmt) error) error {
+	cfg := s.d.cfg
+	lim, err := applyLimits(conn, cfg.sqliteLimits())
+	defer func() {
+		if err := lim.restore(); err != nil {
+			s.log.DebugContext(ctx, "sqldb: restoring SQLite limits failed; connection discarded", "err", err)
+		}
+	}()
+	if err != nil {
+		return err
+	}
+	st, err := q.PrepareContext(ctx, query)
+	if err != nil {
+		if isSQLite(err, sqlite3.SQLITE_NOMEM) {
+			return newErr(CodeTooLarge, err, "the statement is too large to compile: over about %d VDBE instructions, or more memory than the host allows", cfg.MaxProgramOps)
+		}
+		return err
+	}
+	defer st.Close()
+
+	cost, valueLimit := pol.cost, cfg.MaxValueBytes
+	if pol.quadNames > 0 {
+		n, err := s.quadraticCalls(ctx, conn, q, pol, query, nParams)
+		calls := n.substring + n.charSet
+		if err != nil {
+			// Assume the worst of every candidate the authorizer saw.
+			s.log.DebugContext(ctx, "sqldb: listing the statement's program failed", "err", err)
+			n = quadratic{substring: pol.quadNames, charSet: pol.quadNames}
+			calls = pol.quadNames
+		}
+		// The authorizer charged each of them as an ordinary call already.
+		cost += (costQuadratic - costFunction) * calls
+		if n.substring > 0 {
+			valueLimit = min(valueLimit, cfg.MaxQuadraticValueBytes)
+		}
+		if n.charSet > 0 {
+			valueLimit = min(valueLimit, cfg.MaxQuadraticValueBytes/16)
+		}
+	}
+	if cost > cfg.MaxFunctionCost {
+		return newErr(CodeTooLarge, nil, "the statement's function calls cost %d, limit %d (a call costs %d, like and glob %d, instr, replace and trim with a character set %d)",
+			cost, cfg.MaxFunctionCost, costFunction, costLike, costQuadratic)
+	}
+	if valueLimit < cfg.MaxValueBytes {
+		if err := lim.set(sqlite3.SQLITE_LIMIT_LENGTH, valueLimit); err != nil {
+			return newErr(CodeUnsupported, err, "lowering the value limit: %v", err)
+		}
+	}
+
+	err = fn(ctx, st)
+	switch {
+	case err == nil:
+		return nil
+	case isSQLite(err, sqlite3.SQLITE_TOOBIG):
+		why := ""
+		if valueLimit < cfg.MaxValueBytes {
+			why = fmt.Sprintf(" (lowered from %d because the statement calls instr, replace or trim with a character set)", cfg.MaxValueBytes)
+		}
+		return newErr(CodeTooLarge, err, "a string, BLOB or row exceeds the value limit of %d bytes%s", valueLimit, why)
+	case isSQLite(err, sqlite3.SQLITE_NOMEM):
+		return newErr(CodeTooLarge, err, "the statement needs more memory than the host allows")
+	}
+	return err
+}
+
+// quadraticCalls lists query's program (see the function quadraticCalls)
+// under an authorizer of its own, so that this second compilation does not
+// count in pol, then puts pol's back.
+func (s *Session) quadraticCalls(ctx context.Context, conn *sql.Conn, q queryer, pol *policy, query string, nParams int) (quadratic, error) {
+	scratch := newPolicy(pol.perm, pol.kind)
+	if err := setAuthorizer(conn, scratch.allow); err != nil {
+		return quadratic{}, err
+	}
+	n, err := quadraticCalls(ctx, q, query, nParams)
+	if aerr := setAuthorizer(conn, pol.allow); aerr != nil {
+		return quadratic{}, errors.Join(err, aerr)
+	}
+	return n, err
+}
+
+// isSQLite reports whether err is an SQLite error with primary result code rc.
+func isSQLite(err error, rc int) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == rc
 }

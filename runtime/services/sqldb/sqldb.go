@@ -22,8 +22,8 @@
 //     no allow-list.
 //   - with an allow-list, every table read or written must be listed.
 //   - BEGIN/COMMIT/ROLLBACK/SAVEPOINT in SQL text are refused (use db-begin…),
-//     as are ATTACH/DETACH, VACUUM, temp objects, virtual tables and
-//     load_extension.
+//     as are ATTACH/DETACH, VACUUM, temp objects, virtual tables,
+//     load_extension and the geopoly and rtree functions.
 //
 // # Transactions
 //
@@ -44,6 +44,54 @@
 // it reaches the driver. If the driver connection does not support an
 // authorizer (not modernc.org/sqlite), every statement is refused with code
 // "unsupported": the package fails closed rather than run unchecked SQL.
+//
+// # Resource limits
+//
+// A plugin statement is compiled and run under SQLite's own limits
+// (sqlite3_limit), set on its connection after the authorizer and put back
+// before the connection returns to the pool (a connection whose limits
+// cannot be put back is discarded), so the host's statements keep SQLite's
+// defaults. Each is a Config field:
+//
+//   - MaxValueBytes (SQLITE_LIMIT_LENGTH, 1 MiB) bounds every string, BLOB
+//     and row the statement reads, binds or computes. randomblob(999999999)
+//     used to run 25 s past the 5 s limit in one uninterruptible step and
+//     take 1 GB; now it, printf('%.*c', …), zeroblob, replace, ||, a
+//     doubling recursive CTE and group_concat stop at 1 MiB with
+//     "too_large" (SQLITE_TOOBIG) before allocating.
+//   - MaxSQLBytes, MaxParams, MaxColumns, MaxExprDepth, MaxCompoundSelect,
+//     MaxFunctionArgs, MaxLikePatternBytes, MaxTriggerDepth and
+//     MaxProgramOps (SQLITE_LIMIT_VDBE_OP) bound the statement's shape;
+//     SQLite refuses it while compiling ("sql_error" with SQLite's message,
+//     "too_large" for the program size). No ATTACH, no sorter threads.
+//
+// Time: the statement's context (StatementTimeout, and the caller's) makes
+// the driver interrupt it (sqlite3_interrupt, and a progress handler every
+// 1000 VDBE steps), but SQLite notices an interrupt only between loop
+// iterations. Work done without looping is bounded at compile time
+// instead: one step handles at most MaxValueBytes, and the authorizer
+// charges every function call the statement compiles against
+// MaxFunctionCost (a call 1, like/glob 10). Three built-ins cost the
+// product of their arguments' sizes in one step: instr(X,Y) and
+// replace(X,Y,Z) (13 s on 1 MiB) and trim/ltrim/rtrim(X,Y) (114 s on
+// 256 KiB with a 20 000-character set). A statement that calls them (found
+// in its EXPLAIN listing, which shows the arity) costs 25 per call and runs
+// with MaxQuadraticValueBytes as its value limit (128 KiB; a sixteenth of
+// that with the trim family). The geopoly and rtree functions (15 s for
+// geopoly_overlap on 0.5 MB polygons) are refused. A statement over budget
+// fails with "too_large" before it runs.
+//
+// Memory: SQLite keeps each constant sub-expression of a statement (a
+// parameter concatenated with a literal, say) for the statement's life,
+// so one statement can hold as many MaxValueBytes values as its SQL text
+// has room for: ~2 GB for 2 000 of them. No per-connection limit bounds
+// that; SQLite's heap limit does, and it is process-wide (one SQLite heap
+// per process in modernc.org/sqlite, which also needs memory accounting
+// turned on before SQLite initializes). The host turns it on with
+// sqlitedb.SetHeapLimit before opening its first database; a statement
+// reaching it fails with "too_large" (SQLITE_NOMEM) and the process keeps
+// its memory. Temporary b-trees and sorts spill to temporary files (SQLite's
+// default temp_store) within each connection's cache_size.
 package sqldb
 
 import (
