@@ -1,0 +1,5 @@
+//go:build !race
+
+package sqldb
+
+const raceEnabled = false
