@@ -174,7 +174,7 @@ func checkPlugin(ctx context.Context, rep *report, dir string, build bool, log *
 
 	// Contract: first with no export required (to see what is there), then
 	// with the manifest's hooks required, as the runtime links it.
-	linked, err := plugin.Link(r, cm, plugin.OptionalExports())
+	linked, err := plugin.Link(ctx, r, cm, plugin.OptionalExports())
 	if err != nil {
 		rep.fail("contract: the module does not match plugin-world:")
 		listLinkProblems(rep, err)
@@ -213,7 +213,7 @@ func checkPlugin(ctx context.Context, rep *report, dir string, build bool, log *
 	// The runtime's own link, with the manifest's hooks required: its
 	// problems are normally the missing hooks just reported.
 	if linked != nil && rep.fails == hookFails {
-		if _, err := plugin.Link(r, cm, plugin.OptionalExports(required...)); err != nil {
+		if _, err := plugin.Link(ctx, r, cm, plugin.OptionalExports(required...)); err != nil {
 			rep.fail("contract: with the manifest's hooks required:")
 			listLinkProblems(rep, err)
 		}

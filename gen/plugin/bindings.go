@@ -1492,235 +1492,276 @@ func (i *Instance) OnCronTick(ctx context.Context, payload *string) error {
 	return nil
 }
 
-// importFuncs lists the core functions the host provides, under every accepted name.
+// importFuncs lists the core functions the host provides.
 var importFuncs = []abi.CoreFunc{{
-	Modules: []string{"raisfast:plugin-wit/host-api@0.1.0", "raisfast:plugin-wit/host-api", "cm32p2|raisfast:plugin-wit/host-api@0.1", "cm32p2|raisfast:plugin-wit/host-api"},
-	Names:   []string{"log"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results: []api.ValueType{},
-	WIT:     "raisfast:plugin-wit/host-api@0.1.0#log",
+	Interface: "raisfast:plugin-wit/host-api",
+	Name:      "log",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.1.0",
+	WIT:       "raisfast:plugin-wit/host-api@0.1.0#log",
 }, {
-	Modules: []string{"raisfast:plugin-wit/host-api@0.1.0", "raisfast:plugin-wit/host-api", "cm32p2|raisfast:plugin-wit/host-api@0.1", "cm32p2|raisfast:plugin-wit/host-api"},
-	Names:   []string{"get-config"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results: []api.ValueType{},
-	WIT:     "raisfast:plugin-wit/host-api@0.1.0#get-config",
+	Interface: "raisfast:plugin-wit/host-api",
+	Name:      "get-config",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.1.0",
+	WIT:       "raisfast:plugin-wit/host-api@0.1.0#get-config",
 }, {
-	Modules: []string{"raisfast:plugin-wit/host-api@0.1.0", "raisfast:plugin-wit/host-api", "cm32p2|raisfast:plugin-wit/host-api@0.1", "cm32p2|raisfast:plugin-wit/host-api"},
-	Names:   []string{"http-get"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results: []api.ValueType{},
-	WIT:     "raisfast:plugin-wit/host-api@0.1.0#http-get",
+	Interface: "raisfast:plugin-wit/host-api",
+	Name:      "http-get",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.1.0",
+	WIT:       "raisfast:plugin-wit/host-api@0.1.0#http-get",
 }, {
-	Modules: []string{"raisfast:plugin-wit/host-api@0.1.0", "raisfast:plugin-wit/host-api", "cm32p2|raisfast:plugin-wit/host-api@0.1", "cm32p2|raisfast:plugin-wit/host-api"},
-	Names:   []string{"http-post"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results: []api.ValueType{},
-	WIT:     "raisfast:plugin-wit/host-api@0.1.0#http-post",
+	Interface: "raisfast:plugin-wit/host-api",
+	Name:      "http-post",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.1.0",
+	WIT:       "raisfast:plugin-wit/host-api@0.1.0#http-post",
 }, {
-	Modules: []string{"raisfast:plugin-wit/host-api@0.1.0", "raisfast:plugin-wit/host-api", "cm32p2|raisfast:plugin-wit/host-api@0.1", "cm32p2|raisfast:plugin-wit/host-api"},
-	Names:   []string{"get-data"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results: []api.ValueType{},
-	WIT:     "raisfast:plugin-wit/host-api@0.1.0#get-data",
+	Interface: "raisfast:plugin-wit/host-api",
+	Name:      "get-data",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.1.0",
+	WIT:       "raisfast:plugin-wit/host-api@0.1.0#get-data",
 }, {
-	Modules: []string{"raisfast:plugin-wit/host-api@0.1.0", "raisfast:plugin-wit/host-api", "cm32p2|raisfast:plugin-wit/host-api@0.1", "cm32p2|raisfast:plugin-wit/host-api"},
-	Names:   []string{"set-data"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "raisfast:plugin-wit/host-api@0.1.0#set-data",
+	Interface: "raisfast:plugin-wit/host-api",
+	Name:      "set-data",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.1.0",
+	WIT:       "raisfast:plugin-wit/host-api@0.1.0#set-data",
 }, {
-	Modules: []string{"raisfast:plugin-wit/host-api@0.1.0", "raisfast:plugin-wit/host-api", "cm32p2|raisfast:plugin-wit/host-api@0.1", "cm32p2|raisfast:plugin-wit/host-api"},
-	Names:   []string{"get-post"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results: []api.ValueType{},
-	WIT:     "raisfast:plugin-wit/host-api@0.1.0#get-post",
+	Interface: "raisfast:plugin-wit/host-api",
+	Name:      "get-post",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.1.0",
+	WIT:       "raisfast:plugin-wit/host-api@0.1.0#get-post",
 }, {
-	Modules: []string{"raisfast:plugin-wit/host-api@0.1.0", "raisfast:plugin-wit/host-api", "cm32p2|raisfast:plugin-wit/host-api@0.1", "cm32p2|raisfast:plugin-wit/host-api"},
-	Names:   []string{"db-query"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results: []api.ValueType{},
-	WIT:     "raisfast:plugin-wit/host-api@0.1.0#db-query",
+	Interface: "raisfast:plugin-wit/host-api",
+	Name:      "db-query",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.1.0",
+	WIT:       "raisfast:plugin-wit/host-api@0.1.0#db-query",
 }, {
-	Modules: []string{"raisfast:plugin-wit/host-api@0.1.0", "raisfast:plugin-wit/host-api", "cm32p2|raisfast:plugin-wit/host-api@0.1", "cm32p2|raisfast:plugin-wit/host-api"},
-	Names:   []string{"db-execute"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results: []api.ValueType{},
-	WIT:     "raisfast:plugin-wit/host-api@0.1.0#db-execute",
+	Interface: "raisfast:plugin-wit/host-api",
+	Name:      "db-execute",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.1.0",
+	WIT:       "raisfast:plugin-wit/host-api@0.1.0#db-execute",
 }, {
-	Modules: []string{"raisfast:plugin-wit/host-api@0.1.0", "raisfast:plugin-wit/host-api", "cm32p2|raisfast:plugin-wit/host-api@0.1", "cm32p2|raisfast:plugin-wit/host-api"},
-	Names:   []string{"db-begin"},
-	Params:  []api.ValueType{api.ValueTypeI32},
-	Results: []api.ValueType{},
-	WIT:     "raisfast:plugin-wit/host-api@0.1.0#db-begin",
+	Interface: "raisfast:plugin-wit/host-api",
+	Name:      "db-begin",
+	Params:    []api.ValueType{api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.1.0",
+	WIT:       "raisfast:plugin-wit/host-api@0.1.0#db-begin",
 }, {
-	Modules: []string{"raisfast:plugin-wit/host-api@0.1.0", "raisfast:plugin-wit/host-api", "cm32p2|raisfast:plugin-wit/host-api@0.1", "cm32p2|raisfast:plugin-wit/host-api"},
-	Names:   []string{"db-commit"},
-	Params:  []api.ValueType{api.ValueTypeI32},
-	Results: []api.ValueType{},
-	WIT:     "raisfast:plugin-wit/host-api@0.1.0#db-commit",
+	Interface: "raisfast:plugin-wit/host-api",
+	Name:      "db-commit",
+	Params:    []api.ValueType{api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.1.0",
+	WIT:       "raisfast:plugin-wit/host-api@0.1.0#db-commit",
 }, {
-	Modules: []string{"raisfast:plugin-wit/host-api@0.1.0", "raisfast:plugin-wit/host-api", "cm32p2|raisfast:plugin-wit/host-api@0.1", "cm32p2|raisfast:plugin-wit/host-api"},
-	Names:   []string{"db-rollback"},
-	Params:  []api.ValueType{api.ValueTypeI32},
-	Results: []api.ValueType{},
-	WIT:     "raisfast:plugin-wit/host-api@0.1.0#db-rollback",
+	Interface: "raisfast:plugin-wit/host-api",
+	Name:      "db-rollback",
+	Params:    []api.ValueType{api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.1.0",
+	WIT:       "raisfast:plugin-wit/host-api@0.1.0#db-rollback",
 }, {
-	Modules: []string{"raisfast:plugin-wit/host-api@0.1.0", "raisfast:plugin-wit/host-api", "cm32p2|raisfast:plugin-wit/host-api@0.1", "cm32p2|raisfast:plugin-wit/host-api"},
-	Names:   []string{"vfs-read"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results: []api.ValueType{},
-	WIT:     "raisfast:plugin-wit/host-api@0.1.0#vfs-read",
+	Interface: "raisfast:plugin-wit/host-api",
+	Name:      "vfs-read",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.1.0",
+	WIT:       "raisfast:plugin-wit/host-api@0.1.0#vfs-read",
 }, {
-	Modules: []string{"raisfast:plugin-wit/host-api@0.1.0", "raisfast:plugin-wit/host-api", "cm32p2|raisfast:plugin-wit/host-api@0.1", "cm32p2|raisfast:plugin-wit/host-api"},
-	Names:   []string{"vfs-write"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "raisfast:plugin-wit/host-api@0.1.0#vfs-write",
+	Interface: "raisfast:plugin-wit/host-api",
+	Name:      "vfs-write",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.1.0",
+	WIT:       "raisfast:plugin-wit/host-api@0.1.0#vfs-write",
 }, {
-	Modules: []string{"raisfast:plugin-wit/host-api@0.1.0", "raisfast:plugin-wit/host-api", "cm32p2|raisfast:plugin-wit/host-api@0.1", "cm32p2|raisfast:plugin-wit/host-api"},
-	Names:   []string{"vfs-delete"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "raisfast:plugin-wit/host-api@0.1.0#vfs-delete",
+	Interface: "raisfast:plugin-wit/host-api",
+	Name:      "vfs-delete",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.1.0",
+	WIT:       "raisfast:plugin-wit/host-api@0.1.0#vfs-delete",
 }, {
-	Modules: []string{"raisfast:plugin-wit/host-api@0.1.0", "raisfast:plugin-wit/host-api", "cm32p2|raisfast:plugin-wit/host-api@0.1", "cm32p2|raisfast:plugin-wit/host-api"},
-	Names:   []string{"vfs-exists"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "raisfast:plugin-wit/host-api@0.1.0#vfs-exists",
+	Interface: "raisfast:plugin-wit/host-api",
+	Name:      "vfs-exists",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.1.0",
+	WIT:       "raisfast:plugin-wit/host-api@0.1.0#vfs-exists",
 }, {
-	Modules: []string{"raisfast:plugin-wit/host-api@0.1.0", "raisfast:plugin-wit/host-api", "cm32p2|raisfast:plugin-wit/host-api@0.1", "cm32p2|raisfast:plugin-wit/host-api"},
-	Names:   []string{"vfs-list"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results: []api.ValueType{},
-	WIT:     "raisfast:plugin-wit/host-api@0.1.0#vfs-list",
+	Interface: "raisfast:plugin-wit/host-api",
+	Name:      "vfs-list",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.1.0",
+	WIT:       "raisfast:plugin-wit/host-api@0.1.0#vfs-list",
 }, {
-	Modules: []string{"raisfast:plugin-wit/host-api@0.1.0", "raisfast:plugin-wit/host-api", "cm32p2|raisfast:plugin-wit/host-api@0.1", "cm32p2|raisfast:plugin-wit/host-api"},
-	Names:   []string{"vfs-stat"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results: []api.ValueType{},
-	WIT:     "raisfast:plugin-wit/host-api@0.1.0#vfs-stat",
+	Interface: "raisfast:plugin-wit/host-api",
+	Name:      "vfs-stat",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.1.0",
+	WIT:       "raisfast:plugin-wit/host-api@0.1.0#vfs-stat",
 }, {
-	Modules: []string{"raisfast:plugin-wit/host-api@0.1.0", "raisfast:plugin-wit/host-api", "cm32p2|raisfast:plugin-wit/host-api@0.1", "cm32p2|raisfast:plugin-wit/host-api"},
-	Names:   []string{"emit-event"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results: []api.ValueType{},
-	WIT:     "raisfast:plugin-wit/host-api@0.1.0#emit-event",
+	Interface: "raisfast:plugin-wit/host-api",
+	Name:      "emit-event",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.1.0",
+	WIT:       "raisfast:plugin-wit/host-api@0.1.0#emit-event",
 }}
 
 // exportFuncs lists the core functions a guest exports, by export index.
 var exportFuncs = []abi.CoreFunc{{
-	Names:   []string{"raisfast:plugin-wit/plugin-hooks@0.1.0#on-post-creating", "raisfast:plugin-wit/plugin-hooks#on-post-creating", "cm32p2|raisfast:plugin-wit/plugin-hooks@0.1|on-post-creating", "cm32p2|raisfast:plugin-wit/plugin-hooks|on-post-creating"},
-	Params:  []api.ValueType{api.ValueTypeI32},
-	Posts:   []string{"cabi_post_raisfast:plugin-wit/plugin-hooks@0.1.0#on-post-creating", "cabi_post_raisfast:plugin-wit/plugin-hooks#on-post-creating", "cm32p2|raisfast:plugin-wit/plugin-hooks@0.1|on-post-creating_post", "cm32p2|raisfast:plugin-wit/plugin-hooks|on-post-creating_post"},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "raisfast:plugin-wit/plugin-hooks@0.1.0#on-post-creating",
+	Interface: "raisfast:plugin-wit/plugin-hooks",
+	Name:      "on-post-creating",
+	Params:    []api.ValueType{api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.1.0",
+	WIT:       "raisfast:plugin-wit/plugin-hooks@0.1.0#on-post-creating",
 }, {
-	Names:   []string{"raisfast:plugin-wit/plugin-hooks@0.1.0#on-post-updating", "raisfast:plugin-wit/plugin-hooks#on-post-updating", "cm32p2|raisfast:plugin-wit/plugin-hooks@0.1|on-post-updating", "cm32p2|raisfast:plugin-wit/plugin-hooks|on-post-updating"},
-	Params:  []api.ValueType{api.ValueTypeI32},
-	Posts:   []string{"cabi_post_raisfast:plugin-wit/plugin-hooks@0.1.0#on-post-updating", "cabi_post_raisfast:plugin-wit/plugin-hooks#on-post-updating", "cm32p2|raisfast:plugin-wit/plugin-hooks@0.1|on-post-updating_post", "cm32p2|raisfast:plugin-wit/plugin-hooks|on-post-updating_post"},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "raisfast:plugin-wit/plugin-hooks@0.1.0#on-post-updating",
+	Interface: "raisfast:plugin-wit/plugin-hooks",
+	Name:      "on-post-updating",
+	Params:    []api.ValueType{api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.1.0",
+	WIT:       "raisfast:plugin-wit/plugin-hooks@0.1.0#on-post-updating",
 }, {
-	Names:   []string{"raisfast:plugin-wit/plugin-hooks@0.1.0#on-comment-creating", "raisfast:plugin-wit/plugin-hooks#on-comment-creating", "cm32p2|raisfast:plugin-wit/plugin-hooks@0.1|on-comment-creating", "cm32p2|raisfast:plugin-wit/plugin-hooks|on-comment-creating"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Posts:   []string{"cabi_post_raisfast:plugin-wit/plugin-hooks@0.1.0#on-comment-creating", "cabi_post_raisfast:plugin-wit/plugin-hooks#on-comment-creating", "cm32p2|raisfast:plugin-wit/plugin-hooks@0.1|on-comment-creating_post", "cm32p2|raisfast:plugin-wit/plugin-hooks|on-comment-creating_post"},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "raisfast:plugin-wit/plugin-hooks@0.1.0#on-comment-creating",
+	Interface: "raisfast:plugin-wit/plugin-hooks",
+	Name:      "on-comment-creating",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.1.0",
+	WIT:       "raisfast:plugin-wit/plugin-hooks@0.1.0#on-comment-creating",
 }, {
-	Names:   []string{"raisfast:plugin-wit/plugin-hooks@0.1.0#on-content-creating", "raisfast:plugin-wit/plugin-hooks#on-content-creating", "cm32p2|raisfast:plugin-wit/plugin-hooks@0.1|on-content-creating", "cm32p2|raisfast:plugin-wit/plugin-hooks|on-content-creating"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Posts:   []string{"cabi_post_raisfast:plugin-wit/plugin-hooks@0.1.0#on-content-creating", "cabi_post_raisfast:plugin-wit/plugin-hooks#on-content-creating", "cm32p2|raisfast:plugin-wit/plugin-hooks@0.1|on-content-creating_post", "cm32p2|raisfast:plugin-wit/plugin-hooks|on-content-creating_post"},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "raisfast:plugin-wit/plugin-hooks@0.1.0#on-content-creating",
+	Interface: "raisfast:plugin-wit/plugin-hooks",
+	Name:      "on-content-creating",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.1.0",
+	WIT:       "raisfast:plugin-wit/plugin-hooks@0.1.0#on-content-creating",
 }, {
-	Names:   []string{"raisfast:plugin-wit/plugin-hooks@0.1.0#on-content-updating", "raisfast:plugin-wit/plugin-hooks#on-content-updating", "cm32p2|raisfast:plugin-wit/plugin-hooks@0.1|on-content-updating", "cm32p2|raisfast:plugin-wit/plugin-hooks|on-content-updating"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Posts:   []string{"cabi_post_raisfast:plugin-wit/plugin-hooks@0.1.0#on-content-updating", "cabi_post_raisfast:plugin-wit/plugin-hooks#on-content-updating", "cm32p2|raisfast:plugin-wit/plugin-hooks@0.1|on-content-updating_post", "cm32p2|raisfast:plugin-wit/plugin-hooks|on-content-updating_post"},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "raisfast:plugin-wit/plugin-hooks@0.1.0#on-content-updating",
+	Interface: "raisfast:plugin-wit/plugin-hooks",
+	Name:      "on-content-updating",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.1.0",
+	WIT:       "raisfast:plugin-wit/plugin-hooks@0.1.0#on-content-updating",
 }, {
-	Names:   []string{"raisfast:plugin-wit/plugin-hooks@0.1.0#render-markdown", "raisfast:plugin-wit/plugin-hooks#render-markdown", "cm32p2|raisfast:plugin-wit/plugin-hooks@0.1|render-markdown", "cm32p2|raisfast:plugin-wit/plugin-hooks|render-markdown"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Posts:   []string{"cabi_post_raisfast:plugin-wit/plugin-hooks@0.1.0#render-markdown", "cabi_post_raisfast:plugin-wit/plugin-hooks#render-markdown", "cm32p2|raisfast:plugin-wit/plugin-hooks@0.1|render-markdown_post", "cm32p2|raisfast:plugin-wit/plugin-hooks|render-markdown_post"},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "raisfast:plugin-wit/plugin-hooks@0.1.0#render-markdown",
+	Interface: "raisfast:plugin-wit/plugin-hooks",
+	Name:      "render-markdown",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.1.0",
+	WIT:       "raisfast:plugin-wit/plugin-hooks@0.1.0#render-markdown",
 }, {
-	Names:   []string{"raisfast:plugin-wit/plugin-hooks@0.1.0#filter-html", "raisfast:plugin-wit/plugin-hooks#filter-html", "cm32p2|raisfast:plugin-wit/plugin-hooks@0.1|filter-html", "cm32p2|raisfast:plugin-wit/plugin-hooks|filter-html"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Posts:   []string{"cabi_post_raisfast:plugin-wit/plugin-hooks@0.1.0#filter-html", "cabi_post_raisfast:plugin-wit/plugin-hooks#filter-html", "cm32p2|raisfast:plugin-wit/plugin-hooks@0.1|filter-html_post", "cm32p2|raisfast:plugin-wit/plugin-hooks|filter-html_post"},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "raisfast:plugin-wit/plugin-hooks@0.1.0#filter-html",
+	Interface: "raisfast:plugin-wit/plugin-hooks",
+	Name:      "filter-html",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.1.0",
+	WIT:       "raisfast:plugin-wit/plugin-hooks@0.1.0#filter-html",
 }, {
-	Names:   []string{"raisfast:plugin-wit/plugin-hooks@0.1.0#on-post-created", "raisfast:plugin-wit/plugin-hooks#on-post-created", "cm32p2|raisfast:plugin-wit/plugin-hooks@0.1|on-post-created", "cm32p2|raisfast:plugin-wit/plugin-hooks|on-post-created"},
-	Params:  []api.ValueType{api.ValueTypeI32},
-	Posts:   []string{"cabi_post_raisfast:plugin-wit/plugin-hooks@0.1.0#on-post-created", "cabi_post_raisfast:plugin-wit/plugin-hooks#on-post-created", "cm32p2|raisfast:plugin-wit/plugin-hooks@0.1|on-post-created_post", "cm32p2|raisfast:plugin-wit/plugin-hooks|on-post-created_post"},
-	Results: []api.ValueType{},
-	WIT:     "raisfast:plugin-wit/plugin-hooks@0.1.0#on-post-created",
+	Interface: "raisfast:plugin-wit/plugin-hooks",
+	Name:      "on-post-created",
+	Params:    []api.ValueType{api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.1.0",
+	WIT:       "raisfast:plugin-wit/plugin-hooks@0.1.0#on-post-created",
 }, {
-	Names:   []string{"raisfast:plugin-wit/plugin-hooks@0.1.0#on-post-updated", "raisfast:plugin-wit/plugin-hooks#on-post-updated", "cm32p2|raisfast:plugin-wit/plugin-hooks@0.1|on-post-updated", "cm32p2|raisfast:plugin-wit/plugin-hooks|on-post-updated"},
-	Params:  []api.ValueType{api.ValueTypeI32},
-	Posts:   []string{"cabi_post_raisfast:plugin-wit/plugin-hooks@0.1.0#on-post-updated", "cabi_post_raisfast:plugin-wit/plugin-hooks#on-post-updated", "cm32p2|raisfast:plugin-wit/plugin-hooks@0.1|on-post-updated_post", "cm32p2|raisfast:plugin-wit/plugin-hooks|on-post-updated_post"},
-	Results: []api.ValueType{},
-	WIT:     "raisfast:plugin-wit/plugin-hooks@0.1.0#on-post-updated",
+	Interface: "raisfast:plugin-wit/plugin-hooks",
+	Name:      "on-post-updated",
+	Params:    []api.ValueType{api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.1.0",
+	WIT:       "raisfast:plugin-wit/plugin-hooks@0.1.0#on-post-updated",
 }, {
-	Names:   []string{"raisfast:plugin-wit/plugin-hooks@0.1.0#on-post-deleted", "raisfast:plugin-wit/plugin-hooks#on-post-deleted", "cm32p2|raisfast:plugin-wit/plugin-hooks@0.1|on-post-deleted", "cm32p2|raisfast:plugin-wit/plugin-hooks|on-post-deleted"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Posts:   []string{"cabi_post_raisfast:plugin-wit/plugin-hooks@0.1.0#on-post-deleted", "cabi_post_raisfast:plugin-wit/plugin-hooks#on-post-deleted", "cm32p2|raisfast:plugin-wit/plugin-hooks@0.1|on-post-deleted_post", "cm32p2|raisfast:plugin-wit/plugin-hooks|on-post-deleted_post"},
-	Results: []api.ValueType{},
-	WIT:     "raisfast:plugin-wit/plugin-hooks@0.1.0#on-post-deleted",
+	Interface: "raisfast:plugin-wit/plugin-hooks",
+	Name:      "on-post-deleted",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.1.0",
+	WIT:       "raisfast:plugin-wit/plugin-hooks@0.1.0#on-post-deleted",
 }, {
-	Names:   []string{"raisfast:plugin-wit/plugin-hooks@0.1.0#on-comment-created", "raisfast:plugin-wit/plugin-hooks#on-comment-created", "cm32p2|raisfast:plugin-wit/plugin-hooks@0.1|on-comment-created", "cm32p2|raisfast:plugin-wit/plugin-hooks|on-comment-created"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Posts:   []string{"cabi_post_raisfast:plugin-wit/plugin-hooks@0.1.0#on-comment-created", "cabi_post_raisfast:plugin-wit/plugin-hooks#on-comment-created", "cm32p2|raisfast:plugin-wit/plugin-hooks@0.1|on-comment-created_post", "cm32p2|raisfast:plugin-wit/plugin-hooks|on-comment-created_post"},
-	Results: []api.ValueType{},
-	WIT:     "raisfast:plugin-wit/plugin-hooks@0.1.0#on-comment-created",
+	Interface: "raisfast:plugin-wit/plugin-hooks",
+	Name:      "on-comment-created",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.1.0",
+	WIT:       "raisfast:plugin-wit/plugin-hooks@0.1.0#on-comment-created",
 }, {
-	Names:   []string{"raisfast:plugin-wit/plugin-hooks@0.1.0#on-content-created", "raisfast:plugin-wit/plugin-hooks#on-content-created", "cm32p2|raisfast:plugin-wit/plugin-hooks@0.1|on-content-created", "cm32p2|raisfast:plugin-wit/plugin-hooks|on-content-created"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Posts:   []string{"cabi_post_raisfast:plugin-wit/plugin-hooks@0.1.0#on-content-created", "cabi_post_raisfast:plugin-wit/plugin-hooks#on-content-created", "cm32p2|raisfast:plugin-wit/plugin-hooks@0.1|on-content-created_post", "cm32p2|raisfast:plugin-wit/plugin-hooks|on-content-created_post"},
-	Results: []api.ValueType{},
-	WIT:     "raisfast:plugin-wit/plugin-hooks@0.1.0#on-content-created",
+	Interface: "raisfast:plugin-wit/plugin-hooks",
+	Name:      "on-content-created",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.1.0",
+	WIT:       "raisfast:plugin-wit/plugin-hooks@0.1.0#on-content-created",
 }, {
-	Names:   []string{"raisfast:plugin-wit/plugin-hooks@0.1.0#on-content-updated", "raisfast:plugin-wit/plugin-hooks#on-content-updated", "cm32p2|raisfast:plugin-wit/plugin-hooks@0.1|on-content-updated", "cm32p2|raisfast:plugin-wit/plugin-hooks|on-content-updated"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Posts:   []string{"cabi_post_raisfast:plugin-wit/plugin-hooks@0.1.0#on-content-updated", "cabi_post_raisfast:plugin-wit/plugin-hooks#on-content-updated", "cm32p2|raisfast:plugin-wit/plugin-hooks@0.1|on-content-updated_post", "cm32p2|raisfast:plugin-wit/plugin-hooks|on-content-updated_post"},
-	Results: []api.ValueType{},
-	WIT:     "raisfast:plugin-wit/plugin-hooks@0.1.0#on-content-updated",
+	Interface: "raisfast:plugin-wit/plugin-hooks",
+	Name:      "on-content-updated",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.1.0",
+	WIT:       "raisfast:plugin-wit/plugin-hooks@0.1.0#on-content-updated",
 }, {
-	Names:   []string{"raisfast:plugin-wit/plugin-hooks@0.1.0#on-content-deleted", "raisfast:plugin-wit/plugin-hooks#on-content-deleted", "cm32p2|raisfast:plugin-wit/plugin-hooks@0.1|on-content-deleted", "cm32p2|raisfast:plugin-wit/plugin-hooks|on-content-deleted"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Posts:   []string{"cabi_post_raisfast:plugin-wit/plugin-hooks@0.1.0#on-content-deleted", "cabi_post_raisfast:plugin-wit/plugin-hooks#on-content-deleted", "cm32p2|raisfast:plugin-wit/plugin-hooks@0.1|on-content-deleted_post", "cm32p2|raisfast:plugin-wit/plugin-hooks|on-content-deleted_post"},
-	Results: []api.ValueType{},
-	WIT:     "raisfast:plugin-wit/plugin-hooks@0.1.0#on-content-deleted",
+	Interface: "raisfast:plugin-wit/plugin-hooks",
+	Name:      "on-content-deleted",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.1.0",
+	WIT:       "raisfast:plugin-wit/plugin-hooks@0.1.0#on-content-deleted",
 }, {
-	Names:   []string{"raisfast:plugin-wit/plugin-hooks@0.1.0#on-login", "raisfast:plugin-wit/plugin-hooks#on-login", "cm32p2|raisfast:plugin-wit/plugin-hooks@0.1|on-login", "cm32p2|raisfast:plugin-wit/plugin-hooks|on-login"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Posts:   []string{"cabi_post_raisfast:plugin-wit/plugin-hooks@0.1.0#on-login", "cabi_post_raisfast:plugin-wit/plugin-hooks#on-login", "cm32p2|raisfast:plugin-wit/plugin-hooks@0.1|on-login_post", "cm32p2|raisfast:plugin-wit/plugin-hooks|on-login_post"},
-	Results: []api.ValueType{},
-	WIT:     "raisfast:plugin-wit/plugin-hooks@0.1.0#on-login",
+	Interface: "raisfast:plugin-wit/plugin-hooks",
+	Name:      "on-login",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.1.0",
+	WIT:       "raisfast:plugin-wit/plugin-hooks@0.1.0#on-login",
 }, {
-	Names:   []string{"raisfast:plugin-wit/plugin-hooks@0.1.0#on-cron-tick", "raisfast:plugin-wit/plugin-hooks#on-cron-tick", "cm32p2|raisfast:plugin-wit/plugin-hooks@0.1|on-cron-tick", "cm32p2|raisfast:plugin-wit/plugin-hooks|on-cron-tick"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Posts:   []string{"cabi_post_raisfast:plugin-wit/plugin-hooks@0.1.0#on-cron-tick", "cabi_post_raisfast:plugin-wit/plugin-hooks#on-cron-tick", "cm32p2|raisfast:plugin-wit/plugin-hooks@0.1|on-cron-tick_post", "cm32p2|raisfast:plugin-wit/plugin-hooks|on-cron-tick_post"},
-	Results: []api.ValueType{},
-	WIT:     "raisfast:plugin-wit/plugin-hooks@0.1.0#on-cron-tick",
+	Interface: "raisfast:plugin-wit/plugin-hooks",
+	Name:      "on-cron-tick",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.1.0",
+	WIT:       "raisfast:plugin-wit/plugin-hooks@0.1.0#on-cron-tick",
 }}
 
+// WorldPackage and WorldVersion name the contract these bindings were generated from.
+const (
+	WorldPackage = "raisfast:plugin-wit"
+	WorldVersion = "0.1.0"
+)
+
 /*
-Define registers the host side of every imported interface on r, under
-the legacy, unversioned and standard32 module names, and WASI preview1 for
-guests that import it (standard Go guests do). Call it once per runtime
-before Compile; calling it again is a no-op. The host functions find the
-calling Instance through the context of the export call.
+defineModule instantiates the host functions of the imported interface
+iface (ifaceBase; "" for world-level functions) as the host module name,
+unless r has a module of that name already. Two concurrent calls for one
+name are fine: the loser finds the winner's module.
 */
-func Define(ctx context.Context, r wazero.Runtime) error {
-	for _, name := range []string{"raisfast:plugin-wit/host-api@0.1.0", "raisfast:plugin-wit/host-api", "cm32p2|raisfast:plugin-wit/host-api@0.1", "cm32p2|raisfast:plugin-wit/host-api"} {
-		if r.Module(name) != nil {
-			continue
-		}
-		b := r.NewHostModuleBuilder(name)
+func defineModule(ctx context.Context, r wazero.Runtime, name, iface string) error {
+	if r.Module(name) != nil {
+		return nil
+	}
+	b := r.NewHostModuleBuilder(name)
+	switch iface {
+	case "raisfast:plugin-wit/host-api":
 		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostAPILog), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("log").Export("log")
 		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostAPIGetConfig), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("get-config").Export("get-config")
 		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostAPIHTTPGet), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("http-get").Export("http-get")
@@ -1740,8 +1781,28 @@ func Define(ctx context.Context, r wazero.Runtime) error {
 		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostAPIVFSList), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("vfs-list").Export("vfs-list")
 		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostAPIVFSStat), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("vfs-stat").Export("vfs-stat")
 		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostAPIEmitEvent), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("emit-event").Export("emit-event")
-		if _, err := b.Instantiate(ctx); err != nil {
-			return fmt.Errorf("define host module %s: %w", name, err)
+	default:
+		return fmt.Errorf("define host module %s: the world imports no interface %q", name, iface)
+	}
+	if _, err := b.Instantiate(ctx); err != nil && r.Module(name) == nil {
+		return fmt.Errorf("define host module %s: %w", name, err)
+	}
+	return nil
+}
+
+/*
+Define registers the host side of every imported interface on r, under
+the legacy, unversioned and standard32 module names, and WASI preview1 for
+guests that import it (standard Go guests do). Call it once per runtime
+before Compile; calling it again is a no-op. Modules built for another
+version on the world's semver track name other modules; Link defines
+those as it meets them. The host functions find the calling Instance
+through the context of the export call.
+*/
+func Define(ctx context.Context, r wazero.Runtime) error {
+	for _, name := range []string{"raisfast:plugin-wit/host-api@0.1.0", "raisfast:plugin-wit/host-api", "cm32p2|raisfast:plugin-wit/host-api@0.1", "cm32p2|raisfast:plugin-wit/host-api"} {
+		if err := defineModule(ctx, r, name, "raisfast:plugin-wit/host-api"); err != nil {
+			return err
 		}
 	}
 	if r.Module(wasi.ModuleName) == nil {
@@ -1838,7 +1899,7 @@ func Compile(ctx context.Context, r wazero.Runtime, wasm []byte, opts ...Compile
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
-	mod, err := Link(r, cm, opts...)
+	mod, err := Link(ctx, r, cm, opts...)
 	if err != nil {
 		_ = cm.Close(ctx)
 		return nil, err
@@ -1846,11 +1907,17 @@ func Compile(ctx context.Context, r wazero.Runtime, wasm []byte, opts ...Compile
 	return mod, nil
 }
 
-// Link checks an already compiled module against the world (see Compile).
-func Link(r wazero.Runtime, cm wazero.CompiledModule, opts ...CompileOption) (*Module, error) {
+/*
+Link checks an already compiled module against the world (see Compile)
+and defines on r the host modules it imports under names Define did not
+cover (another version on the world's track).
+*/
+func Link(ctx context.Context, r wazero.Runtime, cm wazero.CompiledModule, opts ...CompileOption) (*Module, error) {
 	o := abi.LinkOptions{
 		NeedMemory:  true,
 		NeedRealloc: true,
+		Package:     WorldPackage,
+		Version:     WorldVersion,
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -1859,11 +1926,21 @@ func Link(r wazero.Runtime, cm wazero.CompiledModule, opts ...CompileOption) (*M
 	if err != nil {
 		return nil, err
 	}
+	for _, ref := range l.Modules {
+		if err := defineModule(ctx, r, ref.Name, ref.Interface); err != nil {
+			return nil, err
+		}
+	}
 	return &Module{
 		compiled: cm,
 		linked:   l,
 		r:        r,
 	}, nil
+}
+
+// Contract says which contract version the module was built for and how these bindings take it.
+func (m *Module) Contract() abi.Contract {
+	return m.linked.Contract
 }
 
 // HasExport reports whether the module exports the function with index k.

@@ -175,3 +175,139 @@ func (nopHost) VFSExists(context.Context, string) bool                  { return
 func (nopHost) VFSList(context.Context, string) (string, bool)          { return "", false }
 func (nopHost) VFSStat(context.Context, string) (string, bool)          { return "", false }
 func (nopHost) EmitEvent(context.Context, string, string) string        { return "" }
+
+// trackModule is a guest in WAT that names the world's interfaces at
+// version ver (legacy mangling): it imports host-api's log under that
+// version (plus the functions in extra) and exports on-login, which logs
+// its argument.
+func trackModule(t *testing.T, ver string, extra ...string) []byte {
+	t.Helper()
+	imports := ""
+	for _, e := range extra {
+		imports += "\n  (import \"raisfast:plugin-wit/host-api@" + ver + "\" \"" + e + "\" (func))"
+	}
+	wat := `(module
+  (import "raisfast:plugin-wit/host-api@` + ver + `" "log" (func $log (param i32 i32 i32 i32)))` + imports + `
+  (memory (export "memory") 1)
+  (data (i32.const 0) "info")
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 1024)
+  (func (export "raisfast:plugin-wit/plugin-hooks@` + ver + `#on-login") (param i32 i32)
+    i32.const 0 i32.const 4 local.get 0 local.get 1 call $log))`
+	wasm, err := wasmtools.Embed(context.Background(), []byte(wat), witPath, "plugin-world")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wasm
+}
+
+type logHost struct {
+	nopHost
+	got *[]string
+}
+
+func (h logHost) Log(_ context.Context, level, msg string) { *h.got = append(*h.got, level+":"+msg) }
+
+// TestSemverTrack: this host (0.1.0) takes modules that name any version
+// on track 0.1, defines the host modules they import under those names,
+// and dispatches to exports named with them; a later version that imports
+// what the host lacks, and other tracks, are refused with both versions.
+func TestSemverTrack(t *testing.T) {
+	ctx := context.Background()
+	if WorldVersion != "0.1.0" || abi.Track(WorldVersion) != "0.1" {
+		t.Fatalf("test assumes a 0.1.0 contract, bindings are %s", WorldVersion)
+	}
+	for _, c := range []struct {
+		ver  string
+		take abi.Take
+	}{{"0.1.0", abi.TakeSame}, {"0.1.7", abi.TakeCompatible}, {"0.1.0-rc.1", abi.TakeRefused}} {
+		t.Run(c.ver, func(t *testing.T) {
+			r := newRuntime(t)
+			mod, err := Compile(ctx, r, trackModule(t, c.ver), OptionalExports())
+			if c.take == abi.TakeRefused {
+				var le *abi.LinkError
+				if !errors.As(err, &le) || le.Contract.Take != abi.TakeRefused || !strings.Contains(err.Error(), "built for raisfast:plugin-wit@0.1.0-rc.1, this host provides raisfast:plugin-wit@0.1.0") {
+					t.Fatalf("pre-release: got %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := mod.Contract(); got.Take != c.take || got.Built != c.ver || got.Host != "0.1.0" {
+				t.Fatalf("contract %+v, want take %v built %s", got, c.take, c.ver)
+			}
+			var logs []string
+			inst, err := mod.Instantiate(ctx, Imports{HostAPI: logHost{got: &logs}}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := inst.OnLogin(ctx, "u1"); err != nil {
+				t.Fatal(err)
+			}
+			if len(logs) != 1 || logs[0] != "info:u1" {
+				t.Fatalf("on-login logged %q, want [info:u1]", logs)
+			}
+		})
+	}
+	t.Run("later version importing what the host lacks", func(t *testing.T) {
+		_, err := Compile(ctx, newRuntime(t), trackModule(t, "0.1.4", "db-insert", "new-id"), OptionalExports())
+		var le *abi.LinkError
+		if !errors.As(err, &le) {
+			t.Fatalf("got %v, want a link error", err)
+		}
+		for _, w := range []string{"built for raisfast:plugin-wit@0.1.4, a later version than this host's raisfast:plugin-wit@0.1.0",
+			"imports 2 function(s) the host does not provide: host-api#db-insert, host-api#new-id"} {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("error %q lacks %q", err, w)
+			}
+		}
+		if len(le.Problems) != 1 || le.Contract.Take != abi.TakeRefused || le.Contract.Built != "0.1.4" {
+			t.Errorf("want one problem and a refused 0.1.4 contract, got %q %+v", le.Problems, le.Contract)
+		}
+	})
+	for _, other := range []string{"0.2.0", "1.0.0", "0.0.1"} {
+		t.Run("other track "+other, func(t *testing.T) {
+			_, err := Compile(ctx, newRuntime(t), trackModule(t, other), OptionalExports())
+			want := "the module was built for raisfast:plugin-wit@" + other + ", this host provides raisfast:plugin-wit@0.1.0: different semver tracks (" + abi.Track(other) + " and 0.1)"
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("got %v, want %q", err, want)
+			}
+		})
+	}
+	t.Run("standard32 track name", func(t *testing.T) {
+		wat := `(module
+  (import "cm32p2|raisfast:plugin-wit/host-api@0.1" "log" (func $log (param i32 i32 i32 i32)))
+  (memory (export "cm32p2_memory") 1)
+  (func (export "cm32p2_realloc") (param i32 i32 i32 i32) (result i32) i32.const 1024)
+  (func (export "cm32p2|raisfast:plugin-wit/plugin-hooks@0.1|on-login") (param i32 i32)))`
+		wasm, err := wasmtools.Embed(ctx, []byte(wat), witPath, "plugin-world")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mod, err := Compile(ctx, newRuntime(t), wasm, OptionalExports())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := mod.Contract(); c.Take != abi.TakeCompatible || c.Built != "0.1" {
+			t.Fatalf("contract %+v", c)
+		}
+	})
+	t.Run("mixed versions prefer the host's exact name", func(t *testing.T) {
+		wat := `(module
+  (memory (export "memory") 1)
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 1024)
+  (func (export "raisfast:plugin-wit/plugin-hooks@0.1.9#on-login") (param i32 i32))
+  (func (export "raisfast:plugin-wit/plugin-hooks@0.1.0#on-login") (param i32 i32)))`
+		wasm, err := wasmtools.Embed(ctx, []byte(wat), witPath, "plugin-world")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mod, err := Compile(ctx, newRuntime(t), wasm, OptionalExports())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k := ExportIndex("on-login"); mod.linked.Exports[k] != "raisfast:plugin-wit/plugin-hooks@0.1.0#on-login" || mod.Contract().Built != "0.1.9" {
+			t.Fatalf("export %q, contract %+v", mod.linked.Exports[k], mod.Contract())
+		}
+	})
+}

@@ -2,6 +2,7 @@ package genhost
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/dave/jennifer/jen"
 	m "github.com/raisfast/wasmplug/internal/witmodel"
@@ -22,33 +23,42 @@ func (g *gen) module() {
 	n := len(exports)
 
 	// link tables
-	var imp []jen.Code
+	coreFunc := func(fn *m.Func) jen.Code {
+		d := jen.Dict{
+			jen.Id("WIT"):     jen.Lit(fn.QualifiedName()),
+			jen.Id("Name"):    jen.Lit(fn.Name),
+			jen.Id("Params"):  valueTypes(fn.CoreParams),
+			jen.Id("Results"): valueTypes(fn.CoreResults),
+		}
+		if fn.Iface.Name != "" {
+			d[jen.Id("Interface")] = jen.Lit(ifaceBase(fn.Iface))
+			if fn.Iface.Version != "" {
+				d[jen.Id("Version")] = jen.Lit(fn.Iface.Version)
+			}
+		}
+		return jen.Values(d)
+	}
+	var imp, exp []jen.Code
 	for _, fn := range imports {
-		imp = append(imp, jen.Values(jen.Dict{
-			jen.Id("WIT"):     jen.Lit(fn.QualifiedName()),
-			jen.Id("Modules"): strs(fn.Iface.ImportModules()),
-			jen.Id("Names"):   strs([]string{fn.Name}),
-			jen.Id("Params"):  valueTypes(fn.CoreParams),
-			jen.Id("Results"): valueTypes(fn.CoreResults),
-		}))
+		imp = append(imp, coreFunc(fn))
 	}
-	f.Comment("importFuncs lists the core functions the host provides, under every accepted name.")
-	f.Var().Id("importFuncs").Op("=").Index().Qual(pkgABI, "CoreFunc").Values(imp...)
-	var exp []jen.Code
 	for _, fn := range exports {
-		exp = append(exp, jen.Values(jen.Dict{
-			jen.Id("WIT"):     jen.Lit(fn.QualifiedName()),
-			jen.Id("Names"):   strs(fn.ExportNames()),
-			jen.Id("Posts"):   strs(fn.PostReturnNames()),
-			jen.Id("Params"):  valueTypes(fn.CoreParams),
-			jen.Id("Results"): valueTypes(fn.CoreResults),
-		}))
+		exp = append(exp, coreFunc(fn))
 	}
+	f.Comment("importFuncs lists the core functions the host provides.")
+	f.Var().Id("importFuncs").Op("=").Index().Qual(pkgABI, "CoreFunc").Values(imp...)
 	f.Comment("exportFuncs lists the core functions a guest exports, by export index.")
 	f.Var().Id("exportFuncs").Op("=").Index().Qual(pkgABI, "CoreFunc").Values(exp...)
 
-	// Define
-	var defs []jen.Code
+	pkgName, pkgVersion, _ := strings.Cut(g.w.Package, "@")
+	f.Comment("WorldPackage and WorldVersion name the contract these bindings were generated from.")
+	f.Const().Defs(
+		jen.Id("WorldPackage").Op("=").Lit(pkgName),
+		jen.Id("WorldVersion").Op("=").Lit(pkgVersion),
+	)
+
+	// defineModule
+	var ifaceCases []jen.Code
 	for _, iface := range g.w.Imports {
 		var fns []jen.Code
 		for _, fn := range iface.Funcs {
@@ -56,14 +66,28 @@ func (g *gen) module() {
 				Dot("WithGoModuleFunction").Call(jen.Qual(pkgAPI, "GoModuleFunc").Call(jen.Id("host"+iface.GoName+fn.GoName)), valueTypes(fn.CoreParams), valueTypes(fn.CoreResults)).
 				Dot("WithName").Call(jen.Lit(fn.Name)).Dot("Export").Call(jen.Lit(fn.Name)))
 		}
-		body := []jen.Code{
-			jen.If(jen.Id("r").Dot("Module").Call(jen.Id("name")).Op("!=").Nil()).Block(jen.Continue()),
-			jen.Id("b").Op(":=").Id("r").Dot("NewHostModuleBuilder").Call(jen.Id("name")),
-		}
-		body = append(body, fns...)
-		body = append(body, jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("b").Dot("Instantiate").Call(jen.Id("ctx")), jen.Err().Op("!=").Nil()).Block(
-			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("define host module %s: %w"), jen.Id("name"), jen.Err()))))
-		defs = append(defs, jen.For(jen.List(jen.Id("_"), jen.Id("name")).Op(":=").Range().Add(strs(iface.ImportModules()))).Block(body...))
+		ifaceCases = append(ifaceCases, jen.Case(jen.Lit(ifaceBase(iface))).Block(fns...))
+	}
+	ifaceCases = append(ifaceCases, jen.Default().Block(
+		jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("define host module %s: the world imports no interface %q"), jen.Id("name"), jen.Id("iface")))))
+	f.Comment(`defineModule instantiates the host functions of the imported interface
+iface (ifaceBase; "" for world-level functions) as the host module name,
+unless r has a module of that name already. Two concurrent calls for one
+name are fine: the loser finds the winner's module.`)
+	f.Func().Id("defineModule").Params(ctxParam(), jen.Id("r").Qual(pkgWazero, "Runtime"), jen.List(jen.Id("name"), jen.Id("iface")).String()).Error().Block(
+		jen.If(jen.Id("r").Dot("Module").Call(jen.Id("name")).Op("!=").Nil()).Block(jen.Return(jen.Nil())),
+		jen.Id("b").Op(":=").Id("r").Dot("NewHostModuleBuilder").Call(jen.Id("name")),
+		jen.Switch(jen.Id("iface")).Block(ifaceCases...),
+		jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("b").Dot("Instantiate").Call(jen.Id("ctx")), jen.Err().Op("!=").Nil().Op("&&").Id("r").Dot("Module").Call(jen.Id("name")).Op("==").Nil()).Block(
+			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("define host module %s: %w"), jen.Id("name"), jen.Err()))),
+		jen.Return(jen.Nil()),
+	)
+
+	// Define
+	var defs []jen.Code
+	for _, iface := range g.w.Imports {
+		defs = append(defs, jen.For(jen.List(jen.Id("_"), jen.Id("name")).Op(":=").Range().Add(strs(iface.ImportModules()))).Block(
+			jen.If(jen.Err().Op(":=").Id("defineModule").Call(jen.Id("ctx"), jen.Id("r"), jen.Id("name"), jen.Lit(ifaceBase(iface))), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err()))))
 	}
 	defs = append(defs,
 		jen.If(jen.Id("r").Dot("Module").Call(jen.Qual(pkgWASI, "ModuleName")).Op("==").Nil()).Block(
@@ -82,8 +106,10 @@ func (g *gen) module() {
 	f.Comment(`Define registers the host side of every imported interface on r, under
 the legacy, unversioned and standard32 module names, and WASI preview1 for
 guests that import it (standard Go guests do). Call it once per runtime
-before Compile; calling it again is a no-op. The host functions find the
-calling Instance through the context of the export call.`)
+before Compile; calling it again is a no-op. Modules built for another
+version on the world's semver track name other modules; Link defines
+those as it meets them. The host functions find the calling Instance
+through the context of the export call.`)
 	f.Func().Id("Define").Params(ctxParam(), jen.Id("r").Qual(pkgWazero, "Runtime")).Error().Block(defs...)
 
 	// Module
@@ -127,18 +153,28 @@ must exist where the world needs them. All problems are reported in one
 	f.Func().Id("Compile").Params(ctxParam(), jen.Id("r").Qual(pkgWazero, "Runtime"), jen.Id("wasm").Index().Byte(), jen.Id("opts").Op("...").Id("CompileOption")).Params(jen.Op("*").Id("Module"), jen.Error()).Block(
 		jen.List(jen.Id("cm"), jen.Err()).Op(":=").Id("r").Dot("CompileModule").Call(jen.Id("ctx"), jen.Id("wasm")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit("compile: %w"), jen.Err()))),
-		jen.List(jen.Id("mod"), jen.Err()).Op(":=").Id("Link").Call(jen.Id("r"), jen.Id("cm"), jen.Id("opts").Op("...")),
+		jen.List(jen.Id("mod"), jen.Err()).Op(":=").Id("Link").Call(jen.Id("ctx"), jen.Id("r"), jen.Id("cm"), jen.Id("opts").Op("...")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Id("_").Op("=").Id("cm").Dot("Close").Call(jen.Id("ctx")), jen.Return(jen.Nil(), jen.Err())),
 		jen.Return(jen.Id("mod"), jen.Nil()),
 	)
-	f.Comment("Link checks an already compiled module against the world (see Compile).")
-	f.Func().Id("Link").Params(jen.Id("r").Qual(pkgWazero, "Runtime"), jen.Id("cm").Qual(pkgWazero, "CompiledModule"), jen.Id("opts").Op("...").Id("CompileOption")).Params(jen.Op("*").Id("Module"), jen.Error()).Block(
-		jen.Id("o").Op(":=").Qual(pkgABI, "LinkOptions").Values(jen.Dict{jen.Id("NeedMemory"): jen.Lit(mem), jen.Id("NeedRealloc"): jen.Lit(realloc)}),
+	f.Comment(`Link checks an already compiled module against the world (see Compile)
+and defines on r the host modules it imports under names Define did not
+cover (another version on the world's track).`)
+	f.Func().Id("Link").Params(ctxParam(), jen.Id("r").Qual(pkgWazero, "Runtime"), jen.Id("cm").Qual(pkgWazero, "CompiledModule"), jen.Id("opts").Op("...").Id("CompileOption")).Params(jen.Op("*").Id("Module"), jen.Error()).Block(
+		jen.Id("o").Op(":=").Qual(pkgABI, "LinkOptions").Values(jen.Dict{
+			jen.Id("NeedMemory"): jen.Lit(mem), jen.Id("NeedRealloc"): jen.Lit(realloc),
+			jen.Id("Package"): jen.Id("WorldPackage"), jen.Id("Version"): jen.Id("WorldVersion"),
+		}),
 		jen.For(jen.List(jen.Id("_"), jen.Id("opt")).Op(":=").Range().Id("opts")).Block(jen.Id("opt").Call(jen.Op("&").Id("o"))),
 		jen.List(jen.Id("l"), jen.Err()).Op(":=").Qual(pkgABI, "Link").Call(jen.Id("cm"), jen.Id("importFuncs"), jen.Id("exportFuncs"), jen.Id("o")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+		jen.For(jen.List(jen.Id("_"), jen.Id("ref")).Op(":=").Range().Id("l").Dot("Modules")).Block(
+			jen.If(jen.Err().Op(":=").Id("defineModule").Call(jen.Id("ctx"), jen.Id("r"), jen.Id("ref").Dot("Name"), jen.Id("ref").Dot("Interface")), jen.Err().Op("!=").Nil()).Block(
+				jen.Return(jen.Nil(), jen.Err()))),
 		jen.Return(jen.Op("&").Id("Module").Values(jen.Dict{jen.Id("r"): jen.Id("r"), jen.Id("compiled"): jen.Id("cm"), jen.Id("linked"): jen.Id("l")}), jen.Nil()),
 	)
+	f.Comment("Contract says which contract version the module was built for and how these bindings take it.")
+	f.Func().Params(jen.Id("m").Op("*").Id("Module")).Id("Contract").Params().Qual(pkgABI, "Contract").Block(jen.Return(jen.Id("m").Dot("linked").Dot("Contract")))
 	f.Comment("HasExport reports whether the module exports the function with index k.")
 	f.Func().Params(jen.Id("m").Op("*").Id("Module")).Id("HasExport").Params(jen.Id("k").Int()).Bool().Block(
 		jen.Return(jen.Id("k").Op(">=").Lit(0).Op("&&").Id("k").Op("<").Len(jen.Id("m").Dot("linked").Dot("Exports")).Op("&&").Id("m").Dot("linked").Dot("Exports").Index(jen.Id("k")).Op("!=").Lit("")))
@@ -390,4 +426,13 @@ none and for actions).`)
 	f.Comment(`Hooks holds the typed filter and action hooks. It is read-only; a runtime
 passes one of its fields to its generic dispatch.`)
 	f.Var().Id("Hooks").Op("=").Struct(typedFields...).Values(typedVals)
+}
+
+// ifaceBase is an interface's name without its version as abi.CoreFunc
+// spells it ("ns:pkg/iface"), "" for world-level functions.
+func ifaceBase(i *m.Interface) string {
+	if i.Name == "" {
+		return ""
+	}
+	return i.Package + "/" + i.Name
 }

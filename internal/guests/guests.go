@@ -5,9 +5,16 @@
 package guests
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -34,4 +41,73 @@ func Load(tb testing.TB, name string) []byte {
 	}
 	tb.Skip("SKIPPED (interop): " + msg)
 	return nil
+}
+
+// BuildGo builds the Go package pkg (a path relative to the repository
+// root, such as "internal/evolve/testplugins/go011") as a wasip1 reactor
+// (GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared) and returns the
+// module. Builds are kept in .cache/guests/go/<name>-<hash>.wasm, where the
+// hash covers the Go sources under dirs (relative to the root; pkg itself
+// is always included), go.mod, go.sum and the go command's version, so an
+// unchanged guest is built once per machine. Go guests need no toolchain
+// beyond go itself, so a failed build fails the test.
+func BuildGo(tb testing.TB, pkg string, dirs ...string) []byte {
+	tb.Helper()
+	root := Root()
+	gv, err := exec.Command("go", "env", "GOVERSION").Output()
+	if err != nil {
+		tb.Fatalf("go env GOVERSION: %v", err)
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00", bytes.TrimSpace(gv), os.Getenv("GOFLAGS"))
+	for _, d := range append([]string{pkg, "go.mod", "go.sum"}, dirs...) {
+		err := filepath.WalkDir(filepath.Join(root, d), func(path string, e fs.DirEntry, err error) error {
+			if err != nil || e.IsDir() {
+				return err
+			}
+			base := filepath.Base(path)
+			if !(strings.HasSuffix(base, ".go") && !strings.HasSuffix(base, "_test.go") || base == "go.mod" || base == "go.sum") {
+				return nil
+			}
+			src, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(root, path)
+			fmt.Fprintf(h, "%s\x00%d\x00", filepath.ToSlash(rel), len(src))
+			h.Write(src)
+			return nil
+		})
+		if err != nil {
+			tb.Fatalf("hash %s: %v", d, err)
+		}
+	}
+	dir := filepath.Join(root, ".cache", "guests", "go")
+	out := filepath.Join(dir, filepath.Base(pkg)+"-"+hex.EncodeToString(h.Sum(nil))[:16]+".wasm")
+	if wasm, err := os.ReadFile(out); err == nil {
+		return wasm
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	tmp, err := os.CreateTemp(dir, filepath.Base(pkg)+"-*.tmp")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tmp.Close()
+	defer os.Remove(tmp.Name())
+	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", tmp.Name(), "./"+filepath.ToSlash(pkg))
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0", "GOWORK=off")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, msg)
+	}
+	if err := os.Rename(tmp.Name(), out); err != nil {
+		tb.Fatal(err)
+	}
+	wasm, err := os.ReadFile(out)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return wasm
 }

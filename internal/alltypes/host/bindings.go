@@ -2677,202 +2677,233 @@ func (i *Instance) Version(ctx context.Context) (string, error) {
 	return res, nil
 }
 
-// importFuncs lists the core functions the host provides, under every accepted name.
+// importFuncs lists the core functions the host provides.
 var importFuncs = []abi.CoreFunc{{
-	Modules: []string{"witgen:alltypes/host-side@0.2.0", "witgen:alltypes/host-side", "cm32p2|witgen:alltypes/host-side@0.2", "cm32p2|witgen:alltypes/host-side"},
-	Names:   []string{"echo-bool"},
-	Params:  []api.ValueType{api.ValueTypeI32},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/host-side@0.2.0#echo-bool",
+	Interface: "witgen:alltypes/host-side",
+	Name:      "echo-bool",
+	Params:    []api.ValueType{api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/host-side@0.2.0#echo-bool",
 }, {
-	Modules: []string{"witgen:alltypes/host-side@0.2.0", "witgen:alltypes/host-side", "cm32p2|witgen:alltypes/host-side@0.2", "cm32p2|witgen:alltypes/host-side"},
-	Names:   []string{"echo-s8"},
-	Params:  []api.ValueType{api.ValueTypeI32},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/host-side@0.2.0#echo-s8",
+	Interface: "witgen:alltypes/host-side",
+	Name:      "echo-s8",
+	Params:    []api.ValueType{api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/host-side@0.2.0#echo-s8",
 }, {
-	Modules: []string{"witgen:alltypes/host-side@0.2.0", "witgen:alltypes/host-side", "cm32p2|witgen:alltypes/host-side@0.2", "cm32p2|witgen:alltypes/host-side"},
-	Names:   []string{"echo-u8"},
-	Params:  []api.ValueType{api.ValueTypeI32},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/host-side@0.2.0#echo-u8",
+	Interface: "witgen:alltypes/host-side",
+	Name:      "echo-u8",
+	Params:    []api.ValueType{api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/host-side@0.2.0#echo-u8",
 }, {
-	Modules: []string{"witgen:alltypes/host-side@0.2.0", "witgen:alltypes/host-side", "cm32p2|witgen:alltypes/host-side@0.2", "cm32p2|witgen:alltypes/host-side"},
-	Names:   []string{"echo-s16"},
-	Params:  []api.ValueType{api.ValueTypeI32},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/host-side@0.2.0#echo-s16",
+	Interface: "witgen:alltypes/host-side",
+	Name:      "echo-s16",
+	Params:    []api.ValueType{api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/host-side@0.2.0#echo-s16",
 }, {
-	Modules: []string{"witgen:alltypes/host-side@0.2.0", "witgen:alltypes/host-side", "cm32p2|witgen:alltypes/host-side@0.2", "cm32p2|witgen:alltypes/host-side"},
-	Names:   []string{"echo-u16"},
-	Params:  []api.ValueType{api.ValueTypeI32},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/host-side@0.2.0#echo-u16",
+	Interface: "witgen:alltypes/host-side",
+	Name:      "echo-u16",
+	Params:    []api.ValueType{api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/host-side@0.2.0#echo-u16",
 }, {
-	Modules: []string{"witgen:alltypes/host-side@0.2.0", "witgen:alltypes/host-side", "cm32p2|witgen:alltypes/host-side@0.2", "cm32p2|witgen:alltypes/host-side"},
-	Names:   []string{"echo-s32"},
-	Params:  []api.ValueType{api.ValueTypeI32},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/host-side@0.2.0#echo-s32",
+	Interface: "witgen:alltypes/host-side",
+	Name:      "echo-s32",
+	Params:    []api.ValueType{api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/host-side@0.2.0#echo-s32",
 }, {
-	Modules: []string{"witgen:alltypes/host-side@0.2.0", "witgen:alltypes/host-side", "cm32p2|witgen:alltypes/host-side@0.2", "cm32p2|witgen:alltypes/host-side"},
-	Names:   []string{"echo-u32"},
-	Params:  []api.ValueType{api.ValueTypeI32},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/host-side@0.2.0#echo-u32",
+	Interface: "witgen:alltypes/host-side",
+	Name:      "echo-u32",
+	Params:    []api.ValueType{api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/host-side@0.2.0#echo-u32",
 }, {
-	Modules: []string{"witgen:alltypes/host-side@0.2.0", "witgen:alltypes/host-side", "cm32p2|witgen:alltypes/host-side@0.2", "cm32p2|witgen:alltypes/host-side"},
-	Names:   []string{"echo-s64"},
-	Params:  []api.ValueType{api.ValueTypeI64},
-	Results: []api.ValueType{api.ValueTypeI64},
-	WIT:     "witgen:alltypes/host-side@0.2.0#echo-s64",
+	Interface: "witgen:alltypes/host-side",
+	Name:      "echo-s64",
+	Params:    []api.ValueType{api.ValueTypeI64},
+	Results:   []api.ValueType{api.ValueTypeI64},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/host-side@0.2.0#echo-s64",
 }, {
-	Modules: []string{"witgen:alltypes/host-side@0.2.0", "witgen:alltypes/host-side", "cm32p2|witgen:alltypes/host-side@0.2", "cm32p2|witgen:alltypes/host-side"},
-	Names:   []string{"echo-u64"},
-	Params:  []api.ValueType{api.ValueTypeI64},
-	Results: []api.ValueType{api.ValueTypeI64},
-	WIT:     "witgen:alltypes/host-side@0.2.0#echo-u64",
+	Interface: "witgen:alltypes/host-side",
+	Name:      "echo-u64",
+	Params:    []api.ValueType{api.ValueTypeI64},
+	Results:   []api.ValueType{api.ValueTypeI64},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/host-side@0.2.0#echo-u64",
 }, {
-	Modules: []string{"witgen:alltypes/host-side@0.2.0", "witgen:alltypes/host-side", "cm32p2|witgen:alltypes/host-side@0.2", "cm32p2|witgen:alltypes/host-side"},
-	Names:   []string{"echo-f32"},
-	Params:  []api.ValueType{api.ValueTypeF32},
-	Results: []api.ValueType{api.ValueTypeF32},
-	WIT:     "witgen:alltypes/host-side@0.2.0#echo-f32",
+	Interface: "witgen:alltypes/host-side",
+	Name:      "echo-f32",
+	Params:    []api.ValueType{api.ValueTypeF32},
+	Results:   []api.ValueType{api.ValueTypeF32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/host-side@0.2.0#echo-f32",
 }, {
-	Modules: []string{"witgen:alltypes/host-side@0.2.0", "witgen:alltypes/host-side", "cm32p2|witgen:alltypes/host-side@0.2", "cm32p2|witgen:alltypes/host-side"},
-	Names:   []string{"echo-f64"},
-	Params:  []api.ValueType{api.ValueTypeF64},
-	Results: []api.ValueType{api.ValueTypeF64},
-	WIT:     "witgen:alltypes/host-side@0.2.0#echo-f64",
+	Interface: "witgen:alltypes/host-side",
+	Name:      "echo-f64",
+	Params:    []api.ValueType{api.ValueTypeF64},
+	Results:   []api.ValueType{api.ValueTypeF64},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/host-side@0.2.0#echo-f64",
 }, {
-	Modules: []string{"witgen:alltypes/host-side@0.2.0", "witgen:alltypes/host-side", "cm32p2|witgen:alltypes/host-side@0.2", "cm32p2|witgen:alltypes/host-side"},
-	Names:   []string{"echo-char"},
-	Params:  []api.ValueType{api.ValueTypeI32},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/host-side@0.2.0#echo-char",
+	Interface: "witgen:alltypes/host-side",
+	Name:      "echo-char",
+	Params:    []api.ValueType{api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/host-side@0.2.0#echo-char",
 }, {
-	Modules: []string{"witgen:alltypes/host-side@0.2.0", "witgen:alltypes/host-side", "cm32p2|witgen:alltypes/host-side@0.2", "cm32p2|witgen:alltypes/host-side"},
-	Names:   []string{"echo-string"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results: []api.ValueType{},
-	WIT:     "witgen:alltypes/host-side@0.2.0#echo-string",
+	Interface: "witgen:alltypes/host-side",
+	Name:      "echo-string",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/host-side@0.2.0#echo-string",
 }, {
-	Modules: []string{"witgen:alltypes/host-side@0.2.0", "witgen:alltypes/host-side", "cm32p2|witgen:alltypes/host-side@0.2", "cm32p2|witgen:alltypes/host-side"},
-	Names:   []string{"echo-bytes"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results: []api.ValueType{},
-	WIT:     "witgen:alltypes/host-side@0.2.0#echo-bytes",
+	Interface: "witgen:alltypes/host-side",
+	Name:      "echo-bytes",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/host-side@0.2.0#echo-bytes",
 }, {
-	Modules: []string{"witgen:alltypes/host-side@0.2.0", "witgen:alltypes/host-side", "cm32p2|witgen:alltypes/host-side@0.2", "cm32p2|witgen:alltypes/host-side"},
-	Names:   []string{"echo-names"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results: []api.ValueType{},
-	WIT:     "witgen:alltypes/host-side@0.2.0#echo-names",
+	Interface: "witgen:alltypes/host-side",
+	Name:      "echo-names",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/host-side@0.2.0#echo-names",
 }, {
-	Modules: []string{"witgen:alltypes/host-side@0.2.0", "witgen:alltypes/host-side", "cm32p2|witgen:alltypes/host-side@0.2", "cm32p2|witgen:alltypes/host-side"},
-	Names:   []string{"echo-option"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results: []api.ValueType{},
-	WIT:     "witgen:alltypes/host-side@0.2.0#echo-option",
+	Interface: "witgen:alltypes/host-side",
+	Name:      "echo-option",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/host-side@0.2.0#echo-option",
 }, {
-	Modules: []string{"witgen:alltypes/host-side@0.2.0", "witgen:alltypes/host-side", "cm32p2|witgen:alltypes/host-side@0.2", "cm32p2|witgen:alltypes/host-side"},
-	Names:   []string{"echo-nested"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results: []api.ValueType{},
-	WIT:     "witgen:alltypes/host-side@0.2.0#echo-nested",
+	Interface: "witgen:alltypes/host-side",
+	Name:      "echo-nested",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/host-side@0.2.0#echo-nested",
 }, {
-	Modules: []string{"witgen:alltypes/host-side@0.2.0", "witgen:alltypes/host-side", "cm32p2|witgen:alltypes/host-side@0.2", "cm32p2|witgen:alltypes/host-side"},
-	Names:   []string{"echo-result"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results: []api.ValueType{},
-	WIT:     "witgen:alltypes/host-side@0.2.0#echo-result",
+	Interface: "witgen:alltypes/host-side",
+	Name:      "echo-result",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/host-side@0.2.0#echo-result",
 }, {
-	Modules: []string{"witgen:alltypes/host-side@0.2.0", "witgen:alltypes/host-side", "cm32p2|witgen:alltypes/host-side@0.2", "cm32p2|witgen:alltypes/host-side"},
-	Names:   []string{"echo-unit-result"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results: []api.ValueType{},
-	WIT:     "witgen:alltypes/host-side@0.2.0#echo-unit-result",
+	Interface: "witgen:alltypes/host-side",
+	Name:      "echo-unit-result",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/host-side@0.2.0#echo-unit-result",
 }, {
-	Modules: []string{"witgen:alltypes/host-side@0.2.0", "witgen:alltypes/host-side", "cm32p2|witgen:alltypes/host-side@0.2", "cm32p2|witgen:alltypes/host-side"},
-	Names:   []string{"echo-tuple"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeF64, api.ValueTypeI32},
-	Results: []api.ValueType{},
-	WIT:     "witgen:alltypes/host-side@0.2.0#echo-tuple",
+	Interface: "witgen:alltypes/host-side",
+	Name:      "echo-tuple",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeF64, api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/host-side@0.2.0#echo-tuple",
 }, {
-	Modules: []string{"witgen:alltypes/host-side@0.2.0", "witgen:alltypes/host-side", "cm32p2|witgen:alltypes/host-side@0.2", "cm32p2|witgen:alltypes/host-side"},
-	Names:   []string{"echo-color"},
-	Params:  []api.ValueType{api.ValueTypeI32},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/host-side@0.2.0#echo-color",
+	Interface: "witgen:alltypes/host-side",
+	Name:      "echo-color",
+	Params:    []api.ValueType{api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/host-side@0.2.0#echo-color",
 }, {
-	Modules: []string{"witgen:alltypes/host-side@0.2.0", "witgen:alltypes/host-side", "cm32p2|witgen:alltypes/host-side@0.2", "cm32p2|witgen:alltypes/host-side"},
-	Names:   []string{"echo-perms"},
-	Params:  []api.ValueType{api.ValueTypeI32},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/host-side@0.2.0#echo-perms",
+	Interface: "witgen:alltypes/host-side",
+	Name:      "echo-perms",
+	Params:    []api.ValueType{api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/host-side@0.2.0#echo-perms",
 }, {
-	Modules: []string{"witgen:alltypes/host-side@0.2.0", "witgen:alltypes/host-side", "cm32p2|witgen:alltypes/host-side@0.2", "cm32p2|witgen:alltypes/host-side"},
-	Names:   []string{"echo-wide"},
-	Params:  []api.ValueType{api.ValueTypeI32},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/host-side@0.2.0#echo-wide",
+	Interface: "witgen:alltypes/host-side",
+	Name:      "echo-wide",
+	Params:    []api.ValueType{api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/host-side@0.2.0#echo-wide",
 }, {
-	Modules: []string{"witgen:alltypes/host-side@0.2.0", "witgen:alltypes/host-side", "cm32p2|witgen:alltypes/host-side@0.2", "cm32p2|witgen:alltypes/host-side"},
-	Names:   []string{"echo-point"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results: []api.ValueType{},
-	WIT:     "witgen:alltypes/host-side@0.2.0#echo-point",
+	Interface: "witgen:alltypes/host-side",
+	Name:      "echo-point",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/host-side@0.2.0#echo-point",
 }, {
-	Modules: []string{"witgen:alltypes/host-side@0.2.0", "witgen:alltypes/host-side", "cm32p2|witgen:alltypes/host-side@0.2", "cm32p2|witgen:alltypes/host-side"},
-	Names:   []string{"echo-padded"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI64, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeF32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results: []api.ValueType{},
-	WIT:     "witgen:alltypes/host-side@0.2.0#echo-padded",
+	Interface: "witgen:alltypes/host-side",
+	Name:      "echo-padded",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI64, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeF32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/host-side@0.2.0#echo-padded",
 }, {
-	Modules: []string{"witgen:alltypes/host-side@0.2.0", "witgen:alltypes/host-side", "cm32p2|witgen:alltypes/host-side@0.2", "cm32p2|witgen:alltypes/host-side"},
-	Names:   []string{"echo-shape"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI64, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results: []api.ValueType{},
-	WIT:     "witgen:alltypes/host-side@0.2.0#echo-shape",
+	Interface: "witgen:alltypes/host-side",
+	Name:      "echo-shape",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI64, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/host-side@0.2.0#echo-shape",
 }, {
-	Modules: []string{"witgen:alltypes/host-side@0.2.0", "witgen:alltypes/host-side", "cm32p2|witgen:alltypes/host-side@0.2", "cm32p2|witgen:alltypes/host-side"},
-	Names:   []string{"echo-shapes"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results: []api.ValueType{},
-	WIT:     "witgen:alltypes/host-side@0.2.0#echo-shapes",
+	Interface: "witgen:alltypes/host-side",
+	Name:      "echo-shapes",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/host-side@0.2.0#echo-shapes",
 }, {
-	Modules: []string{"witgen:alltypes/host-side@0.2.0", "witgen:alltypes/host-side", "cm32p2|witgen:alltypes/host-side@0.2", "cm32p2|witgen:alltypes/host-side"},
-	Names:   []string{"echo-meta"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results: []api.ValueType{},
-	WIT:     "witgen:alltypes/host-side@0.2.0#echo-meta",
+	Interface: "witgen:alltypes/host-side",
+	Name:      "echo-meta",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/host-side@0.2.0#echo-meta",
 }, {
-	Modules: []string{"witgen:alltypes/host-side@0.2.0", "witgen:alltypes/host-side", "cm32p2|witgen:alltypes/host-side@0.2", "cm32p2|witgen:alltypes/host-side"},
-	Names:   []string{"echo-everything"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Results: []api.ValueType{},
-	WIT:     "witgen:alltypes/host-side@0.2.0#echo-everything",
+	Interface: "witgen:alltypes/host-side",
+	Name:      "echo-everything",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/host-side@0.2.0#echo-everything",
 }, {
-	Modules: []string{"witgen:alltypes/host-side@0.2.0", "witgen:alltypes/host-side", "cm32p2|witgen:alltypes/host-side@0.2", "cm32p2|witgen:alltypes/host-side"},
-	Names:   []string{"many-args"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Results: []api.ValueType{},
-	WIT:     "witgen:alltypes/host-side@0.2.0#many-args",
+	Interface: "witgen:alltypes/host-side",
+	Name:      "many-args",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/host-side@0.2.0#many-args",
 }, {
-	Modules: []string{"witgen:alltypes/host-side@0.2.0", "witgen:alltypes/host-side", "cm32p2|witgen:alltypes/host-side@0.2", "cm32p2|witgen:alltypes/host-side"},
-	Names:   []string{"ping"},
-	Params:  []api.ValueType{},
-	Results: []api.ValueType{},
-	WIT:     "witgen:alltypes/host-side@0.2.0#ping",
+	Interface: "witgen:alltypes/host-side",
+	Name:      "ping",
+	Params:    []api.ValueType{},
+	Results:   []api.ValueType{},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/host-side@0.2.0#ping",
 }, {
-	Modules: []string{"witgen:alltypes/host-side@0.2.0", "witgen:alltypes/host-side", "cm32p2|witgen:alltypes/host-side@0.2", "cm32p2|witgen:alltypes/host-side"},
-	Names:   []string{"sum-points"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Results: []api.ValueType{api.ValueTypeI64},
-	WIT:     "witgen:alltypes/host-side@0.2.0#sum-points",
+	Interface: "witgen:alltypes/host-side",
+	Name:      "sum-points",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI64},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/host-side@0.2.0#sum-points",
 }, {
-	Modules: []string{"$root", "cm32p2"},
-	Names:   []string{"now"},
+	Name:    "now",
 	Params:  []api.ValueType{},
 	Results: []api.ValueType{api.ValueTypeI64},
 	WIT:     "now",
@@ -2880,218 +2911,255 @@ var importFuncs = []abi.CoreFunc{{
 
 // exportFuncs lists the core functions a guest exports, by export index.
 var exportFuncs = []abi.CoreFunc{{
-	Names:   []string{"witgen:alltypes/guest-side@0.2.0#echo-bool", "witgen:alltypes/guest-side#echo-bool", "cm32p2|witgen:alltypes/guest-side@0.2|echo-bool", "cm32p2|witgen:alltypes/guest-side|echo-bool"},
-	Params:  []api.ValueType{api.ValueTypeI32},
-	Posts:   []string{"cabi_post_witgen:alltypes/guest-side@0.2.0#echo-bool", "cabi_post_witgen:alltypes/guest-side#echo-bool", "cm32p2|witgen:alltypes/guest-side@0.2|echo-bool_post", "cm32p2|witgen:alltypes/guest-side|echo-bool_post"},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/guest-side@0.2.0#echo-bool",
+	Interface: "witgen:alltypes/guest-side",
+	Name:      "echo-bool",
+	Params:    []api.ValueType{api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-bool",
 }, {
-	Names:   []string{"witgen:alltypes/guest-side@0.2.0#echo-s8", "witgen:alltypes/guest-side#echo-s8", "cm32p2|witgen:alltypes/guest-side@0.2|echo-s8", "cm32p2|witgen:alltypes/guest-side|echo-s8"},
-	Params:  []api.ValueType{api.ValueTypeI32},
-	Posts:   []string{"cabi_post_witgen:alltypes/guest-side@0.2.0#echo-s8", "cabi_post_witgen:alltypes/guest-side#echo-s8", "cm32p2|witgen:alltypes/guest-side@0.2|echo-s8_post", "cm32p2|witgen:alltypes/guest-side|echo-s8_post"},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/guest-side@0.2.0#echo-s8",
+	Interface: "witgen:alltypes/guest-side",
+	Name:      "echo-s8",
+	Params:    []api.ValueType{api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-s8",
 }, {
-	Names:   []string{"witgen:alltypes/guest-side@0.2.0#echo-u8", "witgen:alltypes/guest-side#echo-u8", "cm32p2|witgen:alltypes/guest-side@0.2|echo-u8", "cm32p2|witgen:alltypes/guest-side|echo-u8"},
-	Params:  []api.ValueType{api.ValueTypeI32},
-	Posts:   []string{"cabi_post_witgen:alltypes/guest-side@0.2.0#echo-u8", "cabi_post_witgen:alltypes/guest-side#echo-u8", "cm32p2|witgen:alltypes/guest-side@0.2|echo-u8_post", "cm32p2|witgen:alltypes/guest-side|echo-u8_post"},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/guest-side@0.2.0#echo-u8",
+	Interface: "witgen:alltypes/guest-side",
+	Name:      "echo-u8",
+	Params:    []api.ValueType{api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-u8",
 }, {
-	Names:   []string{"witgen:alltypes/guest-side@0.2.0#echo-s16", "witgen:alltypes/guest-side#echo-s16", "cm32p2|witgen:alltypes/guest-side@0.2|echo-s16", "cm32p2|witgen:alltypes/guest-side|echo-s16"},
-	Params:  []api.ValueType{api.ValueTypeI32},
-	Posts:   []string{"cabi_post_witgen:alltypes/guest-side@0.2.0#echo-s16", "cabi_post_witgen:alltypes/guest-side#echo-s16", "cm32p2|witgen:alltypes/guest-side@0.2|echo-s16_post", "cm32p2|witgen:alltypes/guest-side|echo-s16_post"},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/guest-side@0.2.0#echo-s16",
+	Interface: "witgen:alltypes/guest-side",
+	Name:      "echo-s16",
+	Params:    []api.ValueType{api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-s16",
 }, {
-	Names:   []string{"witgen:alltypes/guest-side@0.2.0#echo-u16", "witgen:alltypes/guest-side#echo-u16", "cm32p2|witgen:alltypes/guest-side@0.2|echo-u16", "cm32p2|witgen:alltypes/guest-side|echo-u16"},
-	Params:  []api.ValueType{api.ValueTypeI32},
-	Posts:   []string{"cabi_post_witgen:alltypes/guest-side@0.2.0#echo-u16", "cabi_post_witgen:alltypes/guest-side#echo-u16", "cm32p2|witgen:alltypes/guest-side@0.2|echo-u16_post", "cm32p2|witgen:alltypes/guest-side|echo-u16_post"},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/guest-side@0.2.0#echo-u16",
+	Interface: "witgen:alltypes/guest-side",
+	Name:      "echo-u16",
+	Params:    []api.ValueType{api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-u16",
 }, {
-	Names:   []string{"witgen:alltypes/guest-side@0.2.0#echo-s32", "witgen:alltypes/guest-side#echo-s32", "cm32p2|witgen:alltypes/guest-side@0.2|echo-s32", "cm32p2|witgen:alltypes/guest-side|echo-s32"},
-	Params:  []api.ValueType{api.ValueTypeI32},
-	Posts:   []string{"cabi_post_witgen:alltypes/guest-side@0.2.0#echo-s32", "cabi_post_witgen:alltypes/guest-side#echo-s32", "cm32p2|witgen:alltypes/guest-side@0.2|echo-s32_post", "cm32p2|witgen:alltypes/guest-side|echo-s32_post"},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/guest-side@0.2.0#echo-s32",
+	Interface: "witgen:alltypes/guest-side",
+	Name:      "echo-s32",
+	Params:    []api.ValueType{api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-s32",
 }, {
-	Names:   []string{"witgen:alltypes/guest-side@0.2.0#echo-u32", "witgen:alltypes/guest-side#echo-u32", "cm32p2|witgen:alltypes/guest-side@0.2|echo-u32", "cm32p2|witgen:alltypes/guest-side|echo-u32"},
-	Params:  []api.ValueType{api.ValueTypeI32},
-	Posts:   []string{"cabi_post_witgen:alltypes/guest-side@0.2.0#echo-u32", "cabi_post_witgen:alltypes/guest-side#echo-u32", "cm32p2|witgen:alltypes/guest-side@0.2|echo-u32_post", "cm32p2|witgen:alltypes/guest-side|echo-u32_post"},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/guest-side@0.2.0#echo-u32",
+	Interface: "witgen:alltypes/guest-side",
+	Name:      "echo-u32",
+	Params:    []api.ValueType{api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-u32",
 }, {
-	Names:   []string{"witgen:alltypes/guest-side@0.2.0#echo-s64", "witgen:alltypes/guest-side#echo-s64", "cm32p2|witgen:alltypes/guest-side@0.2|echo-s64", "cm32p2|witgen:alltypes/guest-side|echo-s64"},
-	Params:  []api.ValueType{api.ValueTypeI64},
-	Posts:   []string{"cabi_post_witgen:alltypes/guest-side@0.2.0#echo-s64", "cabi_post_witgen:alltypes/guest-side#echo-s64", "cm32p2|witgen:alltypes/guest-side@0.2|echo-s64_post", "cm32p2|witgen:alltypes/guest-side|echo-s64_post"},
-	Results: []api.ValueType{api.ValueTypeI64},
-	WIT:     "witgen:alltypes/guest-side@0.2.0#echo-s64",
+	Interface: "witgen:alltypes/guest-side",
+	Name:      "echo-s64",
+	Params:    []api.ValueType{api.ValueTypeI64},
+	Results:   []api.ValueType{api.ValueTypeI64},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-s64",
 }, {
-	Names:   []string{"witgen:alltypes/guest-side@0.2.0#echo-u64", "witgen:alltypes/guest-side#echo-u64", "cm32p2|witgen:alltypes/guest-side@0.2|echo-u64", "cm32p2|witgen:alltypes/guest-side|echo-u64"},
-	Params:  []api.ValueType{api.ValueTypeI64},
-	Posts:   []string{"cabi_post_witgen:alltypes/guest-side@0.2.0#echo-u64", "cabi_post_witgen:alltypes/guest-side#echo-u64", "cm32p2|witgen:alltypes/guest-side@0.2|echo-u64_post", "cm32p2|witgen:alltypes/guest-side|echo-u64_post"},
-	Results: []api.ValueType{api.ValueTypeI64},
-	WIT:     "witgen:alltypes/guest-side@0.2.0#echo-u64",
+	Interface: "witgen:alltypes/guest-side",
+	Name:      "echo-u64",
+	Params:    []api.ValueType{api.ValueTypeI64},
+	Results:   []api.ValueType{api.ValueTypeI64},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-u64",
 }, {
-	Names:   []string{"witgen:alltypes/guest-side@0.2.0#echo-f32", "witgen:alltypes/guest-side#echo-f32", "cm32p2|witgen:alltypes/guest-side@0.2|echo-f32", "cm32p2|witgen:alltypes/guest-side|echo-f32"},
-	Params:  []api.ValueType{api.ValueTypeF32},
-	Posts:   []string{"cabi_post_witgen:alltypes/guest-side@0.2.0#echo-f32", "cabi_post_witgen:alltypes/guest-side#echo-f32", "cm32p2|witgen:alltypes/guest-side@0.2|echo-f32_post", "cm32p2|witgen:alltypes/guest-side|echo-f32_post"},
-	Results: []api.ValueType{api.ValueTypeF32},
-	WIT:     "witgen:alltypes/guest-side@0.2.0#echo-f32",
+	Interface: "witgen:alltypes/guest-side",
+	Name:      "echo-f32",
+	Params:    []api.ValueType{api.ValueTypeF32},
+	Results:   []api.ValueType{api.ValueTypeF32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-f32",
 }, {
-	Names:   []string{"witgen:alltypes/guest-side@0.2.0#echo-f64", "witgen:alltypes/guest-side#echo-f64", "cm32p2|witgen:alltypes/guest-side@0.2|echo-f64", "cm32p2|witgen:alltypes/guest-side|echo-f64"},
-	Params:  []api.ValueType{api.ValueTypeF64},
-	Posts:   []string{"cabi_post_witgen:alltypes/guest-side@0.2.0#echo-f64", "cabi_post_witgen:alltypes/guest-side#echo-f64", "cm32p2|witgen:alltypes/guest-side@0.2|echo-f64_post", "cm32p2|witgen:alltypes/guest-side|echo-f64_post"},
-	Results: []api.ValueType{api.ValueTypeF64},
-	WIT:     "witgen:alltypes/guest-side@0.2.0#echo-f64",
+	Interface: "witgen:alltypes/guest-side",
+	Name:      "echo-f64",
+	Params:    []api.ValueType{api.ValueTypeF64},
+	Results:   []api.ValueType{api.ValueTypeF64},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-f64",
 }, {
-	Names:   []string{"witgen:alltypes/guest-side@0.2.0#echo-char", "witgen:alltypes/guest-side#echo-char", "cm32p2|witgen:alltypes/guest-side@0.2|echo-char", "cm32p2|witgen:alltypes/guest-side|echo-char"},
-	Params:  []api.ValueType{api.ValueTypeI32},
-	Posts:   []string{"cabi_post_witgen:alltypes/guest-side@0.2.0#echo-char", "cabi_post_witgen:alltypes/guest-side#echo-char", "cm32p2|witgen:alltypes/guest-side@0.2|echo-char_post", "cm32p2|witgen:alltypes/guest-side|echo-char_post"},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/guest-side@0.2.0#echo-char",
+	Interface: "witgen:alltypes/guest-side",
+	Name:      "echo-char",
+	Params:    []api.ValueType{api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-char",
 }, {
-	Names:   []string{"witgen:alltypes/guest-side@0.2.0#echo-string", "witgen:alltypes/guest-side#echo-string", "cm32p2|witgen:alltypes/guest-side@0.2|echo-string", "cm32p2|witgen:alltypes/guest-side|echo-string"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Posts:   []string{"cabi_post_witgen:alltypes/guest-side@0.2.0#echo-string", "cabi_post_witgen:alltypes/guest-side#echo-string", "cm32p2|witgen:alltypes/guest-side@0.2|echo-string_post", "cm32p2|witgen:alltypes/guest-side|echo-string_post"},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/guest-side@0.2.0#echo-string",
+	Interface: "witgen:alltypes/guest-side",
+	Name:      "echo-string",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-string",
 }, {
-	Names:   []string{"witgen:alltypes/guest-side@0.2.0#echo-bytes", "witgen:alltypes/guest-side#echo-bytes", "cm32p2|witgen:alltypes/guest-side@0.2|echo-bytes", "cm32p2|witgen:alltypes/guest-side|echo-bytes"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Posts:   []string{"cabi_post_witgen:alltypes/guest-side@0.2.0#echo-bytes", "cabi_post_witgen:alltypes/guest-side#echo-bytes", "cm32p2|witgen:alltypes/guest-side@0.2|echo-bytes_post", "cm32p2|witgen:alltypes/guest-side|echo-bytes_post"},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/guest-side@0.2.0#echo-bytes",
+	Interface: "witgen:alltypes/guest-side",
+	Name:      "echo-bytes",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-bytes",
 }, {
-	Names:   []string{"witgen:alltypes/guest-side@0.2.0#echo-names", "witgen:alltypes/guest-side#echo-names", "cm32p2|witgen:alltypes/guest-side@0.2|echo-names", "cm32p2|witgen:alltypes/guest-side|echo-names"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Posts:   []string{"cabi_post_witgen:alltypes/guest-side@0.2.0#echo-names", "cabi_post_witgen:alltypes/guest-side#echo-names", "cm32p2|witgen:alltypes/guest-side@0.2|echo-names_post", "cm32p2|witgen:alltypes/guest-side|echo-names_post"},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/guest-side@0.2.0#echo-names",
+	Interface: "witgen:alltypes/guest-side",
+	Name:      "echo-names",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-names",
 }, {
-	Names:   []string{"witgen:alltypes/guest-side@0.2.0#echo-option", "witgen:alltypes/guest-side#echo-option", "cm32p2|witgen:alltypes/guest-side@0.2|echo-option", "cm32p2|witgen:alltypes/guest-side|echo-option"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Posts:   []string{"cabi_post_witgen:alltypes/guest-side@0.2.0#echo-option", "cabi_post_witgen:alltypes/guest-side#echo-option", "cm32p2|witgen:alltypes/guest-side@0.2|echo-option_post", "cm32p2|witgen:alltypes/guest-side|echo-option_post"},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/guest-side@0.2.0#echo-option",
+	Interface: "witgen:alltypes/guest-side",
+	Name:      "echo-option",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-option",
 }, {
-	Names:   []string{"witgen:alltypes/guest-side@0.2.0#echo-nested", "witgen:alltypes/guest-side#echo-nested", "cm32p2|witgen:alltypes/guest-side@0.2|echo-nested", "cm32p2|witgen:alltypes/guest-side|echo-nested"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Posts:   []string{"cabi_post_witgen:alltypes/guest-side@0.2.0#echo-nested", "cabi_post_witgen:alltypes/guest-side#echo-nested", "cm32p2|witgen:alltypes/guest-side@0.2|echo-nested_post", "cm32p2|witgen:alltypes/guest-side|echo-nested_post"},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/guest-side@0.2.0#echo-nested",
+	Interface: "witgen:alltypes/guest-side",
+	Name:      "echo-nested",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-nested",
 }, {
-	Names:   []string{"witgen:alltypes/guest-side@0.2.0#echo-result", "witgen:alltypes/guest-side#echo-result", "cm32p2|witgen:alltypes/guest-side@0.2|echo-result", "cm32p2|witgen:alltypes/guest-side|echo-result"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Posts:   []string{"cabi_post_witgen:alltypes/guest-side@0.2.0#echo-result", "cabi_post_witgen:alltypes/guest-side#echo-result", "cm32p2|witgen:alltypes/guest-side@0.2|echo-result_post", "cm32p2|witgen:alltypes/guest-side|echo-result_post"},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/guest-side@0.2.0#echo-result",
+	Interface: "witgen:alltypes/guest-side",
+	Name:      "echo-result",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-result",
 }, {
-	Names:   []string{"witgen:alltypes/guest-side@0.2.0#echo-unit-result", "witgen:alltypes/guest-side#echo-unit-result", "cm32p2|witgen:alltypes/guest-side@0.2|echo-unit-result", "cm32p2|witgen:alltypes/guest-side|echo-unit-result"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Posts:   []string{"cabi_post_witgen:alltypes/guest-side@0.2.0#echo-unit-result", "cabi_post_witgen:alltypes/guest-side#echo-unit-result", "cm32p2|witgen:alltypes/guest-side@0.2|echo-unit-result_post", "cm32p2|witgen:alltypes/guest-side|echo-unit-result_post"},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/guest-side@0.2.0#echo-unit-result",
+	Interface: "witgen:alltypes/guest-side",
+	Name:      "echo-unit-result",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-unit-result",
 }, {
-	Names:   []string{"witgen:alltypes/guest-side@0.2.0#echo-tuple", "witgen:alltypes/guest-side#echo-tuple", "cm32p2|witgen:alltypes/guest-side@0.2|echo-tuple", "cm32p2|witgen:alltypes/guest-side|echo-tuple"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeF64},
-	Posts:   []string{"cabi_post_witgen:alltypes/guest-side@0.2.0#echo-tuple", "cabi_post_witgen:alltypes/guest-side#echo-tuple", "cm32p2|witgen:alltypes/guest-side@0.2|echo-tuple_post", "cm32p2|witgen:alltypes/guest-side|echo-tuple_post"},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/guest-side@0.2.0#echo-tuple",
+	Interface: "witgen:alltypes/guest-side",
+	Name:      "echo-tuple",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeF64},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-tuple",
 }, {
-	Names:   []string{"witgen:alltypes/guest-side@0.2.0#echo-color", "witgen:alltypes/guest-side#echo-color", "cm32p2|witgen:alltypes/guest-side@0.2|echo-color", "cm32p2|witgen:alltypes/guest-side|echo-color"},
-	Params:  []api.ValueType{api.ValueTypeI32},
-	Posts:   []string{"cabi_post_witgen:alltypes/guest-side@0.2.0#echo-color", "cabi_post_witgen:alltypes/guest-side#echo-color", "cm32p2|witgen:alltypes/guest-side@0.2|echo-color_post", "cm32p2|witgen:alltypes/guest-side|echo-color_post"},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/guest-side@0.2.0#echo-color",
+	Interface: "witgen:alltypes/guest-side",
+	Name:      "echo-color",
+	Params:    []api.ValueType{api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-color",
 }, {
-	Names:   []string{"witgen:alltypes/guest-side@0.2.0#echo-perms", "witgen:alltypes/guest-side#echo-perms", "cm32p2|witgen:alltypes/guest-side@0.2|echo-perms", "cm32p2|witgen:alltypes/guest-side|echo-perms"},
-	Params:  []api.ValueType{api.ValueTypeI32},
-	Posts:   []string{"cabi_post_witgen:alltypes/guest-side@0.2.0#echo-perms", "cabi_post_witgen:alltypes/guest-side#echo-perms", "cm32p2|witgen:alltypes/guest-side@0.2|echo-perms_post", "cm32p2|witgen:alltypes/guest-side|echo-perms_post"},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/guest-side@0.2.0#echo-perms",
+	Interface: "witgen:alltypes/guest-side",
+	Name:      "echo-perms",
+	Params:    []api.ValueType{api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-perms",
 }, {
-	Names:   []string{"witgen:alltypes/guest-side@0.2.0#echo-wide", "witgen:alltypes/guest-side#echo-wide", "cm32p2|witgen:alltypes/guest-side@0.2|echo-wide", "cm32p2|witgen:alltypes/guest-side|echo-wide"},
-	Params:  []api.ValueType{api.ValueTypeI32},
-	Posts:   []string{"cabi_post_witgen:alltypes/guest-side@0.2.0#echo-wide", "cabi_post_witgen:alltypes/guest-side#echo-wide", "cm32p2|witgen:alltypes/guest-side@0.2|echo-wide_post", "cm32p2|witgen:alltypes/guest-side|echo-wide_post"},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/guest-side@0.2.0#echo-wide",
+	Interface: "witgen:alltypes/guest-side",
+	Name:      "echo-wide",
+	Params:    []api.ValueType{api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-wide",
 }, {
-	Names:   []string{"witgen:alltypes/guest-side@0.2.0#echo-point", "witgen:alltypes/guest-side#echo-point", "cm32p2|witgen:alltypes/guest-side@0.2|echo-point", "cm32p2|witgen:alltypes/guest-side|echo-point"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Posts:   []string{"cabi_post_witgen:alltypes/guest-side@0.2.0#echo-point", "cabi_post_witgen:alltypes/guest-side#echo-point", "cm32p2|witgen:alltypes/guest-side@0.2|echo-point_post", "cm32p2|witgen:alltypes/guest-side|echo-point_post"},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/guest-side@0.2.0#echo-point",
+	Interface: "witgen:alltypes/guest-side",
+	Name:      "echo-point",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-point",
 }, {
-	Names:   []string{"witgen:alltypes/guest-side@0.2.0#echo-padded", "witgen:alltypes/guest-side#echo-padded", "cm32p2|witgen:alltypes/guest-side@0.2|echo-padded", "cm32p2|witgen:alltypes/guest-side|echo-padded"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI64, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeF32, api.ValueTypeI32, api.ValueTypeI32},
-	Posts:   []string{"cabi_post_witgen:alltypes/guest-side@0.2.0#echo-padded", "cabi_post_witgen:alltypes/guest-side#echo-padded", "cm32p2|witgen:alltypes/guest-side@0.2|echo-padded_post", "cm32p2|witgen:alltypes/guest-side|echo-padded_post"},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/guest-side@0.2.0#echo-padded",
+	Interface: "witgen:alltypes/guest-side",
+	Name:      "echo-padded",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI64, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeF32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-padded",
 }, {
-	Names:   []string{"witgen:alltypes/guest-side@0.2.0#echo-shape", "witgen:alltypes/guest-side#echo-shape", "cm32p2|witgen:alltypes/guest-side@0.2|echo-shape", "cm32p2|witgen:alltypes/guest-side|echo-shape"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI64, api.ValueTypeI32, api.ValueTypeI32},
-	Posts:   []string{"cabi_post_witgen:alltypes/guest-side@0.2.0#echo-shape", "cabi_post_witgen:alltypes/guest-side#echo-shape", "cm32p2|witgen:alltypes/guest-side@0.2|echo-shape_post", "cm32p2|witgen:alltypes/guest-side|echo-shape_post"},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/guest-side@0.2.0#echo-shape",
+	Interface: "witgen:alltypes/guest-side",
+	Name:      "echo-shape",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI64, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-shape",
 }, {
-	Names:   []string{"witgen:alltypes/guest-side@0.2.0#echo-shapes", "witgen:alltypes/guest-side#echo-shapes", "cm32p2|witgen:alltypes/guest-side@0.2|echo-shapes", "cm32p2|witgen:alltypes/guest-side|echo-shapes"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Posts:   []string{"cabi_post_witgen:alltypes/guest-side@0.2.0#echo-shapes", "cabi_post_witgen:alltypes/guest-side#echo-shapes", "cm32p2|witgen:alltypes/guest-side@0.2|echo-shapes_post", "cm32p2|witgen:alltypes/guest-side|echo-shapes_post"},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/guest-side@0.2.0#echo-shapes",
+	Interface: "witgen:alltypes/guest-side",
+	Name:      "echo-shapes",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-shapes",
 }, {
-	Names:   []string{"witgen:alltypes/guest-side@0.2.0#echo-meta", "witgen:alltypes/guest-side#echo-meta", "cm32p2|witgen:alltypes/guest-side@0.2|echo-meta", "cm32p2|witgen:alltypes/guest-side|echo-meta"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Posts:   []string{"cabi_post_witgen:alltypes/guest-side@0.2.0#echo-meta", "cabi_post_witgen:alltypes/guest-side#echo-meta", "cm32p2|witgen:alltypes/guest-side@0.2|echo-meta_post", "cm32p2|witgen:alltypes/guest-side|echo-meta_post"},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/guest-side@0.2.0#echo-meta",
+	Interface: "witgen:alltypes/guest-side",
+	Name:      "echo-meta",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-meta",
 }, {
-	Names:   []string{"witgen:alltypes/guest-side@0.2.0#echo-everything", "witgen:alltypes/guest-side#echo-everything", "cm32p2|witgen:alltypes/guest-side@0.2|echo-everything", "cm32p2|witgen:alltypes/guest-side|echo-everything"},
-	Params:  []api.ValueType{api.ValueTypeI32},
-	Posts:   []string{"cabi_post_witgen:alltypes/guest-side@0.2.0#echo-everything", "cabi_post_witgen:alltypes/guest-side#echo-everything", "cm32p2|witgen:alltypes/guest-side@0.2|echo-everything_post", "cm32p2|witgen:alltypes/guest-side|echo-everything_post"},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/guest-side@0.2.0#echo-everything",
+	Interface: "witgen:alltypes/guest-side",
+	Name:      "echo-everything",
+	Params:    []api.ValueType{api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-everything",
 }, {
-	Names:   []string{"witgen:alltypes/guest-side@0.2.0#many-args", "witgen:alltypes/guest-side#many-args", "cm32p2|witgen:alltypes/guest-side@0.2|many-args", "cm32p2|witgen:alltypes/guest-side|many-args"},
-	Params:  []api.ValueType{api.ValueTypeI32},
-	Posts:   []string{"cabi_post_witgen:alltypes/guest-side@0.2.0#many-args", "cabi_post_witgen:alltypes/guest-side#many-args", "cm32p2|witgen:alltypes/guest-side@0.2|many-args_post", "cm32p2|witgen:alltypes/guest-side|many-args_post"},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "witgen:alltypes/guest-side@0.2.0#many-args",
+	Interface: "witgen:alltypes/guest-side",
+	Name:      "many-args",
+	Params:    []api.ValueType{api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/guest-side@0.2.0#many-args",
 }, {
-	Names:   []string{"witgen:alltypes/guest-side@0.2.0#ping", "witgen:alltypes/guest-side#ping", "cm32p2|witgen:alltypes/guest-side@0.2|ping", "cm32p2|witgen:alltypes/guest-side|ping"},
+	Interface: "witgen:alltypes/guest-side",
+	Name:      "ping",
+	Params:    []api.ValueType{},
+	Results:   []api.ValueType{},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/guest-side@0.2.0#ping",
+}, {
+	Interface: "witgen:alltypes/guest-side",
+	Name:      "sum-points",
+	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI64},
+	Version:   "0.2.0",
+	WIT:       "witgen:alltypes/guest-side@0.2.0#sum-points",
+}, {
+	Name:    "version",
 	Params:  []api.ValueType{},
-	Posts:   []string{"cabi_post_witgen:alltypes/guest-side@0.2.0#ping", "cabi_post_witgen:alltypes/guest-side#ping", "cm32p2|witgen:alltypes/guest-side@0.2|ping_post", "cm32p2|witgen:alltypes/guest-side|ping_post"},
-	Results: []api.ValueType{},
-	WIT:     "witgen:alltypes/guest-side@0.2.0#ping",
-}, {
-	Names:   []string{"witgen:alltypes/guest-side@0.2.0#sum-points", "witgen:alltypes/guest-side#sum-points", "cm32p2|witgen:alltypes/guest-side@0.2|sum-points", "cm32p2|witgen:alltypes/guest-side|sum-points"},
-	Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Posts:   []string{"cabi_post_witgen:alltypes/guest-side@0.2.0#sum-points", "cabi_post_witgen:alltypes/guest-side#sum-points", "cm32p2|witgen:alltypes/guest-side@0.2|sum-points_post", "cm32p2|witgen:alltypes/guest-side|sum-points_post"},
-	Results: []api.ValueType{api.ValueTypeI64},
-	WIT:     "witgen:alltypes/guest-side@0.2.0#sum-points",
-}, {
-	Names:   []string{"version", "cm32p2||version"},
-	Params:  []api.ValueType{},
-	Posts:   []string{"cabi_post_version", "cm32p2||version_post"},
 	Results: []api.ValueType{api.ValueTypeI32},
 	WIT:     "version",
 }}
 
+// WorldPackage and WorldVersion name the contract these bindings were generated from.
+const (
+	WorldPackage = "witgen:alltypes"
+	WorldVersion = "0.2.0"
+)
+
 /*
-Define registers the host side of every imported interface on r, under
-the legacy, unversioned and standard32 module names, and WASI preview1 for
-guests that import it (standard Go guests do). Call it once per runtime
-before Compile; calling it again is a no-op. The host functions find the
-calling Instance through the context of the export call.
+defineModule instantiates the host functions of the imported interface
+iface (ifaceBase; "" for world-level functions) as the host module name,
+unless r has a module of that name already. Two concurrent calls for one
+name are fine: the loser finds the winner's module.
 */
-func Define(ctx context.Context, r wazero.Runtime) error {
-	for _, name := range []string{"witgen:alltypes/host-side@0.2.0", "witgen:alltypes/host-side", "cm32p2|witgen:alltypes/host-side@0.2", "cm32p2|witgen:alltypes/host-side"} {
-		if r.Module(name) != nil {
-			continue
-		}
-		b := r.NewHostModuleBuilder(name)
+func defineModule(ctx context.Context, r wazero.Runtime, name, iface string) error {
+	if r.Module(name) != nil {
+		return nil
+	}
+	b := r.NewHostModuleBuilder(name)
+	switch iface {
+	case "witgen:alltypes/host-side":
 		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideEchoBool), []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithName("echo-bool").Export("echo-bool")
 		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideEchoS8), []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithName("echo-s8").Export("echo-s8")
 		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideEchoU8), []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithName("echo-u8").Export("echo-u8")
@@ -3124,18 +3192,35 @@ func Define(ctx context.Context, r wazero.Runtime) error {
 		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideManyArgs), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("many-args").Export("many-args")
 		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSidePing), []api.ValueType{}, []api.ValueType{}).WithName("ping").Export("ping")
 		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideSumPoints), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI64}).WithName("sum-points").Export("sum-points")
-		if _, err := b.Instantiate(ctx); err != nil {
-			return fmt.Errorf("define host module %s: %w", name, err)
+	case "":
+		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostAlltypesImportsNow), []api.ValueType{}, []api.ValueType{api.ValueTypeI64}).WithName("now").Export("now")
+	default:
+		return fmt.Errorf("define host module %s: the world imports no interface %q", name, iface)
+	}
+	if _, err := b.Instantiate(ctx); err != nil && r.Module(name) == nil {
+		return fmt.Errorf("define host module %s: %w", name, err)
+	}
+	return nil
+}
+
+/*
+Define registers the host side of every imported interface on r, under
+the legacy, unversioned and standard32 module names, and WASI preview1 for
+guests that import it (standard Go guests do). Call it once per runtime
+before Compile; calling it again is a no-op. Modules built for another
+version on the world's semver track name other modules; Link defines
+those as it meets them. The host functions find the calling Instance
+through the context of the export call.
+*/
+func Define(ctx context.Context, r wazero.Runtime) error {
+	for _, name := range []string{"witgen:alltypes/host-side@0.2.0", "witgen:alltypes/host-side", "cm32p2|witgen:alltypes/host-side@0.2", "cm32p2|witgen:alltypes/host-side"} {
+		if err := defineModule(ctx, r, name, "witgen:alltypes/host-side"); err != nil {
+			return err
 		}
 	}
 	for _, name := range []string{"$root", "cm32p2"} {
-		if r.Module(name) != nil {
-			continue
-		}
-		b := r.NewHostModuleBuilder(name)
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostAlltypesImportsNow), []api.ValueType{}, []api.ValueType{api.ValueTypeI64}).WithName("now").Export("now")
-		if _, err := b.Instantiate(ctx); err != nil {
-			return fmt.Errorf("define host module %s: %w", name, err)
+		if err := defineModule(ctx, r, name, ""); err != nil {
+			return err
 		}
 	}
 	if r.Module(wasi.ModuleName) == nil {
@@ -3266,7 +3351,7 @@ func Compile(ctx context.Context, r wazero.Runtime, wasm []byte, opts ...Compile
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
-	mod, err := Link(r, cm, opts...)
+	mod, err := Link(ctx, r, cm, opts...)
 	if err != nil {
 		_ = cm.Close(ctx)
 		return nil, err
@@ -3274,11 +3359,17 @@ func Compile(ctx context.Context, r wazero.Runtime, wasm []byte, opts ...Compile
 	return mod, nil
 }
 
-// Link checks an already compiled module against the world (see Compile).
-func Link(r wazero.Runtime, cm wazero.CompiledModule, opts ...CompileOption) (*Module, error) {
+/*
+Link checks an already compiled module against the world (see Compile)
+and defines on r the host modules it imports under names Define did not
+cover (another version on the world's track).
+*/
+func Link(ctx context.Context, r wazero.Runtime, cm wazero.CompiledModule, opts ...CompileOption) (*Module, error) {
 	o := abi.LinkOptions{
 		NeedMemory:  true,
 		NeedRealloc: true,
+		Package:     WorldPackage,
+		Version:     WorldVersion,
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -3287,11 +3378,21 @@ func Link(r wazero.Runtime, cm wazero.CompiledModule, opts ...CompileOption) (*M
 	if err != nil {
 		return nil, err
 	}
+	for _, ref := range l.Modules {
+		if err := defineModule(ctx, r, ref.Name, ref.Interface); err != nil {
+			return nil, err
+		}
+	}
 	return &Module{
 		compiled: cm,
 		linked:   l,
 		r:        r,
 	}, nil
+}
+
+// Contract says which contract version the module was built for and how these bindings take it.
+func (m *Module) Contract() abi.Contract {
+	return m.linked.Contract
 }
 
 // HasExport reports whether the module exports the function with index k.
