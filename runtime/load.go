@@ -80,6 +80,7 @@ func (p *loaded) info() PluginInfo {
 		LoadedAt: p.at, Fingerprint: p.fp,
 		Pool:  p.pool.Stats(),
 		Calls: p.calls.Load(), Failures: p.failures.Load(),
+		Contract: p.mod.Contract(),
 	}
 }
 
@@ -407,7 +408,9 @@ func (rt *Runtime) resolve(ctx context.Context, d dirScan, prev *loaded, byID ma
 	rt.mu.Lock()
 	rt.live[p] = true
 	rt.mu.Unlock()
-	rt.log.Info("runtime: plugin loaded", "plugin", p.id, "version", p.m.Version, "dir", p.dir, "replaces_previous", prev != nil)
+	c := p.mod.Contract()
+	rt.log.Info("runtime: plugin loaded", "plugin", p.id, "version", p.m.Version, "dir", p.dir, "replaces_previous", prev != nil,
+		"contract_built", c.Built, "contract_host", c.Host, "contract", c.Take.String())
 	return p, nil
 }
 

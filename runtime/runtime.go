@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/raisfast/wasmplug/abi"
 	"github.com/raisfast/wasmplug/gen/plugin"
 	"github.com/raisfast/wasmplug/runtime/cron"
 	"github.com/raisfast/wasmplug/runtime/hostapi"
@@ -479,6 +480,10 @@ type PluginInfo struct {
 	Pool PoolStats
 	// Calls and Failures count this version's hook calls.
 	Calls, Failures uint64
+	// Contract is the contract version the plugin was built for (as its
+	// module's import and export names say) and how this host takes it:
+	// the same version, or another on the same semver track.
+	Contract abi.Contract
 }
 
 // Plugins returns the loaded plugins, sorted by id.

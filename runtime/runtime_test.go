@@ -1016,3 +1016,39 @@ func TestCloseDoesNotWaitForReload(t *testing.T) {
 		})
 	}
 }
+
+// TestContractVersions: plugins built for other versions on the host's
+// semver track join the filter chain (PluginInfo says how each was taken);
+// one built for another track is a load problem naming both versions.
+func TestContractVersions(t *testing.T) {
+	f := newFixture(t)
+	rm := "render-markdown"
+	write := func(name, from, to string, g rtt.Guest) {
+		wasm, err := rtt.Assemble(ctx, strings.ReplaceAll(g.WAT(), from, to))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rtt.WritePlugin(t, filepath.Join(f.dir, name), manifestTOML(name, map[string]int{rm: len(name)}, ""), wasm)
+	}
+	f.add("same", "same", prefixGuest("S"), map[string]int{rm: 4}, "")
+	write("later", "@0.1.0", "@0.1.9", prefixGuest("L"))
+	write("unversioned", "@0.1.0", "", prefixGuest("U"))
+	write("nextmajor", "@0.1.0", "@0.2.0", prefixGuest("N"))
+	rt := f.start()
+
+	if got, _ := Filter(ctx, rt, plugin.Hooks.RenderMarkdown, "x"); got != "ULSx" {
+		t.Errorf("Filter = %q, want ULSx (same, later, unversioned in priority order)", got)
+	}
+	takes := map[string]string{}
+	for _, p := range rt.Plugins() {
+		takes[p.ID] = p.Contract.Built + " " + p.Contract.Take.String()
+	}
+	want := map[string]string{"same": "0.1.0 same version", "later": "0.1.9 compatible, same track", "unversioned": " unversioned names"}
+	if !maps.Equal(takes, want) {
+		t.Errorf("contracts %v, want %v", takes, want)
+	}
+	probs := rt.Problems()
+	if len(probs) != 1 || !strings.Contains(probs[0].Error(), "built for raisfast:plugin-wit@0.2.0, this host provides raisfast:plugin-wit@0.1.0: different semver tracks") {
+		t.Errorf("problems %v, want the 0.2.0 plugin refused", probs)
+	}
+}

@@ -163,6 +163,15 @@ type pluginJSON struct {
 	Calls       uint64         `json:"calls"`
 	Failures    uint64         `json:"failures"`
 	Pool        poolJSON       `json:"pool"`
+	Contract    contractJSON   `json:"contract"`
+}
+
+// contractJSON is the contract version a plugin was built for and how
+// this host takes it ("same version", "compatible, same track", …).
+type contractJSON struct {
+	Built string `json:"built"`
+	Host  string `json:"host"`
+	Take  string `json:"take"`
 }
 
 type problemJSON struct {
@@ -187,6 +196,7 @@ func (s *server) pluginsState() pluginsResponse {
 			ID: p.ID, Name: p.Name, Version: p.Version, Dir: p.Dir, Entry: p.Entry,
 			Hooks: p.Hooks, Cron: p.Cron, LoadedAt: p.LoadedAt, Fingerprint: p.Fingerprint,
 			Calls: p.Calls, Failures: p.Failures,
+			Contract: contractJSON{Built: p.Contract.Built, Host: p.Contract.Host, Take: p.Contract.Take.String()},
 			Pool: poolJSON{
 				Size: p.Pool.Size, Ready: p.Pool.Ready, Busy: p.Pool.Busy, Creating: p.Pool.Creating,
 				Calls: p.Pool.Calls, Waits: p.Pool.Waits, Discards: p.Pool.Discards, Failing: p.Pool.Failing,

@@ -175,11 +175,18 @@ func checkPlugin(ctx context.Context, rep *report, dir string, build bool, log *
 	// Contract: first with no export required (to see what is there), then
 	// with the manifest's hooks required, as the runtime links it.
 	linked, err := plugin.Link(ctx, r, cm, plugin.OptionalExports())
-	if err != nil {
+	var le *abi.LinkError
+	switch {
+	case err == nil:
+		rep.ok("contract: %s", contractLine(linked.Contract()))
+		rep.ok("contract: imports and exports match %s@%s plugin-world", plugin.WorldPackage, plugin.WorldVersion)
+	case errors.As(err, &le):
+		rep.fail("contract: %s", contractLine(le.Contract))
 		rep.fail("contract: the module does not match plugin-world:")
 		listLinkProblems(rep, err)
-	} else {
-		rep.ok("contract: imports and exports match raisfast:plugin-wit@0.1.0 plugin-world")
+	default:
+		rep.fail("contract: the module does not match plugin-world:")
+		listLinkProblems(rep, err)
 	}
 
 	// Hooks found.
@@ -361,3 +368,23 @@ type frozenTimer struct{}
 
 func (frozenTimer) C() <-chan time.Time { return nil }
 func (frozenTimer) Stop() bool          { return true }
+
+// contractLine says which contract version a module was built for and how
+// this host takes it.
+func contractLine(c abi.Contract) string {
+	built := c.Package + "@" + c.Built
+	if c.Built == "" {
+		built = "unversioned names (any " + c.Package + ")"
+	}
+	switch c.Take {
+	case abi.TakeSame:
+		return fmt.Sprintf("built for %s: the host's version", built)
+	case abi.TakeCompatible:
+		return fmt.Sprintf("built for %s: compatible with this host's %s (same semver track %s)", built, c.Host, abi.Track(c.Host))
+	case abi.TakeUnversioned:
+		return fmt.Sprintf("built for %s: taken by this host's %s", built, c.Host)
+	case abi.TakeAdapted:
+		return fmt.Sprintf("built for %s: an older major, adapted to this host's %s (%s)", built, c.Host, c.Why)
+	}
+	return fmt.Sprintf("built for %s: refused by this host's %s (%s)", built, c.Host, c.Why)
+}

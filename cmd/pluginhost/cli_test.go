@@ -212,3 +212,36 @@ func TestServeCommand(t *testing.T) {
 		t.Fatalf("bad pool size: %v", err)
 	}
 }
+
+// TestCheckContract: check says which contract version a plugin was built
+// for and how this host takes it.
+func TestCheckContract(t *testing.T) {
+	plugins := t.TempDir()
+	wat := loginGuest.WAT()
+	for _, c := range []struct {
+		id, wat string
+		ok      bool
+		want    string
+	}{
+		{"same", wat, true, "OK    contract: built for raisfast:plugin-wit@0.1.0: the host's version"},
+		{"later", strings.ReplaceAll(wat, "@0.1.0", "@0.1.3"), true,
+			"OK    contract: built for raisfast:plugin-wit@0.1.3: compatible with this host's 0.1.0 (same semver track 0.1)"},
+		{"lacking", strings.Replace(strings.ReplaceAll(wat, "@0.1.0", "@0.1.3"), "(import ", `(import "raisfast:plugin-wit/host-api@0.1.3" "now-millis" (func (result i64)))
+  (import `, 1), false,
+			"FAIL  contract: built for raisfast:plugin-wit@0.1.3: refused by this host's 0.1.0 (imports host-api#now-millis, which this host lacks)"},
+		{"major", strings.ReplaceAll(wat, "@0.1.0", "@0.2.0"), false,
+			"FAIL  contract: built for raisfast:plugin-wit@0.2.0: refused by this host's 0.1.0 (0.2.0 is on track 0.2, this host's 0.1.0 on track 0.1)"},
+	} {
+		wasm, err := rtt.Assemble(context.Background(), c.wat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Join(plugins, c.id)
+		rtt.WritePlugin(t, dir, testManifest(c.id, map[string]int{"on-login": 1}, ""), wasm)
+		out, _, err := runCLI(t, "check", dir)
+		if c.ok != (err == nil) {
+			t.Errorf("%s: err = %v\n%s", c.id, err, out)
+		}
+		wantLines(t, out, c.want)
+	}
+}
