@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/raisfast/wasmplug/gen/plugin"
 	"github.com/raisfast/wasmplug/runtime/cron"
 	"github.com/raisfast/wasmplug/runtime/services/config"
 	"github.com/raisfast/wasmplug/runtime/services/events"
@@ -64,6 +65,12 @@ type Config struct {
 	// PluginsDir holds one directory per plugin (extensions/plugins), each
 	// with a manifest.toml and its wasm entry.
 	PluginsDir string
+
+	// Adapters run plugins built for older majors of the contract (see
+	// plugin.Adapter and docs/contract-evolution.md): a module whose names
+	// are on another semver track than gen/plugin's goes to the adapter on
+	// that track. Without one such a plugin is a load problem.
+	Adapters []plugin.Adapter
 
 	// PoolSize is the number of instances per plugin (default
 	// DefaultPoolSize; hosts pass PoolSizeFromEnv(os.LookupEnv)).

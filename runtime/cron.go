@@ -82,7 +82,7 @@ func (rt *Runtime) cronRun(pluginID string, c manifest.CronJob) func(context.Con
 		if p == nil {
 			return nil // unloaded meanwhile
 		}
-		return rt.invoke(ctx, p, h, func(ctx context.Context, inst *plugin.Instance) error {
+		return rt.invoke(ctx, p, h, func(ctx context.Context, inst plugin.Guest) error {
 			_, err := h.CallJSON(inst, ctx, args)
 			return err
 		})

@@ -51,7 +51,7 @@ func Filter[T any](ctx context.Context, rt *Runtime, h plugin.Filter[T], v T) (T
 	var errs []error
 	for _, p := range s.hooks[h.Index] {
 		var out *T
-		err := rt.invoke(ctx, p, &h.Hook, func(ctx context.Context, inst *plugin.Instance) error {
+		err := rt.invoke(ctx, p, &h.Hook, func(ctx context.Context, inst plugin.Guest) error {
 			var err error
 			out, err = h.Call(inst, ctx, v)
 			return err
@@ -84,7 +84,7 @@ func Action[A any](ctx context.Context, rt *Runtime, h plugin.Action[A], a A) []
 	defer s.release()
 	var errs []error
 	for _, p := range s.hooks[h.Index] {
-		if err := rt.invoke(ctx, p, &h.Hook, func(ctx context.Context, inst *plugin.Instance) error {
+		if err := rt.invoke(ctx, p, &h.Hook, func(ctx context.Context, inst plugin.Guest) error {
 			return h.Call(inst, ctx, a)
 		}); err != nil {
 			errs = append(errs, err)
@@ -172,7 +172,7 @@ func TraceJSON(ctx context.Context, rt *Runtime, hook string, args []byte) (*Tra
 		st := Step{Plugin: p.id, Priority: p.priority[k]}
 		start := time.Now()
 		var out []byte
-		err := rt.invoke(ctx, p, &h, func(ctx context.Context, inst *plugin.Instance) error {
+		err := rt.invoke(ctx, p, &h, func(ctx context.Context, inst plugin.Guest) error {
 			var err error
 			out, err = h.CallJSON(inst, ctx, cur)
 			return err
@@ -208,7 +208,7 @@ func isArgError(err error) bool {
 // transaction). An instance whose call trapped or timed out is discarded
 // and replaced by the pool. Failures are logged and returned as
 // *PluginError.
-func (rt *Runtime) invoke(ctx context.Context, p *loaded, h *plugin.Hook, fn func(context.Context, *plugin.Instance) error) error {
+func (rt *Runtime) invoke(ctx context.Context, p *loaded, h *plugin.Hook, fn func(context.Context, plugin.Guest) error) error {
 	p.calls.Add(1)
 	err := p.pool.Do(ctx, func(ctx context.Context, in *instance) error {
 		cctx, cancel := context.WithTimeout(ctx, rt.cfg.CallTimeout)

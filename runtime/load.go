@@ -40,7 +40,7 @@ type loaded struct {
 	at       time.Time
 
 	r       wazero.Runtime
-	mod     *plugin.Module
+	mod     plugin.GuestModule
 	pool    *pool.Pool[*instance]
 	host    *hostapi.Plugin
 	release func() // gives back the sandbox
@@ -59,7 +59,7 @@ type loaded struct {
 
 // instance is one pooled guest instance with its host adapter.
 type instance struct {
-	inst  *plugin.Instance
+	inst  plugin.Guest
 	host  *hostapi.Adapter
 	waits *callWaits
 }
@@ -457,8 +457,15 @@ func (rt *Runtime) build(ctx context.Context, d dirScan) (_ *loaded, err error) 
 	// Every hook the manifest subscribes to (and the cron hook, with
 	// [[cron]] entries) must be exported with the right signature; other
 	// exports are optional and never called.
-	p.mod, err = plugin.Compile(ctx, p.r, wasm, plugin.OptionalExports(required...))
+	// A module built for another semver track of the contract goes to
+	// the configured adapter for that track, if any.
+	cm, err := p.r.CompileModule(ctx, wasm)
 	if err != nil {
+		return nil, fmt.Errorf("%s: compile: %w", m.EntryPath, err)
+	}
+	p.mod, err = plugin.LinkAny(ctx, p.r, cm, rt.cfg.Adapters, required...)
+	if err != nil {
+		_ = cm.Close(ctx)
 		return nil, fmt.Errorf("%s: %w", m.EntryPath, err)
 	}
 	if p.host, p.release, err = rt.hostPlugin(m); err != nil {
@@ -480,7 +487,7 @@ func (rt *Runtime) build(ctx context.Context, d dirScan) (_ *loaded, err error) 
 			WithRandSource(rand.Reader).
 			WithNanosleep(waits.sleep)
 		waits.bind(ictx.Done())
-		inst, err := p.mod.Instantiate(ictx, plugin.Imports{HostAPI: a}, mc)
+		inst, err := p.mod.NewGuest(ictx, plugin.Imports{HostAPI: a}, mc)
 		waits.bind(nil)
 		if cerr := a.EndCall(); cerr != nil {
 			log.Warn("runtime: ending instantiation's database session", "err", cerr)

@@ -5,6 +5,8 @@
 //
 // PATH is a .wit file or a directory (with deps/). Output is gofmt'd, marked
 // generated, and the same for the same input, so `go generate` is idempotent.
+// Items gated by @unstable(feature = F) are left out unless -features A,B
+// lists F (or -all-features is given); the header records those flags.
 package main
 
 import (
@@ -15,6 +17,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/raisfast/wasmplug/internal/genguest"
@@ -35,8 +38,8 @@ func main() {
 var errUsage = errors.New("usage")
 
 const usage = `usage:
-  witgen host  -wit PATH -world NAME -out DIR [-pkg NAME]
-  witgen guest -wit PATH -world NAME -out DIR [-pkg NAME] [-import PATH]
+  witgen host  -wit PATH -world NAME -out DIR [-pkg NAME] [-features A,B] [-all-features]
+  witgen guest -wit PATH -world NAME -out DIR [-pkg NAME] [-import PATH] [-features A,B] [-all-features]
   witgen new-plugin -name NAME [-dir DIR] [-id ID] [-module PATH] [-version V]`
 
 // request is what a generator needs: the resolved world and where its
@@ -100,6 +103,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "output directory")
 	pkg := fs.String("pkg", "", "Go package name (default: the output directory's name)")
 	importPath := fs.String("import", "", "Go import path of -out (guest; default: from the enclosing go.mod)")
+	features := fs.String("features", "", "comma-separated WIT features whose @unstable(feature = F) items to keep")
+	allFeatures := fs.Bool("all-features", false, "keep every @unstable item")
 	if err := fs.Parse(args[1:]); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -113,11 +118,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		*pkg = goPackageName(filepath.Base(abs))
 	}
-	w, err := witmodel.Load(*witPath, *world)
+	feats := featureList(*features)
+	w, err := witmodel.LoadWith(*witPath, *world, witmodel.LoadOptions{Features: feats, AllFeatures: *allFeatures})
 	if err != nil {
 		return err
 	}
-	command := "witgen " + strings.Join(commandArgs(sub, *witPath, *world, *out, *pkg), " ")
+	header := append(commandArgs(sub, *witPath, *world, *out, *pkg), featureArgs(feats, *allFeatures)...)
+	command := "witgen " + strings.Join(header, " ")
 	files, err := gen(request{world: w, pkg: *pkg, command: command, out: *out, importPath: *importPath})
 	if err != nil {
 		return err
@@ -145,6 +152,33 @@ func commandArgs(sub, wit, world, out, pkg string) []string {
 		a = append(a, "-world", world)
 	}
 	return append(a, "-out", filepath.ToSlash(out), "-pkg", pkg)
+}
+
+// featureList parses -features: comma-separated names, spaces and empty
+// entries ignored, sorted and deduplicated so the header does not depend on
+// how they were listed.
+func featureList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// featureArgs spells the feature flags for the generated-code header;
+// nothing when none were given.
+func featureArgs(features []string, all bool) []string {
+	var a []string
+	if len(features) > 0 {
+		a = append(a, "-features", strings.Join(features, ","))
+	}
+	if all {
+		a = append(a, "-all-features")
+	}
+	return a
 }
 
 func goPackageName(dir string) string {

@@ -375,6 +375,15 @@ func funcDoc(fn *m.Func) string {
 	return ""
 }
 
+// gateDoc is the paragraphs documenting a feature gate (see m.Gate.Doc),
+// each preceded by a blank line; "" for an ungated item.
+func gateDoc(g m.Gate) string {
+	if d := g.Doc(); d != "" {
+		return "\n\n" + d
+	}
+	return ""
+}
+
 func (g *gen) importPackage(ip *importPkg) error {
 	f := g.newFile(ip.importPath, ip.name)
 	wasm := g.newFile(ip.importPath, ip.name)
@@ -388,7 +397,7 @@ func (g *gen) importPackage(ip *importPkg) error {
 		if d := docLines(i.Doc); d != "" {
 			doc += "\n\n" + d
 		}
-		f.PackageComment(lc(doc))
+		f.PackageComment(lc(doc + gateDoc(i.Gate)))
 	}
 	for _, fn := range i.Funcs {
 		stub := "wasmimport" + importName(fn)
@@ -485,7 +494,7 @@ func (g *gen) importWrapper(f *jen.File, fn *m.Func, stub string) {
 	default:
 		body = append(body, jen.Return(jen.Id("rv")))
 	}
-	f.Comment(lc(fmt.Sprintf("%s calls %s.%s", importName(fn), fn.QualifiedName(), funcDoc(fn))))
+	f.Comment(lc(fmt.Sprintf("%s calls %s.%s%s", importName(fn), fn.QualifiedName(), funcDoc(fn), gateDoc(fn.Gate))))
 	f.Func().Id(importName(fn)).Params(params...).Params(g.wrapperResults(t)...).Block(body...)
 }
 
@@ -534,10 +543,12 @@ func (g *gen) exportPackage(ep *exportPkg) error {
 	default:
 		kind = "until Export is called, calls trap"
 	}
-	f.PackageComment(lc(fmt.Sprintf("Package %s exports %s from the guest.%s\n\nImporting this package makes the module export the function (%s);\ncall Export from an init function to implement it.", ep.name, fn.QualifiedName(), funcDoc(fn), kind)))
+	// A deprecated function's package is deprecated too: importing it is
+	// what exports the function. The gate goes last, after the usage.
+	f.PackageComment(lc(fmt.Sprintf("Package %s exports %s from the guest.%s\n\nImporting this package makes the module export the function (%s);\ncall Export from an init function to implement it.%s", ep.name, fn.QualifiedName(), funcDoc(fn), kind, gateDoc(fn.Gate))))
 
 	f.Var().Id("impl").Add(g.implType(fn))
-	f.Comment(lc(fmt.Sprintf("Export sets the implementation of %s. Call it from an init function\n(a reactor's main never runs); a later call replaces fn.", fn.QualifiedName())))
+	f.Comment(lc(fmt.Sprintf("Export sets the implementation of %s. Call it from an init function\n(a reactor's main never runs); a later call replaces fn.%s", fn.QualifiedName(), gateDoc(fn.Gate))))
 	f.Func().Id("Export").Params(jen.Id("fn").Add(g.implType(fn))).Block(jen.Id("impl").Op("=").Id("fn"))
 
 	name := fn.ExportNames()[0]

@@ -31,7 +31,8 @@ func flagsBits(t *m.Type) uint32 { return gengo.FlagsBits(t) }
 
 func lc(text string) string { return gengo.LineComment(text) }
 
-// genTypeDecls declares every named type of the world, as genhost does.
+// genTypeDecls declares every named type of the world, as genhost does
+// (gated types document their gate).
 func (g *gen) genTypeDecls(f *jen.File) {
-	gengo.DeclareTypes(f, g.w.Types, func(t *m.Type) jen.Code { return jen.Qual(g.opts.ImportPath, t.GoName) })
+	gengo.DeclareTypes(f, m.WithGateDocs(g.w.Types), func(t *m.Type) jen.Code { return jen.Qual(g.opts.ImportPath, t.GoName) })
 }

@@ -350,12 +350,12 @@ none and for actions).`)
 		jen.Id("Kind").Id("HookKind"),
 		jen.Id("Index").Int(),
 		jen.Id("Doc").String(),
-		jen.Id("CallJSON").Func().Params(jen.Op("*").Id("Instance"), jen.Qual("context", "Context"), jen.Index().Byte()).Params(jen.Index().Byte(), jen.Error()),
+		jen.Id("CallJSON").Func().Params(jen.Id("Guest"), jen.Qual("context", "Context"), jen.Index().Byte()).Params(jen.Index().Byte(), jen.Error()),
 	)
 	f.Comment("Filter is a typed filter hook.")
-	f.Type().Id("Filter").Types(jen.Id("T").Any()).Struct(jen.Id("Hook"), jen.Id("Call").Func().Params(jen.Op("*").Id("Instance"), jen.Qual("context", "Context"), jen.Id("T")).Params(jen.Op("*").Id("T"), jen.Error()))
+	f.Type().Id("Filter").Types(jen.Id("T").Any()).Struct(jen.Id("Hook"), jen.Id("Call").Func().Params(jen.Id("Guest"), jen.Qual("context", "Context"), jen.Id("T")).Params(jen.Op("*").Id("T"), jen.Error()))
 	f.Comment("Action is a typed action hook; A holds its arguments.")
-	f.Type().Id("Action").Types(jen.Id("A").Any()).Struct(jen.Id("Hook"), jen.Id("Call").Func().Params(jen.Op("*").Id("Instance"), jen.Qual("context", "Context"), jen.Id("A")).Error())
+	f.Type().Id("Action").Types(jen.Id("A").Any()).Struct(jen.Id("Hook"), jen.Id("Call").Func().Params(jen.Id("Guest"), jen.Qual("context", "Context"), jen.Id("A")).Error())
 
 	var list []jen.Code
 	var typedFields []jen.Code
@@ -398,24 +398,24 @@ none and for actions).`)
 				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 				jen.Return(jen.Qual("encoding/json", "Marshal").Call(jen.Id("out"))))
 		}
-		callJSON := jen.Func().Params(jen.Id("i").Op("*").Id("Instance"), ctxParam(), jen.Id("args").Index().Byte()).Params(jen.Index().Byte(), jen.Error()).Block(call...)
+		callJSON := jen.Func().Params(guestParam(), ctxParam(), jen.Id("args").Index().Byte()).Params(jen.Index().Byte(), jen.Error()).Block(call...)
 		list = append(list, jen.Values(jen.Dict{
 			jen.Id("Name"):      jen.Lit(fn.Name),
 			jen.Id("Interface"): jen.Lit(fn.Iface.Name),
 			jen.Id("Kind"):      jen.Id(kind),
 			jen.Id("Index"):     jen.Lit(fn.Index),
-			jen.Id("Doc"):       jen.Lit(docLines(fn.Doc)),
+			jen.Id("Doc"):       jen.Lit(docLines(m.WithGateDoc(fn.Doc, fn.Gate))),
 			jen.Id("CallJSON"):  callJSON,
 		}))
 		hook := jen.Id("HookList").Index(jen.Lit(fn.Index))
 		switch kind {
 		case "HookFilter":
 			typedFields = append(typedFields, jen.Id(fn.GoName).Id("Filter").Types(GoType(fn.Params[0].Type)))
-			typedVals[jen.Id(fn.GoName)] = jen.Id("Filter").Types(GoType(fn.Params[0].Type)).Values(jen.Dict{jen.Id("Hook"): hook, jen.Id("Call"): jen.Parens(jen.Op("*").Id("Instance")).Dot(fn.GoName)})
+			typedVals[jen.Id(fn.GoName)] = jen.Id("Filter").Types(GoType(fn.Params[0].Type)).Values(jen.Dict{jen.Id("Hook"): hook, jen.Id("Call"): jen.Id("Guest").Dot(fn.GoName)})
 		case "HookAction":
-			var callFn jen.Code = jen.Parens(jen.Op("*").Id("Instance")).Dot(fn.GoName)
+			var callFn jen.Code = jen.Id("Guest").Dot(fn.GoName)
 			if len(fn.Params) != 1 {
-				callFn = jen.Func().Params(jen.Id("i").Op("*").Id("Instance"), ctxParam(), jen.Id("a").Add(g.argsType(fn))).Error().Block(jen.Return(invoke))
+				callFn = jen.Func().Params(guestParam(), ctxParam(), jen.Id("a").Add(g.argsType(fn))).Error().Block(jen.Return(invoke))
 			}
 			typedFields = append(typedFields, jen.Id(fn.GoName).Id("Action").Types(g.argsType(fn)))
 			typedVals[jen.Id(fn.GoName)] = jen.Id("Action").Types(g.argsType(fn)).Values(jen.Dict{jen.Id("Hook"): hook, jen.Id("Call"): callFn})
@@ -426,6 +426,7 @@ none and for actions).`)
 	f.Comment(`Hooks holds the typed filter and action hooks. It is read-only; a runtime
 passes one of its fields to its generic dispatch.`)
 	f.Var().Id("Hooks").Op("=").Struct(typedFields...).Values(typedVals)
+	g.adapters()
 }
 
 // ifaceBase is an interface's name without its version as abi.CoreFunc

@@ -30,4 +30,8 @@ func isBytes(t *m.Type) bool { return gengo.IsBytes(t) }
 
 func docLines(doc string) string { return gengo.DocLines(doc) }
 
-func genTypeDecls(f *jen.File, w *m.World) { gengo.DeclareTypes(f, w.Types, named) }
+func lineComment(text string) string { return gengo.LineComment(text) }
+
+// genTypeDecls declares the world's named types; gated ones document
+// their gate.
+func genTypeDecls(f *jen.File, w *m.World) { gengo.DeclareTypes(f, m.WithGateDocs(w.Types), named) }

@@ -94,12 +94,17 @@ type gen struct {
 
 func ctxParam() jen.Code { return jen.Id("ctx").Qual("context", "Context") }
 
+// funcDoc is the doc of a function's method after its first line: the
+// WIT doc, then the feature gate's paragraphs (see m.Gate.Doc).
 func funcDoc(f *m.Func) string {
-	d := docLines(f.Doc)
-	if d == "" {
-		return ""
+	var s string
+	if d := docLines(f.Doc); d != "" {
+		s = "\n" + d
 	}
-	return "\n" + d
+	if gd := f.Gate.Doc(); gd != "" {
+		s += "\n\n" + gd
+	}
+	return s
 }
 
 // importResults is the Go result list of a host method for an import.
@@ -148,7 +153,14 @@ func (g *gen) imports() {
 	for _, iface := range g.w.Imports {
 		var methods []jen.Code
 		for _, fn := range iface.Funcs {
-			methods = append(methods, jen.Comment(fmt.Sprintf("%s implements %s.%s", fn.GoName, fn.QualifiedName(), funcDoc(fn))))
+			doc := fmt.Sprintf("%s implements %s.%s", fn.GoName, fn.QualifiedName(), funcDoc(fn))
+			if !fn.Gate.IsZero() {
+				// As // lines: jennifer indents a /* */ block's lines, which
+				// makes them preformatted text to go/doc, and hides a
+				// "Deprecated:" paragraph from the tools that look for it.
+				doc = lineComment(doc)
+			}
+			methods = append(methods, jen.Comment(doc))
 			methods = append(methods, jen.Id(fn.GoName).Params(params(fn)...).Params(importResults(fn.Result)...))
 		}
 		name := iface.Qualified
@@ -156,7 +168,7 @@ func (g *gen) imports() {
 			name = "the world-level imports of " + g.w.Name
 		}
 		f.Comment(fmt.Sprintf("%s is implemented by the host: %s.", iface.GoName, name))
-		if d := docLines(iface.Doc); d != "" {
+		if d := docLines(m.WithGateDoc(iface.Doc, iface.Gate)); d != "" {
 			f.Comment("\n" + d)
 		}
 		f.Type().Id(iface.GoName).Interface(methods...)

@@ -85,6 +85,7 @@ type Type struct {
 	GoName string // Go type declared in the generated package, "" if anonymous
 	Owner  string // qualified name of the owning interface or world
 	Doc    string
+	Gate   Gate // @since, @unstable, @deprecated of the type definition
 
 	Elem    *Type    // list, option
 	OK, Err *Type    // result; nil stands for `_`
@@ -168,6 +169,7 @@ type Interface struct {
 	Version   string // "0.1.0"
 	GoName    string // "HostAPI"; world GoName + "Imports"/"Exports" for world-level
 	Doc       string
+	Gate      Gate // of the world's import/export of the interface, completed by its declaration's
 	Funcs     []*Func
 	Export    bool
 }
@@ -177,6 +179,7 @@ type Func struct {
 	Name     string // "on-post-creating"
 	GoName   string // "OnPostCreating" (method name; prefixed on collisions)
 	Doc      string
+	Gate     Gate
 	Params   []*Param
 	Result   *Type // nil if none
 	Iface    *Interface
@@ -208,23 +211,41 @@ const (
 )
 
 // Load parses the WIT at path (a file or a directory with deps/) with the
-// wasm-tools embedded in go.bytecodealliance.org and resolves world.
+// wasm-tools embedded in go.bytecodealliance.org and resolves world, with
+// no unstable features enabled.
 func Load(path, world string) (*World, error) {
-	res, err := wit.LoadWIT(path)
+	return LoadWith(path, world, LoadOptions{})
+}
+
+// LoadWith is Load with options (the unstable features to enable).
+func LoadWith(path, world string, opts LoadOptions) (*World, error) {
+	res, err := wit.LoadWIT(path) // with --all-features: the builder filters
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", path, err)
 	}
-	return Resolve(res, world)
+	return ResolveWith(res, world, opts)
 }
 
 // Resolve builds the model of world in res. world may be "" when res has a
-// single world in its main package.
+// single world in its main package. No unstable features are enabled.
 func Resolve(res *wit.Resolve, world string) (*World, error) {
+	return ResolveWith(res, world, LoadOptions{})
+}
+
+// ResolveWith is Resolve with options. Items gated by
+// @unstable(feature = F) whose feature is not enabled (functions,
+// interfaces the world imports or exports, types) are left out; a kept item
+// that uses a left-out type is an error (a *GatedError naming the type,
+// wrapped in the kept item's context).
+func ResolveWith(res *wit.Resolve, world string, opts LoadOptions) (*World, error) {
 	w, err := findWorld(res, world)
 	if err != nil {
 		return nil, err
 	}
-	b := &builder{types: map[*wit.TypeDef]*Type{}, anon: map[string]*Type{}, goNames: map[string]*Type{}}
+	if g := gateOf(w.Stability); g.Feature != "" && !opts.Enabled(g.Feature) {
+		return nil, fmt.Errorf("world %s is @unstable(feature = %s), which is not enabled", w.Name, g.Feature)
+	}
+	b := &builder{types: map[*wit.TypeDef]*Type{}, anon: map[string]*Type{}, goNames: map[string]*Type{}, opts: opts}
 	m := &World{
 		Name:    w.Name,
 		Package: w.Package.Name.String(),
@@ -237,10 +258,15 @@ func Resolve(res *wit.Resolve, world string) (*World, error) {
 		for _, it := range items.items {
 			switch v := it.item.(type) {
 			case *wit.InterfaceRef:
+				gate, off := b.ifaceGate(v)
+				if off {
+					continue
+				}
 				iface, err := b.iface(v.Interface, export)
 				if err != nil {
 					return nil, err
 				}
+				iface.Gate = gate
 				if len(iface.Funcs) == 0 {
 					continue // a types-only interface (such as one `use`d): nothing to bind
 				}
@@ -250,6 +276,9 @@ func Resolve(res *wit.Resolve, world string) (*World, error) {
 					m.Imports = append(m.Imports, iface)
 				}
 			case *wit.Function:
+				if b.off(gateOf(v.Stability)) {
+					continue
+				}
 				if root == nil {
 					suffix := "Imports"
 					if export {
@@ -264,6 +293,9 @@ func Resolve(res *wit.Resolve, world string) (*World, error) {
 				}
 				root.Funcs = append(root.Funcs, f)
 			case *wit.TypeDef:
+				if b.typeOff(v) != nil {
+					continue
+				}
 				if _, err := b.typ(v); err != nil {
 					return nil, err
 				}
@@ -353,6 +385,7 @@ type builder struct {
 	named     []*Type
 	anonOrder []*Type
 	goNames   map[string]*Type
+	opts      LoadOptions
 }
 
 func (b *builder) iface(i *wit.Interface, export bool) (*Interface, error) {
@@ -372,11 +405,17 @@ func (b *builder) iface(i *wit.Interface, export bool) (*Interface, error) {
 		out.Version = id.Version.String()
 	}
 	for _, td := range i.TypeDefs.All() {
+		if b.typeOff(td) != nil {
+			continue
+		}
 		if _, err := b.typ(td); err != nil {
 			return nil, fmt.Errorf("interface %s: %w", out.Qualified, err)
 		}
 	}
 	for _, f := range i.Functions.All() {
+		if b.off(gateOf(f.Stability)) {
+			continue
+		}
 		fn, err := b.function(f, out)
 		if err != nil {
 			return nil, fmt.Errorf("interface %s: %w", out.Qualified, err)
@@ -399,7 +438,7 @@ func (b *builder) function(f *wit.Function, owner *Interface) (*Func, error) {
 	if !f.IsFreestanding() {
 		return nil, fmt.Errorf("function %s: resources are not supported", f.Name)
 	}
-	fn := &Func{Name: f.Name, GoName: GoName(f.Name), Doc: f.Docs.Contents, Iface: owner}
+	fn := &Func{Name: f.Name, GoName: GoName(f.Name), Doc: f.Docs.Contents, Gate: gateOf(f.Stability), Iface: owner}
 	used := map[string]bool{}
 	var tupleFields []*Field
 	for _, p := range f.Params {
@@ -518,17 +557,24 @@ func (b *builder) typ(td *wit.TypeDef) (*Type, error) {
 	if t, ok := b.types[td]; ok {
 		return t, nil
 	}
+	if err := b.typeOff(td); err != nil {
+		return nil, err
+	}
 	name := td.TypeName()
 	owner := ownerName(td.Owner)
+	gate := gateOf(td.Stability)
 	// `use` or `type a = b`: the same Go type (aliases get a Go alias later).
 	if target, ok := td.Kind.(wit.Type); ok {
 		t, err := b.ref(target)
 		if err != nil {
+			if name != "" {
+				return nil, fmt.Errorf("type %s: %w", name, err)
+			}
 			return nil, err
 		}
 		b.types[td] = t
 		if name != "" && (t.Name != name || t.Name == "") && !isUse(td, target) {
-			alias := &Type{Kind: t.Kind, Name: name, Owner: owner, Doc: td.Docs.Contents}
+			alias := &Type{Kind: t.Kind, Name: name, Owner: owner, Doc: td.Docs.Contents, Gate: gate}
 			b.named = append(b.named, aliasOf(alias, t))
 		}
 		return t, nil
@@ -620,14 +666,14 @@ func (b *builder) typ(td *wit.TypeDef) (*Type, error) {
 		if name == "" {
 			return nil, fmt.Errorf("anonymous %s", t.Kind)
 		}
-		t.Name, t.Owner, t.Doc = name, owner, td.Docs.Contents
+		t.Name, t.Owner, t.Doc, t.Gate = name, owner, td.Docs.Contents, gate
 		t.WIT = name
 		b.named = append(b.named, t)
 	default:
 		if name != "" {
 			// a named list, option, result or tuple: an alias of the anonymous type
 			anon := b.dedupAnon(t)
-			alias := &Type{Kind: anon.Kind, Name: name, Owner: owner, Doc: td.Docs.Contents}
+			alias := &Type{Kind: anon.Kind, Name: name, Owner: owner, Doc: td.Docs.Contents, Gate: gate}
 			b.named = append(b.named, aliasOf(alias, anon))
 			b.types[td] = anon
 			return anon, nil

@@ -3602,19 +3602,19 @@ type Hook struct {
 	Kind      HookKind
 	Index     int
 	Doc       string
-	CallJSON  func(*Instance, context.Context, []byte) ([]byte, error)
+	CallJSON  func(Guest, context.Context, []byte) ([]byte, error)
 }
 
 // Filter is a typed filter hook.
 type Filter[T any] struct {
 	Hook
-	Call func(*Instance, context.Context, T) (*T, error)
+	Call func(Guest, context.Context, T) (*T, error)
 }
 
 // Action is a typed action hook; A holds its arguments.
 type Action[A any] struct {
 	Hook
-	Call func(*Instance, context.Context, A) error
+	Call func(Guest, context.Context, A) error
 }
 
 // EchoMetaArgs holds the arguments of echo-meta.
@@ -3644,7 +3644,7 @@ type ManyArgsArgs struct {
 
 // HookList describes every export, by export index. It is read-only.
 var HookList = []Hook{{
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a bool
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("echo-bool: arguments: %w", err)
@@ -3661,7 +3661,7 @@ var HookList = []Hook{{
 	Kind:      HookCall,
 	Name:      "echo-bool",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a int8
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("echo-s8: arguments: %w", err)
@@ -3678,7 +3678,7 @@ var HookList = []Hook{{
 	Kind:      HookCall,
 	Name:      "echo-s8",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a uint8
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("echo-u8: arguments: %w", err)
@@ -3695,7 +3695,7 @@ var HookList = []Hook{{
 	Kind:      HookCall,
 	Name:      "echo-u8",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a int16
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("echo-s16: arguments: %w", err)
@@ -3712,7 +3712,7 @@ var HookList = []Hook{{
 	Kind:      HookCall,
 	Name:      "echo-s16",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a uint16
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("echo-u16: arguments: %w", err)
@@ -3729,7 +3729,7 @@ var HookList = []Hook{{
 	Kind:      HookCall,
 	Name:      "echo-u16",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a int32
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("echo-s32: arguments: %w", err)
@@ -3746,7 +3746,7 @@ var HookList = []Hook{{
 	Kind:      HookCall,
 	Name:      "echo-s32",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a uint32
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("echo-u32: arguments: %w", err)
@@ -3763,7 +3763,7 @@ var HookList = []Hook{{
 	Kind:      HookCall,
 	Name:      "echo-u32",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a int64
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("echo-s64: arguments: %w", err)
@@ -3780,7 +3780,7 @@ var HookList = []Hook{{
 	Kind:      HookCall,
 	Name:      "echo-s64",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a uint64
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("echo-u64: arguments: %w", err)
@@ -3797,7 +3797,7 @@ var HookList = []Hook{{
 	Kind:      HookCall,
 	Name:      "echo-u64",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a float32
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("echo-f32: arguments: %w", err)
@@ -3814,7 +3814,7 @@ var HookList = []Hook{{
 	Kind:      HookCall,
 	Name:      "echo-f32",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a float64
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("echo-f64: arguments: %w", err)
@@ -3831,7 +3831,7 @@ var HookList = []Hook{{
 	Kind:      HookCall,
 	Name:      "echo-f64",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a rune
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("echo-char: arguments: %w", err)
@@ -3848,7 +3848,7 @@ var HookList = []Hook{{
 	Kind:      HookCall,
 	Name:      "echo-char",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a string
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("echo-string: arguments: %w", err)
@@ -3865,7 +3865,7 @@ var HookList = []Hook{{
 	Kind:      HookCall,
 	Name:      "echo-string",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a []byte
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("echo-bytes: arguments: %w", err)
@@ -3882,7 +3882,7 @@ var HookList = []Hook{{
 	Kind:      HookCall,
 	Name:      "echo-bytes",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a []string
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("echo-names: arguments: %w", err)
@@ -3899,7 +3899,7 @@ var HookList = []Hook{{
 	Kind:      HookCall,
 	Name:      "echo-names",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a *string
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("echo-option: arguments: %w", err)
@@ -3916,7 +3916,7 @@ var HookList = []Hook{{
 	Kind:      HookCall,
 	Name:      "echo-option",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a *[]*string
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("echo-nested: arguments: %w", err)
@@ -3933,7 +3933,7 @@ var HookList = []Hook{{
 	Kind:      HookCall,
 	Name:      "echo-nested",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a witval.Result[string, uint32]
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("echo-result: arguments: %w", err)
@@ -3950,7 +3950,7 @@ var HookList = []Hook{{
 	Kind:      HookCall,
 	Name:      "echo-result",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a witval.Result[witval.Unit, string]
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("echo-unit-result: arguments: %w", err)
@@ -3966,7 +3966,7 @@ var HookList = []Hook{{
 	Kind:      HookCall,
 	Name:      "echo-unit-result",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a witval.Tuple3[uint8, string, float64]
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("echo-tuple: arguments: %w", err)
@@ -3983,7 +3983,7 @@ var HookList = []Hook{{
 	Kind:      HookCall,
 	Name:      "echo-tuple",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a Color
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("echo-color: arguments: %w", err)
@@ -4000,7 +4000,7 @@ var HookList = []Hook{{
 	Kind:      HookCall,
 	Name:      "echo-color",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a Perms
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("echo-perms: arguments: %w", err)
@@ -4017,7 +4017,7 @@ var HookList = []Hook{{
 	Kind:      HookCall,
 	Name:      "echo-perms",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a Wide
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("echo-wide: arguments: %w", err)
@@ -4034,7 +4034,7 @@ var HookList = []Hook{{
 	Kind:      HookCall,
 	Name:      "echo-wide",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a Point
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("echo-point: arguments: %w", err)
@@ -4051,7 +4051,7 @@ var HookList = []Hook{{
 	Kind:      HookCall,
 	Name:      "echo-point",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a Padded
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("echo-padded: arguments: %w", err)
@@ -4068,7 +4068,7 @@ var HookList = []Hook{{
 	Kind:      HookCall,
 	Name:      "echo-padded",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a Shape
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("echo-shape: arguments: %w", err)
@@ -4085,7 +4085,7 @@ var HookList = []Hook{{
 	Kind:      HookCall,
 	Name:      "echo-shape",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a []Shape
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("echo-shapes: arguments: %w", err)
@@ -4102,7 +4102,7 @@ var HookList = []Hook{{
 	Kind:      HookCall,
 	Name:      "echo-shapes",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a EchoMetaArgs
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("echo-meta: arguments: %w", err)
@@ -4119,7 +4119,7 @@ var HookList = []Hook{{
 	Kind:      HookCall,
 	Name:      "echo-meta",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a Everything
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("echo-everything: arguments: %w", err)
@@ -4136,7 +4136,7 @@ var HookList = []Hook{{
 	Kind:      HookCall,
 	Name:      "echo-everything",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a ManyArgsArgs
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("many-args: arguments: %w", err)
@@ -4153,7 +4153,7 @@ var HookList = []Hook{{
 	Kind:      HookCall,
 	Name:      "many-args",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a struct{}
 		_ = a
 		if err := i.Ping(ctx); err != nil {
@@ -4167,7 +4167,7 @@ var HookList = []Hook{{
 	Kind:      HookAction,
 	Name:      "ping",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a []Point
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("sum-points: arguments: %w", err)
@@ -4184,7 +4184,7 @@ var HookList = []Hook{{
 	Kind:      HookCall,
 	Name:      "sum-points",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a struct{}
 		_ = a
 		out, err := i.Version(ctx)
@@ -4207,12 +4207,139 @@ passes one of its fields to its generic dispatch.
 var Hooks = struct {
 	Ping Action[struct{}]
 }{Ping: Action[struct{}]{
-	Call: func(i *Instance, ctx context.Context, a struct{}) error {
+	Call: func(i Guest, ctx context.Context, a struct{}) error {
 		return i.Ping(ctx)
 	},
 	Hook: HookList[30],
 }}
 
+/*
+Guest is what a runtime calls on one guest: the world's exports, one
+method per export with the same contract as Instance's. *Instance
+implements it, and so does an adapter that runs a module built for an
+older major of the contract (see Adapter). The typed hooks in Hooks call
+through it.
+*/
+type Guest interface {
+	EchoBool(ctx context.Context, x bool) (bool, error)
+	EchoS8(ctx context.Context, x int8) (int8, error)
+	EchoU8(ctx context.Context, x uint8) (uint8, error)
+	EchoS16(ctx context.Context, x int16) (int16, error)
+	EchoU16(ctx context.Context, x uint16) (uint16, error)
+	EchoS32(ctx context.Context, x int32) (int32, error)
+	EchoU32(ctx context.Context, x uint32) (uint32, error)
+	EchoS64(ctx context.Context, x int64) (int64, error)
+	EchoU64(ctx context.Context, x uint64) (uint64, error)
+	EchoF32(ctx context.Context, x float32) (float32, error)
+	EchoF64(ctx context.Context, x float64) (float64, error)
+	EchoChar(ctx context.Context, x rune) (rune, error)
+	EchoString(ctx context.Context, x string) (string, error)
+	EchoBytes(ctx context.Context, x []byte) ([]byte, error)
+	EchoNames(ctx context.Context, x []string) ([]string, error)
+	EchoOption(ctx context.Context, x *string) (*string, error)
+	EchoNested(ctx context.Context, x *[]*string) (*[]*string, error)
+	EchoResult(ctx context.Context, x witval.Result[string, uint32]) (string, error)
+	EchoUnitResult(ctx context.Context, x witval.Result[witval.Unit, string]) error
+	EchoTuple(ctx context.Context, x witval.Tuple3[uint8, string, float64]) (witval.Tuple3[uint8, string, float64], error)
+	EchoColor(ctx context.Context, x Color) (Color, error)
+	EchoPerms(ctx context.Context, x Perms) (Perms, error)
+	EchoWide(ctx context.Context, x Wide) (Wide, error)
+	EchoPoint(ctx context.Context, x Point) (Point, error)
+	EchoPadded(ctx context.Context, x Padded) (Padded, error)
+	EchoShape(ctx context.Context, x Shape) (Shape, error)
+	EchoShapes(ctx context.Context, x []Shape) ([]Shape, error)
+	EchoMeta(ctx context.Context, x Meta, l Level) (witval.Tuple2[Meta, Level], error)
+	EchoEverything(ctx context.Context, x Everything) (Everything, error)
+	ManyArgs(ctx context.Context, a1 uint8, a2 int16, a3 uint32, a4 int64, a5 float32, a6 float64, a7 string, a8 bool, a9 rune, a10 uint64, a11 int8, a12 uint16, a13 string, a14 float32, a15 Point) (string, error)
+	Ping(ctx context.Context) error
+	SumPoints(ctx context.Context, x []Point) (int64, error)
+	Version(ctx context.Context) (string, error)
+	// Has reports whether the guest exports the function with export index k.
+	Has(k int) bool
+	// Err returns the failure that made the guest unusable, or nil.
+	Err() error
+	// Close releases the guest.
+	Close(ctx context.Context) error
+}
+
+var _ Guest = (*Instance)(nil)
+
+/*
+GuestModule is a compiled, linked module ready to instantiate: *Module
+for modules on this contract's semver track, or what an Adapter links.
+*/
+type GuestModule interface {
+	// Contract says which contract version the module was built for and how it is taken.
+	Contract() abi.Contract
+	// HasExport reports whether the module exports the function with export index k.
+	HasExport(k int) bool
+	// NewGuest instantiates the module with imports serving its host calls.
+	NewGuest(ctx context.Context, imports Imports, cfg wazero.ModuleConfig) (Guest, error)
+	// Close releases the compiled module.
+	Close(ctx context.Context) error
+}
+
+var _ GuestModule = (*Module)(nil)
+
+// NewGuest instantiates the module as a Guest (see Instantiate).
+func (m *Module) NewGuest(ctx context.Context, imports Imports, cfg wazero.ModuleConfig) (Guest, error) {
+	i, err := m.Instantiate(ctx, imports, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return i, nil
+}
+
+/*
+Adapter runs modules built for an older major of the contract as this
+contract's Guest. It is hand-written over bindings generated from the
+older contract: its guests map each hook of this contract onto the older
+one (new record fields get documented defaults; hooks the older major
+lacks report abi.ErrNotExported), and its host side serves the older
+host functions with this contract's Imports.
+*/
+type Adapter interface {
+	/*
+	   Version is the older contract's version ("0.0.9"); modules built for
+	   any version on its semver track are given to this adapter.
+	*/
+	Version() string
+	/*
+	   Link checks cm against the older contract, with the exports named in
+	   required (this contract's names) required, and defines on r the host
+	   modules it imports. Its Contract's Take is abi.TakeAdapted.
+	*/
+	Link(ctx context.Context, r wazero.Runtime, cm wazero.CompiledModule, required ...string) (GuestModule, error)
+}
+
+/*
+LinkAny links cm against this contract (Link with the exports named in
+required required). A module built for another semver track goes to the
+first adapter whose version is on that track; without one it is refused
+with Link's error, which names both versions. r must have been prepared
+by Define.
+*/
+func LinkAny(ctx context.Context, r wazero.Runtime, cm wazero.CompiledModule, adapters []Adapter, required ...string) (GuestModule, error) {
+	mod, err := Link(ctx, r, cm, OptionalExports(required...))
+	if err == nil {
+		return mod, nil
+	}
+	var le *abi.LinkError
+	if !errors.As(err, &le) || abi.SameTrack(le.Contract.Built, WorldVersion) {
+		return nil, err
+	}
+	for _, a := range adapters {
+		if !abi.SameTrack(a.Version(), le.Contract.Built) {
+			continue
+		}
+		am, aerr := a.Link(ctx, r, cm, required...)
+		if aerr != nil {
+			return nil, fmt.Errorf("built for %s@%s, taken by the adapter for %s: %w", WorldPackage, le.Contract.Built, a.Version(), aerr)
+		}
+		return am, nil
+	}
+	return nil, err
+}
 func readList_ListU8(mem api.Memory, p, n uint32) (out []byte, err error) {
 	out, err = abi.LoadBytes(mem, p, n)
 	return

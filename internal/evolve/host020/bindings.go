@@ -2116,19 +2116,19 @@ type Hook struct {
 	Kind      HookKind
 	Index     int
 	Doc       string
-	CallJSON  func(*Instance, context.Context, []byte) ([]byte, error)
+	CallJSON  func(Guest, context.Context, []byte) ([]byte, error)
 }
 
 // Filter is a typed filter hook.
 type Filter[T any] struct {
 	Hook
-	Call func(*Instance, context.Context, T) (*T, error)
+	Call func(Guest, context.Context, T) (*T, error)
 }
 
 // Action is a typed action hook; A holds its arguments.
 type Action[A any] struct {
 	Hook
-	Call func(*Instance, context.Context, A) error
+	Call func(Guest, context.Context, A) error
 }
 
 // OnContentDeletedArgs holds the arguments of on-content-deleted.
@@ -2145,7 +2145,7 @@ type OnLoginArgs struct {
 
 // HookList describes every export, by export index. It is read-only.
 var HookList = []Hook{{
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a PostInput
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("on-post-creating: arguments: %w", err)
@@ -2162,7 +2162,7 @@ var HookList = []Hook{{
 	Kind:      HookFilter,
 	Name:      "on-post-creating",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a PostInput
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("on-post-updating: arguments: %w", err)
@@ -2179,7 +2179,7 @@ var HookList = []Hook{{
 	Kind:      HookFilter,
 	Name:      "on-post-updating",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a CommentInput
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("on-comment-creating: arguments: %w", err)
@@ -2196,7 +2196,7 @@ var HookList = []Hook{{
 	Kind:      HookFilter,
 	Name:      "on-comment-creating",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a ContentEvent
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("on-content-creating: arguments: %w", err)
@@ -2213,7 +2213,7 @@ var HookList = []Hook{{
 	Kind:      HookFilter,
 	Name:      "on-content-creating",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a ContentEvent
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("on-content-updating: arguments: %w", err)
@@ -2230,7 +2230,7 @@ var HookList = []Hook{{
 	Kind:      HookFilter,
 	Name:      "on-content-updating",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a string
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("render-markdown: arguments: %w", err)
@@ -2247,7 +2247,7 @@ var HookList = []Hook{{
 	Kind:      HookFilter,
 	Name:      "render-markdown",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a string
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("filter-html: arguments: %w", err)
@@ -2264,7 +2264,7 @@ var HookList = []Hook{{
 	Kind:      HookFilter,
 	Name:      "filter-html",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a PostOutput
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("on-post-created: arguments: %w", err)
@@ -2280,7 +2280,7 @@ var HookList = []Hook{{
 	Kind:      HookAction,
 	Name:      "on-post-created",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a PostOutput
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("on-post-updated: arguments: %w", err)
@@ -2296,7 +2296,7 @@ var HookList = []Hook{{
 	Kind:      HookAction,
 	Name:      "on-post-updated",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a string
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("on-post-deleted: arguments: %w", err)
@@ -2312,7 +2312,7 @@ var HookList = []Hook{{
 	Kind:      HookAction,
 	Name:      "on-post-deleted",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a CommentInput
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("on-comment-created: arguments: %w", err)
@@ -2328,7 +2328,7 @@ var HookList = []Hook{{
 	Kind:      HookAction,
 	Name:      "on-comment-created",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a ContentEvent
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("on-content-created: arguments: %w", err)
@@ -2344,7 +2344,7 @@ var HookList = []Hook{{
 	Kind:      HookAction,
 	Name:      "on-content-created",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a ContentEvent
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("on-content-updated: arguments: %w", err)
@@ -2360,7 +2360,7 @@ var HookList = []Hook{{
 	Kind:      HookAction,
 	Name:      "on-content-updated",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a OnContentDeletedArgs
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("on-content-deleted: arguments: %w", err)
@@ -2376,7 +2376,7 @@ var HookList = []Hook{{
 	Kind:      HookAction,
 	Name:      "on-content-deleted",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a OnLoginArgs
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("on-login: arguments: %w", err)
@@ -2392,7 +2392,7 @@ var HookList = []Hook{{
 	Kind:      HookAction,
 	Name:      "on-login",
 }, {
-	CallJSON: func(i *Instance, ctx context.Context, args []byte) ([]byte, error) {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a *string
 		if err := json.Unmarshal(args, &a); err != nil {
 			return nil, fmt.Errorf("on-cron-tick: arguments: %w", err)
@@ -2432,75 +2432,185 @@ var Hooks = struct {
 	OnCronTick        Action[*string]
 }{
 	FilterHTML: Filter[string]{
-		Call: (*Instance).FilterHTML,
+		Call: Guest.FilterHTML,
 		Hook: HookList[6],
 	},
 	OnCommentCreated: Action[CommentInput]{
-		Call: (*Instance).OnCommentCreated,
+		Call: Guest.OnCommentCreated,
 		Hook: HookList[10],
 	},
 	OnCommentCreating: Filter[CommentInput]{
-		Call: (*Instance).OnCommentCreating,
+		Call: Guest.OnCommentCreating,
 		Hook: HookList[2],
 	},
 	OnContentCreated: Action[ContentEvent]{
-		Call: (*Instance).OnContentCreated,
+		Call: Guest.OnContentCreated,
 		Hook: HookList[11],
 	},
 	OnContentCreating: Filter[ContentEvent]{
-		Call: (*Instance).OnContentCreating,
+		Call: Guest.OnContentCreating,
 		Hook: HookList[3],
 	},
 	OnContentDeleted: Action[OnContentDeletedArgs]{
-		Call: func(i *Instance, ctx context.Context, a OnContentDeletedArgs) error {
+		Call: func(i Guest, ctx context.Context, a OnContentDeletedArgs) error {
 			return i.OnContentDeleted(ctx, a.ContentType, a.ID)
 		},
 		Hook: HookList[13],
 	},
 	OnContentUpdated: Action[ContentEvent]{
-		Call: (*Instance).OnContentUpdated,
+		Call: Guest.OnContentUpdated,
 		Hook: HookList[12],
 	},
 	OnContentUpdating: Filter[ContentEvent]{
-		Call: (*Instance).OnContentUpdating,
+		Call: Guest.OnContentUpdating,
 		Hook: HookList[4],
 	},
 	OnCronTick: Action[*string]{
-		Call: (*Instance).OnCronTick,
+		Call: Guest.OnCronTick,
 		Hook: HookList[15],
 	},
 	OnLogin: Action[OnLoginArgs]{
-		Call: func(i *Instance, ctx context.Context, a OnLoginArgs) error {
+		Call: func(i Guest, ctx context.Context, a OnLoginArgs) error {
 			return i.OnLogin(ctx, a.UserID, a.AtMillis)
 		},
 		Hook: HookList[14],
 	},
 	OnPostCreated: Action[PostOutput]{
-		Call: (*Instance).OnPostCreated,
+		Call: Guest.OnPostCreated,
 		Hook: HookList[7],
 	},
 	OnPostCreating: Filter[PostInput]{
-		Call: (*Instance).OnPostCreating,
+		Call: Guest.OnPostCreating,
 		Hook: HookList[0],
 	},
 	OnPostDeleted: Action[string]{
-		Call: (*Instance).OnPostDeleted,
+		Call: Guest.OnPostDeleted,
 		Hook: HookList[9],
 	},
 	OnPostUpdated: Action[PostOutput]{
-		Call: (*Instance).OnPostUpdated,
+		Call: Guest.OnPostUpdated,
 		Hook: HookList[8],
 	},
 	OnPostUpdating: Filter[PostInput]{
-		Call: (*Instance).OnPostUpdating,
+		Call: Guest.OnPostUpdating,
 		Hook: HookList[1],
 	},
 	RenderMarkdown: Filter[string]{
-		Call: (*Instance).RenderMarkdown,
+		Call: Guest.RenderMarkdown,
 		Hook: HookList[5],
 	},
 }
 
+/*
+Guest is what a runtime calls on one guest: the world's exports, one
+method per export with the same contract as Instance's. *Instance
+implements it, and so does an adapter that runs a module built for an
+older major of the contract (see Adapter). The typed hooks in Hooks call
+through it.
+*/
+type Guest interface {
+	OnPostCreating(ctx context.Context, input PostInput) (*PostInput, error)
+	OnPostUpdating(ctx context.Context, input PostInput) (*PostInput, error)
+	OnCommentCreating(ctx context.Context, input CommentInput) (*CommentInput, error)
+	OnContentCreating(ctx context.Context, input ContentEvent) (*ContentEvent, error)
+	OnContentUpdating(ctx context.Context, input ContentEvent) (*ContentEvent, error)
+	RenderMarkdown(ctx context.Context, input string) (*string, error)
+	FilterHTML(ctx context.Context, input string) (*string, error)
+	OnPostCreated(ctx context.Context, output PostOutput) error
+	OnPostUpdated(ctx context.Context, output PostOutput) error
+	OnPostDeleted(ctx context.Context, id string) error
+	OnCommentCreated(ctx context.Context, input CommentInput) error
+	OnContentCreated(ctx context.Context, input ContentEvent) error
+	OnContentUpdated(ctx context.Context, input ContentEvent) error
+	OnContentDeleted(ctx context.Context, contentType string, id string) error
+	OnLogin(ctx context.Context, userID string, atMillis uint64) error
+	OnCronTick(ctx context.Context, payload *string) error
+	// Has reports whether the guest exports the function with export index k.
+	Has(k int) bool
+	// Err returns the failure that made the guest unusable, or nil.
+	Err() error
+	// Close releases the guest.
+	Close(ctx context.Context) error
+}
+
+var _ Guest = (*Instance)(nil)
+
+/*
+GuestModule is a compiled, linked module ready to instantiate: *Module
+for modules on this contract's semver track, or what an Adapter links.
+*/
+type GuestModule interface {
+	// Contract says which contract version the module was built for and how it is taken.
+	Contract() abi.Contract
+	// HasExport reports whether the module exports the function with export index k.
+	HasExport(k int) bool
+	// NewGuest instantiates the module with imports serving its host calls.
+	NewGuest(ctx context.Context, imports Imports, cfg wazero.ModuleConfig) (Guest, error)
+	// Close releases the compiled module.
+	Close(ctx context.Context) error
+}
+
+var _ GuestModule = (*Module)(nil)
+
+// NewGuest instantiates the module as a Guest (see Instantiate).
+func (m *Module) NewGuest(ctx context.Context, imports Imports, cfg wazero.ModuleConfig) (Guest, error) {
+	i, err := m.Instantiate(ctx, imports, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return i, nil
+}
+
+/*
+Adapter runs modules built for an older major of the contract as this
+contract's Guest. It is hand-written over bindings generated from the
+older contract: its guests map each hook of this contract onto the older
+one (new record fields get documented defaults; hooks the older major
+lacks report abi.ErrNotExported), and its host side serves the older
+host functions with this contract's Imports.
+*/
+type Adapter interface {
+	/*
+	   Version is the older contract's version ("0.0.9"); modules built for
+	   any version on its semver track are given to this adapter.
+	*/
+	Version() string
+	/*
+	   Link checks cm against the older contract, with the exports named in
+	   required (this contract's names) required, and defines on r the host
+	   modules it imports. Its Contract's Take is abi.TakeAdapted.
+	*/
+	Link(ctx context.Context, r wazero.Runtime, cm wazero.CompiledModule, required ...string) (GuestModule, error)
+}
+
+/*
+LinkAny links cm against this contract (Link with the exports named in
+required required). A module built for another semver track goes to the
+first adapter whose version is on that track; without one it is refused
+with Link's error, which names both versions. r must have been prepared
+by Define.
+*/
+func LinkAny(ctx context.Context, r wazero.Runtime, cm wazero.CompiledModule, adapters []Adapter, required ...string) (GuestModule, error) {
+	mod, err := Link(ctx, r, cm, OptionalExports(required...))
+	if err == nil {
+		return mod, nil
+	}
+	var le *abi.LinkError
+	if !errors.As(err, &le) || abi.SameTrack(le.Contract.Built, WorldVersion) {
+		return nil, err
+	}
+	for _, a := range adapters {
+		if !abi.SameTrack(a.Version(), le.Contract.Built) {
+			continue
+		}
+		am, aerr := a.Link(ctx, r, cm, required...)
+		if aerr != nil {
+			return nil, fmt.Errorf("built for %s@%s, taken by the adapter for %s: %w", WorldPackage, le.Contract.Built, a.Version(), aerr)
+		}
+		return am, nil
+	}
+	return nil, err
+}
 func store_OptionString(ctx context.Context, g *abi.Guest, ptr uint32, v *string) (err error) {
 	if v == nil {
 		g.Mem.WriteByte(ptr, byte(0))
