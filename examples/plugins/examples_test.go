@@ -2,13 +2,9 @@ package examples_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	goruntime "runtime"
 	"slices"
@@ -19,6 +15,7 @@ import (
 	"github.com/tetratelabs/wazero"
 
 	"github.com/raisfast/wasmplug/gen/plugin"
+	"github.com/raisfast/wasmplug/internal/guests"
 	"github.com/raisfast/wasmplug/runtime/manifest"
 )
 
@@ -34,115 +31,23 @@ func repoRoot() string {
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }
 
-type built struct {
-	wasm []byte
-	path string
-	err  error
-}
-
-var (
-	buildsMu sync.Mutex
-	builds   = map[string]*sync.Once{}
-	results  = map[string]*built{}
-)
+// buildLocks serializes the builds of one example, so parallel tests
+// build it once and then find it in guests.BuildGo's cache.
+var buildLocks sync.Map // name → *sync.Mutex
 
 // wasmOf returns example name built as the README says
-// (GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared), building it at most
-// once per test run and reusing a build of the same sources from
-// <repo>/.cache/examples/<name>-<hash>.wasm. The hash covers the Go files of
-// the example and of guest/ (the shared bindings and guest/cabi), go.mod and
-// go.sum (which pin every other dependency), the go command's version and
-// GOFLAGS.
+// (GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared) with
+// guests.BuildGo, which keeps builds of the same sources (the example's and
+// guest/'s Go files, go.mod, go.sum, the go version) under .cache/guests/go.
 func wasmOf(t *testing.T, name string) []byte {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds wasm guests")
 	}
-	buildsMu.Lock()
-	once := builds[name]
-	if once == nil {
-		once = new(sync.Once)
-		builds[name] = once
-	}
-	buildsMu.Unlock()
-	once.Do(func() {
-		b := &built{}
-		b.wasm, b.path, b.err = build(name)
-		buildsMu.Lock()
-		results[name] = b
-		buildsMu.Unlock()
-	})
-	buildsMu.Lock()
-	b := results[name]
-	buildsMu.Unlock()
-	if b.err != nil {
-		t.Fatalf("build %s: %v", name, b.err)
-	}
-	return b.wasm
-}
-
-var goVersion = sync.OnceValues(func() (string, error) {
-	out, err := exec.Command("go", "env", "GOVERSION").Output()
-	return strings.TrimSpace(string(out)), err
-})
-
-func build(name string) ([]byte, string, error) {
-	root := repoRoot()
-	gv, err := goVersion()
-	if err != nil {
-		return nil, "", fmt.Errorf("go env GOVERSION: %w", err)
-	}
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00", gv, os.Getenv("GOFLAGS"))
-	for _, p := range []string{filepath.Join("examples", "plugins", name), "guest", "go.mod", "go.sum"} {
-		err := filepath.WalkDir(filepath.Join(root, p), func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			// Go sources only: the build's other inputs are go.mod and go.sum
-			// (a plugin.wasm that pluginhost serve built here is not one).
-			base := filepath.Base(path)
-			if !(strings.HasSuffix(base, ".go") && !strings.HasSuffix(base, "_test.go") || base == "go.mod" || base == "go.sum") {
-				return nil
-			}
-			src, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			rel, _ := filepath.Rel(root, path)
-			fmt.Fprintf(h, "%s\x00%d\x00", filepath.ToSlash(rel), len(src))
-			h.Write(src)
-			return nil
-		})
-		if err != nil {
-			return nil, "", err
-		}
-	}
-	dir := filepath.Join(root, ".cache", "examples")
-	out := filepath.Join(dir, name+"-"+hex.EncodeToString(h.Sum(nil))[:16]+".wasm")
-	if wasm, err := os.ReadFile(out); err == nil {
-		return wasm, out, nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, "", err
-	}
-	tmp, err := os.CreateTemp(dir, name+"-*.tmp")
-	if err != nil {
-		return nil, "", err
-	}
-	tmp.Close()
-	defer os.Remove(tmp.Name())
-	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", tmp.Name(), "./examples/plugins/"+name)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0", "GOWORK=off")
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		return nil, "", fmt.Errorf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, msg)
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
-		return nil, "", err
-	}
-	wasm, err := os.ReadFile(out)
-	return wasm, out, err
+	mu, _ := buildLocks.LoadOrStore(name, new(sync.Mutex))
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
+	return guests.BuildGo(t, "examples/plugins/"+name, "guest")
 }
 
 // --- loading ---
