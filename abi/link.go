@@ -3,6 +3,7 @@ package abi
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -283,10 +284,13 @@ func (lk *linker) exports(l *Linked, exports []CoreFunc) {
 	got := lk.cm.ExportedFunctions()
 	type key struct{ iface, fn string }
 	byFunc := map[key][]candidate{}
-	for name := range got {
+	for _, name := range slices.Sorted(maps.Keys(got)) {
 		n, ok := parseExport(name)
 		if !ok {
 			continue
+		}
+		if !n.root && n.pkg == lk.opts.Package {
+			lk.see(n) // every name of the world's package tells the version, matched or not
 		}
 		k := key{n.base(), n.fn}
 		byFunc[k] = append(byFunc[k], candidate{name, n})
@@ -294,10 +298,10 @@ func (lk *linker) exports(l *Linked, exports []CoreFunc) {
 	for i := range exports {
 		f := &exports[i]
 		cands := byFunc[key{f.Interface, f.Name}]
-		slices.SortFunc(cands, func(a, b candidate) int { return rank(a, f) - rank(b, f) })
+		slices.SortStableFunc(cands, func(a, b candidate) int { return rank(a, f) - rank(b, f) })
 		onTrack := cands[:0:0]
 		for _, c := range cands {
-			if f.Interface != "" && c.n.pkg == lk.opts.Package && !lk.see(c.n) {
+			if !c.n.root && c.n.pkg == lk.opts.Package && !SameTrack(c.n.version, lk.opts.Version) {
 				continue // reported once, as the contract version
 			}
 			onTrack = append(onTrack, c)

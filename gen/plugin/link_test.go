@@ -292,6 +292,26 @@ func TestSemverTrack(t *testing.T) {
 			t.Fatalf("contract %+v", c)
 		}
 	})
+	t.Run("exports of interfaces the host does not know still tell the version", func(t *testing.T) {
+		for ver, ok := range map[string]bool{"0.1.4": true, "0.3.0": false} {
+			wat := `(module
+  (memory (export "memory") 1)
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 1024)
+  (func (export "raisfast:plugin-wit/plugin-hooks@0.1.0#on-login") (param i32 i32))
+  (func (export "raisfast:plugin-wit/extra-hooks@` + ver + `#on-archive") (param i32 i32)))`
+			wasm, err := wasmtools.Embed(ctx, []byte(wat), witPath, "plugin-world")
+			if err != nil {
+				t.Fatal(err)
+			}
+			mod, err := Compile(ctx, newRuntime(t), wasm, OptionalExports())
+			switch {
+			case ok && (err != nil || mod.Contract().Built != ver || mod.Contract().Take != abi.TakeCompatible):
+				t.Errorf("%s: %v", ver, err)
+			case !ok && (err == nil || !strings.Contains(err.Error(), "built for raisfast:plugin-wit@0.3.0")):
+				t.Errorf("%s: got %v, want a refusal naming 0.3.0", ver, err)
+			}
+		}
+	})
 	t.Run("mixed versions prefer the host's exact name", func(t *testing.T) {
 		wat := `(module
   (memory (export "memory") 1)
