@@ -32,6 +32,9 @@ import (
 //   - every [[cron]] expression parses (with its next firing), and the cron
 //     hook is exported when there are entries;
 //   - the entry wasm exists and compiles;
+//   - the contract version it was built for and how this host takes it
+//     (the host's version, compatible on the same semver track, or refused
+//     with why; see docs/contract-evolution.md);
 //   - its imports and exports match the contract (plugin.Compile with
 //     OptionalExports(<the manifest's hooks>)), each subscribed hook is
 //     exported;

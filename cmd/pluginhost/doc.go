@@ -133,7 +133,9 @@ check validates one plugin directory the way serve loads it and prints
 OK/FAIL lines: the manifest, the subscribed hooks (each a hook of the
 contract and exported by the module), the [[cron]] expressions (with their
 next firing; on-cron-tick must be exported), the entry (compiles), the
-contract (imports and exports match plugin-world: plugin.Link with
+contract version the plugin was built for and how this host takes it (the
+same version, compatible on the same semver track, or refused with why),
+the contract (imports and exports match plugin-world: plugin.Link with
 OptionalExports of the manifest's hooks, as the runtime does), and finally a
 load in a runtime of its own (instantiation and _initialize). It lists the
 exports no subscription reaches and the host-api imports the module uses,
