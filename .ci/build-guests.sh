@@ -14,6 +14,10 @@
 #                     of the 0.1.1 test contract testdata/evolve/v0.1.1; does not import now-millis)
 #   rust-evolve-020   testdata/guests/rust-evolve-020 (issue 10's evolution tests: wit-bindgen 0.36 Rust,
 #                     plugin-world of the breaking 0.2.0 test contract testdata/evolve/v0.2.0)
+#   rust-evolve-011   testdata/guests/rust-evolve-011 (issue 10's evolution tests: wit-bindgen 0.36 Rust,
+#                     plugin-world of the 0.1.1 test contract testdata/evolve/v0.1.1; imports now-millis)
+#   c-evolve-020      testdata/guests/c-evolve-020 (issue 10's evolution tests: wit-bindgen C, plugin-world
+#                     of the breaking 0.2.0 test contract testdata/evolve/v0.2.0; does not import now-millis)
 #
 # Usage: .ci/build-guests.sh [--force] [NAME...]   (default: all guests)
 # A guest is rebuilt only when a hash of its inputs (sources, WIT files, build scripts, tool
@@ -24,14 +28,14 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="$REPO/.cache"
 OUT="$CACHE/guests"
 WIT_BINDGEN="$CACHE/tools/bin/wit-bindgen"
-ALL=(slug-rust c-plugin c-alltypes conformance-rust conformance-c conformance-go conformance-wbgo c-evolve-011 rust-evolve-020)
+ALL=(slug-rust c-plugin c-alltypes conformance-rust conformance-c conformance-go conformance-wbgo c-evolve-011 rust-evolve-020 rust-evolve-011 c-evolve-020)
 
 force=0
 names=()
 for a in "$@"; do
 	case $a in
 	--force) force=1 ;;
-	slug-rust | c-plugin | c-alltypes | conformance-rust | conformance-c | conformance-go | conformance-wbgo | c-evolve-011 | rust-evolve-020) names+=("$a") ;;
+	slug-rust | c-plugin | c-alltypes | conformance-rust | conformance-c | conformance-go | conformance-wbgo | c-evolve-011 | rust-evolve-020 | rust-evolve-011 | c-evolve-020) names+=("$a") ;;
 	*) echo "build-guests: unknown argument $a (guests: ${ALL[*]})" >&2; exit 2 ;;
 	esac
 done
@@ -94,6 +98,14 @@ inputs() {
 		files+=(testdata/guests/rust-evolve-020/Cargo.toml testdata/guests/rust-evolve-020/Cargo.lock)
 		files+=($(cd "$REPO" && find testdata/guests/rust-evolve-020/src testdata/evolve/v0.2.0 -type f))
 		;;
+	rust-evolve-011)
+		files+=(testdata/guests/rust-evolve-011/Cargo.toml testdata/guests/rust-evolve-011/Cargo.lock)
+		files+=($(cd "$REPO" && find testdata/guests/rust-evolve-011/src testdata/evolve/v0.1.1 -type f))
+		;;
+	c-evolve-020)
+		files+=(testdata/guests/build-c.sh)
+		files+=($(cd "$REPO" && find testdata/guests/c-evolve-020 testdata/evolve/v0.2.0 -type f \( -name '*.c' -o -name '*.h' -o -name '*.wit' \)))
+		;;
 	esac
 	printf '%s\n' "${files[@]}" | LC_ALL=C sort
 }
@@ -105,7 +117,7 @@ tools() {
 	c-*) cat "$CACHE/tools/wit-bindgen.stamp" 2>/dev/null || echo "no wit-bindgen stamp"
 		clang-16 --version | head -1
 		dpkg-query -W -f='${Package} ${Version}\n' wasi-libc 2>/dev/null || true ;;
-	conformance-rust | rust-evolve-020) /usr/bin/rustc -V; /usr/bin/cargo -V; wasm-ld-16 --version ;;
+	conformance-rust | rust-evolve-020 | rust-evolve-011) /usr/bin/rustc -V; /usr/bin/cargo -V; wasm-ld-16 --version ;;
 	conformance-go) go version ;;
 	conformance-wbgo) go version; "$WBG_GO" --version 2>/dev/null || echo "no $WBG_GO" ;;
 	esac
@@ -196,6 +208,26 @@ build_rust_evolve_020() {
 	cp "$wasm" "$OUT/rust-evolve-020.wasm.tmp"
 }
 
+# build_rust_evolve_011: testdata/guests/rust-evolve-011 as slug-rust is built (same target dir, so
+# the -Zbuild-std standard library is compiled once for all Rust guests).
+build_rust_evolve_011() {
+	need /usr/bin/cargo
+	need /usr/bin/rustc
+	need wasm-ld-16
+	[ -d /usr/lib/rustlib/src/rust/library ] || fail "rust-web-src missing: run .ci/install-toolchains.sh"
+	local target="$CACHE/rust-target"
+	(cd "$REPO/testdata/guests/rust-evolve-011" &&
+		env RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
+			CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-16 \
+			CARGO_TARGET_DIR="$target" \
+			/usr/bin/cargo build --release --locked --target wasm32-unknown-unknown \
+			-Zbuild-std=std,panic_abort </dev/null) ||
+		fail "rust-evolve-011: cargo build failed (see above)"
+	local wasm="$target/wasm32-unknown-unknown/release/rust_evolve_011.wasm"
+	check_wasm "$wasm"
+	cp "$wasm" "$OUT/rust-evolve-011.wasm.tmp"
+}
+
 # build_conformance_c: interop/c with build-c.sh (bindings generated from wit/ at build time).
 build_conformance_c() {
 	need "$WIT_BINDGEN"
@@ -262,6 +294,8 @@ build() {
 	conformance-wbgo) build_conformance_wbgo ;;
 	c-evolve-011) build_c c-evolve-011 testdata/evolve/v0.1.1 plugin-world ;;
 	rust-evolve-020) build_rust_evolve_020 ;;
+	rust-evolve-011) build_rust_evolve_011 ;;
+	c-evolve-020) build_c c-evolve-020 testdata/evolve/v0.2.0 plugin-world ;;
 	esac
 }
 

@@ -64,8 +64,10 @@ var guestsByName = map[string]func(t *testing.T) []byte{
 	"go slug example (0.1.0)": func(t *testing.T) []byte { return guests.BuildGo(t, "examples/plugins/slug", "guest") },
 	"go011 (0.1.1)":           func(t *testing.T) []byte { return goGuest(t, "go011") },
 	"c-evolve-011 (0.1.1)":    func(t *testing.T) []byte { return guests.Load(t, "c-evolve-011") },
+	"rust-evolve-011 (0.1.1)": func(t *testing.T) []byte { return guests.Load(t, "rust-evolve-011") },
 	"go020 (0.2.0)":           func(t *testing.T) []byte { return goGuest(t, "go020") },
 	"rust-evolve-020 (0.2.0)": func(t *testing.T) []byte { return guests.Load(t, "rust-evolve-020") },
+	"c-evolve-020 (0.2.0)":    func(t *testing.T) []byte { return guests.Load(t, "c-evolve-020") },
 }
 
 func newRuntime(t *testing.T, define func(context.Context, wazero.Runtime) error) wazero.Runtime {
@@ -126,6 +128,10 @@ func TestEvolution(t *testing.T) {
 			outcome{take: abi.TakeCompatible, built: "0.1.1", slug: "c-0.1.1"},
 			outcome{take: abi.TakeSame, built: "0.1.1", slug: "c-0.1.1", archive: "info: c-0.1.1 archived p1"},
 			refused("0.1.1", "different semver tracks (0.1 and 0.2)")},
+		{"rust-evolve-011 (0.1.1)",
+			refused("0.1.1", "built for raisfast:plugin-wit@0.1.1, a later version than this host's raisfast:plugin-wit@0.1.0, and imports 1 function(s) the host does not provide: host-api#now-millis"),
+			outcome{take: abi.TakeSame, built: "0.1.1", slug: "rust-0.1.1", archive: "info: rust-0.1.1 archived p1 at 1700000000000"},
+			refused("0.1.1", "different semver tracks (0.1 and 0.2)")},
 		{"go020 (0.2.0)",
 			refused("0.2.0", "built for raisfast:plugin-wit@0.2.0, this host provides raisfast:plugin-wit@0.1.0: "+tracks01and02),
 			refused("0.2.0", "built for raisfast:plugin-wit@0.2.0, this host provides raisfast:plugin-wit@0.1.1: "+tracks01and02),
@@ -134,6 +140,10 @@ func TestEvolution(t *testing.T) {
 			refused("0.2.0", tracks01and02),
 			refused("0.2.0", tracks01and02),
 			outcome{take: abi.TakeSame, built: "0.2.0", slug: "rust-0.2.0", login: "info: rust-0.2.0 login u1 at 42 now 1700000000000"}},
+		{"c-evolve-020 (0.2.0)",
+			refused("0.2.0", tracks01and02),
+			refused("0.2.0", tracks01and02),
+			outcome{take: abi.TakeSame, built: "0.2.0", slug: "c-0.2.0", login: "info: c-0.2.0 login u1 at 42"}},
 	}
 	for _, c := range cases {
 		t.Run(c.guest, func(t *testing.T) {
