@@ -40,7 +40,8 @@ var errUsage = errors.New("usage")
 const usage = `usage:
   witgen host  -wit PATH -world NAME -out DIR [-pkg NAME] [-features A,B] [-all-features]
   witgen guest -wit PATH -world NAME -out DIR [-pkg NAME] [-import PATH] [-features A,B] [-all-features]
-  witgen new-plugin -name NAME [-dir DIR] [-id ID] [-module PATH] [-version V]`
+  witgen new-plugin -name NAME [-dir DIR] [-id ID] [-module PATH] [-version V]
+  witgen diff OLD NEW [-world NAME] [-features A,B]`
 
 // request is what a generator needs: the resolved world and where its
 // output goes.
@@ -91,6 +92,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sub := args[0]
 	if sub == "new-plugin" {
 		return newPlugin(ctx, args[1:], stdout)
+	}
+	if sub == "diff" {
+		return diff(ctx, args[1:], stdout, stderr)
 	}
 	gen, ok := generators[sub]
 	if !ok {
