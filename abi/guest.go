@@ -71,3 +71,20 @@ func (g *Guest) AllocList(ctx context.Context, count int, elemSize, align uint32
 	}
 	return g.Alloc(ctx, align, size)
 }
+
+type instantiatedKey struct{}
+
+// WithInstantiated returns a context under which a generated Instantiate
+// calls f with the new wazero module right after instantiating it and
+// before running its _initialize: a host that interrupts guests through
+// the module (its exports, such as an interrupt flag) can then bound
+// _initialize too.
+func WithInstantiated(ctx context.Context, f func(api.Module)) context.Context {
+	return context.WithValue(ctx, instantiatedKey{}, f)
+}
+
+// Instantiated returns the function WithInstantiated put in ctx, or nil.
+func Instantiated(ctx context.Context) func(api.Module) {
+	f, _ := ctx.Value(instantiatedKey{}).(func(api.Module))
+	return f
+}

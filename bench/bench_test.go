@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/raisfast/wasmplug/gen/plugin"
+	"github.com/raisfast/wasmplug/runtime"
 	"github.com/tetratelabs/wazero"
 	wasi "github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
@@ -332,6 +333,50 @@ func (d deadline) OnPostCreating(ctx context.Context, in *plugin.PostInput) (*pl
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	return d.Instance.OnPostCreating(ctx, *in)
+}
+
+// BenchmarkRuntimeFilter: the real path. runtime.Filter through a loaded
+// runtime: the manifest's subscription, a pool of 4, the call deadline
+// (instrumented guests check an interrupt flag; see runtime/interrupt),
+// the memory cap and the end-of-call bookkeeping (the database session).
+// Compare with BenchmarkFloor and BenchmarkGenerated of the same run.
+func BenchmarkRuntimeFilter(b *testing.B) {
+	cache := b.TempDir()
+	for _, g := range generatedGuests {
+		b.Run(g.short, func(b *testing.B) {
+			rt, _ := newPluginRuntime(b, g.name, 4, cache)
+			benchFilter(b, runtimeFilter{rt})
+		})
+	}
+}
+
+// runtimeFilter runs on-post-creating through runtime.Filter.
+type runtimeFilter struct{ rt *runtime.Runtime }
+
+func (r runtimeFilter) OnPostCreating(ctx context.Context, in *plugin.PostInput) (*plugin.PostInput, error) {
+	out, err := runtime.Filter(ctx, r.rt, plugin.Hooks.OnPostCreating, *in)
+	return &out, err
+}
+
+// BenchmarkRuntimeAction: on-login through runtime.Action, as
+// BenchmarkRuntimeFilter runs filters (compare with BenchmarkAction).
+func BenchmarkRuntimeAction(b *testing.B) {
+	cache := b.TempDir()
+	for _, g := range generatedGuests {
+		b.Run(g.short, func(b *testing.B) {
+			rt, _ := newPluginRuntime(b, g.name, 4, cache, "on-login")
+			call := func() {
+				if errs := runtime.Action(ctx, rt, plugin.Hooks.OnLogin, "user-42"); len(errs) > 0 {
+					b.Fatal(errs)
+				}
+			}
+			warmUp(call)
+			b.ReportAllocs()
+			for b.Loop() {
+				call()
+			}
+		})
+	}
 }
 
 // BenchmarkAction: on-login(user-id: string), an action whose only

@@ -27,14 +27,18 @@ import (
 var quietLogger = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // writePlugin lays out plugins/<id>/ with the guest and a manifest
-// subscribing to on-post-creating; version distinguishes generations.
-func writePlugin(tb testing.TB, dir, id string, wasm []byte, version int) {
+// subscribing to on-post-creating (and the hooks in also); version
+// distinguishes generations.
+func writePlugin(tb testing.TB, dir, id string, wasm []byte, version int, also ...string) {
 	tb.Helper()
 	pd := filepath.Join(dir, id)
 	if err := os.MkdirAll(pd, 0o755); err != nil {
 		tb.Fatal(err)
 	}
 	manifest := fmt.Sprintf("[plugin]\nid = %q\nname = %q\nversion = \"0.1.%d\"\nruntime = \"wasm\"\nentry = \"plugin.wasm\"\n\n[hooks.on-post-creating]\npriority = 10\n", id, id, version)
+	for _, h := range also {
+		manifest += "\n[hooks." + h + "]\npriority = 10\n"
+	}
 	if err := os.WriteFile(filepath.Join(pd, "plugin.wasm"), wasm, 0o644); err != nil {
 		tb.Fatal(err)
 	}
@@ -45,11 +49,11 @@ func writePlugin(tb testing.TB, dir, id string, wasm []byte, version int) {
 
 // newPluginRuntime starts a runtime/ over one plugin (guest name) with
 // pool size n, and checks that dispatch reaches it.
-func newPluginRuntime(tb testing.TB, name string, n int, cacheDir string) (*runtime.Runtime, string) {
+func newPluginRuntime(tb testing.TB, name string, n int, cacheDir string, also ...string) (*runtime.Runtime, string) {
 	tb.Helper()
 	wasm := loadGuest(tb, name)
 	dir := tb.TempDir()
-	writePlugin(tb, dir, "slug", wasm, 0)
+	writePlugin(tb, dir, "slug", wasm, 0, also...)
 	rt, err := runtime.New(ctx, runtime.Config{
 		PluginsDir:          dir,
 		PoolSize:            n,

@@ -213,9 +213,27 @@ func (rt *Runtime) invoke(ctx context.Context, p *loaded, h *plugin.Hook, fn fun
 	err := p.pool.Do(ctx, func(ctx context.Context, in *instance) error {
 		cctx, cancel := context.WithTimeout(ctx, rt.cfg.CallTimeout)
 		in.waits.bind(cctx.Done())
+		var stopParent func() bool
+		if in.alarm != nil {
+			rt.wd.arm(in.alarm, time.Now().Add(rt.cfg.CallTimeout))
+			if ctx.Done() != nil { // the caller's cancellation interrupts too
+				stopParent = context.AfterFunc(ctx, in.alarm.trigger)
+			}
+		}
 		err := fn(cctx, in.inst)
 		in.waits.bind(nil)
 		timedOut := cctx.Err() != nil && ctx.Err() == nil
+		if in.alarm != nil {
+			if stopParent != nil {
+				stopParent()
+			}
+			if rt.wd.disarm(in.alarm) { // nothing sets the flag from here on
+				timedOut = ctx.Err() == nil
+				if err == nil {
+					in.flag.Set(0) // it fired as the call returned: the instance is fine
+				}
+			}
+		}
 		cancel()
 		if cerr := in.host.EndCall(); cerr != nil {
 			rt.log.Warn("runtime: ending call's database session", "plugin", p.id, "hook", h.Name, "err", cerr)

@@ -29,9 +29,15 @@
 //     subscription to a hook the module does not export — or exports with the
 //     wrong signature — is a load error, while unsubscribed exports are never
 //     called;
+//   - rewrites the module with runtime/interrupt, so that it checks an
+//     interrupt flag at every function entry and loop header (a load and a
+//     branch) and returns to Go every 65536 checks; one watchdog goroutine per
+//     runtime sets the flag of a call past its deadline (or whose caller's
+//     context ended), and Close sets every flag. A module the rewriter
+//     refuses runs with wazero's WithCloseOnContextDone instead (a goroutine
+//     per guest call), with a warning;
 //   - creates its own wazero.Runtime (sharing Config.CompilationCacheDir, a
-//     file cache) with WithCloseOnContextDone, so deadlines interrupt infinite
-//     loops, and WithMemoryLimitPages(Config.MemoryLimitPages);
+//     file cache) with WithMemoryLimitPages(Config.MemoryLimitPages);
 //   - fills a pool (package pool) of Config.PoolSize instances, each with its
 //     own hostapi.Adapter, real clocks, crypto/rand as its random source, and
 //     its stdout/stderr logged line by line (debug/warn) with the plugin id.

@@ -18,12 +18,15 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/raisfast/wasmplug/abi"
 	"github.com/raisfast/wasmplug/gen/plugin"
 	"github.com/raisfast/wasmplug/pool"
 	"github.com/raisfast/wasmplug/runtime/hostapi"
+	"github.com/raisfast/wasmplug/runtime/interrupt"
 	"github.com/raisfast/wasmplug/runtime/manifest"
 	"github.com/raisfast/wasmplug/runtime/services/hostlog"
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
 )
 
 // PoolStats is a snapshot of one plugin's instance pool.
@@ -55,6 +58,13 @@ type loaded struct {
 	outLim, warnLim *hostlog.Limiter
 	outLog          *slog.Logger // rt's logger with the plugin id
 	stopOnce        sync.Once
+
+	// interruptible: the module was instrumented (runtime/interrupt), so
+	// its instances stop through their flag, fired by rt.wd at the call
+	// deadline; alarms are the live instances' alarms, for forceClose.
+	interruptible bool
+	alarmsMu      sync.Mutex
+	alarms        map[*alarm]struct{}
 }
 
 // instance is one pooled guest instance with its host adapter.
@@ -62,6 +72,8 @@ type instance struct {
 	inst  plugin.Guest
 	host  *hostapi.Adapter
 	waits *callWaits
+	alarm *alarm            // nil unless the module is instrumented
+	flag  api.MutableGlobal // the instance's interrupt flag, with alarm
 }
 
 func (p *loaded) info() PluginInfo {
@@ -80,7 +92,8 @@ func (p *loaded) info() PluginInfo {
 		LoadedAt: p.at, Fingerprint: p.fp,
 		Pool:  p.pool.Stats(),
 		Calls: p.calls.Load(), Failures: p.failures.Load(),
-		Contract: p.mod.Contract(),
+		Contract:      p.mod.Contract(),
+		InterruptFlag: p.interruptible,
 	}
 }
 
@@ -115,11 +128,17 @@ func (p *loaded) close(ctx context.Context) error {
 // then ends with an exit error), the cooperative first step of forceClose.
 func (p *loaded) endWaits() { p.stopOnce.Do(func() { close(p.stop) }) }
 
-// forceClose interrupts the plugin's running calls: closing its wazero
-// runtime closes every instance, and with CloseOnContextDone a running call
-// then ends with an exit error.
+// forceClose interrupts the plugin's running calls: it sets every
+// instance's interrupt flag (instrumented modules) and closes its wazero
+// runtime, which with CloseOnContextDone (modules that could not be
+// instrumented) ends a running call with an exit error.
 func (p *loaded) forceClose() {
 	p.endWaits()
+	p.alarmsMu.Lock()
+	for a := range p.alarms {
+		a.set() // armed or not: the instances are being closed
+	}
+	p.alarmsMu.Unlock()
 	_ = p.r.Close(context.Background())
 }
 
@@ -445,7 +464,17 @@ func (rt *Runtime) build(ctx context.Context, d dirScan) (_ *loaded, err error) 
 	if err != nil {
 		return nil, fmt.Errorf("%s: entry: %w", m.File, err)
 	}
-	p.r = wazero.NewRuntimeWithConfig(ctx, rt.rcfg)
+	// Instrumented, a guest checks its interrupt flag at function entries
+	// and loop headers (a load and a branch) instead of wazero's
+	// close-on-context-done, which starts a goroutine per guest call.
+	rcfg := rt.rcfg
+	if iw, ierr := interrupt.InstrumentWith(wasm, interrupt.Options{YieldEvery: yieldEvery}); ierr == nil {
+		wasm, rcfg, p.interruptible = iw, rt.rcfgFast, true
+		p.alarms = map[*alarm]struct{}{}
+	} else {
+		rt.log.Warn("runtime: module not instrumented; its deadlines cost a goroutine per guest call", "plugin", m.ID, "err", ierr)
+	}
+	p.r = wazero.NewRuntimeWithConfig(ctx, rcfg)
 	defer func() {
 		if err != nil {
 			_ = p.close(context.WithoutCancel(ctx))
@@ -486,18 +515,59 @@ func (rt *Runtime) build(ctx context.Context, d dirScan) (_ *loaded, err error) 
 			WithStderr(newLineLogger(log, p.outLim, "stderr")).
 			WithRandSource(rand.Reader).
 			WithNanosleep(waits.sleep)
+		in := &instance{host: a, waits: waits}
+		if p.interruptible {
+			// The flag is known once the module is instantiated, before
+			// its _initialize runs: the init deadline bounds that too.
+			in.alarm = newAlarm(func() {
+				if in.flag != nil {
+					in.flag.Set(1)
+				}
+			})
+			ictx = abi.WithInstantiated(ictx, func(mod api.Module) {
+				flag, _ := interrupt.Global(mod)
+				in.alarm.mu.Lock()
+				in.flag = flag
+				if in.alarm.fired && flag != nil {
+					flag.Set(1)
+				}
+				in.alarm.mu.Unlock()
+			})
+			rt.wd.arm(in.alarm, time.Now().Add(rt.cfg.InitTimeout))
+			stop := context.AfterFunc(ctx, in.alarm.trigger)
+			defer stop()
+		}
 		waits.bind(ictx.Done())
 		inst, err := p.mod.NewGuest(ictx, plugin.Imports{HostAPI: a}, mc)
 		waits.bind(nil)
+		if in.alarm != nil {
+			rt.wd.disarm(in.alarm)
+		}
 		if cerr := a.EndCall(); cerr != nil {
 			log.Warn("runtime: ending instantiation's database session", "err", cerr)
 		}
 		if err != nil {
 			return nil, err
 		}
-		return &instance{inst: inst, host: a, waits: waits}, nil
+		in.inst = inst
+		if in.alarm != nil {
+			if in.flag == nil {
+				_ = inst.Close(ctx)
+				return nil, fmt.Errorf("%s: the instrumented module exports no interrupt flag", m.EntryPath)
+			}
+			in.flag.Set(0)
+			p.alarmsMu.Lock()
+			p.alarms[in.alarm] = struct{}{}
+			p.alarmsMu.Unlock()
+		}
+		return in, nil
 	}
 	closer := func(ctx context.Context, in *instance) error {
+		if in.alarm != nil {
+			p.alarmsMu.Lock()
+			delete(p.alarms, in.alarm)
+			p.alarmsMu.Unlock()
+		}
 		return in.inst.Close(ctx)
 	}
 	p.pool, err = pool.New(ctx, rt.cfg.PoolSize, factory, closer, pool.WithLogger(rt.log), pool.WithName(m.ID))

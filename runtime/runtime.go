@@ -44,8 +44,10 @@ type Runtime struct {
 	vfs      *vfs.Manager // nil without Config.DataDir
 	kvDB     *sql.DB      // the key-value database the runtime opened, if it did
 	cache    wazero.CompilationCache
-	rcfg     wazero.RuntimeConfig
-	cronHook *plugin.Hook // nil: cron disabled
+	rcfg     wazero.RuntimeConfig // for modules that could not be instrumented: wazero's close-on-context-done
+	rcfgFast wazero.RuntimeConfig // for instrumented modules: interrupted through their flag
+	wd       *watchdog            // fires the flags of calls past their deadline
+	cronHook *plugin.Hook         // nil: cron disabled
 	sched    *cron.Scheduler
 
 	cur atomic.Pointer[snapshot] // what dispatch sees
@@ -108,9 +110,7 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 		rt.closeServices()
 		return nil, err
 	}
-	rt.rcfg = wazero.NewRuntimeConfig().
-		WithCloseOnContextDone(true).
-		WithMemoryLimitPages(cfg.MemoryLimitPages)
+	rt.rcfgFast = wazero.NewRuntimeConfig().WithMemoryLimitPages(cfg.MemoryLimitPages)
 	if cfg.CompilationCacheDir != "" {
 		cache, err := wazero.NewCompilationCacheWithDir(cfg.CompilationCacheDir)
 		if err != nil {
@@ -118,8 +118,10 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 			return nil, fmt.Errorf("runtime: compilation cache: %w", err)
 		}
 		rt.cache = cache
-		rt.rcfg = rt.rcfg.WithCompilationCache(cache)
+		rt.rcfgFast = rt.rcfgFast.WithCompilationCache(cache)
 	}
+	rt.rcfg = rt.rcfgFast.WithCloseOnContextDone(true)
+	rt.wd = newWatchdog()
 	rt.cur.Store(newSnapshot(nil, nil, false))
 	if rt.cronHook != nil {
 		rt.sched = cron.NewScheduler(cron.WithClock(cfg.Clock), cron.WithLogger(cfg.Logger), cron.WithLocation(cfg.CronLocation))
@@ -426,6 +428,7 @@ func (rt *Runtime) close(ctx context.Context) error {
 	if rt.cache != nil {
 		errs = append(errs, rt.cache.Close(context.WithoutCancel(ctx)))
 	}
+	rt.wd.stop()
 	errs = append(errs, rt.closeServices())
 	return errors.Join(errs...)
 }
@@ -484,6 +487,10 @@ type PluginInfo struct {
 	// module's import and export names say) and how this host takes it:
 	// the same version, or another on the same semver track.
 	Contract abi.Contract
+	// InterruptFlag is true when the module was instrumented
+	// (runtime/interrupt): its deadlines cost a load and a branch per
+	// function entry and loop header instead of a goroutine per guest call.
+	InterruptFlag bool
 }
 
 // Plugins returns the loaded plugins, sorted by id.

@@ -1052,3 +1052,39 @@ func TestContractVersions(t *testing.T) {
 		t.Errorf("problems %v, want the 0.2.0 plugin refused", probs)
 	}
 }
+
+// TestInterruptFlagDeadlines: modules are instrumented, so an infinite
+// loop ends at the deadline through the interrupt flag (no goroutine per
+// guest call), the instance is replaced, and the pool serves the next call.
+func TestInterruptFlagDeadlines(t *testing.T) {
+	f := newFixture(t)
+	f.cfg.CallTimeout = 300 * time.Millisecond
+	f.add("ok", "ok", prefixGuest("A"), map[string]int{"render-markdown": 1}, "")
+	f.add("loop", "loop", rtt.Guest{Funcs: `
+  (func (export "` + rtt.Export("on-login") + `") (param i32 i32)
+    (loop $l (br $l)))`}, map[string]int{"on-login": 1}, "")
+	rt := f.start()
+	noProblems(t, rt)
+	for _, p := range rt.Plugins() {
+		if !p.InterruptFlag {
+			t.Errorf("plugin %s was not instrumented", p.ID)
+		}
+	}
+	for range 3 {
+		start := time.Now()
+		errs := Action(ctx, rt, plugin.Hooks.OnLogin, "u")
+		if d := time.Since(start); len(errs) != 1 || !strings.Contains(errs[0].Error(), "exceeded the call deadline") || d > 10*f.cfg.CallTimeout {
+			t.Fatalf("loop: %v after %v, want a deadline error", errs, d)
+		}
+	}
+	if got, err := Filter(ctx, rt, plugin.Hooks.RenderMarkdown, "x"); got != "Ax" || err != nil {
+		t.Errorf("Filter = %q, %v", got, err)
+	}
+	// The caller's cancellation interrupts too.
+	cctx, cancel := context.WithCancel(ctx)
+	time.AfterFunc(50*time.Millisecond, cancel)
+	start := time.Now()
+	if errs := Action(cctx, rt, plugin.Hooks.OnLogin, "u"); len(errs) != 1 || time.Since(start) > 5*f.cfg.CallTimeout {
+		t.Errorf("cancelled loop: %v after %v", errs, time.Since(start))
+	}
+}

@@ -20,6 +20,8 @@ func (g *gen) adapters() {
 		jen.Id("Err").Params().Error(),
 		jen.Comment("Close releases the guest."),
 		jen.Id("Close").Params(ctxParam()).Error(),
+		jen.Comment("Module returns the underlying wazero module (its memory and globals)."),
+		jen.Id("Module").Params().Qual(pkgAPI, "Module"),
 	)
 	f.Comment(`Guest is what a runtime calls on one guest: the world's exports, one
 method per export with the same contract as Instance's. *Instance

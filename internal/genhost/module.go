@@ -213,6 +213,7 @@ an error matching abi.ErrTrap the instance refuses further calls; replace it.`)
 		jen.List(jen.Id("mod"), jen.Err()).Op(":=").Id("m").Dot("r").Dot("InstantiateModule").Call(jen.Id("ctx"), jen.Id("m").Dot("compiled"), jen.Id("cfg")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit("instantiate: %w"), jen.Err()))),
 		jen.Id("i").Dot("mod").Op("=").Id("mod"),
+		jen.If(jen.Id("f").Op(":=").Qual(pkgABI, "Instantiated").Call(jen.Id("ctx")), jen.Id("f").Op("!=").Nil()).Block(jen.Id("f").Call(jen.Id("mod"))),
 		jen.Id("l").Op(":=").Id("m").Dot("linked"),
 		jen.Var().Id("realloc").Qual(pkgAPI, "Function"),
 		jen.If(jen.Id("l").Dot("Realloc").Op("!=").Lit("")).Block(jen.Id("realloc").Op("=").Id("mod").Dot("ExportedFunction").Call(jen.Id("l").Dot("Realloc"))),
@@ -234,7 +235,9 @@ an error matching abi.ErrTrap the instance refuses further calls; replace it.`)
 	)
 	f.Comment(`Instantiate creates an instance whose imports are served by imports. cfg
 may be nil; whatever it says, the instance is anonymous, has no start
-function, and uses the system clocks. _initialize runs once if exported.`)
+function, and uses the system clocks. _initialize runs once if exported,
+after the function abi.WithInstantiated put in ctx (if any) has seen the
+module.`)
 	f.Func().Params(jen.Id("m").Op("*").Id("Module")).Id("Instantiate").Params(ctxParam(), jen.Id("imports").Id("Imports"), jen.Id("cfg").Qual(pkgWazero, "ModuleConfig")).Params(jen.Op("*").Id("Instance"), jen.Error()).Block(inst...)
 
 	f.Comment("Close closes the wasm instance.")

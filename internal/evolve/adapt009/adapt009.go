@@ -25,6 +25,7 @@ import (
 	"github.com/raisfast/wasmplug/gen/plugin"
 	"github.com/raisfast/wasmplug/internal/evolve/host009"
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
 )
 
 // Adapter is the plugin.Adapter for contract 0.0.9.
@@ -128,6 +129,7 @@ type guest struct {
 func (g *guest) Has(k int) bool                  { return g.m.HasExport(k) && g.inst.Has(g.m.oldIndex[k]) }
 func (g *guest) Err() error                      { return g.inst.Err() }
 func (g *guest) Close(ctx context.Context) error { return g.inst.Close(ctx) }
+func (g *guest) Module() api.Module              { return g.inst.Module() }
 
 func (g *guest) OnPostCreating(ctx context.Context, in plugin.PostInput) (*plugin.PostInput, error) {
 	out, err := g.inst.OnPostCreating(ctx, host009.PostInput{Title: in.Title, Content: in.Content, Slug: in.Slug})

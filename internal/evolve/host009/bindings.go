@@ -562,7 +562,9 @@ type Instance struct {
 /*
 Instantiate creates an instance whose imports are served by imports. cfg
 may be nil; whatever it says, the instance is anonymous, has no start
-function, and uses the system clocks. _initialize runs once if exported.
+function, and uses the system clocks. _initialize runs once if exported,
+after the function abi.WithInstantiated put in ctx (if any) has seen the
+module.
 */
 func (m *Module) Instantiate(ctx context.Context, imports Imports, cfg wazero.ModuleConfig) (*Instance, error) {
 	if imports.HostAPI == nil {
@@ -584,6 +586,9 @@ func (m *Module) Instantiate(ctx context.Context, imports Imports, cfg wazero.Mo
 		return nil, fmt.Errorf("instantiate: %w", err)
 	}
 	i.mod = mod
+	if f := abi.Instantiated(ctx); f != nil {
+		f(mod)
+	}
 	l := m.linked
 	var realloc api.Function
 	if l.Realloc != "" {
@@ -839,6 +844,8 @@ type Guest interface {
 	Err() error
 	// Close releases the guest.
 	Close(ctx context.Context) error
+	// Module returns the underlying wazero module (its memory and globals).
+	Module() api.Module
 }
 
 var _ Guest = (*Instance)(nil)

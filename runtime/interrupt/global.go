@@ -1,0 +1,23 @@
+package interrupt
+
+import "github.com/tetratelabs/wazero/api"
+
+// Global returns the interrupt flag of m, an instance of a module that
+// Instrument rewrote, and false if m has none (it was not instrumented).
+//
+// Setting the flag to any non-zero value, from any goroutine, makes the
+// guest trap with "unreachable" at its next function entry or loop
+// iteration; a guest blocked in a host function traps once that returns.
+// The trap does not say why, so the host that set the flag is the one that
+// knows it was an interruption. An interrupted instance is to be discarded:
+// its memory may be in the middle of an update.
+func Global(m api.Module) (api.MutableGlobal, bool) {
+	if m == nil {
+		return nil, false
+	}
+	g, ok := m.ExportedGlobal(ExportName).(api.MutableGlobal)
+	if !ok || g.Type() != api.ValueTypeI32 {
+		return nil, false
+	}
+	return g, true
+}
