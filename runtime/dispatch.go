@@ -211,30 +211,18 @@ func isArgError(err error) bool {
 func (rt *Runtime) invoke(ctx context.Context, p *loaded, h *plugin.Hook, fn func(context.Context, plugin.Guest) error) error {
 	p.calls.Add(1)
 	err := p.pool.Do(ctx, func(ctx context.Context, in *instance) error {
-		cctx, cancel := context.WithTimeout(ctx, rt.cfg.CallTimeout)
-		in.waits.bind(cctx.Done())
-		var stopParent func() bool
+		var err error
+		var timedOut bool
 		if in.alarm != nil {
-			rt.wd.arm(in.alarm, time.Now().Add(rt.cfg.CallTimeout))
-			if ctx.Done() != nil { // the caller's cancellation interrupts too
-				stopParent = context.AfterFunc(ctx, in.alarm.trigger)
-			}
+			err, timedOut = rt.callFlagged(ctx, in, fn)
+		} else {
+			cctx, cancel := context.WithTimeout(ctx, rt.cfg.CallTimeout)
+			in.waits.bind(cctx)
+			err = fn(cctx, in.inst)
+			in.waits.bind(nil)
+			timedOut = cctx.Err() != nil && ctx.Err() == nil
+			cancel()
 		}
-		err := fn(cctx, in.inst)
-		in.waits.bind(nil)
-		timedOut := cctx.Err() != nil && ctx.Err() == nil
-		if in.alarm != nil {
-			if stopParent != nil {
-				stopParent()
-			}
-			if rt.wd.disarm(in.alarm) { // nothing sets the flag from here on
-				timedOut = ctx.Err() == nil
-				if err == nil {
-					in.flag.Set(0) // it fired as the call returned: the instance is fine
-				}
-			}
-		}
-		cancel()
 		if cerr := in.host.EndCall(); cerr != nil {
 			rt.log.Warn("runtime: ending call's database session", "plugin", p.id, "hook", h.Name, "err", cerr)
 		}
@@ -258,6 +246,36 @@ func (rt *Runtime) invoke(ctx context.Context, p *loaded, h *plugin.Hook, fn fun
 	p.failures.Add(1)
 	p.warnLim.Log(ctx, rt.log, slog.LevelWarn, "runtime: plugin skipped", "plugin", p.id, "hook", h.Name, "err", err)
 	return &PluginError{Plugin: p.id, Hook: h.Name, Err: err}
+}
+
+// callFlagged runs fn on an instrumented instance: its deadline is the
+// watchdog's alarm, which sets the interrupt flag and ends the call's
+// reused context; the caller's cancellation does the same through
+// in.onCancel. It allocates nothing unless ctx can be cancelled (the
+// AfterFunc registration) or a host function asks for the context's done
+// channel.
+func (rt *Runtime) callFlagged(ctx context.Context, in *instance, fn func(context.Context, plugin.Guest) error) (err error, timedOut bool) {
+	deadline := time.Now().Add(rt.cfg.CallTimeout)
+	in.call.begin(ctx, deadline)
+	in.waits.bind(in.call)
+	rt.wd.arm(in.alarm, deadline)
+	var stopParent func() bool
+	if ctx.Done() != nil {
+		stopParent = context.AfterFunc(ctx, in.onCancel)
+	}
+	err = fn(in.call, in.inst)
+	if stopParent != nil {
+		stopParent()
+	}
+	if rt.wd.disarm(in.alarm) { // nothing sets the flag from here on
+		timedOut = ctx.Err() == nil
+		if err == nil {
+			in.flag.Set(0) // it fired as the call returned: the instance is fine
+		}
+	}
+	in.waits.bind(nil)
+	in.call.end()
+	return err, timedOut
 }
 
 // unescapeHTML undoes encoding/json's HTML escaping (\u003c, \u003e,

@@ -72,8 +72,14 @@ type instance struct {
 	inst  plugin.Guest
 	host  *hostapi.Adapter
 	waits *callWaits
-	alarm *alarm            // nil unless the module is instrumented
-	flag  api.MutableGlobal // the instance's interrupt flag, with alarm
+	// With an instrumented module: the instance's interrupt flag, the
+	// watchdog alarm that sets it, the reused call context it ends, and
+	// the caller-cancellation callback (made once, so a call allocates
+	// none). All nil otherwise.
+	alarm    *alarm
+	flag     api.MutableGlobal
+	call     *callCtx
+	onCancel func()
 }
 
 func (p *loaded) info() PluginInfo {
@@ -519,11 +525,16 @@ func (rt *Runtime) build(ctx context.Context, d dirScan) (_ *loaded, err error) 
 		if p.interruptible {
 			// The flag is known once the module is instantiated, before
 			// its _initialize runs: the init deadline bounds that too.
+			in.call = &callCtx{Context: context.Background()}
 			in.alarm = newAlarm(func() {
 				if in.flag != nil {
 					in.flag.Set(1)
 				}
+				in.call.expire(context.DeadlineExceeded)
 			})
+			in.onCancel = func() {
+				in.alarm.trigger()
+			}
 			ictx = abi.WithInstantiated(ictx, func(mod api.Module) {
 				flag, _ := interrupt.Global(mod)
 				in.alarm.mu.Lock()
@@ -537,7 +548,7 @@ func (rt *Runtime) build(ctx context.Context, d dirScan) (_ *loaded, err error) 
 			stop := context.AfterFunc(ctx, in.alarm.trigger)
 			defer stop()
 		}
-		waits.bind(ictx.Done())
+		waits.bind(ictx)
 		inst, err := p.mod.NewGuest(ictx, plugin.Imports{HostAPI: a}, mc)
 		waits.bind(nil)
 		if in.alarm != nil {

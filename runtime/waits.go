@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"context"
 	"time"
 
 	"github.com/tetratelabs/wazero/sys"
@@ -25,23 +26,28 @@ import (
 // stop is the plugin's: forceClose closes it, so a wait also ends when the
 // runtime interrupts the plugin's calls (Close with an expired context).
 type callWaits struct {
-	done <-chan struct{}
+	call context.Context // nil between calls
 	stop <-chan struct{}
 }
 
-// bind makes later waits end when done is closed; bind(nil) after the call.
-func (w *callWaits) bind(done <-chan struct{}) { w.done = done }
+// bind makes later waits end when the call's context ends; bind(nil)
+// after the call. Its done channel is asked for only when a wait starts.
+func (w *callWaits) bind(call context.Context) { w.call = call }
 
 // sleep is the instance's sys.Nanosleep.
 func (w *callWaits) sleep(ns int64) {
 	if ns <= 0 {
 		return
 	}
+	var done <-chan struct{} // nil (no call bound) never fires
+	if w.call != nil {
+		done = w.call.Done()
+	}
 	t := time.NewTimer(time.Duration(ns))
 	defer t.Stop()
 	select {
 	case <-t.C:
-	case <-w.done: // a nil done (no call bound) never fires
+	case <-done:
 		panic(sys.NewExitError(sys.ExitCodeDeadlineExceeded))
 	case <-w.stop:
 		panic(sys.NewExitError(sys.ExitCodeContextCanceled))
