@@ -104,6 +104,9 @@ func TestTwoMajorsInOneChain(t *testing.T) {
 	takes := map[string]abi.Contract{}
 	for _, p := range rt.Plugins() {
 		takes[p.ID] = p.Contract
+		if !p.InterruptFlag {
+			t.Errorf("%s: not instrumented (its deadlines would cost a goroutine per guest call)", p.ID)
+		}
 	}
 	if c := takes["new"]; c.Take != abi.TakeSame || c.Built != "0.1.0" {
 		t.Errorf("new: %+v", c)
