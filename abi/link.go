@@ -231,30 +231,25 @@ func (lk *linker) imports(l *Linked, imports []CoreFunc) {
 			lk.problems = append(lk.problems, fmt.Sprintf("import %s#%s: the host provides no module %q", mod, name, mod))
 			continue
 		}
+		own := !n.root && n.pkg == lk.opts.Package // the world's package: versions tell the contract
 		hostVersion, known := hostIfaces[n.base()]
-		if n.pkg == lk.opts.Package && !n.root {
-			if !lk.see(n) {
-				continue // reported once, as the contract version
-			}
-		} else if known && !SameTrack(n.version, hostVersion) {
+		switch {
+		case own && !lk.see(n):
+			continue // reported once, as the contract version
+		case !own && known && !SameTrack(n.version, hostVersion):
 			lk.problems = append(lk.problems, fmt.Sprintf("import %s#%s: the module was built for %s@%s, this host provides %s (different semver tracks)",
 				mod, name, n.base(), n.version, hostVersion))
 			continue
 		}
-		if !known {
-			if n.pkg == lk.opts.Package && !n.root {
-				lk.missing = append(lk.missing, missingImport{mod, name, n.iface + "#" + n.fn})
-				continue
-			}
+		want, ok := byName[key{n.base(), n.fn}]
+		switch {
+		case !ok && own: // judged at the end, by the version the module was built for
+			lk.missing = append(lk.missing, missingImport{mod, name, n.iface + "#" + n.fn})
+			continue
+		case !known:
 			lk.problems = append(lk.problems, fmt.Sprintf("import %s#%s: the host provides no module %q", mod, name, mod))
 			continue
-		}
-		want, ok := byName[key{n.base(), n.fn}]
-		if !ok {
-			if n.pkg == lk.opts.Package && !n.root {
-				lk.missing = append(lk.missing, missingImport{mod, name, n.iface + "#" + n.fn})
-				continue
-			}
+		case !ok:
 			lk.problems = append(lk.problems, fmt.Sprintf("import %s#%s: the host provides no function %q in %s", mod, name, name, mod))
 			continue
 		}

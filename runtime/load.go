@@ -59,13 +59,16 @@ type loaded struct {
 	outLog          *slog.Logger // rt's logger with the plugin id
 	stopOnce        sync.Once
 
-	// interruptible: the module was instrumented (runtime/interrupt), so
-	// its instances stop through their flag, fired by rt.wd at the call
-	// deadline; alarms are the live instances' alarms, for forceClose.
-	interruptible bool
-	alarmsMu      sync.Mutex
-	alarms        map[*alarm]struct{}
+	// alarms is non-nil when the module was instrumented
+	// (runtime/interrupt): its instances stop through their flag, set by
+	// rt.wd at the call deadline; it holds the live instances' alarms, for
+	// forceClose.
+	alarmsMu sync.Mutex
+	alarms   map[*alarm]struct{}
 }
+
+// interruptible reports whether the module was instrumented.
+func (p *loaded) interruptible() bool { return p.alarms != nil }
 
 // instance is one pooled guest instance with its host adapter.
 type instance struct {
@@ -99,7 +102,7 @@ func (p *loaded) info() PluginInfo {
 		Pool:  p.pool.Stats(),
 		Calls: p.calls.Load(), Failures: p.failures.Load(),
 		Contract:      p.mod.Contract(),
-		InterruptFlag: p.interruptible,
+		InterruptFlag: p.interruptible(),
 	}
 }
 
@@ -475,7 +478,7 @@ func (rt *Runtime) build(ctx context.Context, d dirScan) (_ *loaded, err error) 
 	// close-on-context-done, which starts a goroutine per guest call.
 	rcfg := rt.rcfg
 	if iw, ierr := interrupt.InstrumentWith(wasm, interrupt.Options{YieldEvery: yieldEvery}); ierr == nil {
-		wasm, rcfg, p.interruptible = iw, rt.rcfgFast, true
+		wasm, rcfg = iw, rt.rcfgFast
 		p.alarms = map[*alarm]struct{}{}
 	} else {
 		rt.log.Warn("runtime: module not instrumented; its deadlines cost a goroutine per guest call", "plugin", m.ID, "err", ierr)
@@ -522,7 +525,7 @@ func (rt *Runtime) build(ctx context.Context, d dirScan) (_ *loaded, err error) 
 			WithRandSource(rand.Reader).
 			WithNanosleep(waits.sleep)
 		in := &instance{host: a, waits: waits}
-		if p.interruptible {
+		if p.interruptible() {
 			// The flag is known once the module is instantiated, before
 			// its _initialize runs: the init deadline bounds that too.
 			in.call = &callCtx{Context: context.Background()}
@@ -532,9 +535,7 @@ func (rt *Runtime) build(ctx context.Context, d dirScan) (_ *loaded, err error) 
 				}
 				in.call.expire(context.DeadlineExceeded)
 			})
-			in.onCancel = func() {
-				in.alarm.trigger()
-			}
+			in.onCancel = in.alarm.trigger
 			ictx = abi.WithInstantiated(ictx, func(mod api.Module) {
 				flag, _ := interrupt.Global(mod)
 				in.alarm.mu.Lock()
@@ -545,7 +546,7 @@ func (rt *Runtime) build(ctx context.Context, d dirScan) (_ *loaded, err error) 
 				in.alarm.mu.Unlock()
 			})
 			rt.wd.arm(in.alarm, time.Now().Add(rt.cfg.InitTimeout))
-			stop := context.AfterFunc(ctx, in.alarm.trigger)
+			stop := context.AfterFunc(ctx, in.onCancel)
 			defer stop()
 		}
 		waits.bind(ictx)

@@ -18,7 +18,6 @@ type watchdog struct {
 	wake      chan struct{}
 	done      chan struct{}
 	stopOnce  sync.Once
-	now       func() int64
 }
 
 // alarm is one instance's deadline slot, allocated once per instance. It
@@ -48,7 +47,7 @@ func (a *alarm) trigger() {
 }
 
 func newWatchdog() *watchdog {
-	w := &watchdog{wake: make(chan struct{}, 1), done: make(chan struct{}), now: func() int64 { return time.Now().UnixNano() }}
+	w := &watchdog{wake: make(chan struct{}, 1), done: make(chan struct{})}
 	go w.run()
 	return w
 }
@@ -92,7 +91,7 @@ func (w *watchdog) run() {
 	timer.Stop()
 	for {
 		w.mu.Lock()
-		now := w.now()
+		now := time.Now().UnixNano()
 		for len(w.heap) > 0 && w.heap[0].at <= now {
 			a := w.heap[0]
 			w.remove(0)

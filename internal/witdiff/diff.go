@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/raisfast/wasmplug/abi"
 	"go.bytecodealliance.org/wit"
 )
 
@@ -123,9 +124,9 @@ func (r *Report) Verdict() string {
 		}
 		return s + ")"
 	}
-	if r.OldVersion != "" && r.NewVersion != "" && Track(r.OldVersion) != Track(r.NewVersion) {
+	if r.OldVersion != "" && r.NewVersion != "" && abi.Track(r.OldVersion) != abi.Track(r.NewVersion) {
 		return fmt.Sprintf("verdict: compatible contract on a new track (plugins built for %s load on a host of %s only if it keeps track %s)",
-			oldB, newB, Track(r.OldVersion))
+			oldB, newB, abi.Track(r.OldVersion))
 	}
 	if len(r.Changes) == 0 {
 		return fmt.Sprintf("verdict: compatible, no changes (plugins built for %s load on a host of %s)", oldB, newB)
@@ -367,9 +368,9 @@ func (c *comparer) docs(kind, subject, part, old, new string) {
 func merged(gates ...gate) gate {
 	var g gate
 	for _, x := range gates {
-		g.since = cmpOr(g.since, x.since)
-		g.deprecated = cmpOr(g.deprecated, x.deprecated)
-		g.feature = cmpOr(g.feature, x.feature)
+		g.Since = cmpOr(g.Since, x.Since)
+		g.Deprecated = cmpOr(g.Deprecated, x.Deprecated)
+		g.Feature = cmpOr(g.Feature, x.Feature)
 	}
 	return g
 }
@@ -385,27 +386,27 @@ func cmpOr(a, b string) string {
 // notes suspicious versions on the NEW side.
 func (c *comparer) gates(kind, subject string, og, ng gate) {
 	switch {
-	case og.deprecated == "" && ng.deprecated != "":
-		c.add(Change{Op: "~", Kind: kind, Subject: subject, What: "deprecated since " + ng.deprecated,
+	case og.Deprecated == "" && ng.Deprecated != "":
+		c.add(Change{Op: "~", Kind: kind, Subject: subject, What: "deprecated since " + ng.Deprecated,
 			Class: Compatible, Why: "deprecation is advice: the item still exists", OldOnNew: "ok", NewOnOld: "ok"})
-	case og.deprecated != "" && ng.deprecated == "":
-		c.add(Change{Op: "~", Kind: kind, Subject: subject, What: "no longer deprecated (was since " + og.deprecated + ")",
+	case og.Deprecated != "" && ng.Deprecated == "":
+		c.add(Change{Op: "~", Kind: kind, Subject: subject, What: "no longer deprecated (was since " + og.Deprecated + ")",
 			Class: Compatible, OldOnNew: "ok", NewOnOld: "ok"})
-	case og.deprecated != ng.deprecated:
-		c.add(Change{Op: "~", Kind: kind, Subject: subject, What: "deprecated since " + ng.deprecated + " (was " + og.deprecated + ")",
+	case og.Deprecated != ng.Deprecated:
+		c.add(Change{Op: "~", Kind: kind, Subject: subject, What: "deprecated since " + ng.Deprecated + " (was " + og.Deprecated + ")",
 			Class: Compatible, OldOnNew: "ok", NewOnOld: "ok"})
 	}
 	switch {
-	case og.feature != "" && ng.feature == "":
-		c.add(Change{Op: "~", Kind: kind, Subject: subject, What: "stabilized (was @unstable(feature = " + og.feature + "))",
+	case og.Feature != "" && ng.Feature == "":
+		c.add(Change{Op: "~", Kind: kind, Subject: subject, What: "stabilized (was @unstable(feature = " + og.Feature + "))",
 			Class: Compatible, Why: "hosts built without the feature now have it too", OldOnNew: "ok", NewOnOld: "ok"})
-	case ng.feature != "" && og.feature != ng.feature:
-		c.note("%s %s: now @unstable(feature = %s): hosts and plugins built without that feature no longer have it", kind, subject, ng.feature)
+	case ng.Feature != "" && og.Feature != ng.Feature:
+		c.note("%s %s: now @unstable(feature = %s): hosts and plugins built without that feature no longer have it", kind, subject, ng.Feature)
 	}
-	if og.since != "" && ng.since != "" && og.since != ng.since {
-		c.note("%s %s: @since changed from %s to %s; an item keeps the version it first appeared in", kind, subject, og.since, ng.since)
-	} else if og.since == "" && ng.since != "" && c.vers[0] != "" && compareVersions(ng.since, c.vers[0]) > 0 {
-		c.note("%s %s: @since(version = %s) but OLD %s already has it", kind, subject, ng.since, c.vers[0])
+	if og.Since != "" && ng.Since != "" && og.Since != ng.Since {
+		c.note("%s %s: @since changed from %s to %s; an item keeps the version it first appeared in", kind, subject, og.Since, ng.Since)
+	} else if og.Since == "" && ng.Since != "" && c.vers[0] != "" && abi.CompareVersions(ng.Since, c.vers[0]) > 0 {
+		c.note("%s %s: @since(version = %s) but OLD %s already has it", kind, subject, ng.Since, c.vers[0])
 	}
 	c.sane(kind, subject, ng)
 }
@@ -418,18 +419,18 @@ func (c *comparer) sane(kind, subject string, g gate) {
 	if v == "" {
 		return
 	}
-	if g.since != "" && compareVersions(g.since, v) > 0 {
-		c.note("%s %s: @since(version = %s) is newer than the package version %s", kind, subject, g.since, v)
+	if g.Since != "" && abi.CompareVersions(g.Since, v) > 0 {
+		c.note("%s %s: @since(version = %s) is newer than the package version %s", kind, subject, g.Since, v)
 	}
-	if g.deprecated != "" && compareVersions(g.deprecated, v) > 0 {
-		c.note("%s %s: @deprecated(version = %s) is newer than the package version %s", kind, subject, g.deprecated, v)
+	if g.Deprecated != "" && abi.CompareVersions(g.Deprecated, v) > 0 {
+		c.note("%s %s: @deprecated(version = %s) is newer than the package version %s", kind, subject, g.Deprecated, v)
 	}
 }
 
 // sinceAdded notes an added item whose @since says OLD already had it.
 func (c *comparer) sinceAdded(kind, subject string, g gate) {
-	if g.since != "" && c.vers[0] != "" && compareVersions(g.since, c.vers[0]) <= 0 {
-		c.note("%s %s: added, but @since(version = %s) says OLD %s already had it", kind, subject, g.since, c.vers[0])
+	if g.Since != "" && c.vers[0] != "" && abi.CompareVersions(g.Since, c.vers[0]) <= 0 {
+		c.note("%s %s: added, but @since(version = %s) says OLD %s already had it", kind, subject, g.Since, c.vers[0])
 	}
 	c.sane(kind, subject, g)
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/raisfast/wasmplug/abi"
+	"github.com/raisfast/wasmplug/internal/witmodel"
 	"go.bytecodealliance.org/wit"
 )
 
@@ -27,9 +29,9 @@ func worldRenamed(subject, old string) Change {
 
 func dependencyVersion(pkg, old, new string) Change {
 	ch := Change{Op: "~", Kind: "package", Subject: pkg, What: fmt.Sprintf("dependency version %s → %s", cmpOr(old, "(none)"), cmpOr(new, "(none)"))}
-	if old != "" && new != "" && Track(old) == Track(new) {
+	if old != "" && new != "" && abi.Track(old) == abi.Track(new) {
 		ch.Class, ch.OldOnNew, ch.NewOnOld = Compatible, ok, ok
-		ch.Why = "core names carry the version, and both are on track " + Track(old) + ", which hosts match"
+		ch.Why = "core names carry the version, and both are on track " + abi.Track(old) + ", which hosts match"
 		return ch
 	}
 	ch.Class = Breaking
@@ -43,7 +45,7 @@ func dependencyVersion(pkg, old, new string) Change {
 func (s *side) keptFuncs(u *unit) []string {
 	var names []string
 	for _, f := range u.funcs {
-		if s.off(gateOf(f.Stability)) == "" {
+		if s.off(witmodel.GateOf(f.Stability)) == "" {
 			names = append(names, f.Name)
 		}
 	}
@@ -219,16 +221,16 @@ func (c *comparer) funcPair(ou, nu *unit, of, nf *wit.Function) {
 	export := nu.export
 	var subject, oOff, nOff string
 	if of != nil {
-		subject, oOff = o.unitName(ou)+"."+of.Name, o.off(gateOf(of.Stability))
+		subject, oOff = o.unitName(ou)+"."+of.Name, o.off(witmodel.GateOf(of.Stability))
 	}
 	if nf != nil {
-		subject, nOff = n.unitName(nu)+"."+nf.Name, n.off(gateOf(nf.Stability))
+		subject, nOff = n.unitName(nu)+"."+nf.Name, n.off(witmodel.GateOf(nf.Stability))
 	}
 	kind := funcKind(export)
 	c.pair(kind, subject, of != nil, nf != nil, oOff, nOff,
 		func(wasOff string) {
 			c.add(funcAdded(kind, subject, export, wasOff))
-			c.sinceAdded(kind, subject, gateOf(nf.Stability))
+			c.sinceAdded(kind, subject, witmodel.GateOf(nf.Stability))
 		},
 		func(nowOff string) { c.add(funcRemoved(kind, subject, export, nowOff)) },
 		func(d *comparer) { d.funcChanged(kind, subject, export, of, nf) })
@@ -268,7 +270,7 @@ func funcRemoved(kind, subject string, export bool, nowOff string) Change {
 
 func (c *comparer) funcChanged(kind, subject string, export bool, of, nf *wit.Function) {
 	o, n := c.old, c.new
-	c.gates(kind, subject, gateOf(of.Stability), gateOf(nf.Stability))
+	c.gates(kind, subject, witmodel.GateOf(of.Stability), witmodel.GateOf(nf.Stability))
 	c.docs(kind, subject, "", of.Docs.Contents, nf.Docs.Contents)
 	op, np := o.params(of.Params, false, true), n.params(nf.Params, false, true)
 	or, nr := o.results(of.Results, false, true), n.results(nf.Results, false, true)
@@ -323,16 +325,16 @@ func (c *comparer) typePair(ou, nu *unit, ot, nt *wit.TypeDef) {
 	}
 	var subject, kind, oOff, nOff string
 	if ot != nil {
-		subject, kind, oOff = o.unitName(ou)+"."+ot.TypeName(), kindWord(ot), o.off(gateOf(ot.Stability))
+		subject, kind, oOff = o.unitName(ou)+"."+ot.TypeName(), kindWord(ot), o.off(witmodel.GateOf(ot.Stability))
 	}
 	if nt != nil {
-		subject, kind, nOff = n.unitName(nu)+"."+nt.TypeName(), kindWord(nt), n.off(gateOf(nt.Stability))
+		subject, kind, nOff = n.unitName(nu)+"."+nt.TypeName(), kindWord(nt), n.off(witmodel.GateOf(nt.Stability))
 	}
 	c.pair(kind, subject, ot != nil, nt != nil, oOff, nOff,
 		func(wasOff string) {
 			c.add(Change{Op: "+", Kind: kind, Subject: subject, What: "added type" + offSuffix("OLD", wasOff),
 				Class: Compatible, OldOnNew: ok, NewOnOld: ok})
-			c.sinceAdded(kind, subject, gateOf(nt.Stability))
+			c.sinceAdded(kind, subject, witmodel.GateOf(nt.Stability))
 		},
 		func(nowOff string) {
 			c.typeChange(kind, subject, "removed type"+offSuffix("NEW", nowOff), "", o.typeID(ot), false, "-")
@@ -460,7 +462,7 @@ func (s *side) members(td *wit.TypeDef) (word string, ms []member) {
 
 func (c *comparer) typeChanged(kind, subject string, ot, nt *wit.TypeDef) {
 	o, n := c.old, c.new
-	c.gates(kind, subject, gateOf(ot.Stability), gateOf(nt.Stability))
+	c.gates(kind, subject, witmodel.GateOf(ot.Stability), witmodel.GateOf(nt.Stability))
 	c.docs(kind, subject, "", ot.Docs.Contents, nt.Docs.Contents)
 	id := n.typeID(nt)
 	name := nt.TypeName()

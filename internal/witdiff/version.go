@@ -1,10 +1,11 @@
 package witdiff
 
 import (
-	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/raisfast/wasmplug/abi"
 )
 
 // version is a parsed semantic version.
@@ -41,25 +42,6 @@ func (v version) String() string {
 	return s
 }
 
-// Track returns the semver track of version v, the part that canonical
-// interface names keep and hosts match on: "1.2.3" → "1", "0.2.3" → "0.2";
-// "0.0.3" and pre-releases ("1.0.0-rc.1") are tracks of their own. Build
-// metadata is ignored.
-func Track(v string) string {
-	sv, ok := parseVersion(v)
-	switch {
-	case !ok:
-		return v
-	case sv.pre != "":
-		return sv.String()
-	case sv.major > 0:
-		return strconv.FormatUint(sv.major, 10)
-	case sv.minor > 0:
-		return "0." + strconv.FormatUint(sv.minor, 10)
-	}
-	return sv.String()
-}
-
 // nextTrack is the first version of the track after v's: what a breaking
 // change needs. For a pre-release, any other version is another track.
 func nextTrack(v string) string {
@@ -94,55 +76,9 @@ func nextOnTrack(v string) string {
 func trackFamily(v string) string {
 	sv, ok := parseVersion(v)
 	if !ok || sv.pre != "" || sv.major == 0 && sv.minor == 0 {
-		return Track(v)
+		return abi.Track(v)
 	}
-	return Track(v) + ".x"
-}
-
-// compareVersions orders versions as semver does.
-func compareVersions(a, b string) int {
-	av, aok := parseVersion(a)
-	bv, bok := parseVersion(b)
-	if !aok || !bok {
-		return strings.Compare(a, b)
-	}
-	if c := cmp.Compare(av.major, bv.major); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(av.minor, bv.minor); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(av.patch, bv.patch); c != 0 {
-		return c
-	}
-	switch {
-	case av.pre == bv.pre:
-		return 0
-	case av.pre == "":
-		return 1
-	case bv.pre == "":
-		return -1
-	}
-	ap, bp := strings.Split(av.pre, "."), strings.Split(bv.pre, ".")
-	for i := 0; i < len(ap) && i < len(bp); i++ {
-		an, aerr := strconv.ParseUint(ap[i], 10, 64)
-		bn, berr := strconv.ParseUint(bp[i], 10, 64)
-		var c int
-		switch {
-		case aerr == nil && berr == nil:
-			c = cmp.Compare(an, bn)
-		case aerr == nil: // numeric identifiers sort first
-			c = -1
-		case berr == nil:
-			c = 1
-		default:
-			c = strings.Compare(ap[i], bp[i])
-		}
-		if c != 0 {
-			return c
-		}
-	}
-	return cmp.Compare(len(ap), len(bp))
+	return abi.Track(v) + ".x"
 }
 
 // versionCheck judges the package version bump against the changes. It
@@ -156,17 +92,17 @@ func versionCheck(oldV, newV string, breaking, changed bool) (line string, wrong
 	case newV == "":
 		return fmt.Sprintf("version: NEW is unversioned (OLD %s): plugins built for NEW cannot be told apart by version", oldV), false
 	}
-	same := Track(oldV) == Track(newV)
-	order := compareVersions(newV, oldV)
+	same := abi.Track(oldV) == abi.Track(newV)
+	order := abi.CompareVersions(newV, oldV)
 	switch {
 	case breaking && same:
 		return fmt.Sprintf("version: breaking change needs %s (OLD %s, NEW %s are on the same track %s)",
-			nextTrack(oldV), oldV, newV, Track(oldV)), true
+			nextTrack(oldV), oldV, newV, abi.Track(oldV)), true
 	case order < 0:
 		return fmt.Sprintf("version: NEW %s is older than OLD %s (are OLD and NEW swapped?)", newV, oldV), false
 	case breaking:
 		return fmt.Sprintf("version: %s → %s moves to track %s, as a breaking change must; plugins built for %s need a rebuild or an adapter on this host",
-			oldV, newV, Track(newV), trackFamily(oldV)), false
+			oldV, newV, abi.Track(newV), trackFamily(oldV)), false
 	case !changed && order == 0:
 		return fmt.Sprintf("version: %s, unchanged", oldV), false
 	case !changed:
@@ -176,7 +112,7 @@ func versionCheck(oldV, newV string, breaking, changed bool) (line string, wrong
 			oldV, nextOnTrack(oldV)), false
 	case !same:
 		return fmt.Sprintf("version: new track: plugins built for %s will not load on this host unless it keeps the old major (OLD %s on track %s, NEW %s on track %s; compatible changes may stay on the track, e.g. %s)",
-			trackFamily(oldV), oldV, Track(oldV), newV, Track(newV), nextOnTrack(oldV)), false
+			trackFamily(oldV), oldV, abi.Track(oldV), newV, abi.Track(newV), nextOnTrack(oldV)), false
 	}
-	return fmt.Sprintf("version: %s → %s, same track %s: right for compatible changes", oldV, newV, Track(oldV)), false
+	return fmt.Sprintf("version: %s → %s, same track %s: right for compatible changes", oldV, newV, abi.Track(oldV)), false
 }

@@ -3,6 +3,8 @@ package witdiff
 import (
 	"strings"
 	"testing"
+
+	"github.com/raisfast/wasmplug/abi"
 )
 
 func TestTrack(t *testing.T) {
@@ -14,7 +16,7 @@ func TestTrack(t *testing.T) {
 		"1.0.0-rc.1": {"1.0.0-rc.1", "a version other than 1.0.0-rc.1", "a version other than 1.0.0-rc.1"},
 		"2.0.0+b7":   {"2", "3.0.0", "2.1.0"},
 	} {
-		if got := [3]string{Track(v), nextTrack(v), nextOnTrack(v)}; got != want {
+		if got := [3]string{abi.Track(v), nextTrack(v), nextOnTrack(v)}; got != want {
 			t.Errorf("%s: got %q, want %q", v, got, want)
 		}
 	}
@@ -29,8 +31,8 @@ func TestCompareVersions(t *testing.T) {
 		{"1.0.0-rc.1", "1.0.0", -1}, {"1.0.0-rc.2", "1.0.0-rc.10", -1}, {"1.0.0-alpha", "1.0.0-1", 1},
 		{"1.0.0+x", "1.0.0", 0},
 	} {
-		if got := compareVersions(c.a, c.b); got != c.want {
-			t.Errorf("compareVersions(%s, %s) = %d, want %d", c.a, c.b, got, c.want)
+		if got := abi.CompareVersions(c.a, c.b); got != c.want {
+			t.Errorf("abi.CompareVersions(%s, %s) = %d, want %d", c.a, c.b, got, c.want)
 		}
 	}
 }

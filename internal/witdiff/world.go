@@ -6,33 +6,14 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/raisfast/wasmplug/internal/witmodel"
 	"go.bytecodealliance.org/wit"
 )
 
 // gate is what WIT's feature-gate attributes say about one item.
-type gate struct {
-	since      string // @since(version = X)
-	deprecated string // @deprecated(version = X)
-	feature    string // @unstable(feature = F)
-}
-
-func gateOf(s wit.Stability) gate {
-	switch s := s.(type) {
-	case *wit.Stable:
-		g := gate{since: s.Since.String()}
-		if s.Deprecated != nil {
-			g.deprecated = s.Deprecated.String()
-		}
-		return g
-	case *wit.Unstable:
-		g := gate{feature: s.Feature}
-		if s.Deprecated != nil {
-			g.deprecated = s.Deprecated.String()
-		}
-		return g
-	}
-	return gate{}
-}
+// gate is an item's @since/@unstable/@deprecated attributes, as the
+// generators read them.
+type gate = witmodel.Gate
 
 // unit is what a world imports or exports as one piece: an interface, or
 // the world-level functions and types of one direction (iface == nil).
@@ -94,7 +75,7 @@ func (s *side) addItems(all iter.Seq2[string, wit.WorldItem], export bool) {
 		case *wit.InterfaceRef:
 			i := item.Interface
 			u := &unit{export: export, iface: i, docs: i.Docs.Contents,
-				gates: []gate{gateOf(item.Stability), gateOf(i.Stability)}}
+				gates: []gate{witmodel.GateOf(item.Stability), witmodel.GateOf(i.Stability)}}
 			if i.Name == nil {
 				u.item = name
 			}
@@ -262,8 +243,8 @@ func (s *side) typeID(td *wit.TypeDef) string {
 // outermost first), or "".
 func (s *side) off(gates ...gate) string {
 	for _, g := range gates {
-		if g.feature != "" && !s.features(g.feature) {
-			return g.feature
+		if g.Feature != "" && !s.features(g.Feature) {
+			return g.Feature
 		}
 	}
 	return ""
@@ -278,7 +259,7 @@ func (s *side) index() {
 		uoff := s.off(u.gates...)
 		for _, f := range u.funcs {
 			k := s.unitKey(u) + "#" + f.Name
-			kept := uoff == "" && s.off(gateOf(f.Stability)) == ""
+			kept := uoff == "" && s.off(witmodel.GateOf(f.Stability)) == ""
 			s.funcs[k] = &fn{f: f, export: u.export, display: s.shortUnit(u) + "." + f.Name, kept: kept}
 			if !kept {
 				continue

@@ -119,7 +119,8 @@ func (e *GatedError) Error() string {
 }
 
 // gateOf reads the stability attributes of an item.
-func gateOf(s wit.Stability) Gate {
+// GateOf reads the @since/@unstable/@deprecated attributes of an item.
+func GateOf(s wit.Stability) Gate {
 	switch s := s.(type) {
 	case *wit.Stable:
 		g := Gate{Since: s.Since.String()}
@@ -144,7 +145,7 @@ func (b *builder) off(g Gate) bool { return g.Feature != "" && !b.opts.Enabled(g
 // the attributes of the import/export item, completed by those of the
 // interface's declaration. The interface is left out when either is off.
 func (b *builder) ifaceGate(ref *wit.InterfaceRef) (Gate, bool) {
-	decl, use := gateOf(ref.Interface.Stability), gateOf(ref.Stability)
+	decl, use := GateOf(ref.Interface.Stability), GateOf(ref.Stability)
 	off := b.off(decl) || b.off(use)
 	g := use
 	if g.Since == "" && g.Feature == "" {
@@ -164,11 +165,11 @@ func (b *builder) typeOff(td *wit.TypeDef) error {
 	if td.TypeName() == "" {
 		return nil
 	}
-	if g := gateOf(td.Stability); b.off(g) {
+	if g := GateOf(td.Stability); b.off(g) {
 		return &GatedError{Type: td.TypeName(), Owner: ownerName(td.Owner), Feature: g.Feature}
 	}
 	if i, ok := td.Owner.(*wit.Interface); ok {
-		if g := gateOf(i.Stability); b.off(g) {
+		if g := GateOf(i.Stability); b.off(g) {
 			return &GatedError{Type: td.TypeName(), Owner: ownerName(td.Owner), Feature: g.Feature, ByInterface: true}
 		}
 	}

@@ -242,7 +242,7 @@ func ResolveWith(res *wit.Resolve, world string, opts LoadOptions) (*World, erro
 	if err != nil {
 		return nil, err
 	}
-	if g := gateOf(w.Stability); g.Feature != "" && !opts.Enabled(g.Feature) {
+	if g := GateOf(w.Stability); g.Feature != "" && !opts.Enabled(g.Feature) {
 		return nil, fmt.Errorf("world %s is @unstable(feature = %s), which is not enabled", w.Name, g.Feature)
 	}
 	b := &builder{types: map[*wit.TypeDef]*Type{}, anon: map[string]*Type{}, goNames: map[string]*Type{}, opts: opts}
@@ -276,7 +276,7 @@ func ResolveWith(res *wit.Resolve, world string, opts LoadOptions) (*World, erro
 					m.Imports = append(m.Imports, iface)
 				}
 			case *wit.Function:
-				if b.off(gateOf(v.Stability)) {
+				if b.off(GateOf(v.Stability)) {
 					continue
 				}
 				if root == nil {
@@ -413,7 +413,7 @@ func (b *builder) iface(i *wit.Interface, export bool) (*Interface, error) {
 		}
 	}
 	for _, f := range i.Functions.All() {
-		if b.off(gateOf(f.Stability)) {
+		if b.off(GateOf(f.Stability)) {
 			continue
 		}
 		fn, err := b.function(f, out)
@@ -438,7 +438,7 @@ func (b *builder) function(f *wit.Function, owner *Interface) (*Func, error) {
 	if !f.IsFreestanding() {
 		return nil, fmt.Errorf("function %s: resources are not supported", f.Name)
 	}
-	fn := &Func{Name: f.Name, GoName: GoName(f.Name), Doc: f.Docs.Contents, Gate: gateOf(f.Stability), Iface: owner}
+	fn := &Func{Name: f.Name, GoName: GoName(f.Name), Doc: f.Docs.Contents, Gate: GateOf(f.Stability), Iface: owner}
 	used := map[string]bool{}
 	var tupleFields []*Field
 	for _, p := range f.Params {
@@ -562,7 +562,7 @@ func (b *builder) typ(td *wit.TypeDef) (*Type, error) {
 	}
 	name := td.TypeName()
 	owner := ownerName(td.Owner)
-	gate := gateOf(td.Stability)
+	gate := GateOf(td.Stability)
 	// `use` or `type a = b`: the same Go type (aliases get a Go alias later).
 	if target, ok := td.Kind.(wit.Type); ok {
 		t, err := b.ref(target)
