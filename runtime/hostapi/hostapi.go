@@ -45,7 +45,7 @@ import (
 // services the host does not offer.
 type Services struct {
 	KV     *kv.Store
-	SQL    *sqldb.DB
+	SQL    sqldb.Backend
 	Posts  posts.PostStore
 	Events *events.Bus
 }
@@ -104,7 +104,7 @@ type Adapter struct {
 	p   *Plugin
 
 	mu   sync.Mutex // guards sess: EndCall may run on another goroutine than a late host call
-	sess *sqldb.Session
+	sess sqldb.Conn
 }
 
 var _ plugin.HostAPI = (*Adapter)(nil)
@@ -140,11 +140,11 @@ func (a *Adapter) InTransaction() bool {
 	return a.sess != nil && a.sess.InTransaction()
 }
 
-func (a *Adapter) session() *sqldb.Session {
+func (a *Adapter) session() sqldb.Conn {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.sess == nil {
-		a.sess = a.svc.SQL.Session(a.p.ID, a.p.SQL)
+		a.sess = a.svc.SQL.Open(a.p.ID, a.p.SQL)
 	}
 	return a.sess
 }
@@ -238,7 +238,7 @@ func (a *Adapter) DBQuery(ctx context.Context, sql string, params *string) strin
 	if js, ok := a.dbUnavailable(ctx, "db-query"); ok {
 		return js
 	}
-	return a.session().QueryJSON(ctx, sql, params)
+	return sqldb.QueryJSON(ctx, a.session(), a.svc.SQL.Config(), a.p.dbg, sql, params)
 }
 
 // DBExecute implements host-api db-execute.
@@ -246,7 +246,7 @@ func (a *Adapter) DBExecute(ctx context.Context, sql string, params *string) str
 	if js, ok := a.dbUnavailable(ctx, "db-execute"); ok {
 		return js
 	}
-	return a.session().ExecuteJSON(ctx, sql, params)
+	return sqldb.ExecuteJSON(ctx, a.session(), a.svc.SQL.Config(), a.p.dbg, sql, params)
 }
 
 // DBBegin implements host-api db-begin.
@@ -254,7 +254,7 @@ func (a *Adapter) DBBegin(ctx context.Context) string {
 	if js, ok := a.dbUnavailable(ctx, "db-begin"); ok {
 		return js
 	}
-	return a.session().BeginJSON(ctx)
+	return sqldb.TxJSON(a.session().Begin(ctx))
 }
 
 // DBCommit implements host-api db-commit.
@@ -262,7 +262,7 @@ func (a *Adapter) DBCommit(ctx context.Context) string {
 	if js, ok := a.dbUnavailable(ctx, "db-commit"); ok {
 		return js
 	}
-	return a.session().CommitJSON(ctx)
+	return sqldb.TxJSON(a.session().Commit(ctx))
 }
 
 // DBRollback implements host-api db-rollback.
@@ -270,7 +270,7 @@ func (a *Adapter) DBRollback(ctx context.Context) string {
 	if js, ok := a.dbUnavailable(ctx, "db-rollback"); ok {
 		return js
 	}
-	return a.session().RollbackJSON(ctx)
+	return sqldb.TxJSON(a.session().Rollback(ctx))
 }
 
 // VFSRead implements host-api vfs-read.

@@ -1,6 +1,9 @@
 package sqldb
 
-import "context"
+import (
+	"context"
+	"log/slog"
+)
 
 // The *JSON methods are the host-api shapes: they take the plugin's strings
 // and return the JSON text db-query … db-rollback return. Failures come back
@@ -13,31 +16,47 @@ const okJSON = `{"ok":true}`
 // {"columns":["id","title"],"rows":[[1,"Hello"]]} (plus "truncated":true
 // when rows were cut at Config.MaxRows).
 func (s *Session) QueryJSON(ctx context.Context, query string, params *string) string {
-	args, err := s.params(params)
+	return QueryJSON(ctx, s, s.d.cfg, s.log, query, params)
+}
+
+// QueryJSON is db-query over any backend's Conn, with cfg's limits; log
+// receives refusals of params at debug level.
+func QueryJSON(ctx context.Context, c Conn, cfg Config, log *slog.Logger, query string, params *string) string {
+	args, err := parseParams(params, cfg)
 	if err != nil {
-		s.log.DebugContext(ctx, "sqldb: refused", "code", CodeBadParams, "err", err)
+		log.DebugContext(ctx, "sqldb: refused", "code", CodeBadParams, "err", err)
 		return errorJSON(err)
 	}
-	res, err := s.Query(ctx, query, args)
+	res, err := c.Query(ctx, query, args)
 	if err != nil {
 		return errorJSON(err)
 	}
-	return s.marshal(res)
+	for _, row := range res.Rows {
+		for i, v := range row {
+			row[i] = jsonValue(v)
+		}
+	}
+	return marshal(res, cfg)
 }
 
 // ExecuteJSON implements db-execute. Result:
 // {"rows_affected":1,"last_insert_id":42}.
 func (s *Session) ExecuteJSON(ctx context.Context, query string, params *string) string {
-	args, err := s.params(params)
+	return ExecuteJSON(ctx, s, s.d.cfg, s.log, query, params)
+}
+
+// ExecuteJSON is db-execute over any backend's Conn.
+func ExecuteJSON(ctx context.Context, c Conn, cfg Config, log *slog.Logger, query string, params *string) string {
+	args, err := parseParams(params, cfg)
 	if err != nil {
-		s.log.DebugContext(ctx, "sqldb: refused", "code", CodeBadParams, "err", err)
+		log.DebugContext(ctx, "sqldb: refused", "code", CodeBadParams, "err", err)
 		return errorJSON(err)
 	}
-	res, err := s.Execute(ctx, query, args)
+	res, err := c.Execute(ctx, query, args)
 	if err != nil {
 		return errorJSON(err)
 	}
-	return s.marshal(res)
+	return marshal(res, cfg)
 }
 
 // BeginJSON implements db-begin: {"ok":true} or an error.
@@ -56,9 +75,13 @@ func okOrError(err error) string {
 	return okJSON
 }
 
-func (s *Session) params(p *string) ([]any, error) {
+// TxJSON is db-begin, db-commit or db-rollback over any backend's Conn:
+// {"ok":true} or an error.
+func TxJSON(err error) string { return okOrError(err) }
+
+func parseParams(p *string, cfg Config) ([]any, error) {
 	if p == nil {
 		return nil, nil
 	}
-	return ParseParams(*p, s.d.cfg.MaxParams)
+	return ParseParams(*p, cfg.MaxParams)
 }

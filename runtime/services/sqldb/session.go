@@ -386,7 +386,7 @@ func (s *Session) collect(rows *sql.Rows) (*QueryResult, error) {
 			return nil, err
 		}
 		for i, v := range vals {
-			vals[i] = jsonValue(v)
+			vals[i] = normalize(v)
 			size += approxSize(vals[i])
 		}
 		if size > s.d.cfg.MaxResultBytes {
@@ -395,6 +395,32 @@ func (s *Session) collect(rows *sql.Rows) (*QueryResult, error) {
 		res.Rows = append(res.Rows, vals)
 	}
 	return res, nil
+}
+
+// normalize maps a scanned value to one of the Conn value types: nil,
+// int64, float64, string, []byte or time.Time (the driver's own types for
+// SQLite; other integer and float widths widened, bool as 0/1).
+func normalize(v any) any {
+	switch v := v.(type) {
+	case nil, int64, float64, string, []byte, time.Time:
+		return v
+	case int:
+		return int64(v)
+	case int32:
+		return int64(v)
+	case int16:
+		return int64(v)
+	case int8:
+		return int64(v)
+	case float32:
+		return float64(v)
+	case bool:
+		if v {
+			return int64(1)
+		}
+		return int64(0)
+	}
+	return fmt.Sprint(v)
 }
 
 // jsonValue maps a scanned SQLite value to what the JSON result holds:
@@ -419,19 +445,21 @@ func approxSize(v any) int {
 	switch v := v.(type) {
 	case string:
 		return len(v) + 3
+	case []byte:
+		return len(v)*4/3 + 3
 	default:
 		return 24
 	}
 }
 
 // marshal renders v as JSON, refusing results over the byte limit.
-func (s *Session) marshal(v any) string {
+func marshal(v any, cfg Config) string {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return errorJSON(newErr(CodeSQLError, err, "encoding result: %v", err))
 	}
-	if len(b) > s.d.cfg.MaxResultBytes {
-		return errorJSON(newErr(CodeResultTooLarge, nil, "result exceeds %d bytes; select fewer rows or columns", s.d.cfg.MaxResultBytes))
+	if len(b) > cfg.MaxResultBytes {
+		return errorJSON(newErr(CodeResultTooLarge, nil, "result exceeds %d bytes; select fewer rows or columns", cfg.MaxResultBytes))
 	}
 	return string(b)
 }
