@@ -88,8 +88,15 @@ type Config struct {
 	MemoryLimitPages uint32
 	// CompilationCacheDir, if set, keeps compiled machine code on disk so a
 	// restart or a reload of an unchanged module skips compilation. All
-	// generations share it.
+	// generations share it. The modules rewritten by runtime/interrupt
+	// are kept there too (under interrupt/, keyed by the input's hash and
+	// the rewriter's version), so a restart skips the rewrite as well.
 	CompilationCacheDir string
+	// FreshInstances turns instance images off: every instance runs the
+	// module's initialiser itself instead of starting from the image of
+	// the plugin's first instance (see runtime/IMAGES.md for what an image
+	// shares between instances).
+	FreshInstances bool
 
 	// DB is the host database behind db-* (with each plugin's
 	// permissions).

@@ -65,6 +65,8 @@ type loaded struct {
 	// forceClose.
 	alarmsMu sync.Mutex
 	alarms   map[*alarm]struct{}
+
+	imgs *imager // instance images (image.go)
 }
 
 // interruptible reports whether the module was instrumented.
@@ -103,6 +105,7 @@ func (p *loaded) info() PluginInfo {
 		Calls: p.calls.Load(), Failures: p.failures.Load(),
 		Contract:      p.mod.Contract(),
 		InterruptFlag: p.interruptible(),
+		Image:         p.imgs.state(),
 	}
 }
 
@@ -477,10 +480,19 @@ func (rt *Runtime) build(ctx context.Context, d dirScan) (_ *loaded, err error) 
 	// and loop headers (a load and a branch) instead of wazero's
 	// close-on-context-done, which starts a goroutine per guest call.
 	rcfg := rt.rcfg
-	if iw, ierr := interrupt.InstrumentWith(wasm, interrupt.Options{YieldEvery: yieldEvery}); ierr == nil {
-		wasm, rcfg = iw, rt.rcfgFast
+	p.imgs = &imager{reason: "fresh instances: Config.FreshInstances"}
+	if res, ierr := rt.rewrite(ctx, wasm, interrupt.Options{YieldEvery: yieldEvery, Image: !rt.cfg.FreshInstances}); ierr == nil {
+		wasm, rcfg = res.Wasm, rt.rcfgFast
 		p.alarms = map[*alarm]struct{}{}
+		switch {
+		case res.Image:
+			p.imgs = &imager{globals: res.Globals}
+		case res.ImageRefused != nil:
+			p.imgs.reason = "fresh instances: " + res.ImageRefused.Error()
+			rt.log.Info("runtime: instances of the plugin run their initialiser each", "plugin", m.ID, "reason", res.ImageRefused)
+		}
 	} else {
+		p.imgs.reason = "fresh instances: not instrumented"
 		rt.log.Warn("runtime: module not instrumented; its deadlines cost a goroutine per guest call", "plugin", m.ID, "err", ierr)
 	}
 	p.r = wazero.NewRuntimeWithConfig(ctx, rcfg)
@@ -525,6 +537,44 @@ func (rt *Runtime) build(ctx context.Context, d dirScan) (_ *loaded, err error) 
 			WithRandSource(rand.Reader).
 			WithNanosleep(waits.sleep)
 		in := &instance{host: a, waits: waits}
+		var host plugin.HostAPI = a
+		// The first instance of an image-prepared module is made under
+		// p.imgs's lock and gives its image to the next ones (image.go).
+		img, first := p.imgs.current()
+		var (
+			probe      *initProbe
+			mod        api.Module
+			restoreErr error
+		)
+		if first {
+			decided := false
+			defer func() {
+				if !decided {
+					p.imgs.release()
+				}
+			}()
+			probe = &initProbe{HostAPI: a}
+			host = probe
+			defer func() {
+				if mod == nil || in.inst == nil {
+					return // failed: the next instance tries again
+				}
+				decided = true
+				reason := ""
+				var im *image
+				if used := probe.used.Load(); used != nil {
+					reason = "fresh instances: the initialiser called the host function " + *used + ", which an image would not repeat"
+				} else if im, restoreErr = takeImage(mod, p.imgs.globals); restoreErr != nil {
+					reason = "fresh instances: " + restoreErr.Error()
+				}
+				p.imgs.decide(im, reason)
+				if im != nil {
+					log.Info("runtime: instance image taken", "pages", im.pages, "non_zero_bytes", im.nonZero, "globals", len(im.names))
+				} else {
+					log.Info("runtime: instances of the plugin run their initialiser each", "reason", reason)
+				}
+			}()
+		}
 		if p.interruptible() {
 			// The flag is known once the module is instantiated, before
 			// its _initialize runs: the init deadline bounds that too.
@@ -536,8 +586,14 @@ func (rt *Runtime) build(ctx context.Context, d dirScan) (_ *loaded, err error) 
 				in.call.expire(context.DeadlineExceeded)
 			})
 			in.onCancel = in.alarm.trigger
-			ictx = abi.WithInstantiated(ictx, func(mod api.Module) {
-				flag, _ := interrupt.Global(mod)
+			ictx = abi.WithInstantiated(ictx, func(m api.Module) {
+				mod = m
+				flag, _ := interrupt.Global(m)
+				if img != nil {
+					if restoreErr = img.restore(m); restoreErr != nil && flag != nil {
+						flag.Set(1) // the initialiser traps at its first check
+					}
+				}
 				in.alarm.mu.Lock()
 				in.flag = flag
 				if in.alarm.fired && flag != nil {
@@ -550,7 +606,7 @@ func (rt *Runtime) build(ctx context.Context, d dirScan) (_ *loaded, err error) 
 			defer stop()
 		}
 		waits.bind(ictx)
-		inst, err := p.mod.NewGuest(ictx, plugin.Imports{HostAPI: a}, mc)
+		inst, err := p.mod.NewGuest(ictx, plugin.Imports{HostAPI: host}, mc)
 		waits.bind(nil)
 		if in.alarm != nil {
 			rt.wd.disarm(in.alarm)
@@ -558,7 +614,15 @@ func (rt *Runtime) build(ctx context.Context, d dirScan) (_ *loaded, err error) 
 		if cerr := a.EndCall(); cerr != nil {
 			log.Warn("runtime: ending instantiation's database session", "err", cerr)
 		}
+		if err == nil && restoreErr != nil && img != nil {
+			_ = inst.Close(ctx)
+			err = restoreErr
+		}
 		if err != nil {
+			if restoreErr != nil && img != nil {
+				p.imgs.drop("fresh instances: restoring the image failed: " + restoreErr.Error())
+				return nil, fmt.Errorf("%s: starting from the instance image: %w", m.EntryPath, restoreErr)
+			}
 			return nil, err
 		}
 		in.inst = inst

@@ -491,6 +491,10 @@ type PluginInfo struct {
 	// (runtime/interrupt): its deadlines cost a load and a branch per
 	// function entry and loop header instead of a goroutine per guest call.
 	InterruptFlag bool
+	// Image says how new instances start: "image: …" (from the image of
+	// the first instance, with its size) or why each runs its
+	// initialiser itself.
+	Image string
 }
 
 // Plugins returns the loaded plugins, sorted by id.

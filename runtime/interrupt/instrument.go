@@ -66,6 +66,13 @@ type module struct {
 	// are; globalCount and exportCount are those counts.
 	globalEntries, exportEntries int
 	globalCount, exportCount     uint32
+	// importedMemory and importedMutable: the module imports a memory, a
+	// mutable global (state an image of the instance would not own).
+	importedMemory, importedMutable bool
+	instrumented                    bool // scanning Instrument's output (scanModule)
+	// stateOp is the offset of the first instruction of the code section
+	// that changes table or segment state (see scanner.stateOp), -1 if none.
+	stateOp int
 }
 
 // Options are the choices of InstrumentWith.
@@ -89,6 +96,10 @@ type Options struct {
 	// wazero, which gives the scheduler its preemption point. The module
 	// must have a 32-bit memory; at most math.MaxInt32.
 	YieldEvery uint32
+	// Image also prepares the module to be started from an image of an
+	// initialised instance (see Rewrite); a module that cannot be is
+	// instrumented without it, and Result.ImageRefused says why.
+	Image bool
 }
 
 // Instrument rewrites a core WebAssembly module so that it can be
@@ -123,26 +134,37 @@ func Instrument(wasm []byte) ([]byte, error) {
 	return InstrumentWith(wasm, Options{})
 }
 
-// InstrumentWith is Instrument with options.
+// InstrumentWith is Instrument with options; with Options.Image it is
+// Rewrite's module, whether or not it could be prepared for images.
 func InstrumentWith(wasm []byte, opts Options) ([]byte, error) {
-	m, err := scan(wasm)
+	res, err := Rewrite(wasm, opts)
 	if err != nil {
 		return nil, err
+	}
+	return res.Wasm, nil
+}
+
+// instrument is InstrumentWith without images; it also returns what it
+// learnt of the input.
+func instrument(wasm []byte, opts Options) ([]byte, *module, error) {
+	m, err := scan(wasm)
+	if err != nil {
+		return nil, nil, err
 	}
 	added := uint32(1)
 	if opts.YieldEvery != 0 {
 		switch {
 		case opts.YieldEvery > math.MaxInt32:
-			return nil, fmt.Errorf("interrupt: YieldEvery %d exceeds %d", opts.YieldEvery, math.MaxInt32)
+			return nil, nil, fmt.Errorf("interrupt: YieldEvery %d exceeds %d", opts.YieldEvery, math.MaxInt32)
 		case m.memories == 0:
-			return nil, &Error{Kind: ErrUnsupported, Offset: 8, Reason: "yield points need a memory and the module has none"}
+			return nil, nil, &Error{Kind: ErrUnsupported, Offset: 8, Reason: "yield points need a memory and the module has none"}
 		case m.mem64:
-			return nil, &Error{Kind: ErrUnsupported, Offset: 8, Reason: "yield points need a 32-bit memory 0"}
+			return nil, nil, &Error{Kind: ErrUnsupported, Offset: 8, Reason: "yield points need a 32-bit memory 0"}
 		}
 		added = 2
 	}
 	if uint64(m.globals)+uint64(added) > math.MaxUint32 {
-		return nil, &Error{Kind: ErrUnsupported, Offset: 8, Reason: "no global index left for the interrupt flag"}
+		return nil, nil, &Error{Kind: ErrUnsupported, Offset: 8, Reason: "no global index left for the interrupt flag"}
 	}
 	check := appendCheck(nil, m.globals)
 	globals := append([]byte(nil), newGlobal...)
@@ -180,14 +202,14 @@ func InstrumentWith(wasm []byte, opts Options) ([]byte, error) {
 			out = appendSection(out, secExport, appendU32(nil, m.exportCount+1), wasm[m.exportEntries:s.end], newExport, flagIndex)
 		case secCode:
 			if out, err = m.appendCode(out, s, check); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		default:
 			out = append(out, wasm[s.start:s.end]...)
 		}
 	}
 	flush(math.MaxInt)
-	return out, nil
+	return out, m, nil
 }
 
 // newGlobal is the flag's definition: (mut i32) initialised by i32.const 0.
@@ -268,7 +290,8 @@ func (m *module) appendCode(out []byte, s section, check []byte) ([]byte, error)
 	contents := len(out)
 	n := r.count("function bodies")
 	out = append(out, wasm[s.body:r.pos]...)
-	sc := scanner{r: r, globals: m.globals}
+	sc := scanner{r: r, globals: m.globals, stateOp: -1}
+	defer func() { m.stateOp = sc.stateOp }()
 	var total uint64 // locals of all functions
 	maxTotal := max(uint64(minModuleLocals), localsPerByte*uint64(len(wasm)))
 	for i := uint32(0); i < n && r.err == nil; i++ {

@@ -114,6 +114,20 @@ type scanner struct {
 	r       *reader
 	globals uint32 // the module's globals before the new one: valid global indices are below
 	loops   []int  // offsets just after each loop's block type, in order
+	// stateOp is the offset of the first instruction that changes a
+	// table or a segment's state (table.set/grow/fill/init/copy,
+	// elem.drop, memory.init, data.drop), -1 while there is none: such
+	// state is outside linear memory and globals, so an image taken after
+	// _initialize could not reproduce it.
+	stateOp int
+}
+
+// noteState records at as an instruction that changes state an image
+// does not hold.
+func (s *scanner) noteState(at int) {
+	if s.stateOp < 0 {
+		s.stateOp = at
+	}
 }
 
 // expr reads instructions up to and including the end that closes the
@@ -137,6 +151,9 @@ func (s *scanner) expr() {
 				return
 			}
 		case immIndex:
+			if op == 0x26 { // table.set
+				s.noteState(at)
+			}
 			r.u32("index")
 		case immBlock:
 			r.blockType()
@@ -219,7 +236,11 @@ func (s *scanner) memarg() {
 // prefixFC reads an instruction of the 0xfc family.
 func (s *scanner) prefixFC(at int) {
 	r := s.r
-	switch sub := r.u32("0xfc opcode"); {
+	sub := r.u32("0xfc opcode")
+	if sub == 8 || sub == 9 || (sub >= 12 && sub <= 15) || sub == 17 {
+		s.noteState(at)
+	}
+	switch {
 	case sub <= 7: // i32/i64.trunc_sat_f32/f64_s/u
 	case sub == 9, sub == 11, sub == 13, sub == 15, sub == 16, sub == 17:
 		r.u32("index") // data.drop, memory.fill, elem.drop, table.grow/size/fill
