@@ -9,6 +9,7 @@ import (
 
 	"github.com/raisfast/wasmplug/gen/plugin"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 )
 
 // An instance image is the state of a plugin's first instance right after
@@ -299,3 +300,38 @@ func (p *initProbe) EmitEvent(ctx context.Context, eventType, data string) strin
 	p.note(&hEmitEvent)
 	return p.HostAPI.EmitEvent(ctx, eventType, data)
 }
+
+// imageAllocator makes the linear memory of an instance started from im:
+// its first allocation already has room for the image's pages, so that
+// restore's grow does not copy the memory wazero allocated for the
+// module's declared minimum.
+type imageAllocator struct{ bytes uint64 }
+
+func (a imageAllocator) Allocate(capacity, maximum uint64) experimental.LinearMemory {
+	c := min(max(capacity, a.bytes), maximum)
+	return &linearMemory{buf: make([]byte, 0, c), max: maximum}
+}
+
+// linearMemory is a []byte grown like wazero's own memories.
+type linearMemory struct {
+	buf []byte
+	max uint64
+}
+
+func (m *linearMemory) Reallocate(size uint64) []byte {
+	if size > m.max {
+		return nil
+	}
+	if size <= uint64(cap(m.buf)) {
+		// Bytes past len were never handed out (wazero never shrinks a
+		// memory): they are still make's zeros.
+		m.buf = m.buf[:size]
+		return m.buf
+	}
+	nb := make([]byte, size, min(max(size, 2*uint64(cap(m.buf))), m.max))
+	copy(nb, m.buf)
+	m.buf = nb
+	return m.buf
+}
+
+func (m *linearMemory) Free() { m.buf = nil }

@@ -27,6 +27,7 @@ import (
 	"github.com/raisfast/wasmplug/runtime/services/hostlog"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 )
 
 // PoolStats is a snapshot of one plugin's instance pool.
@@ -67,6 +68,9 @@ type loaded struct {
 	alarms   map[*alarm]struct{}
 
 	imgs *imager // instance images (image.go)
+	// newInstance and closeInstance are the pool's factory and closer.
+	newInstance   func(context.Context) (*instance, error)
+	closeInstance func(context.Context, *instance) error
 }
 
 // interruptible reports whether the module was instrumented.
@@ -605,6 +609,9 @@ func (rt *Runtime) build(ctx context.Context, d dirScan) (_ *loaded, err error) 
 			stop := context.AfterFunc(ctx, in.onCancel)
 			defer stop()
 		}
+		if img != nil {
+			ictx = experimental.WithMemoryAllocator(ictx, imageAllocator{bytes: uint64(img.pages) * 65536})
+		}
 		waits.bind(ictx)
 		inst, err := p.mod.NewGuest(ictx, plugin.Imports{HostAPI: host}, mc)
 		waits.bind(nil)
@@ -646,6 +653,7 @@ func (rt *Runtime) build(ctx context.Context, d dirScan) (_ *loaded, err error) 
 		}
 		return in.inst.Close(ctx)
 	}
+	p.newInstance, p.closeInstance = factory, closer
 	p.pool, err = pool.New(ctx, rt.cfg.PoolSize, factory, closer, pool.WithLogger(rt.log), pool.WithName(m.ID))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", m.EntryPath, err)

@@ -1,8 +1,10 @@
 package interrupt
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -123,7 +125,111 @@ func (m *module) imageable() error {
 type segment struct {
 	index  uint32
 	offset []byte
-	size   uint32
+	init   []byte
+}
+
+// maxGap is the longest run of zeros merging two data segments may add.
+const maxGap = 4096
+
+// mergeSegments merges the active data segments into as few as it may:
+// wazero creates a data instance for every segment of every instance, which
+// for a standard Go guest's 35,000 segments costs more than the rest of
+// instantiation. When every offset is a constant and no two segments
+// overlap, the order of the writes does not matter: the segments are
+// sorted by offset and neighbours at most maxGap bytes apart become one
+// (the gap is zeros, as the memory was). Otherwise only neighbours in
+// module order are merged, and only while each starts at or after the end
+// of every segment before it, so no write moves past another.
+func mergeSegments(segs []segment) []segment {
+	type seg struct {
+		off  uint64
+		init []byte
+	}
+	consts := make([]seg, 0, len(segs))
+	for _, s := range segs {
+		o, ok := constOffset(s.offset)
+		if !ok {
+			consts = nil
+			break
+		}
+		consts = append(consts, seg{o, s.init})
+	}
+	if consts != nil && !slices.IsSortedFunc(consts, func(a, b seg) int { return cmp.Compare(a.off, b.off) }) {
+		slices.SortStableFunc(consts, func(a, b seg) int { return cmp.Compare(a.off, b.off) })
+		for i := 1; i < len(consts); i++ {
+			if consts[i-1].off+uint64(len(consts[i-1].init)) > consts[i].off {
+				return mergeInOrder(segs) // overlaps: the order of writes matters
+			}
+		}
+		out := make([]segment, 0, len(segs))
+		for _, c := range consts {
+			out = append(out, segment{offset: appendS32([]byte{0x41}, int32(uint32(c.off))), init: c.init})
+		}
+		return mergeInOrder(out)
+	}
+	return mergeInOrder(segs)
+}
+
+// mergeInOrder merges neighbours in order: a segment with a constant
+// offset joins the run before it when it starts at or after the end of
+// every segment so far, the run ends there, and the gap is at most maxGap.
+func mergeInOrder(segs []segment) []segment {
+	var (
+		out    []segment
+		run    []byte
+		start  uint64
+		maxEnd uint64
+	)
+	flush := func() {
+		if run != nil {
+			out = append(out, segment{offset: appendS32([]byte{0x41}, int32(uint32(start))), init: run})
+			run = nil
+		}
+	}
+	for _, s := range segs {
+		o, ok := constOffset(s.offset)
+		if !ok {
+			flush()
+			out = append(out, s)
+			maxEnd = math.MaxUint64 // unknown until instantiation
+			continue
+		}
+		end := o + uint64(len(s.init))
+		if run != nil {
+			rend := start + uint64(len(run))
+			if rend == maxEnd && o >= rend && o-rend <= maxGap && end-start <= math.MaxInt32 {
+				run = append(run, make([]byte, o-rend)...)
+				run = append(run, s.init...)
+				maxEnd = end
+				continue
+			}
+		}
+		flush()
+		run, start = append([]byte(nil), s.init...), o
+		maxEnd = max(maxEnd, end)
+	}
+	flush()
+	return out
+}
+
+// constOffset decodes an offset expression that is one i32.const.
+func constOffset(e []byte) (uint64, bool) {
+	if len(e) < 2 || e[0] != 0x41 {
+		return 0, false
+	}
+	r := &reader{b: e, pos: 1, end: len(e)}
+	v := r.signed(32, "offset")
+	if r.err != nil || r.pos != len(e) {
+		return 0, false
+	}
+	return uint64(uint32(int32(v))), true
+}
+
+// appendPassive appends a passive data segment.
+func appendPassive(b, init []byte) []byte {
+	b = append(b, 1)
+	b = appendU32(b, uint32(len(init)))
+	return append(b, init...)
 }
 
 // prepareImage rewrites out, the instrumented module, as Rewrite
@@ -205,16 +311,18 @@ func prepareImage(out []byte, flag uint32) ([]byte, []string, error) {
 		globals = append(globals, GlobalPrefix+strconv.FormatUint(uint64(g), 10))
 	}
 
-	// Data: active segments become passive.
-	var segs []segment
-	var data []byte
-	var dataCount uint32
+	// Data: active segments become passive, merged where they may be.
+	var (
+		segs      []segment
+		data      []byte // the new data section's segments
+		dataCount uint32 // how many
+		passive   [][]byte
+	)
 	if dataSec >= 0 {
 		dr := body(dataSec)
-		dataCount = dr.count("data segments")
-		data = appendU32(nil, dataCount)
+		n := dr.count("data segments")
 		sc := scanner{r: dr, globals: m.globals, stateOp: -1}
-		for i := uint32(0); i < dataCount && dr.err == nil; i++ {
+		for i := uint32(0); i < n && dr.err == nil; i++ {
 			at := dr.pos
 			flags := dr.u32("data segment flags")
 			var offset []byte
@@ -231,23 +339,32 @@ func prepareImage(out []byte, flag uint32) ([]byte, []string, error) {
 					offset = out[start : dr.pos-1] // without the end
 				}
 			}
-			vstart := dr.pos
 			size := dr.u32("data segment size")
+			init := dr.pos
 			dr.skip(uint64(size), "data segment")
 			if dr.err != nil {
 				return nil, nil, dr.err
 			}
 			if flags == 1 {
-				data = append(data, out[at:dr.pos]...)
+				passive = append(passive, out[init:dr.pos])
 				continue
 			}
-			data = append(data, 1)
-			data = append(data, out[vstart:dr.pos]...)
-			segs = append(segs, segment{index: i, offset: offset, size: size})
+			segs = append(segs, segment{offset: offset, init: out[init:dr.pos]})
 		}
 		if dr.err != nil {
 			return nil, nil, dr.err
 		}
+		segs = mergeSegments(segs)
+		for i := range segs {
+			segs[i].index = dataCount
+			data = appendPassive(data, segs[i].init)
+			dataCount++
+		}
+		for _, p := range passive {
+			data = appendPassive(data, p)
+			dataCount++
+		}
+		data = append(appendU32(nil, dataCount), data...)
 	}
 
 	// Exports: the initialiser points at the new function.
@@ -302,7 +419,7 @@ func prepareImage(out []byte, flag uint32) ([]byte, []string, error) {
 	for _, sg := range segs {
 		fn = append(fn, sg.offset...)
 		fn = append(fn, 0x41, 0x00, 0x41)
-		fn = appendS32(fn, int32(sg.size))
+		fn = appendS32(fn, int32(uint32(len(sg.init))))
 		fn = append(fn, 0xfc, 0x08)
 		fn = appendU32(fn, sg.index)
 		fn = append(fn, 0x00, 0xfc, 0x09)
@@ -348,6 +465,8 @@ func prepareImage(out []byte, flag uint32) ([]byte, []string, error) {
 			res = appendSection(res, secCode, appendU32(nil, n+1), out[cr.pos:s.end], appendU32(nil, uint32(len(fn))), fn)
 		case 11:
 			res = appendSection(res, 11, data)
+		case secDataCount:
+			res = appendSection(res, secDataCount, appendU32(nil, dataCount))
 		default:
 			res = append(res, out[s.start:s.end]...)
 		}
