@@ -34,8 +34,14 @@ func realGuests(tb testing.TB) []struct {
 // loadOne loads wasm as the only plugin of a runtime with pool size n.
 func loadOne(tb testing.TB, wasm []byte, n int, fresh bool, cacheDir string) (*Runtime, *loaded) {
 	tb.Helper()
+	return loadHooks(tb, wasm, n, fresh, cacheDir, map[string]int{"on-post-creating": 0, "on-post-created": 0})
+}
+
+// loadHooks is loadOne with the manifest subscribing to hooks.
+func loadHooks(tb testing.TB, wasm []byte, n int, fresh bool, cacheDir string, hooks map[string]int) (*Runtime, *loaded) {
+	tb.Helper()
 	root := tb.TempDir()
-	rtt.WritePlugin(tb, filepath.Join(root, "p"), manifestTOML("p", map[string]int{"on-post-creating": 0, "on-post-created": 0}, ""), wasm)
+	rtt.WritePlugin(tb, filepath.Join(root, "p"), manifestTOML("p", hooks, ""), wasm)
 	rt, err := New(ctx, Config{PluginsDir: root, PoolSize: n, Logger: testLogger(tb), FreshInstances: fresh, CompilationCacheDir: cacheDir})
 	if err != nil {
 		tb.Fatal(err)

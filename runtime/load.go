@@ -89,6 +89,9 @@ type instance struct {
 	flag     api.MutableGlobal
 	call     *callCtx
 	onCancel func()
+	// fromImage: the instance started from the plugin's instance image
+	// (image.go) instead of running the initialiser.
+	fromImage bool
 }
 
 func (p *loaded) info() PluginInfo {
@@ -633,6 +636,7 @@ func (rt *Runtime) build(ctx context.Context, d dirScan) (_ *loaded, err error) 
 			return nil, err
 		}
 		in.inst = inst
+		in.fromImage = img != nil
 		if in.alarm != nil {
 			if in.flag == nil {
 				_ = inst.Close(ctx)
