@@ -156,6 +156,18 @@ func checkInstrument(t *testing.T, in []byte, refusals bool) {
 	if (inErr == nil) != (outErr == nil) {
 		t.Fatalf("wazero on the input: %v; on the output: %v", inErr, outErr)
 	}
+	// With images: never an error where plain instrumentation had none (a
+	// module that cannot be imaged is instrumented without), and a module
+	// wazero accepts stays accepted.
+	res, err := Rewrite(in, Options{Image: true})
+	if err != nil && inErr == nil {
+		t.Fatalf("Rewrite with Image: %v", err)
+	}
+	if err == nil && res.Image && inErr == nil {
+		if imgErr := compileErr(t, res.Wasm); imgErr != nil {
+			t.Fatalf("wazero accepts the input but not its image-prepared rewrite: %v", imgErr)
+		}
+	}
 }
 
 // emptyTrailingCustom reports whether the last section of the module wasm
