@@ -35,12 +35,17 @@
 //     runtime sets the flag of a call past its deadline (or whose caller's
 //     context ended), and Close sets every flag. A module the rewriter
 //     refuses runs with wazero's WithCloseOnContextDone instead (a goroutine
-//     per guest call), with a warning;
+//     per guest call), with a warning; with Config.CompilationCacheDir the
+//     rewritten module is cached on disk (checksummed, keyed by the input's
+//     hash and the rewriter version);
 //   - creates its own wazero.Runtime (sharing Config.CompilationCacheDir, a
 //     file cache) with WithMemoryLimitPages(Config.MemoryLimitPages);
 //   - fills a pool (package pool) of Config.PoolSize instances, each with its
 //     own hostapi.Adapter, real clocks, crypto/rand as its random source, and
-//     its stdout/stderr logged line by line (debug/warn) with the plugin id.
+//     its stdout/stderr logged line by line (debug/warn) with the plugin id;
+//     the first instance runs _initialize and the others start from its
+//     image (memory and mutable globals), unless Config.FreshInstances or the
+//     module cannot be imaged (PluginInfo.Image says which; see IMAGES.md).
 //
 // A plugin that fails to load is left out and reported by [Runtime.Problems];
 // the others load normally. Two directories declaring the same plugin id: the

@@ -69,6 +69,19 @@ than WithCloseOnContextDone), 1.33× on fib, and 1.04× (C), 1.06× (Rust),
 1.16× (Go) on the hooks. Without yield points, a runtime must keep GC from
 starting and a P free while guests run, which a Go server cannot promise.
 
+# Images
+
+Options.Image (see Rewrite) also prepares the module so that a host can
+start instances from an image of an initialised one: active data
+segments become passive (merged, since wazero creates a data instance per
+segment per instance) and are applied by a new initialiser, exported as
+_initialize, that runs once per instance and then calls the original one;
+every mutable global but the flag is exported as GlobalPrefix + its index.
+Modules whose state an image could not hold (tables or segments changed
+by code, an imported memory or mutable global, a start function) are
+instrumented without it, and Result.ImageRefused says why. See
+runtime/IMAGES.md for the host side and what an image shares.
+
 # Limits
 
   - A guest blocked in a host function is not stopped until the function
