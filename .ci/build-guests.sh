@@ -18,6 +18,10 @@
 #                     plugin-world of the 0.1.1 test contract testdata/evolve/v0.1.1; imports now-millis)
 #   c-evolve-020      testdata/guests/c-evolve-020 (issue 10's evolution tests: wit-bindgen C, plugin-world
 #                     of the breaking 0.2.0 test contract testdata/evolve/v0.2.0; does not import now-millis)
+#   conformance-zig   interop/zig  (the conformance plugin in Zig over wit-bindgen's C bindings, @cImport;
+#                     Zig from PyPI's ziglang, installed by install-toolchains.sh; interop/zig/build.sh)
+#   slug-zig          examples/plugins/slug-zig (the quick start in Zig, built like conformance-zig);
+#                     also copied to examples/plugins/slug-zig/plugin.wasm
 #
 # Usage: .ci/build-guests.sh [--force] [NAME...]   (default: all guests)
 # A guest is rebuilt only when a hash of its inputs (sources, WIT files, build scripts, tool
@@ -28,14 +32,14 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="$REPO/.cache"
 OUT="$CACHE/guests"
 WIT_BINDGEN="$CACHE/tools/bin/wit-bindgen"
-ALL=(slug-rust c-plugin c-alltypes conformance-rust conformance-c conformance-go conformance-wbgo c-evolve-011 rust-evolve-020 rust-evolve-011 c-evolve-020)
+ALL=(slug-rust c-plugin c-alltypes conformance-rust conformance-c conformance-go conformance-wbgo c-evolve-011 rust-evolve-020 rust-evolve-011 c-evolve-020 conformance-zig slug-zig)
 
 force=0
 names=()
 for a in "$@"; do
 	case $a in
 	--force) force=1 ;;
-	slug-rust | c-plugin | c-alltypes | conformance-rust | conformance-c | conformance-go | conformance-wbgo | c-evolve-011 | rust-evolve-020 | rust-evolve-011 | c-evolve-020) names+=("$a") ;;
+	slug-rust | c-plugin | c-alltypes | conformance-rust | conformance-c | conformance-go | conformance-wbgo | c-evolve-011 | rust-evolve-020 | rust-evolve-011 | c-evolve-020 | conformance-zig | slug-zig) names+=("$a") ;;
 	*) echo "build-guests: unknown argument $a (guests: ${ALL[*]})" >&2; exit 2 ;;
 	esac
 done
@@ -106,6 +110,14 @@ inputs() {
 		files+=(testdata/guests/build-c.sh)
 		files+=($(cd "$REPO" && find testdata/guests/c-evolve-020 testdata/evolve/v0.2.0 -type f \( -name '*.c' -o -name '*.h' -o -name '*.wit' \)))
 		;;
+	conformance-zig)
+		files+=(interop/zig/build.sh)
+		files+=($(cd "$REPO" && find interop/zig wit -type f \( -name '*.zig' -o -name '*.wit' \)))
+		;;
+	slug-zig)
+		files+=(interop/zig/build.sh)
+		files+=($(cd "$REPO" && find examples/plugins/slug-zig wit -type f \( -name '*.zig' -o -name '*.wit' \)))
+		;;
 	esac
 	printf '%s\n' "${files[@]}" | LC_ALL=C sort
 }
@@ -120,6 +132,8 @@ tools() {
 	conformance-rust | rust-evolve-020 | rust-evolve-011) /usr/bin/rustc -V; /usr/bin/cargo -V; wasm-ld-16 --version ;;
 	conformance-go) go version ;;
 	conformance-wbgo) go version; "$WBG_GO" --version 2>/dev/null || echo "no $WBG_GO" ;;
+	conformance-zig | slug-zig) cat "$CACHE/tools/wit-bindgen.stamp" 2>/dev/null || echo "no wit-bindgen stamp"
+		"$ZIG" version 2>/dev/null || echo "no $ZIG" ;;
 	esac
 }
 
@@ -283,6 +297,20 @@ build_conformance_wbgo() {
 	check_wasm "$OUT/conformance-wbgo.wasm.tmp"
 }
 
+# Zig (PyPI's ziglang), installed by install-toolchains.sh into .cache/tools/bin.
+ZIG="$CACHE/tools/bin/zig"
+
+# build_zig NAME SRC.zig: a Zig guest over wit-bindgen's C bindings of plugin-world (interop/zig/build.sh).
+build_zig() {
+	local name=$1 src=$2
+	need "$WIT_BINDGEN"
+	need "$ZIG"
+	WIT_BINDGEN="$WIT_BINDGEN" ZIG="$ZIG" WORK_DIR="$OUT/work/$name" \
+		"$REPO/interop/zig/build.sh" "$REPO/$src" "$REPO/wit" plugin-world "$OUT/$name.wasm.tmp" ||
+		fail "$name: interop/zig/build.sh failed (see above)"
+	check_wasm "$OUT/$name.wasm.tmp"
+}
+
 build() {
 	case $1 in
 	slug-rust) build_slug_rust ;;
@@ -296,6 +324,8 @@ build() {
 	rust-evolve-020) build_rust_evolve_020 ;;
 	rust-evolve-011) build_rust_evolve_011 ;;
 	c-evolve-020) build_c c-evolve-020 testdata/evolve/v0.2.0 plugin-world ;;
+	conformance-zig) build_zig conformance-zig interop/zig/conformance.zig ;;
+	slug-zig) build_zig slug-zig examples/plugins/slug-zig/plugin.zig ;;
 	esac
 }
 
@@ -315,6 +345,9 @@ for name in "${names[@]}"; do
 	fi
 	if [ "$name" = slug-rust ] && ! cmp -s "$OUT/slug-rust.wasm" "$REPO/examples/plugins/slug-rust/plugin.wasm"; then
 		cp "$OUT/slug-rust.wasm" "$REPO/examples/plugins/slug-rust/plugin.wasm"
+	fi
+	if [ "$name" = slug-zig ] && ! cmp -s "$OUT/slug-zig.wasm" "$REPO/examples/plugins/slug-zig/plugin.wasm"; then
+		cp "$OUT/slug-zig.wasm" "$REPO/examples/plugins/slug-zig/plugin.wasm"
 	fi
 	printf '    %-10s %-10s %7d bytes  %ss  %s\n' "$name" "$status" "$(stat -c %s "$OUT/$name.wasm")" "$(secs "$t0")" "${OUT#"$REPO"/}/$name.wasm"
 done

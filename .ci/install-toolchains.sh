@@ -14,7 +14,9 @@ set -euo pipefail
 
 WIT_BINDGEN_VERSION=0.36.0
 JCO_VERSION=1.35.0
-ZIG_VERSION=0.17.0
+# 0.16.0, not the newest 0.17.x: Zig 0.17 removed the @cImport builtin the Zig guests use on
+# wit-bindgen's C header (0.17 needs `zig translate-c` + @import instead; see interop/zig/README.md).
+ZIG_VERSION=0.16.0
 APT_PACKAGES=(rustc-web cargo-web rust-web-src lld-16 clang-16 wasi-libc libclang-rt-16-dev-wasm32)
 # python3-venv: the venv that holds PyPI's ziglang (Debian's pip refuses system-wide installs).
 APT_PACKAGES+=(python3 python3-venv)

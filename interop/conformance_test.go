@@ -21,7 +21,7 @@ import (
 // builds are the conformance guests .ci/build-guests.sh writes to
 // .cache/guests (see SPEC.md for their toolchains). Missing ones skip the
 // test locally and fail it under CI (guests.Load).
-var builds = []string{"conformance-rust", "conformance-c", "conformance-go", "conformance-wbgo"}
+var builds = []string{"conformance-rust", "conformance-c", "conformance-go", "conformance-wbgo", "conformance-zig"}
 
 // optionalBuilds are guests tested when present and skipped otherwise, CI or
 // not. Empty: .ci/install-toolchains.sh installs every generator and
