@@ -424,12 +424,12 @@ export fn exports_raisfast_plugin_wit_plugin_hooks_filter_html(s: *Str, ret: *St
 /// post(o, n) of the SPEC.
 fn post(o: *const PostOutput, n: i64) Str {
     return cat(.{
-        "id=",             o.id,          "\ntitle=",        o.title,
-        "\nslug=",         o.slug,        "\ncontent=",      o.content,
-        "\nexcerpt=",      o.excerpt,     "\nstatus=",       o.status,
-        "\ncreated-by=",   o.created_by,  "\nupdated-by=",   o.updated_by,
-        "\ncategory-id=",  o.category_id, "\nview-count=",   n,
-        "\ncreated-at=",   o.created_at,  "\nupdated-at=",   o.updated_at,
+        "id=",             o.id,           "\ntitle=",      o.title,
+        "\nslug=",         o.slug,         "\ncontent=",    o.content,
+        "\nexcerpt=",      o.excerpt,      "\nstatus=",     o.status,
+        "\ncreated-by=",   o.created_by,   "\nupdated-by=", o.updated_by,
+        "\ncategory-id=",  o.category_id,  "\nview-count=", n,
+        "\ncreated-at=",   o.created_at,   "\nupdated-at=", o.updated_at,
         "\npublished-at=", o.published_at,
     });
 }
@@ -475,14 +475,31 @@ export fn exports_raisfast_plugin_wit_plugin_hooks_on_post_created(o: *PostOutpu
     var a17 = host.dbRollback();
 
     var head = post(o, next);
-    var data = cat(.{
-        head,              "\nget-config=", a1,  "\nget-data=",   a2,  "\nset-data=",    a3,
-        "\nget-post=",     a4,              "\nhttp-get=",    a5,  "\nhttp-post=",   a6,
-        "\ndb-begin=",     a7,              "\ndb-query=",    a8,  "\ndb-execute=",  a9,
-        "\ndb-commit=",    a10,             "\nvfs-write=",   a11, "\nvfs-exists=",  a12,
-        "\nvfs-read=",     a13,             "\nvfs-stat=",    a14, "\nvfs-list=",    a15,
-        "\nvfs-delete=",   a16,             "\ndb-rollback=", a17,
-    });
+    var b: Buf = .{};
+    b.add(head);
+    inline for (.{
+        .{ "\nget-config=", a1 },
+        .{ "\nget-data=", a2 },
+        .{ "\nset-data=", a3 },
+        .{ "\nget-post=", a4 },
+        .{ "\nhttp-get=", a5 },
+        .{ "\nhttp-post=", a6 },
+        .{ "\ndb-begin=", a7 },
+        .{ "\ndb-query=", a8 },
+        .{ "\ndb-execute=", a9 },
+        .{ "\ndb-commit=", a10 },
+        .{ "\nvfs-write=", a11 },
+        .{ "\nvfs-exists=", a12 },
+        .{ "\nvfs-read=", a13 },
+        .{ "\nvfs-stat=", a14 },
+        .{ "\nvfs-list=", a15 },
+        .{ "\nvfs-delete=", a16 },
+        .{ "\ndb-rollback=", a17 },
+    }) |kv| {
+        b.add(kv[0]);
+        b.add(kv[1]);
+    }
+    var data = b.done();
     drop(&head);
     var ev = host.emitEvent("post.created", data);
     drop(&data);
@@ -523,8 +540,8 @@ export fn exports_raisfast_plugin_wit_plugin_hooks_on_post_deleted(id: *Str) voi
 export fn exports_raisfast_plugin_wit_plugin_hooks_on_comment_created(in: *CommentInput) void {
     defer c.exports_raisfast_plugin_wit_plugin_hooks_comment_input_free(in);
     var data = cat(.{
-        "content=",     in.content, "\nnickname=",  in.nickname,
-        "\nemail=",     in.email,   "\nparent-id=", in.parent_id,
+        "content=", in.content, "\nnickname=",  in.nickname,
+        "\nemail=", in.email,   "\nparent-id=", in.parent_id,
     });
     var ev = host.emitEvent("comment.created", data);
     drop(&data);
