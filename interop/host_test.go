@@ -123,3 +123,13 @@ func (h *fakeHost) EmitEvent(_ context.Context, eventType, data string) string {
 	h.rec("emit-event", eventType, data)
 	return "event:" + eventType + ":" + strconv.Itoa(len(data))
 }
+
+func (h *fakeHost) NewID(_ context.Context) string {
+	h.rec("new-id")
+	return "id:" + strconv.Itoa(len(h.calls))
+}
+
+func (h *fakeHost) DBPh(_ context.Context, n uint32) string {
+	h.rec("db-ph", strconv.FormatUint(uint64(n), 10))
+	return "$" + strconv.FormatUint(uint64(n), 10)
+}

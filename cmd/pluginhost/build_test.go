@@ -16,7 +16,7 @@ const goLoginPlugin = `package main
 
 import "unsafe"
 
-//go:wasmimport raisfast:plugin-wit/host-api@0.1.0 set-data
+//go:wasmimport raisfast:plugin-wit/host-api@0.1.1 set-data
 func setData(kp, kl, vp, vl uint32) uint32
 
 // Allocations handed to the host stay referenced until a later call.
@@ -35,7 +35,7 @@ func cabiRealloc(old, oldSize, align, size uint32) uint32 {
 	return (p + align - 1) &^ (align - 1)
 }
 
-//go:wasmexport raisfast:plugin-wit/plugin-hooks@0.1.0#on-login
+//go:wasmexport raisfast:plugin-wit/plugin-hooks@0.1.1#on-login
 func onLogin(p, l uint32) {
 	const key = "go-login"
 	setData(uint32(uintptr(unsafe.Pointer(unsafe.StringData(key)))), uint32(len(key)), p, l)

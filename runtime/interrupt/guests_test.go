@@ -408,3 +408,11 @@ func (h *recHost) KVSet(_ context.Context, k, v string) bool {
 	return true
 }
 func (h *recHost) SiteName(context.Context) string { h.record("site-name"); return "site" }
+func (h *recHost) NewID(context.Context) string {
+	h.record("new-id")
+	return ""
+}
+func (h *recHost) DBPh(_ context.Context, n uint32) string {
+	h.record("db-ph %d", n)
+	return "?"
+}

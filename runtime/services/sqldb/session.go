@@ -529,6 +529,8 @@ func (s *Session) compileAndRun(ctx context.Context, conn *sql.Conn, q queryer, 
 		return newErr(CodeTooLarge, err, "a string, BLOB or row exceeds the value limit of %d bytes%s", valueLimit, why)
 	case isSQLite(err, sqlite3.SQLITE_NOMEM):
 		return newErr(CodeTooLarge, err, "the statement needs more memory than the host allows")
+	case isSQLite(err, sqlite3.SQLITE_CONSTRAINT):
+		return newErr(CodeConstraint, err, "%v", err)
 	}
 	return err
 }
