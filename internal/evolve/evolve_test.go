@@ -60,8 +60,8 @@ func goGuest(t *testing.T, name string) []byte {
 }
 
 var guestsByName = map[string]func(t *testing.T) []byte{
-	"slug-rust (0.1.0)":       func(t *testing.T) []byte { return guests.Load(t, "slug-rust") },
-	"c-plugin (0.1.0)":        func(t *testing.T) []byte { return guests.Load(t, "c-plugin") },
+	"slug-rust (0.1.0)":       func(t *testing.T) []byte { return guests.Load(t, "slug-rust-010") },
+	"c-plugin (0.1.1)":        func(t *testing.T) []byte { return guests.Load(t, "c-plugin") },
 	"go slug example (0.1.1)": func(t *testing.T) []byte { return guests.BuildGo(t, "examples/plugins/slug", "guest") },
 	"go011 (0.1.1)":           func(t *testing.T) []byte { return goGuest(t, "go011") },
 	"c-evolve-011 (0.1.1)":    func(t *testing.T) []byte { return guests.Load(t, "c-evolve-011") },
@@ -113,10 +113,10 @@ func TestEvolution(t *testing.T) {
 			outcome{take: abi.TakeSame, built: "0.1.0", slug: "hello-world"},
 			outcome{take: abi.TakeCompatible, built: "0.1.0", slug: "hello-world"},
 			refused("0.1.0", "built for raisfast:plugin-wit@0.1.0, this host provides raisfast:plugin-wit@0.2.0: different semver tracks (0.1 and 0.2)")},
-		{"c-plugin (0.1.0)",
-			outcome{take: abi.TakeSame, built: "0.1.0"},
-			outcome{take: abi.TakeCompatible, built: "0.1.0"},
-			refused("0.1.0", "different semver tracks (0.1 and 0.2)")},
+		{"c-plugin (0.1.1)",
+			outcome{take: abi.TakeCompatible, built: "0.1.1"},
+			outcome{take: abi.TakeSame, built: "0.1.1"},
+			refused("0.1.1", "different semver tracks (0.1 and 0.2)")},
 		// Built from guest/plugin, the real 0.1.1; it imports only functions
 		// 0.1.0 has, so the older host takes it too.
 		{"go slug example (0.1.1)",
