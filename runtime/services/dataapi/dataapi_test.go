@@ -28,8 +28,8 @@ var schema = []string{
 	`CREATE TABLE secrets (id INTEGER PRIMARY KEY, value TEXT)`,
 }
 
-var openers = map[string]func(t *testing.T, cfg sqldb.Config) backend{
-	"sqlite": func(t *testing.T, cfg sqldb.Config) backend {
+var openers = map[string]func(t testing.TB, cfg sqldb.Config) backend{
+	"sqlite": func(t testing.TB, cfg sqldb.Config) backend {
 		db, err := sqlitedb.Open(context.Background(), filepath.Join(t.TempDir(), "host.db"), sqlitedb.Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -43,19 +43,22 @@ var openers = map[string]func(t *testing.T, cfg sqldb.Config) backend{
 // rows of seed inserted.
 func eachBackend(t *testing.T, cfg sqldb.Config, fn func(t *testing.T, be backend)) {
 	for _, name := range backendNames() {
-		t.Run(name, func(t *testing.T) {
-			be := openers[name](t, cfg)
-			for _, ddl := range schema {
-				blob := "BLOB"
-				if be.b.Dialect() == sqldb.Postgres {
-					blob = "BYTEA"
-				}
-				be.exec(t, strings.ReplaceAll(ddl, "BYTEA_OR_BLOB", blob))
-			}
-			be.exec(t, `INSERT INTO secrets (id, value) VALUES (1, 'hunter2')`)
-			fn(t, be)
-		})
+		t.Run(name, func(t *testing.T) { fn(t, newBackend(t, name, cfg)) })
 	}
+}
+
+// newBackend opens backend name with the schema created.
+func newBackend(t testing.TB, name string, cfg sqldb.Config) backend {
+	be := openers[name](t, cfg)
+	for _, ddl := range schema {
+		blob := "BLOB"
+		if be.b.Dialect() == sqldb.Postgres {
+			blob = "BYTEA"
+		}
+		be.exec(t, strings.ReplaceAll(ddl, "BYTEA_OR_BLOB", blob))
+	}
+	be.exec(t, `INSERT INTO secrets (id, value) VALUES (1, 'hunter2')`)
+	return be
 }
 
 func backendNames() []string {
@@ -66,7 +69,7 @@ func backendNames() []string {
 	return names
 }
 
-func (be backend) exec(t *testing.T, q string, args ...any) {
+func (be backend) exec(t testing.TB, q string, args ...any) {
 	t.Helper()
 	if _, err := be.db.Exec(q, args...); err != nil {
 		t.Fatalf("%s: host exec %q: %v", be.name, q, err)
@@ -87,7 +90,7 @@ var (
 	reader = sqldb.Permissions{Read: true, Tables: []string{"notes"}}
 )
 
-func (be backend) tables(t *testing.T, perm sqldb.Permissions) *Tables {
+func (be backend) tables(t testing.TB, perm sqldb.Permissions) *Tables {
 	conn := be.b.Open("p", perm)
 	t.Cleanup(func() { conn.Close() })
 	return New(be.b, conn, "p", perm)
