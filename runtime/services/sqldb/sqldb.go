@@ -185,6 +185,10 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// WithDefaults returns c with its zero fields set to the defaults, as New
+// does; other backends (package pgdb) use it.
+func (c Config) WithDefaults() Config { return c.withDefaults() }
+
 func (c Config) withDefaults() Config {
 	if c.MaxRows <= 0 {
 		c.MaxRows = DefaultMaxRows
