@@ -248,6 +248,7 @@ func (c *conn) run(ctx context.Context, query string, params []any, kind stmtKin
 	}
 	if st.ddl {
 		c.d.gen.Add(1)
+		c.d.columns.Invalidate()
 	}
 	return nil
 }

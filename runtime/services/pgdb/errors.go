@@ -19,6 +19,7 @@ import (
 //	54xxx program limits, 53xxx out of memory/disk, 22001
 //	string too long, 22003 numeric out of range             → too_large
 //	25P02 in_failed_sql_transaction                         → transaction_aborted
+//	23xxx integrity constraint violation                    → constraint
 //	anything else                                           → sql_error
 //
 // A row larger than the result limit arrives as a protocol message pgx
@@ -50,6 +51,8 @@ func (c *conn) classifyErr(ctx, stmtCtx context.Context, err error) *sqldb.Error
 			return &sqldb.Error{Code: sqldb.CodeTimeout, Err: err, Message: fmt.Sprintf("statement exceeded %s", c.d.cfg.StatementTimeout)}
 		case pe.Code == "25P02":
 			code = sqldb.CodeTxAborted
+		case len(pe.Code) == 5 && pe.Code[:2] == "23":
+			code = sqldb.CodeConstraint
 		case len(pe.Code) == 5 && (pe.Code[:2] == "54" || pe.Code[:2] == "53") || pe.Code == "22001" || pe.Code == "22003":
 			code = sqldb.CodeTooLarge
 		}

@@ -123,9 +123,10 @@ type DB struct {
 	dbTag    string
 	log      *slog.Logger
 
-	gen   atomic.Int64 // bumped when a plugin statement changes the schema
-	mu    sync.Mutex
-	roles map[string]*roleState
+	gen     atomic.Int64 // bumped when a plugin statement changes the schema
+	columns sqldb.ColumnCache
+	mu      sync.Mutex
+	roles   map[string]*roleState
 }
 
 var _ sqldb.Backend = (*DB)(nil)
@@ -141,7 +142,7 @@ func New(ctx context.Context, db *sql.DB, cfg sqldb.Config, opts Options) (*DB, 
 		return nil, fmt.Errorf("pgdb: the database driver is %T, not pgx", db.Driver())
 	}
 	d := &DB{db: db, cfg: cfg.WithDefaults(), schema: opts.Schema, internal: opts.Internal,
-		resync: opts.ResyncInterval, roles: map[string]*roleState{}}
+		resync: opts.ResyncInterval, roles: map[string]*roleState{}, columns: sqldb.ColumnCache{TTL: sqldb.DefaultColumnTTL}}
 	if d.schema == "" {
 		d.schema = DefaultSchema
 	}
@@ -239,4 +240,3 @@ func Rebind(dialect sqldb.Dialect, q string) string {
 	}
 	return b.String()
 }
-

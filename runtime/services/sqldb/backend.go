@@ -4,6 +4,8 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 )
 
 // Backend is a host database as plugins see it: the embedded SQLite of this
@@ -131,6 +133,10 @@ func (d *DB) Open(pluginID string, perm Permissions) Conn { return d.Session(plu
 // Columns implements Backend with pragma_table_info on the host's own
 // connection (tables of the main database only).
 func (d *DB) Columns(ctx context.Context, table string) ([]Column, error) {
+	return d.columns.Columns(ctx, table, d.loadColumns)
+}
+
+func (d *DB) loadColumns(ctx context.Context, table string) ([]Column, error) {
 	rows, err := d.db.QueryContext(ctx, `SELECT name, type, "notnull" FROM pragma_table_info(?, 'main')`, table)
 	if err != nil {
 		return nil, err
@@ -151,3 +157,63 @@ func (d *DB) Columns(ctx context.Context, table string) ([]Column, error) {
 
 // Dialect implements Backend: SQLite.
 func (d *DB) Dialect() Dialect { return SQLite }
+
+// ColumnCache keeps tables' columns for the typed data API, so a typed
+// call does not pay a schema lookup each time (one information_schema
+// query costs more than the statement itself on PostgreSQL). Entries live
+// for TTL; Invalidate drops them all, which a backend calls when a plugin
+// statement may have changed the schema. A host that alters tables itself
+// sees the change within TTL. The zero value caches nothing.
+type ColumnCache struct {
+	TTL time.Duration
+
+	mu  sync.Mutex
+	gen uint64
+	m   map[string]cachedColumns
+}
+
+type cachedColumns struct {
+	cols []Column
+	at   time.Time
+	gen  uint64
+}
+
+// Columns returns table's columns from the cache, or from load.
+func (c *ColumnCache) Columns(ctx context.Context, table string, load func(context.Context, string) ([]Column, error)) ([]Column, error) {
+	if c.TTL <= 0 {
+		return load(ctx, table)
+	}
+	key := strings.ToLower(table)
+	now := time.Now()
+	c.mu.Lock()
+	e, ok := c.m[key]
+	gen := c.gen
+	c.mu.Unlock()
+	if ok && e.gen == gen && now.Sub(e.at) < c.TTL {
+		return e.cols, nil
+	}
+	cols, err := load(ctx, table)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[string]cachedColumns{}
+	}
+	if len(c.m) > 4096 { // a plugin naming many absent tables must not grow it without bound
+		clear(c.m)
+	}
+	c.m[key] = cachedColumns{cols: cols, at: now, gen: gen}
+	c.mu.Unlock()
+	return cols, nil
+}
+
+// Invalidate forgets every cached table.
+func (c *ColumnCache) Invalidate() {
+	c.mu.Lock()
+	c.gen++
+	c.mu.Unlock()
+}
+
+// DefaultColumnTTL is how long backends cache a table's columns.
+const DefaultColumnTTL = 2 * time.Second

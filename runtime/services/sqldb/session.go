@@ -91,6 +91,9 @@ func (s *Session) Execute(ctx context.Context, query string, params []any) (*Exe
 	if err != nil {
 		return nil, err
 	}
+	if s.perm.Schema { // the statement may have been DDL
+		s.d.columns.Invalidate()
+	}
 	return &res, nil
 }
 

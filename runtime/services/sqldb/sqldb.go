@@ -237,13 +237,14 @@ func (c Config) withDefaults() Config {
 
 // DB runs plugin SQL on a host database. It is safe for concurrent use.
 type DB struct {
-	db  *sql.DB
-	cfg Config
+	db      *sql.DB
+	cfg     Config
+	columns ColumnCache
 }
 
 // New returns a DB over db.
 func New(db *sql.DB, cfg Config) *DB {
-	return &DB{db: db, cfg: cfg.withDefaults()}
+	return &DB{db: db, cfg: cfg.withDefaults(), columns: ColumnCache{TTL: DefaultColumnTTL}}
 }
 
 // Config returns the configuration in force (with defaults filled in).
