@@ -3,11 +3,12 @@
 //
 //   - on-login(user) inserts a visit (id from new-id) and increments the
 //     user's counter row, both in table visits;
+//
 //   - render-markdown(table) answers a summary of that table computed with
 //     count, sum, group-by, fetch-one and fetch-all, or "error <kind>: …"
 //     for the first call refused, so the test sees the typed error too.
 //
-//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o plugin.wasm .
+//     GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o plugin.wasm .
 package main
 
 import (
