@@ -295,7 +295,7 @@ func TestTransactions(t *testing.T) {
 	}
 	// A failed statement rolls back to its savepoint only.
 	_, err := c.Execute(ctx, "INSERT INTO posts (id, title) VALUES (1, 'dup')", nil)
-	wantCode(t, err, sqldb.CodeSQLError)
+	wantCode(t, err, sqldb.CodeConstraint)
 	_, err = c.Query(ctx, "SELECT * FROM secrets", nil)
 	wantCode(t, err, sqldb.CodePermissionDenied)
 	// db-query inside the transaction sees its writes, read-only.
