@@ -32,7 +32,7 @@ func (e lexError) Error() string { return string(e) }
 
 // lex splits src into tokens the way PostgreSQL's scanner does with
 // standard_conforming_strings on (which every plugin statement runs with):
-// -- and nested /* */ comments, '…' with '' escapes, E'…' with backslash
+// -- and nested /* */ comments, '…' with ” escapes, E'…' with backslash
 // escapes, dollar quotes, "…" identifiers with "" escapes. Unicode-escape
 // forms (U&'…', U&"…") are refused: they could spell a name lex would not
 // see.

@@ -239,4 +239,3 @@ func Rebind(dialect sqldb.Dialect, q string) string {
 	}
 	return b.String()
 }
-
