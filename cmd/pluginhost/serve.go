@@ -47,7 +47,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("pluginhost serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	pluginsDir := fs.String("plugins", defaultPluginsDir, "plugins directory: one directory per plugin with manifest.toml and its wasm")
-	dbPath := fs.String("db", defaultDBPath, "SQLite database file (created with its directory if missing)")
+	dbPath := fs.String("db", defaultDBPath, "SQLite database file (created with its directory if missing), or a postgres://user@host:port/db URL: posts, comments, plugin KV and plugin SQL on PostgreSQL")
 	dataDir := fs.String("data", "", `plugins' file sandboxes (default "plugins" beside the database)`)
 	cacheDir := fs.String("cache", "", `wazero compilation cache (default "cache" beside the database; "off" disables)`)
 	addr := fs.String("addr", defaultAddr, "listen address (host:port; port 0 picks a free one)")
@@ -80,7 +80,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cache := *cacheDir
 	switch cache {
 	case "":
-		cache = filepath.Join(filepath.Dir(*dbPath), "cache")
+		cache = filepath.Join(dbDir(*dbPath), "cache")
 	case "off":
 		cache = ""
 	}
@@ -118,7 +118,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	return listenAndServe(ctx, s, *addr, func(a net.Addr) {
 		log.Info("pluginhost: listening", "addr", "http://"+a.String(), "plugins", len(s.rt.Plugins()),
-			"problems", len(s.rt.Problems()), "db", cfg.DBPath, "pool", size)
+			"problems", len(s.rt.Problems()), "db", redactDSN(cfg.DBPath), "pool", size)
 	})
 }
 
