@@ -41,7 +41,7 @@ func claimRow(t *testing.T, db *sql.DB, job string, slot time.Time) (claimer str
 // return nil once it is finished.
 func TestClaimOnceAmongReplicas(t *testing.T) {
 	db := pgtest.Open(t)
-	replicas := []*CronClaims{newClaims(t, db, "a", 5*time.Second), newClaims(t, db, "b", 5*time.Second), newClaims(t, db, "c", 5*time.Second)}
+	replicas := []*CronClaims{newClaims(t, db, "a", time.Second), newClaims(t, db, "b", time.Second), newClaims(t, db, "c", time.Second)}
 	slot0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 5 {
 		slot := slot0.Add(time.Duration(i) * time.Minute)
