@@ -150,8 +150,14 @@ type Config struct {
 	// pass a crontest.Clock). Guests always see the real clocks.
 	Clock cron.Clock
 	// CronLocation is the time zone cron expressions are read in (default
-	// time.Local).
+	// time.Local). Replicas sharing CronClaims must use the same one.
 	CronLocation *time.Location
+	// CronClaims, when set, makes a [[cron]] slot run on one replica of a
+	// cluster: every replica's scheduler fires it and only the one that
+	// claims it calls the hook (job "<plugin id>/<job_type>", slot the
+	// scheduled instant). Nil (one node) runs every slot here.
+	// pgcluster.CronClaims implements it on PostgreSQL.
+	CronClaims cron.Claims
 
 	// WatchInterval, if positive, polls PluginsDir at that interval and
 	// reloads when a plugin directory was added, changed or removed (a

@@ -59,6 +59,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	maxBody := fs.Int64("max-body", defaultMaxBodyBytes, "largest request body in bytes")
 	user := fs.String("user", defaultUser, "acting user of requests without an X-User-ID header")
 	initSQL := fs.String("init-sql", defaultInitSQL, "SQL file run on the database at every start, before the plugins load (skipped when the default file is absent)")
+	clusterDSN := fs.String("cluster", "", "postgres:// DSN the replicas share: cron slots claimed and events relayed there (default: -db when it is postgres://; see docs/scale-out.md)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error (debug shows why host-api calls were refused)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -97,6 +98,10 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		MaxBodyBytes:    *maxBody,
 		DefaultUser:     *user,
 		Logger:          log,
+	}
+	cfg.ClusterDSN = *clusterDSN
+	if cfg.ClusterDSN == "" && isPostgresDSN(*dbPath) {
+		cfg.ClusterDSN = *dbPath
 	}
 	if err := checkUserID(*user); err != nil {
 		return fmt.Errorf("%w: -user: %v", errUsage, err)

@@ -77,6 +77,10 @@ type serverConfig struct {
 	Build bool
 	// GoCmd is the go command for Build (default: "go" on PATH).
 	GoCmd string
+	// ClusterDSN, a postgres:// DSN, makes this server a replica: cron
+	// slots are claimed and events relayed on that database (see
+	// cluster.go and docs/scale-out.md). Empty: a single node.
+	ClusterDSN string
 }
 
 // server is the reference blog host: SQLite storage, the plugin runtime, and
@@ -93,6 +97,8 @@ type server struct {
 	mux    *http.ServeMux
 	recent *eventLog
 	sub    *events.Subscription
+
+	cluster *cluster // nil: a single node (cluster.go)
 
 	builder       *builder // nil without cfg.Build
 	buildMu       sync.Mutex
@@ -163,8 +169,16 @@ func newServer(ctx context.Context, cfg serverConfig) (_ *server, err error) {
 	}
 	// The runtime opens its own kv.Store on the same table for set-data and
 	// get-data; this one serves the read-only admin endpoint.
-	s.bus = events.New(events.Options{Logger: s.log})
+	if cfg.ClusterDSN != "" {
+		if s.cluster, err = clusterServices(ctx, cfg.ClusterDSN, nil, s.log); err != nil {
+			return nil, err
+		}
+	}
+	s.bus = events.New(events.Options{Logger: s.log, Relay: s.cluster.eventRelay()})
 	if s.sub, err = s.bus.Subscribe("*", s.onEvent); err != nil {
+		return nil, err
+	}
+	if err := s.cluster.start(ctx, s.bus); err != nil {
 		return nil, err
 	}
 
@@ -181,6 +195,7 @@ func newServer(ctx context.Context, cfg serverConfig) (_ *server, err error) {
 		Logger:              s.log,
 		Clock:               cfg.Clock,
 		WatchInterval:       cfg.WatchInterval,
+		CronClaims:          s.cluster.cronClaims(),
 	}
 	if !cfg.NoCron {
 		rcfg.CronHook = cronHook
@@ -306,6 +321,7 @@ func (s *server) Close(ctx context.Context) error {
 		if s.rt != nil {
 			errs = append(errs, s.rt.Close(ctx))
 		}
+		errs = append(errs, s.cluster.close(ctx))
 		if s.bus != nil {
 			s.bus.Close()
 		}
