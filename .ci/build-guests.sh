@@ -3,6 +3,8 @@
 #   slug-rust   examples/plugins/slug-rust (the product page's Rust quick start; wit-bindgen 0.36,
 #               Debian's rustc-web with -Zbuild-std, wasm32-unknown-unknown); also copied to
 #               examples/plugins/slug-rust/plugin.wasm
+#   audit-rust  examples/plugins/audit-rust (an audit trail on the typed data API of contract 0.1.1;
+#               built as slug-rust; also copied to examples/plugins/audit-rust/plugin.wasm)
 #   c-plugin    testdata/guests/c-plugin   (wit-bindgen C, plugin-world of wit/plugin.wit)
 #   c-alltypes  testdata/guests/c-alltypes (wit-bindgen C, world alltypes of testdata/alltypes)
 #   conformance-rust  interop/rust (the conformance plugin of interop/SPEC.md; wit-bindgen 0.36 Rust)
@@ -28,14 +30,14 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="$REPO/.cache"
 OUT="$CACHE/guests"
 WIT_BINDGEN="$CACHE/tools/bin/wit-bindgen"
-ALL=(slug-rust c-plugin c-alltypes conformance-rust conformance-c conformance-go conformance-wbgo c-evolve-011 rust-evolve-020 rust-evolve-011 c-evolve-020)
+ALL=(slug-rust audit-rust c-plugin c-alltypes conformance-rust conformance-c conformance-go conformance-wbgo c-evolve-011 rust-evolve-020 rust-evolve-011 c-evolve-020)
 
 force=0
 names=()
 for a in "$@"; do
 	case $a in
 	--force) force=1 ;;
-	slug-rust | c-plugin | c-alltypes | conformance-rust | conformance-c | conformance-go | conformance-wbgo | c-evolve-011 | rust-evolve-020 | rust-evolve-011 | c-evolve-020) names+=("$a") ;;
+	slug-rust | audit-rust | c-plugin | c-alltypes | conformance-rust | conformance-c | conformance-go | conformance-wbgo | c-evolve-011 | rust-evolve-020 | rust-evolve-011 | c-evolve-020) names+=("$a") ;;
 	*) echo "build-guests: unknown argument $a (guests: ${ALL[*]})" >&2; exit 2 ;;
 	esac
 done
@@ -66,6 +68,10 @@ inputs() {
 	slug-rust)
 		files+=(examples/plugins/slug-rust/Cargo.toml examples/plugins/slug-rust/Cargo.lock)
 		files+=($(cd "$REPO" && find examples/plugins/slug-rust/src wit -type f))
+		;;
+	audit-rust)
+		files+=(examples/plugins/audit-rust/Cargo.toml examples/plugins/audit-rust/Cargo.lock)
+		files+=($(cd "$REPO" && find examples/plugins/audit-rust/src wit -type f))
 		;;
 	c-plugin)
 		files+=(testdata/guests/build-c.sh)
@@ -117,7 +123,7 @@ tools() {
 	c-*) cat "$CACHE/tools/wit-bindgen.stamp" 2>/dev/null || echo "no wit-bindgen stamp"
 		clang-16 --version | head -1
 		dpkg-query -W -f='${Package} ${Version}\n' wasi-libc 2>/dev/null || true ;;
-	conformance-rust | rust-evolve-020 | rust-evolve-011) /usr/bin/rustc -V; /usr/bin/cargo -V; wasm-ld-16 --version ;;
+	audit-rust | conformance-rust | rust-evolve-020 | rust-evolve-011) /usr/bin/rustc -V; /usr/bin/cargo -V; wasm-ld-16 --version ;;
 	conformance-go) go version ;;
 	conformance-wbgo) go version; "$WBG_GO" --version 2>/dev/null || echo "no $WBG_GO" ;;
 	esac
@@ -155,6 +161,26 @@ build_slug_rust() {
 	local wasm="$target/wasm32-unknown-unknown/release/slug_rust.wasm"
 	check_wasm "$wasm"
 	cp "$wasm" "$OUT/slug-rust.wasm.tmp"
+}
+
+# build_audit_rust: examples/plugins/audit-rust as slug-rust is built (same target dir, so the
+# -Zbuild-std standard library is compiled once for all Rust guests).
+build_audit_rust() {
+	need /usr/bin/cargo
+	need /usr/bin/rustc
+	need wasm-ld-16
+	[ -d /usr/lib/rustlib/src/rust/library ] || fail "rust-web-src missing: run .ci/install-toolchains.sh"
+	local target="$CACHE/rust-target"
+	(cd "$REPO/examples/plugins/audit-rust" &&
+		env RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
+			CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-16 \
+			CARGO_TARGET_DIR="$target" \
+			/usr/bin/cargo build --release --locked --target wasm32-unknown-unknown \
+			-Zbuild-std=std,panic_abort </dev/null) ||
+		fail "audit-rust: cargo build failed (see above)"
+	local wasm="$target/wasm32-unknown-unknown/release/audit_rust.wasm"
+	check_wasm "$wasm"
+	cp "$wasm" "$OUT/audit-rust.wasm.tmp"
 }
 
 build_c() {
@@ -286,6 +312,7 @@ build_conformance_wbgo() {
 build() {
 	case $1 in
 	slug-rust) build_slug_rust ;;
+	audit-rust) build_audit_rust ;;
 	c-plugin) build_c c-plugin wit plugin-world ;;
 	c-alltypes) build_c c-alltypes testdata/alltypes alltypes ;;
 	conformance-rust) build_conformance_rust ;;
@@ -315,6 +342,9 @@ for name in "${names[@]}"; do
 	fi
 	if [ "$name" = slug-rust ] && ! cmp -s "$OUT/slug-rust.wasm" "$REPO/examples/plugins/slug-rust/plugin.wasm"; then
 		cp "$OUT/slug-rust.wasm" "$REPO/examples/plugins/slug-rust/plugin.wasm"
+	fi
+	if [ "$name" = audit-rust ] && ! cmp -s "$OUT/audit-rust.wasm" "$REPO/examples/plugins/audit-rust/plugin.wasm"; then
+		cp "$OUT/audit-rust.wasm" "$REPO/examples/plugins/audit-rust/plugin.wasm"
 	fi
 	printf '    %-10s %-10s %7d bytes  %ss  %s\n' "$name" "$status" "$(stat -c %s "$OUT/$name.wasm")" "$(secs "$t0")" "${OUT#"$REPO"/}/$name.wasm"
 done
