@@ -16,6 +16,7 @@ import (
 
 	"github.com/raisfast/wasmplug/gen/plugin"
 	"github.com/raisfast/wasmplug/internal/guests"
+	"github.com/raisfast/wasmplug/internal/pgtest"
 	"github.com/raisfast/wasmplug/runtime"
 	"github.com/raisfast/wasmplug/runtime/cron/crontest"
 	"github.com/raisfast/wasmplug/runtime/services/config"
@@ -324,5 +325,37 @@ func TestAuditRust(t *testing.T) {
 	}
 	if n := len(auditRows(t, db, "plugin_audit")); n != 6 {
 		t.Errorf("%d rows after a bad retention, want 6", n)
+	}
+}
+
+// TestAuditTablesOnPostgres applies extensions/init.sql on PostgreSQL (twice:
+// every statement must be idempotent) and stores an audit row of today
+// (Unix milliseconds need BIGINT there) and a counter.
+func TestAuditTablesOnPostgres(t *testing.T) {
+	db := pgtest.Open(t)
+	initSQL, err := os.ReadFile(filepath.Join(repoRoot(), "extensions", "init.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for i := range 2 {
+		if _, err := db.ExecContext(ctx, string(initSQL)); err != nil {
+			t.Fatalf("extensions/init.sql, run %d: %v", i+1, err)
+		}
+	}
+	id := uuid.Must(uuid.NewV7()).String()
+	at := time.Now().UnixMilli()
+	if _, err := db.ExecContext(ctx, `INSERT INTO plugin_audit (id, event, subject, at) VALUES ($1, 'login', 'u', $2)`, id, at); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO plugin_audit_counters (name, value) VALUES ('drafts_seen', 1)`); err != nil {
+		t.Fatal(err)
+	}
+	var got auditRow
+	if err := db.QueryRowContext(ctx, `SELECT id, event, subject, at FROM plugin_audit`).Scan(&got.ID, &got.Event, &got.Subject, &got.At); err != nil {
+		t.Fatal(err)
+	}
+	if want := (auditRow{id, "login", "u", at}); got != want {
+		t.Errorf("row = %+v, want %+v", got, want)
 	}
 }
