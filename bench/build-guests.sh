@@ -20,7 +20,9 @@
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-OUT="$REPO/.cache/bench"
+# WASMPLUG_BENCH_GUESTS overrides the output directory (the benchmarks read the same variable),
+# e.g. so that worktrees sharing .cache do not overwrite each other's go-witgen.
+OUT="${WASMPLUG_BENCH_GUESTS:-$REPO/.cache/bench}"
 OWN=(c-floor go-floor go-struct go-extism go-witgen)
 CI=(c-plugin slug-rust)
 

@@ -550,7 +550,7 @@ func (rt *Runtime) build(ctx context.Context, d dirScan) (_ *loaded, err error) 
 			defer stop()
 		}
 		waits.bind(ictx)
-		inst, err := p.mod.NewGuest(ictx, plugin.Imports{HostAPI: a}, mc)
+		inst, err := p.mod.NewGuest(ictx, plugin.Imports{HostAPI: a, Data: a}, mc)
 		waits.bind(nil)
 		if in.alarm != nil {
 			rt.wd.disarm(in.alarm)
