@@ -2,7 +2,8 @@
 //! `plugin_world.h` (generated at build time by interop/zig/build.sh with the wit-bindgen the C
 //! guest uses) is imported with @cImport; plugin_world.c, compiled alongside, does the canonical
 //! ABI (lifting arguments, lowering results, cabi_realloc, the cabi_post_* frees) and calls the
-//! `exports_raisfast_plugin_wit_plugin_hooks_*` functions this file exports.
+//! `exports_raisfast_plugin_wit_plugin_hooks_*` functions this file exports. Every hook of
+//! plugin-world, every host-api and data function.
 //!
 //! Ownership follows wit-bindgen's C rules: a hook owns its arguments (freed here with the
 //! bindings' *_free helpers), its results are freed by the bindings' post-return functions, and
@@ -23,7 +24,7 @@ const PostOutput = c.exports_raisfast_plugin_wit_plugin_hooks_post_output_t;
 const CommentInput = c.exports_raisfast_plugin_wit_plugin_hooks_comment_input_t;
 const ContentEvent = c.exports_raisfast_plugin_wit_plugin_hooks_content_event_t;
 
-var empty: [1]u8 = .{0};
+var empty: [1]u8 align(8) = .{0}; // aligned: it also stands for empty lists of any element type
 
 // ---- strings ----
 
@@ -117,6 +118,8 @@ const Buf = struct {
             b.dec(x);
         } else if (T == usize) {
             b.udec(x);
+        } else if (@typeInfo(T) == .@"struct" and @typeInfo(T).@"struct".is_tuple) {
+            inline for (x) |p| b.add(p);
         } else {
             b.put(x);
         }
@@ -372,9 +375,258 @@ export fn exports_raisfast_plugin_wit_plugin_hooks_on_comment_creating(in: *Comm
     return true;
 }
 
+// ---- the data path of on-content-creating (the model's modelData; interop/c's data_path) ----
+//
+// Import arguments are borrowed (built here on the stack); every answer is owned and freed with
+// the bindings' *_free helpers once rendered.
+
+const Value = c.raisfast_plugin_wit_data_value_t;
+const Field = c.raisfast_plugin_wit_data_field_t;
+const Row = c.raisfast_plugin_wit_data_row_t;
+const Condition = c.raisfast_plugin_wit_data_condition_t;
+const Filter = c.raisfast_plugin_wit_data_filter_t;
+const Order = c.raisfast_plugin_wit_data_order_t;
+const Query = c.raisfast_plugin_wit_data_query_t;
+const DbError = c.raisfast_plugin_wit_data_db_error_t;
+
+fn vNull() Value {
+    return .{ .tag = c.RAISFAST_PLUGIN_WIT_DATA_VALUE_NULL, .val = .{ .integer = 0 } };
+}
+fn vInt(n: i64) Value {
+    return .{ .tag = c.RAISFAST_PLUGIN_WIT_DATA_VALUE_INTEGER, .val = .{ .integer = n } };
+}
+fn vReal(x: f64) Value {
+    return .{ .tag = c.RAISFAST_PLUGIN_WIT_DATA_VALUE_REAL, .val = .{ .real = x } };
+}
+fn vRealBits(bits: u64) Value {
+    return vReal(@bitCast(bits));
+}
+fn vText(s: []const u8) Value {
+    return .{ .tag = c.RAISFAST_PLUGIN_WIT_DATA_VALUE_TEXT, .val = .{ .text = lit(s) } };
+}
+fn vBlob(p: []const u8) Value {
+    return .{ .tag = c.RAISFAST_PLUGIN_WIT_DATA_VALUE_BLOB, .val = .{ .blob = .{ .ptr = if (p.len == 0) &empty else @constCast(p.ptr), .len = p.len } } };
+}
+
+const hexdig = "0123456789abcdef";
+
+/// val(v)
+fn addVal(b: *Buf, v: Value) void {
+    switch (v.tag) {
+        c.RAISFAST_PLUGIN_WIT_DATA_VALUE_NULL => b.put("null"),
+        c.RAISFAST_PLUGIN_WIT_DATA_VALUE_INTEGER => {
+            b.put("i:");
+            b.dec(v.val.integer);
+        },
+        c.RAISFAST_PLUGIN_WIT_DATA_VALUE_REAL => {
+            const x = v.val.real;
+            if (std.math.isNan(x)) return b.put("r:nan");
+            const bits: u64 = @bitCast(x);
+            b.put("r:");
+            var sh: u7 = 64;
+            while (sh > 0) {
+                sh -= 4;
+                b.put(hexdig[@intCast((bits >> @intCast(sh)) & 15)..][0..1]);
+            }
+        },
+        c.RAISFAST_PLUGIN_WIT_DATA_VALUE_TEXT => {
+            b.put("t:");
+            b.add(v.val.text);
+        },
+        c.RAISFAST_PLUGIN_WIT_DATA_VALUE_BLOB => {
+            b.put("b:");
+            const blob = v.val.blob;
+            for (0..blob.len) |i| {
+                b.put(hexdig[blob.ptr[i] >> 4 ..][0..1]);
+                b.put(hexdig[blob.ptr[i] & 15 ..][0..1]);
+            }
+        },
+        else => b.put("?"),
+    }
+}
+
+/// row(r)
+fn addRow(b: *Buf, r: Row) void {
+    b.put("{");
+    for (0..r.len) |i| {
+        if (i > 0) b.put(",");
+        b.add(r.ptr[i].column);
+        b.put("=");
+        addVal(b, r.ptr[i].value);
+    }
+    b.put("}");
+}
+
+/// "err:" + the error, which it frees.
+fn addErr(b: *Buf, e: *DbError) void {
+    const names = [_][]const u8{ "permission-denied", "no-such-table", "no-such-column", "type-mismatch", "constraint", "timeout", "too-large", "invalid", "unavailable", "backend" };
+    b.put("err:");
+    if (e.tag >= names.len) return b.put("?");
+    b.put(names[e.tag]);
+    if (e.tag != c.RAISFAST_PLUGIN_WIT_DATA_DB_ERROR_TIMEOUT) {
+        // Every case but timeout carries a string, all at the same place in the union.
+        b.add(.{ "(", e.val.backend, ")" });
+    }
+    c.raisfast_plugin_wit_data_db_error_free(e);
+}
+
+fn addLine(b: *Buf, f: []const u8) void {
+    b.add(.{ "\n", f, "=" });
+}
+
+fn addU64Res(b: *Buf, f: []const u8, ok: bool, n: u64, e: *DbError) void {
+    addLine(b, f);
+    if (!ok) return addErr(b, e);
+    b.put("ok:");
+    b.udec(n);
+}
+
+fn dataPath(table: Str, o: *ContentEvent) void {
+    var t = table;
+    const blob4 = [_]u8{ 0x00, 0xff, 0x80, 0x7f };
+    const blob3 = [_]u8{ 0x01, 0x02, 0x03 };
+    var rfields = [_]Field{
+        .{ .column = lit("n"), .value = vNull() },
+        .{ .column = lit("i"), .value = vInt(-1) },
+        .{ .column = lit("r"), .value = vReal(-1.5) },
+        .{ .column = lit("t"), .value = vText("Zo\u{eb} \u{20ac} \u{1F600}") },
+        .{ .column = lit("e"), .value = vText("") },
+        .{ .column = lit("b"), .value = vBlob("") },
+        .{ .column = lit("c"), .value = vBlob(&blob4) },
+    };
+    var r: Row = .{ .ptr = &rfields, .len = rfields.len };
+    var conds = [_]Condition{
+        .{ .column = lit("a"), .op = c.RAISFAST_PLUGIN_WIT_DATA_COMPARISON_EQ, .value = vInt(std.math.minInt(i64)) },
+        .{ .column = lit("b"), .op = c.RAISFAST_PLUGIN_WIT_DATA_COMPARISON_NE, .value = vText("\u{fc}\u{1F600}") },
+        .{ .column = lit("c"), .op = c.RAISFAST_PLUGIN_WIT_DATA_COMPARISON_LT, .value = vRealBits(0x8000000000000000) },
+        .{ .column = lit("d"), .op = c.RAISFAST_PLUGIN_WIT_DATA_COMPARISON_LE, .value = vReal(std.math.nan(f64)) },
+        .{ .column = lit("e"), .op = c.RAISFAST_PLUGIN_WIT_DATA_COMPARISON_GT, .value = vInt(std.math.maxInt(i64)) },
+        .{ .column = lit("f"), .op = c.RAISFAST_PLUGIN_WIT_DATA_COMPARISON_GE, .value = vRealBits(1) },
+        .{ .column = lit("g"), .op = c.RAISFAST_PLUGIN_WIT_DATA_COMPARISON_LIKE, .value = vText("%a_b%") },
+        .{ .column = lit("h"), .op = c.RAISFAST_PLUGIN_WIT_DATA_COMPARISON_IS_NULL, .value = vNull() },
+        .{ .column = lit("i"), .op = c.RAISFAST_PLUGIN_WIT_DATA_COMPARISON_IS_NOT_NULL, .value = vBlob(&blob3) },
+    };
+    var f: Filter = .{ .ptr = &conds, .len = conds.len };
+    var nothing: Filter = .{ .ptr = @ptrCast(&empty), .len = 0 };
+    var cols = [_]Str{ lit("id"), lit("t\u{ed}tle"), lit("") };
+    var orders = [_]Order{ .{ .column = lit("id"), .descending = false }, .{ .column = lit("t\u{ed}tle"), .descending = true } };
+    var qs = [2]Query{
+        .{
+            .columns = .{ .ptr = &cols, .len = cols.len },
+            .filter = f,
+            .order_by = .{ .ptr = &orders, .len = orders.len },
+            .limit = .{ .is_some = true, .val = std.math.maxInt(u32) },
+            .offset = .{ .is_some = true, .val = 0 },
+        },
+        .{
+            .columns = .{ .ptr = @ptrCast(&empty), .len = 0 },
+            .filter = nothing,
+            .order_by = .{ .ptr = @ptrCast(&empty), .len = 0 },
+            .limit = .{ .is_some = false, .val = 0 },
+            .offset = .{ .is_some = false, .val = 0 },
+        },
+    };
+    var sfields = [_]Field{ .{ .column = lit("s"), .value = vText("ok \u{2713}") }, .{ .column = lit("n"), .value = vNull() } };
+    var set: Row = .{ .ptr = &sfields, .len = sfields.len };
+    var by = [_]Str{ lit("k1"), lit("k2"), lit("k3"), lit("k4"), lit("k5"), lit("k6"), lit("k7"), lit("k8"), lit("k9") };
+
+    var b: Buf = .{};
+    var id: Str = undefined; // moves into the result's id
+    c.raisfast_plugin_wit_host_api_new_id(&id);
+    b.add(.{ "new-id=", id, "\ndb-ph=" });
+    var s: Str = undefined;
+    c.raisfast_plugin_wit_host_api_db_ph(1, &s);
+    b.add(s);
+    drop(&s);
+    b.put(" ");
+    c.raisfast_plugin_wit_host_api_db_ph(std.math.maxInt(u32), &s);
+    b.add(s);
+    drop(&s);
+
+    var n: u64 = undefined;
+    var e: DbError = undefined;
+    var ok = c.raisfast_plugin_wit_data_insert(&t, &r, &n, &e);
+    addU64Res(&b, "insert", ok, n, &e);
+    for (&qs) |*q| {
+        var row: c.raisfast_plugin_wit_data_option_row_t = undefined;
+        addLine(&b, "fetch-one");
+        if (!c.raisfast_plugin_wit_data_fetch_one(&t, q, &row, &e)) {
+            addErr(&b, &e);
+            continue;
+        }
+        b.put("ok:");
+        if (row.is_some) {
+            b.put("+");
+            addRow(&b, row.val);
+        } else b.put("~");
+        c.raisfast_plugin_wit_data_option_row_free(&row);
+    }
+    for (&qs) |*q| {
+        var l: c.raisfast_plugin_wit_data_list_row_t = undefined;
+        addLine(&b, "fetch-all");
+        if (!c.raisfast_plugin_wit_data_fetch_all(&t, q, &l, &e)) {
+            addErr(&b, &e);
+            continue;
+        }
+        b.put("ok:[");
+        for (0..l.len) |k| {
+            if (k > 0) b.put(",");
+            addRow(&b, l.ptr[k]);
+        }
+        b.put("]");
+        c.raisfast_plugin_wit_data_list_row_free(&l);
+    }
+    ok = c.raisfast_plugin_wit_data_update(&t, &set, &f, &n, &e);
+    addU64Res(&b, "update", ok, n, &e);
+    ok = c.raisfast_plugin_wit_data_delete(&t, &f, &n, &e);
+    addU64Res(&b, "delete", ok, n, &e);
+    ok = c.raisfast_plugin_wit_data_count(&t, &nothing, &n, &e);
+    addU64Res(&b, "count", ok, n, &e);
+    var views = lit("views");
+    var total = lit("total");
+    var vcol = lit("v");
+    ok = c.raisfast_plugin_wit_data_increment(&t, &views, std.math.minInt(i64), &f, &n, &e);
+    addU64Res(&b, "increment", ok, n, &e);
+    for ([_]*Filter{ &f, &nothing }) |sf| {
+        var v: Value = undefined;
+        addLine(&b, "sum");
+        if (!c.raisfast_plugin_wit_data_sum(&t, &total, sf, &v, &e)) {
+            addErr(&b, &e);
+            continue;
+        }
+        b.put("ok:");
+        addVal(&b, v);
+        c.raisfast_plugin_wit_data_value_free(&v);
+    }
+    var a: u8 = c.RAISFAST_PLUGIN_WIT_DATA_AGGREGATE_COUNT;
+    while (a <= c.RAISFAST_PLUGIN_WIT_DATA_AGGREGATE_AVG) : (a += 1) {
+        var bl: List = .{ .ptr = if (a > 0) &by else @ptrCast(&empty), .len = 2 * @as(usize, a) };
+        var g: c.raisfast_plugin_wit_data_list_group_t = undefined;
+        addLine(&b, "group-by");
+        if (!c.raisfast_plugin_wit_data_group_by(&t, &bl, a, &vcol, &f, &g, &e)) {
+            addErr(&b, &e);
+            continue;
+        }
+        b.put("ok:[");
+        for (0..g.len) |k| {
+            if (k > 0) b.put(",");
+            addRow(&b, g.ptr[k].key);
+            b.put("->");
+            addVal(&b, g.ptr[k].value);
+        }
+        b.put("]");
+        c.raisfast_plugin_wit_data_list_group_free(&g);
+    }
+    o.* = .{ .content_type = dup(lit("DATA")), .data = b.done(), .id = some(id) };
+}
+
 export fn exports_raisfast_plugin_wit_plugin_hooks_on_content_creating(e: *ContentEvent, ret: *ContentEvent) bool {
     defer c.exports_raisfast_plugin_wit_plugin_hooks_content_event_free(e);
     if (eq(e.content_type, "pass")) return false;
+    if (eq(e.content_type, "data")) {
+        dataPath(e.data, ret);
+        return true;
+    }
 
     var url = cat(.{ "https://schema.example/", e.content_type });
     var s = host.httpGet(url);
