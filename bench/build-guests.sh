@@ -20,9 +20,7 @@
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# WASMPLUG_BENCH_GUESTS overrides the output directory (the benchmarks read the same variable),
-# e.g. so that worktrees sharing .cache do not overwrite each other's go-witgen.
-OUT="${WASMPLUG_BENCH_GUESTS:-$REPO/.cache/bench}"
+OUT="$REPO/.cache/bench"
 OWN=(c-floor go-floor go-struct go-extism go-witgen)
 CI=(c-plugin slug-rust)
 

@@ -10,10 +10,6 @@ import (
 // requireEnv makes a missing guest fail instead of skip (as in CI).
 const requireEnv = "WASMPLUG_REQUIRE_GUESTS"
 
-// guestsDirEnv overrides where build-guests.sh leaves the bench guests
-// (default .cache/bench); both read it.
-const guestsDirEnv = "WASMPLUG_BENCH_GUESTS"
-
 // repoRoot is the repository root (bench's parent).
 func repoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
@@ -25,9 +21,6 @@ func guestPath(name string) string {
 	switch name {
 	case "c-plugin", "slug-rust": // built by .ci/build-guests.sh
 		return filepath.Join(repoRoot(), ".cache", "guests", name+".wasm")
-	}
-	if dir := os.Getenv(guestsDirEnv); dir != "" {
-		return filepath.Join(dir, name+".wasm")
 	}
 	return filepath.Join(repoRoot(), ".cache", "bench", name+".wasm")
 }

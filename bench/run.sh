@@ -18,7 +18,7 @@ set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH_DIR="$REPO/bench"
-RUN="${WASMPLUG_BENCH_GUESTS:-$REPO/.cache/bench}/run"
+RUN="$REPO/.cache/bench/run"
 BENCHSTAT_VERSION=v0.0.0-20260908200009-22c9c6c9d4da # golang.org/x/perf has no tags
 
 rounds=5 benchtime=1s bench=. out="$REPO/docs/benchmarks.md" build=1 profile=1

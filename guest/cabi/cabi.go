@@ -73,7 +73,6 @@ package cabi
 
 import (
 	"math"
-	"runtime"
 	"unsafe"
 )
 
@@ -101,27 +100,6 @@ func Release(mark int) {
 	if mark == 0 && cap(pins) > maxKeptPins {
 		pins = nil
 	}
-}
-
-// PostReturn is the body of every generated cabi_post_* function: the host
-// has read the result, so every pin is released (Release(0)); then the
-// goroutine yields once to the scheduler.
-//
-// The yield is what keeps the Go GC cheap in a reactor. Between exports no
-// goroutine runs, so once a GC cycle has started (inside some allocation)
-// its background mark worker never gets the CPU: marking advances only
-// through allocation assists, paced to end at the heap goal, so the mark
-// phase spans a large share of all calls, and during it every pointer write
-// of the guest goes through the write barrier, whose buffer flushes cost
-// about as much as the call itself (measured with callgrind on the bench
-// guest: 109k guest instructions per call against 52k with the yield; the
-// hand-rolled floor, which allocates almost nothing, 17k). Yielding here,
-// once the call's work is done, lets the mark worker finish the cycle at
-// once. With no GC cycle running there is nothing else to run and the yield
-// returns straight away.
-func PostReturn() {
-	Release(0)
-	runtime.Gosched()
 }
 
 // Pinned returns the number of pins, for tests and diagnostics.

@@ -655,10 +655,10 @@ func (g *gen) exportPackage(ep *exportPkg) error {
 
 	if fn.ResultInMemory {
 		post := fn.PostReturnNames()[0]
-		f.Comment(lc(fmt.Sprintf("%s is the post-return of %s: the host has read the\nresult, so the memory it pointed to is released (and a started GC cycle may finish).", "wasmexportPost"+fn.GoName, fn.Name)))
+		f.Comment(lc(fmt.Sprintf("%s is the post-return of %s: the host has read the\nresult, so the memory it pointed to is released.", "wasmexportPost"+fn.GoName, fn.Name)))
 		f.Comment(lc(""))
 		f.Comment("//go:wasmexport " + post)
-		f.Func().Id("wasmexportPost" + fn.GoName).Params(jen.Id("_").Uint32()).Block(cabi("PostReturn").Call())
+		f.Func().Id("wasmexportPost" + fn.GoName).Params(jen.Id("_").Uint32()).Block(cabi("Release").Call(jen.Lit(0)))
 	}
 	return g.render(f, path.Join(ep.dir, bindingsFile), "")
 }

@@ -47,9 +47,9 @@ func wasmexportOnCommentCreating(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 
 }
 
 // wasmexportPostOnCommentCreating is the post-return of on-comment-creating: the host has read the
-// result, so the memory it pointed to is released (and a started GC cycle may finish).
+// result, so the memory it pointed to is released.
 //
 //go:wasmexport cabi_post_raisfast:plugin-wit/plugin-hooks@0.1.1#on-comment-creating
 func wasmexportPostOnCommentCreating(_ uint32) {
-	cabi.PostReturn()
+	cabi.Release(0)
 }

@@ -46,9 +46,9 @@ func wasmexportVersion() uint32 {
 }
 
 // wasmexportPostVersion is the post-return of version: the host has read the
-// result, so the memory it pointed to is released (and a started GC cycle may finish).
+// result, so the memory it pointed to is released.
 //
 //go:wasmexport cabi_post_version
 func wasmexportPostVersion(_ uint32) {
-	cabi.PostReturn()
+	cabi.Release(0)
 }

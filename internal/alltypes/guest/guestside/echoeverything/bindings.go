@@ -44,9 +44,9 @@ func wasmexportEchoEverything(p0 uint32) uint32 {
 }
 
 // wasmexportPostEchoEverything is the post-return of echo-everything: the host has read the
-// result, so the memory it pointed to is released (and a started GC cycle may finish).
+// result, so the memory it pointed to is released.
 //
 //go:wasmexport cabi_post_witgen:alltypes/guest-side@0.2.0#echo-everything
 func wasmexportPostEchoEverything(_ uint32) {
-	cabi.PostReturn()
+	cabi.Release(0)
 }

@@ -48,9 +48,9 @@ func wasmexportEchoMeta(p0 uint32, p1 uint32, p2 uint32, p3 uint32) uint32 {
 }
 
 // wasmexportPostEchoMeta is the post-return of echo-meta: the host has read the
-// result, so the memory it pointed to is released (and a started GC cycle may finish).
+// result, so the memory it pointed to is released.
 //
 //go:wasmexport cabi_post_witgen:alltypes/guest-side@0.2.0#echo-meta
 func wasmexportPostEchoMeta(_ uint32) {
-	cabi.PostReturn()
+	cabi.Release(0)
 }

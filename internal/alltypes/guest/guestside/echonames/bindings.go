@@ -48,9 +48,9 @@ func wasmexportEchoNames(p0 uint32, p1 uint32) uint32 {
 }
 
 // wasmexportPostEchoNames is the post-return of echo-names: the host has read the
-// result, so the memory it pointed to is released (and a started GC cycle may finish).
+// result, so the memory it pointed to is released.
 //
 //go:wasmexport cabi_post_witgen:alltypes/guest-side@0.2.0#echo-names
 func wasmexportPostEchoNames(_ uint32) {
-	cabi.PostReturn()
+	cabi.Release(0)
 }

@@ -44,9 +44,9 @@ func wasmexportEchoNested(p0 uint32, p1 uint32, p2 uint32) uint32 {
 }
 
 // wasmexportPostEchoNested is the post-return of echo-nested: the host has read the
-// result, so the memory it pointed to is released (and a started GC cycle may finish).
+// result, so the memory it pointed to is released.
 //
 //go:wasmexport cabi_post_witgen:alltypes/guest-side@0.2.0#echo-nested
 func wasmexportPostEchoNested(_ uint32) {
-	cabi.PostReturn()
+	cabi.Release(0)
 }

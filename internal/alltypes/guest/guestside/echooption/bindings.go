@@ -44,9 +44,9 @@ func wasmexportEchoOption(p0 uint32, p1 uint32, p2 uint32) uint32 {
 }
 
 // wasmexportPostEchoOption is the post-return of echo-option: the host has read the
-// result, so the memory it pointed to is released (and a started GC cycle may finish).
+// result, so the memory it pointed to is released.
 //
 //go:wasmexport cabi_post_witgen:alltypes/guest-side@0.2.0#echo-option
 func wasmexportPostEchoOption(_ uint32) {
-	cabi.PostReturn()
+	cabi.Release(0)
 }

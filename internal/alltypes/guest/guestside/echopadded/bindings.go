@@ -45,9 +45,9 @@ func wasmexportEchoPadded(p0 uint32, p1 uint64, p2 uint32, p3 uint32, p4 uint32,
 }
 
 // wasmexportPostEchoPadded is the post-return of echo-padded: the host has read the
-// result, so the memory it pointed to is released (and a started GC cycle may finish).
+// result, so the memory it pointed to is released.
 //
 //go:wasmexport cabi_post_witgen:alltypes/guest-side@0.2.0#echo-padded
 func wasmexportPostEchoPadded(_ uint32) {
-	cabi.PostReturn()
+	cabi.Release(0)
 }

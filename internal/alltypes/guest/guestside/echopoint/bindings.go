@@ -45,9 +45,9 @@ func wasmexportEchoPoint(p0 uint32, p1 uint32) uint32 {
 }
 
 // wasmexportPostEchoPoint is the post-return of echo-point: the host has read the
-// result, so the memory it pointed to is released (and a started GC cycle may finish).
+// result, so the memory it pointed to is released.
 //
 //go:wasmexport cabi_post_witgen:alltypes/guest-side@0.2.0#echo-point
 func wasmexportPostEchoPoint(_ uint32) {
-	cabi.PostReturn()
+	cabi.Release(0)
 }

@@ -56,9 +56,9 @@ func wasmexportEchoResult(p0 uint32, p1 uint32, p2 uint32) uint32 {
 }
 
 // wasmexportPostEchoResult is the post-return of echo-result: the host has read the
-// result, so the memory it pointed to is released (and a started GC cycle may finish).
+// result, so the memory it pointed to is released.
 //
 //go:wasmexport cabi_post_witgen:alltypes/guest-side@0.2.0#echo-result
 func wasmexportPostEchoResult(_ uint32) {
-	cabi.PostReturn()
+	cabi.Release(0)
 }

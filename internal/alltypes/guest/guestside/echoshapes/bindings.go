@@ -49,9 +49,9 @@ func wasmexportEchoShapes(p0 uint32, p1 uint32) uint32 {
 }
 
 // wasmexportPostEchoShapes is the post-return of echo-shapes: the host has read the
-// result, so the memory it pointed to is released (and a started GC cycle may finish).
+// result, so the memory it pointed to is released.
 //
 //go:wasmexport cabi_post_witgen:alltypes/guest-side@0.2.0#echo-shapes
 func wasmexportPostEchoShapes(_ uint32) {
-	cabi.PostReturn()
+	cabi.Release(0)
 }

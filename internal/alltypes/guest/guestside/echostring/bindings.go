@@ -47,9 +47,9 @@ func wasmexportEchoString(p0 uint32, p1 uint32) uint32 {
 }
 
 // wasmexportPostEchoString is the post-return of echo-string: the host has read the
-// result, so the memory it pointed to is released (and a started GC cycle may finish).
+// result, so the memory it pointed to is released.
 //
 //go:wasmexport cabi_post_witgen:alltypes/guest-side@0.2.0#echo-string
 func wasmexportPostEchoString(_ uint32) {
-	cabi.PostReturn()
+	cabi.Release(0)
 }

@@ -45,9 +45,9 @@ func wasmexportEchoTuple(p0 uint32, p1 uint32, p2 uint32, p3 float64) uint32 {
 }
 
 // wasmexportPostEchoTuple is the post-return of echo-tuple: the host has read the
-// result, so the memory it pointed to is released (and a started GC cycle may finish).
+// result, so the memory it pointed to is released.
 //
 //go:wasmexport cabi_post_witgen:alltypes/guest-side@0.2.0#echo-tuple
 func wasmexportPostEchoTuple(_ uint32) {
-	cabi.PostReturn()
+	cabi.Release(0)
 }

@@ -54,9 +54,9 @@ func wasmexportEchoUnitResult(p0 uint32, p1 uint32, p2 uint32) uint32 {
 }
 
 // wasmexportPostEchoUnitResult is the post-return of echo-unit-result: the host has read the
-// result, so the memory it pointed to is released (and a started GC cycle may finish).
+// result, so the memory it pointed to is released.
 //
 //go:wasmexport cabi_post_witgen:alltypes/guest-side@0.2.0#echo-unit-result
 func wasmexportPostEchoUnitResult(_ uint32) {
-	cabi.PostReturn()
+	cabi.Release(0)
 }

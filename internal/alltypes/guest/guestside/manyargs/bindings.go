@@ -78,9 +78,9 @@ func wasmexportManyArgs(p0 uint32) uint32 {
 }
 
 // wasmexportPostManyArgs is the post-return of many-args: the host has read the
-// result, so the memory it pointed to is released (and a started GC cycle may finish).
+// result, so the memory it pointed to is released.
 //
 //go:wasmexport cabi_post_witgen:alltypes/guest-side@0.2.0#many-args
 func wasmexportPostManyArgs(_ uint32) {
-	cabi.PostReturn()
+	cabi.Release(0)
 }

@@ -45,9 +45,9 @@ func wasmexportOnPostCreating(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 uin
 }
 
 // wasmexportPostOnPostCreating is the post-return of on-post-creating: the host has read the
-// result, so the memory it pointed to is released (and a started GC cycle may finish).
+// result, so the memory it pointed to is released.
 //
 //go:wasmexport cabi_post_raisfast:plugin-wit/plugin-hooks@0.0.9#on-post-creating
 func wasmexportPostOnPostCreating(_ uint32) {
-	cabi.PostReturn()
+	cabi.Release(0)
 }

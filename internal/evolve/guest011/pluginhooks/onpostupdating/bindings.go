@@ -46,9 +46,9 @@ func wasmexportOnPostUpdating(p0 uint32) uint32 {
 }
 
 // wasmexportPostOnPostUpdating is the post-return of on-post-updating: the host has read the
-// result, so the memory it pointed to is released (and a started GC cycle may finish).
+// result, so the memory it pointed to is released.
 //
 //go:wasmexport cabi_post_raisfast:plugin-wit/plugin-hooks@0.1.1#on-post-updating
 func wasmexportPostOnPostUpdating(_ uint32) {
-	cabi.PostReturn()
+	cabi.Release(0)
 }

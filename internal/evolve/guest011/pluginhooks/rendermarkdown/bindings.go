@@ -46,9 +46,9 @@ func wasmexportRenderMarkdown(p0 uint32, p1 uint32) uint32 {
 }
 
 // wasmexportPostRenderMarkdown is the post-return of render-markdown: the host has read the
-// result, so the memory it pointed to is released (and a started GC cycle may finish).
+// result, so the memory it pointed to is released.
 //
 //go:wasmexport cabi_post_raisfast:plugin-wit/plugin-hooks@0.1.1#render-markdown
 func wasmexportPostRenderMarkdown(_ uint32) {
-	cabi.PostReturn()
+	cabi.Release(0)
 }

@@ -46,9 +46,9 @@ func wasmexportFilterHTML(p0 uint32, p1 uint32) uint32 {
 }
 
 // wasmexportPostFilterHTML is the post-return of filter-html: the host has read the
-// result, so the memory it pointed to is released (and a started GC cycle may finish).
+// result, so the memory it pointed to is released.
 //
 //go:wasmexport cabi_post_raisfast:plugin-wit/plugin-hooks@0.2.0#filter-html
 func wasmexportPostFilterHTML(_ uint32) {
-	cabi.PostReturn()
+	cabi.Release(0)
 }

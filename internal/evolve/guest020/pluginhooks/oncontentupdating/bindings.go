@@ -47,9 +47,9 @@ func wasmexportOnContentUpdating(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 
 }
 
 // wasmexportPostOnContentUpdating is the post-return of on-content-updating: the host has read the
-// result, so the memory it pointed to is released (and a started GC cycle may finish).
+// result, so the memory it pointed to is released.
 //
 //go:wasmexport cabi_post_raisfast:plugin-wit/plugin-hooks@0.2.0#on-content-updating
 func wasmexportPostOnContentUpdating(_ uint32) {
-	cabi.PostReturn()
+	cabi.Release(0)
 }

@@ -46,9 +46,9 @@ func wasmexportOnPostCreating(p0 uint32) uint32 {
 }
 
 // wasmexportPostOnPostCreating is the post-return of on-post-creating: the host has read the
-// result, so the memory it pointed to is released (and a started GC cycle may finish).
+// result, so the memory it pointed to is released.
 //
 //go:wasmexport cabi_post_raisfast:plugin-wit/plugin-hooks@0.2.0#on-post-creating
 func wasmexportPostOnPostCreating(_ uint32) {
-	cabi.PostReturn()
+	cabi.Release(0)
 }
