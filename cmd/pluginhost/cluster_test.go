@@ -118,3 +118,21 @@ func TestClusterServicesRefusesNonPostgres(t *testing.T) {
 		t.Fatal("nil cluster is not a no-op")
 	}
 }
+
+// TestReplicasSharePosts: two replicas on one PostgreSQL database for
+// their data (-db postgres://…) and their cluster services: a post written
+// through A is read through B, and an update through B is seen by A.
+func TestReplicasSharePosts(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	plugins := []testPlugin{{id: "com.test.posts", guest: postGuest, hooks: map[string]int{"on-post-created": 10}}}
+	a := newHarness(t, func(c *serverConfig) { c.DBPath = dsn; c.ClusterDSN = dsn }, plugins...)
+	b := newHarness(t, func(c *serverConfig) { c.DBPath = dsn; c.ClusterDSN = dsn }, plugins...)
+
+	var p postJSON
+	a.expect(201, "POST", "/api/posts", map[string]any{"title": "Across Replicas", "content": "written on A"}, &p)
+	var got postJSON
+	b.expect(200, "GET", "/api/posts/"+p.Slug, nil, &got)
+	if got.ID != p.ID || got.Content != "written on A" {
+		t.Fatalf("replica B read %+v, want the post A wrote (%s)", got, p.ID)
+	}
+}
