@@ -108,8 +108,7 @@ type EventRelay struct {
 	ring    []int64
 	ringPos int
 
-	connMu sync.Mutex
-	conn   *pgx.Conn // the current LISTEN connection, for tests and Close
+	pid atomic.Uint32 // server process of the current LISTEN connection (0: none)
 }
 
 // NewEventRelay creates the tables if needed and returns a relay; it does
@@ -239,14 +238,7 @@ func (r *EventRelay) Stats() RelayStats {
 // ListenerPID is the server process id of the current LISTEN connection
 // (0 when disconnected); tests terminate it to simulate a dropped
 // connection.
-func (r *EventRelay) ListenerPID() uint32 {
-	r.connMu.Lock()
-	defer r.connMu.Unlock()
-	if r.conn == nil || r.conn.IsClosed() {
-		return 0
-	}
-	return r.conn.PgConn().PID()
-}
+func (r *EventRelay) ListenerPID() uint32 { return r.pid.Load() }
 
 // envelope is a NOTIFY payload.
 type envelope struct {
@@ -348,21 +340,17 @@ func (r *EventRelay) listen(ctx context.Context, first bool) (*pgx.Conn, error) 
 		conn.Close(context.WithoutCancel(ctx))
 		return nil, err
 	}
-	r.connMu.Lock()
-	r.conn = conn
-	r.connMu.Unlock()
+	r.pid.Store(conn.PgConn().PID())
 	return conn, nil
 }
 
 func (r *EventRelay) listenLoop(ctx context.Context, conn *pgx.Conn) {
 	defer close(r.lisDone)
 	defer func() {
-		r.connMu.Lock()
-		if r.conn != nil {
-			r.conn.Close(context.Background())
-			r.conn = nil
+		r.pid.Store(0)
+		if conn != nil {
+			conn.Close(context.Background())
 		}
-		r.connMu.Unlock()
 	}()
 	for {
 		n, err := conn.WaitForNotification(ctx)
@@ -374,6 +362,7 @@ func (r *EventRelay) listenLoop(ctx context.Context, conn *pgx.Conn) {
 			return
 		}
 		r.log.Warn("pgcluster: relay connection lost, reconnecting", "err", err)
+		r.pid.Store(0)
 		conn.Close(context.WithoutCancel(ctx))
 		backoff := 50 * time.Millisecond
 		for {
@@ -384,7 +373,9 @@ func (r *EventRelay) listenLoop(ctx context.Context, conn *pgx.Conn) {
 				return
 			case <-t.C:
 			}
-			if conn, err = r.listen(ctx, false); err == nil {
+			c, err := r.listen(ctx, false)
+			if err == nil {
+				conn = c
 				break
 			}
 			if ctx.Err() != nil {
@@ -408,22 +399,26 @@ func (r *EventRelay) handle(ctx context.Context, conn *pgx.Conn, payload string)
 		r.lastSeq = max(r.lastSeq, env.Seq)
 		return
 	}
-	if r.markSeen(env.Seq) {
+	if _, seen := r.seen[env.Seq]; seen {
 		return
 	}
 	ev := env.Event
 	if ev == nil {
+		// Too large to travel inline: read its row. If that fails (the
+		// connection is going), the seq stays unmarked and the catch-up
+		// after the reconnect delivers it.
 		var e events.Event
 		var ns int64
 		err := conn.QueryRow(ctx, `SELECT id, source, type, data, emitted_ns FROM `+EventsTable+` WHERE seq = $1`, env.Seq).
 			Scan(&e.ID, &e.Source, &e.Type, &e.Data, &ns)
-		e.Time = time.Unix(0, ns)
 		if err != nil {
 			r.log.Warn("pgcluster: reading a relayed event", "seq", env.Seq, "err", err)
 			return
 		}
+		e.Time = time.Unix(0, ns)
 		ev = &e
 	}
+	r.markSeen(env.Seq)
 	r.deliver(*ev)
 }
 
