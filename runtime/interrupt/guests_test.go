@@ -432,11 +432,11 @@ func (h *recHost) Insert(_ context.Context, table string, row []plugin.Field) (u
 	return 1, nil
 }
 func (h *recHost) FetchOne(_ context.Context, table string, q plugin.Query) (*[]plugin.Field, error) {
-	h.record("fetch-one %s %v", table, q)
+	h.record("fetch-one %s %s", table, showQuery(q))
 	return nil, nil
 }
 func (h *recHost) FetchAll(_ context.Context, table string, q plugin.Query) ([][]plugin.Field, error) {
-	h.record("fetch-all %s %v", table, q)
+	h.record("fetch-all %s %s", table, showQuery(q))
 	return [][]plugin.Field{{{Column: "id", Value: plugin.ValueText{Value: "r1"}}}}, nil
 }
 func (h *recHost) Update(_ context.Context, table string, set []plugin.Field, f []plugin.Condition) (uint64, error) {
@@ -462,4 +462,16 @@ func (h *recHost) Sum(_ context.Context, table, column string, f []plugin.Condit
 func (h *recHost) GroupBy(_ context.Context, table string, by []string, agg plugin.Aggregate, column string, f []plugin.Condition) ([]plugin.Group, error) {
 	h.record("group-by %s %v %d %s %v", table, by, agg, column, f)
 	return []plugin.Group{{Key: []plugin.Field{{Column: "k", Value: plugin.ValueText{Value: "a"}}}, Value: plugin.ValueInteger{Value: 7}}}, nil
+}
+
+// showQuery prints q with its optional limit and offset by value (not by
+// pointer, which differs between runs).
+func showQuery(q plugin.Query) string {
+	opt := func(p *uint32) string {
+		if p == nil {
+			return "none"
+		}
+		return fmt.Sprint(*p)
+	}
+	return fmt.Sprintf("%v %v %v limit=%s offset=%s", q.Columns, q.Filter, q.OrderBy, opt(q.Limit), opt(q.Offset))
 }
