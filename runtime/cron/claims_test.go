@@ -54,7 +54,12 @@ func TestClaimedRunsOnceAmongWrappers(t *testing.T) {
 	claims := newMemClaims()
 	var mu sync.Mutex
 	runs := 0
-	run := func(context.Context, time.Time) error { mu.Lock(); runs++; mu.Unlock(); return errors.New("hook failed") }
+	run := func(context.Context, time.Time) error {
+		mu.Lock()
+		runs++
+		mu.Unlock()
+		return errors.New("hook failed")
+	}
 	for range 3 { // three replicas' jobs fire the same slot
 		err := cron.Claimed(claims, "p/j", nil, run)(context.Background(), slot)
 		if err != nil && err.Error() != "hook failed" {
