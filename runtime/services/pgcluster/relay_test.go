@@ -40,7 +40,7 @@ func (r *replica) count(id string) int {
 	return n
 }
 
-func newReplica(t *testing.T, dsn string, db *sql.DB, name string) *replica {
+func newReplica(t testing.TB, dsn string, db *sql.DB, name string) *replica {
 	t.Helper()
 	relay, err := NewEventRelay(context.Background(), RelayOptions{DSN: dsn, DB: db, Node: name, Logger: quiet(), MaxBackoff: 200 * time.Millisecond})
 	if err != nil {
@@ -68,7 +68,7 @@ func newReplica(t *testing.T, dsn string, db *sql.DB, name string) *replica {
 	return r
 }
 
-func openDSN(t *testing.T, dsn string) *sql.DB {
+func openDSN(t testing.TB, dsn string) *sql.DB {
 	t.Helper()
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
@@ -78,7 +78,9 @@ func openDSN(t *testing.T, dsn string) *sql.DB {
 	return db
 }
 
-func cluster(t *testing.T, n int) (string, *sql.DB, []*replica) {
+func benchCluster(b *testing.B) (string, *sql.DB, []*replica) { return cluster(b, 2) }
+
+func cluster(t testing.TB, n int) (string, *sql.DB, []*replica) {
 	t.Helper()
 	dsn := pgtest.NewDatabase(t)
 	db := openDSN(t, dsn)
