@@ -326,6 +326,9 @@ func valueSize(v any) int {
 	return 8
 }
 
+// comparisonSQL is the operator of each plain comparison.
+var comparisonSQL = [...]string{Eq: " = ", Ne: " <> ", Lt: " < ", Le: " <= ", Gt: " > ", Ge: " >= "}
+
 // where appends " WHERE …" for filter.
 func (t *Tables) where(s *stmt, tb *table, filter []Condition) error {
 	if len(filter) > maxConditions {
@@ -343,8 +346,11 @@ func (t *Tables) where(s *stmt, tb *table, filter []Condition) error {
 		}
 		s.ident(col.Name)
 		op := c.Op
-		if c.Value == nil && (op == Eq || op == Ne) {
-			op = map[Op]Op{Eq: IsNull, Ne: IsNotNull}[op]
+		switch {
+		case c.Value == nil && op == Eq:
+			op = IsNull
+		case c.Value == nil && op == Ne:
+			op = IsNotNull
 		}
 		switch op {
 		case IsNull:
@@ -376,11 +382,10 @@ func (t *Tables) where(s *stmt, tb *table, filter []Condition) error {
 		if err != nil {
 			return err
 		}
-		sym := [...]string{Eq: " = ", Ne: " <> ", Lt: " < ", Le: " <= ", Gt: " > ", Ge: " >= "}
-		if int(op) >= len(sym) {
+		if int(op) >= len(comparisonSQL) {
 			return errf(Invalid, "condition on %s: unknown comparison %d", col.Name, op)
 		}
-		s.w(sym[op])
+		s.w(comparisonSQL[op])
 		s.bind(v)
 		if col.Type == sqldb.TextType {
 			t.collate(s)
