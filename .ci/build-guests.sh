@@ -3,6 +3,11 @@
 #   slug-rust   examples/plugins/slug-rust (the product page's Rust quick start; wit-bindgen 0.36,
 #               Debian's rustc-web with -Zbuild-std, wasm32-unknown-unknown); also copied to
 #               examples/plugins/slug-rust/plugin.wasm
+#   slug-rust-010  the same sources built against testdata/evolve/v0.1.0 (wit/plugin.wit as it was at
+#               0.1.0): the quick start as plugins deployed before 0.1.1 were built, for the tests
+#               that show they keep loading
+#   audit-rust  examples/plugins/audit-rust (an audit trail on the typed data API of contract 0.1.1;
+#               built as slug-rust; also copied to examples/plugins/audit-rust/plugin.wasm)
 #   c-plugin    testdata/guests/c-plugin   (wit-bindgen C, plugin-world of wit/plugin.wit)
 #   c-alltypes  testdata/guests/c-alltypes (wit-bindgen C, world alltypes of testdata/alltypes)
 #   conformance-rust  interop/rust (the conformance plugin of interop/SPEC.md; wit-bindgen 0.36 Rust)
@@ -18,6 +23,10 @@
 #                     plugin-world of the 0.1.1 test contract testdata/evolve/v0.1.1; imports now-millis)
 #   c-evolve-020      testdata/guests/c-evolve-020 (issue 10's evolution tests: wit-bindgen C, plugin-world
 #                     of the breaking 0.2.0 test contract testdata/evolve/v0.2.0; does not import now-millis)
+#   conformance-zig   interop/zig  (the conformance plugin in Zig over wit-bindgen's C bindings, @cImport;
+#                     Zig from PyPI's ziglang, installed by install-toolchains.sh; interop/zig/build.sh)
+#   slug-zig          examples/plugins/slug-zig (the quick start in Zig, built like conformance-zig);
+#                     also copied to examples/plugins/slug-zig/plugin.wasm
 #
 # Usage: .ci/build-guests.sh [--force] [NAME...]   (default: all guests)
 # A guest is rebuilt only when a hash of its inputs (sources, WIT files, build scripts, tool
@@ -28,14 +37,14 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="$REPO/.cache"
 OUT="$CACHE/guests"
 WIT_BINDGEN="$CACHE/tools/bin/wit-bindgen"
-ALL=(slug-rust c-plugin c-alltypes conformance-rust conformance-c conformance-go conformance-wbgo c-evolve-011 rust-evolve-020 rust-evolve-011 c-evolve-020)
+ALL=(slug-rust slug-rust-010 audit-rust c-plugin c-alltypes conformance-rust conformance-c conformance-go conformance-wbgo c-evolve-011 rust-evolve-020 rust-evolve-011 c-evolve-020 conformance-zig slug-zig)
 
 force=0
 names=()
 for a in "$@"; do
 	case $a in
 	--force) force=1 ;;
-	slug-rust | c-plugin | c-alltypes | conformance-rust | conformance-c | conformance-go | conformance-wbgo | c-evolve-011 | rust-evolve-020 | rust-evolve-011 | c-evolve-020) names+=("$a") ;;
+	slug-rust | slug-rust-010 | audit-rust | c-plugin | c-alltypes | conformance-rust | conformance-c | conformance-go | conformance-wbgo | c-evolve-011 | rust-evolve-020 | rust-evolve-011 | c-evolve-020 | conformance-zig | slug-zig) names+=("$a") ;;
 	*) echo "build-guests: unknown argument $a (guests: ${ALL[*]})" >&2; exit 2 ;;
 	esac
 done
@@ -66,6 +75,14 @@ inputs() {
 	slug-rust)
 		files+=(examples/plugins/slug-rust/Cargo.toml examples/plugins/slug-rust/Cargo.lock)
 		files+=($(cd "$REPO" && find examples/plugins/slug-rust/src wit -type f))
+		;;
+	slug-rust-010)
+		files+=(examples/plugins/slug-rust/Cargo.toml examples/plugins/slug-rust/Cargo.lock)
+		files+=($(cd "$REPO" && find examples/plugins/slug-rust/src testdata/evolve/v0.1.0 -type f))
+		;;
+	audit-rust)
+		files+=(examples/plugins/audit-rust/Cargo.toml examples/plugins/audit-rust/Cargo.lock)
+		files+=($(cd "$REPO" && find examples/plugins/audit-rust/src wit -type f))
 		;;
 	c-plugin)
 		files+=(testdata/guests/build-c.sh)
@@ -106,6 +123,14 @@ inputs() {
 		files+=(testdata/guests/build-c.sh)
 		files+=($(cd "$REPO" && find testdata/guests/c-evolve-020 testdata/evolve/v0.2.0 -type f \( -name '*.c' -o -name '*.h' -o -name '*.wit' \)))
 		;;
+	conformance-zig)
+		files+=(interop/zig/build.sh)
+		files+=($(cd "$REPO" && find interop/zig wit -type f \( -name '*.zig' -o -name '*.wit' \)))
+		;;
+	slug-zig)
+		files+=(interop/zig/build.sh)
+		files+=($(cd "$REPO" && find examples/plugins/slug-zig wit -type f \( -name '*.zig' -o -name '*.wit' \)))
+		;;
 	esac
 	printf '%s\n' "${files[@]}" | LC_ALL=C sort
 }
@@ -117,9 +142,11 @@ tools() {
 	c-*) cat "$CACHE/tools/wit-bindgen.stamp" 2>/dev/null || echo "no wit-bindgen stamp"
 		clang-16 --version | head -1
 		dpkg-query -W -f='${Package} ${Version}\n' wasi-libc 2>/dev/null || true ;;
-	conformance-rust | rust-evolve-020 | rust-evolve-011) /usr/bin/rustc -V; /usr/bin/cargo -V; wasm-ld-16 --version ;;
+	audit-rust | conformance-rust | rust-evolve-020 | rust-evolve-011 | slug-rust-010) /usr/bin/rustc -V; /usr/bin/cargo -V; wasm-ld-16 --version ;;
 	conformance-go) go version ;;
 	conformance-wbgo) go version; "$WBG_GO" --version 2>/dev/null || echo "no $WBG_GO" ;;
+	conformance-zig | slug-zig) cat "$CACHE/tools/wit-bindgen.stamp" 2>/dev/null || echo "no wit-bindgen stamp"
+		"$ZIG" version 2>/dev/null || echo "no $ZIG" ;;
 	esac
 }
 
@@ -155,6 +182,51 @@ build_slug_rust() {
 	local wasm="$target/wasm32-unknown-unknown/release/slug_rust.wasm"
 	check_wasm "$wasm"
 	cp "$wasm" "$OUT/slug-rust.wasm.tmp"
+}
+
+# build_slug_rust_010: slug-rust's sources, copied with their WIT path pointed at the frozen 0.1.0
+# contract, built as slug-rust is (same target dir).
+build_slug_rust_010() {
+	need /usr/bin/cargo
+	need /usr/bin/rustc
+	need wasm-ld-16
+	[ -d /usr/lib/rustlib/src/rust/library ] || fail "rust-web-src missing: run .ci/install-toolchains.sh"
+	local src="$OUT/work/slug-rust-010" target="$CACHE/rust-target"
+	rm -rf "$src"
+	mkdir -p "$src"
+	cp -r "$REPO/examples/plugins/slug-rust/Cargo.toml" "$REPO/examples/plugins/slug-rust/Cargo.lock" "$REPO/examples/plugins/slug-rust/src" "$src/"
+	grep -q 'path: "../../../wit/plugin.wit"' "$src/src/lib.rs" || fail "slug-rust-010: lib.rs no longer names ../../../wit/plugin.wit"
+	sed -i "s|path: \"../../../wit/plugin.wit\"|path: \"$REPO/testdata/evolve/v0.1.0/plugin.wit\"|" "$src/src/lib.rs"
+	(cd "$src" &&
+		env RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
+			CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-16 \
+			CARGO_TARGET_DIR="$target" \
+			/usr/bin/cargo build --release --locked --target wasm32-unknown-unknown \
+			-Zbuild-std=std,panic_abort </dev/null) ||
+		fail "slug-rust-010: cargo build failed (see above)"
+	local wasm="$target/wasm32-unknown-unknown/release/slug_rust.wasm"
+	check_wasm "$wasm"
+	cp "$wasm" "$OUT/slug-rust-010.wasm.tmp"
+}
+
+# build_audit_rust: examples/plugins/audit-rust as slug-rust is built (same target dir, so the
+# -Zbuild-std standard library is compiled once for all Rust guests).
+build_audit_rust() {
+	need /usr/bin/cargo
+	need /usr/bin/rustc
+	need wasm-ld-16
+	[ -d /usr/lib/rustlib/src/rust/library ] || fail "rust-web-src missing: run .ci/install-toolchains.sh"
+	local target="$CACHE/rust-target"
+	(cd "$REPO/examples/plugins/audit-rust" &&
+		env RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
+			CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-16 \
+			CARGO_TARGET_DIR="$target" \
+			/usr/bin/cargo build --release --locked --target wasm32-unknown-unknown \
+			-Zbuild-std=std,panic_abort </dev/null) ||
+		fail "audit-rust: cargo build failed (see above)"
+	local wasm="$target/wasm32-unknown-unknown/release/audit_rust.wasm"
+	check_wasm "$wasm"
+	cp "$wasm" "$OUT/audit-rust.wasm.tmp"
 }
 
 build_c() {
@@ -283,9 +355,24 @@ build_conformance_wbgo() {
 	check_wasm "$OUT/conformance-wbgo.wasm.tmp"
 }
 
+# Zig (PyPI's ziglang), installed by install-toolchains.sh into .cache/tools/bin.
+ZIG="$CACHE/tools/bin/zig"
+
+# build_zig NAME SRC.zig: a Zig guest over wit-bindgen's C bindings of plugin-world (interop/zig/build.sh).
+build_zig() {
+	local name=$1 src=$2
+	need "$WIT_BINDGEN"
+	need "$ZIG"
+	WIT_BINDGEN="$WIT_BINDGEN" ZIG="$ZIG" WORK_DIR="$OUT/work/$name" \
+		"$REPO/interop/zig/build.sh" "$REPO/$src" "$REPO/wit" plugin-world "$OUT/$name.wasm.tmp" ||
+		fail "$name: interop/zig/build.sh failed (see above)"
+	check_wasm "$OUT/$name.wasm.tmp"
+}
+
 build() {
 	case $1 in
 	slug-rust) build_slug_rust ;;
+	audit-rust) build_audit_rust ;;
 	c-plugin) build_c c-plugin wit plugin-world ;;
 	c-alltypes) build_c c-alltypes testdata/alltypes alltypes ;;
 	conformance-rust) build_conformance_rust ;;
@@ -295,7 +382,10 @@ build() {
 	c-evolve-011) build_c c-evolve-011 testdata/evolve/v0.1.1 plugin-world ;;
 	rust-evolve-020) build_rust_evolve_020 ;;
 	rust-evolve-011) build_rust_evolve_011 ;;
+	slug-rust-010) build_slug_rust_010 ;;
 	c-evolve-020) build_c c-evolve-020 testdata/evolve/v0.2.0 plugin-world ;;
+	conformance-zig) build_zig conformance-zig interop/zig/conformance.zig ;;
+	slug-zig) build_zig slug-zig examples/plugins/slug-zig/plugin.zig ;;
 	esac
 }
 
@@ -315,6 +405,12 @@ for name in "${names[@]}"; do
 	fi
 	if [ "$name" = slug-rust ] && ! cmp -s "$OUT/slug-rust.wasm" "$REPO/examples/plugins/slug-rust/plugin.wasm"; then
 		cp "$OUT/slug-rust.wasm" "$REPO/examples/plugins/slug-rust/plugin.wasm"
+	fi
+	if [ "$name" = slug-zig ] && ! cmp -s "$OUT/slug-zig.wasm" "$REPO/examples/plugins/slug-zig/plugin.wasm"; then
+		cp "$OUT/slug-zig.wasm" "$REPO/examples/plugins/slug-zig/plugin.wasm"
+	fi
+	if [ "$name" = audit-rust ] && ! cmp -s "$OUT/audit-rust.wasm" "$REPO/examples/plugins/audit-rust/plugin.wasm"; then
+		cp "$OUT/audit-rust.wasm" "$REPO/examples/plugins/audit-rust/plugin.wasm"
 	fi
 	printf '    %-10s %-10s %7d bytes  %ss  %s\n' "$name" "$status" "$(stat -c %s "$OUT/$name.wasm")" "$(secs "$t0")" "${OUT#"$REPO"/}/$name.wasm"
 done

@@ -5,6 +5,8 @@
 #     (libc, malloc and compiler builtins for the C guests built with --target=wasm32-wasi).
 #   - wit-bindgen-cli (pinned, built with rustup's host cargo) into <repo>/.cache/tools/bin.
 #   - @bytecodealliance/jco (pinned) into <repo>/.cache/npm, for differential tests.
+#   - Zig (PyPI's `ziglang` package, pinned) in a venv under <repo>/.cache/zig-venv, linked as
+#     <repo>/.cache/tools/bin/zig, for the Zig guests (interop/zig, examples/plugins/slug-zig).
 #
 # Idempotent and non-interactive (safe with CI=true and no stdin); a second run only checks versions.
 # Everything cached lives under <repo>/.cache/ (gitignored).
@@ -12,7 +14,12 @@ set -euo pipefail
 
 WIT_BINDGEN_VERSION=0.36.0
 JCO_VERSION=1.35.0
+# 0.16.0, not the newest 0.17.x: Zig 0.17 removed the @cImport builtin the Zig guests use on
+# wit-bindgen's C header (0.17 needs `zig translate-c` + @import instead; see interop/zig/README.md).
+ZIG_VERSION=0.16.0
 APT_PACKAGES=(rustc-web cargo-web rust-web-src lld-16 clang-16 wasi-libc libclang-rt-16-dev-wasm32)
+# python3-venv: the venv that holds PyPI's ziglang (Debian's pip refuses system-wide installs).
+APT_PACKAGES+=(python3 python3-venv)
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="$REPO/.cache"
@@ -173,9 +180,36 @@ install_jco() {
 	"$CACHE/npm/node_modules/.bin/jco" --version
 }
 
+# install_zig: PyPI's ziglang wheel carries the whole Zig toolchain (compiler, its lib/ with
+# wasi-libc and compiler-rt) in the package directory; the venv keeps it off the system Python.
+install_zig() {
+	local venv="$CACHE/zig-venv" bin="$TOOLS/bin/zig" zig have=""
+	if [ -x "$bin" ]; then
+		have=$("$bin" version 2>/dev/null || true)
+	fi
+	if [ "$have" = "$ZIG_VERSION" ]; then
+		echo "    zig $have already in $TOOLS/bin"
+		return 0
+	fi
+	# Debian's own python3 first: pyenv or other shims on PATH may lack venv.
+	local py=/usr/bin/python3
+	[ -x "$py" ] || py=$(command -v python3)
+	[ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
+	"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+		"ziglang==$ZIG_VERSION" </dev/null
+	zig=$("$venv/bin/python" -c 'import os, ziglang; print(os.path.join(os.path.dirname(ziglang.__file__), "zig"))')
+	[ -x "$zig" ] || { echo "install-toolchains: ziglang $ZIG_VERSION has no zig binary at $zig" >&2; return 1; }
+	mkdir -p "$TOOLS/bin"
+	# Relative, so the link survives the cache being reached through another checkout.
+	ln -sfnr "$zig" "$bin"
+	have=$("$bin" version)
+	[ "$have" = "$ZIG_VERSION" ] || { echo "install-toolchains: $bin reports $have, want $ZIG_VERSION" >&2; return 1; }
+	echo "    zig $have"
+}
+
 check() {
 	local ok=1 t
-	for t in /usr/bin/rustc /usr/bin/cargo clang-16 wasm-ld-16 "$TOOLS/bin/wit-bindgen" "$CACHE/npm/node_modules/.bin/jco"; do
+	for t in /usr/bin/rustc /usr/bin/cargo clang-16 wasm-ld-16 "$TOOLS/bin/wit-bindgen" "$CACHE/npm/node_modules/.bin/jco" "$TOOLS/bin/zig"; do
 		if ! command -v "$t" >/dev/null 2>&1; then
 			echo "install-toolchains: missing $t" >&2
 			ok=0
@@ -184,12 +218,13 @@ check() {
 	[ -d /usr/lib/rustlib/src/rust/library ] || { echo "install-toolchains: rust-web-src missing (no /usr/lib/rustlib/src/rust/library)" >&2; ok=0; }
 	[ -f /usr/lib/wasm32-wasi/libc.a ] || { echo "install-toolchains: wasi-libc missing (no /usr/lib/wasm32-wasi/libc.a)" >&2; ok=0; }
 	[ $ok -eq 1 ] || return 1
-	echo "    $(/usr/bin/rustc --version) | $(clang-16 --version | head -1) | $("$TOOLS/bin/wit-bindgen" --version) | jco $("$CACHE/npm/node_modules/.bin/jco" --version)"
+	echo "    $(/usr/bin/rustc --version) | $(clang-16 --version | head -1) | $("$TOOLS/bin/wit-bindgen" --version) | jco $("$CACHE/npm/node_modules/.bin/jco" --version) | zig $("$TOOLS/bin/zig" version)"
 }
 
 step "apt packages" apt_install
 step "wit-bindgen-cli $WIT_BINDGEN_VERSION" install_wit_bindgen
 step "wit-bindgen-cli $WIT_BINDGEN_GO_VERSION (Go generator)" install_wit_bindgen_go
 step "jco $JCO_VERSION" install_jco
+step "zig $ZIG_VERSION (PyPI ziglang)" install_zig
 step "check" check
 echo "install-toolchains: done in $(secs "$T_ALL")s"

@@ -43,6 +43,18 @@ type CoreFunc struct {
 // under that name.
 type ModuleRef struct{ Name, Interface string }
 
+// ImportsInterface reports whether the module imports any function of the
+// world interface iface ("ns:pkg/name", or "" for world-level functions):
+// an instance needs the host's implementation of iface only then.
+func (l *Linked) ImportsInterface(iface string) bool {
+	for _, m := range l.Modules {
+		if m.Interface == iface {
+			return true
+		}
+	}
+	return false
+}
+
 // Linked is what a module provides of a world's exports.
 type Linked struct {
 	Exports []string // core name per export function, "" when absent

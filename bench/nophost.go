@@ -32,3 +32,5 @@ func (NopHost) VFSExists(context.Context, string) bool                  { return
 func (NopHost) VFSList(context.Context, string) (string, bool)          { return "", false }
 func (NopHost) VFSStat(context.Context, string) (string, bool)          { return "", false }
 func (NopHost) EmitEvent(context.Context, string, string) string        { return "0" }
+func (NopHost) NewID(context.Context) string                            { return "" }
+func (NopHost) DBPh(context.Context, uint32) string                     { return "?" }

@@ -87,6 +87,15 @@ func cases() []tcase {
 		add("large", hook, plugin.ContentEvent{ContentType: "blob", Data: big})
 	}
 
+	// The data path (SPEC.md, "The data calls"): the table is e.data; a
+	// table named like a db-error case makes every data call fail with it.
+	add("data-ok", "on-content-creating", plugin.ContentEvent{ContentType: "data", Data: "posts"})
+	add("data-ok-empty", "on-content-creating", plugin.ContentEvent{ContentType: "data", Data: "", ID: ptr("")})
+	add("data-ok-utf8", "on-content-creating", plugin.ContentEvent{ContentType: "data", Data: "tàble 😀", ID: ptr("x")})
+	for _, e := range dbErrorCases {
+		add("data-err-"+e, "on-content-creating", plugin.ContentEvent{ContentType: "data", Data: e})
+	}
+
 	for _, hook := range []string{"render-markdown", "filter-html"} {
 		add("text", hook, "# Title ü\n\n<b>x</b> "+mb)
 		add("empty", hook, "")

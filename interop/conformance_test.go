@@ -21,7 +21,7 @@ import (
 // builds are the conformance guests .ci/build-guests.sh writes to
 // .cache/guests (see SPEC.md for their toolchains). Missing ones skip the
 // test locally and fail it under CI (guests.Load).
-var builds = []string{"conformance-rust", "conformance-c", "conformance-go", "conformance-wbgo"}
+var builds = []string{"conformance-rust", "conformance-c", "conformance-go", "conformance-wbgo", "conformance-zig"}
 
 // optionalBuilds are guests tested when present and skipped otherwise, CI or
 // not. Empty: .ci/install-toolchains.sh installs every generator and
@@ -194,7 +194,7 @@ func load(t *testing.T, name string) func() (*plugin.Instance, *fakeHost) {
 	}
 	return func() (*plugin.Instance, *fakeHost) {
 		h := &fakeHost{}
-		inst, err := mod.Instantiate(ctx, plugin.Imports{HostAPI: h}, nil)
+		inst, err := mod.Instantiate(ctx, plugin.Imports{HostAPI: h, Data: h}, nil)
 		if err != nil {
 			t.Fatalf("instantiate %s: %v", name, err)
 		}
@@ -246,15 +246,21 @@ func TestConformance(t *testing.T) {
 }
 
 // TestTableCoversEveryHook checks that the table has rows for every hook
-// and that the model, across the table, calls every host-api function.
+// and that the model, across the table, calls every function of host-api
+// and of data, and sees every db-error case.
 func TestTableCoversEveryHook(t *testing.T) {
 	seen := map[string]int{}
 	called := map[string]bool{}
 	for _, c := range cases() {
 		seen[c.hook]++
-		_, calls := expect(c)
+		r, calls := expect(c)
 		for _, call := range calls {
 			called[call[0]] = true
+		}
+		for _, e := range dbErrorCases {
+			if strings.Contains(r, `err:`+e) {
+				called["db-error "+e] = true
+			}
 		}
 	}
 	for _, h := range hooks {
@@ -262,8 +268,43 @@ func TestTableCoversEveryHook(t *testing.T) {
 			t.Errorf("no row for hook %s", h)
 		}
 	}
-	ht := reflect.TypeOf((*plugin.HostAPI)(nil)).Elem()
-	if len(called) != ht.NumMethod() {
-		t.Errorf("the table calls %d host-api functions (%v), host-api has %d", len(called), called, ht.NumMethod())
+	var want []string
+	for _, it := range []reflect.Type{reflect.TypeOf((*plugin.HostAPI)(nil)).Elem(), reflect.TypeOf((*plugin.Data)(nil)).Elem()} {
+		for i := range it.NumMethod() {
+			want = append(want, witName(it.Method(i).Name))
+		}
 	}
+	for _, e := range dbErrorCases {
+		want = append(want, "db-error "+e)
+	}
+	for _, w := range want {
+		if !called[w] {
+			t.Errorf("no row of the table calls %s", w)
+		}
+	}
+	if n := len(called); n != len(want) {
+		t.Errorf("the table calls %d functions and error cases (%v), want %d (%v)", n, called, len(want), want)
+	}
+}
+
+// witName is the WIT name of a generated Go method name (HTTPGet → http-get,
+// VFSRead → vfs-read, DBPh → db-ph, NewID → new-id).
+func witName(goName string) string {
+	var b strings.Builder
+	rs := []rune(goName)
+	for i, r := range rs {
+		up := 'A' <= r && r <= 'Z'
+		if up && i > 0 && (!('A' <= rs[i-1] && rs[i-1] <= 'Z') || i+1 < len(rs) && 'a' <= rs[i+1] && rs[i+1] <= 'z') {
+			b.WriteByte('-')
+		}
+		b.WriteRune(r | 0x20*boolRune(up))
+	}
+	return b.String()
+}
+
+func boolRune(b bool) rune {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -2,12 +2,14 @@ package interop_test
 
 import (
 	"context"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/raisfast/wasmplug/gen/plugin"
+	"github.com/raisfast/wasmplug/witval"
 )
 
 // The reference model: SPEC.md in Go, run against the same fakeHost. Its
@@ -175,6 +177,9 @@ func model(h *fakeHost, hook string, arg any) any {
 		if e.ContentType == "pass" {
 			return (*plugin.ContentEvent)(nil)
 		}
+		if e.ContentType == "data" {
+			return modelData(ctx, h, e)
+		}
 		s, ok := h.HTTPGet(ctx, "https://schema.example/"+e.ContentType)
 		out := plugin.ContentEvent{ContentType: mUpper(e.ContentType), Data: e.Data + "\n" + mOpt(s, ok)}
 		if e.ID != nil {
@@ -296,4 +301,137 @@ func model(h *fakeHost, hook string, arg any) any {
 		panic("model: unknown hook " + hook)
 	}
 	return nil
+}
+
+// ---- the data path of on-content-creating (SPEC.md, "The data calls") ----
+
+var (
+	// dataRow is R of SPEC.md.
+	dataRow = []plugin.Field{
+		{Column: "n", Value: plugin.ValueNull{}},
+		{Column: "i", Value: plugin.ValueInteger{Value: -1}},
+		{Column: "r", Value: plugin.ValueReal{Value: -1.5}},
+		{Column: "t", Value: plugin.ValueText{Value: "Zoë € 😀"}},
+		{Column: "e", Value: plugin.ValueText{Value: ""}},
+		{Column: "b", Value: plugin.ValueBlob{Value: []byte{}}},
+		{Column: "c", Value: plugin.ValueBlob{Value: []byte{0x00, 0xff, 0x80, 0x7f}}},
+	}
+	// dataFilter is F of SPEC.md: every comparison, in enum order.
+	dataFilter = []plugin.Condition{
+		{Column: "a", Op: plugin.ComparisonEq, Value: plugin.ValueInteger{Value: math.MinInt64}},
+		{Column: "b", Op: plugin.ComparisonNe, Value: plugin.ValueText{Value: "ü😀"}},
+		{Column: "c", Op: plugin.ComparisonLt, Value: plugin.ValueReal{Value: math.Copysign(0, -1)}},
+		{Column: "d", Op: plugin.ComparisonLe, Value: plugin.ValueReal{Value: math.NaN()}},
+		{Column: "e", Op: plugin.ComparisonGt, Value: plugin.ValueInteger{Value: math.MaxInt64}},
+		{Column: "f", Op: plugin.ComparisonGe, Value: plugin.ValueReal{Value: math.Float64frombits(1)}},
+		{Column: "g", Op: plugin.ComparisonLike, Value: plugin.ValueText{Value: "%a_b%"}},
+		{Column: "h", Op: plugin.ComparisonIsNull, Value: plugin.ValueNull{}},
+		{Column: "i", Op: plugin.ComparisonIsNotNull, Value: plugin.ValueBlob{Value: []byte{0x01, 0x02, 0x03}}},
+	}
+	// dataGroupBy is BY of SPEC.md.
+	dataGroupBy = []string{"k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9"}
+)
+
+func u32p(v uint32) *uint32 { return &v }
+
+// dataQueryFull is QF of SPEC.md; QZ is plugin.Query{}.
+func dataQueryFull() plugin.Query {
+	return plugin.Query{Columns: []string{"id", "títle", ""}, Filter: dataFilter,
+		OrderBy: []plugin.Order{{Column: "id"}, {Column: "títle", Descending: true}},
+		Limit:   u32p(math.MaxUint32), Offset: u32p(0)}
+}
+
+// dRes is res(r) of SPEC.md for a data call's answer (show renders ok).
+func dRes(err error, show func() string) string {
+	if err == nil {
+		return "ok:" + show()
+	}
+	e, ok := witval.AsResultError[plugin.DBError](err)
+	if !ok {
+		return "bad error " + err.Error()
+	}
+	name := func(n, s string) string { return n + "(" + s + ")" }
+	switch e := e.(type) {
+	case plugin.DBErrorPermissionDenied:
+		return "err:" + name("permission-denied", e.Value)
+	case plugin.DBErrorNoSuchTable:
+		return "err:" + name("no-such-table", e.Value)
+	case plugin.DBErrorNoSuchColumn:
+		return "err:" + name("no-such-column", e.Value)
+	case plugin.DBErrorTypeMismatch:
+		return "err:" + name("type-mismatch", e.Value)
+	case plugin.DBErrorConstraint:
+		return "err:" + name("constraint", e.Value)
+	case plugin.DBErrorTimeout:
+		return "err:timeout"
+	case plugin.DBErrorTooLarge:
+		return "err:" + name("too-large", e.Value)
+	case plugin.DBErrorInvalid:
+		return "err:" + name("invalid", e.Value)
+	case plugin.DBErrorUnavailable:
+		return "err:" + name("unavailable", e.Value)
+	case plugin.DBErrorBackend:
+		return "err:" + name("backend", e.Value)
+	}
+	return "bad error " + err.Error()
+}
+
+func dU64(n uint64) func() string { return func() string { return strconv.FormatUint(n, 10) } }
+
+func dRows(rows [][]plugin.Field) string {
+	parts := make([]string, len(rows))
+	for i, r := range rows {
+		parts[i] = dRow(r)
+	}
+	return "[" + strings.Join(parts, ",") + "]"
+}
+
+func dGroups(gs []plugin.Group) string {
+	parts := make([]string, len(gs))
+	for i, g := range gs {
+		parts[i] = dRow(g.Key) + "->" + dVal(g.Value)
+	}
+	return "[" + strings.Join(parts, ",") + "]"
+}
+
+// modelData is on-content-creating(e) for content-type "data".
+func modelData(ctx context.Context, h *fakeHost, e plugin.ContentEvent) *plugin.ContentEvent {
+	t := e.Data
+	id := h.NewID(ctx)
+	p1, p2 := h.DBPh(ctx, 1), h.DBPh(ctx, math.MaxUint32)
+	out := []string{"new-id=" + id, "db-ph=" + p1 + " " + p2}
+	line := func(fn, res string) { out = append(out, fn+"="+res) }
+
+	n, err := h.Insert(ctx, t, dataRow)
+	line("insert", dRes(err, dU64(n)))
+	for _, q := range []plugin.Query{dataQueryFull(), {}} {
+		r, err := h.FetchOne(ctx, t, q)
+		line("fetch-one", dRes(err, func() string {
+			if r == nil {
+				return "~"
+			}
+			return "+" + dRow(*r)
+		}))
+	}
+	for _, q := range []plugin.Query{dataQueryFull(), {}} {
+		rs, err := h.FetchAll(ctx, t, q)
+		line("fetch-all", dRes(err, func() string { return dRows(rs) }))
+	}
+	n, err = h.Update(ctx, t, []plugin.Field{{Column: "s", Value: plugin.ValueText{Value: "ok ✓"}}, {Column: "n", Value: plugin.ValueNull{}}}, dataFilter)
+	line("update", dRes(err, dU64(n)))
+	n, err = h.Delete(ctx, t, dataFilter)
+	line("delete", dRes(err, dU64(n)))
+	n, err = h.Count(ctx, t, nil)
+	line("count", dRes(err, dU64(n)))
+	n, err = h.Increment(ctx, t, "views", math.MinInt64, dataFilter)
+	line("increment", dRes(err, dU64(n)))
+	for _, f := range [][]plugin.Condition{dataFilter, nil} {
+		v, err := h.Sum(ctx, t, "total", f)
+		line("sum", dRes(err, func() string { return dVal(v) }))
+	}
+	for a := plugin.AggregateCount; a <= plugin.AggregateAvg; a++ {
+		gs, err := h.GroupBy(ctx, t, dataGroupBy[:2*int(a)], a, "v", dataFilter)
+		line("group-by", dRes(err, func() string { return dGroups(gs) }))
+	}
+	return &plugin.ContentEvent{ContentType: "DATA", Data: strings.Join(out, "\n"), ID: &id}
 }

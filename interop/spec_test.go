@@ -3,6 +3,7 @@ package interop_test
 import (
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/raisfast/wasmplug/gen/plugin"
@@ -70,6 +71,71 @@ func TestModelMatchesSpec(t *testing.T) {
 		}
 		if !reflect.DeepEqual(calls, g.calls) && (len(calls) != 0 || len(g.calls) != 0) {
 			t.Errorf("%s(%+v) calls %q, want %q", g.hook, g.arg, calls, g.calls)
+		}
+	}
+}
+
+// TestDataModelMatchesSpec pins the model's data path ("The data calls")
+// to lines worked out by hand from SPEC.md.
+func TestDataModelMatchesSpec(t *testing.T) {
+	data := func(table string) (string, [][]string) {
+		h := &fakeHost{}
+		r := model(h, "on-content-creating", plugin.ContentEvent{ContentType: "data", Data: table}).(*plugin.ContentEvent)
+		if r.ContentType != "DATA" || r.ID == nil || *r.ID != "id:1" {
+			t.Errorf("data(%s) = %+v, want content-type DATA, id id:1", table, r)
+		}
+		return r.Data, h.calls
+	}
+	got, calls := data("timeout")
+	want := "new-id=id:1\ndb-ph=$1 $4294967295\ninsert=err:timeout\nfetch-one=err:timeout\nfetch-one=err:timeout\n" +
+		"fetch-all=err:timeout\nfetch-all=err:timeout\nupdate=err:timeout\ndelete=err:timeout\ncount=err:timeout\n" +
+		"increment=err:timeout\nsum=err:timeout\nsum=err:timeout\ngroup-by=err:timeout\ngroup-by=err:timeout\n" +
+		"group-by=err:timeout\ngroup-by=err:timeout\ngroup-by=err:timeout"
+	if got != want {
+		t.Errorf("data(timeout) = %q, want %q", got, want)
+	}
+	if len(calls) != 19 {
+		t.Errorf("data(timeout) made %d calls, want 19", len(calls))
+	}
+	got, _ = data("no-such-table")
+	if l := strings.Split(got, "\n")[2]; l != "insert=err:no-such-table(insert:no-such-table)" {
+		t.Errorf("data(no-such-table) line 3 = %q", l)
+	}
+	got, calls = data("posts")
+	f := "[a eq i:-9223372036854775808,b ne t:ü😀,c lt r:8000000000000000,d le r:nan,e gt i:9223372036854775807," +
+		"f ge r:0000000000000001,g like t:%a_b%,h is-null null,i is-not-null b:010203]"
+	echo := "{a=i:-9223372036854775808,b=t:ü😀,c=r:8000000000000000,d=r:nan,e=i:9223372036854775807," +
+		"f=r:0000000000000001,g=t:%a_b%,h=null,i=b:010203}"
+	lines := strings.Split(got, "\n")
+	for i, w := range map[int]string{
+		2:  "insert=ok:7",
+		3:  "fetch-one=ok:+" + echo,
+		4:  "fetch-one=ok:~",
+		5:  "fetch-all=ok:[{col=t:id,i=i:0},{col=t:títle,i=i:1},{col=t:,i=i:2}," + echo + "]",
+		6:  "fetch-all=ok:[]",
+		7:  "update=ok:209",
+		8:  "delete=ok:9",
+		9:  "count=ok:18446744073709551615",
+		10: "increment=ok:9223372036854775808",
+		11: "sum=ok:b:010203",
+		12: "sum=ok:null",
+		13: "group-by=ok:[]",
+		14: "group-by=ok:[{k1=i:0,v=t:sum}->i:-9223372036854775808,{k2=i:1,v=t:sum}->t:ü😀]",
+	} {
+		if i >= len(lines) || lines[i] != w {
+			t.Errorf("data(posts) line %d = %q, want %q", i+1, lines[min(i, len(lines)-1)], w)
+		}
+	}
+	for i, w := range map[int][]string{
+		2:  {"db-ph", "4294967295"},
+		3:  {"insert", "posts", "{n=null,i=i:-1,r=r:bff8000000000000,t=t:Zoë € 😀,e=t:,b=b:,c=b:00ff807f}"},
+		4:  {"fetch-one", "posts", "cols=id,títle, where=" + f + " order=id asc,títle desc limit=+4294967295 offset=+0"},
+		5:  {"fetch-one", "posts", "cols= where=[] order= limit=~ offset=~"},
+		11: {"increment", "posts", "views", "-9223372036854775808", f},
+		18: {"group-by", "posts", "k1,k2,k3,k4,k5,k6,k7,k8", "avg", "v", f},
+	} {
+		if !reflect.DeepEqual(calls[i], w) {
+			t.Errorf("data(posts) call %d = %q, want %q", i+1, calls[i], w)
 		}
 	}
 }

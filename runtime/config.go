@@ -99,17 +99,26 @@ type Config struct {
 	FreshInstances bool
 
 	// DB is the host database behind db-* (with each plugin's
-	// permissions).
+	// permissions). The driver selects the backend: a database opened with
+	// the pgx driver (github.com/jackc/pgx/v5/stdlib, sql.Open("pgx", dsn))
+	// is PostgreSQL, run by package pgdb (a role per plugin, created and
+	// granted by the runtime, so the host's role must be a superuser or have
+	// CREATEROLE); anything else is SQLite, run by package sqldb (which
+	// needs modernc.org/sqlite, as package sqlitedb opens it).
 	DB *sql.DB
 	// KVDB is the database of the key-value store behind get-data/set-data
-	// (table Config.KV.Table, default plugin_kv). It must be a database of
-	// its own, not DB's file: a plugin's db-begin holds DB's write lock for
-	// the rest of its hook call, so a set-data on DB would wait for it, and
-	// plugins with db access could read every plugin's entries (see
-	// runtime/services/RATIONALE.md). New refuses KVDB on DB's file. When
-	// KVDB is nil and DataDir is set, the runtime opens (creating it) the
-	// SQLite file DataDir/DefaultKVFile and closes it at Close; with neither,
-	// get-data/set-data are not offered. [Runtime.KV] is the store in use.
+	// (table Config.KV.Table, default plugin_kv). On SQLite it must be a
+	// database of its own, not DB's file: a plugin's db-begin holds DB's
+	// write lock for the rest of its hook call, so a set-data on DB would
+	// wait for it, and plugins with db access could read every plugin's
+	// entries (see runtime/services/RATIONALE.md). New refuses KVDB on DB's
+	// file. When KVDB is nil and DataDir is set, the runtime opens (creating
+	// it) the SQLite file DataDir/DefaultKVFile and closes it at Close; with
+	// neither, get-data/set-data are not offered. When DB is PostgreSQL and
+	// KVDB is nil, the store uses DB itself: its tables live in schema
+	// Config.KV.Schema ("wasmplug"), on which no plugin role is granted
+	// anything, and PostgreSQL's row locks keep set-data from waiting on a
+	// plugin's transaction. [Runtime.KV] is the store in use.
 	KVDB *sql.DB
 	// Posts answers get-post.
 	Posts posts.PostStore
@@ -148,8 +157,14 @@ type Config struct {
 	// pass a crontest.Clock). Guests always see the real clocks.
 	Clock cron.Clock
 	// CronLocation is the time zone cron expressions are read in (default
-	// time.Local).
+	// time.Local). Replicas sharing CronClaims must use the same one.
 	CronLocation *time.Location
+	// CronClaims, when set, makes a [[cron]] slot run on one replica of a
+	// cluster: every replica's scheduler fires it and only the one that
+	// claims it calls the hook (job "<plugin id>/<job_type>", slot the
+	// scheduled instant). Nil (one node) runs every slot here.
+	// pgcluster.CronClaims implements it on PostgreSQL.
+	CronClaims cron.Claims
 
 	// WatchInterval, if positive, polls PluginsDir at that interval and
 	// reloads when a plugin directory was added, changed or removed (a

@@ -45,10 +45,11 @@ func (rt *Runtime) setCron(s *snapshot) {
 	var jobs []cron.Job
 	for _, p := range s.plugins {
 		for _, c := range p.m.Cron {
+			id := cronJobID(p.id, c.JobType)
 			jobs = append(jobs, cron.Job{
-				ID:       cronJobID(p.id, c.JobType),
+				ID:       id,
 				Schedule: c.Schedule,
-				Run:      rt.cronRun(p.id, c),
+				Run:      cron.Claimed(rt.cfg.CronClaims, id, rt.log, rt.cronRun(p.id, c)),
 			})
 		}
 	}

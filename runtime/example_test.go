@@ -17,7 +17,7 @@ import (
 var paragraph = runtimetest.Guest{
 	Data: map[int]string{1024: "<p>"},
 	Funcs: `
-  (func (export "raisfast:plugin-wit/plugin-hooks@0.1.0#render-markdown") (param $p i32) (param $l i32) (result i32)
+  (func (export "raisfast:plugin-wit/plugin-hooks@0.1.1#render-markdown") (param $p i32) (param $l i32) (result i32)
     (call $some (call $concat (i32.const 1024) (i32.const 3) (local.get $p) (local.get $l))
                 (i32.add (i32.const 3) (local.get $l))))`,
 }

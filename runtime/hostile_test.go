@@ -33,7 +33,7 @@ import (
 // runtime that also serves a well-behaved plugin, and asserts what
 // docs/security.md promises:
 //
-//   - every hostile call ends within 6× the call deadline (loose: the attacks held calls 17–58 s);
+//   - every hostile call ends within 2× the call deadline (issue 11's bound; measured: 1.0–1.4×, the attacks held calls 17–58 s before their fixes);
 //   - the process's resident memory grows by less than a bound while it
 //     runs (sampled every 5 ms), the guests' own memory limits included;
 //   - the bystander plugin keeps answering, quickly, during the attack;
@@ -166,10 +166,10 @@ func runAttack(t *testing.T, a attack) attackResult {
 	wg.Wait()
 	res.rssGrowth = peak - before
 
-	// The bound is loose on purpose (shared machines are noisy): the
+	// Issue 11's bound (measured 1.0–1.4× on 2 loaded cores); the
 	// attacks it catches held a call for 17–58 s before their fixes.
-	if res.slowest > 6*hostileDeadline {
-		t.Errorf("a hostile call took %v, more than 6× the %v deadline", res.slowest, hostileDeadline)
+	if res.slowest > 2*hostileDeadline {
+		t.Errorf("a hostile call took %v, more than 2× the %v deadline", res.slowest, hostileDeadline)
 	}
 	bound := int64(hostileRSS)
 	if a.rss > 0 {

@@ -187,118 +187,180 @@ func (m *imager) state() string {
 
 // initProbe is the host API a first instance initialises with: it notes
 // the first host function called, since an image would not repeat the
-// call (nor its effects) for the instances started from it.
+// call (nor its effects) for the instances started from it. It wraps
+// every function of every imported interface; TestInitProbeCoversContract
+// fails when the contract gains one that it does not wrap.
 type initProbe struct {
-	plugin.HostAPI
+	host plugin.HostAPI
+	data plugin.Data
 	used atomic.Pointer[string] // the first host function called
 }
 
-// The host functions' names, for initProbe.
-var (
-	hLog        = "log"
-	hGetConfig  = "get-config"
-	hHttpGet    = "http-get"
-	hHttpPost   = "http-post"
-	hGetData    = "get-data"
-	hSetData    = "set-data"
-	hGetPost    = "get-post"
-	hDbQuery    = "db-query"
-	hDbExecute  = "db-execute"
-	hDbBegin    = "db-begin"
-	hDbCommit   = "db-commit"
-	hDbRollback = "db-rollback"
-	hVfsRead    = "vfs-read"
-	hVfsWrite   = "vfs-write"
-	hVfsDelete  = "vfs-delete"
-	hVfsExists  = "vfs-exists"
-	hVfsList    = "vfs-list"
-	hVfsStat    = "vfs-stat"
-	hEmitEvent  = "emit-event"
-)
+// probed lists the wrapped functions' names (pointers into it are what
+// note stores, so noting allocates nothing).
+var probed = [...]string{
+	"log", "get-config", "http-get", "http-post", "get-data", "set-data", "get-post",
+	"db-query", "db-execute", "db-begin", "db-commit", "db-rollback",
+	"vfs-read", "vfs-write", "vfs-delete", "vfs-exists", "vfs-list", "vfs-stat",
+	"emit-event", "new-id", "db-ph",
+	"insert", "fetch-one", "fetch-all", "update", "delete", "count", "increment", "sum", "group-by",
+}
 
-// note records name as called, if it is the first (no allocation: the
-// probe stays the first instance's host API for its whole life).
-func (p *initProbe) note(name *string) {
+// note records probed[i] as called, if it is the first.
+func (p *initProbe) note(i int) {
 	if p.used.Load() == nil {
-		p.used.CompareAndSwap(nil, name)
+		p.used.CompareAndSwap(nil, &probed[i])
 	}
 }
 
 func (p *initProbe) Log(ctx context.Context, level, msg string) {
-	p.note(&hLog)
-	p.HostAPI.Log(ctx, level, msg)
+	p.note(0)
+	p.host.Log(ctx, level, msg)
 }
+
 func (p *initProbe) GetConfig(ctx context.Context, key string) (string, bool) {
-	p.note(&hGetConfig)
-	return p.HostAPI.GetConfig(ctx, key)
+	p.note(1)
+	return p.host.GetConfig(ctx, key)
 }
+
 func (p *initProbe) HTTPGet(ctx context.Context, url string) (string, bool) {
-	p.note(&hHttpGet)
-	return p.HostAPI.HTTPGet(ctx, url)
+	p.note(2)
+	return p.host.HTTPGet(ctx, url)
 }
+
 func (p *initProbe) HTTPPost(ctx context.Context, url, body string) (string, bool) {
-	p.note(&hHttpPost)
-	return p.HostAPI.HTTPPost(ctx, url, body)
+	p.note(3)
+	return p.host.HTTPPost(ctx, url, body)
 }
+
 func (p *initProbe) GetData(ctx context.Context, key string) (string, bool) {
-	p.note(&hGetData)
-	return p.HostAPI.GetData(ctx, key)
+	p.note(4)
+	return p.host.GetData(ctx, key)
 }
+
 func (p *initProbe) SetData(ctx context.Context, key, value string) bool {
-	p.note(&hSetData)
-	return p.HostAPI.SetData(ctx, key, value)
+	p.note(5)
+	return p.host.SetData(ctx, key, value)
 }
+
 func (p *initProbe) GetPost(ctx context.Context, slug string) (string, bool) {
-	p.note(&hGetPost)
-	return p.HostAPI.GetPost(ctx, slug)
+	p.note(6)
+	return p.host.GetPost(ctx, slug)
 }
+
 func (p *initProbe) DBQuery(ctx context.Context, sql string, params *string) string {
-	p.note(&hDbQuery)
-	return p.HostAPI.DBQuery(ctx, sql, params)
+	p.note(7)
+	return p.host.DBQuery(ctx, sql, params)
 }
+
 func (p *initProbe) DBExecute(ctx context.Context, sql string, params *string) string {
-	p.note(&hDbExecute)
-	return p.HostAPI.DBExecute(ctx, sql, params)
+	p.note(8)
+	return p.host.DBExecute(ctx, sql, params)
 }
+
 func (p *initProbe) DBBegin(ctx context.Context) string {
-	p.note(&hDbBegin)
-	return p.HostAPI.DBBegin(ctx)
+	p.note(9)
+	return p.host.DBBegin(ctx)
 }
+
 func (p *initProbe) DBCommit(ctx context.Context) string {
-	p.note(&hDbCommit)
-	return p.HostAPI.DBCommit(ctx)
+	p.note(10)
+	return p.host.DBCommit(ctx)
 }
+
 func (p *initProbe) DBRollback(ctx context.Context) string {
-	p.note(&hDbRollback)
-	return p.HostAPI.DBRollback(ctx)
+	p.note(11)
+	return p.host.DBRollback(ctx)
 }
+
 func (p *initProbe) VFSRead(ctx context.Context, path string) (string, bool) {
-	p.note(&hVfsRead)
-	return p.HostAPI.VFSRead(ctx, path)
+	p.note(12)
+	return p.host.VFSRead(ctx, path)
 }
+
 func (p *initProbe) VFSWrite(ctx context.Context, path, content string) bool {
-	p.note(&hVfsWrite)
-	return p.HostAPI.VFSWrite(ctx, path, content)
+	p.note(13)
+	return p.host.VFSWrite(ctx, path, content)
 }
+
 func (p *initProbe) VFSDelete(ctx context.Context, path string) bool {
-	p.note(&hVfsDelete)
-	return p.HostAPI.VFSDelete(ctx, path)
+	p.note(14)
+	return p.host.VFSDelete(ctx, path)
 }
+
 func (p *initProbe) VFSExists(ctx context.Context, path string) bool {
-	p.note(&hVfsExists)
-	return p.HostAPI.VFSExists(ctx, path)
+	p.note(15)
+	return p.host.VFSExists(ctx, path)
 }
+
 func (p *initProbe) VFSList(ctx context.Context, path string) (string, bool) {
-	p.note(&hVfsList)
-	return p.HostAPI.VFSList(ctx, path)
+	p.note(16)
+	return p.host.VFSList(ctx, path)
 }
+
 func (p *initProbe) VFSStat(ctx context.Context, path string) (string, bool) {
-	p.note(&hVfsStat)
-	return p.HostAPI.VFSStat(ctx, path)
+	p.note(17)
+	return p.host.VFSStat(ctx, path)
 }
+
 func (p *initProbe) EmitEvent(ctx context.Context, eventType, data string) string {
-	p.note(&hEmitEvent)
-	return p.HostAPI.EmitEvent(ctx, eventType, data)
+	p.note(18)
+	return p.host.EmitEvent(ctx, eventType, data)
+}
+
+func (p *initProbe) NewID(ctx context.Context) string {
+	p.note(19)
+	return p.host.NewID(ctx)
+}
+
+func (p *initProbe) DBPh(ctx context.Context, n uint32) string {
+	p.note(20)
+	return p.host.DBPh(ctx, n)
+}
+
+func (p *initProbe) Insert(ctx context.Context, table string, row []plugin.Field) (uint64, error) {
+	p.note(21)
+	return p.data.Insert(ctx, table, row)
+}
+
+func (p *initProbe) FetchOne(ctx context.Context, table string, q plugin.Query) (*[]plugin.Field, error) {
+	p.note(22)
+	return p.data.FetchOne(ctx, table, q)
+}
+
+func (p *initProbe) FetchAll(ctx context.Context, table string, q plugin.Query) ([][]plugin.Field, error) {
+	p.note(23)
+	return p.data.FetchAll(ctx, table, q)
+}
+
+func (p *initProbe) Update(ctx context.Context, table string, set []plugin.Field, filter []plugin.Condition) (uint64, error) {
+	p.note(24)
+	return p.data.Update(ctx, table, set, filter)
+}
+
+func (p *initProbe) Delete(ctx context.Context, table string, filter []plugin.Condition) (uint64, error) {
+	p.note(25)
+	return p.data.Delete(ctx, table, filter)
+}
+
+func (p *initProbe) Count(ctx context.Context, table string, filter []plugin.Condition) (uint64, error) {
+	p.note(26)
+	return p.data.Count(ctx, table, filter)
+}
+
+func (p *initProbe) Increment(ctx context.Context, table, column string, by int64, filter []plugin.Condition) (uint64, error) {
+	p.note(27)
+	return p.data.Increment(ctx, table, column, by, filter)
+}
+
+func (p *initProbe) Sum(ctx context.Context, table, column string, filter []plugin.Condition) (plugin.Value, error) {
+	p.note(28)
+	return p.data.Sum(ctx, table, column, filter)
+}
+
+func (p *initProbe) GroupBy(ctx context.Context, table string, by []string, agg plugin.Aggregate, column string, filter []plugin.Condition) ([]plugin.Group, error) {
+	p.note(29)
+	return p.data.GroupBy(ctx, table, by, agg, column, filter)
 }
 
 // imageAllocator makes the linear memory of an instance started from im:

@@ -399,3 +399,45 @@ func TestRewriteCache(t *testing.T) {
 		})
 	}
 }
+
+// TestInitProbeCoversContract calls every method of the imported
+// interfaces on an initProbe over nil implementations: each must note a
+// distinct function before delegating (the delegation then panics on the
+// nil implementation, which the test recovers). A method the probe does
+// not wrap is promoted from nothing and is caught here, so a contract
+// that gains a host function fails this test until the probe wraps it.
+func TestInitProbeCoversContract(t *testing.T) {
+	seen := map[string]string{}
+	for _, iface := range []reflect.Type{reflect.TypeFor[plugin.HostAPI](), reflect.TypeFor[plugin.Data]()} {
+		for i := range iface.NumMethod() {
+			m := iface.Method(i)
+			p := &initProbe{}
+			pm := reflect.ValueOf(p).MethodByName(m.Name)
+			if !pm.IsValid() {
+				t.Errorf("initProbe has no method %s (of %s)", m.Name, iface.Name())
+				continue
+			}
+			args := make([]reflect.Value, pm.Type().NumIn())
+			for j := range args {
+				args[j] = reflect.Zero(pm.Type().In(j))
+			}
+			args[0] = reflect.ValueOf(context.Background())
+			func() {
+				defer func() { _ = recover() }()
+				pm.Call(args)
+			}()
+			used := p.used.Load()
+			if used == nil {
+				t.Errorf("%s.%s does not note the call", iface.Name(), m.Name)
+				continue
+			}
+			if other, dup := seen[*used]; dup {
+				t.Errorf("%s and %s both note %q", other, m.Name, *used)
+			}
+			seen[*used] = m.Name
+		}
+	}
+	if len(seen) != len(probed) {
+		t.Errorf("%d functions noted, probed lists %d", len(seen), len(probed))
+	}
+}

@@ -544,7 +544,10 @@ func (rt *Runtime) build(ctx context.Context, d dirScan) (_ *loaded, err error) 
 			WithRandSource(rand.Reader).
 			WithNanosleep(waits.sleep)
 		in := &instance{host: a, waits: waits}
-		var host plugin.HostAPI = a
+		var (
+			host plugin.HostAPI = a
+			data plugin.Data    = a
+		)
 		// The first instance of an image-prepared module is made under
 		// p.imgs's lock and gives its image to the next ones (image.go).
 		img, first := p.imgs.current()
@@ -560,8 +563,8 @@ func (rt *Runtime) build(ctx context.Context, d dirScan) (_ *loaded, err error) 
 					p.imgs.release()
 				}
 			}()
-			probe = &initProbe{HostAPI: a}
-			host = probe
+			probe = &initProbe{host: a, data: a}
+			host, data = probe, probe
 			defer func() {
 				if mod == nil || in.inst == nil {
 					return // failed: the next instance tries again
@@ -616,7 +619,7 @@ func (rt *Runtime) build(ctx context.Context, d dirScan) (_ *loaded, err error) 
 			ictx = experimental.WithMemoryAllocator(ictx, imageAllocator{bytes: uint64(img.pages) * 65536})
 		}
 		waits.bind(ictx)
-		inst, err := p.mod.NewGuest(ictx, plugin.Imports{HostAPI: host}, mc)
+		inst, err := p.mod.NewGuest(ictx, plugin.Imports{HostAPI: host, Data: data}, mc)
 		waits.bind(nil)
 		if in.alarm != nil {
 			rt.wd.disarm(in.alarm)

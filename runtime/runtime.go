@@ -19,6 +19,7 @@ import (
 	"github.com/raisfast/wasmplug/runtime/cron"
 	"github.com/raisfast/wasmplug/runtime/hostapi"
 	"github.com/raisfast/wasmplug/runtime/services/kv"
+	"github.com/raisfast/wasmplug/runtime/services/pgdb"
 	"github.com/raisfast/wasmplug/runtime/services/sqldb"
 	"github.com/raisfast/wasmplug/runtime/services/sqlitedb"
 	"github.com/raisfast/wasmplug/runtime/services/vfs"
@@ -150,9 +151,14 @@ func (rt *Runtime) openServices(ctx context.Context) error {
 		}
 		rt.vfs = vfs.NewManager(cfg.DataDir, cfg.VFS, rt.log)
 	}
+	pg := cfg.DB != nil && pgdb.DialectOf(cfg.DB) == sqldb.Postgres
 	kvDB := cfg.KVDB
 	switch {
-	case kvDB != nil && cfg.DB != nil:
+	case pg && kvDB == nil:
+		// PostgreSQL has row locks and roles: the store shares the host's
+		// database, in a schema no plugin role has any privilege on.
+		kvDB = cfg.DB
+	case kvDB != nil && cfg.DB != nil && !pg:
 		if sameDatabase(ctx, kvDB, cfg.DB) {
 			return errors.New("runtime: Config.KVDB is Config.DB's database: the key-value store needs one of its own " +
 				"(a set-data inside a plugin's db transaction would wait for that transaction's write lock); " +
@@ -174,7 +180,14 @@ func (rt *Runtime) openServices(ctx context.Context) error {
 		}
 		rt.svc.KV = store
 	}
-	if cfg.DB != nil {
+	switch {
+	case pg:
+		b, err := pgdb.New(ctx, cfg.DB, cfg.SQL, pgdb.Options{})
+		if err != nil {
+			return fmt.Errorf("runtime: %w", err)
+		}
+		rt.svc.SQL = b
+	case cfg.DB != nil:
 		rt.svc.SQL = sqldb.New(cfg.DB, cfg.SQL)
 	}
 	return nil

@@ -1031,9 +1031,9 @@ func TestContractVersions(t *testing.T) {
 		rtt.WritePlugin(t, filepath.Join(f.dir, name), manifestTOML(name, map[string]int{rm: len(name)}, ""), wasm)
 	}
 	f.add("same", "same", prefixGuest("S"), map[string]int{rm: 4}, "")
-	write("later", "@0.1.0", "@0.1.9", prefixGuest("L"))
-	write("unversioned", "@0.1.0", "", prefixGuest("U"))
-	write("nextmajor", "@0.1.0", "@0.2.0", prefixGuest("N"))
+	write("later", "@0.1.1", "@0.1.9", prefixGuest("L"))
+	write("unversioned", "@0.1.1", "", prefixGuest("U"))
+	write("nextmajor", "@0.1.1", "@0.2.0", prefixGuest("N"))
 	rt := f.start()
 
 	if got, _ := Filter(ctx, rt, plugin.Hooks.RenderMarkdown, "x"); got != "ULSx" {
@@ -1043,12 +1043,12 @@ func TestContractVersions(t *testing.T) {
 	for _, p := range rt.Plugins() {
 		takes[p.ID] = p.Contract.Built + " " + p.Contract.Take.String()
 	}
-	want := map[string]string{"same": "0.1.0 same version", "later": "0.1.9 compatible, same track", "unversioned": " unversioned names"}
+	want := map[string]string{"same": "0.1.1 same version", "later": "0.1.9 compatible, same track", "unversioned": " unversioned names"}
 	if !maps.Equal(takes, want) {
 		t.Errorf("contracts %v, want %v", takes, want)
 	}
 	probs := rt.Problems()
-	if len(probs) != 1 || !strings.Contains(probs[0].Error(), "built for raisfast:plugin-wit@0.2.0, this host provides raisfast:plugin-wit@0.1.0: different semver tracks") {
+	if len(probs) != 1 || !strings.Contains(probs[0].Error(), "built for raisfast:plugin-wit@0.2.0, this host provides raisfast:plugin-wit@0.1.1: different semver tracks") {
 		t.Errorf("problems %v, want the 0.2.0 plugin refused", probs)
 	}
 }

@@ -74,8 +74,13 @@ func (b *builder) buildAll(ctx context.Context, pluginsDir string) []buildProble
 	return probs
 }
 
-// isGoPlugin reports whether dir holds a Go plugin's sources.
+// isGoPlugin reports whether dir holds a Go plugin's sources: a
+// manifest.toml (a directory without one is not a plugin, whatever else it
+// holds — a sibling Go module, a tool) and a go.mod or main.go.
 func isGoPlugin(dir string) bool {
+	if fi, err := os.Stat(filepath.Join(dir, "manifest.toml")); err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
 	for _, f := range []string{"go.mod", "main.go"} {
 		if fi, err := os.Stat(filepath.Join(dir, f)); err == nil && fi.Mode().IsRegular() {
 			return true

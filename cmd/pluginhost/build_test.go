@@ -16,7 +16,7 @@ const goLoginPlugin = `package main
 
 import "unsafe"
 
-//go:wasmimport raisfast:plugin-wit/host-api@0.1.0 set-data
+//go:wasmimport raisfast:plugin-wit/host-api@0.1.1 set-data
 func setData(kp, kl, vp, vl uint32) uint32
 
 // Allocations handed to the host stay referenced until a later call.
@@ -35,7 +35,7 @@ func cabiRealloc(old, oldSize, align, size uint32) uint32 {
 	return (p + align - 1) &^ (align - 1)
 }
 
-//go:wasmexport raisfast:plugin-wit/plugin-hooks@0.1.0#on-login
+//go:wasmexport raisfast:plugin-wit/plugin-hooks@0.1.1#on-login
 func onLogin(p, l uint32) {
 	const key = "go-login"
 	setData(uint32(uintptr(unsafe.Pointer(unsafe.StringData(key)))), uint32(len(key)), p, l)
@@ -185,5 +185,44 @@ func TestManifestEntry(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "manifest.toml"), []byte("[plugin]\nid = \"x\"\nentry = \"build/x.wasm\" # built\n"), 0o644)
 	if got := manifestEntry(dir); got != "build/x.wasm" {
 		t.Fatal(got)
+	}
+}
+
+// TestCallOneGoPluginAmongModules: `call -plugins` builds only directories
+// that have a manifest (a sibling Go module is not a plugin and is left
+// alone), and -plugins may name one plugin's own directory.
+func TestCallOneGoPluginAmongModules(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a Go plugin")
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	root := t.TempDir()
+	plugin := filepath.Join(root, "gologin")
+	writeGoPlugin(t, plugin)
+	tool := filepath.Join(root, "tool") // a Go module that does not build for wasip1
+	if err := os.MkdirAll(tool, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, src := range map[string]string{
+		"go.mod":  "module example.com/tool\n\ngo 1.26\n",
+		"main.go": "package main\n\nimport \"syscall\"\n\nfunc main() { syscall.Kill(1, 0) }\n",
+	} {
+		if err := os.WriteFile(filepath.Join(tool, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, dir := range []string{root, plugin} {
+		out, errOut, err := runCLI(t, "call", "on-login", "-plugins", dir, "-json", `"u1"`)
+		if err != nil || !strings.Contains(out, "ok") {
+			t.Fatalf("call -plugins %s: %v\nstdout %s\nstderr %s", dir, err, out, errOut)
+		}
+		if strings.Contains(errOut, "build failed") {
+			t.Errorf("call -plugins %s tried to build the module without a manifest:\n%s", dir, errOut)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(tool, "plugin.wasm")); err == nil {
+		t.Error("a directory without a manifest was built")
 	}
 }

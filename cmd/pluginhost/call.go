@@ -42,7 +42,7 @@ func callCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stderr, "usage: pluginhost call HOOK [-plugins DIR] -json '…'\nhooks: %s\n", hookNames())
 		fs.PrintDefaults()
 	}
-	pluginsDir := fs.String("plugins", defaultPluginsDir, "plugins directory")
+	pluginsDir := fs.String("plugins", defaultPluginsDir, "plugins directory, or one plugin's directory (with its manifest.toml)")
 	jsonArg := fs.String("json", "", `the hook's argument as JSON: a post-input object, a string, … ("@FILE" reads a file, "-" stdin); for on-content-deleted {"content_type":…,"id":…}`)
 	dbPath := fs.String("db", "", "SQLite database the plugins see (default: a temporary one)")
 	dataDir := fs.String("data", "", "plugins' sandboxes (default: beside -db, or temporary)")
@@ -84,8 +84,13 @@ func callCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 
+	plugins, cleanup, err := pluginsRoot(*pluginsDir)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
 	cfg := serverConfig{
-		PluginsDir:      *pluginsDir,
+		PluginsDir:      plugins,
 		DBPath:          *dbPath,
 		DataDir:         *dataDir,
 		PoolSize:        *pool,
@@ -204,3 +209,25 @@ func indentJSON(b []byte) string {
 }
 
 func hookNames() string { return strings.Join(contractHooks(), ", ") }
+
+// pluginsRoot returns the plugins directory to load for -plugins dir: dir
+// itself, or, when dir is one plugin (it holds a manifest.toml), a
+// temporary directory whose only entry links to it.
+func pluginsRoot(dir string) (root string, cleanup func(), err error) {
+	if _, err := os.Stat(filepath.Join(dir, "manifest.toml")); err != nil {
+		return dir, func() {}, nil
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", nil, err
+	}
+	tmp, err := os.MkdirTemp("", "pluginhost-plugin-")
+	if err != nil {
+		return "", nil, err
+	}
+	if err := os.Symlink(abs, filepath.Join(tmp, filepath.Base(abs))); err != nil {
+		os.RemoveAll(tmp)
+		return "", nil, fmt.Errorf("-plugins %s: %w", dir, err)
+	}
+	return tmp, func() { os.RemoveAll(tmp) }, nil
+}

@@ -223,14 +223,14 @@ func TestCheckContract(t *testing.T) {
 		ok      bool
 		want    string
 	}{
-		{"same", wat, true, "OK    contract: built for raisfast:plugin-wit@0.1.0: the host's version"},
-		{"later", strings.ReplaceAll(wat, "@0.1.0", "@0.1.3"), true,
-			"OK    contract: built for raisfast:plugin-wit@0.1.3: compatible with this host's 0.1.0 (same semver track 0.1)"},
-		{"lacking", strings.Replace(strings.ReplaceAll(wat, "@0.1.0", "@0.1.3"), "(import ", `(import "raisfast:plugin-wit/host-api@0.1.3" "now-millis" (func (result i64)))
+		{"same", wat, true, "OK    contract: built for raisfast:plugin-wit@0.1.1: the host's version"},
+		{"later", strings.ReplaceAll(wat, "@0.1.1", "@0.1.3"), true,
+			"OK    contract: built for raisfast:plugin-wit@0.1.3: compatible with this host's 0.1.1 (same semver track 0.1)"},
+		{"lacking", strings.Replace(strings.ReplaceAll(wat, "@0.1.1", "@0.1.3"), "(import ", `(import "raisfast:plugin-wit/host-api@0.1.3" "now-millis" (func (result i64)))
   (import `, 1), false,
-			"FAIL  contract: built for raisfast:plugin-wit@0.1.3: refused by this host's 0.1.0 (imports host-api#now-millis, which this host lacks)"},
-		{"major", strings.ReplaceAll(wat, "@0.1.0", "@0.2.0"), false,
-			"FAIL  contract: built for raisfast:plugin-wit@0.2.0: refused by this host's 0.1.0 (0.2.0 is on track 0.2, this host's 0.1.0 on track 0.1)"},
+			"FAIL  contract: built for raisfast:plugin-wit@0.1.3: refused by this host's 0.1.1 (imports host-api#now-millis, which this host lacks)"},
+		{"major", strings.ReplaceAll(wat, "@0.1.1", "@0.2.0"), false,
+			"FAIL  contract: built for raisfast:plugin-wit@0.2.0: refused by this host's 0.1.1 (0.2.0 is on track 0.2, this host's 0.1.1 on track 0.1)"},
 	} {
 		wasm, err := rtt.Assemble(context.Background(), c.wat)
 		if err != nil {

@@ -12,9 +12,18 @@ import (
 // examples/plugins/slug-rust) exactly as the seed's step 6 shows —
 // extensions/plugins/my-plugin/{manifest.toml,plugin.wasm} — and checks
 // through the HTTP API that it sets a new post's slug, keeps a given one,
-// and that on-post-created wrote cache/posts/<slug>.json via vfs-write.
+// and that on-post-created wrote cache/posts/<slug>.json via vfs-write. It
+// runs twice: built from today's wit/plugin.wit, and built for the 0.1.0
+// contract (slug-rust-010), as plugins deployed before 0.1.1 were — the
+// host of 0.1.1 takes both.
 func TestRustQuickStart(t *testing.T) {
-	wasm := guests.Load(t, "slug-rust")
+	for _, build := range []string{"slug-rust", "slug-rust-010"} {
+		t.Run(build, func(t *testing.T) { rustQuickStart(t, build) })
+	}
+}
+
+func rustQuickStart(t *testing.T, build string) {
+	wasm := guests.Load(t, build)
 	manifest, err := os.ReadFile(filepath.Join(guests.Root(), "examples", "plugins", "slug-rust", "manifest.toml"))
 	if err != nil {
 		t.Fatal(err)

@@ -47,7 +47,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("pluginhost serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	pluginsDir := fs.String("plugins", defaultPluginsDir, "plugins directory: one directory per plugin with manifest.toml and its wasm")
-	dbPath := fs.String("db", defaultDBPath, "SQLite database file (created with its directory if missing)")
+	dbPath := fs.String("db", defaultDBPath, "SQLite database file (created with its directory if missing), or a postgres://user@host:port/db URL: posts, comments, plugin KV and plugin SQL on PostgreSQL")
 	dataDir := fs.String("data", "", `plugins' file sandboxes (default "plugins" beside the database)`)
 	cacheDir := fs.String("cache", "", `wazero compilation cache (default "cache" beside the database; "off" disables)`)
 	addr := fs.String("addr", defaultAddr, "listen address (host:port; port 0 picks a free one)")
@@ -59,6 +59,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	maxBody := fs.Int64("max-body", defaultMaxBodyBytes, "largest request body in bytes")
 	user := fs.String("user", defaultUser, "acting user of requests without an X-User-ID header")
 	initSQL := fs.String("init-sql", defaultInitSQL, "SQL file run on the database at every start, before the plugins load (skipped when the default file is absent)")
+	clusterDSN := fs.String("cluster", "", "postgres:// DSN the replicas share: cron slots claimed and events relayed there (default: -db when it is postgres://; see docs/scale-out.md)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error (debug shows why host-api calls were refused)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -80,7 +81,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cache := *cacheDir
 	switch cache {
 	case "":
-		cache = filepath.Join(filepath.Dir(*dbPath), "cache")
+		cache = filepath.Join(dbDir(*dbPath), "cache")
 	case "off":
 		cache = ""
 	}
@@ -97,6 +98,10 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		MaxBodyBytes:    *maxBody,
 		DefaultUser:     *user,
 		Logger:          log,
+	}
+	cfg.ClusterDSN = *clusterDSN
+	if cfg.ClusterDSN == "" && isPostgresDSN(*dbPath) {
+		cfg.ClusterDSN = *dbPath
 	}
 	if err := checkUserID(*user); err != nil {
 		return fmt.Errorf("%w: -user: %v", errUsage, err)
@@ -118,7 +123,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	return listenAndServe(ctx, s, *addr, func(a net.Addr) {
 		log.Info("pluginhost: listening", "addr", "http://"+a.String(), "plugins", len(s.rt.Plugins()),
-			"problems", len(s.rt.Problems()), "db", cfg.DBPath, "pool", size)
+			"problems", len(s.rt.Problems()), "db", redactDSN(cfg.DBPath), "pool", size)
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"github.com/raisfast/wasmplug/runtime/services/config"
 	"github.com/raisfast/wasmplug/runtime/services/events"
 	"github.com/raisfast/wasmplug/runtime/services/kv"
+	"github.com/raisfast/wasmplug/runtime/services/pgdb"
 	"github.com/raisfast/wasmplug/runtime/services/posts"
 	"github.com/raisfast/wasmplug/runtime/services/sqlitedb"
 )
@@ -37,8 +39,9 @@ const (
 type serverConfig struct {
 	// PluginsDir holds the plugin directories (default extensions/plugins).
 	PluginsDir string
-	// DBPath is the SQLite file (default data/raisfast.db); its directory is
-	// created if missing.
+	// DBPath is the SQLite file (default data/raisfast.db; its directory is
+	// created if missing) or a postgres:// URL, which puts posts, comments,
+	// content, plugin KV and plugin SQL on that PostgreSQL database.
 	DBPath string
 	// DataDir holds the plugins' file sandboxes (default: "plugins" beside
 	// the database file).
@@ -74,6 +77,10 @@ type serverConfig struct {
 	Build bool
 	// GoCmd is the go command for Build (default: "go" on PATH).
 	GoCmd string
+	// ClusterDSN, a postgres:// DSN, makes this server a replica: cron
+	// slots are claimed and events relayed on that database (see
+	// cluster.go and docs/scale-out.md). Empty: a single node.
+	ClusterDSN string
 }
 
 // server is the reference blog host: SQLite storage, the plugin runtime, and
@@ -90,6 +97,8 @@ type server struct {
 	mux    *http.ServeMux
 	recent *eventLog
 	sub    *events.Subscription
+
+	cluster *cluster // nil: a single node (cluster.go)
 
 	builder       *builder // nil without cfg.Build
 	buildMu       sync.Mutex
@@ -113,7 +122,7 @@ func newServer(ctx context.Context, cfg serverConfig) (_ *server, err error) {
 		cfg.DBPath = defaultDBPath
 	}
 	if cfg.DataDir == "" {
-		cfg.DataDir = filepath.Join(filepath.Dir(cfg.DBPath), "plugins")
+		cfg.DataDir = filepath.Join(dbDir(cfg.DBPath), "plugins")
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = defaultMaxBodyBytes
@@ -144,17 +153,7 @@ func newServer(ctx context.Context, cfg serverConfig) (_ *server, err error) {
 			return nil, err
 		}
 	}
-	if err := os.MkdirAll(filepath.Dir(cfg.DBPath), 0o755); err != nil {
-		return nil, fmt.Errorf("database directory: %w", err)
-	}
-	// A plugin may hold the database's write lock for one call (db-begin
-	// until the call ends, at most CallTimeout); the host's own writes wait
-	// that long and more instead of failing with SQLITE_BUSY.
-	callTimeout := cfg.CallTimeout
-	if callTimeout <= 0 {
-		callTimeout = runtime.DefaultCallTimeout
-	}
-	if s.db, err = sqlitedb.Open(ctx, cfg.DBPath, sqlitedb.Options{BusyTimeout: 2 * callTimeout}); err != nil {
+	if s.db, err = openDB(ctx, cfg); err != nil {
 		return nil, err
 	}
 	if s.posts, err = posts.Open(ctx, s.db, posts.Options{}); err != nil {
@@ -170,8 +169,16 @@ func newServer(ctx context.Context, cfg serverConfig) (_ *server, err error) {
 	}
 	// The runtime opens its own kv.Store on the same table for set-data and
 	// get-data; this one serves the read-only admin endpoint.
-	s.bus = events.New(events.Options{Logger: s.log})
+	if cfg.ClusterDSN != "" {
+		if s.cluster, err = clusterServices(ctx, cfg.ClusterDSN, nil, s.log); err != nil {
+			return nil, err
+		}
+	}
+	s.bus = events.New(events.Options{Logger: s.log, Relay: s.cluster.eventRelay()})
 	if s.sub, err = s.bus.Subscribe("*", s.onEvent); err != nil {
+		return nil, err
+	}
+	if err := s.cluster.start(ctx, s.bus); err != nil {
 		return nil, err
 	}
 
@@ -188,6 +195,7 @@ func newServer(ctx context.Context, cfg serverConfig) (_ *server, err error) {
 		Logger:              s.log,
 		Clock:               cfg.Clock,
 		WatchInterval:       cfg.WatchInterval,
+		CronClaims:          s.cluster.cronClaims(),
 	}
 	if !cfg.NoCron {
 		rcfg.CronHook = cronHook
@@ -195,7 +203,7 @@ func newServer(ctx context.Context, cfg serverConfig) (_ *server, err error) {
 	if s.rt, err = runtime.New(ctx, rcfg); err != nil {
 		return nil, err
 	}
-	s.kv = s.rt.KV() // the plugins' key-value store (a database file of its own)
+	s.kv = s.rt.KV() // the plugins' key-value store (a SQLite file of its own, or DB's schema wasmplug on PostgreSQL)
 	for _, p := range s.rt.Problems() {
 		s.log.Warn("pluginhost: plugin not loaded", "problem", p.Error())
 	}
@@ -206,6 +214,54 @@ func newServer(ctx context.Context, cfg serverConfig) (_ *server, err error) {
 	}
 	s.routes()
 	return s, nil
+}
+
+// openDB opens the host database of cfg.DBPath: PostgreSQL for a
+// postgres:// URL, else the SQLite file (creating its directory).
+func openDB(ctx context.Context, cfg serverConfig) (*sql.DB, error) {
+	if pgdb.IsDSN(cfg.DBPath) {
+		db, err := sql.Open("pgx", cfg.DBPath)
+		if err != nil {
+			return nil, fmt.Errorf("database %s: %w", redactDSN(cfg.DBPath), err)
+		}
+		if err := db.PingContext(ctx); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("database %s: %w", redactDSN(cfg.DBPath), err)
+		}
+		return db, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(cfg.DBPath), 0o755); err != nil {
+		return nil, fmt.Errorf("database directory: %w", err)
+	}
+	// A plugin may hold the database's write lock for one call (db-begin
+	// until the call ends, at most CallTimeout); the host's own writes wait
+	// that long and more instead of failing with SQLITE_BUSY.
+	callTimeout := cfg.CallTimeout
+	if callTimeout <= 0 {
+		callTimeout = runtime.DefaultCallTimeout
+	}
+	return sqlitedb.Open(ctx, cfg.DBPath, sqlitedb.Options{BusyTimeout: 2 * callTimeout})
+}
+
+// dbDir is the directory the host keeps its files in beside the database:
+// the SQLite file's, or "data" for PostgreSQL.
+func dbDir(db string) string {
+	if pgdb.IsDSN(db) {
+		return filepath.Dir(defaultDBPath)
+	}
+	return filepath.Dir(db)
+}
+
+// redactDSN hides a PostgreSQL URL's password for logs and errors.
+func redactDSN(db string) string {
+	if !pgdb.IsDSN(db) {
+		return db
+	}
+	u, err := url.Parse(db)
+	if err != nil {
+		return "postgres://…"
+	}
+	return u.Redacted()
 }
 
 // rebuildLoop rebuilds Go plugins whose sources changed while serving; the
@@ -265,6 +321,7 @@ func (s *server) Close(ctx context.Context) error {
 		if s.rt != nil {
 			errs = append(errs, s.rt.Close(ctx))
 		}
+		errs = append(errs, s.cluster.close(ctx))
 		if s.bus != nil {
 			s.bus.Close()
 		}

@@ -8,10 +8,13 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/raisfast/wasmplug/runtime/services/pgdb"
+	"github.com/raisfast/wasmplug/runtime/services/sqldb"
 )
 
 // The reference host's own tables besides posts (runtime/services/posts):
-// comments on posts and generic content. Both live in the same SQLite file.
+// comments on posts and generic content. Both live in the host database
+// (the SQLite file, or PostgreSQL with serve -db postgres://…).
 const storeSchema = `
 CREATE TABLE IF NOT EXISTS comments (
 	id         TEXT PRIMARY KEY,
@@ -63,16 +66,22 @@ type rawObj string
 func (r rawObj) MarshalJSON() ([]byte, error) { return []byte(r), nil }
 
 type store struct {
-	db  *sql.DB
-	now func() time.Time
+	db      *sql.DB
+	dialect sqldb.Dialect
+	now     func() time.Time
 }
 
+// openStore creates the tables (the schema is portable: SQLite and
+// PostgreSQL run the same DDL).
 func openStore(ctx context.Context, db *sql.DB) (*store, error) {
 	if _, err := db.ExecContext(ctx, storeSchema); err != nil {
 		return nil, fmt.Errorf("create tables: %w", err)
 	}
-	return &store{db: db, now: time.Now}, nil
+	return &store{db: db, dialect: pgdb.DialectOf(db), now: time.Now}, nil
 }
+
+// q rewrites query's ? placeholders for the database's dialect.
+func (s *store) q(query string) string { return pgdb.Rebind(s.dialect, query) }
 
 func (s *store) stamp() string { return s.now().UTC().Format(timeLayout) }
 
@@ -92,8 +101,8 @@ func (s *store) addComment(ctx context.Context, c comment) (comment, error) {
 		return comment{}, err
 	}
 	c.ID, c.CreatedAt = id, s.stamp()
-	_, err = s.db.ExecContext(ctx, `INSERT INTO comments (id, post_id, content, nickname, email, parent_id, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?)`, c.ID, c.PostID, c.Content, c.Nickname, c.Email, c.ParentID, c.CreatedAt)
+	_, err = s.db.ExecContext(ctx, s.q(`INSERT INTO comments (id, post_id, content, nickname, email, parent_id, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?)`), c.ID, c.PostID, c.Content, c.Nickname, c.Email, c.ParentID, c.CreatedAt)
 	if err != nil {
 		return comment{}, fmt.Errorf("store comment: %w", err)
 	}
@@ -103,7 +112,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?)`, c.ID, c.PostID, c.Content, c.Nickname, c.Email, c
 // commentPost returns the post of comment id, or errNotFound.
 func (s *store) commentPost(ctx context.Context, id string) (string, error) {
 	var post string
-	err := s.db.QueryRowContext(ctx, `SELECT post_id FROM comments WHERE id = ?`, id).Scan(&post)
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT post_id FROM comments WHERE id = ?`), id).Scan(&post)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", errNotFound
 	}
@@ -111,8 +120,8 @@ func (s *store) commentPost(ctx context.Context, id string) (string, error) {
 }
 
 func (s *store) comments(ctx context.Context, postID string) ([]comment, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, post_id, content, nickname, email, parent_id, created_at
-FROM comments WHERE post_id = ? ORDER BY created_at, id LIMIT 1000`, postID)
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, post_id, content, nickname, email, parent_id, created_at
+FROM comments WHERE post_id = ? ORDER BY created_at, id LIMIT 1000`), postID)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +155,7 @@ func (s *store) createContent(ctx context.Context, typ, data string) (contentIte
 	}
 	now := s.stamp()
 	it := contentItem{ID: id, ContentType: typ, Data: rawObj(data), CreatedAt: now, UpdatedAt: now}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO content (id, content_type, data, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
+	_, err = s.db.ExecContext(ctx, s.q(`INSERT INTO content (id, content_type, data, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`),
 		it.ID, it.ContentType, data, it.CreatedAt, it.UpdatedAt)
 	if err != nil {
 		return contentItem{}, fmt.Errorf("store content: %w", err)
@@ -157,8 +166,8 @@ func (s *store) createContent(ctx context.Context, typ, data string) (contentIte
 func (s *store) getContent(ctx context.Context, typ, id string) (contentItem, error) {
 	var it contentItem
 	var data string
-	err := s.db.QueryRowContext(ctx, `SELECT id, content_type, data, created_at, updated_at FROM content
-WHERE content_type = ? AND id = ?`, typ, id).Scan(&it.ID, &it.ContentType, &data, &it.CreatedAt, &it.UpdatedAt)
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT id, content_type, data, created_at, updated_at FROM content
+WHERE content_type = ? AND id = ?`), typ, id).Scan(&it.ID, &it.ContentType, &data, &it.CreatedAt, &it.UpdatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return contentItem{}, errNotFound
 	}
@@ -171,11 +180,11 @@ WHERE content_type = ? AND id = ?`, typ, id).Scan(&it.ID, &it.ContentType, &data
 
 func (s *store) listContent(ctx context.Context, typ string, limit, offset int) ([]contentItem, int64, error) {
 	var total int64
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM content WHERE content_type = ?`, typ).Scan(&total); err != nil {
+	if err := s.db.QueryRowContext(ctx, s.q(`SELECT count(*) FROM content WHERE content_type = ?`), typ).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, content_type, data, created_at, updated_at FROM content
-WHERE content_type = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, typ, limit, offset)
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, content_type, data, created_at, updated_at FROM content
+WHERE content_type = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`), typ, limit, offset)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -195,7 +204,7 @@ WHERE content_type = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, typ,
 
 func (s *store) updateContent(ctx context.Context, typ, id, data string) (contentItem, error) {
 	now := s.stamp()
-	res, err := s.db.ExecContext(ctx, `UPDATE content SET data = ?, updated_at = ? WHERE content_type = ? AND id = ?`, data, now, typ, id)
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE content SET data = ?, updated_at = ? WHERE content_type = ? AND id = ?`), data, now, typ, id)
 	if err != nil {
 		return contentItem{}, fmt.Errorf("update content: %w", err)
 	}
@@ -206,7 +215,7 @@ func (s *store) updateContent(ctx context.Context, typ, id, data string) (conten
 }
 
 func (s *store) deleteContent(ctx context.Context, typ, id string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM content WHERE content_type = ? AND id = ?`, typ, id)
+	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM content WHERE content_type = ? AND id = ?`), typ, id)
 	if err != nil {
 		return fmt.Errorf("delete content: %w", err)
 	}

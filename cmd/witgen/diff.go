@@ -41,7 +41,7 @@ func (e badInput) Unwrap() []error { return []error{errUsage, e.err} }
 func diff(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("witgen diff", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprintln(stderr, diffUsage) }
+	fs.Usage = func() {} // -h is answered below, on stdout
 	world := fs.String("world", "", "world to compare on both sides")
 	features := fs.String("features", "", "comma-separated features whose @unstable items to compare")
 	allFeatures := fs.Bool("all-features", false, "compare every @unstable item")
@@ -50,9 +50,10 @@ func diff(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprintln(stdout, diffUsage)
 				return nil
 			}
-			return fmt.Errorf("%w: %v", errUsage, err)
+			return fmt.Errorf("%w: %v\n%s", errUsage, err, diffUsage)
 		}
 		if fs.NArg() == 0 {
 			break

@@ -64,7 +64,7 @@ func pluginWIT(t *testing.T, pairs ...string) string {
 const (
 	emitEvent = "    emit-event: func(event-type: string, data: string) -> string;\n"
 	cronTick  = "    on-cron-tick: func(payload: option<string>);\n"
-	pkg010    = "package raisfast:plugin-wit@0.1.0;"
+	pkgNow    = "package raisfast:plugin-wit@0.1.1;"
 )
 
 func TestDiffExitStatus(t *testing.T) {
@@ -74,10 +74,10 @@ func TestDiffExitStatus(t *testing.T) {
 		emitEvent, emitEvent + "    db-insert: func(table: string, row: string) -> u64;\n",
 		cronTick, cronTick + "    on-post-archived: func(id: string);\n",
 	}
-	bumped := pluginWIT(t, append(grown, pkg010, "package raisfast:plugin-wit@0.1.1;")...)
+	bumped := pluginWIT(t, append(grown, pkgNow, "package raisfast:plugin-wit@0.1.2;")...)
 	unbumped := pluginWIT(t, grown...)
-	removed := pluginWIT(t, emitEvent, "", pkg010, "package raisfast:plugin-wit@0.1.1;")
-	removedMajor := pluginWIT(t, emitEvent, "", pkg010, "package raisfast:plugin-wit@0.2.0;")
+	removed := pluginWIT(t, emitEvent, "", pkgNow, "package raisfast:plugin-wit@0.1.2;")
+	removedMajor := pluginWIT(t, emitEvent, "", pkgNow, "package raisfast:plugin-wit@0.2.0;")
 	gatedOld := pluginWIT(t, emitEvent, emitEvent+"    @unstable(feature = fancy)\n    fancy: func();\n")
 	gatedNew := pluginWIT(t, emitEvent, emitEvent+"    @unstable(feature = fancy)\n    fancy: func(x: u32);\n")
 	bad := filepath.Join(t.TempDir(), "bad.wit")
@@ -95,22 +95,22 @@ func TestDiffExitStatus(t *testing.T) {
 		{"compatible, bumped", []string{"diff", contract, bumped}, 0, []string{
 			"+ func raisfast:plugin-wit/host-api.db-insert: added host function | compatible | old plugins on new host: ok | new plugins on old host: refused at load if they import it",
 			"+ hook raisfast:plugin-wit/plugin-hooks.on-post-archived: added hook | compatible",
-			"version: 0.1.0 → 0.1.1, same track 0.1: right for compatible changes",
-			"verdict: compatible (plugins built for 0.1.0 load on a host of 0.1.1)"}, ""},
+			"version: 0.1.1 → 0.1.2, same track 0.1: right for compatible changes",
+			"verdict: compatible (plugins built for 0.1.1 load on a host of 0.1.2)"}, ""},
 		{"compatible, not bumped", []string{"diff", contract, unbumped}, 0, []string{
 			"+ func raisfast:plugin-wit/host-api.db-insert: added host function",
-			"version: unchanged at 0.1.0 although the contract changed: additive changes need a bump (0.1.1)"}, ""},
+			"version: unchanged at 0.1.1 although the contract changed: additive changes need a bump (0.1.2)"}, ""},
 		{"identical", []string{"diff", contract, contract}, 0, []string{"no changes", "verdict: compatible, no changes"}, ""},
 		{"flags after the paths", []string{"diff", contract, bumped, "-world", "plugin-world"}, 0, []string{"verdict: compatible"}, ""},
 		{"flags before the paths", []string{"diff", "-world", "raisfast:plugin-wit/plugin-world", contract, bumped}, 0, []string{"verdict: compatible"}, ""},
 		{"breaking, same track", []string{"diff", contract, removed}, 1, []string{
 			"- func raisfast:plugin-wit/host-api.emit-event: removed host function | BREAKING",
-			"version: breaking change needs 0.2.0 (OLD 0.1.0, NEW 0.1.1 are on the same track 0.1)",
-			"verdict: BREAKING for plugins built for 0.1.0 (1 breaking change; the version bump is wrong too)"},
+			"version: breaking change needs 0.2.0 (OLD 0.1.1, NEW 0.1.2 are on the same track 0.1)",
+			"verdict: BREAKING for plugins built for 0.1.1 (1 breaking change; the version bump is wrong too)"},
 			"plugins built for OLD break on NEW"},
 		{"breaking, new track", []string{"diff", contract, removedMajor}, 1, []string{
-			"version: 0.1.0 → 0.2.0 moves to track 0.2, as a breaking change must",
-			"verdict: BREAKING for plugins built for 0.1.0 (1 breaking change)"}, "plugins built for OLD break on NEW"},
+			"version: 0.1.1 → 0.2.0 moves to track 0.2, as a breaking change must",
+			"verdict: BREAKING for plugins built for 0.1.1 (1 breaking change)"}, "plugins built for OLD break on NEW"},
 		{"unstable change, feature off", []string{"diff", gatedOld, gatedNew}, 0, []string{
 			"? func raisfast:plugin-wit/host-api.fancy: changed | unstable (feature fancy), not compared"}, ""},
 		{"unstable change, feature on", []string{"diff", gatedOld, gatedNew, "-features", "fancy,other"}, 1, []string{

@@ -17,9 +17,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 
+	"github.com/raisfast/wasmplug/gen/plugin"
 	"github.com/raisfast/wasmplug/internal/genguest"
 	"github.com/raisfast/wasmplug/internal/genhost"
 	"github.com/raisfast/wasmplug/internal/witmodel"
@@ -41,7 +43,18 @@ const usage = `usage:
   witgen host  -wit PATH -world NAME -out DIR [-pkg NAME] [-features A,B] [-all-features]
   witgen guest -wit PATH -world NAME -out DIR [-pkg NAME] [-import PATH] [-features A,B] [-all-features]
   witgen new-plugin -name NAME [-dir DIR] [-id ID] [-module PATH] [-version V]
-  witgen diff OLD NEW [-world NAME] [-features A,B]`
+  witgen diff OLD NEW [-world NAME] [-features A,B]
+  witgen version
+  witgen help [COMMAND]
+
+commands:
+  host        Go host bindings for wazero (canonical-ABI lift/lower, Link, the hook table)
+  guest       Go guest bindings for standard Go plugins (GOOS=wasip1, -buildmode=c-shared)
+  new-plugin  a new Go plugin module: main.go, manifest.toml, README
+  diff        what changed between two versions of a contract, and whether it is compatible
+  version     witgen's, wazero's and the contract's versions
+
+"witgen help COMMAND" or "witgen COMMAND -h" lists a command's flags.`
 
 // request is what a generator needs: the resolved world and where its
 // output goes.
@@ -90,6 +103,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%w:\n%s", errUsage, usage)
 	}
 	sub := args[0]
+	switch sub {
+	case "-h", "-help", "--help", "help":
+		if sub == "help" && len(args) > 1 && args[1] != "help" {
+			return run(ctx, []string{args[1], "-h"}, stdout, stderr)
+		}
+		fmt.Fprintln(stdout, usage)
+		return nil
+	case "version", "-version", "--version":
+		return printVersion(stdout)
+	}
 	if sub == "new-plugin" {
 		return newPlugin(ctx, args[1:], stdout)
 	}
@@ -102,14 +125,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fs := flag.NewFlagSet("witgen "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {} // -h is answered below, on stdout
 	witPath := fs.String("wit", "", "WIT file or directory")
 	world := fs.String("world", "", "world to generate (may be omitted when there is one)")
 	out := fs.String("out", "", "output directory")
 	pkg := fs.String("pkg", "", "Go package name (default: the output directory's name)")
-	importPath := fs.String("import", "", "Go import path of -out (guest; default: from the enclosing go.mod)")
+	importPath := new(string)
+	if sub == "guest" {
+		importPath = fs.String("import", "", "Go import path of -out (default: from the enclosing go.mod)")
+	}
 	features := fs.String("features", "", "comma-separated WIT features whose @unstable(feature = F) items to keep")
 	allFeatures := fs.Bool("all-features", false, "keep every @unstable item")
 	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stdout, "usage: witgen %s -wit PATH -world NAME -out DIR [flags]\n\nflags:\n", sub)
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			return nil
+		}
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	if *witPath == "" || *out == "" {
@@ -203,4 +236,21 @@ func writeIfChanged(path string, src []byte) error {
 		return nil
 	}
 	return os.WriteFile(path, src, 0o644)
+}
+
+// printVersion is `witgen version`: this module's version (as the go
+// command recorded it: "(devel)" in a checkout), wazero's, and the
+// contract the module's own bindings (gen/plugin) were generated from.
+func printVersion(w io.Writer) error {
+	mod, wazero := "(unknown)", "(unknown)"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		mod = bi.Main.Path + " " + bi.Main.Version
+		for _, d := range bi.Deps {
+			if d.Path == "github.com/tetratelabs/wazero" {
+				wazero = d.Version
+			}
+		}
+	}
+	fmt.Fprintf(w, "witgen   %s\nwazero   %s\ncontract %s@%s (wit/plugin.wit, gen/plugin)\n", mod, wazero, plugin.WorldPackage, plugin.WorldVersion)
+	return nil
 }

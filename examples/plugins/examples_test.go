@@ -369,3 +369,13 @@ func mustJSON(t *testing.T, s string, v any) {
 		t.Fatalf("%v: %s", err, s)
 	}
 }
+
+func (h *fakeHost) NewID(context.Context) string {
+	h.record("new-id")
+	return fmt.Sprintf("id-%d", len(h.events))
+}
+
+func (h *fakeHost) DBPh(_ context.Context, n uint32) string {
+	h.record(fmt.Sprintf("db-ph %d", n))
+	return "?"
+}

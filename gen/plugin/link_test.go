@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -40,7 +41,9 @@ func TestLinksReferenceModules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(unversioned, []byte(strings.Replace(string(src), "package raisfast:plugin-wit@0.1.0;", "package raisfast:plugin-wit;", 1)), 0o644); err != nil {
+	// An unversioned package cannot carry @since gates: drop them too.
+	plain := regexp.MustCompile(`(?m)^\s*@since\(version = [0-9.]+\)\n`).ReplaceAllString(string(src), "")
+	if err := os.WriteFile(unversioned, []byte(strings.Replace(plain, "package raisfast:plugin-wit@0.1.1;", "package raisfast:plugin-wit;", 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct{ wit, mangling string }{
@@ -79,12 +82,12 @@ func TestRejectsMismatches(t *testing.T) {
 		want      []string
 	}{
 		{"wrong import signature", `(module
-  (import "raisfast:plugin-wit/host-api@0.1.0" "log" (func (param i32 i32)))
+  (import "raisfast:plugin-wit/host-api@0.1.1" "log" (func (param i32 i32)))
   (memory (export "memory") 1)
   (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 0))`,
-			[]string{"host-api@0.1.0#log", "module has (i32 i32) -> ()", "world wants (i32 i32 i32 i32) -> ()"}},
+			[]string{"host-api@0.1.1#log", "module has (i32 i32) -> ()", "world wants (i32 i32 i32 i32) -> ()"}},
 		{"unknown import", `(module
-  (import "raisfast:plugin-wit/host-api@0.1.0" "teleport" (func))
+  (import "raisfast:plugin-wit/host-api@0.1.1" "teleport" (func))
   (memory (export "memory") 1))`,
 			[]string{`no function "teleport"`}},
 		{"unknown module", `(module
@@ -94,8 +97,8 @@ func TestRejectsMismatches(t *testing.T) {
 		{"wrong export signature", `(module
   (memory (export "memory") 1)
   (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 0)
-  (func (export "raisfast:plugin-wit/plugin-hooks@0.1.0#on-login") (param i32) ))`,
-			[]string{"plugin-hooks@0.1.0#on-login", "module has (i32) -> ()", "world wants (i32 i32) -> ()"}},
+  (func (export "raisfast:plugin-wit/plugin-hooks@0.1.1#on-login") (param i32) ))`,
+			[]string{"plugin-hooks@0.1.1#on-login", "module has (i32) -> ()", "world wants (i32 i32) -> ()"}},
 		{"missing memory and realloc", `(module)`,
 			[]string{"memory is missing", "cabi_realloc is missing"}},
 	}
@@ -125,7 +128,7 @@ func TestRequiredExports(t *testing.T) {
 	wat := `(module
   (memory (export "memory") 1)
   (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 8)
-  (func (export "raisfast:plugin-wit/plugin-hooks@0.1.0#on-login") (param i32 i32)))`
+  (func (export "raisfast:plugin-wit/plugin-hooks@0.1.1#on-login") (param i32 i32)))`
 	wasm, err := wasmtools.Embed(ctx, []byte(wat), witPath, "plugin-world")
 	if err != nil {
 		t.Fatal(err)
@@ -175,6 +178,8 @@ func (nopHost) VFSExists(context.Context, string) bool                  { return
 func (nopHost) VFSList(context.Context, string) (string, bool)          { return "", false }
 func (nopHost) VFSStat(context.Context, string) (string, bool)          { return "", false }
 func (nopHost) EmitEvent(context.Context, string, string) string        { return "" }
+func (nopHost) NewID(context.Context) string                            { return "" }
+func (nopHost) DBPh(context.Context, uint32) string                     { return "?" }
 
 // trackModule is a guest in WAT that names the world's interfaces at
 // version ver (legacy mangling): it imports host-api's log under that
@@ -207,25 +212,25 @@ type logHost struct {
 
 func (h logHost) Log(_ context.Context, level, msg string) { *h.got = append(*h.got, level+":"+msg) }
 
-// TestSemverTrack: this host (0.1.0) takes modules that name any version
+// TestSemverTrack: this host (0.1.1) takes modules that name any version
 // on track 0.1, defines the host modules they import under those names,
 // and dispatches to exports named with them; a later version that imports
 // what the host lacks, and other tracks, are refused with both versions.
 func TestSemverTrack(t *testing.T) {
 	ctx := context.Background()
-	if WorldVersion != "0.1.0" || abi.Track(WorldVersion) != "0.1" {
-		t.Fatalf("test assumes a 0.1.0 contract, bindings are %s", WorldVersion)
+	if WorldVersion != "0.1.1" || abi.Track(WorldVersion) != "0.1" {
+		t.Fatalf("test assumes a 0.1.1 contract, bindings are %s", WorldVersion)
 	}
 	for _, c := range []struct {
 		ver  string
 		take abi.Take
-	}{{"0.1.0", abi.TakeSame}, {"0.1.7", abi.TakeCompatible}, {"0.1.0-rc.1", abi.TakeRefused}} {
+	}{{"0.1.1", abi.TakeSame}, {"0.1.7", abi.TakeCompatible}, {"0.1.1-rc.1", abi.TakeRefused}} {
 		t.Run(c.ver, func(t *testing.T) {
 			r := newRuntime(t)
 			mod, err := Compile(ctx, r, trackModule(t, c.ver), OptionalExports())
 			if c.take == abi.TakeRefused {
 				var le *abi.LinkError
-				if !errors.As(err, &le) || le.Contract.Take != abi.TakeRefused || !strings.Contains(err.Error(), "built for raisfast:plugin-wit@0.1.0-rc.1, this host provides raisfast:plugin-wit@0.1.0") {
+				if !errors.As(err, &le) || le.Contract.Take != abi.TakeRefused || !strings.Contains(err.Error(), "built for raisfast:plugin-wit@0.1.1-rc.1, this host provides raisfast:plugin-wit@0.1.1") {
 					t.Fatalf("pre-release: got %v", err)
 				}
 				return
@@ -233,7 +238,7 @@ func TestSemverTrack(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := mod.Contract(); got.Take != c.take || got.Built != c.ver || got.Host != "0.1.0" {
+			if got := mod.Contract(); got.Take != c.take || got.Built != c.ver || got.Host != "0.1.1" {
 				t.Fatalf("contract %+v, want take %v built %s", got, c.take, c.ver)
 			}
 			var logs []string
@@ -250,13 +255,13 @@ func TestSemverTrack(t *testing.T) {
 		})
 	}
 	t.Run("later version importing what the host lacks", func(t *testing.T) {
-		_, err := Compile(ctx, newRuntime(t), trackModule(t, "0.1.4", "db-insert", "new-id"), OptionalExports())
+		_, err := Compile(ctx, newRuntime(t), trackModule(t, "0.1.4", "db-insert", "now-millis"), OptionalExports())
 		var le *abi.LinkError
 		if !errors.As(err, &le) {
 			t.Fatalf("got %v, want a link error", err)
 		}
-		for _, w := range []string{"built for raisfast:plugin-wit@0.1.4, a later version than this host's raisfast:plugin-wit@0.1.0",
-			"imports 2 function(s) the host does not provide: host-api#db-insert, host-api#new-id"} {
+		for _, w := range []string{"built for raisfast:plugin-wit@0.1.4, a later version than this host's raisfast:plugin-wit@0.1.1",
+			"imports 2 function(s) the host does not provide: host-api#db-insert, host-api#now-millis"} {
 			if !strings.Contains(err.Error(), w) {
 				t.Errorf("error %q lacks %q", err, w)
 			}
@@ -268,7 +273,7 @@ func TestSemverTrack(t *testing.T) {
 	for _, other := range []string{"0.2.0", "1.0.0", "0.0.1"} {
 		t.Run("other track "+other, func(t *testing.T) {
 			_, err := Compile(ctx, newRuntime(t), trackModule(t, other), OptionalExports())
-			want := "the module was built for raisfast:plugin-wit@" + other + ", this host provides raisfast:plugin-wit@0.1.0: different semver tracks (" + abi.Track(other) + " and 0.1)"
+			want := "the module was built for raisfast:plugin-wit@" + other + ", this host provides raisfast:plugin-wit@0.1.1: different semver tracks (" + abi.Track(other) + " and 0.1)"
 			if err == nil || !strings.Contains(err.Error(), want) {
 				t.Fatalf("got %v, want %q", err, want)
 			}
@@ -297,7 +302,7 @@ func TestSemverTrack(t *testing.T) {
 			wat := `(module
   (memory (export "memory") 1)
   (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 1024)
-  (func (export "raisfast:plugin-wit/plugin-hooks@0.1.0#on-login") (param i32 i32))
+  (func (export "raisfast:plugin-wit/plugin-hooks@0.1.1#on-login") (param i32 i32))
   (func (export "raisfast:plugin-wit/extra-hooks@` + ver + `#on-archive") (param i32 i32)))`
 			wasm, err := wasmtools.Embed(ctx, []byte(wat), witPath, "plugin-world")
 			if err != nil {
@@ -317,7 +322,7 @@ func TestSemverTrack(t *testing.T) {
   (memory (export "memory") 1)
   (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 1024)
   (func (export "raisfast:plugin-wit/plugin-hooks@0.1.9#on-login") (param i32 i32))
-  (func (export "raisfast:plugin-wit/plugin-hooks@0.1.0#on-login") (param i32 i32)))`
+  (func (export "raisfast:plugin-wit/plugin-hooks@0.1.1#on-login") (param i32 i32)))`
 		wasm, err := wasmtools.Embed(ctx, []byte(wat), witPath, "plugin-world")
 		if err != nil {
 			t.Fatal(err)
@@ -326,7 +331,7 @@ func TestSemverTrack(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if k := ExportIndex("on-login"); mod.linked.Exports[k] != "raisfast:plugin-wit/plugin-hooks@0.1.0#on-login" || mod.Contract().Built != "0.1.9" {
+		if k := ExportIndex("on-login"); mod.linked.Exports[k] != "raisfast:plugin-wit/plugin-hooks@0.1.1#on-login" || mod.Contract().Built != "0.1.9" {
 			t.Fatalf("export %q, contract %+v", mod.linked.Exports[k], mod.Contract())
 		}
 	})

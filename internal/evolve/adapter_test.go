@@ -71,7 +71,7 @@ func startRuntime(t *testing.T, plugins string, adapters []plugin.Adapter) *runt
 	return rt
 }
 
-// TestTwoMajorsInOneChain: a host on the current contract (0.1.0) with
+// TestTwoMajorsInOneChain: a host on the current contract (0.1.1) with
 // the adapter for the older major 0.0.9 runs a plugin of each major in one
 // filter chain. The 0.0.9 plugin sees only the fields it knows; the fields
 // it does not are kept; its kv-get/kv-set and site-name calls are served by
@@ -92,7 +92,7 @@ func TestTwoMajorsInOneChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	if out.Slug == nil || *out.Slug != "hello-world-v0-blog" {
-		t.Errorf("slug %v, want hello-world-v0-blog (0.1.0's slug, then 0.0.9's suffix via kv-set/kv-get and site-name)", out.Slug)
+		t.Errorf("slug %v, want hello-world-v0-blog (0.1.1's slug, then 0.0.9's suffix via kv-set/kv-get and site-name)", out.Slug)
 	}
 	if out.Excerpt == nil || *out.Excerpt != "short" || out.Status == nil || *out.Status != "draft" || out.Title != "Hello World" {
 		t.Errorf("fields 0.0.9 does not know were not kept: %+v", out)
@@ -108,10 +108,10 @@ func TestTwoMajorsInOneChain(t *testing.T) {
 			t.Errorf("%s: not instrumented (its deadlines would cost a goroutine per guest call)", p.ID)
 		}
 	}
-	if c := takes["new"]; c.Take != abi.TakeSame || c.Built != "0.1.0" {
+	if c := takes["new"]; c.Take != abi.TakeSame || c.Built != "0.1.1" {
 		t.Errorf("new: %+v", c)
 	}
-	if c := takes["old"]; c.Take != abi.TakeAdapted || c.Built != "0.0.9" || c.Host != "0.1.0" || !strings.Contains(c.String(), "adapter for raisfast:plugin-wit@0.0.9") {
+	if c := takes["old"]; c.Take != abi.TakeAdapted || c.Built != "0.0.9" || c.Host != "0.1.1" || !strings.Contains(c.String(), "adapter for raisfast:plugin-wit@0.0.9") {
 		t.Errorf("old: %+v (%s)", c, c)
 	}
 	probs := rt.Problems()
@@ -123,7 +123,7 @@ func TestTwoMajorsInOneChain(t *testing.T) {
 	plain := startRuntime(t, plugins, nil)
 	found := false
 	for _, p := range plain.Problems() {
-		if strings.Contains(p.Error(), "built for raisfast:plugin-wit@0.0.9, this host provides raisfast:plugin-wit@0.1.0: different semver tracks (0.0.9 and 0.1)") {
+		if strings.Contains(p.Error(), "built for raisfast:plugin-wit@0.0.9, this host provides raisfast:plugin-wit@0.1.1: different semver tracks (0.0.9 and 0.1)") {
 			found = true
 		}
 	}

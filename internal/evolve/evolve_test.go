@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/raisfast/wasmplug/abi"
-	"github.com/raisfast/wasmplug/gen/plugin"
+	"github.com/raisfast/wasmplug/internal/evolve/host010"
 	"github.com/raisfast/wasmplug/internal/evolve/host011"
 	"github.com/raisfast/wasmplug/internal/evolve/host020"
 	"github.com/raisfast/wasmplug/internal/guests"
@@ -50,7 +50,8 @@ func (*recHost) VFSExists(context.Context, string) bool                  { retur
 func (*recHost) VFSList(context.Context, string) (string, bool)          { return "", false }
 func (*recHost) VFSStat(context.Context, string) (string, bool)          { return "", false }
 func (*recHost) EmitEvent(context.Context, string, string) string        { return "" }
-func (*recHost) NowMillis(context.Context) uint64                        { return 1_700_000_000_000 }
+
+func (*recHost) NowMillis(context.Context) uint64 { return 1_700_000_000_000 }
 
 // The guests of this test. Go guests are built here; the others come
 // from .ci/build-guests.sh (locally they skip loudly when not built).
@@ -59,9 +60,9 @@ func goGuest(t *testing.T, name string) []byte {
 }
 
 var guestsByName = map[string]func(t *testing.T) []byte{
-	"slug-rust (0.1.0)":       func(t *testing.T) []byte { return guests.Load(t, "slug-rust") },
-	"c-plugin (0.1.0)":        func(t *testing.T) []byte { return guests.Load(t, "c-plugin") },
-	"go slug example (0.1.0)": func(t *testing.T) []byte { return guests.BuildGo(t, "examples/plugins/slug", "guest") },
+	"slug-rust (0.1.0)":       func(t *testing.T) []byte { return guests.Load(t, "slug-rust-010") },
+	"c-plugin (0.1.1)":        func(t *testing.T) []byte { return guests.Load(t, "c-plugin") },
+	"go slug example (0.1.1)": func(t *testing.T) []byte { return guests.BuildGo(t, "examples/plugins/slug", "guest") },
 	"go011 (0.1.1)":           func(t *testing.T) []byte { return goGuest(t, "go011") },
 	"c-evolve-011 (0.1.1)":    func(t *testing.T) []byte { return guests.Load(t, "c-evolve-011") },
 	"rust-evolve-011 (0.1.1)": func(t *testing.T) []byte { return guests.Load(t, "rust-evolve-011") },
@@ -104,7 +105,7 @@ func TestEvolution(t *testing.T) {
 	post := "Hello World"
 	cases := []struct {
 		guest string
-		on010 outcome // gen/plugin, 0.1.0
+		on010 outcome // host010, 0.1.0 (wit/plugin.wit before 0.1.1, frozen)
 		on011 outcome // host011, 0.1.1
 		on020 outcome // host020, 0.2.0
 	}{
@@ -112,14 +113,16 @@ func TestEvolution(t *testing.T) {
 			outcome{take: abi.TakeSame, built: "0.1.0", slug: "hello-world"},
 			outcome{take: abi.TakeCompatible, built: "0.1.0", slug: "hello-world"},
 			refused("0.1.0", "built for raisfast:plugin-wit@0.1.0, this host provides raisfast:plugin-wit@0.2.0: different semver tracks (0.1 and 0.2)")},
-		{"c-plugin (0.1.0)",
-			outcome{take: abi.TakeSame, built: "0.1.0"},
-			outcome{take: abi.TakeCompatible, built: "0.1.0"},
-			refused("0.1.0", "different semver tracks (0.1 and 0.2)")},
-		{"go slug example (0.1.0)",
-			outcome{take: abi.TakeSame, built: "0.1.0", slug: "hello-world"},
-			outcome{take: abi.TakeCompatible, built: "0.1.0", slug: "hello-world"},
-			refused("0.1.0", "different semver tracks (0.1 and 0.2)")},
+		{"c-plugin (0.1.1)",
+			outcome{take: abi.TakeCompatible, built: "0.1.1"},
+			outcome{take: abi.TakeSame, built: "0.1.1"},
+			refused("0.1.1", "different semver tracks (0.1 and 0.2)")},
+		// Built from guest/plugin, the real 0.1.1; it imports only functions
+		// 0.1.0 has, so the older host takes it too.
+		{"go slug example (0.1.1)",
+			outcome{take: abi.TakeCompatible, built: "0.1.1", slug: "hello-world"},
+			outcome{take: abi.TakeSame, built: "0.1.1", slug: "hello-world"},
+			refused("0.1.1", "different semver tracks (0.1 and 0.2)")},
 		{"go011 (0.1.1)",
 			refused("0.1.1", "built for raisfast:plugin-wit@0.1.1, a later version than this host's raisfast:plugin-wit@0.1.0, and imports 1 function(s) the host does not provide: host-api#now-millis"),
 			outcome{take: abi.TakeSame, built: "0.1.1", slug: "go-0.1.1", archive: "info: go-0.1.1 archived p1 at 1700000000000"},
@@ -149,18 +152,18 @@ func TestEvolution(t *testing.T) {
 		t.Run(c.guest, func(t *testing.T) {
 			wasm := guestsByName[c.guest](t)
 			t.Run("host 0.1.0", func(t *testing.T) {
-				r := newRuntime(t, plugin.Define)
-				mod, err := plugin.Compile(ctx, r, wasm, plugin.OptionalExports())
+				r := newRuntime(t, host010.Define)
+				mod, err := host010.Compile(ctx, r, wasm, host010.OptionalExports())
 				if !check(t, c.on010, err, func() abi.Contract { return mod.Contract() }) {
 					return
 				}
 				h := &recHost{}
-				inst, err := mod.Instantiate(ctx, plugin.Imports{HostAPI: h}, nil)
+				inst, err := mod.Instantiate(ctx, host010.Imports{HostAPI: h}, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
 				defer inst.Close(ctx)
-				out, err := inst.OnPostCreating(ctx, plugin.PostInput{Title: post})
+				out, err := inst.OnPostCreating(ctx, host010.PostInput{Title: post})
 				checkSlug(t, c.on010.slug, err, out != nil, func() *string { return out.Slug })
 			})
 			t.Run("host 0.1.1", func(t *testing.T) {

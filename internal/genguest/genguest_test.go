@@ -235,7 +235,7 @@ func TestQuickStart(t *testing.T) {
 		}
 	}
 	sort.Strings(got)
-	hooks := `raisfast:plugin-wit/plugin-hooks@0.1.0#`
+	hooks := `raisfast:plugin-wit/plugin-hooks@0.1.1#`
 	want := []string{
 		`export func "_initialize" () -> ()`,
 		`export func "` + hooks + `on-cron-tick" (i32 i32 i32) -> ()`,
@@ -244,8 +244,8 @@ func TestQuickStart(t *testing.T) {
 		`export func "cabi_post_` + hooks + `on-post-creating" (i32) -> ()`,
 		`export func "cabi_realloc" (i32 i32 i32 i32) -> (i32)`,
 		`export memory "memory"`,
-		`import func "raisfast:plugin-wit/host-api@0.1.0" "log" (i32 i32 i32 i32) -> ()`,
-		`import func "raisfast:plugin-wit/host-api@0.1.0" "vfs-write" (i32 i32 i32 i32) -> (i32)`,
+		`import func "raisfast:plugin-wit/host-api@0.1.1" "log" (i32 i32 i32 i32) -> ()`,
+		`import func "raisfast:plugin-wit/host-api@0.1.1" "vfs-write" (i32 i32 i32 i32) -> (i32)`,
 	}
 	sort.Strings(want)
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {

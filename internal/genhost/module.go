@@ -199,9 +199,17 @@ an error matching abi.ErrTrap the instance refuses further calls; replace it.`)
 		jen.Id("err").Error(),
 	)
 	var nilChecks []jen.Code
+	// An implementation is needed only for an interface the module imports
+	// from: a host of a later minor version can leave out what its older
+	// plugins never call.
 	for _, iface := range g.w.Imports {
-		nilChecks = append(nilChecks, jen.If(jen.Id("imports").Dot(iface.GoName).Op("==").Nil()).Block(
-			jen.Return(jen.Nil(), jen.Qual("errors", "New").Call(jen.Lit("instantiate: Imports."+iface.GoName+" is nil")))))
+		name := ifaceBase(iface)
+		what := name
+		if what == "" {
+			what = "world-level functions"
+		}
+		nilChecks = append(nilChecks, jen.If(jen.Id("imports").Dot(iface.GoName).Op("==").Nil().Op("&&").Id("m").Dot("linked").Dot("ImportsInterface").Call(jen.Lit(name))).Block(
+			jen.Return(jen.Nil(), jen.Qual("errors", "New").Call(jen.Lit("instantiate: the module imports "+what+" but Imports."+iface.GoName+" is nil")))))
 	}
 	inst := append(nilChecks,
 		jen.If(jen.Id("cfg").Op("==").Nil()).Block(jen.Id("cfg").Op("=").Qual(pkgWazero, "NewModuleConfig").Call()),

@@ -30,9 +30,9 @@ func ExampleCoreSignatures() {
 		}
 	}
 	// Output:
-	// import func "raisfast:plugin-wit/host-api@0.1.0" "log" (i32 i32 i32 i32) -> ()
-	// export func "raisfast:plugin-wit/plugin-hooks@0.1.0#on-login" (i32 i32) -> ()
-	// export func "cabi_post_raisfast:plugin-wit/plugin-hooks@0.1.0#on-login" () -> ()
+	// import func "raisfast:plugin-wit/host-api@0.1.1" "log" (i32 i32 i32 i32) -> ()
+	// export func "raisfast:plugin-wit/plugin-hooks@0.1.1#on-login" (i32 i32) -> ()
+	// export func "cabi_post_raisfast:plugin-wit/plugin-hooks@0.1.1#on-login" () -> ()
 	// export memory "memory"
 	// export func "cabi_realloc" (i32 i32 i32 i32) -> (i32)
 	// export func "_initialize" () -> ()

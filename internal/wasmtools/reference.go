@@ -39,6 +39,10 @@ func (ref Reference) File(mangling string) string {
 
 var packageVersion = regexp.MustCompile(`(?m)^(package\s+[^;@\s]+)@[^;\s]+;`)
 
+// sinceGate matches a line holding only a versioned @since gate, which an
+// unversioned package cannot carry.
+var sinceGate = regexp.MustCompile(`(?m)^\s*@since\(version\s*=\s*[^)]+\)\s*\n`)
+
 // Table generates the reference table of ref for mangling, reading the WIT
 // below the repository root root.
 func (ref Reference) Table(ctx context.Context, root, mangling string) ([]byte, error) {
@@ -57,7 +61,7 @@ func (ref Reference) Table(ctx context.Context, root, mangling string) ([]byte, 
 		}
 		defer os.RemoveAll(tmp)
 		witPath = filepath.Join(tmp, filepath.Base(witPath))
-		if err := os.WriteFile(witPath, packageVersion.ReplaceAll(src, []byte("$1;")), 0o644); err != nil {
+		if err := os.WriteFile(witPath, sinceGate.ReplaceAll(packageVersion.ReplaceAll(src, []byte("$1;")), nil), 0o644); err != nil {
 			return nil, err
 		}
 	}

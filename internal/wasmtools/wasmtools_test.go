@@ -122,22 +122,25 @@ func TestContractNames(t *testing.T) {
 	ctx := testContext(t)
 	cases := []struct {
 		mangling                    string
-		importModule, export, post  string
+		importModule, dataModule    string
+		export, post                string
 		memory, realloc, initialize string
 		flat22, flat29              string // the memory-passed filters and actions
 	}{
 		{
 			mangling:     Legacy,
-			importModule: "raisfast:plugin-wit/host-api@0.1.0",
-			export:       "raisfast:plugin-wit/plugin-hooks@0.1.0#on-post-creating",
-			post:         "cabi_post_raisfast:plugin-wit/plugin-hooks@0.1.0#on-post-creating",
+			importModule: "raisfast:plugin-wit/host-api@0.1.1",
+			dataModule:   "raisfast:plugin-wit/data@0.1.1",
+			export:       "raisfast:plugin-wit/plugin-hooks@0.1.1#on-post-creating",
+			post:         "cabi_post_raisfast:plugin-wit/plugin-hooks@0.1.1#on-post-creating",
 			memory:       "memory", realloc: "cabi_realloc", initialize: "_initialize",
-			flat22: "raisfast:plugin-wit/plugin-hooks@0.1.0#on-post-updating",
-			flat29: "raisfast:plugin-wit/plugin-hooks@0.1.0#on-post-created",
+			flat22: "raisfast:plugin-wit/plugin-hooks@0.1.1#on-post-updating",
+			flat29: "raisfast:plugin-wit/plugin-hooks@0.1.1#on-post-created",
 		},
 		{
 			mangling:     Standard32,
 			importModule: "cm32p2|raisfast:plugin-wit/host-api@0.1",
+			dataModule:   "cm32p2|raisfast:plugin-wit/data@0.1",
 			export:       "cm32p2|raisfast:plugin-wit/plugin-hooks@0.1|on-post-creating",
 			post:         "cm32p2|raisfast:plugin-wit/plugin-hooks@0.1|on-post-creating_post",
 			memory:       "cm32p2_memory", realloc: "cm32p2_realloc", initialize: "cm32p2_initialize",
@@ -155,12 +158,12 @@ func TestContractNames(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(imports) != 19 {
-				t.Errorf("%d imports, want the 19 host-api functions", len(imports))
+			if len(imports) != 21+9 {
+				t.Errorf("%d imports, want the 21 host-api and 9 data functions", len(imports))
 			}
 			for _, s := range imports {
-				if s.Module != c.importModule || s.Kind != KindFunc {
-					t.Errorf("import %v: want only functions from %q (types has no core imports)", s, c.importModule)
+				if s.Module != c.importModule && s.Module != c.dataModule || s.Kind != KindFunc {
+					t.Errorf("import %v: want only functions from %q and %q (types has no core imports)", s, c.importModule, c.dataModule)
 				}
 			}
 			if s, _ := find(imports, "log"); s.Signature() != "(i32 i32 i32 i32) -> ()" {

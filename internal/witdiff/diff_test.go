@@ -64,16 +64,16 @@ var grow = []string{
 
 func TestPluginContractGrows(t *testing.T) {
 	old := contract(t)
-	bumped := contract(t, append(grow, "package raisfast:plugin-wit@0.1.0;", "package raisfast:plugin-wit@0.1.1;")...)
+	bumped := contract(t, append(grow, "package raisfast:plugin-wit@0.1.1;", "package raisfast:plugin-wit@0.1.2;")...)
 	r, err := Compare(load(t, old), load(t, bumped), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `comparing OLD raisfast:plugin-wit@0.1.0 world plugin-world with NEW raisfast:plugin-wit@0.1.1 world plugin-world
+	want := `comparing OLD raisfast:plugin-wit@0.1.1 world plugin-world with NEW raisfast:plugin-wit@0.1.2 world plugin-world
 + func raisfast:plugin-wit/host-api.db-insert: added host function | compatible | old plugins on new host: ok | new plugins on old host: refused at load if they import it
 + hook raisfast:plugin-wit/plugin-hooks.on-post-archived: added hook | compatible | old plugins on new host: ok (they do not export it, so it is not called for them) | new plugins on old host: ok (the old host ignores the extra export)
-version: 0.1.0 → 0.1.1, same track 0.1: right for compatible changes
-verdict: compatible (plugins built for 0.1.0 load on a host of 0.1.1)
+version: 0.1.1 → 0.1.2, same track 0.1: right for compatible changes
+verdict: compatible (plugins built for 0.1.1 load on a host of 0.1.2)
 `
 	if got := report(t, r); got != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
@@ -96,8 +96,8 @@ verdict: compatible (plugins built for 0.1.0 load on a host of 0.1.1)
 	out := report(t, r)
 	contains(t, out,
 		"+ func raisfast:plugin-wit/host-api.db-insert: added host function",
-		"version: unchanged at 0.1.0 although the contract changed: additive changes need a bump (0.1.1) for plugins built for NEW to be told apart from plugins built for OLD",
-		"verdict: compatible (plugins built for 0.1.0 load on a host of 0.1.0)",
+		"version: unchanged at 0.1.1 although the contract changed: additive changes need a bump (0.1.2) for plugins built for NEW to be told apart from plugins built for OLD",
+		"verdict: compatible (plugins built for 0.1.1 load on a host of 0.1.1)",
 	)
 	if !r.OK() {
 		t.Error("a compatible change without a bump is noted, not an error")
@@ -106,13 +106,13 @@ verdict: compatible (plugins built for 0.1.0 load on a host of 0.1.1)
 
 // The hooks that take post-input get 22 flat values, so it is passed in
 // memory, and they return option<post-input> through a pointer: a new field
-// leaves their core signatures alone, and plugins built for 0.1.0 would load
+// leaves their core signatures alone, and plugins built for 0.1.1 would load
 // and misread the record. That is the case a core-signature check misses.
 func TestPluginContractRecordInMemory(t *testing.T) {
 	old := contract(t)
 	new := contract(t, "        cover-image: option<string>,\n    }",
 		"        cover-image: option<string>,\n        /// A summary.\n        summary: option<string>,\n    }",
-		"package raisfast:plugin-wit@0.1.0;", "package raisfast:plugin-wit@0.2.0;")
+		"package raisfast:plugin-wit@0.1.1;", "package raisfast:plugin-wit@0.2.0;")
 	r, err := Compare(load(t, old), load(t, new), Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -121,8 +121,8 @@ func TestPluginContractRecordInMemory(t *testing.T) {
 	contains(t, out,
 		"~ record raisfast:plugin-wit/types.post-input: field summary added | BREAKING: the canonical ABI layout of post-input changes (88 bytes, align 4, 22 flat values → 100 bytes, align 4, 25 flat values); the functions that pass it keep their core signature (plugin-hooks.on-post-creating, plugin-hooks.on-post-updating)",
 		"old plugins on new host: load, but misread post-input values in plugin-hooks.on-post-creating, plugin-hooks.on-post-updating",
-		"version: 0.1.0 → 0.2.0 moves to track 0.2, as a breaking change must",
-		"verdict: BREAKING for plugins built for 0.1.0 (1 breaking change)",
+		"version: 0.1.1 → 0.2.0 moves to track 0.2, as a breaking change must",
+		"verdict: BREAKING for plugins built for 0.1.1 (1 breaking change)",
 	)
 	if pass, msg, _ := semverCheck(t, old, new, Options{}); pass {
 		t.Errorf("semver-check passes a new field: %s", msg)

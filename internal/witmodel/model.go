@@ -782,8 +782,24 @@ func key(t *Type) string {
 	return "" // named types get their Go name later
 }
 
+// generatorNames are the package-level identifiers the generators declare
+// next to the WIT types (genhost's hook table, module and instance types,
+// genguest's equivalents). A WIT type whose Go name is one of them gets its
+// owner's name as a prefix, as for two WIT types of the same name: a
+// `type filter` of interface data is DataFilter, since Filter is the
+// generated filter-hook type.
+var generatorNames = map[string]bool{
+	"Action": true, "Adapter": true, "Compile": true, "CompileOption": true, "Define": true,
+	"ExportIndex": true, "Filter": true, "Guest": true, "GuestModule": true, "Hook": true,
+	"HookKind": true, "HookList": true, "Hooks": true, "Imports": true, "Instance": true,
+	"Link": true, "LinkAny": true, "Module": true, "Names": true, "OptionalExports": true,
+	"WorldPackage": true, "WorldVersion": true, "HookFilter": true, "HookAction": true,
+	"HookCall": true, "Contract": true,
+}
+
 // nameTypes assigns Go names to named types, prefixing the owner's name when
-// two types would share one, and fixes up keys that embed them.
+// two types would share one (or a type would take a generator's name), and
+// fixes up keys that embed them.
 func (b *builder) nameTypes() error {
 	count := map[string]int{}
 	for _, t := range b.named {
@@ -792,7 +808,7 @@ func (b *builder) nameTypes() error {
 	taken := map[string]bool{}
 	for _, t := range b.named {
 		n := GoName(t.Name)
-		if count[n] > 1 {
+		if count[n] > 1 || generatorNames[n] {
 			n = ownerGoName(t.Owner) + n
 		}
 		for taken[n] {

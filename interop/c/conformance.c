@@ -1,6 +1,6 @@
 // The conformance plugin of interop/SPEC.md on wit-bindgen 0.36's C bindings (plugin_world.h is
 // generated at build time by testdata/guests/build-c.sh; see testdata/guests/README.md for the
-// ownership rules): every hook of plugin-world, every host-api function.
+// ownership rules): every hook of plugin-world, every host-api and data function.
 //
 // Ownership, kept simple: every hook builds its results and import arguments in fresh heap
 // memory (a string builder), frees what imports returned, and frees its own arguments at the end
@@ -286,10 +286,243 @@ bool exports_raisfast_plugin_wit_plugin_hooks_on_comment_creating(comment_input_
 	return true;
 }
 
+// ---- the data path of on-content-creating (SPEC.md, "The data calls") ----
+//
+// Import arguments are borrowed (built here on the stack from literals); every answer is owned
+// and freed with the bindings' *_free helpers once rendered.
+
+typedef raisfast_plugin_wit_data_value_t value_t;
+typedef raisfast_plugin_wit_data_field_t field_t;
+typedef raisfast_plugin_wit_data_row_t row_t;
+typedef raisfast_plugin_wit_data_condition_t condition_t;
+typedef raisfast_plugin_wit_data_filter_t filter_t;
+typedef raisfast_plugin_wit_data_order_t order_t;
+typedef raisfast_plugin_wit_data_query_t query_t;
+typedef raisfast_plugin_wit_data_db_error_t db_error_t;
+
+static value_t v_null(void) { return (value_t){.tag = RAISFAST_PLUGIN_WIT_DATA_VALUE_NULL}; }
+static value_t v_int(int64_t n) { return (value_t){.tag = RAISFAST_PLUGIN_WIT_DATA_VALUE_INTEGER, .val.integer = n}; }
+static value_t v_real(double x) { return (value_t){.tag = RAISFAST_PLUGIN_WIT_DATA_VALUE_REAL, .val.real = x}; }
+static value_t v_real_bits(uint64_t bits) {
+	double x;
+	memcpy(&x, &bits, sizeof x);
+	return v_real(x);
+}
+static value_t v_text(const char *s) { return (value_t){.tag = RAISFAST_PLUGIN_WIT_DATA_VALUE_TEXT, .val.text = lit(s)}; }
+static value_t v_blob(const uint8_t *p, size_t n) {
+	return (value_t){.tag = RAISFAST_PLUGIN_WIT_DATA_VALUE_BLOB, .val.blob = {(uint8_t *)(n ? p : empty), n}};
+}
+
+static const char hexdig[] = "0123456789abcdef";
+
+// val(v)
+static void sb_val(sb_t *b, const value_t *v) {
+	switch (v->tag) {
+	case RAISFAST_PLUGIN_WIT_DATA_VALUE_NULL: sb_lit(b, "null"); return;
+	case RAISFAST_PLUGIN_WIT_DATA_VALUE_INTEGER: sb_lit(b, "i:"); sb_i64(b, v->val.integer); return;
+	case RAISFAST_PLUGIN_WIT_DATA_VALUE_REAL: {
+		double x = v->val.real;
+		if (x != x) {
+			sb_lit(b, "r:nan");
+			return;
+		}
+		uint64_t bits;
+		memcpy(&bits, &x, sizeof bits);
+		sb_lit(b, "r:");
+		for (int s = 60; s >= 0; s -= 4) sb_byte(b, (uint8_t)hexdig[(bits >> s) & 15]);
+		return;
+	}
+	case RAISFAST_PLUGIN_WIT_DATA_VALUE_TEXT: sb_lit(b, "t:"); sb_str(b, v->val.text); return;
+	case RAISFAST_PLUGIN_WIT_DATA_VALUE_BLOB:
+		sb_lit(b, "b:");
+		for (size_t i = 0; i < v->val.blob.len; i++) {
+			sb_byte(b, (uint8_t)hexdig[v->val.blob.ptr[i] >> 4]);
+			sb_byte(b, (uint8_t)hexdig[v->val.blob.ptr[i] & 15]);
+		}
+		return;
+	}
+	sb_lit(b, "?");
+}
+
+// row(r)
+static void sb_row(sb_t *b, const row_t *r) {
+	sb_byte(b, '{');
+	for (size_t i = 0; i < r->len; i++) {
+		if (i) sb_byte(b, ',');
+		sb_str(b, r->ptr[i].column);
+		sb_byte(b, '=');
+		sb_val(b, &r->ptr[i].value);
+	}
+	sb_byte(b, '}');
+}
+
+// "err:" + the error, which it frees.
+static void sb_err(sb_t *b, db_error_t *e) {
+	static const char *names[] = {"permission-denied", "no-such-table", "no-such-column", "type-mismatch",
+		"constraint", "timeout", "too-large", "invalid", "unavailable", "backend"};
+	sb_lit(b, "err:");
+	if (e->tag > RAISFAST_PLUGIN_WIT_DATA_DB_ERROR_BACKEND) {
+		sb_lit(b, "?");
+		return;
+	}
+	sb_lit(b, names[e->tag]);
+	if (e->tag != RAISFAST_PLUGIN_WIT_DATA_DB_ERROR_TIMEOUT) {
+		// Every case but timeout carries a string, all at the same place in the union.
+		sb_byte(b, '(');
+		sb_str(b, e->val.backend);
+		sb_byte(b, ')');
+	}
+	raisfast_plugin_wit_data_db_error_free(e);
+}
+
+static void sb_line(sb_t *b, const char *fn) {
+	sb_byte(b, '\n');
+	sb_lit(b, fn);
+	sb_byte(b, '=');
+}
+
+static void sb_u64_res(sb_t *b, const char *fn, bool ok, uint64_t n, db_error_t *e) {
+	sb_line(b, fn);
+	if (!ok) {
+		sb_err(b, e);
+		return;
+	}
+	sb_lit(b, "ok:");
+	sb_u64(b, n);
+}
+
+static void data_path(str_t t, content_event_t *o) {
+	static const uint8_t blob4[] = {0x00, 0xff, 0x80, 0x7f}, blob3[] = {0x01, 0x02, 0x03};
+	field_t rfields[] = {
+		{lit("n"), v_null()}, {lit("i"), v_int(-1)}, {lit("r"), v_real(-1.5)}, {lit("t"), v_text("Zo\xc3\xab \xe2\x82\xac \xf0\x9f\x98\x80")},
+		{lit("e"), v_text("")}, {lit("b"), v_blob(NULL, 0)}, {lit("c"), v_blob(blob4, 4)},
+	};
+	row_t r = {rfields, 7};
+	condition_t conds[] = {
+		{lit("a"), RAISFAST_PLUGIN_WIT_DATA_COMPARISON_EQ, v_int(INT64_MIN)},
+		{lit("b"), RAISFAST_PLUGIN_WIT_DATA_COMPARISON_NE, v_text("\xc3\xbc\xf0\x9f\x98\x80")},
+		{lit("c"), RAISFAST_PLUGIN_WIT_DATA_COMPARISON_LT, v_real_bits(0x8000000000000000ull)},
+		{lit("d"), RAISFAST_PLUGIN_WIT_DATA_COMPARISON_LE, v_real(__builtin_nan(""))},
+		{lit("e"), RAISFAST_PLUGIN_WIT_DATA_COMPARISON_GT, v_int(INT64_MAX)},
+		{lit("f"), RAISFAST_PLUGIN_WIT_DATA_COMPARISON_GE, v_real_bits(1)},
+		{lit("g"), RAISFAST_PLUGIN_WIT_DATA_COMPARISON_LIKE, v_text("%a_b%")},
+		{lit("h"), RAISFAST_PLUGIN_WIT_DATA_COMPARISON_IS_NULL, v_null()},
+		{lit("i"), RAISFAST_PLUGIN_WIT_DATA_COMPARISON_IS_NOT_NULL, v_blob(blob3, 3)},
+	};
+	filter_t f = {conds, 9}, none = {(condition_t *)empty, 0};
+	str_t cols[] = {lit("id"), lit("t\xc3\xadtle"), lit("")};
+	order_t orders[] = {{lit("id"), false}, {lit("t\xc3\xadtle"), true}};
+	query_t qs[2] = {
+		{{cols, 3}, f, {orders, 2}, {true, UINT32_MAX}, {true, 0}},
+		{{(str_t *)empty, 0}, none, {(order_t *)empty, 0}, {false, 0}, {false, 0}},
+	};
+	field_t sfields[] = {{lit("s"), v_text("ok \xe2\x9c\x93")}, {lit("n"), v_null()}};
+	row_t set = {sfields, 2};
+	str_t by[9] = {lit("k1"), lit("k2"), lit("k3"), lit("k4"), lit("k5"), lit("k6"), lit("k7"), lit("k8"), lit("k9")};
+
+	sb_t b = {0};
+	str_t s;
+	raisfast_plugin_wit_host_api_new_id(&s);
+	sb_lit(&b, "new-id=");
+	sb_str(&b, s);
+	str_t id = s; // moves into the result's id
+	sb_lit(&b, "\ndb-ph=");
+	raisfast_plugin_wit_host_api_db_ph(1, &s);
+	sb_str(&b, s);
+	drop(&s);
+	sb_byte(&b, ' ');
+	raisfast_plugin_wit_host_api_db_ph(UINT32_MAX, &s);
+	sb_str(&b, s);
+	drop(&s);
+
+	uint64_t n;
+	db_error_t e;
+	bool ok = raisfast_plugin_wit_data_insert(&t, &r, &n, &e);
+	sb_u64_res(&b, "insert", ok, n, &e);
+	for (int i = 0; i < 2; i++) {
+		raisfast_plugin_wit_data_option_row_t o;
+		sb_line(&b, "fetch-one");
+		if (!raisfast_plugin_wit_data_fetch_one(&t, &qs[i], &o, &e)) {
+			sb_err(&b, &e);
+			continue;
+		}
+		sb_lit(&b, "ok:");
+		if (o.is_some) {
+			sb_byte(&b, '+');
+			sb_row(&b, &o.val);
+		} else {
+			sb_byte(&b, '~');
+		}
+		raisfast_plugin_wit_data_option_row_free(&o);
+	}
+	for (int i = 0; i < 2; i++) {
+		raisfast_plugin_wit_data_list_row_t l;
+		sb_line(&b, "fetch-all");
+		if (!raisfast_plugin_wit_data_fetch_all(&t, &qs[i], &l, &e)) {
+			sb_err(&b, &e);
+			continue;
+		}
+		sb_lit(&b, "ok:[");
+		for (size_t k = 0; k < l.len; k++) {
+			if (k) sb_byte(&b, ',');
+			sb_row(&b, &l.ptr[k]);
+		}
+		sb_byte(&b, ']');
+		raisfast_plugin_wit_data_list_row_free(&l);
+	}
+	ok = raisfast_plugin_wit_data_update(&t, &set, &f, &n, &e);
+	sb_u64_res(&b, "update", ok, n, &e);
+	ok = raisfast_plugin_wit_data_delete(&t, &f, &n, &e);
+	sb_u64_res(&b, "delete", ok, n, &e);
+	ok = raisfast_plugin_wit_data_count(&t, &none, &n, &e);
+	sb_u64_res(&b, "count", ok, n, &e);
+	str_t views = lit("views"), total = lit("total"), vcol = lit("v");
+	ok = raisfast_plugin_wit_data_increment(&t, &views, INT64_MIN, &f, &n, &e);
+	sb_u64_res(&b, "increment", ok, n, &e);
+	filter_t *sums[] = {&f, &none};
+	for (int i = 0; i < 2; i++) {
+		value_t v;
+		sb_line(&b, "sum");
+		if (!raisfast_plugin_wit_data_sum(&t, &total, sums[i], &v, &e)) {
+			sb_err(&b, &e);
+			continue;
+		}
+		sb_lit(&b, "ok:");
+		sb_val(&b, &v);
+		raisfast_plugin_wit_data_value_free(&v);
+	}
+	for (uint8_t a = RAISFAST_PLUGIN_WIT_DATA_AGGREGATE_COUNT; a <= RAISFAST_PLUGIN_WIT_DATA_AGGREGATE_AVG; a++) {
+		list_t bl = {a ? by : (str_t *)empty, 2 * (size_t)a};
+		raisfast_plugin_wit_data_list_group_t g;
+		sb_line(&b, "group-by");
+		if (!raisfast_plugin_wit_data_group_by(&t, &bl, a, &vcol, &f, &g, &e)) {
+			sb_err(&b, &e);
+			continue;
+		}
+		sb_lit(&b, "ok:[");
+		for (size_t k = 0; k < g.len; k++) {
+			if (k) sb_byte(&b, ',');
+			sb_row(&b, &g.ptr[k].key);
+			sb_lit(&b, "->");
+			sb_val(&b, &g.ptr[k].value);
+		}
+		sb_byte(&b, ']');
+		raisfast_plugin_wit_data_list_group_free(&g);
+	}
+	o->content_type = dup(lit("DATA"));
+	o->data = sb_done(&b);
+	o->id = some(id);
+}
+
 bool exports_raisfast_plugin_wit_plugin_hooks_on_content_creating(content_event_t *e, content_event_t *ret) {
 	if (eq(e->content_type, "pass")) {
 		exports_raisfast_plugin_wit_plugin_hooks_content_event_free(e);
 		return false;
+	}
+	if (eq(e->content_type, "data")) {
+		data_path(e->data, ret);
+		exports_raisfast_plugin_wit_plugin_hooks_content_event_free(e);
+		return true;
 	}
 	str_t url = cat("https://schema.example/", e->content_type, "");
 	opt_t s = none();

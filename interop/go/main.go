@@ -1,18 +1,20 @@
 // Command go is the conformance plugin of interop/SPEC.md on the Go guest
 // bindings `witgen guest` generates for plugin-world, as plugin authors use
 // them (package github.com/raisfast/wasmplug/guest/plugin): every hook, every
-// host-api function.
+// host-api and data function.
 //
 // Build: GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o conformance-go.wasm ./interop/go
 // (.ci/build-guests.sh conformance-go does this).
 package main
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/raisfast/wasmplug/guest/plugin"
+	"github.com/raisfast/wasmplug/guest/plugin/data"
 	"github.com/raisfast/wasmplug/guest/plugin/hostapi"
 	"github.com/raisfast/wasmplug/guest/plugin/pluginhooks/filterhtml"
 	"github.com/raisfast/wasmplug/guest/plugin/pluginhooks/oncommentcreated"
@@ -30,6 +32,7 @@ import (
 	"github.com/raisfast/wasmplug/guest/plugin/pluginhooks/onpostupdated"
 	"github.com/raisfast/wasmplug/guest/plugin/pluginhooks/onpostupdating"
 	"github.com/raisfast/wasmplug/guest/plugin/pluginhooks/rendermarkdown"
+	witval "github.com/raisfast/wasmplug/witval"
 )
 
 // The SPEC's primitives.
@@ -202,6 +205,9 @@ func onContentCreating(e plugin.ContentEvent) *plugin.ContentEvent {
 	if e.ContentType == "pass" {
 		return nil
 	}
+	if e.ContentType == "data" {
+		return onContentData(e)
+	}
 	s, ok := hostapi.HTTPGet("https://schema.example/" + e.ContentType)
 	out := plugin.ContentEvent{ContentType: upper(e.ContentType), Data: e.Data + "\n" + optOK(s, ok)}
 	if e.ID == nil {
@@ -341,3 +347,164 @@ func init() {
 }
 
 func main() {}
+
+// ---- the data path of on-content-creating (SPEC.md, "The data calls") ----
+
+var (
+	dataRow = []plugin.Field{
+		{Column: "n", Value: plugin.ValueNull{}},
+		{Column: "i", Value: plugin.ValueInteger{Value: -1}},
+		{Column: "r", Value: plugin.ValueReal{Value: -1.5}},
+		{Column: "t", Value: plugin.ValueText{Value: "Zoë € 😀"}},
+		{Column: "e", Value: plugin.ValueText{Value: ""}},
+		{Column: "b", Value: plugin.ValueBlob{Value: []byte{}}},
+		{Column: "c", Value: plugin.ValueBlob{Value: []byte{0x00, 0xff, 0x80, 0x7f}}},
+	}
+	dataFilter = []plugin.Condition{
+		{Column: "a", Op: plugin.ComparisonEq, Value: plugin.ValueInteger{Value: math.MinInt64}},
+		{Column: "b", Op: plugin.ComparisonNe, Value: plugin.ValueText{Value: "ü😀"}},
+		{Column: "c", Op: plugin.ComparisonLt, Value: plugin.ValueReal{Value: math.Copysign(0, -1)}},
+		{Column: "d", Op: plugin.ComparisonLe, Value: plugin.ValueReal{Value: math.NaN()}},
+		{Column: "e", Op: plugin.ComparisonGt, Value: plugin.ValueInteger{Value: math.MaxInt64}},
+		{Column: "f", Op: plugin.ComparisonGe, Value: plugin.ValueReal{Value: math.Float64frombits(1)}},
+		{Column: "g", Op: plugin.ComparisonLike, Value: plugin.ValueText{Value: "%a_b%"}},
+		{Column: "h", Op: plugin.ComparisonIsNull, Value: plugin.ValueNull{}},
+		{Column: "i", Op: plugin.ComparisonIsNotNull, Value: plugin.ValueBlob{Value: []byte{0x01, 0x02, 0x03}}},
+	}
+	groupBy = []string{"k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9"}
+)
+
+const hexDigits = "0123456789abcdef"
+
+func val(v plugin.Value) string {
+	switch v := v.(type) {
+	case plugin.ValueNull:
+		return "null"
+	case plugin.ValueInteger:
+		return "i:" + dec(v.Value)
+	case plugin.ValueReal:
+		if v.Value != v.Value {
+			return "r:nan"
+		}
+		bits := math.Float64bits(v.Value)
+		b := []byte("r:")
+		for s := 60; s >= 0; s -= 4 {
+			b = append(b, hexDigits[bits>>s&15])
+		}
+		return string(b)
+	case plugin.ValueText:
+		return "t:" + v.Value
+	case plugin.ValueBlob:
+		b := []byte("b:")
+		for _, c := range v.Value {
+			b = append(b, hexDigits[c>>4], hexDigits[c&15])
+		}
+		return string(b)
+	}
+	return "?"
+}
+
+func row(r []plugin.Field) string {
+	parts := make([]string, len(r))
+	for i, f := range r {
+		parts[i] = f.Column + "=" + val(f.Value)
+	}
+	return "{" + strings.Join(parts, ",") + "}"
+}
+
+func dbErr(err error) string {
+	e, ok := witval.AsResultError[plugin.DBError](err)
+	if !ok {
+		return "?" + err.Error()
+	}
+	with := func(name, s string) string { return name + "(" + s + ")" }
+	switch e := e.(type) {
+	case plugin.DBErrorPermissionDenied:
+		return with("permission-denied", e.Value)
+	case plugin.DBErrorNoSuchTable:
+		return with("no-such-table", e.Value)
+	case plugin.DBErrorNoSuchColumn:
+		return with("no-such-column", e.Value)
+	case plugin.DBErrorTypeMismatch:
+		return with("type-mismatch", e.Value)
+	case plugin.DBErrorConstraint:
+		return with("constraint", e.Value)
+	case plugin.DBErrorTimeout:
+		return "timeout"
+	case plugin.DBErrorTooLarge:
+		return with("too-large", e.Value)
+	case plugin.DBErrorInvalid:
+		return with("invalid", e.Value)
+	case plugin.DBErrorUnavailable:
+		return with("unavailable", e.Value)
+	case plugin.DBErrorBackend:
+		return with("backend", e.Value)
+	}
+	return "?"
+}
+
+// res is res(r): "ok:" + the rendered answer or "err:" + the error.
+func res(err error, ok func() string) string {
+	if err != nil {
+		return "err:" + dbErr(err)
+	}
+	return "ok:" + ok()
+}
+
+func u64(n uint64) func() string { return func() string { return strconv.FormatUint(n, 10) } }
+
+func onContentData(e plugin.ContentEvent) *plugin.ContentEvent {
+	t := e.Data
+	id := hostapi.NewID()
+	out := []string{"new-id=" + id, "db-ph=" + hostapi.DBPh(1) + " " + hostapi.DBPh(math.MaxUint32)}
+	line := func(fn, r string) { out = append(out, fn+"="+r) }
+	full := plugin.Query{Columns: []string{"id", "títle", ""}, Filter: dataFilter,
+		OrderBy: []plugin.Order{{Column: "id"}, {Column: "títle", Descending: true}}}
+	lim, off := uint32(math.MaxUint32), uint32(0)
+	full.Limit, full.Offset = &lim, &off
+
+	n, err := data.Insert(t, dataRow)
+	line("insert", res(err, u64(n)))
+	for _, q := range []plugin.Query{full, {}} {
+		r, err := data.FetchOne(t, q)
+		line("fetch-one", res(err, func() string {
+			if r == nil {
+				return "~"
+			}
+			return "+" + row(*r)
+		}))
+	}
+	for _, q := range []plugin.Query{full, {}} {
+		rs, err := data.FetchAll(t, q)
+		line("fetch-all", res(err, func() string {
+			parts := make([]string, len(rs))
+			for i, r := range rs {
+				parts[i] = row(r)
+			}
+			return "[" + strings.Join(parts, ",") + "]"
+		}))
+	}
+	n, err = data.Update(t, []plugin.Field{{Column: "s", Value: plugin.ValueText{Value: "ok ✓"}}, {Column: "n", Value: plugin.ValueNull{}}}, dataFilter)
+	line("update", res(err, u64(n)))
+	n, err = data.Delete(t, dataFilter)
+	line("delete", res(err, u64(n)))
+	n, err = data.Count(t, nil)
+	line("count", res(err, u64(n)))
+	n, err = data.Increment(t, "views", math.MinInt64, dataFilter)
+	line("increment", res(err, u64(n)))
+	for _, f := range [][]plugin.Condition{dataFilter, nil} {
+		v, err := data.Sum(t, "total", f)
+		line("sum", res(err, func() string { return val(v) }))
+	}
+	for a := plugin.AggregateCount; a <= plugin.AggregateAvg; a++ {
+		gs, err := data.GroupBy(t, groupBy[:2*int(a)], a, "v", dataFilter)
+		line("group-by", res(err, func() string {
+			parts := make([]string, len(gs))
+			for i, g := range gs {
+				parts[i] = row(g.Key) + "->" + val(g.Value)
+			}
+			return "[" + strings.Join(parts, ",") + "]"
+		}))
+	}
+	return &plugin.ContentEvent{ContentType: "DATA", Data: strings.Join(out, "\n"), ID: &id}
+}

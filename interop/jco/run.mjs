@@ -1,6 +1,6 @@
 // The second host of the conformance suite (interop/SPEC.md): runs a plugin component that
 // `jco transpile --instantiation async` turned into JavaScript, on jco's implementation of the
-// canonical ABI, with a host-api that answers exactly as the Go fake (interop/host_test.go).
+// canonical ABI, with a host-api and data that answer exactly as the Go fake (interop/host_test.go).
 //
 //   node run.mjs TRANSPILED_DIR [NODE_MODULES] < cases.json > results.json
 //
@@ -57,6 +57,74 @@ const hostApi = {
 	vfsList(p) { rec("vfs-list", p); return answer("list:", p); },
 	vfsStat(p) { rec("vfs-stat", p); return answer("stat:", p); },
 	emitEvent(type, data) { rec("emit-event", type, data); return "event:" + type + ":" + utf8Len(data); },
+	newId() { rec("new-id"); return "id:" + calls.length; },
+	dbPh(n) { rec("db-ph", String(n)); return "$" + n; },
+};
+
+// ---- the data interface (SPEC.md, "The data calls") ----
+
+const dbErrorCases = ["permission-denied", "no-such-table", "no-such-column", "type-mismatch",
+	"constraint", "timeout", "too-large", "invalid", "unavailable", "backend"];
+// A table named like a db-error case fails with it; jco turns a thrown {payload} into err.
+const fail = (fn, table) => {
+	if (!dbErrorCases.includes(table)) return;
+	throw { payload: table === "timeout" ? { tag: "timeout" } : { tag: table, val: fn + ":" + table } };
+};
+const f64bits = (x) => {
+	const dv = new DataView(new ArrayBuffer(8));
+	dv.setFloat64(0, x, true);
+	return dv.getBigUint64(0, true).toString(16).padStart(16, "0");
+};
+const val = (v) => {
+	switch (v.tag) {
+		case "null": return "null";
+		case "integer": return "i:" + v.val.toString();
+		case "real": return Number.isNaN(v.val) ? "r:nan" : "r:" + f64bits(v.val);
+		case "text": return "t:" + v.val;
+		case "blob": return "b:" + Buffer.from(v.val).toString("hex");
+	}
+	return "bad value " + JSON.stringify(v);
+};
+const row = (r) => "{" + r.map((f) => f.column + "=" + val(f.value)).join(",") + "}";
+const filter = (f) => "[" + f.map((c) => c.column + " " + c.op + " " + val(c.value)).join(",") + "]";
+const optU = (n) => (isNone(n) ? "~" : "+" + n);
+const query = (q) => "cols=" + q.columns.join(",") + " where=" + filter(q.filter) + " order=" +
+	q.orderBy.map((o) => o.column + (o.descending ? " desc" : " asc")).join(",") +
+	" limit=" + optU(q.limit) + " offset=" + optU(q.offset);
+const echo = (f) => f.map((c) => ({ column: c.column, value: c.value }));
+const U64_MAX = (1n << 64n) - 1n;
+
+const dataApi = {
+	insert(t, r) { rec("insert", t, row(r)); fail("insert", t); return BigInt(r.length); },
+	fetchOne(t, q) {
+		rec("fetch-one", t, query(q)); fail("fetch-one", t);
+		return q.filter.length === 0 ? undefined : echo(q.filter);
+	},
+	fetchAll(t, q) {
+		rec("fetch-all", t, query(q)); fail("fetch-all", t);
+		const rows = q.columns.map((c, k) => [{ column: "col", value: { tag: "text", val: c } },
+			{ column: "i", value: { tag: "integer", val: BigInt(k) } }]);
+		if (q.filter.length > 0) rows.push(echo(q.filter));
+		return rows;
+	},
+	update(t, set, f) { rec("update", t, row(set), filter(f)); fail("update", t); return BigInt(set.length * 100 + f.length); },
+	delete(t, f) { rec("delete", t, filter(f)); fail("delete", t); return BigInt(f.length); },
+	count(t, f) { rec("count", t, filter(f)); fail("count", t); return U64_MAX - BigInt(f.length); },
+	increment(t, column, by, f) {
+		rec("increment", t, column, by.toString(), filter(f)); fail("increment", t);
+		return BigInt.asUintN(64, by);
+	},
+	sum(t, column, f) {
+		rec("sum", t, column, filter(f)); fail("sum", t);
+		return f.length === 0 ? { tag: "null" } : f[f.length - 1].value;
+	},
+	groupBy(t, by, agg, column, f) {
+		rec("group-by", t, by.join(","), agg, column, filter(f)); fail("group-by", t);
+		return by.map((b, k) => ({
+			key: [{ column: b, value: { tag: "integer", val: BigInt(k) } }, { column, value: { tag: "text", val: agg } }],
+			value: k < f.length ? f[k].value : { tag: "null" },
+		}));
+	},
 };
 
 // ---- imports: host-api, the (function-less) types interface, and WASI for adapted modules ----
@@ -73,6 +141,7 @@ const imports = new Proxy({}, {
 		const name = key.replace(/@.*$/, "");
 		if (name === "raisfast:plugin-wit/host-api") return hostApi;
 		if (name === "raisfast:plugin-wit/types") return {};
+		if (name === "raisfast:plugin-wit/data") return dataApi;
 		const m = /^wasi:([a-z-]+)\/([a-z-]+)$/.exec(name);
 		if (m && shim) return shim[camel(m[1])]?.[camel(m[2])];
 		return undefined;

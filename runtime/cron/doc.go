@@ -48,4 +48,13 @@
 // atomically, which is how plugin hot reload swaps a generation's jobs. Time
 // comes from a [Clock]; package crontest provides a manual one so tests can
 // drive the scheduler without sleeping.
+//
+// # Several replicas
+//
+// When several processes run the same job set (host replicas), [Claimed]
+// wraps a job's Run so that only the replica that gets the slot from a
+// [Claims] runs it; the others return at once or wait for the holder (the
+// PostgreSQL implementation, package pgcluster, waits so it can take over
+// a slot whose holder died). runtime.Config.CronClaims does this for every
+// [[cron]] entry.
 package cron

@@ -10,6 +10,9 @@
 //	db-query … db-rollback    → sqldb (one Session per hook call)
 //	vfs-read … vfs-stat       → vfs (the plugin's os.Root sandbox)
 //	emit-event                → events (source = plugin id)
+//	new-id                    → a UUID v7 (0.1.1)
+//	db-ph                     → the backend's placeholder (0.1.1)
+//	data insert … group-by    → dataapi, on the call's sqldb session (0.1.1)
 //
 // A [Plugin] holds what one plugin may use (built once per loaded plugin and
 // shared by its instances); an [Adapter] is the HostAPI of one instance. A

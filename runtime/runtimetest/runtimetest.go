@@ -35,12 +35,12 @@ import (
 
 // Interface prefixes of the legacy core names (as wit-bindgen emits them).
 const (
-	HostModule  = "raisfast:plugin-wit/host-api@0.1.0"
-	HooksPrefix = "raisfast:plugin-wit/plugin-hooks@0.1.0#"
+	HostModule  = "raisfast:plugin-wit/host-api@0.1.1"
+	HooksPrefix = "raisfast:plugin-wit/plugin-hooks@0.1.1#"
 )
 
 // Export returns the legacy core export name of hook, e.g.
-// Export("on-login") = "raisfast:plugin-wit/plugin-hooks@0.1.0#on-login".
+// Export("on-login") = "raisfast:plugin-wit/plugin-hooks@0.1.1#on-login".
 func Export(hook string) string { return HooksPrefix + hook }
 
 // imports declares every host-api function under the legacy names.
@@ -135,7 +135,7 @@ type Guest struct {
 	// 1024 up to 16383.
 	Data map[int]string
 	// Globals and Funcs are module-level WAT: exports such as
-	// (func (export "raisfast:plugin-wit/plugin-hooks@0.1.0#on-login") …),
+	// (func (export "raisfast:plugin-wit/plugin-hooks@0.1.1#on-login") …),
 	// globals, helpers.
 	Globals string
 	Funcs   string

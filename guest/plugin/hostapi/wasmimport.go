@@ -4,59 +4,65 @@
 
 package hostapi
 
-//go:wasmimport raisfast:plugin-wit/host-api@0.1.0 log
+//go:wasmimport raisfast:plugin-wit/host-api@0.1.1 log
 func wasmimportLog(p0 uint32, p1 uint32, p2 uint32, p3 uint32)
 
-//go:wasmimport raisfast:plugin-wit/host-api@0.1.0 get-config
+//go:wasmimport raisfast:plugin-wit/host-api@0.1.1 get-config
 func wasmimportGetConfig(p0 uint32, p1 uint32, p2 uint32)
 
-//go:wasmimport raisfast:plugin-wit/host-api@0.1.0 http-get
+//go:wasmimport raisfast:plugin-wit/host-api@0.1.1 http-get
 func wasmimportHTTPGet(p0 uint32, p1 uint32, p2 uint32)
 
-//go:wasmimport raisfast:plugin-wit/host-api@0.1.0 http-post
+//go:wasmimport raisfast:plugin-wit/host-api@0.1.1 http-post
 func wasmimportHTTPPost(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 uint32)
 
-//go:wasmimport raisfast:plugin-wit/host-api@0.1.0 get-data
+//go:wasmimport raisfast:plugin-wit/host-api@0.1.1 get-data
 func wasmimportGetData(p0 uint32, p1 uint32, p2 uint32)
 
-//go:wasmimport raisfast:plugin-wit/host-api@0.1.0 set-data
+//go:wasmimport raisfast:plugin-wit/host-api@0.1.1 set-data
 func wasmimportSetData(p0 uint32, p1 uint32, p2 uint32, p3 uint32) uint32
 
-//go:wasmimport raisfast:plugin-wit/host-api@0.1.0 get-post
+//go:wasmimport raisfast:plugin-wit/host-api@0.1.1 get-post
 func wasmimportGetPost(p0 uint32, p1 uint32, p2 uint32)
 
-//go:wasmimport raisfast:plugin-wit/host-api@0.1.0 db-query
+//go:wasmimport raisfast:plugin-wit/host-api@0.1.1 db-query
 func wasmimportDBQuery(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 uint32, p5 uint32)
 
-//go:wasmimport raisfast:plugin-wit/host-api@0.1.0 db-execute
+//go:wasmimport raisfast:plugin-wit/host-api@0.1.1 db-execute
 func wasmimportDBExecute(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 uint32, p5 uint32)
 
-//go:wasmimport raisfast:plugin-wit/host-api@0.1.0 db-begin
+//go:wasmimport raisfast:plugin-wit/host-api@0.1.1 db-begin
 func wasmimportDBBegin(p0 uint32)
 
-//go:wasmimport raisfast:plugin-wit/host-api@0.1.0 db-commit
+//go:wasmimport raisfast:plugin-wit/host-api@0.1.1 db-commit
 func wasmimportDBCommit(p0 uint32)
 
-//go:wasmimport raisfast:plugin-wit/host-api@0.1.0 db-rollback
+//go:wasmimport raisfast:plugin-wit/host-api@0.1.1 db-rollback
 func wasmimportDBRollback(p0 uint32)
 
-//go:wasmimport raisfast:plugin-wit/host-api@0.1.0 vfs-read
+//go:wasmimport raisfast:plugin-wit/host-api@0.1.1 vfs-read
 func wasmimportVFSRead(p0 uint32, p1 uint32, p2 uint32)
 
-//go:wasmimport raisfast:plugin-wit/host-api@0.1.0 vfs-write
+//go:wasmimport raisfast:plugin-wit/host-api@0.1.1 vfs-write
 func wasmimportVFSWrite(p0 uint32, p1 uint32, p2 uint32, p3 uint32) uint32
 
-//go:wasmimport raisfast:plugin-wit/host-api@0.1.0 vfs-delete
+//go:wasmimport raisfast:plugin-wit/host-api@0.1.1 vfs-delete
 func wasmimportVFSDelete(p0 uint32, p1 uint32) uint32
 
-//go:wasmimport raisfast:plugin-wit/host-api@0.1.0 vfs-exists
+//go:wasmimport raisfast:plugin-wit/host-api@0.1.1 vfs-exists
 func wasmimportVFSExists(p0 uint32, p1 uint32) uint32
 
-//go:wasmimport raisfast:plugin-wit/host-api@0.1.0 vfs-list
+//go:wasmimport raisfast:plugin-wit/host-api@0.1.1 vfs-list
 func wasmimportVFSList(p0 uint32, p1 uint32, p2 uint32)
 
-//go:wasmimport raisfast:plugin-wit/host-api@0.1.0 vfs-stat
+//go:wasmimport raisfast:plugin-wit/host-api@0.1.1 vfs-stat
 func wasmimportVFSStat(p0 uint32, p1 uint32, p2 uint32)
 
-//go:wasmimport raisfast:plugin-wit/host-api@0.1.0 emit-event
+//go:wasmimport raisfast:plugin-wit/host-api@0.1.1 emit-event
 func wasmimportEmitEvent(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 uint32)
+
+//go:wasmimport raisfast:plugin-wit/host-api@0.1.1 new-id
+func wasmimportNewID(p0 uint32)
+
+//go:wasmimport raisfast:plugin-wit/host-api@0.1.1 db-ph
+func wasmimportDBPh(p0 uint32, p1 uint32)

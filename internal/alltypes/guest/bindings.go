@@ -393,10 +393,10 @@ type ShapeSmall struct {
 
 func (ShapeSmall) isShape() {}
 
-// Names is the WIT type alias names of witgen:alltypes/types@0.2.0.
+// TypesNames is the WIT type alias names of witgen:alltypes/types@0.2.0.
 //
 // An alias of a list.
-type Names = []string
+type TypesNames = []string
 
 // Position is the WIT type alias position of witgen:alltypes/types@0.2.0.
 //

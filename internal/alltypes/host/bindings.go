@@ -353,10 +353,10 @@ type ShapeSmall struct {
 
 func (ShapeSmall) isShape() {}
 
-// Names is the WIT type alias names of witgen:alltypes/types@0.2.0.
+// TypesNames is the WIT type alias names of witgen:alltypes/types@0.2.0.
 //
 // An alias of a list.
-type Names = []string
+type TypesNames = []string
 
 // Position is the WIT type alias position of witgen:alltypes/types@0.2.0.
 //
@@ -3435,11 +3435,11 @@ after the function abi.WithInstantiated put in ctx (if any) has seen the
 module.
 */
 func (m *Module) Instantiate(ctx context.Context, imports Imports, cfg wazero.ModuleConfig) (*Instance, error) {
-	if imports.HostSide == nil {
-		return nil, errors.New("instantiate: Imports.HostSide is nil")
+	if imports.HostSide == nil && m.linked.ImportsInterface("witgen:alltypes/host-side") {
+		return nil, errors.New("instantiate: the module imports witgen:alltypes/host-side but Imports.HostSide is nil")
 	}
-	if imports.AlltypesImports == nil {
-		return nil, errors.New("instantiate: Imports.AlltypesImports is nil")
+	if imports.AlltypesImports == nil && m.linked.ImportsInterface("") {
+		return nil, errors.New("instantiate: the module imports world-level functions but Imports.AlltypesImports is nil")
 	}
 	if cfg == nil {
 		cfg = wazero.NewModuleConfig()

@@ -2052,8 +2052,8 @@ after the function abi.WithInstantiated put in ctx (if any) has seen the
 module.
 */
 func (m *Module) Instantiate(ctx context.Context, imports Imports, cfg wazero.ModuleConfig) (*Instance, error) {
-	if imports.HostAPI == nil {
-		return nil, errors.New("instantiate: Imports.HostAPI is nil")
+	if imports.HostAPI == nil && m.linked.ImportsInterface("raisfast:plugin-wit/host-api") {
+		return nil, errors.New("instantiate: the module imports raisfast:plugin-wit/host-api but Imports.HostAPI is nil")
 	}
 	if cfg == nil {
 		cfg = wazero.NewModuleConfig()

@@ -1,5 +1,5 @@
 //! The conformance plugin of `interop/SPEC.md` on wit-bindgen 0.36's Rust bindings: every hook of
-//! `plugin-world`, every host-api function, deterministic transformations.
+//! `plugin-world`, every host-api and data function, deterministic transformations.
 //!
 //! Built by `.ci/build-guests.sh conformance-rust` (Debian rustc-web, `-Zbuild-std`,
 //! `wasm32-unknown-unknown`).
@@ -11,6 +11,7 @@ wit_bindgen::generate!({
 });
 
 use exports::raisfast::plugin_wit::plugin_hooks::*;
+use raisfast::plugin_wit::data::{self as db, Aggregate, Comparison, Condition, DbError, Field, Group, Order, Query, Value};
 use raisfast::plugin_wit::host_api as host;
 
 // The SPEC's primitives.
@@ -74,6 +75,151 @@ fn post(o: &PostOutput, n: i64) -> Vec<String> {
         format!("updated-at={}", o.updated_at),
         format!("published-at={}", opt(&o.published_at)),
     ]
+}
+
+// The data path of on-content-creating (SPEC.md, "The data calls").
+
+fn field(column: &str, value: Value) -> Field {
+    Field { column: column.to_string(), value }
+}
+
+fn cond(column: &str, op: Comparison, value: Value) -> Condition {
+    Condition { column: column.to_string(), op, value }
+}
+
+fn data_row() -> Vec<Field> {
+    vec![
+        field("n", Value::Null),
+        field("i", Value::Integer(-1)),
+        field("r", Value::Real(-1.5)),
+        field("t", Value::Text("Zo\u{eb} \u{20ac} \u{1F600}".to_string())),
+        field("e", Value::Text(String::new())),
+        field("b", Value::Blob(Vec::new())),
+        field("c", Value::Blob(vec![0x00, 0xff, 0x80, 0x7f])),
+    ]
+}
+
+fn data_filter() -> Vec<Condition> {
+    vec![
+        cond("a", Comparison::Eq, Value::Integer(i64::MIN)),
+        cond("b", Comparison::Ne, Value::Text("\u{fc}\u{1F600}".to_string())),
+        cond("c", Comparison::Lt, Value::Real(-0.0)),
+        cond("d", Comparison::Le, Value::Real(f64::NAN)),
+        cond("e", Comparison::Gt, Value::Integer(i64::MAX)),
+        cond("f", Comparison::Ge, Value::Real(f64::from_bits(1))),
+        cond("g", Comparison::Like, Value::Text("%a_b%".to_string())),
+        cond("h", Comparison::IsNull, Value::Null),
+        cond("i", Comparison::IsNotNull, Value::Blob(vec![0x01, 0x02, 0x03])),
+    ]
+}
+
+fn val(v: &Value) -> String {
+    match v {
+        Value::Null => "null".to_string(),
+        Value::Integer(n) => format!("i:{n}"),
+        Value::Real(x) if x.is_nan() => "r:nan".to_string(),
+        Value::Real(x) => format!("r:{:016x}", x.to_bits()),
+        Value::Text(s) => format!("t:{s}"),
+        Value::Blob(b) => {
+            let mut s = "b:".to_string();
+            for c in b {
+                s.push_str(&format!("{c:02x}"));
+            }
+            s
+        }
+    }
+}
+
+fn row(r: &[Field]) -> String {
+    let parts: Vec<String> = r.iter().map(|f| format!("{}={}", f.column, val(&f.value))).collect();
+    format!("{{{}}}", parts.join(","))
+}
+
+fn db_err(e: &DbError) -> String {
+    let (name, s) = match e {
+        DbError::PermissionDenied(s) => ("permission-denied", s),
+        DbError::NoSuchTable(s) => ("no-such-table", s),
+        DbError::NoSuchColumn(s) => ("no-such-column", s),
+        DbError::TypeMismatch(s) => ("type-mismatch", s),
+        DbError::Constraint(s) => ("constraint", s),
+        DbError::Timeout => return "timeout".to_string(),
+        DbError::TooLarge(s) => ("too-large", s),
+        DbError::Invalid(s) => ("invalid", s),
+        DbError::Unavailable(s) => ("unavailable", s),
+        DbError::Backend(s) => ("backend", s),
+    };
+    format!("{name}({s})")
+}
+
+fn res<T>(r: Result<T, DbError>, ok: impl FnOnce(T) -> String) -> String {
+    match r {
+        Ok(v) => format!("ok:{}", ok(v)),
+        Err(e) => format!("err:{}", db_err(&e)),
+    }
+}
+
+fn on_content_data(e: &ContentEvent) -> ContentEvent {
+    let t = e.data.as_str();
+    let id = host::new_id();
+    let mut out = vec![
+        format!("new-id={id}"),
+        format!("db-ph={} {}", host::db_ph(1), host::db_ph(u32::MAX)),
+    ];
+    let f = data_filter();
+    let full = Query {
+        columns: vec!["id".to_string(), "t\u{ed}tle".to_string(), String::new()],
+        filter: data_filter(),
+        order_by: vec![
+            Order { column: "id".to_string(), descending: false },
+            Order { column: "t\u{ed}tle".to_string(), descending: true },
+        ],
+        limit: Some(u32::MAX),
+        offset: Some(0),
+    };
+    let none = Query { columns: Vec::new(), filter: Vec::new(), order_by: Vec::new(), limit: None, offset: None };
+    let u64s = |n: u64| n.to_string();
+    out.push(format!("insert={}", res(db::insert(t, &data_row()), u64s)));
+    for q in [&full, &none] {
+        out.push(format!(
+            "fetch-one={}",
+            res(db::fetch_one(t, q), |r| match r {
+                None => "~".to_string(),
+                Some(r) => format!("+{}", row(&r)),
+            })
+        ));
+    }
+    for q in [&full, &none] {
+        out.push(format!(
+            "fetch-all={}",
+            res(db::fetch_all(t, q), |rs| {
+                let parts: Vec<String> = rs.iter().map(|r| row(r)).collect();
+                format!("[{}]", parts.join(","))
+            })
+        ));
+    }
+    let set = vec![field("s", Value::Text("ok \u{2713}".to_string())), field("n", Value::Null)];
+    out.push(format!("update={}", res(db::update(t, &set, &f), u64s)));
+    out.push(format!("delete={}", res(db::delete(t, &f), u64s)));
+    let empty: Vec<Condition> = Vec::new();
+    out.push(format!("count={}", res(db::count(t, &empty), u64s)));
+    out.push(format!("increment={}", res(db::increment(t, "views", i64::MIN, &f), u64s)));
+    for filter in [&f, &empty] {
+        out.push(format!("sum={}", res(db::sum(t, "total", filter), |v| val(&v))));
+    }
+    let by: Vec<String> = (1..=9).map(|k| format!("k{k}")).collect();
+    for (i, agg) in [Aggregate::Count, Aggregate::Sum, Aggregate::Min, Aggregate::Max, Aggregate::Avg]
+        .into_iter()
+        .enumerate()
+    {
+        out.push(format!(
+            "group-by={}",
+            res(db::group_by(t, &by[..2 * i], agg, "v", &f), |gs: Vec<Group>| {
+                let parts: Vec<String> = gs.iter().map(|g| format!("{}->{}", row(&g.key), val(&g.value))).collect();
+                format!("[{}]", parts.join(","))
+            })
+        ));
+    }
+    ContentEvent { content_type: "DATA".to_string(), data: lines(&out), id: Some(id) }
 }
 
 struct Conformance;
@@ -162,6 +308,9 @@ impl Guest for Conformance {
     fn on_content_creating(e: ContentEvent) -> Option<ContentEvent> {
         if e.content_type == "pass" {
             return None;
+        }
+        if e.content_type == "data" {
+            return Some(on_content_data(&e));
         }
         let s = host::http_get(&format!("https://schema.example/{}", e.content_type));
         Some(ContentEvent {

@@ -165,6 +165,9 @@ func OnContentCreating(e ContentEvent) witTypes.Option[ContentEvent] {
 	if e.ContentType == "pass" {
 		return witTypes.None[ContentEvent]()
 	}
+	if e.ContentType == "data" {
+		return witTypes.Some(onContentData(e))
+	}
 	s := host.HttpGet("https://schema.example/" + e.ContentType)
 	out := ContentEvent{ContentType: upper(e.ContentType), Data: e.Data + "\n" + opt(s), Id: some("new-" + bytesOf(e.Data))}
 	if e.Id.IsSome() {

@@ -62,6 +62,19 @@ type Options struct {
 	Logger *slog.Logger
 	// Now stamps events (default time.Now).
 	Now func() time.Time
+	// Relay, when set, carries the events emitted here to the other
+	// replicas of a cluster (package pgcluster's EventRelay); they come back
+	// on those replicas through [Bus.Deliver]. Nil: events stay in this
+	// process.
+	Relay Relay
+}
+
+// Relay carries a replica's events to its peers. Publish is called by
+// Emit after the local subscribers have been offered the event; it must
+// not block (queue and send in the background) and must not hand the
+// event back to this Bus.
+type Relay interface {
+	Publish(ev Event)
 }
 
 // Bus is an in-process publish/subscribe bus. It is safe for concurrent use.
@@ -133,12 +146,42 @@ func (b *Bus) Emit(ctx context.Context, pluginID, eventType, data string) (strin
 	if b.closed {
 		return "", ErrClosed
 	}
+	b.fanOutLocked(ev)
+	if b.opts.Relay != nil {
+		b.opts.Relay.Publish(ev)
+	}
+	return ev.ID, nil
+}
+
+func (b *Bus) fanOutLocked(ev Event) {
 	for s := range b.subs {
-		if s.match(eventType) {
+		if s.match(ev.Type) {
 			s.offer(ev)
 		}
 	}
-	return ev.ID, nil
+}
+
+// Deliver hands this Bus's subscribers an event emitted on another
+// replica, as it was emitted there (id, source, type, data and time kept).
+// It is not relayed again. It refuses what Emit would refuse (a bad type,
+// oversized data) and an event without an id.
+func (b *Bus) Deliver(ev Event) error {
+	if ev.ID == "" {
+		return fmt.Errorf("%w: event without an id", ErrInvalidType)
+	}
+	if err := b.validType(ev.Type); err != nil {
+		return err
+	}
+	if len(ev.Data) > b.opts.MaxDataBytes {
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrDataTooLarge, len(ev.Data), b.opts.MaxDataBytes)
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.closed {
+		return ErrClosed
+	}
+	b.fanOutLocked(ev)
+	return nil
 }
 
 // EmitEvent implements host-api emit-event: it returns the new event's id,

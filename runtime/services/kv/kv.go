@@ -2,14 +2,22 @@
 // get-data and set-data.
 //
 // Entries live in one SQL table keyed by (plugin_id, key); every method takes
-// the plugin id, so a plugin can only ever see its own keys. The SQL targets
-// SQLite (the embedded default, via modernc.org/sqlite; see package sqlitedb).
+// the plugin id, so a plugin can only ever see its own keys. The SQL runs on
+// SQLite (the embedded default, via modernc.org/sqlite; see package
+// sqlitedb) and on PostgreSQL (a pgx *sql.DB), chosen by the driver.
 //
-// Give the Store a database of its own, not the one plugin SQL (package
-// sqldb) runs on: there, a set-data inside a plugin's db transaction would
-// wait for the write lock that transaction holds, and a plugin allowed to
-// read every table would read every plugin's entries. The runtime opens a
-// separate SQLite file for it (see RATIONALE.md).
+// On SQLite, give the Store a database of its own, not the one plugin SQL
+// (package sqldb) runs on: there, a set-data inside a plugin's db
+// transaction would wait for the write lock that transaction holds, and a
+// plugin allowed to read every table would read every plugin's entries. The
+// runtime opens a separate SQLite file for it (see RATIONALE.md).
+//
+// On PostgreSQL the Store shares the host's database, which has row locks
+// and roles: its tables live in schema Options.Schema (default "wasmplug",
+// pgdb.InternalSchema), on which package pgdb grants plugin roles nothing,
+// so no plugin SQL can name them. A write takes a transaction-level
+// advisory lock on its plugin id first, so concurrent writers of one plugin
+// (on any replica) take turns and cannot race past the quotas.
 //
 // # Quotas
 //
@@ -29,8 +37,13 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/raisfast/wasmplug/runtime/services/pgdb"
+	"github.com/raisfast/wasmplug/runtime/services/sqldb"
 )
 
 // Default limits.
@@ -71,6 +84,9 @@ type Options struct {
 	Limits Limits
 	// Table is the table name (default "plugin_kv"); letters, digits and _ only.
 	Table string
+	// Schema is the PostgreSQL schema of the tables (default "wasmplug",
+	// created if missing; letters, digits and _ only). Unused on SQLite.
+	Schema string
 	// Logger receives refusals at debug level (default: slog.Default()).
 	Logger *slog.Logger
 	// Now stamps updated_at (default time.Now).
@@ -80,6 +96,8 @@ type Options struct {
 // Store is the key-value store. It is safe for concurrent use.
 type Store struct {
 	db     *sql.DB
+	pg     bool   // PostgreSQL: writes take an advisory lock first
+	table  string // the entries table, schema-qualified on PostgreSQL
 	lim    Limits
 	log    *slog.Logger
 	now    func() time.Time
@@ -114,13 +132,28 @@ func Open(ctx context.Context, db *sql.DB, opts Options) (*Store, error) {
 	if lim.MaxTotalBytes == 0 {
 		lim.MaxTotalBytes = DefaultMaxTotalBytes
 	}
-	s := &Store{db: db, lim: lim, log: opts.Logger, now: opts.Now}
+	dialect := pgdb.DialectOf(db)
+	s := &Store{db: db, pg: dialect == sqldb.Postgres, lim: lim, log: opts.Logger, now: opts.Now}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if s.pg {
+		schema := opts.Schema
+		if schema == "" {
+			schema = pgdb.InternalSchema
+		}
+		if !identRE.MatchString(schema) {
+			return nil, fmt.Errorf("kv: bad schema name %q", schema)
+		}
+		if _, err := db.ExecContext(ctx, `CREATE SCHEMA IF NOT EXISTS `+schema); err != nil && !isPgDuplicate(err) {
+			return nil, fmt.Errorf("kv: create schema %s: %w", schema, err)
+		}
+		t = schema + "." + t
+	}
+	s.table = t
 	ddl := `CREATE TABLE IF NOT EXISTS ` + t + ` (
 	plugin_id  TEXT NOT NULL,
 	key        TEXT NOT NULL,
@@ -135,6 +168,10 @@ func Open(ctx context.Context, db *sql.DB, opts Options) (*Store, error) {
 		return nil, err
 	}
 	u := t + "_usage"
+	rb := func(q string) string { return pgdb.Rebind(dialect, q) }
+	defer func() {
+		s.getQ, s.setQ, s.delQ, s.delAll, s.usageQ = rb(s.getQ), rb(s.setQ), rb(s.delQ), rb(s.delAll), rb(s.usageQ)
+	}()
 	s.getQ = `SELECT value FROM ` + t + ` WHERE plugin_id = ?1 AND key = ?2`
 	// One statement, so the quota checks and the write are atomic (SQLite
 	// takes the write lock before the statement reads anything):
@@ -180,19 +217,24 @@ func (s *Store) openUsage(ctx context.Context, t string) error {
 	ddl := []string{
 		`CREATE TABLE IF NOT EXISTS ` + u + ` (
 	plugin_id TEXT PRIMARY KEY,
-	entries   INTEGER NOT NULL,
-	bytes     INTEGER NOT NULL
+	entries   BIGINT NOT NULL,
+	bytes     BIGINT NOT NULL
 )`,
-		`CREATE TRIGGER IF NOT EXISTS ` + u + `_insert AFTER INSERT ON ` + t + ` BEGIN
-	` + add("new") + `
+	}
+	if s.pg {
+		ddl = append(ddl, pgUsageTriggers(t, u)...)
+	} else {
+		ddl = append(ddl,
+			`CREATE TRIGGER IF NOT EXISTS `+u+`_insert AFTER INSERT ON `+t+` BEGIN
+	`+add("new")+`
 END`,
-		`CREATE TRIGGER IF NOT EXISTS ` + u + `_update AFTER UPDATE ON ` + t + ` BEGIN
-	` + sub("old") + `
-	` + add("new") + `
+			`CREATE TRIGGER IF NOT EXISTS `+u+`_update AFTER UPDATE ON `+t+` BEGIN
+	`+sub("old")+`
+	`+add("new")+`
 END`,
-		`CREATE TRIGGER IF NOT EXISTS ` + u + `_delete AFTER DELETE ON ` + t + ` BEGIN
-	` + sub("old") + `
-END`,
+			`CREATE TRIGGER IF NOT EXISTS `+u+`_delete AFTER DELETE ON `+t+` BEGIN
+	`+sub("old")+`
+END`)
 	}
 	for _, q := range ddl {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
@@ -205,7 +247,13 @@ END`,
 	}
 	defer tx.Rollback() // after Commit, a no-op
 	// The DELETE comes first, so the transaction takes the write lock before
-	// it reads the entries.
+	// it reads the entries; PostgreSQL needs the entries locked against
+	// writers (another replica's) explicitly.
+	if s.pg {
+		if _, err := tx.ExecContext(ctx, `LOCK TABLE `+t+` IN SHARE MODE`); err != nil {
+			return fmt.Errorf("kv: recompute %s: %w", u, err)
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM `+u); err != nil {
 		return fmt.Errorf("kv: recompute %s: %w", u, err)
 	}
@@ -234,6 +282,9 @@ func (s *Store) Usage(ctx context.Context, pluginID string) (entries int, bytes 
 	}
 	return entries, bytes, nil
 }
+
+// Table is the entries table, schema-qualified on PostgreSQL.
+func (s *Store) Table() string { return s.table }
 
 // Limits returns the limits in force.
 func (s *Store) Limits() Limits { return s.lim }
@@ -288,11 +339,9 @@ func (s *Store) Set(ctx context.Context, pluginID, key, value string) error {
 		return err
 	}
 	now := s.now().UTC().Format(time.RFC3339Nano)
-	res, err := s.db.ExecContext(ctx, s.setQ, pluginID, key, value, now, s.lim.MaxEntries, size, s.lim.MaxTotalBytes)
-	if err != nil {
-		return fmt.Errorf("kv: set %q for %s: %w", key, pluginID, err)
-	}
-	n, err := res.RowsAffected()
+	n, err := s.write(ctx, pluginID, func(ctx context.Context, q execer) (sql.Result, error) {
+		return q.ExecContext(ctx, s.setQ, pluginID, key, value, now, s.lim.MaxEntries, size, s.lim.MaxTotalBytes)
+	})
 	if err != nil {
 		return fmt.Errorf("kv: set %q for %s: %w", key, pluginID, err)
 	}
@@ -324,11 +373,9 @@ func (s *Store) Delete(ctx context.Context, pluginID, key string) (bool, error) 
 	if err := s.checkKey(pluginID, key); err != nil {
 		return false, err
 	}
-	res, err := s.db.ExecContext(ctx, s.delQ, pluginID, key)
-	if err != nil {
-		return false, fmt.Errorf("kv: delete %q for %s: %w", key, pluginID, err)
-	}
-	n, err := res.RowsAffected()
+	n, err := s.write(ctx, pluginID, func(ctx context.Context, q execer) (sql.Result, error) {
+		return q.ExecContext(ctx, s.delQ, pluginID, key)
+	})
 	if err != nil {
 		return false, fmt.Errorf("kv: delete %q for %s: %w", key, pluginID, err)
 	}
@@ -341,9 +388,78 @@ func (s *Store) DeleteAll(ctx context.Context, pluginID string) (int64, error) {
 	if pluginID == "" {
 		return 0, ErrInvalidPlugin
 	}
-	res, err := s.db.ExecContext(ctx, s.delAll, pluginID)
+	n, err := s.write(ctx, pluginID, func(ctx context.Context, q execer) (sql.Result, error) {
+		return q.ExecContext(ctx, s.delAll, pluginID)
+	})
 	if err != nil {
 		return 0, fmt.Errorf("kv: delete all for %s: %w", pluginID, err)
 	}
-	return res.RowsAffected()
+	return n, nil
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// write runs one writing statement and returns the rows it affected. On
+// SQLite the statement alone is atomic (it takes the write lock before it
+// reads); on PostgreSQL it runs in a transaction that first takes an
+// advisory lock on the plugin, so the usage it reads cannot change under it.
+func (s *Store) write(ctx context.Context, pluginID string, fn func(context.Context, execer) (sql.Result, error)) (int64, error) {
+	if !s.pg {
+		res, err := fn(ctx, s.db)
+		if err != nil {
+			return 0, err
+		}
+		return res.RowsAffected()
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback() // after Commit, a no-op
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('wasmplug.kv'), hashtext($1))`, pluginID); err != nil {
+		return 0, err
+	}
+	res, err := fn(ctx, tx)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
+	return n, tx.Commit()
+}
+
+// pgUsageTriggers are openUsage's triggers in PL/pgSQL.
+func pgUsageTriggers(t, u string) []string {
+	fn := u + "_maintain"
+	trg := strings.ReplaceAll(u, ".", "_") + "_trigger"
+	if i := strings.LastIndexByte(u, '.'); i >= 0 {
+		trg = u[i+1:] + "_trigger"
+	}
+	return []string{
+		`CREATE OR REPLACE FUNCTION ` + fn + `() RETURNS trigger LANGUAGE plpgsql AS $kv$
+BEGIN
+	IF TG_OP IN ('UPDATE', 'DELETE') THEN
+		UPDATE ` + u + ` SET entries = entries - 1, bytes = bytes - (octet_length(OLD.key) + octet_length(OLD.value)) WHERE plugin_id = OLD.plugin_id;
+		DELETE FROM ` + u + ` WHERE plugin_id = OLD.plugin_id AND entries <= 0;
+	END IF;
+	IF TG_OP IN ('INSERT', 'UPDATE') THEN
+		INSERT INTO ` + u + ` AS x (plugin_id, entries, bytes) VALUES (NEW.plugin_id, 1, octet_length(NEW.key) + octet_length(NEW.value))
+		ON CONFLICT (plugin_id) DO UPDATE SET entries = x.entries + 1, bytes = x.bytes + excluded.bytes;
+	END IF;
+	RETURN NULL;
+END
+$kv$`,
+		`CREATE OR REPLACE TRIGGER ` + trg + ` AFTER INSERT OR UPDATE OR DELETE ON ` + t + ` FOR EACH ROW EXECUTE FUNCTION ` + fn + `()`,
+	}
+}
+
+// isPgDuplicate: a concurrent CREATE SCHEMA IF NOT EXISTS of another
+// replica can still fail with a unique violation.
+func isPgDuplicate(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "23505" || pe.Code == "42P06")
 }

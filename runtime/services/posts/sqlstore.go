@@ -13,6 +13,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/raisfast/wasmplug/runtime/services/pgdb"
+	"github.com/raisfast/wasmplug/runtime/services/sqldb"
 	sqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -51,11 +54,16 @@ const (
 	MaxContentBytes = 4 << 20
 )
 
-// SQLStore keeps posts in a SQLite table. It is safe for concurrent use.
+// SQLStore keeps posts in a SQL table, on SQLite or on PostgreSQL (a pgx
+// *sql.DB), chosen by the driver. It is safe for concurrent use.
 type SQLStore struct {
-	db  *sql.DB
-	now func() time.Time
+	db      *sql.DB
+	dialect sqldb.Dialect
+	now     func() time.Time
 }
+
+// q rewrites query's ? placeholders for the store's dialect.
+func (s *SQLStore) q(query string) string { return pgdb.Rebind(s.dialect, query) }
 
 // Options configure a SQLStore.
 type Options struct {
@@ -68,7 +76,7 @@ func Open(ctx context.Context, db *sql.DB, opts Options) (*SQLStore, error) {
 	if _, err := db.ExecContext(ctx, Schema); err != nil {
 		return nil, fmt.Errorf("posts: create table: %w", err)
 	}
-	s := &SQLStore{db: db, now: opts.Now}
+	s := &SQLStore{db: db, dialect: pgdb.DialectOf(db), now: opts.Now}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -160,8 +168,8 @@ func (s *SQLStore) Create(ctx context.Context, in Input, author string) (Post, e
 		return Post{}, err
 	}
 	tags, _ := json.Marshal(p.TagIDs)
-	_, err = s.db.ExecContext(ctx, `INSERT INTO posts (`+columns+`)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = s.db.ExecContext(ctx, s.q(`INSERT INTO posts (`+columns+`)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		p.ID, p.Title, p.Slug, p.Content, p.Excerpt, p.Status, p.CreatedBy, p.UpdatedBy,
 		p.CategoryID, string(tags), p.CoverImage, p.ViewCount,
 		fmtTime(p.CreatedAt), fmtTime(p.UpdatedAt), fmtTimePtr(p.PublishedAt))
@@ -182,7 +190,7 @@ func (s *SQLStore) GetBySlug(ctx context.Context, slug string) (Post, error) {
 }
 
 func (s *SQLStore) one(ctx context.Context, col, v string) (Post, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT `+columns+` FROM posts WHERE `+col+` = ?`, v)
+	row := s.db.QueryRowContext(ctx, s.q(`SELECT `+columns+` FROM posts WHERE `+col+` = ?`), v)
 	p, err := scan(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Post{}, fmt.Errorf("%w: %s %q", ErrNotFound, col, v)
@@ -202,7 +210,7 @@ func (s *SQLStore) Update(ctx context.Context, id string, in Input, editor strin
 		return Post{}, fmt.Errorf("posts: update %s: %w", id, err)
 	}
 	defer tx.Rollback()
-	p, err := scan(tx.QueryRowContext(ctx, `SELECT `+columns+` FROM posts WHERE id = ?`, id))
+	p, err := scan(tx.QueryRowContext(ctx, s.q(`SELECT `+columns+` FROM posts WHERE id = ?`), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Post{}, fmt.Errorf("%w: id %q", ErrNotFound, id)
 	}
@@ -240,9 +248,9 @@ func (s *SQLStore) Update(ctx context.Context, id string, in Input, editor strin
 		return Post{}, err
 	}
 	tags, _ := json.Marshal(p.TagIDs)
-	_, err = tx.ExecContext(ctx, `UPDATE posts SET title = ?, slug = ?, content = ?, excerpt = ?,
+	_, err = tx.ExecContext(ctx, s.q(`UPDATE posts SET title = ?, slug = ?, content = ?, excerpt = ?,
 	status = ?, updated_by = ?, category_id = ?, tag_ids = ?, cover_image = ?, updated_at = ?, published_at = ?
-WHERE id = ?`,
+WHERE id = ?`),
 		p.Title, p.Slug, p.Content, p.Excerpt, p.Status, p.UpdatedBy, p.CategoryID, string(tags),
 		p.CoverImage, fmtTime(p.UpdatedAt), fmtTimePtr(p.PublishedAt), id)
 	if err != nil {
@@ -256,7 +264,7 @@ WHERE id = ?`,
 
 // Delete removes post id.
 func (s *SQLStore) Delete(ctx context.Context, id string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM posts WHERE id = ?`, id)
+	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM posts WHERE id = ?`), id)
 	if err != nil {
 		return fmt.Errorf("posts: delete %s: %w", id, err)
 	}
@@ -271,7 +279,7 @@ func (s *SQLStore) Delete(ctx context.Context, id string) error {
 // IncrementViewCount adds one view to post id and returns the new count.
 func (s *SQLStore) IncrementViewCount(ctx context.Context, id string) (int64, error) {
 	var n int64
-	err := s.db.QueryRowContext(ctx, `UPDATE posts SET view_count = view_count + 1 WHERE id = ? RETURNING view_count`, id).Scan(&n)
+	err := s.db.QueryRowContext(ctx, s.q(`UPDATE posts SET view_count = view_count + 1 WHERE id = ? RETURNING view_count`), id).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("%w: id %q", ErrNotFound, id)
 	}
@@ -316,15 +324,20 @@ func (s *SQLStore) List(ctx context.Context, o ListOptions) (Page, error) {
 		where, args = append(where, "category_id = ?"), append(args, o.CategoryID)
 	}
 	if o.TagID != "" {
-		where, args = append(where, "EXISTS (SELECT 1 FROM json_each(posts.tag_ids) WHERE value = ?)"), append(args, o.TagID)
+		if s.dialect == sqldb.Postgres {
+			where = append(where, "EXISTS (SELECT 1 FROM jsonb_array_elements_text(posts.tag_ids::jsonb) AS tag(value) WHERE value = ?)")
+		} else {
+			where = append(where, "EXISTS (SELECT 1 FROM json_each(posts.tag_ids) WHERE value = ?)")
+		}
+		args = append(args, o.TagID)
 	}
 	cond := strings.Join(where, " AND ")
 	var page Page
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM posts WHERE `+cond, args...).Scan(&page.Total); err != nil {
+	if err := s.db.QueryRowContext(ctx, s.q(`SELECT count(*) FROM posts WHERE `+cond), args...).Scan(&page.Total); err != nil {
 		return Page{}, fmt.Errorf("posts: list: %w", err)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+columns+` FROM posts WHERE `+cond+
-		` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, append(args, o.Limit, o.Offset)...)
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+columns+` FROM posts WHERE `+cond+
+		` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`), append(args, o.Limit, o.Offset)...)
 	if err != nil {
 		return Page{}, fmt.Errorf("posts: list: %w", err)
 	}
@@ -398,7 +411,8 @@ func fmtTimePtr(t *time.Time) any {
 
 func (s *SQLStore) writeErr(op, slug string, err error) error {
 	var se *sqlite.Error
-	if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
+	var pe *pgconn.PgError
+	if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || errors.As(err, &pe) && pe.Code == "23505" {
 		return fmt.Errorf("%w: %q", ErrSlugTaken, slug)
 	}
 	return fmt.Errorf("posts: %s %q: %w", op, slug, err)

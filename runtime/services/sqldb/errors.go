@@ -16,6 +16,7 @@ const (
 	CodeBadParams        Code = "bad_params"          // params is not a JSON array of scalars
 	CodeBadSQL           Code = "bad_sql"             // empty, several statements, or too long
 	CodeSQLError         Code = "sql_error"           // the database refused or failed the statement
+	CodeConstraint       Code = "constraint"          // a unique, not-null, check or foreign-key constraint refused the change
 	CodeTimeout          Code = "timeout"             // the statement ran past its time limit
 	CodeResultTooLarge   Code = "result_too_large"    // the JSON result exceeds Config.MaxResultBytes
 	CodeTooLarge         Code = "too_large"           // the statement exceeds a value, cost, program-size or memory limit
@@ -55,6 +56,7 @@ var (
 	ErrBadParams        = &Error{Code: CodeBadParams}
 	ErrBadSQL           = &Error{Code: CodeBadSQL}
 	ErrSQL              = &Error{Code: CodeSQLError}
+	ErrConstraint       = &Error{Code: CodeConstraint}
 	ErrTimeout          = &Error{Code: CodeTimeout}
 	ErrResultTooLarge   = &Error{Code: CodeResultTooLarge}
 	ErrTooLarge         = &Error{Code: CodeTooLarge}

@@ -91,6 +91,9 @@ func (s *Session) Execute(ctx context.Context, query string, params []any) (*Exe
 	if err != nil {
 		return nil, err
 	}
+	if s.perm.Schema { // the statement may have been DDL
+		s.d.columns.Invalidate()
+	}
 	return &res, nil
 }
 
@@ -529,6 +532,8 @@ func (s *Session) compileAndRun(ctx context.Context, conn *sql.Conn, q queryer, 
 		return newErr(CodeTooLarge, err, "a string, BLOB or row exceeds the value limit of %d bytes%s", valueLimit, why)
 	case isSQLite(err, sqlite3.SQLITE_NOMEM):
 		return newErr(CodeTooLarge, err, "the statement needs more memory than the host allows")
+	case isSQLite(err, sqlite3.SQLITE_CONSTRAINT):
+		return newErr(CodeConstraint, err, "%v", err)
 	}
 	return err
 }

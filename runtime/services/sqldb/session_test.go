@@ -525,7 +525,7 @@ func TestConstraintErrorKeepsTransaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := s.Execute(ctx, "INSERT INTO posts (id, title) VALUES (1, 'dup')", nil)
-	wantCode(t, err, CodeSQLError)
+	wantCode(t, err, CodeConstraint)
 	if !s.InTransaction() {
 		t.Fatal("a constraint error ended the transaction")
 	}

@@ -185,6 +185,10 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// WithDefaults returns c with its zero fields set to the defaults, as New
+// does; other backends (package pgdb) use it.
+func (c Config) WithDefaults() Config { return c.withDefaults() }
+
 func (c Config) withDefaults() Config {
 	if c.MaxRows <= 0 {
 		c.MaxRows = DefaultMaxRows
@@ -233,13 +237,14 @@ func (c Config) withDefaults() Config {
 
 // DB runs plugin SQL on a host database. It is safe for concurrent use.
 type DB struct {
-	db  *sql.DB
-	cfg Config
+	db      *sql.DB
+	cfg     Config
+	columns ColumnCache
 }
 
 // New returns a DB over db.
 func New(db *sql.DB, cfg Config) *DB {
-	return &DB{db: db, cfg: cfg.withDefaults()}
+	return &DB{db: db, cfg: cfg.withDefaults(), columns: ColumnCache{TTL: DefaultColumnTTL}}
 }
 
 // Config returns the configuration in force (with defaults filled in).
