@@ -100,6 +100,9 @@ func guestFiles(tb testing.TB) []guestFile {
 	var out []guestFile
 	for _, pattern := range []string{"*.wasm", "go/*.wasm"} {
 		paths, _ := filepath.Glob(filepath.Join(dir, pattern))
+		if pattern == "go/*.wasm" {
+			paths = newestBuilds(paths)
+		}
 		sort.Strings(paths)
 		for _, p := range paths {
 			name := filepath.Base(p)
@@ -137,4 +140,31 @@ func readGuest(tb testing.TB, g guestFile) []byte {
 		tb.Fatal(err)
 	}
 	return b
+}
+
+// newestBuilds keeps, of the Go guest builds <name>-<hash>.wasm that
+// guests.BuildGo leaves in its cache, the newest per name: older hashes
+// are builds of sources that have changed since.
+func newestBuilds(paths []string) []string {
+	newest := map[string]string{}
+	mtime := map[string]int64{}
+	for _, p := range paths {
+		base := strings.TrimSuffix(filepath.Base(p), ".wasm")
+		name := base
+		if i := strings.LastIndexByte(base, '-'); i > 0 {
+			name = base[:i]
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			continue
+		}
+		if t := fi.ModTime().UnixNano(); newest[name] == "" || t > mtime[name] {
+			newest[name], mtime[name] = p, t
+		}
+	}
+	out := make([]string, 0, len(newest))
+	for _, p := range newest {
+		out = append(out, p)
+	}
+	return out
 }
