@@ -18,7 +18,7 @@
 //	                          (WithCloseOnContextDone) with a deadline per call
 //
 // and the system figures: BenchmarkAction (on-login, one string argument),
-// BenchmarkThroughput (runtime/ with pools of 1, 2, 4, 8 under 8 callers),
+// BenchmarkThroughput (runtime/ with pools of 1, 2, 4, 8 under 8 and 64 callers),
 // BenchmarkMemory, BenchmarkColdStart (with and without the on-disk
 // compilation cache), BenchmarkHotReload and BenchmarkWitgen.
 //

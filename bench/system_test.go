@@ -73,40 +73,45 @@ func newPluginRuntime(tb testing.TB, name string, n int, cacheDir string, also .
 	return rt, dir
 }
 
-// callers is the number of concurrent callers of BenchmarkThroughput.
-const callers = 8
-
 // BenchmarkThroughput: calls per second through runtime.Filter (pool,
 // deadline per call, host services) with pools of 1, 2, 4 and 8 instances
-// under 8 concurrent callers.
+// under 8 and under 64 concurrent callers.
 func BenchmarkThroughput(b *testing.B) {
 	cache := b.TempDir() // shared by the pool sizes: compile once per guest
 	for _, g := range generatedGuests {
-		for _, n := range []int{1, 2, 4, 8} {
-			b.Run(fmt.Sprintf("%s/pool=%d", g.short, n), func(b *testing.B) {
-				rt, _ := newPluginRuntime(b, g.name, n, cache)
-				// RunParallel starts parallelism×GOMAXPROCS goroutines.
-				b.SetParallelism((callers + goruntime.GOMAXPROCS(0) - 1) / goruntime.GOMAXPROCS(0))
-				var failed atomic.Int64
-				b.ReportAllocs()
-				b.ResetTimer()
-				b.RunParallel(func(pb *testing.PB) {
-					in := benchPost()
-					for pb.Next() {
-						out, err := runtime.Filter(ctx, rt, plugin.Hooks.OnPostCreating, in)
-						if err != nil || out.Slug == nil {
-							failed.Add(1)
-						}
-					}
+		for _, callers := range []int{8, 64} {
+			for _, n := range []int{1, 2, 4, 8} {
+				b.Run(fmt.Sprintf("%s/callers=%d/pool=%d", g.short, callers, n), func(b *testing.B) {
+					rt, _ := newPluginRuntime(b, g.name, n, cache)
+					throughput(b, rt, callers)
 				})
-				b.StopTimer()
-				if f := failed.Load(); f > 0 {
-					b.Fatalf("%d calls failed", f)
-				}
-				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
-			})
+			}
 		}
 	}
+}
+
+// throughput runs runtime.Filter from callers goroutines until b.N calls
+// are made, and reports calls/s.
+func throughput(b *testing.B, rt *runtime.Runtime, callers int) {
+	// RunParallel starts parallelism×GOMAXPROCS goroutines.
+	b.SetParallelism((callers + goruntime.GOMAXPROCS(0) - 1) / goruntime.GOMAXPROCS(0))
+	var failed atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		in := benchPost()
+		for pb.Next() {
+			out, err := runtime.Filter(ctx, rt, plugin.Hooks.OnPostCreating, in)
+			if err != nil || out.Slug == nil {
+				failed.Add(1)
+			}
+		}
+	})
+	b.StopTimer()
+	if f := failed.Load(); f > 0 {
+		b.Fatalf("%d calls failed", f)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
 }
 
 // heap returns the live Go heap after a full collection.

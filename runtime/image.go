@@ -397,3 +397,25 @@ func (m *linearMemory) Reallocate(size uint64) []byte {
 }
 
 func (m *linearMemory) Free() { m.buf = nil }
+
+// decideImage settles, after the first instance of an image-prepared
+// module started (mod), whether the next instances start from its image:
+// not when its initialiser called the host (probe), which an image would
+// not repeat, nor when its state cannot be taken.
+func (p *loaded) decideImage(probe *initProbe, mod api.Module) {
+	reason := ""
+	var im *image
+	if used := probe.used.Load(); used != nil {
+		reason = "fresh instances: the initialiser called the host function " + *used + ", which an image would not repeat"
+	} else if taken, err := takeImage(mod, p.imgs.globals); err != nil {
+		reason = "fresh instances: " + err.Error()
+	} else {
+		im = taken
+	}
+	p.imgs.decide(im, reason)
+	if im != nil {
+		p.outLog.Info("runtime: instance image taken", "pages", im.pages, "non_zero_bytes", im.nonZero, "globals", len(im.names))
+	} else {
+		p.outLog.Info("runtime: instances of the plugin run their initialiser each", "reason", reason)
+	}
+}

@@ -80,7 +80,8 @@ type Manifest struct {
 	Config      map[string]string // [config], every value rendered as a string; never nil
 	Permissions Permissions
 
-	idLine int // where plugin.id is, for duplicate-id errors
+	idLine    int // where plugin.id is, for duplicate-id errors
+	entryLine int // where plugin.entry is, for entry errors
 }
 
 // Hook is one [hooks.<name>] table.
@@ -212,17 +213,32 @@ func Load(ctx context.Context, dir string, knownHooks []string) (*Manifest, erro
 		return nil, err
 	}
 	m, c := parse(file, data, knownHooks)
-	m.Dir = dir
-	if m.Entry != "" {
-		m.EntryPath = filepath.Join(dir, filepath.FromSlash(m.Entry))
-		if msg := checkEntry(dir, m.EntryPath); msg != "" {
-			c.add("plugin.entry", ErrEntry, "%s", msg)
-		}
+	if err := m.Locate(dir); err != nil {
+		c.errs = append(c.errs, err.(Errors)...)
 	}
 	if len(c.errs) > 0 {
 		return nil, c.errs.sorted()
 	}
 	return m, nil
+}
+
+// Locate binds a manifest from Parse to its plugin directory: it sets Dir
+// and EntryPath and checks that the entry file exists inside dir (a link
+// out of it is refused) and is a core WebAssembly module. The error is an
+// Errors list of one *Error wrapping ErrEntry, at the line of plugin.entry.
+// Load is Parse and Locate; a caller that has already read and parsed the
+// manifest (the runtime's directory scan) calls Locate instead of parsing
+// the file again.
+func (m *Manifest) Locate(dir string) error {
+	m.Dir = dir
+	if m.Entry == "" {
+		return nil // Parse has reported it
+	}
+	m.EntryPath = filepath.Join(dir, filepath.FromSlash(m.Entry))
+	if msg := checkEntry(dir, m.EntryPath); msg != "" {
+		return Errors{&Error{File: m.File, Line: m.entryLine, Key: "plugin.entry", Msg: msg, Err: ErrEntry}}
+	}
+	return nil
 }
 
 // ReadFile reads the manifest at path, refusing it before reading if it is
@@ -461,6 +477,7 @@ func (c *checker) plugin(m *Manifest, v any) {
 		}
 		entry = s
 	}
+	m.entryLine = c.lines.lineOf("plugin.entry")
 	switch {
 	case entry == "":
 		c.add("plugin.entry", ErrEntry, "entry is empty")

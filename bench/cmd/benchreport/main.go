@@ -188,9 +188,12 @@ var peers = []peer{
 	{"BenchmarkGenerated/rust", "generated bindings, wit-bindgen Rust guest (slug-rust)"},
 	{"BenchmarkGenerated/go", "generated bindings, `witgen guest` Go guest"},
 	{"BenchmarkExtism/go", "extism go-sdk + go-pdk Go guest, JSON"},
-	{"BenchmarkDeadline/c", "generated bindings, C guest, interruptible (CloseOnContextDone + deadline, as runtime/)"},
-	{"BenchmarkDeadline/rust", "generated bindings, Rust guest, interruptible"},
-	{"BenchmarkDeadline/go", "generated bindings, witgen Go guest, interruptible"},
+	{"BenchmarkDeadline/c", "generated bindings, C guest, wazero's CloseOnContextDone + a deadline per call (how runtime/ was interruptible before runtime/interrupt)"},
+	{"BenchmarkDeadline/rust", "generated bindings, Rust guest, CloseOnContextDone + deadline"},
+	{"BenchmarkDeadline/go", "generated bindings, witgen Go guest, CloseOnContextDone + deadline"},
+	{"BenchmarkRuntimeFilter/c", "the real path: runtime.Filter through a loaded runtime (manifest, pool of 4, instrumented deadline, memory cap, end-of-call bookkeeping), C guest"},
+	{"BenchmarkRuntimeFilter/rust", "runtime.Filter, Rust guest"},
+	{"BenchmarkRuntimeFilter/go", "runtime.Filter, witgen Go guest"},
 	{"BenchmarkFresh/c", "generated bindings, fresh C instance per call"},
 	{"BenchmarkFresh/rust", "generated bindings, fresh Rust instance per call"},
 	{"BenchmarkFresh/go", "generated bindings, fresh Go instance per call"},
@@ -240,6 +243,11 @@ func (r *report) targets() {
 	for _, g := range []string{"c", "rust", "go"} {
 		row(fmt.Sprintf("fresh instance per call ÷ generated, %s guest ≥ 200×", g), "BenchmarkFresh/"+g, "BenchmarkGenerated/"+g, 200, false)
 	}
+	row("runtime.Filter + C guest ≤ 1.5× the C floor (aim 1.2×)", "BenchmarkRuntimeFilter/c", floorC, 1.5, true)
+	row("runtime.Filter + witgen Go guest ≤ 1.5× the Go floor", "BenchmarkRuntimeFilter/go", floorGo, 1.5, true)
+	for _, g := range []string{"c", "rust", "go"} {
+		row(fmt.Sprintf("runtime.Filter ÷ bare generated bindings, %s guest ≤ 1.15×", g), "BenchmarkRuntimeFilter/"+g, "BenchmarkGenerated/"+g, 1.15, true)
+	}
 	r.p("\n")
 
 	// Allocations.
@@ -249,6 +257,12 @@ func (r *report) targets() {
 		n := "BenchmarkGenerated/" + g
 		a := d.med(n, "allocs/op")
 		r.p("| on-post-creating, %s guest | %s | %s | 12: the result's 7 strings, the tag slice, 4 pointers (result, slug, status, tag-ids) | %s |\n",
+			g, num(a, 0), num(d.med(n, "B/op"), 0), verdict(a, len(d.values(n, "allocs/op")), a <= 12))
+	}
+	for _, g := range []string{"c", "rust", "go"} {
+		n := "BenchmarkRuntimeFilter/" + g
+		a := d.med(n, "allocs/op")
+		r.p("| runtime.Filter on-post-creating, %s guest | %s | %s | 12: as the bare bindings (the runtime adds none) | %s |\n",
 			g, num(a, 0), num(d.med(n, "B/op"), 0), verdict(a, len(d.values(n, "allocs/op")), a <= 12))
 	}
 	r.p("| on-post-creating, hand-rolled floor (C) | %s | %s | (one copy of the whole result, substrings of it) | — |\n",
@@ -293,10 +307,14 @@ func (r *report) perCall() {
 			dur(d.med(p.name, "ns/op")), dur(d.med(p.name, "p50-ns/op")), cs, gs,
 			num(d.med(p.name, "allocs/op"), 0), num(d.med(p.name, "B/op"), 0))
 	}
-	r.p("\nAction call (on-login with one string argument):\n\n| guest | ns/op | allocs/op | B/op |\n|---|---|---|---|\n")
+	r.p("\nAction call (on-login with one string argument): the bare bindings and runtime.Action\n")
+	r.p("through a loaded runtime (pool of 4, deadline, bookkeeping):\n\n")
+	r.p("| guest | bare ns/op | bare allocs/op | runtime.Action ns/op | ÷ bare | runtime.Action allocs/op | B/op |\n|---|---|---|---|---|---|---|\n")
 	for _, g := range []string{"c", "rust", "go"} {
-		n := "BenchmarkAction/" + g
-		r.p("| %s | %s | %s | %s |\n", g, dur(d.med(n, "ns/op")), num(d.med(n, "allocs/op"), 0), num(d.med(n, "B/op"), 0))
+		n, rn := "BenchmarkAction/"+g, "BenchmarkRuntimeAction/"+g
+		m, lo, hi, k := d.ratio(rn, n, "ns/op")
+		r.p("| %s | %s | %s | %s | %s | %s | %s |\n", g, dur(d.med(n, "ns/op")), num(d.med(n, "allocs/op"), 0),
+			dur(d.med(rn, "ns/op")), ratioCell(m, lo, hi, k), num(d.med(rn, "allocs/op"), 0), num(d.med(rn, "B/op"), 0))
 	}
 	r.p("\n")
 }
@@ -304,17 +322,21 @@ func (r *report) perCall() {
 func (r *report) system() {
 	d := r.d
 	sizes := []string{"1", "2", "4", "8"}
-	r.p("## Throughput with the pool (runtime/, 8 concurrent callers)\n\n")
+	r.p("## Throughput with the pool (runtime/, 8 and 64 concurrent callers)\n\n")
 	r.p("`runtime.Filter(ctx, rt, plugin.Hooks.OnPostCreating, post)` on one plugin: a pool take, a\n")
-	r.p("deadline per call, the call, the host-side end-of-call bookkeeping. Calls per second (median).\n\n")
-	r.p("| guest | pool=1 | pool=2 | pool=4 | pool=8 | allocs/op (pool=4) | B/op (pool=4) |\n|---|---|---|---|---|---|---|\n")
+	r.p("deadline per call, the call, the host-side end-of-call bookkeeping. Calls per second (median);\n")
+	r.p("`pool=8 ÷ pool=1` is the median of the rounds' ratios.\n\n")
+	r.p("| guest | callers | pool=1 | pool=2 | pool=4 | pool=8 | pool=8 ÷ pool=1 | allocs/op (pool=4) | B/op (pool=4) |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, g := range []string{"c", "rust", "go"} {
-		r.p("| %s |", g)
-		for _, s := range sizes {
-			r.p(" %s |", num(d.med(fmt.Sprintf("BenchmarkThroughput/%s/pool=%s", g, s), "calls/s"), 0))
+		for _, c := range []string{"8", "64"} {
+			name := func(s string) string { return fmt.Sprintf("BenchmarkThroughput/%s/callers=%s/pool=%s", g, c, s) }
+			r.p("| %s | %s |", g, c)
+			for _, s := range sizes {
+				r.p(" %s |", num(d.med(name(s), "calls/s"), 0))
+			}
+			m, lo, hi, k := d.ratio(name("8"), name("1"), "calls/s")
+			r.p(" %s | %s | %s |\n", ratioCell(m, lo, hi, k), num(d.med(name("4"), "allocs/op"), 0), num(d.med(name("4"), "B/op"), 0))
 		}
-		n := "BenchmarkThroughput/" + g + "/pool=4"
-		r.p(" %s | %s |\n", num(d.med(n, "allocs/op"), 0), num(d.med(n, "B/op"), 0))
 	}
 	r.p("\n")
 
@@ -474,11 +496,17 @@ func (r *report) method() {
   typical hand-written Go guest costs, not a floor.
 - **Fresh instance per call**: the generated bindings with the module compiled once and a new
   instance (and _initialize) per call, closed after it.
-- **Deadline**: the generated bindings as runtime/ runs them: a wazero runtime with
+- **Deadline**: the generated bindings made interruptible the way wazero offers: a runtime with
   WithCloseOnContextDone(true), so that a deadline or Close interrupts a guest, and a
   context.WithTimeout per call. In wazero 1.12 that option starts a watcher goroutine for every
   guest call (each cabi_realloc of the lowering included) and makes guest code call out to Go at
-  every loop back-edge (wazero issue #2466; PRs #2524, #2533).
+  every loop back-edge (wazero issue #2466; PRs #2524, #2533). runtime/ no longer runs this way.
+- **RuntimeFilter / RuntimeAction**: the real path, what a host calls: runtime.Filter (and
+  runtime.Action) through a runtime.New over a plugins directory holding the guest and its
+  manifest, pool of 4, the default call deadline and memory cap enforced, the end-of-call
+  bookkeeping (database session, waits). The guest is instrumented by runtime/interrupt: it checks
+  an interrupt flag (a global) at function entries and loop headers, which a watchdog sets at the
+  deadline; no goroutine or timer per call.
 - Every Go guest: GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared, instances with
   WithSysNanotime/WithSysWalltime (wazero's fake clocks stall a Go guest's GC). Host functions of
   plugin-world are a no-op implementation: the filter calls none.
