@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/raisfast/wasmplug/internal/guests"
 	rtt "github.com/raisfast/wasmplug/runtime/runtimetest"
 	"github.com/raisfast/wasmplug/runtime/services/kv"
 	"github.com/raisfast/wasmplug/runtime/services/sqlitedb"
@@ -35,7 +36,7 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	os.Exit(guests.Main(m))
 }
 
 // flakyGuest's on-post-creating traps on every other call of an instance

@@ -72,7 +72,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := guests.Main(m)
 	for _, r := range rts {
 		r.Close(context.Background())
 	}

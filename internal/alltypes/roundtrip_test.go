@@ -13,7 +13,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/raisfast/wasmplug/witval"
 	"io/fs"
 	"math"
 	"os"
@@ -26,6 +25,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/raisfast/wasmplug/witval"
 
 	"github.com/raisfast/wasmplug/internal/alltypes/host"
 	"github.com/raisfast/wasmplug/internal/guests"
@@ -61,7 +62,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	guestWasm = wasm
-	os.Exit(m.Run())
+	os.Exit(guests.Main(m))
 }
 
 // TestOtherToolchains re-runs every test of this package against the

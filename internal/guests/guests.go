@@ -14,7 +14,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -39,8 +41,54 @@ func Load(tb testing.TB, name string) []byte {
 	if os.Getenv(RequireEnv) != "" {
 		tb.Fatal(msg)
 	}
+	skipped.add(name)
 	tb.Skip("SKIPPED (interop): " + msg)
 	return nil
+}
+
+// skips collects the guests Load found missing in this test binary, for
+// the summary Main prints.
+type skips struct {
+	mu    sync.Mutex
+	names []string
+	tests int
+}
+
+func (s *skips) add(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tests++
+	if !slices.Contains(s.names, name) {
+		s.names = append(s.names, name)
+	}
+}
+
+// skipped is the test binary's record of skips (one per process: a test
+// helper, not library state).
+var skipped skips
+
+// Main runs the package's tests (call it from TestMain) and then, if Load
+// skipped any, prints one summary line naming the missing guests. go test
+// shows a passing package's output only with -v, so the line goes to the
+// terminal (/dev/tty) when there is one, and to stderr otherwise.
+func Main(m *testing.M) int {
+	code := m.Run()
+	skipped.mu.Lock()
+	defer skipped.mu.Unlock()
+	if skipped.tests == 0 {
+		return code
+	}
+	_, file, _, _ := runtime.Caller(1)
+	pkg, _ := filepath.Rel(Root(), filepath.Dir(file))
+	line := fmt.Sprintf("SKIPPED in ./%s: %d interop tests, guests not built: %s (run: bash .ci/install-toolchains.sh && bash .ci/build-guests.sh)\n",
+		filepath.ToSlash(pkg), skipped.tests, strings.Join(skipped.names, ", "))
+	if tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
+		fmt.Fprint(tty, line)
+		tty.Close()
+	} else {
+		fmt.Fprint(os.Stderr, line)
+	}
+	return code
 }
 
 // BuildGo builds the Go package pkg (a path relative to the repository
