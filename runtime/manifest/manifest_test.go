@@ -413,6 +413,17 @@ func TestLoadEntryProblems(t *testing.T) {
 			if e.Line != 6 || e.Key != "plugin.entry" || !strings.Contains(e.Msg, tt.msg) {
 				t.Fatalf("got %v, want line 6 plugin.entry %q", e, tt.msg)
 			}
+			// Parse then Locate (the runtime's scan, which has read the
+			// manifest already) reports the same problem.
+			m, err := manifest.Parse(filepath.Join(dir, manifest.FileName), []byte(header), hooks)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = m.Locate(dir)
+			var le *manifest.Error
+			if !errors.As(err, &le) || le.Error() != e.Error() || m.Dir != dir {
+				t.Fatalf("Locate = %v (Dir %q), want %v", err, m.Dir, e)
+			}
 		})
 	}
 	// A link that stays inside is fine.

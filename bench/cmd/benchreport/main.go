@@ -317,6 +317,15 @@ func (r *report) perCall() {
 			dur(d.med(rn, "ns/op")), ratioCell(m, lo, hi, k), num(d.med(rn, "allocs/op"), 0), num(d.med(rn, "B/op"), 0))
 	}
 	r.p("\n")
+
+	r.p("Inside the standard Go guests (BenchmarkGuestCalls: a wazero function listener counts the\n")
+	r.p("guest's wasm function calls; the host's profile shows guest code only as `_ExternalCode`):\n\n")
+	r.p("| guest | wasm calls per filter call | of them runtime.mallocgc* | GC entry points |\n|---|---|---|---|\n")
+	for _, g := range []string{"go-floor", "go"} {
+		n := "BenchmarkGuestCalls/" + g
+		r.p("| %s | %s | %s | %s |\n", g, num(d.med(n, "guest-calls/op"), 1), num(d.med(n, "malloc/op"), 1), num(d.med(n, "gc/op"), 3))
+	}
+	r.p("\n")
 }
 
 func (r *report) system() {
