@@ -60,7 +60,7 @@ func PoolSizeFromEnv(lookup func(string) (string, bool)) (int, error) {
 
 // Config configures a Runtime. Only PluginsDir is required; every service
 // left nil is simply not offered to plugins (the host-api functions behind
-// it answer none/false/a JSON error, see runtime/hostapi).
+// it answer none/false/a JSON error, see runtime/internal/hostapi).
 type Config struct {
 	// PluginsDir holds one directory per plugin (extensions/plugins), each
 	// with a manifest.toml and its wasm entry.

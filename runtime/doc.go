@@ -52,7 +52,7 @@
 // first by directory name wins.
 //
 // The manifest's config and permissions tables configure the plugin's host
-// services (package runtime/hostapi): config answers get-config, after
+// services (package runtime/internal/hostapi): config answers get-config, after
 // Config.ConfigOverrides; http_allow becomes the httpc allow-list (an entry
 // without a port allows every port, "*" any host; the rest of the policy is
 // Config.HTTP) and http_allow_private lifts its private-address check;

@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"sync"
 
-	"github.com/raisfast/wasmplug/runtime/services/hostlog"
+	"github.com/raisfast/wasmplug/runtime/internal/hostlog"
 )
 
 // maxLine bounds a buffered partial line of guest output.

@@ -10,9 +10,9 @@ import (
 
 	"github.com/raisfast/wasmplug/gen/plugin"
 	"github.com/raisfast/wasmplug/pool"
-	"github.com/raisfast/wasmplug/runtime/hostapi"
+	"github.com/raisfast/wasmplug/runtime/internal/hostapi"
 	"github.com/raisfast/wasmplug/runtime/manifest"
-	"github.com/raisfast/wasmplug/runtime/services/hostlog"
+	"github.com/raisfast/wasmplug/runtime/internal/hostlog"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 )

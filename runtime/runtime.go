@@ -17,7 +17,7 @@ import (
 	"github.com/raisfast/wasmplug/abi"
 	"github.com/raisfast/wasmplug/gen/plugin"
 	"github.com/raisfast/wasmplug/runtime/cron"
-	"github.com/raisfast/wasmplug/runtime/hostapi"
+	"github.com/raisfast/wasmplug/runtime/internal/hostapi"
 	"github.com/raisfast/wasmplug/runtime/services/kv"
 	"github.com/raisfast/wasmplug/runtime/services/pgdb"
 	"github.com/raisfast/wasmplug/runtime/services/sqldb"

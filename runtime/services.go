@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/raisfast/wasmplug/gen/plugin"
-	"github.com/raisfast/wasmplug/runtime/hostapi"
+	"github.com/raisfast/wasmplug/runtime/internal/hostapi"
 	"github.com/raisfast/wasmplug/runtime/manifest"
 	"github.com/raisfast/wasmplug/runtime/services/config"
 	"github.com/raisfast/wasmplug/runtime/services/httpc"

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/raisfast/wasmplug/gen/plugin"
-	"github.com/raisfast/wasmplug/runtime/hostapi"
+	"github.com/raisfast/wasmplug/runtime/internal/hostapi"
 	"github.com/raisfast/wasmplug/runtime/manifest"
 	rtt "github.com/raisfast/wasmplug/runtime/runtimetest"
 	"github.com/raisfast/wasmplug/runtime/services/sqlitedb"

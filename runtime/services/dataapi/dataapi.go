@@ -22,7 +22,7 @@
 // Bad input (unknown table or column, a value of the wrong type, oversized
 // rows, a table outside the plugin's allow-list) gets an *Error and never
 // reaches the database. The package knows nothing about WebAssembly: the
-// host-api adapter (runtime/hostapi) converts the generated WIT types.
+// host-api adapter (runtime/internal/hostapi) converts the generated WIT types.
 package dataapi
 
 import (
