@@ -39,10 +39,12 @@ const (
 	Variant
 	Enum
 	Flags
+	Own    // own<R>: a handle the receiver owns (see resources.go)
+	Borrow // borrow<R>: a handle lent for the duration of one call
 )
 
 var kindNames = [...]string{"bool", "s8", "u8", "s16", "u16", "s32", "u32", "s64", "u64", "f32", "f64",
-	"char", "string", "list", "option", "result", "tuple", "record", "variant", "enum", "flags"}
+	"char", "string", "list", "option", "result", "tuple", "record", "variant", "enum", "flags", "own", "borrow"}
 
 func (k Kind) String() string { return kindNames[k] }
 
@@ -92,6 +94,8 @@ type Type struct {
 	Fields  []*Field // record, tuple (tuple fields are F0, F1, ...)
 	Cases   []*Case  // variant, enum (enum cases have no type), option (none, some), result (ok, error)
 	Flags   []*Flag
+
+	Resource *Resource // own, borrow: the resource the handle refers to
 
 	Size, Align   uint32
 	DiscSize      uint32 // variant, option, result, enum
@@ -158,6 +162,7 @@ type World struct {
 	Exports   []*Interface
 	Types     []*Type // named types to declare, in dependency order
 	AnonTypes []*Type // anonymous types used anywhere, in dependency order
+	Resources []*Resource // resource types of imported and exported interfaces, by ID
 }
 
 // Interface is an imported or exported interface, or the world-level
@@ -172,6 +177,7 @@ type Interface struct {
 	Gate      Gate // of the world's import/export of the interface, completed by its declaration's
 	Funcs     []*Func
 	Export    bool
+	Resources []*Resource // resources this interface defines
 }
 
 // Func is a function of an interface with its canonical-ABI signature.
@@ -195,6 +201,11 @@ type Func struct {
 	ResultInMemory bool
 	CoreParams     []CoreType // the core function's parameters
 	CoreResults    []CoreType // the core function's results
+	// Kind says whether this is a freestanding function or a resource's
+	// constructor, method or static function; Resource is nil for the first.
+	Kind       FuncKind
+	Resource   *Resource
+	MethodName string // the Go name of a method on its resource type: "Read"
 }
 
 // Param is a function parameter.
@@ -245,7 +256,8 @@ func ResolveWith(res *wit.Resolve, world string, opts LoadOptions) (*World, erro
 	if g := GateOf(w.Stability); g.Feature != "" && !opts.Enabled(g.Feature) {
 		return nil, fmt.Errorf("world %s is @unstable(feature = %s), which is not enabled", w.Name, g.Feature)
 	}
-	b := &builder{types: map[*wit.TypeDef]*Type{}, anon: map[string]*Type{}, goNames: map[string]*Type{}, opts: opts}
+	b := &builder{types: map[*wit.TypeDef]*Type{}, anon: map[string]*Type{}, goNames: map[string]*Type{}, opts: opts,
+		resources: map[*wit.TypeDef]*Resource{}, ifaces: map[string]*Interface{}}
 	m := &World{
 		Name:    w.Name,
 		Package: w.Package.Name.String(),
@@ -267,7 +279,7 @@ func ResolveWith(res *wit.Resolve, world string, opts LoadOptions) (*World, erro
 					return nil, err
 				}
 				iface.Gate = gate
-				if len(iface.Funcs) == 0 {
+				if len(iface.Funcs) == 0 && len(iface.Resources) == 0 {
 					continue // a types-only interface (such as one `use`d): nothing to bind
 				}
 				if export {
@@ -331,6 +343,9 @@ func ResolveWith(res *wit.Resolve, world string, opts LoadOptions) (*World, erro
 			}
 		}
 	}
+	if err := b.finishResources(m); err != nil {
+		return nil, err
+	}
 	if err := b.nameTypes(); err != nil {
 		return nil, err
 	}
@@ -386,6 +401,9 @@ type builder struct {
 	anonOrder []*Type
 	goNames   map[string]*Type
 	opts      LoadOptions
+	resources map[*wit.TypeDef]*Resource
+	resOrder  []*Resource
+	ifaces    map[string]*Interface
 }
 
 func (b *builder) iface(i *wit.Interface, export bool) (*Interface, error) {
@@ -404,6 +422,7 @@ func (b *builder) iface(i *wit.Interface, export bool) (*Interface, error) {
 	if id.Version != nil {
 		out.Version = id.Version.String()
 	}
+	b.ifaces[out.Qualified] = out
 	for _, td := range i.TypeDefs.All() {
 		if b.typeOff(td) != nil {
 			continue
@@ -435,10 +454,12 @@ func qualified(i *wit.Interface) string {
 }
 
 func (b *builder) function(f *wit.Function, owner *Interface) (*Func, error) {
-	if !f.IsFreestanding() {
-		return nil, fmt.Errorf("function %s: resources are not supported", f.Name)
-	}
 	fn := &Func{Name: f.Name, GoName: GoName(f.Name), Doc: f.Docs.Contents, Gate: GateOf(f.Stability), Iface: owner}
+	if !f.IsFreestanding() {
+		if err := b.resourceFunc(f, fn); err != nil {
+			return nil, err
+		}
+	}
 	used := map[string]bool{}
 	var tupleFields []*Field
 	for _, p := range f.Params {
@@ -454,6 +475,10 @@ func (b *builder) function(f *wit.Function, owner *Interface) (*Func, error) {
 		fn.Params = append(fn.Params, &Param{Name: p.Name, GoName: name, Type: t})
 		fn.FlatArgs = append(fn.FlatArgs, t.Flat...)
 		tupleFields = append(tupleFields, &Field{Type: t})
+	}
+	if fn.Kind == Method && len(fn.Params) > 0 && fn.Params[0].Type.Kind == Own {
+		fn.Params[0].Type = fn.Resource.Borrow // self
+		tupleFields[0].Type = fn.Resource.Borrow
 	}
 	switch len(f.Results) {
 	case 0:
@@ -656,8 +681,15 @@ func (b *builder) typ(td *wit.TypeDef) (*Type, error) {
 			return nil, err
 		}
 		t = &Type{Kind: List, Elem: et, Size: 8, Align: 4, Flat: []CoreType{I32, I32}}
+	case *wit.Resource, *wit.Own, *wit.Borrow:
+		h, err := b.handle(td)
+		if err != nil {
+			return nil, err
+		}
+		b.types[td] = h
+		return h, nil
 	default:
-		return nil, fmt.Errorf("type %s: %T is not supported (resources, futures and streams are out of scope)", name, td.Kind)
+		return nil, fmt.Errorf("type %s: %T is not supported (futures and streams are out of scope)", name, td.Kind)
 	}
 	t.WIT = spell(t)
 	t.Key = key(t)
@@ -778,6 +810,8 @@ func key(t *Type) string {
 			s += f.Type.Key
 		}
 		return s
+	case Own, Borrow:
+		return handleKey(t)
 	}
 	return "" // named types get their Go name later
 }
@@ -806,6 +840,9 @@ func (b *builder) nameTypes() error {
 		count[GoName(t.Name)]++
 	}
 	taken := map[string]bool{}
+	for _, r := range b.resOrder {
+		taken[r.GoName] = true
+	}
 	for _, t := range b.named {
 		n := GoName(t.Name)
 		if count[n] > 1 || generatorNames[n] {
