@@ -10,6 +10,7 @@
 #               built as slug-rust; also copied to examples/plugins/audit-rust/plugin.wasm)
 #   c-plugin    testdata/guests/c-plugin   (wit-bindgen C, plugin-world of wit/plugin.wit)
 #   c-alltypes  testdata/guests/c-alltypes (wit-bindgen C, world alltypes of testdata/alltypes)
+#   c-res       testdata/guests/c-res      (wit-bindgen C, world res of internal/restest/wit: resources)
 #   conformance-rust  interop/rust (the conformance plugin of interop/SPEC.md; wit-bindgen 0.36 Rust)
 #   conformance-c     interop/c    (the conformance plugin; wit-bindgen C, clang-16, wasi-libc)
 #   conformance-go    interop/go   (the conformance plugin; guest/plugin, the `witgen guest` bindings, wasip1)
@@ -37,14 +38,14 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="$REPO/.cache"
 OUT="$CACHE/guests"
 WIT_BINDGEN="$CACHE/tools/bin/wit-bindgen"
-ALL=(slug-rust slug-rust-010 audit-rust c-plugin c-alltypes conformance-rust conformance-c conformance-go conformance-wbgo c-evolve-011 rust-evolve-020 rust-evolve-011 c-evolve-020 conformance-zig slug-zig)
+ALL=(slug-rust slug-rust-010 audit-rust c-plugin c-alltypes conformance-rust conformance-c conformance-go conformance-wbgo c-evolve-011 rust-evolve-020 rust-evolve-011 c-evolve-020 conformance-zig slug-zig c-res)
 
 force=0
 names=()
 for a in "$@"; do
 	case $a in
 	--force) force=1 ;;
-	slug-rust | slug-rust-010 | audit-rust | c-plugin | c-alltypes | conformance-rust | conformance-c | conformance-go | conformance-wbgo | c-evolve-011 | rust-evolve-020 | rust-evolve-011 | c-evolve-020 | conformance-zig | slug-zig) names+=("$a") ;;
+	slug-rust | slug-rust-010 | audit-rust | c-plugin | c-alltypes | conformance-rust | conformance-c | conformance-go | conformance-wbgo | c-evolve-011 | rust-evolve-020 | rust-evolve-011 | c-evolve-020 | conformance-zig | slug-zig | c-res) names+=("$a") ;;
 	*) echo "build-guests: unknown argument $a (guests: ${ALL[*]})" >&2; exit 2 ;;
 	esac
 done
@@ -91,6 +92,10 @@ inputs() {
 	c-alltypes)
 		files+=(testdata/guests/build-c.sh)
 		files+=($(cd "$REPO" && find testdata/guests/c-alltypes testdata/alltypes -type f \( -name '*.c' -o -name '*.h' -o -name '*.wit' \)))
+		;;
+	c-res)
+		files+=(testdata/guests/build-c.sh)
+		files+=($(cd "$REPO" && find testdata/guests/c-res internal/restest/wit -type f \( -name '*.c' -o -name '*.h' -o -name '*.wit' \)))
 		;;
 	conformance-rust)
 		files+=(interop/rust/Cargo.toml interop/rust/Cargo.lock)
@@ -375,6 +380,7 @@ build() {
 	audit-rust) build_audit_rust ;;
 	c-plugin) build_c c-plugin wit plugin-world ;;
 	c-alltypes) build_c c-alltypes testdata/alltypes alltypes ;;
+	c-res) build_c c-res internal/restest/wit res ;;
 	conformance-rust) build_conformance_rust ;;
 	conformance-c) build_conformance_c ;;
 	conformance-go) build_conformance_go ;;

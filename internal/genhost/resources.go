@@ -243,6 +243,10 @@ func (g *gen) resources() {
 	f.Comment("dtorNames lists the export names of each exported resource's destructor.")
 	f.Var().Id("dtorNames").Op("=").Index().Index().String().Values(dtors...)
 
+	f.Comment(`LiveHandles returns the number of handles in the guest's table: owned
+handles the guest holds, and borrows lent for the running call.`)
+	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("LiveHandles").Params().Int().Block(jen.Return(jen.Id("i").Dot("g").Dot("Handles").Dot("Len").Call()))
+
 	f.Comment(`dtor runs the guest's destructor of an exported resource (if it has
 one) for rep. A trap in it makes the instance unusable.`)
 	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("dtor").Params(ctxParam(), jen.Id("k").Uint32(), jen.Id("rep").Uint32()).Error().Block(

@@ -1073,11 +1073,11 @@ func (i *Instance) Retag(ctx context.Context, t Tagged) (Tagged, error) {
 }
 
 /*
-ReturnDropped calls the guest's test:res/counters@0.1.0#return-dropped.
-misbehaves: returns a counter handle the guest has already dropped.
+StoreCheck calls the guest's test:res/counters@0.1.0#store-check.
+the guest calls each store function; the result traces what it saw.
 */
-func (i *Instance) ReturnDropped(ctx context.Context) (*Counter, error) {
-	var zero *Counter
+func (i *Instance) StoreCheck(ctx context.Context, n_ uint32) (string, error) {
+	var zero string
 	_ = zero
 	fn := i.funcs[16]
 	if fn == nil || i.err != nil || i.busy {
@@ -1091,12 +1091,17 @@ func (i *Instance) ReturnDropped(ctx context.Context) (*Counter, error) {
 	stack := i.stack
 	var err error
 	_ = err
+	stack[0] = uint64(n_)
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(16, err)
 	}
-	var res *Counter
+	var res string
 	r0 := stack[0]
-	res, err = liftOwnCounter(g, uint32(stack[0]))
+	b, err := abi.ReadAligned(mem, uint32(r0), 8, 4)
+	if err != nil {
+		return zero, i.trapped(16, err)
+	}
+	res, err = abi.LoadString(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
 	if err != nil {
 		return zero, i.trapped(16, err)
 	}
@@ -1104,6 +1109,43 @@ func (i *Instance) ReturnDropped(ctx context.Context) (*Counter, error) {
 		stack[0] = r0
 		if err = post.CallWithStack(ctx, stack); err != nil {
 			return zero, i.trapped(16, err)
+		}
+	}
+	return res, nil
+}
+
+/*
+ReturnDropped calls the guest's test:res/counters@0.1.0#return-dropped.
+misbehaves: returns a counter handle the guest has already dropped.
+*/
+func (i *Instance) ReturnDropped(ctx context.Context) (*Counter, error) {
+	var zero *Counter
+	_ = zero
+	fn := i.funcs[17]
+	if fn == nil || i.err != nil || i.busy {
+		return zero, i.unavailable(17)
+	}
+	ctx = i.enter(ctx)
+	defer i.leave()
+	g := &i.g
+	mem := g.Mem
+	_ = mem
+	stack := i.stack
+	var err error
+	_ = err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.trapped(17, err)
+	}
+	var res *Counter
+	r0 := stack[0]
+	res, err = liftOwnCounter(g, uint32(stack[0]))
+	if err != nil {
+		return zero, i.trapped(17, err)
+	}
+	if post := i.posts[17]; post != nil {
+		stack[0] = r0
+		if err = post.CallWithStack(ctx, stack); err != nil {
+			return zero, i.trapped(17, err)
 		}
 	}
 	return res, nil
@@ -1325,6 +1367,13 @@ var exportFuncs = []abi.CoreFunc{{
 	WIT:       "test:res/counters@0.1.0#retag",
 }, {
 	Interface: "test:res/counters",
+	Name:      "store-check",
+	Params:    []api.ValueType{api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.1.0",
+	WIT:       "test:res/counters@0.1.0#store-check",
+}, {
+	Interface: "test:res/counters",
 	Name:      "return-dropped",
 	Params:    []api.ValueType{},
 	Results:   []api.ValueType{api.ValueTypeI32},
@@ -1473,8 +1522,10 @@ func ExportIndex(name string) int {
 		return 14
 	case "retag", "counters#retag", "test:res/counters@0.1.0#retag":
 		return 15
-	case "return-dropped", "counters#return-dropped", "test:res/counters@0.1.0#return-dropped":
+	case "store-check", "counters#store-check", "test:res/counters@0.1.0#store-check":
 		return 16
+	case "return-dropped", "counters#return-dropped", "test:res/counters@0.1.0#return-dropped":
+		return 17
 	}
 	return -1
 }
@@ -1559,8 +1610,8 @@ type Instance struct {
 	mod     api.Module
 	g       abi.Guest
 	imports Imports
-	funcs   [17]api.Function
-	posts   [17]api.Function
+	funcs   [18]api.Function
+	posts   [18]api.Function
 	stack   []uint64
 	busy    bool
 	last    *callContext
@@ -1652,7 +1703,7 @@ func (i *Instance) Err() error {
 
 // Has reports whether the guest exports the function with index k.
 func (i *Instance) Has(k int) bool {
-	return k >= 0 && k < 17 && i.funcs[k] != nil
+	return k >= 0 && k < 18 && i.funcs[k] != nil
 }
 
 // Module returns the underlying wazero module (its memory, for instance).
@@ -1743,6 +1794,14 @@ var resourceNames = []string{"", "blob", "counter"}
 
 // dtorNames lists the export names of each exported resource's destructor.
 var dtorNames = [][]string{nil, nil, []string{"test:res/counters@0.1.0#[dtor]counter", "test:res/counters#[dtor]counter"}}
+
+/*
+LiveHandles returns the number of handles in the guest's table: owned
+handles the guest holds, and borrows lent for the running call.
+*/
+func (i *Instance) LiveHandles() int {
+	return i.g.Handles.Len()
+}
 
 /*
 dtor runs the guest's destructor of an exported resource (if it has
@@ -2296,6 +2355,23 @@ var HookList = []Hook{{
 	Name:      "retag",
 }, {
 	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
+		var a uint32
+		if err := json.Unmarshal(args, &a); err != nil {
+			return nil, fmt.Errorf("store-check: arguments: %w", err)
+		}
+		out, err := i.StoreCheck(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(out)
+	},
+	Doc:       "the guest calls each store function; the result traces what it saw.",
+	Index:     16,
+	Interface: "counters",
+	Kind:      HookCall,
+	Name:      "store-check",
+}, {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a struct{}
 		_ = a
 		out, err := i.ReturnDropped(ctx)
@@ -2305,7 +2381,7 @@ var HookList = []Hook{{
 		return json.Marshal(out)
 	},
 	Doc:       "misbehaves: returns a counter handle the guest has already dropped.",
-	Index:     16,
+	Index:     17,
 	Interface: "counters",
 	Kind:      HookCall,
 	Name:      "return-dropped",
@@ -2346,6 +2422,7 @@ type Guest interface {
 	ForgetBlobs(ctx context.Context) (uint32, error)
 	Build(ctx context.Context, n_ uint32) ([]Blob, error)
 	Retag(ctx context.Context, t Tagged) (Tagged, error)
+	StoreCheck(ctx context.Context, n_ uint32) (string, error)
 	ReturnDropped(ctx context.Context) (*Counter, error)
 	// Has reports whether the guest exports the function with export index k.
 	Has(k int) bool
