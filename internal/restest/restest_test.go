@@ -86,8 +86,16 @@ func (w *world) Pick(_ context.Context, b *host.Blob) (host.Blob, error) {
 	return *b, nil
 }
 
-// guestsUnderTest are the resource guests .ci/build-guests.sh builds.
-var guestsUnderTest = []string{"c-res"}
+// guestsUnderTest are the resource guests: "go" is internal/restest/guestimpl
+// (built here), the others are built by .ci/build-guests.sh.
+var guestsUnderTest = []string{"go", "c-res"}
+
+func load(t *testing.T, name string) []byte {
+	if name == "go" {
+		return guests.BuildGo(t, "internal/restest/guestimpl", "internal/restest/guest", "guest/cabi", "witval")
+	}
+	return guests.Load(t, name)
+}
 
 type env struct {
 	t    *testing.T
@@ -98,10 +106,13 @@ type env struct {
 	inst *host.Instance
 }
 
+// compilation is shared by the tests' runtimes: each guest is compiled once.
+var compilation = wazero.NewCompilationCache()
+
 func setup(t *testing.T, wasm []byte) *env {
 	t.Helper()
 	ctx := context.Background()
-	r := wazero.NewRuntime(ctx)
+	r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCompilationCache(compilation))
 	t.Cleanup(func() { r.Close(ctx) })
 	if err := host.Define(ctx, r); err != nil {
 		t.Fatal(err)
@@ -164,7 +175,7 @@ func badHandle(t *testing.T, what string, err error) {
 func TestResources(t *testing.T) {
 	for _, name := range guestsUnderTest {
 		t.Run(name, func(t *testing.T) {
-			wasm := guests.Load(t, name)
+			wasm := load(t, name)
 			run(t, "methods", wasm, testMethods)
 			run(t, "many-live-handles", wasm, testMany)
 			run(t, "records-options", wasm, testRecords)
