@@ -88,7 +88,7 @@ func (w *world) Pick(_ context.Context, b *host.Blob) (host.Blob, error) {
 
 // guestsUnderTest are the resource guests: "go" is internal/restest/guestimpl
 // (built here), the others are built by .ci/build-guests.sh.
-var guestsUnderTest = []string{"go", "c-res"}
+var guestsUnderTest = []string{"go", "c-res", "rust-res"}
 
 func load(t *testing.T, name string) []byte {
 	if name == "go" {
