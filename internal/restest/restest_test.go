@@ -184,6 +184,10 @@ func TestResources(t *testing.T) {
 			run(t, "other-instance", wasm, testOtherInstance)
 			run(t, "returns-dropped-handle", wasm, testReturnsDropped)
 			run(t, "close-drops-host-resources", wasm, testClose)
+			for how, why := range []string{"wrong resource type: it is a counter", "unknown handle", "unknown handle", "unknown handle"} {
+				name := []string{"wrong-type", "unknown", "dropped", "borrow-past-call"}[how]
+				run(t, "bad-handle-"+name, wasm, func(t *testing.T, e *env) { testBadHandle(t, e, uint32(how), why) })
+			}
 		})
 	}
 }
@@ -400,5 +404,28 @@ func testClose(t *testing.T, e *env) {
 	}
 	if !b1.gone || !b2.gone || !slices.Equal(w.dropped, []int{b1.id, b2.id}) {
 		t.Fatalf("close dropped %v, want %v", w.dropped, []int{b1.id, b2.id})
+	}
+}
+
+// testBadHandle has the guest pass the host a handle that is not a live
+// blob: the call traps with the *abi.HandleError that says why, the
+// instance refuses further calls, and the host never panics.
+func testBadHandle(t *testing.T, e *env, how uint32, why string) {
+	if how == 3 {
+		b := e.w.blob([]byte("x"))
+		if err := e.inst.StashBorrow(e.ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := e.inst.BadHandle(e.ctx, how)
+	if !errors.Is(err, abi.ErrTrap) {
+		t.Fatalf("bad handle %d: %v, want a trap", how, err)
+	}
+	badHandle(t, fmt.Sprintf("bad handle %d", how), err)
+	if !strings.Contains(err.Error(), why) {
+		t.Fatalf("bad handle %d: %v, want it to say %q", how, err, why)
+	}
+	if e.inst.Err() == nil {
+		t.Fatal("the instance is still usable after a trap")
 	}
 }

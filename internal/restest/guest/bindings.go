@@ -35,6 +35,8 @@
 //	github.com/raisfast/wasmplug/internal/restest/guest/counters/build	test:res/counters@0.1.0#build
 //	github.com/raisfast/wasmplug/internal/restest/guest/counters/retag	test:res/counters@0.1.0#retag
 //	github.com/raisfast/wasmplug/internal/restest/guest/counters/storecheck	test:res/counters@0.1.0#store-check
+//	github.com/raisfast/wasmplug/internal/restest/guest/counters/badhandle	test:res/counters@0.1.0#bad-handle
+//	github.com/raisfast/wasmplug/internal/restest/guest/counters/stashborrow	test:res/counters@0.1.0#stash-borrow
 //	github.com/raisfast/wasmplug/internal/restest/guest/counters/returndropped	test:res/counters@0.1.0#return-dropped
 //
 // Type mapping (as in the host bindings): bool, s8…s64, u8…u64, f32, f64,

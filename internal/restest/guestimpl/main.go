@@ -10,6 +10,7 @@ import (
 	"fmt"
 
 	"github.com/raisfast/wasmplug/internal/restest/guest"
+	"github.com/raisfast/wasmplug/internal/restest/guest/counters/badhandle"
 	"github.com/raisfast/wasmplug/internal/restest/guest/counters/blobsize"
 	"github.com/raisfast/wasmplug/internal/restest/guest/counters/build"
 	"github.com/raisfast/wasmplug/internal/restest/guest/counters/constructorcounter"
@@ -25,6 +26,7 @@ import (
 	"github.com/raisfast/wasmplug/internal/restest/guest/counters/retag"
 	"github.com/raisfast/wasmplug/internal/restest/guest/counters/returndropped"
 	"github.com/raisfast/wasmplug/internal/restest/guest/counters/staticcountermerge"
+	"github.com/raisfast/wasmplug/internal/restest/guest/counters/stashborrow"
 	"github.com/raisfast/wasmplug/internal/restest/guest/counters/storecheck"
 	"github.com/raisfast/wasmplug/internal/restest/guest/counters/sumall"
 	"github.com/raisfast/wasmplug/internal/restest/guest/counters/total"
@@ -48,6 +50,7 @@ func (c *counter) Drop() { droppedNames = append(droppedNames, c.name) }
 var (
 	droppedNames []string
 	kept         []guest.Blob
+	stashed      uint32
 )
 
 func newCounter(name string, v int64) guest.Counter { return guest.NewCounter(&counter{name: name, value: v}) }
@@ -137,6 +140,24 @@ func init() {
 			}
 		}
 		return fmt.Sprintf("total=%d tagged=%s size=%d none=%s", totalSize, tg.Name, size, none)
+	})
+	stashborrow.Export(func(b guest.Blob) { stashed = b.Handle() })
+	badhandle.Export(func(how uint32) uint32 {
+		var h uint32
+		switch how {
+		case 0: // a counter's handle passed as a blob
+			h = newCounter("bad", 0).Handle()
+		case 1:
+			h = 12345
+		case 2:
+			b := store.NewBlob([]byte{1})
+			b.Drop()
+			h = b.Handle()
+		default:
+			h = stashed
+		}
+		// Misbehaving on purpose: none of these is a live blob handle.
+		return store.BlobSize(guest.BlobFromHandle(h))
 	})
 	returndropped.Export(func() guest.Counter {
 		c := newCounter("ghost", 0)

@@ -1115,11 +1115,13 @@ func (i *Instance) StoreCheck(ctx context.Context, n_ uint32) (string, error) {
 }
 
 /*
-ReturnDropped calls the guest's test:res/counters@0.1.0#return-dropped.
-misbehaves: returns a counter handle the guest has already dropped.
+BadHandle calls the guest's test:res/counters@0.1.0#bad-handle.
+misbehaves by how: 0 passes a counter handle as a blob, 1 an unknown
+handle, 2 a blob it has dropped, 3 the borrow stashed by stash-borrow
+(past its call).
 */
-func (i *Instance) ReturnDropped(ctx context.Context) (*Counter, error) {
-	var zero *Counter
+func (i *Instance) BadHandle(ctx context.Context, how uint32) (uint32, error) {
+	var zero uint32
 	_ = zero
 	fn := i.funcs[17]
 	if fn == nil || i.err != nil || i.busy {
@@ -1133,19 +1135,91 @@ func (i *Instance) ReturnDropped(ctx context.Context) (*Counter, error) {
 	stack := i.stack
 	var err error
 	_ = err
+	stack[0] = uint64(how)
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(17, err)
+	}
+	var res uint32
+	r0 := stack[0]
+	res = uint32(stack[0])
+	if post := i.posts[17]; post != nil {
+		stack[0] = r0
+		if err = post.CallWithStack(ctx, stack); err != nil {
+			return zero, i.trapped(17, err)
+		}
+	}
+	return res, nil
+}
+
+/*
+StashBorrow calls the guest's test:res/counters@0.1.0#stash-borrow.
+keeps the raw handle of a borrow past the call (for bad-handle 3).
+*/
+func (i *Instance) StashBorrow(ctx context.Context, b_ Blob) error {
+	fn := i.funcs[18]
+	if fn == nil || i.err != nil || i.busy {
+		return i.unavailable(18)
+	}
+	ctx = i.enter(ctx)
+	defer i.leave()
+	g := &i.g
+	mem := g.Mem
+	_ = mem
+	stack := i.stack
+	var err error
+	_ = err
+	defer g.Handles.EndCall()
+	{
+		var hq uint32
+		hq, err = lowerBorrowBlob(g, b_)
+		if err != nil {
+			return i.lowerFailed(18, err)
+		}
+		stack[0] = uint64(hq)
+	}
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return i.trapped(18, err)
+	}
+	if post := i.posts[18]; post != nil {
+		if err = post.CallWithStack(ctx, stack); err != nil {
+			return i.trapped(18, err)
+		}
+	}
+	return nil
+}
+
+/*
+ReturnDropped calls the guest's test:res/counters@0.1.0#return-dropped.
+misbehaves: returns a counter handle the guest has already dropped.
+*/
+func (i *Instance) ReturnDropped(ctx context.Context) (*Counter, error) {
+	var zero *Counter
+	_ = zero
+	fn := i.funcs[19]
+	if fn == nil || i.err != nil || i.busy {
+		return zero, i.unavailable(19)
+	}
+	ctx = i.enter(ctx)
+	defer i.leave()
+	g := &i.g
+	mem := g.Mem
+	_ = mem
+	stack := i.stack
+	var err error
+	_ = err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.trapped(19, err)
 	}
 	var res *Counter
 	r0 := stack[0]
 	res, err = liftOwnCounter(g, uint32(stack[0]))
 	if err != nil {
-		return zero, i.trapped(17, err)
+		return zero, i.trapped(19, err)
 	}
-	if post := i.posts[17]; post != nil {
+	if post := i.posts[19]; post != nil {
 		stack[0] = r0
 		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(17, err)
+			return zero, i.trapped(19, err)
 		}
 	}
 	return res, nil
@@ -1374,6 +1448,20 @@ var exportFuncs = []abi.CoreFunc{{
 	WIT:       "test:res/counters@0.1.0#store-check",
 }, {
 	Interface: "test:res/counters",
+	Name:      "bad-handle",
+	Params:    []api.ValueType{api.ValueTypeI32},
+	Results:   []api.ValueType{api.ValueTypeI32},
+	Version:   "0.1.0",
+	WIT:       "test:res/counters@0.1.0#bad-handle",
+}, {
+	Interface: "test:res/counters",
+	Name:      "stash-borrow",
+	Params:    []api.ValueType{api.ValueTypeI32},
+	Results:   []api.ValueType{},
+	Version:   "0.1.0",
+	WIT:       "test:res/counters@0.1.0#stash-borrow",
+}, {
+	Interface: "test:res/counters",
 	Name:      "return-dropped",
 	Params:    []api.ValueType{},
 	Results:   []api.ValueType{api.ValueTypeI32},
@@ -1524,8 +1612,12 @@ func ExportIndex(name string) int {
 		return 15
 	case "store-check", "counters#store-check", "test:res/counters@0.1.0#store-check":
 		return 16
-	case "return-dropped", "counters#return-dropped", "test:res/counters@0.1.0#return-dropped":
+	case "bad-handle", "counters#bad-handle", "test:res/counters@0.1.0#bad-handle":
 		return 17
+	case "stash-borrow", "counters#stash-borrow", "test:res/counters@0.1.0#stash-borrow":
+		return 18
+	case "return-dropped", "counters#return-dropped", "test:res/counters@0.1.0#return-dropped":
+		return 19
 	}
 	return -1
 }
@@ -1610,8 +1702,8 @@ type Instance struct {
 	mod     api.Module
 	g       abi.Guest
 	imports Imports
-	funcs   [18]api.Function
-	posts   [18]api.Function
+	funcs   [20]api.Function
+	posts   [20]api.Function
 	stack   []uint64
 	busy    bool
 	last    *callContext
@@ -1703,7 +1795,7 @@ func (i *Instance) Err() error {
 
 // Has reports whether the guest exports the function with index k.
 func (i *Instance) Has(k int) bool {
-	return k >= 0 && k < 18 && i.funcs[k] != nil
+	return k >= 0 && k < 20 && i.funcs[k] != nil
 }
 
 // Module returns the underlying wazero module (its memory, for instance).
@@ -2372,6 +2464,39 @@ var HookList = []Hook{{
 	Name:      "store-check",
 }, {
 	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
+		var a uint32
+		if err := json.Unmarshal(args, &a); err != nil {
+			return nil, fmt.Errorf("bad-handle: arguments: %w", err)
+		}
+		out, err := i.BadHandle(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(out)
+	},
+	Doc:       "misbehaves by how: 0 passes a counter handle as a blob, 1 an unknown\nhandle, 2 a blob it has dropped, 3 the borrow stashed by stash-borrow\n(past its call).",
+	Index:     17,
+	Interface: "counters",
+	Kind:      HookCall,
+	Name:      "bad-handle",
+}, {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
+		var a Blob
+		if err := json.Unmarshal(args, &a); err != nil {
+			return nil, fmt.Errorf("stash-borrow: arguments: %w", err)
+		}
+		if err := i.StashBorrow(ctx, a); err != nil {
+			return nil, err
+		}
+		return []byte("null"), nil
+	},
+	Doc:       "keeps the raw handle of a borrow past the call (for bad-handle 3).",
+	Index:     18,
+	Interface: "counters",
+	Kind:      HookAction,
+	Name:      "stash-borrow",
+}, {
+	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
 		var a struct{}
 		_ = a
 		out, err := i.ReturnDropped(ctx)
@@ -2381,7 +2506,7 @@ var HookList = []Hook{{
 		return json.Marshal(out)
 	},
 	Doc:       "misbehaves: returns a counter handle the guest has already dropped.",
-	Index:     17,
+	Index:     19,
 	Interface: "counters",
 	Kind:      HookCall,
 	Name:      "return-dropped",
@@ -2392,11 +2517,18 @@ Hooks holds the typed filter and action hooks. It is read-only; a runtime
 passes one of its fields to its generic dispatch.
 */
 var Hooks = struct {
-	KeepBlob Action[Blob]
-}{KeepBlob: Action[Blob]{
-	Call: Guest.KeepBlob,
-	Hook: HookList[12],
-}}
+	KeepBlob    Action[Blob]
+	StashBorrow Action[Blob]
+}{
+	KeepBlob: Action[Blob]{
+		Call: Guest.KeepBlob,
+		Hook: HookList[12],
+	},
+	StashBorrow: Action[Blob]{
+		Call: Guest.StashBorrow,
+		Hook: HookList[18],
+	},
+}
 
 /*
 Guest is what a runtime calls on one guest: the world's exports, one
@@ -2423,6 +2555,8 @@ type Guest interface {
 	Build(ctx context.Context, n_ uint32) ([]Blob, error)
 	Retag(ctx context.Context, t Tagged) (Tagged, error)
 	StoreCheck(ctx context.Context, n_ uint32) (string, error)
+	BadHandle(ctx context.Context, how uint32) (uint32, error)
+	StashBorrow(ctx context.Context, b_ Blob) error
 	ReturnDropped(ctx context.Context) (*Counter, error)
 	// Has reports whether the guest exports the function with export index k.
 	Has(k int) bool

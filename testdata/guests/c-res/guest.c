@@ -218,3 +218,34 @@ void exports_test_res_counters_store_check(uint32_t n, res_string_t *ret) {
 	free(e);
 	res_string_dup(ret, buf);
 }
+
+static int32_t stashed;
+
+void exports_test_res_counters_stash_borrow(exports_test_res_counters_borrow_blob_t b) { stashed = b.__handle; }
+
+uint32_t exports_test_res_counters_bad_handle(uint32_t how) {
+	test_res_store_borrow_blob_t b = {0};
+	switch (how) {
+	case 0: { // a counter's handle passed as a blob
+		char *name = malloc(4);
+		strcpy(name, "bad");
+		own_counter_t c = make(name, 0);
+		b.__handle = c.__handle;
+		break;
+	}
+	case 1:
+		b.__handle = 12345;
+		break;
+	case 2: {
+		uint8_t init[1] = {1};
+		res_list_u8_t l = {init, 1};
+		test_res_store_own_blob_t o = test_res_store_constructor_blob(&l);
+		test_res_store_blob_drop_own(o);
+		b.__handle = o.__handle;
+		break;
+	}
+	default:
+		b.__handle = stashed;
+	}
+	return test_res_store_method_blob_size(b);
+}

@@ -19,6 +19,7 @@ use test::res::store;
 thread_local! {
     static DROPPED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
     static KEPT: RefCell<Vec<Blob>> = const { RefCell::new(Vec::new()) };
+    static STASHED: Cell<u32> = const { Cell::new(0) };
 }
 
 struct MyCounter {
@@ -134,6 +135,25 @@ impl Guest for Component {
             Err(e) => e,
         };
         format!("total={total} tagged={name} size={size} none={none}")
+    }
+    fn stash_borrow(b: &Blob) {
+        STASHED.with(|s| s.set(b.handle()));
+    }
+    fn bad_handle(how: u32) -> u32 {
+        let h = match how {
+            0 => counter("bad".to_string(), 0).take_handle(), // a counter's handle as a blob
+            1 => 12345,
+            2 => {
+                let b = Blob::new(&[1]);
+                let h = b.handle();
+                drop(b);
+                h
+            }
+            _ => STASHED.with(|s| s.get()),
+        };
+        // Misbehaving on purpose: none of these is a live blob handle.
+        let b = std::mem::ManuallyDrop::new(unsafe { Blob::from_handle(h) });
+        b.size()
     }
     fn return_dropped() -> Counter {
         let c = counter("ghost".to_string(), 0);
