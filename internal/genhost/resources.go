@@ -86,17 +86,18 @@ func (g *gen) resourceInterfaces(iface *m.Interface) {
 	for _, r := range iface.Resources {
 		var methods []jen.Code
 		for _, fn := range r.Methods {
-			methods = append(methods, jen.Comment(fmt.Sprintf("%s implements %s.%s", fn.MethodName, fn.QualifiedName(), funcDoc(fn))))
+			methods = append(methods, jen.Comment(lineComment(fmt.Sprintf("%s implements %s.%s", fn.MethodName, fn.QualifiedName(), funcDoc(fn)))))
 			ps := params(fn)
 			methods = append(methods, jen.Id(fn.MethodName).Params(append(ps[:1:1], ps[2:]...)...).Params(importResults(fn.Result)...))
 		}
 		methods = append(methods,
 			jen.Comment("Drop releases the resource: the guest dropped its handle, or the instance was closed while the guest held it."),
 			jen.Id("Drop").Params(ctxParam()))
-		g.f.Comment(fmt.Sprintf("%s is the resource %s of %s, implemented by the host. A value lowered into\nthe guest is held in the instance's handle table until the guest drops it.", r.GoName, r.Name, r.Owner))
+		doc := fmt.Sprintf("%s is the resource %s of %s, implemented by the host.\nA value lowered into the guest is held in the instance's handle table\nuntil the guest drops it.", r.GoName, r.Name, r.Owner)
 		if d := docLines(m.WithGateDoc(r.Doc, r.Gate)); d != "" {
-			g.f.Comment("\n" + d)
+			doc += "\n\n" + d
 		}
+		g.f.Comment(lineComment(doc))
 		g.f.Type().Id(r.GoName).Interface(methods...)
 	}
 }
@@ -243,12 +244,12 @@ func (g *gen) resources() {
 	f.Comment("dtorNames lists the export names of each exported resource's destructor.")
 	f.Var().Id("dtorNames").Op("=").Index().Index().String().Values(dtors...)
 
-	f.Comment(`LiveHandles returns the number of handles in the guest's table: owned
-handles the guest holds, and borrows lent for the running call.`)
+	f.Comment(lineComment(`LiveHandles returns the number of handles in the guest's table: owned
+handles the guest holds, and borrows lent for the running call.`))
 	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("LiveHandles").Params().Int().Block(jen.Return(jen.Id("i").Dot("g").Dot("Handles").Dot("Len").Call()))
 
-	f.Comment(`dtor runs the guest's destructor of an exported resource (if it has
-one) for rep. A trap in it makes the instance unusable.`)
+	f.Comment(lineComment(`dtor runs the guest's destructor of an exported resource (if it has
+one) for rep. A trap in it makes the instance unusable.`))
 	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("dtor").Params(ctxParam(), jen.Id("k").Uint32(), jen.Id("rep").Uint32()).Error().Block(
 		jen.If(jen.Id("i").Dot("err").Op("!=").Nil()).Block(jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("drop %s: instance unusable after an earlier failure: %w"), jen.Id("resourceNames").Index(jen.Id("k")), jen.Id("i").Dot("err")))),
 		jen.Id("fn").Op(":=").Id("i").Dot("dtors").Index(jen.Id("k")),
@@ -343,7 +344,7 @@ runs the guest's destructor; passing it to a function that takes an owned
 	if d := docLines(m.WithGateDoc(r.Doc, r.Gate)); d != "" {
 		doc += "\n\n" + d
 	}
-	f.Comment(doc)
+	f.Comment(lineComment(doc))
 	f.Type().Id(r.GoName).Struct(
 		jen.Id("inst").Op("*").Id("Instance"),
 		jen.Id("rep").Uint32(),
@@ -364,12 +365,12 @@ runs the guest's destructor; passing it to a function that takes an owned
 		for _, p := range fn.Params[1:] {
 			args = append(args, jen.Id(p.GoName))
 		}
-		f.Comment(fmt.Sprintf("%s calls the guest's %s.%s", fn.MethodName, fn.QualifiedName(), funcDoc(fn)))
+		f.Comment(lineComment(fmt.Sprintf("%s calls the guest's %s.%s", fn.MethodName, fn.QualifiedName(), funcDoc(fn))))
 		f.Func().Params(jen.Id("v").Op("*").Id(r.GoName)).Id(fn.MethodName).Params(append(ps[:1:1], ps[2:]...)...).Params(exportResults(fn.Result)...).Block(
 			jen.Return(jen.Id("v").Dot("inst").Dot(fn.GoName).Call(args...)))
 	}
-	f.Comment(`Drop drops the handle: for an owned one the guest's destructor runs. A
-borrowed handle, or one already dropped or moved, is refused.`)
+	f.Comment(lineComment(`Drop drops the handle: for an owned one the guest's destructor runs. A
+borrowed handle, or one already dropped or moved, is refused.`))
 	f.Func().Params(jen.Id("v").Op("*").Id(r.GoName)).Id("Drop").Params(ctxParam()).Error().Block(
 		jen.If(jen.Err().Op(":=").Id("v").Dot("usable").Call(jen.Nil(), jen.Lit("drop")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
 		jen.If(jen.Id("v").Dot("borrowed")).Block(jen.Return(handleErr("drop", r, "a borrowed handle is not the caller's to drop"))),

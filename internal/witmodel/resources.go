@@ -222,6 +222,10 @@ func (b *builder) handle(td *wit.TypeDef) (*Type, error) {
 	return nil, fmt.Errorf("type %s is not a handle", td.TypeName())
 }
 
+// reservedMethods are the method names the generated handle types declare
+// themselves (Drop on both sides, Handle and Impl in guests).
+var reservedMethods = map[string]bool{"Drop": true, "Handle": true, "Impl": true}
+
 // resourceFunc classifies a constructor, method or static function and
 // attaches it to its resource.
 func (b *builder) resourceFunc(f *wit.Function, fn *Func) error {
@@ -244,6 +248,9 @@ func (b *builder) resourceFunc(f *wit.Function, fn *Func) error {
 	case f.IsMethod():
 		fn.Kind = Method
 		fn.MethodName = GoName(base)
+		if reservedMethods[fn.MethodName] {
+			fn.MethodName += "Method" // the generated handle types have methods of these names
+		}
 		fn.GoName = r.GoName + fn.MethodName
 		r.Methods = append(r.Methods, fn)
 	case f.IsStatic():

@@ -76,14 +76,11 @@ type Store interface {
 	Pick(ctx context.Context, b_ *Blob) (Blob, error)
 }
 
-/*
-Blob is the resource blob of test:res/store@0.1.0, implemented by the host. A value lowered into
-the guest is held in the instance's handle table until the guest drops it.
-*/
-/*
-
-A byte buffer the host owns.
-*/
+// Blob is the resource blob of test:res/store@0.1.0, implemented by the host.
+// A value lowered into the guest is held in the instance's handle table
+// until the guest drops it.
+//
+// A byte buffer the host owns.
 type Blob interface {
 	// Read implements test:res/store@0.1.0#[method]blob.read.
 	Read(ctx context.Context) []byte
@@ -1887,18 +1884,14 @@ var resourceNames = []string{"", "blob", "counter"}
 // dtorNames lists the export names of each exported resource's destructor.
 var dtorNames = [][]string{nil, nil, []string{"test:res/counters@0.1.0#[dtor]counter", "test:res/counters#[dtor]counter"}}
 
-/*
-LiveHandles returns the number of handles in the guest's table: owned
-handles the guest holds, and borrows lent for the running call.
-*/
+// LiveHandles returns the number of handles in the guest's table: owned
+// handles the guest holds, and borrows lent for the running call.
 func (i *Instance) LiveHandles() int {
 	return i.g.Handles.Len()
 }
 
-/*
-dtor runs the guest's destructor of an exported resource (if it has
-one) for rep. A trap in it makes the instance unusable.
-*/
+// dtor runs the guest's destructor of an exported resource (if it has
+// one) for rep. A trap in it makes the instance unusable.
 func (i *Instance) dtor(ctx context.Context, k uint32, rep uint32) error {
 	if i.err != nil {
 		return fmt.Errorf("drop %s: instance unusable after an earlier failure: %w", resourceNames[k], i.err)
@@ -1970,12 +1963,10 @@ func hostBlobDrop(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 }
 
-/*
-Counter is an owned or borrowed handle of the resource counter of test:res/counters@0.1.0, which the
-guest implements. It is usable only with the instance that made it. Drop
-runs the guest's destructor; passing it to a function that takes an owned
-counter moves it (it is unusable afterwards).
-*/
+// Counter is an owned or borrowed handle of the resource counter of test:res/counters@0.1.0, which the
+// guest implements. It is usable only with the instance that made it. Drop
+// runs the guest's destructor; passing it to a function that takes an owned
+// counter moves it (it is unusable afterwards).
 type Counter struct {
 	inst     *Instance
 	rep      uint32
@@ -2022,10 +2013,8 @@ func (v *Counter) Name(ctx context.Context) (string, error) {
 	return v.inst.CounterName(ctx, v)
 }
 
-/*
-Drop drops the handle: for an owned one the guest's destructor runs. A
-borrowed handle, or one already dropped or moved, is refused.
-*/
+// Drop drops the handle: for an owned one the guest's destructor runs. A
+// borrowed handle, or one already dropped or moved, is refused.
 func (v *Counter) Drop(ctx context.Context) error {
 	if err := v.usable(nil, "drop"); err != nil {
 		return err
