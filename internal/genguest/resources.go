@@ -122,7 +122,7 @@ func (g *gen) resources() error {
 			f.Comment(lc(doc))
 			f.Type().Id(T).Struct(jen.Id("handle").Uint32())
 			f.Comment(lc(fmt.Sprintf("%sFromHandle makes a %s of a raw handle (the canonical ABI's i32).", T, T)))
-			f.Func().Id(T+"FromHandle").Params(jen.Id("h").Uint32()).Id(T).Block(jen.Return(jen.Id(T).Values(jen.Dict{jen.Id("handle"): jen.Id("h")})))
+			f.Func().Id(T + "FromHandle").Params(jen.Id("h").Uint32()).Id(T).Block(jen.Return(jen.Id(T).Values(jen.Dict{jen.Id("handle"): jen.Id("h")})))
 			f.Comment(lc("Handle returns the raw handle."))
 			f.Func().Params(jen.Id("v").Id(T)).Id("Handle").Params().Uint32().Block(handleCheck, jen.Return(jen.Id("v").Dot("handle")))
 			f.Comment(lc(fmt.Sprintf("Drop drops the owned handle ([resource-drop]%s): the host releases the %s.", r.Name, r.Name)))
@@ -150,9 +150,9 @@ func (g *gen) resources() error {
 			jen.Id("rep").Op(":=").Id(reps).Dot("Add").Call(jen.Id("impl")),
 			jen.Return(jen.Id(T).Values(jen.Dict{jen.Id("handle"): jen.Id(newS).Call(jen.Id("rep")), jen.Id("rep"): jen.Id("rep")})))
 		f.Comment(lc(fmt.Sprintf("%sFromHandle makes a %s of a raw owned handle.", T, T)))
-		f.Func().Id(T+"FromHandle").Params(jen.Id("h").Uint32()).Id(T).Block(jen.Return(jen.Id(T).Values(jen.Dict{jen.Id("handle"): jen.Id("h")})))
+		f.Func().Id(T + "FromHandle").Params(jen.Id("h").Uint32()).Id(T).Block(jen.Return(jen.Id(T).Values(jen.Dict{jen.Id("handle"): jen.Id("h")})))
 		f.Comment(lc(fmt.Sprintf("%sFromRep makes a %s of a rep (a borrow of the guest's own %s).", T, T, r.Name)))
-		f.Func().Id(T+"FromRep").Params(jen.Id("rep").Uint32()).Id(T).Block(jen.Return(jen.Id(T).Values(jen.Dict{jen.Id("rep"): jen.Id("rep")})))
+		f.Func().Id(T + "FromRep").Params(jen.Id("rep").Uint32()).Id(T).Block(jen.Return(jen.Id(T).Values(jen.Dict{jen.Id("rep"): jen.Id("rep")})))
 		f.Comment(lc("Handle returns the raw owned handle; a borrow has none (it traps)."))
 		f.Func().Params(jen.Id("v").Id(T)).Id("Handle").Params().Uint32().Block(handleCheck, jen.Return(jen.Id("v").Dot("handle")))
 		f.Comment(lc("Impl returns the implementation behind the handle or borrow."))
@@ -168,7 +168,7 @@ func (g *gen) resources() error {
 		wasm.Comment(lc(fmt.Sprintf("wasmexport%sDtor is the destructor %q: the host dropped the last handle.", T, dtor)))
 		wasm.Comment(lc(""))
 		wasm.Comment("//go:wasmexport " + dtor)
-		wasm.Func().Id("wasmexport"+T+"Dtor").Params(jen.Id("rep").Uint32()).Block(
+		wasm.Func().Id("wasmexport" + T + "Dtor").Params(jen.Id("rep").Uint32()).Block(
 			jen.If(jen.List(jen.Id("d"), jen.Id("ok")).Op(":=").Id(reps).Dot("Remove").Call(jen.Id("rep")).Op(".").Parens(jen.Interface(jen.Id("Drop").Params())), jen.Id("ok")).Block(
 				jen.Id("d").Dot("Drop").Call()))
 	}

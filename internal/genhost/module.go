@@ -418,6 +418,9 @@ none and for actions).`)
 				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 				jen.Return(jen.Qual("encoding/json", "Marshal").Call(jen.Id("out"))))
 		}
+		if fn.UsesHandles() {
+			call = jsonNoHandles(fn) // a resource handle has no JSON form
+		}
 		callJSON := jen.Func().Params(guestParam(), ctxParam(), jen.Id("args").Index().Byte()).Params(jen.Index().Byte(), jen.Error()).Block(call...)
 		list = append(list, jen.Values(jen.Dict{
 			jen.Id("Name"):      jen.Lit(fn.Name),

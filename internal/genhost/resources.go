@@ -193,7 +193,7 @@ func (g *gen) instanceFields() []jen.Code {
 	if !hasResources(g.w) {
 		return nil
 	}
-	return []jen.Code{jen.Id("dtors").Index(jen.Lit(len(g.w.Resources) + 1)).Qual(pkgAPI, "Function")}
+	return []jen.Code{jen.Id("dtors").Index(jen.Lit(len(g.w.Resources)+1)).Qual(pkgAPI, "Function")}
 }
 
 // instanceSetup runs in Instantiate once the module exists.
@@ -377,4 +377,12 @@ borrowed handle, or one already dropped or moved, is refused.`))
 		jen.Id("v").Dot("gone").Op("=").True(),
 		jen.Return(jen.Id("v").Dot("inst").Dot("dtor").Call(jen.Id("ctx"), jen.Lit(int(r.ID)), jen.Id("v").Dot("rep"))),
 	)
+}
+
+// jsonNoHandles is the CallJSON body of an export whose parameters or
+// result hold resource handles: they have no JSON form.
+func jsonNoHandles(fn *m.Func) []jen.Code {
+	return []jen.Code{
+		jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit(fn.Name+": resource handles cannot travel as JSON; call the typed method"))),
+	}
 }

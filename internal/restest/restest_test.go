@@ -229,6 +229,13 @@ func testMethods(t *testing.T, e *env) {
 	if i.Err() != nil {
 		t.Fatalf("instance broken: %v", i.Err())
 	}
+	// Generic JSON dispatch refuses functions with handles, and calls the others.
+	if _, err := host.HookList[host.ExportIndex("make-counters")].CallJSON(i, ctx, []byte("3")); err == nil || !strings.Contains(err.Error(), "JSON") {
+		t.Fatalf("CallJSON of make-counters: %v, want a refusal", err)
+	}
+	if out, err := host.HookList[host.ExportIndex("dropped")].CallJSON(i, ctx, nil); err != nil || string(out) != `["a","b","a+b"]` {
+		t.Fatalf("CallJSON of dropped: %s %v", out, err)
+	}
 }
 
 func testMany(t *testing.T, e *env) {

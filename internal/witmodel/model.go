@@ -160,8 +160,8 @@ type World struct {
 	Doc       string
 	Imports   []*Interface // interfaces first, then world-level functions (Name == "")
 	Exports   []*Interface
-	Types     []*Type // named types to declare, in dependency order
-	AnonTypes []*Type // anonymous types used anywhere, in dependency order
+	Types     []*Type     // named types to declare, in dependency order
+	AnonTypes []*Type     // anonymous types used anywhere, in dependency order
 	Resources []*Resource // resource types of imported and exported interfaces, by ID
 }
 

@@ -25,8 +25,8 @@ import (
 	_ "github.com/raisfast/wasmplug/internal/restest/guest/counters/methodcountername"
 	"github.com/raisfast/wasmplug/internal/restest/guest/counters/retag"
 	"github.com/raisfast/wasmplug/internal/restest/guest/counters/returndropped"
-	"github.com/raisfast/wasmplug/internal/restest/guest/counters/staticcountermerge"
 	"github.com/raisfast/wasmplug/internal/restest/guest/counters/stashborrow"
+	"github.com/raisfast/wasmplug/internal/restest/guest/counters/staticcountermerge"
 	"github.com/raisfast/wasmplug/internal/restest/guest/counters/storecheck"
 	"github.com/raisfast/wasmplug/internal/restest/guest/counters/sumall"
 	"github.com/raisfast/wasmplug/internal/restest/guest/counters/total"
@@ -53,7 +53,9 @@ var (
 	stashed      uint32
 )
 
-func newCounter(name string, v int64) guest.Counter { return guest.NewCounter(&counter{name: name, value: v}) }
+func newCounter(name string, v int64) guest.Counter {
+	return guest.NewCounter(&counter{name: name, value: v})
+}
 
 func init() {
 	constructorcounter.Export(newCounter)

@@ -2169,15 +2169,7 @@ type CounterMergeArgs struct {
 // HookList describes every export, by export index. It is read-only.
 var HookList = []Hook{{
 	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a NewCounterArgs
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("[constructor]counter: arguments: %w", err)
-		}
-		out, err := i.NewCounter(ctx, a.Name, a.Start)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
+		return nil, fmt.Errorf("[constructor]counter: resource handles cannot travel as JSON; call the typed method")
 	},
 	Doc:       "",
 	Index:     0,
@@ -2186,15 +2178,7 @@ var HookList = []Hook{{
 	Name:      "[constructor]counter",
 }, {
 	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a CounterAddArgs
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("[method]counter.add: arguments: %w", err)
-		}
-		out, err := i.CounterAdd(ctx, a.Self, a.N)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
+		return nil, fmt.Errorf("[method]counter.add: resource handles cannot travel as JSON; call the typed method")
 	},
 	Doc:       "",
 	Index:     1,
@@ -2203,15 +2187,7 @@ var HookList = []Hook{{
 	Name:      "[method]counter.add",
 }, {
 	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a *Counter
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("[method]counter.get: arguments: %w", err)
-		}
-		out, err := i.CounterGet(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
+		return nil, fmt.Errorf("[method]counter.get: resource handles cannot travel as JSON; call the typed method")
 	},
 	Doc:       "",
 	Index:     2,
@@ -2220,15 +2196,7 @@ var HookList = []Hook{{
 	Name:      "[method]counter.get",
 }, {
 	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a *Counter
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("[method]counter.name: arguments: %w", err)
-		}
-		out, err := i.CounterName(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
+		return nil, fmt.Errorf("[method]counter.name: resource handles cannot travel as JSON; call the typed method")
 	},
 	Doc:       "",
 	Index:     3,
@@ -2237,15 +2205,7 @@ var HookList = []Hook{{
 	Name:      "[method]counter.name",
 }, {
 	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a CounterMergeArgs
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("[static]counter.merge: arguments: %w", err)
-		}
-		out, err := i.CounterMerge(ctx, a.A, a.B)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
+		return nil, fmt.Errorf("[static]counter.merge: resource handles cannot travel as JSON; call the typed method")
 	},
 	Doc:       "merge consumes both counters.",
 	Index:     4,
@@ -2254,15 +2214,7 @@ var HookList = []Hook{{
 	Name:      "[static]counter.merge",
 }, {
 	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a uint32
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("make-counters: arguments: %w", err)
-		}
-		out, err := i.MakeCounters(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
+		return nil, fmt.Errorf("make-counters: resource handles cannot travel as JSON; call the typed method")
 	},
 	Doc:       "",
 	Index:     5,
@@ -2271,15 +2223,7 @@ var HookList = []Hook{{
 	Name:      "make-counters",
 }, {
 	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a []*Counter
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("sum-all: arguments: %w", err)
-		}
-		out, err := i.SumAll(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
+		return nil, fmt.Errorf("sum-all: resource handles cannot travel as JSON; call the typed method")
 	},
 	Doc:       "",
 	Index:     6,
@@ -2288,15 +2232,7 @@ var HookList = []Hook{{
 	Name:      "sum-all",
 }, {
 	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a []*Counter
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("total: arguments: %w", err)
-		}
-		out, err := i.Total(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
+		return nil, fmt.Errorf("total: resource handles cannot travel as JSON; call the typed method")
 	},
 	Doc:       "",
 	Index:     7,
@@ -2305,15 +2241,7 @@ var HookList = []Hook{{
 	Name:      "total",
 }, {
 	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a NamedCounter
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("label: arguments: %w", err)
-		}
-		out, err := i.Label(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
+		return nil, fmt.Errorf("label: resource handles cannot travel as JSON; call the typed method")
 	},
 	Doc:       "",
 	Index:     8,
@@ -2322,15 +2250,7 @@ var HookList = []Hook{{
 	Name:      "label",
 }, {
 	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a **Counter
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("maybe: arguments: %w", err)
-		}
-		out, err := i.Maybe(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
+		return nil, fmt.Errorf("maybe: resource handles cannot travel as JSON; call the typed method")
 	},
 	Doc:       "",
 	Index:     9,
@@ -2354,15 +2274,7 @@ var HookList = []Hook{{
 	Name:      "dropped",
 }, {
 	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a Blob
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("blob-size: arguments: %w", err)
-		}
-		out, err := i.BlobSize(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
+		return nil, fmt.Errorf("blob-size: resource handles cannot travel as JSON; call the typed method")
 	},
 	Doc:       "the guest passes the borrowed blob back to the host.",
 	Index:     11,
@@ -2371,14 +2283,7 @@ var HookList = []Hook{{
 	Name:      "blob-size",
 }, {
 	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a Blob
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("keep-blob: arguments: %w", err)
-		}
-		if err := i.KeepBlob(ctx, a); err != nil {
-			return nil, err
-		}
-		return []byte("null"), nil
+		return nil, fmt.Errorf("keep-blob: resource handles cannot travel as JSON; call the typed method")
 	},
 	Doc:       "the guest keeps the blob until forget-blobs.",
 	Index:     12,
@@ -2402,15 +2307,7 @@ var HookList = []Hook{{
 	Name:      "forget-blobs",
 }, {
 	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a uint32
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("build: arguments: %w", err)
-		}
-		out, err := i.Build(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
+		return nil, fmt.Errorf("build: resource handles cannot travel as JSON; call the typed method")
 	},
 	Doc:       "the guest builds blobs through the host and returns them.",
 	Index:     14,
@@ -2419,15 +2316,7 @@ var HookList = []Hook{{
 	Name:      "build",
 }, {
 	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a Tagged
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("retag: arguments: %w", err)
-		}
-		out, err := i.Retag(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
+		return nil, fmt.Errorf("retag: resource handles cannot travel as JSON; call the typed method")
 	},
 	Doc:       "",
 	Index:     15,
@@ -2470,14 +2359,7 @@ var HookList = []Hook{{
 	Name:      "bad-handle",
 }, {
 	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a Blob
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("stash-borrow: arguments: %w", err)
-		}
-		if err := i.StashBorrow(ctx, a); err != nil {
-			return nil, err
-		}
-		return []byte("null"), nil
+		return nil, fmt.Errorf("stash-borrow: resource handles cannot travel as JSON; call the typed method")
 	},
 	Doc:       "keeps the raw handle of a borrow past the call (for bad-handle 3).",
 	Index:     18,
@@ -2486,13 +2368,7 @@ var HookList = []Hook{{
 	Name:      "stash-borrow",
 }, {
 	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a struct{}
-		_ = a
-		out, err := i.ReturnDropped(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
+		return nil, fmt.Errorf("return-dropped: resource handles cannot travel as JSON; call the typed method")
 	},
 	Doc:       "misbehaves: returns a counter handle the guest has already dropped.",
 	Index:     19,
