@@ -279,7 +279,7 @@ func ResolveWith(res *wit.Resolve, world string, opts LoadOptions) (*World, erro
 					return nil, err
 				}
 				iface.Gate = gate
-				if len(iface.Funcs) == 0 && len(iface.Resources) == 0 {
+				if len(iface.Funcs) == 0 && !definesResources(v.Interface) {
 					continue // a types-only interface (such as one `use`d): nothing to bind
 				}
 				if export {

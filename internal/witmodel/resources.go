@@ -267,12 +267,33 @@ func (b *builder) resourceFunc(f *wit.Function, fn *Func) error {
 	return nil
 }
 
+// definesResources reports whether i declares a resource type: such an
+// interface is bound even without functions (its handles need [resource-drop]).
+func definesResources(i *wit.Interface) bool {
+	for _, td := range i.TypeDefs.All() {
+		if _, ok := td.Kind.(*wit.Resource); ok {
+			return true
+		}
+	}
+	return false
+}
+
 // finishResources links each resource to the interface the world imports
 // or exports it through and names them.
 func (b *builder) finishResources(w *World) error {
 	count := map[string]int{}
 	for _, r := range b.resOrder {
 		count[r.GoName]++
+	}
+	// A resource's Go type shares the package with the interfaces' Go types
+	// and the generators' own declarations: take the owner's name as a prefix.
+	for _, set := range [][]*Interface{w.Imports, w.Exports} {
+		for _, i := range set {
+			count[i.GoName] += 2
+		}
+	}
+	for n := range generatorNames {
+		count[n] += 2
 	}
 	for _, r := range b.resOrder {
 		iface, ok := b.ifaces[r.Owner]

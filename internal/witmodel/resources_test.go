@@ -87,8 +87,9 @@ func TestResources(t *testing.T) {
 }
 
 // TestResourceNames checks the awkward names of the edge world: two
-// resources named thing get their interface's name, methods named like
-// the handle types' own get a suffix.
+// resources named thing, a resource named like its interface and one named
+// like a generated type get their interface's name; methods named like the
+// handle types' own get a suffix.
 func TestResourceNames(t *testing.T) {
 	w := load(t, "../restest/testdata/edge", "edge")
 	var names []string
@@ -96,7 +97,7 @@ func TestResourceNames(t *testing.T) {
 		names = append(names, r.GoName)
 	}
 	slices.Sort(names)
-	if want := []string{"Bare", "Empty", "Handle", "OtherThing", "TypesThing"}; !slices.Equal(names, want) {
+	if want := []string{"Bare", "CounterCounter", "CounterGuest", "Empty", "Handle", "OtherThing", "Token", "TypesThing"}; !slices.Equal(names, want) {
 		t.Fatalf("resource Go names %q, want %q", names, want)
 	}
 	types := w.Imports[0]
