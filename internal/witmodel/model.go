@@ -292,12 +292,7 @@ func ResolveWith(res *wit.Resolve, world string, opts LoadOptions) (*World, erro
 					continue
 				}
 				if root == nil {
-					suffix := "Imports"
-					if export {
-						suffix = "Exports"
-					}
-					root = &Interface{GoName: m.GoName + suffix, Export: export,
-						Doc: "World-level functions of " + w.Name + "."}
+					root = b.worldRoot(m, export)
 				}
 				f, err := b.function(v, root)
 				if err != nil {
@@ -307,6 +302,14 @@ func ResolveWith(res *wit.Resolve, world string, opts LoadOptions) (*World, erro
 			case *wit.TypeDef:
 				if b.typeOff(v) != nil {
 					continue
+				}
+				if _, ok := v.Kind.(*wit.Resource); ok {
+					// A world's own resource (always an import): bound to
+					// the world-level functions of its direction.
+					if root == nil {
+						root = b.worldRoot(m, export)
+					}
+					b.worldResource(v, root)
 				}
 				if _, err := b.typ(v); err != nil {
 					return nil, err

@@ -56,6 +56,9 @@ func (r *Resource) RepName() string { return "[resource-rep]" + r.Name }
 // resource may have (versioned first).
 func (r *Resource) DtorNames() []string {
 	i := r.Iface
+	if i.Name == "" {
+		return []string{"[dtor]" + r.Name}
+	}
 	base := i.Package + "/" + i.Name
 	var out []string
 	if i.Version != "" {
@@ -67,6 +70,9 @@ func (r *Resource) DtorNames() []string {
 // ExportModules lists the module names a guest imports an exported
 // resource's intrinsics from: "[export]ns:pkg/iface@v", then unversioned.
 func (i *Interface) ExportModules() []string {
+	if i.Name == "" {
+		return []string{"[export]$root"}
+	}
 	base := "[export]" + i.Package + "/" + i.Name
 	if i.Version == "" {
 		return []string{base}
@@ -76,7 +82,12 @@ func (i *Interface) ExportModules() []string {
 
 // ExportModuleBase is "[export]ns:pkg/iface": the Interface key of the
 // exported resources' intrinsics in link tables.
-func (i *Interface) ExportModuleBase() string { return "[export]" + i.Package + "/" + i.Name }
+func (i *Interface) ExportModuleBase() string {
+	if i.Name == "" {
+		return "[export]/$root"
+	}
+	return "[export]" + i.Package + "/" + i.Name
+}
 
 // HasHandles reports whether values of t hold resource handles.
 func (t *Type) HasHandles() bool {
@@ -180,7 +191,7 @@ func (b *builder) resource(td *wit.TypeDef) (*Resource, error) {
 		return r, nil
 	}
 	if _, ok := td.Owner.(*wit.Interface); !ok {
-		return nil, fmt.Errorf("resource %s: resources of a world (not of an interface) are not supported", td.TypeName())
+		return nil, fmt.Errorf("resource %s: a world's resource must be declared before it is used", td.TypeName())
 	}
 	r := &Resource{Name: td.TypeName(), GoName: GoName(td.TypeName()), Doc: td.Docs.Contents,
 		Gate: GateOf(td.Stability), Owner: ownerName(td.Owner)}
@@ -267,6 +278,33 @@ func (b *builder) resourceFunc(f *wit.Function, fn *Func) error {
 	return nil
 }
 
+// worldRoot makes the Interface of a world's functions of one direction.
+func (b *builder) worldRoot(m *World, export bool) *Interface {
+	suffix := "Imports"
+	if export {
+		suffix = "Exports"
+	}
+	return &Interface{GoName: m.GoName + suffix, Export: export, Doc: "World-level functions of " + m.Name + "."}
+}
+
+// worldResource registers a resource declared in a world (an import of
+// the world: its functions are world-level, from module $root).
+func (b *builder) worldResource(td *wit.TypeDef, root *Interface) {
+	if _, ok := b.resources[td]; ok {
+		return
+	}
+	r := &Resource{Name: td.TypeName(), GoName: GoName(td.TypeName()), Doc: td.Docs.Contents,
+		Gate: GateOf(td.Stability), Owner: ownerName(td.Owner), Iface: root}
+	b.resources[td] = r
+	b.resOrder = append(b.resOrder, r)
+	r.ID = uint32(len(b.resOrder))
+	r.Own = &Type{Kind: Own, Resource: r, Size: 4, Align: 4, Flat: []CoreType{I32}}
+	r.Borrow = &Type{Kind: Borrow, Resource: r, Size: 4, Align: 4, Flat: []CoreType{I32}}
+	r.Own.WIT, r.Borrow.WIT = "own<"+r.Owner+"#"+r.Name+">", "borrow<"+r.Owner+"#"+r.Name+">"
+	r.Own.GoName, r.Borrow.GoName = r.GoName, r.GoName
+	r.Own.Key, r.Borrow.Key = handleKey(r.Own), handleKey(r.Borrow)
+}
+
 // definesResources reports whether i declares a resource type: such an
 // interface is bound even without functions (its handles need [resource-drop]).
 func definesResources(i *wit.Interface) bool {
@@ -296,11 +334,14 @@ func (b *builder) finishResources(w *World) error {
 		count[n] += 2
 	}
 	for _, r := range b.resOrder {
-		iface, ok := b.ifaces[r.Owner]
-		if !ok {
-			return fmt.Errorf("resource %s: its interface %s is neither imported nor exported by the world", r.Name, r.Owner)
+		iface := r.Iface // set for a world's own resources
+		if iface == nil {
+			var ok bool
+			if iface, ok = b.ifaces[r.Owner]; !ok {
+				return fmt.Errorf("resource %s: its interface %s is neither imported nor exported by the world", r.Name, r.Owner)
+			}
+			r.Iface = iface
 		}
-		r.Iface = iface
 		r.Export = iface.Export
 		iface.Resources = append(iface.Resources, r)
 		if count[r.GoName] > 1 {
