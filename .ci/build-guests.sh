@@ -11,6 +11,7 @@
 #   c-plugin    testdata/guests/c-plugin   (wit-bindgen C, plugin-world of wit/plugin.wit)
 #   c-alltypes  testdata/guests/c-alltypes (wit-bindgen C, world alltypes of testdata/alltypes)
 #   c-res       testdata/guests/c-res      (wit-bindgen C, world res of internal/restest/wit: resources)
+#   c-dual      testdata/guests/c-dual     (wit-bindgen C, world dual of internal/restest/dual/wit: one interface imported and exported)
 #   rust-res    testdata/guests/rust-res   (wit-bindgen 0.36 Rust, world res of internal/restest/wit: resources)
 #   conformance-rust  interop/rust (the conformance plugin of interop/SPEC.md; wit-bindgen 0.36 Rust)
 #   conformance-c     interop/c    (the conformance plugin; wit-bindgen C, clang-16, wasi-libc)
@@ -39,14 +40,14 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="$REPO/.cache"
 OUT="$CACHE/guests"
 WIT_BINDGEN="$CACHE/tools/bin/wit-bindgen"
-ALL=(slug-rust slug-rust-010 audit-rust c-plugin c-alltypes conformance-rust conformance-c conformance-go conformance-wbgo c-evolve-011 rust-evolve-020 rust-evolve-011 c-evolve-020 conformance-zig slug-zig c-res rust-res)
+ALL=(slug-rust slug-rust-010 audit-rust c-plugin c-alltypes conformance-rust conformance-c conformance-go conformance-wbgo c-evolve-011 rust-evolve-020 rust-evolve-011 c-evolve-020 conformance-zig slug-zig c-res rust-res c-dual)
 
 force=0
 names=()
 for a in "$@"; do
 	case $a in
 	--force) force=1 ;;
-	slug-rust | slug-rust-010 | audit-rust | c-plugin | c-alltypes | conformance-rust | conformance-c | conformance-go | conformance-wbgo | c-evolve-011 | rust-evolve-020 | rust-evolve-011 | c-evolve-020 | conformance-zig | slug-zig | c-res | rust-res) names+=("$a") ;;
+	slug-rust | slug-rust-010 | audit-rust | c-plugin | c-alltypes | conformance-rust | conformance-c | conformance-go | conformance-wbgo | c-evolve-011 | rust-evolve-020 | rust-evolve-011 | c-evolve-020 | conformance-zig | slug-zig | c-res | rust-res | c-dual) names+=("$a") ;;
 	*) echo "build-guests: unknown argument $a (guests: ${ALL[*]})" >&2; exit 2 ;;
 	esac
 done
@@ -97,6 +98,10 @@ inputs() {
 	c-res)
 		files+=(testdata/guests/build-c.sh)
 		files+=($(cd "$REPO" && find testdata/guests/c-res internal/restest/wit -type f \( -name '*.c' -o -name '*.h' -o -name '*.wit' \)))
+		;;
+	c-dual)
+		files+=(testdata/guests/build-c.sh)
+		files+=($(cd "$REPO" && find testdata/guests/c-dual internal/restest/dual/wit -type f \( -name '*.c' -o -name '*.h' -o -name '*.wit' \)))
 		;;
 	rust-res)
 		files+=(testdata/guests/rust-res/Cargo.toml testdata/guests/rust-res/Cargo.lock)
@@ -407,6 +412,7 @@ build() {
 	c-alltypes) build_c c-alltypes testdata/alltypes alltypes ;;
 	c-res) build_c c-res internal/restest/wit res ;;
 	rust-res) build_rust_res ;;
+	c-dual) build_c c-dual internal/restest/dual/wit dual ;;
 	conformance-rust) build_conformance_rust ;;
 	conformance-c) build_conformance_c ;;
 	conformance-go) build_conformance_go ;;

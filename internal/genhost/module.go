@@ -137,8 +137,15 @@ only some hooks. Without it every export is required.`)
 					jen.Id("o").Dot("Required").Op("=").Append(jen.Id("o").Dot("Required"), jen.Id("k")))),
 		)))
 	var cases []jen.Code
+	bare := map[string]int{} // a bare name two interfaces export is ambiguous
 	for _, fn := range exports {
-		names := []jen.Code{jen.Lit(fn.Name)}
+		bare[fn.Name]++
+	}
+	for _, fn := range exports {
+		var names []jen.Code
+		if bare[fn.Name] == 1 {
+			names = append(names, jen.Lit(fn.Name))
+		}
 		if fn.Iface.Name != "" {
 			names = append(names, jen.Lit(fn.Iface.Name+"#"+fn.Name), jen.Lit(fn.QualifiedName()))
 		}

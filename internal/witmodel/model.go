@@ -257,15 +257,19 @@ func ResolveWith(res *wit.Resolve, world string, opts LoadOptions) (*World, erro
 		return nil, fmt.Errorf("world %s is @unstable(feature = %s), which is not enabled", w.Name, g.Feature)
 	}
 	b := &builder{types: map[*wit.TypeDef]*Type{}, anon: map[string]*Type{}, goNames: map[string]*Type{}, opts: opts,
-		resources: map[*wit.TypeDef]*Resource{}, ifaces: map[string]*Interface{}}
+		resources: map[*wit.TypeDef]*Resource{}, ifaces: map[string]*Interface{},
+		exportTypes: map[*wit.TypeDef]*Type{}, exportResources: map[*wit.TypeDef]*Resource{},
+		exportIfaces: map[string]*Interface{}, copies: map[*wit.TypeDef]bool{}}
 	m := &World{
 		Name:    w.Name,
 		Package: w.Package.Name.String(),
 		GoName:  GoName(w.Name),
 		Doc:     w.Docs.Contents,
 	}
+	b.findDual(w)
 	for dir, items := range []*ordOf{ordered(&w.Imports), ordered(&w.Exports)} {
 		export := dir == 1
+		b.side = export
 		var root *Interface
 		for _, it := range items.items {
 			switch v := it.item.(type) {
@@ -407,6 +411,16 @@ type builder struct {
 	resources map[*wit.TypeDef]*Resource
 	resOrder  []*Resource
 	ifaces    map[string]*Interface
+
+	// An interface both imported and exported (dual) has two copies of
+	// each resource, the host's and the guest's, and of every type holding
+	// their handles: the export side's live in these maps.
+	side            bool // resolving the export direction
+	dual            map[string]bool
+	exportTypes     map[*wit.TypeDef]*Type
+	exportResources map[*wit.TypeDef]*Resource
+	exportIfaces    map[string]*Interface
+	copies          map[*wit.TypeDef]bool // memo of copyOnExport
 }
 
 func (b *builder) iface(i *wit.Interface, export bool) (*Interface, error) {
@@ -425,7 +439,11 @@ func (b *builder) iface(i *wit.Interface, export bool) (*Interface, error) {
 	if id.Version != nil {
 		out.Version = id.Version.String()
 	}
-	b.ifaces[out.Qualified] = out
+	if export {
+		b.exportIfaces[out.Qualified] = out
+	} else {
+		b.ifaces[out.Qualified] = out
+	}
 	for _, td := range i.TypeDefs.All() {
 		if b.typeOff(td) != nil {
 			continue
@@ -582,7 +600,7 @@ func (b *builder) prim(k Kind) *Type {
 // typ resolves a typedef: named types get one *Type each; `use`d types and
 // aliases resolve to the type they name.
 func (b *builder) typ(td *wit.TypeDef) (*Type, error) {
-	if t, ok := b.types[td]; ok {
+	if t, ok := b.typeCache(td)[td]; ok {
 		return t, nil
 	}
 	if err := b.typeOff(td); err != nil {
@@ -590,6 +608,9 @@ func (b *builder) typ(td *wit.TypeDef) (*Type, error) {
 	}
 	name := td.TypeName()
 	owner := ownerName(td.Owner)
+	if b.side && b.dual[owner] && b.copyOnExport(td) {
+		owner = "[export]" + owner // the exported copy of an interface the world also imports
+	}
 	gate := GateOf(td.Stability)
 	// `use` or `type a = b`: the same Go type (aliases get a Go alias later).
 	if target, ok := td.Kind.(wit.Type); ok {
@@ -600,7 +621,7 @@ func (b *builder) typ(td *wit.TypeDef) (*Type, error) {
 			}
 			return nil, err
 		}
-		b.types[td] = t
+		b.typeCache(td)[td] = t
 		if name != "" && (t.Name != name || t.Name == "") && !isUse(td, target) {
 			alias := &Type{Kind: t.Kind, Name: name, Owner: owner, Doc: td.Docs.Contents, Gate: gate}
 			b.named = append(b.named, aliasOf(alias, t))
@@ -689,7 +710,7 @@ func (b *builder) typ(td *wit.TypeDef) (*Type, error) {
 		if err != nil {
 			return nil, err
 		}
-		b.types[td] = h
+		b.typeCache(td)[td] = h
 		return h, nil
 	default:
 		return nil, fmt.Errorf("type %s: %T is not supported (futures and streams are out of scope)", name, td.Kind)
@@ -710,20 +731,21 @@ func (b *builder) typ(td *wit.TypeDef) (*Type, error) {
 			anon := b.dedupAnon(t)
 			alias := &Type{Kind: anon.Kind, Name: name, Owner: owner, Doc: td.Docs.Contents, Gate: gate}
 			b.named = append(b.named, aliasOf(alias, anon))
-			b.types[td] = anon
+			b.typeCache(td)[td] = anon
 			return anon, nil
 		}
 		t = b.dedupAnon(t)
 	}
-	b.types[td] = t
+	b.typeCache(td)[td] = t
 	return t, nil
 }
 
 func (b *builder) dedupAnon(t *Type) *Type {
-	if have, ok := b.anon[t.WIT]; ok {
+	k := uniqSpell(t)
+	if have, ok := b.anon[k]; ok {
 		return have
 	}
-	b.anon[t.WIT] = t
+	b.anon[k] = t
 	b.anonOrder = append(b.anonOrder, t)
 	return t
 }
@@ -912,6 +934,9 @@ func components(t *Type) []*Type {
 
 func ownerGoName(q string) string {
 	// "ns:pkg/iface@1.0.0" → "Iface"
+	if rest, ok := strings.CutPrefix(q, "[export]"); ok {
+		return "Export" + ownerGoName(rest)
+	}
 	s := q
 	if i := strings.LastIndex(s, "/"); i >= 0 {
 		s = s[i+1:]

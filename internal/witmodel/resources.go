@@ -187,15 +187,19 @@ func (b *builder) resource(td *wit.TypeDef) (*Resource, error) {
 	if _, ok := td.Kind.(*wit.Resource); !ok {
 		return nil, fmt.Errorf("type %s is not a resource", td.TypeName())
 	}
-	if r, ok := b.resources[td]; ok {
+	set, owner := b.resources, ownerName(td.Owner)
+	if b.side && b.dual[owner] {
+		set, owner = b.exportResources, "[export]"+owner
+	}
+	if r, ok := set[td]; ok {
 		return r, nil
 	}
 	if _, ok := td.Owner.(*wit.Interface); !ok {
 		return nil, fmt.Errorf("resource %s: a world's resource must be declared before it is used", td.TypeName())
 	}
 	r := &Resource{Name: td.TypeName(), GoName: GoName(td.TypeName()), Doc: td.Docs.Contents,
-		Gate: GateOf(td.Stability), Owner: ownerName(td.Owner)}
-	b.resources[td] = r
+		Gate: GateOf(td.Stability), Owner: owner}
+	set[td] = r
 	b.resOrder = append(b.resOrder, r)
 	r.ID = uint32(len(b.resOrder))
 	r.Own = &Type{Kind: Own, Resource: r, Size: 4, Align: 4, Flat: []CoreType{I32}}
@@ -305,6 +309,116 @@ func (b *builder) worldResource(td *wit.TypeDef, root *Interface) {
 	r.Own.Key, r.Borrow.Key = handleKey(r.Own), handleKey(r.Borrow)
 }
 
+// findDual records the interfaces the world both imports and exports.
+func (b *builder) findDual(w *wit.World) {
+	b.dual = map[string]bool{}
+	imported := map[string]bool{}
+	for _, it := range w.Imports.All() {
+		if ref, ok := it.(*wit.InterfaceRef); ok && ref.Interface.Name != nil {
+			imported[qualified(ref.Interface)] = true
+		}
+	}
+	for _, it := range w.Exports.All() {
+		if ref, ok := it.(*wit.InterfaceRef); ok && ref.Interface.Name != nil && imported[qualified(ref.Interface)] {
+			b.dual[qualified(ref.Interface)] = true
+		}
+	}
+}
+
+// typeCache is the cache a typedef's Type lives in: on the export side,
+// types holding handles of a dual interface's resources get their own.
+func (b *builder) typeCache(td *wit.TypeDef) map[*wit.TypeDef]*Type {
+	if b.side && len(b.dual) > 0 && b.copyOnExport(td) {
+		return b.exportTypes
+	}
+	return b.types
+}
+
+// copyOnExport reports whether td holds a resource of a dual interface.
+func (b *builder) copyOnExport(td *wit.TypeDef) bool {
+	if len(b.dual) == 0 {
+		return false
+	}
+	if v, ok := b.copies[td]; ok {
+		return v
+	}
+	b.copies[td] = false // cycles cannot hold resources
+	v := b.holdsDual(td)
+	b.copies[td] = v
+	return v
+}
+
+func (b *builder) holdsDual(td *wit.TypeDef) bool {
+	sub := func(t wit.Type) bool {
+		if d, ok := t.(*wit.TypeDef); ok {
+			return b.copyOnExport(d)
+		}
+		return false
+	}
+	switch k := td.Kind.(type) {
+	case *wit.Resource:
+		return b.dual[ownerName(td.Owner)]
+	case *wit.Own:
+		return sub(k.Type)
+	case *wit.Borrow:
+		return sub(k.Type)
+	case *wit.TypeDef:
+		return sub(k)
+	case *wit.Record:
+		for _, f := range k.Fields {
+			if sub(f.Type) {
+				return true
+			}
+		}
+	case *wit.Tuple:
+		for _, e := range k.Types {
+			if sub(e) {
+				return true
+			}
+		}
+	case *wit.Variant:
+		for _, c := range k.Cases {
+			if c.Type != nil && sub(c.Type) {
+				return true
+			}
+		}
+	case *wit.Option:
+		return sub(k.Type)
+	case *wit.List:
+		return sub(k.Type)
+	case *wit.Result:
+		return (k.OK != nil && sub(k.OK)) || (k.Err != nil && sub(k.Err))
+	}
+	return false
+}
+
+// uniqSpell spells t for deduplicating anonymous types: like its WIT
+// spelling, with named types qualified by their owner (two records named
+// foo of two interfaces are different types).
+func uniqSpell(t *Type) string {
+	if t == nil {
+		return "_"
+	}
+	if t.Name != "" {
+		return t.Owner + "#" + t.Name
+	}
+	switch t.Kind {
+	case List:
+		return "list<" + uniqSpell(t.Elem) + ">"
+	case Option:
+		return "option<" + uniqSpell(t.Elem) + ">"
+	case Result:
+		return "result<" + uniqSpell(t.OK) + ", " + uniqSpell(t.Err) + ">"
+	case Tuple:
+		var parts []string
+		for _, f := range t.Fields {
+			parts = append(parts, uniqSpell(f.Type))
+		}
+		return "tuple<" + strings.Join(parts, ", ") + ">"
+	}
+	return t.WIT
+}
+
 // definesResources reports whether i declares a resource type: such an
 // interface is bound even without functions (its handles need [resource-drop]).
 func definesResources(i *wit.Interface) bool {
@@ -337,7 +451,12 @@ func (b *builder) finishResources(w *World) error {
 		iface := r.Iface // set for a world's own resources
 		if iface == nil {
 			var ok bool
-			if iface, ok = b.ifaces[r.Owner]; !ok {
+			if q, exp := strings.CutPrefix(r.Owner, "[export]"); exp {
+				iface, ok = b.exportIfaces[q]
+			} else if iface, ok = b.ifaces[r.Owner]; !ok {
+				iface, ok = b.exportIfaces[r.Owner]
+			}
+			if !ok {
 				return fmt.Errorf("resource %s: its interface %s is neither imported nor exported by the world", r.Name, r.Owner)
 			}
 			r.Iface = iface
