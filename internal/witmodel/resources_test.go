@@ -97,7 +97,7 @@ func TestResourceNames(t *testing.T) {
 		names = append(names, r.GoName)
 	}
 	slices.Sort(names)
-	if want := []string{"Bare", "CounterCounter", "CounterGuest", "Empty", "Handle", "OtherThing", "Token", "TypesThing"}; !slices.Equal(names, want) {
+	if want := []string{"Bare", "CounterCounter", "CounterGuest", "Empty", "Handle", "OtherThing", "Token", "TypesThing", "Wtoken"}; !slices.Equal(names, want) {
 		t.Fatalf("resource Go names %q, want %q", names, want)
 	}
 	types := w.Imports[0]
