@@ -55,9 +55,17 @@ func (t *Handles) name(typ uint32) string {
 	return fmt.Sprintf("resource#%d", typ)
 }
 
-func (t *Handles) insert(h Handle) uint32 {
+// MaxHandles is the most live handles one instance's table holds; a guest
+// that asks for more traps (the canonical ABI's limit is 2^28; this host's
+// is lower so a guest cannot make it allocate gigabytes).
+const MaxHandles = 1 << 20
+
+func (t *Handles) insert(h Handle) (uint32, error) {
 	if h.Type == 0 {
 		panic("abi: Handles.insert: type tag 0") // generated code never passes 0
+	}
+	if t.live >= MaxHandles {
+		return 0, &HandleError{Op: "new", Want: t.name(h.Type), Why: fmt.Sprintf("the table is full (%d live handles)", t.live)}
 	}
 	t.live++
 	if !h.Own {
@@ -67,23 +75,24 @@ func (t *Handles) insert(h Handle) uint32 {
 		i := t.free[n-1]
 		t.free = t.free[:n-1]
 		t.ents[i] = h
-		return i
+		return i, nil
 	}
 	if len(t.ents) == 0 {
 		t.ents = append(t.ents, Handle{}) // index 0 is never a handle
 	}
 	t.ents = append(t.ents, h)
-	return uint32(len(t.ents) - 1)
+	return uint32(len(t.ents) - 1), nil
 }
 
-// New inserts an owning handle (resource.new, lower own) and returns its index.
-func (t *Handles) New(typ, rep uint32, val any) uint32 {
+// New inserts an owning handle (resource.new, lower own) and returns its
+// index; it fails when the table holds MaxHandles.
+func (t *Handles) New(typ, rep uint32, val any) (uint32, error) {
 	return t.insert(Handle{Type: typ, Own: true, Rep: rep, Val: val})
 }
 
 // Lend inserts a borrow handle that lives until EndCall (lowering a borrow
 // of a host-defined resource into an export call).
-func (t *Handles) Lend(typ, rep uint32, val any) uint32 {
+func (t *Handles) Lend(typ, rep uint32, val any) (uint32, error) {
 	return t.insert(Handle{Type: typ, Rep: rep, Val: val})
 }
 

@@ -5,6 +5,35 @@ import (
 	"testing"
 )
 
+// newH is New for tests: a full table is a test failure.
+func newH(t *testing.T, h *Handles, typ, rep uint32, val any) uint32 {
+	t.Helper()
+	k, err := h.New(typ, rep, val)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func TestHandlesFull(t *testing.T) {
+	var h Handles
+	for i := 0; i < MaxHandles; i++ {
+		if _, err := h.New(1, 0, nil); err != nil {
+			t.Fatalf("handle %d: %v", i, err)
+		}
+	}
+	_, err := h.New(1, 0, nil)
+	wantBad(t, "past MaxHandles", err, "table is full")
+	_, err = h.Lend(1, 0, nil)
+	wantBad(t, "lend past MaxHandles", err, "table is full")
+	if _, err := h.Drop(1, 1); err != nil {
+		t.Fatal(err)
+	}
+	if k := newH(t, &h, 1, 0, nil); k != 1 {
+		t.Fatalf("after a drop the freed index is reused: got %d", k)
+	}
+}
+
 func wantBad(t *testing.T, what string, err error, why string) {
 	t.Helper()
 	var he *HandleError
@@ -30,7 +59,7 @@ func TestHandlesLiveIndexesNeverReused(t *testing.T) {
 	seen := map[uint32]bool{}
 	var live []uint32
 	for i := range 100 {
-		k := h.New(1, uint32(i), nil)
+		k := newH(t, &h, 1, uint32(i), nil)
 		if k == 0 || seen[k] {
 			t.Fatalf("handle %d reused or zero while live", k)
 		}
@@ -45,7 +74,7 @@ func TestHandlesLiveIndexesNeverReused(t *testing.T) {
 		delete(seen, live[i])
 	}
 	for range 50 {
-		k := h.New(1, 0, nil)
+		k := newH(t, &h, 1, 0, nil)
 		if seen[k] {
 			t.Fatalf("live handle %d reused", k)
 		}
@@ -58,7 +87,7 @@ func TestHandlesLiveIndexesNeverReused(t *testing.T) {
 
 func TestHandlesErrors(t *testing.T) {
 	h := Handles{Names: []string{"", "blob", "counter"}}
-	own := h.New(1, 7, "v")
+	own := newH(t, &h, 1, 7, "v")
 	_, err := h.Get("lift borrow", 2, own)
 	wantBad(t, "wrong type", err, "it is a blob")
 	_, err = h.Get("lift borrow", 1, 99)
@@ -74,7 +103,10 @@ func TestHandlesErrors(t *testing.T) {
 	_, err = h.Drop(1, own)
 	wantBad(t, "drop a moved handle", err, "unknown handle")
 
-	b := h.Lend(2, 3, nil)
+	b, err := h.Lend(2, 3, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	_, err = h.Take(2, b)
 	wantBad(t, "take a borrow", err, "borrow")
 	if _, err := h.Get("lift borrow", 2, b); err != nil {
@@ -90,14 +122,16 @@ func TestHandlesErrors(t *testing.T) {
 
 func TestHandlesDropAndClear(t *testing.T) {
 	var h Handles
-	a := h.New(1, 1, nil)
-	h.Lend(1, 2, nil)
-	c := h.New(2, 3, nil)
+	a := newH(t, &h, 1, 1, nil)
+	if _, err := h.Lend(1, 2, nil); err != nil {
+		t.Fatal(err)
+	}
+	c := newH(t, &h, 2, 3, nil)
 	d, err := h.Drop(1, a)
 	if err != nil || !d.Own || d.Rep != 1 {
 		t.Fatalf("drop: %+v %v", d, err)
 	}
-	h.New(1, 4, nil) // takes a's index
+	newH(t, &h, 1, 4, nil) // takes a's index
 	var order []uint32
 	h.Clear(func(e Handle) { order = append(order, e.Rep) })
 	if len(order) != 2 || order[0] != 4 || order[1] != 3 {

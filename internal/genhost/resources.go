@@ -281,8 +281,10 @@ one) for rep. A trap in it makes the instance unusable.`))
 			f.Func().Id(resLower(true, r)).Params(gp, jen.Id("v").Add(T)).Params(jen.Uint32(), jen.Error()).Block(
 				jen.If(jen.Err().Op(":=").Id("v").Dot("usable").Call(jen.Id("g"), jen.Lit("lower own")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(0), jen.Err())),
 				jen.If(jen.Id("v").Dot("borrowed")).Block(jen.Return(jen.Lit(0), handleErr("lower own", r, "a borrowed handle cannot be given away"))),
-				jen.Id("v").Dot("gone").Op("=").True(),
-				jen.Return(jen.Id("g").Dot("Handles").Dot("New").Call(k, jen.Id("v").Dot("rep"), jen.Nil()), jen.Nil()))
+				jen.List(jen.Id("h"), jen.Err()).Op(":=").Id("g").Dot("Handles").Dot("New").Call(k, jen.Id("v").Dot("rep"), jen.Nil()),
+				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(0), jen.Err())),
+				jen.Id("v").Dot("gone").Op("=").True(), // moved into the guest
+				jen.Return(jen.Id("h"), jen.Nil()))
 			f.Comment("The guest defines the resource: a borrow lowered into it is the rep itself (canonical ABI lower_borrow).")
 			f.Func().Id(resLower(false, r)).Params(gp, jen.Id("v").Add(T)).Params(jen.Uint32(), jen.Error()).Block(
 				jen.If(jen.Err().Op(":=").Id("v").Dot("usable").Call(jen.Id("g"), jen.Lit("lower borrow")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(0), jen.Err())),
@@ -297,7 +299,9 @@ one) for rep. A trap in it makes the instance unusable.`))
 				f.Func().Id(goName).Params(ctxParam(), jen.Id("_").Qual(pkgAPI, "Module"), jen.Id("stack").Index().Uint64()).Block(append(pre, body...)...)
 			}
 			hostFn(intrinsicName(r, "New"), name(r.NewName()),
-				jen.Id("stack").Index(jen.Lit(0)).Op("=").Uint64().Call(jen.Id("inst").Dot("g").Dot("Handles").Dot("New").Call(k, jen.Id("h"), jen.Nil())))
+				jen.List(jen.Id("n"), jen.Err()).Op(":=").Id("inst").Dot("g").Dot("Handles").Dot("New").Call(k, jen.Id("h"), jen.Nil()),
+				jen.If(jen.Err().Op("!=").Nil()).Block(trapIn(name(r.NewName()))),
+				jen.Id("stack").Index(jen.Lit(0)).Op("=").Uint64().Call(jen.Id("n")))
 			hostFn(intrinsicName(r, "Rep"), name(r.RepName()),
 				jen.List(jen.Id("e"), jen.Err()).Op(":=").Id("inst").Dot("g").Dot("Handles").Dot("Get").Call(jen.Lit("rep"), k, jen.Id("h")),
 				jen.If(jen.Err().Op("!=").Nil()).Block(trapIn(name(r.RepName()))),
@@ -319,11 +323,11 @@ one) for rep. A trap in it makes the instance unusable.`))
 			jen.Return(jen.Id("e").Dot("Val").Assert(T), jen.Nil()))
 		f.Func().Id(resLower(true, r)).Params(gp, jen.Id("v").Add(T)).Params(jen.Uint32(), jen.Error()).Block(
 			jen.If(jen.Id("v").Op("==").Nil()).Block(jen.Return(jen.Lit(0), handleErr("lower own", r, "nil value"))),
-			jen.Return(jen.Id("g").Dot("Handles").Dot("New").Call(k, jen.Lit(0), jen.Id("v")), jen.Nil()))
+			jen.Return(jen.Id("g").Dot("Handles").Dot("New").Call(k, jen.Lit(0), jen.Id("v"))))
 		f.Comment("A borrow lent to the guest lives until the export call ends.")
 		f.Func().Id(resLower(false, r)).Params(gp, jen.Id("v").Add(T)).Params(jen.Uint32(), jen.Error()).Block(
 			jen.If(jen.Id("v").Op("==").Nil()).Block(jen.Return(jen.Lit(0), handleErr("lower borrow", r, "nil value"))),
-			jen.Return(jen.Id("g").Dot("Handles").Dot("Lend").Call(k, jen.Lit(0), jen.Id("v")), jen.Nil()))
+			jen.Return(jen.Id("g").Dot("Handles").Dot("Lend").Call(k, jen.Lit(0), jen.Id("v"))))
 		wit := r.Owner + "#" + r.DropName()
 		f.Func().Id(intrinsicName(r, "Drop")).Params(ctxParam(), jen.Id("_").Qual(pkgAPI, "Module"), jen.Id("stack").Index().Uint64()).Block(
 			jen.Id("inst").Op(":=").Id("instanceFrom").Call(jen.Id("ctx"), jen.Lit(wit)),

@@ -184,6 +184,9 @@ func TestResources(t *testing.T) {
 			run(t, "other-instance", wasm, testOtherInstance)
 			run(t, "returns-dropped-handle", wasm, testReturnsDropped)
 			run(t, "close-drops-host-resources", wasm, testClose)
+			if name != "go" { // the Go guest takes a while for a million handles; the host side is the same
+				run(t, "table-full", wasm, testTableFull)
+			}
 			for how, why := range []string{"wrong resource type: it is a counter", "unknown handle", "unknown handle", "unknown handle"} {
 				name := []string{"wrong-type", "unknown", "dropped", "borrow-past-call"}[how]
 				run(t, "bad-handle-"+name, wasm, func(t *testing.T, e *env) { testBadHandle(t, e, uint32(how), why) })
@@ -434,5 +437,18 @@ func testBadHandle(t *testing.T, e *env, how uint32, why string) {
 	}
 	if e.inst.Err() == nil {
 		t.Fatal("the instance is still usable after a trap")
+	}
+}
+
+// testTableFull has the guest make one handle more than the table holds:
+// [resource-new] traps with the reason instead of growing without bound.
+func testTableFull(t *testing.T, e *env) {
+	_, err := e.inst.MakeCounters(e.ctx, abi.MaxHandles+1)
+	if !errors.Is(err, abi.ErrTrap) {
+		t.Fatalf("%d handles: %v, want a trap", abi.MaxHandles+1, err)
+	}
+	badHandle(t, "table full", err)
+	if !strings.Contains(err.Error(), "table is full") {
+		t.Fatalf("error does not say why: %v", err)
 	}
 }

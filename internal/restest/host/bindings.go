@@ -1935,7 +1935,7 @@ func lowerOwnBlob(g *abi.Guest, v Blob) (uint32, error) {
 			Why:  "nil value",
 		}
 	}
-	return g.Handles.New(1, 0, v), nil
+	return g.Handles.New(1, 0, v)
 }
 
 // A borrow lent to the guest lives until the export call ends.
@@ -1947,7 +1947,7 @@ func lowerBorrowBlob(g *abi.Guest, v Blob) (uint32, error) {
 			Why:  "nil value",
 		}
 	}
-	return g.Handles.Lend(1, 0, v), nil
+	return g.Handles.Lend(1, 0, v)
 }
 func hostBlobDrop(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := instanceFrom(ctx, "test:res/store@0.1.0#[resource-drop]blob")
@@ -2061,8 +2061,12 @@ func lowerOwnCounter(g *abi.Guest, v *Counter) (uint32, error) {
 			Why:  "a borrowed handle cannot be given away",
 		}
 	}
+	h, err := g.Handles.New(2, v.rep, nil)
+	if err != nil {
+		return 0, err
+	}
 	v.gone = true
-	return g.Handles.New(2, v.rep, nil), nil
+	return h, nil
 }
 
 // The guest defines the resource: a borrow lowered into it is the rep itself (canonical ABI lower_borrow).
@@ -2075,7 +2079,14 @@ func lowerBorrowCounter(g *abi.Guest, v *Counter) (uint32, error) {
 func hostCounterNew(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := instanceFrom(ctx, "[export]test:res/counters#[resource-new]counter")
 	h := uint32(stack[0])
-	stack[0] = uint64(inst.g.Handles.New(2, h, nil))
+	n, err := inst.g.Handles.New(2, h, nil)
+	if err != nil {
+		panic(&abi.TrapError{
+			Err:  err,
+			Func: "[export]test:res/counters#[resource-new]counter",
+		})
+	}
+	stack[0] = uint64(n)
 }
 func hostCounterRep(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := instanceFrom(ctx, "[export]test:res/counters#[resource-rep]counter")

@@ -899,7 +899,7 @@ func lowerOwnPoolConn(g *abi.Guest, v PoolConn) (uint32, error) {
 			Why:  "nil value",
 		}
 	}
-	return g.Handles.New(1, 0, v), nil
+	return g.Handles.New(1, 0, v)
 }
 
 // A borrow lent to the guest lives until the export call ends.
@@ -911,7 +911,7 @@ func lowerBorrowPoolConn(g *abi.Guest, v PoolConn) (uint32, error) {
 			Why:  "nil value",
 		}
 	}
-	return g.Handles.Lend(1, 0, v), nil
+	return g.Handles.Lend(1, 0, v)
 }
 func hostPoolConnDrop(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := instanceFrom(ctx, "test:dual/pool@0.2.0#[resource-drop]conn")
@@ -1015,8 +1015,12 @@ func lowerOwnExportPoolConn(g *abi.Guest, v *ExportPoolConn) (uint32, error) {
 			Why:  "a borrowed handle cannot be given away",
 		}
 	}
+	h, err := g.Handles.New(2, v.rep, nil)
+	if err != nil {
+		return 0, err
+	}
 	v.gone = true
-	return g.Handles.New(2, v.rep, nil), nil
+	return h, nil
 }
 
 // The guest defines the resource: a borrow lowered into it is the rep itself (canonical ABI lower_borrow).
@@ -1029,7 +1033,14 @@ func lowerBorrowExportPoolConn(g *abi.Guest, v *ExportPoolConn) (uint32, error) 
 func hostExportPoolConnNew(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := instanceFrom(ctx, "[export]test:dual/pool#[resource-new]conn")
 	h := uint32(stack[0])
-	stack[0] = uint64(inst.g.Handles.New(2, h, nil))
+	n, err := inst.g.Handles.New(2, h, nil)
+	if err != nil {
+		panic(&abi.TrapError{
+			Err:  err,
+			Func: "[export]test:dual/pool#[resource-new]conn",
+		})
+	}
+	stack[0] = uint64(n)
 }
 func hostExportPoolConnRep(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := instanceFrom(ctx, "[export]test:dual/pool#[resource-rep]conn")
