@@ -36,7 +36,7 @@ func (p *hostPool) Echo(_ context.Context, w host.PoolWrapped) host.PoolWrapped 
 func (p *hostPool) Gone(context.Context) []string { return p.dropped }
 
 func TestDualWorld(t *testing.T) {
-	for _, name := range []string{"go", "c-dual"} {
+	for _, name := range []string{"go", "c-dual", "rust-dual"} {
 		t.Run(name, func(t *testing.T) {
 			var wasm []byte
 			if name == "go" {
