@@ -269,6 +269,7 @@ without a copy, and live as long as any Go value refers to them. Values
 the guest passes out are read by the host in place and must not change
 during the call. See package github.com/raisfast/wasmplug/guest/cabi for
 the memory rules.`)
+	b.WriteString(g.resourceDoc())
 	return b.String()
 }
 

@@ -23,6 +23,23 @@ import (
 //     the implementation by default; constructors and static functions are
 //     exported (Export) like other functions.
 
+// resourceDoc is the root package doc's paragraph on resources.
+func (g *gen) resourceDoc() string {
+	if len(g.w.Resources) == 0 {
+		return ""
+	}
+	return `
+
+Resources: a resource of an imported interface is a handle struct R in this
+package (Handle, Drop); its constructor, methods and static functions are
+functions of the interface's package. A resource of an exported interface
+is implemented by the guest's own value (RImpl); NewR(impl) makes an owned
+handle, R.Impl returns the implementation behind a handle or borrow, and
+the destructor calls the implementation's Drop method if it has one. Import
+the method packages (blank imports do): by default they call the
+implementation.`
+}
+
 const resFile, resWasmFile, resOtherFile = "resources.go", "resources_wasm.go", "resources_other.go"
 
 func (g *gen) rootType(r *m.Resource) jen.Code { return jen.Qual(g.opts.ImportPath, r.GoName) }

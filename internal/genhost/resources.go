@@ -24,6 +24,23 @@ import (
 
 func hasResources(w *m.World) bool { return len(w.Resources) > 0 }
 
+// resourceDoc is the package doc's paragraph on resources ("" without any).
+func resourceDoc(w *m.World) string {
+	if !hasResources(w) {
+		return ""
+	}
+	return `
+
+Resources: a resource of an imported interface is a Go interface the host
+implements (its methods and Drop); its constructor and static functions
+are methods of the interface's host interface. A resource of an exported
+interface is a *R handle bound to the instance that made it, with the
+resource's methods and Drop (the guest's destructor). Each Instance keeps
+the guest's handle table: bad handles from the guest trap it with an
+*abi.HandleError, bad handles from the host are errors, and Close drops
+the host resources the guest still holds. See docs/resources.md.`
+}
+
 func resLift(own bool, r *m.Resource) string {
 	if own {
 		return "liftOwn" + r.GoName

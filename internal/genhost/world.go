@@ -84,7 +84,7 @@ tuples to witval.TupleN; records to structs; enums and flags to named integers
 with constants; variants to a sealed interface with one struct per case
 (chosen over a tagged struct so a type switch names every case and a case's
 payload cannot be read under the wrong tag). A host method that panics, or
-returns an error that is not the function's E, traps the calling guest.`
+returns an error that is not the function's E, traps the calling guest.` + resourceDoc(w)
 }
 
 type gen struct {

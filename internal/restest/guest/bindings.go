@@ -56,6 +56,15 @@
 // the guest passes out are read by the host in place and must not change
 // during the call. See package github.com/raisfast/wasmplug/guest/cabi for
 // the memory rules.
+//
+// Resources: a resource of an imported interface is a handle struct R in this
+// package (Handle, Drop); its constructor, methods and static functions are
+// functions of the interface's package. A resource of an exported interface
+// is implemented by the guest's own value (RImpl); NewR(impl) makes an owned
+// handle, R.Impl returns the implementation behind a handle or borrow, and
+// the destructor calls the implementation's Drop method if it has one. Import
+// the method packages (blank imports do): by default they call the
+// implementation.
 package guest
 
 // Tagged is the WIT record tagged of test:res/store@0.1.0.

@@ -20,6 +20,15 @@ with constants; variants to a sealed interface with one struct per case
 (chosen over a tagged struct so a type switch names every case and a case's
 payload cannot be read under the wrong tag). A host method that panics, or
 returns an error that is not the function's E, traps the calling guest.
+
+Resources: a resource of an imported interface is a Go interface the host
+implements (its methods and Drop); its constructor and static functions
+are methods of the interface's host interface. A resource of an exported
+interface is a *R handle bound to the instance that made it, with the
+resource's methods and Drop (the guest's destructor). Each Instance keeps
+the guest's handle table: bad handles from the guest trap it with an
+*abi.HandleError, bad handles from the host are errors, and Close drops
+the host resources the guest still holds. See docs/resources.md.
 */
 package host
 
