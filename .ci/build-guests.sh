@@ -10,6 +10,10 @@
 #               built as slug-rust; also copied to examples/plugins/audit-rust/plugin.wasm)
 #   c-plugin    testdata/guests/c-plugin   (wit-bindgen C, plugin-world of wit/plugin.wit)
 #   c-alltypes  testdata/guests/c-alltypes (wit-bindgen C, world alltypes of testdata/alltypes)
+#   c-res       testdata/guests/c-res      (wit-bindgen C, world res of internal/restest/wit: resources)
+#   c-dual      testdata/guests/c-dual     (wit-bindgen C, world dual of internal/restest/dual/wit: one interface imported and exported)
+#   rust-dual   testdata/guests/rust-dual  (wit-bindgen 0.36 Rust, world dual of internal/restest/dual/wit)
+#   rust-res    testdata/guests/rust-res   (wit-bindgen 0.36 Rust, world res of internal/restest/wit: resources)
 #   conformance-rust  interop/rust (the conformance plugin of interop/SPEC.md; wit-bindgen 0.36 Rust)
 #   conformance-c     interop/c    (the conformance plugin; wit-bindgen C, clang-16, wasi-libc)
 #   conformance-go    interop/go   (the conformance plugin; guest/plugin, the `witgen guest` bindings, wasip1)
@@ -37,14 +41,14 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="$REPO/.cache"
 OUT="$CACHE/guests"
 WIT_BINDGEN="$CACHE/tools/bin/wit-bindgen"
-ALL=(slug-rust slug-rust-010 audit-rust c-plugin c-alltypes conformance-rust conformance-c conformance-go conformance-wbgo c-evolve-011 rust-evolve-020 rust-evolve-011 c-evolve-020 conformance-zig slug-zig)
+ALL=(slug-rust slug-rust-010 audit-rust c-plugin c-alltypes conformance-rust conformance-c conformance-go conformance-wbgo c-evolve-011 rust-evolve-020 rust-evolve-011 c-evolve-020 conformance-zig slug-zig c-res rust-res c-dual rust-dual)
 
 force=0
 names=()
 for a in "$@"; do
 	case $a in
 	--force) force=1 ;;
-	slug-rust | slug-rust-010 | audit-rust | c-plugin | c-alltypes | conformance-rust | conformance-c | conformance-go | conformance-wbgo | c-evolve-011 | rust-evolve-020 | rust-evolve-011 | c-evolve-020 | conformance-zig | slug-zig) names+=("$a") ;;
+	slug-rust | slug-rust-010 | audit-rust | c-plugin | c-alltypes | conformance-rust | conformance-c | conformance-go | conformance-wbgo | c-evolve-011 | rust-evolve-020 | rust-evolve-011 | c-evolve-020 | conformance-zig | slug-zig | c-res | rust-res | c-dual | rust-dual) names+=("$a") ;;
 	*) echo "build-guests: unknown argument $a (guests: ${ALL[*]})" >&2; exit 2 ;;
 	esac
 done
@@ -91,6 +95,22 @@ inputs() {
 	c-alltypes)
 		files+=(testdata/guests/build-c.sh)
 		files+=($(cd "$REPO" && find testdata/guests/c-alltypes testdata/alltypes -type f \( -name '*.c' -o -name '*.h' -o -name '*.wit' \)))
+		;;
+	c-res)
+		files+=(testdata/guests/build-c.sh)
+		files+=($(cd "$REPO" && find testdata/guests/c-res internal/restest/wit -type f \( -name '*.c' -o -name '*.h' -o -name '*.wit' \)))
+		;;
+	c-dual)
+		files+=(testdata/guests/build-c.sh)
+		files+=($(cd "$REPO" && find testdata/guests/c-dual internal/restest/dual/wit -type f \( -name '*.c' -o -name '*.h' -o -name '*.wit' \)))
+		;;
+	rust-dual)
+		files+=(testdata/guests/rust-dual/Cargo.toml testdata/guests/rust-dual/Cargo.lock)
+		files+=($(cd "$REPO" && find testdata/guests/rust-dual/src internal/restest/dual/wit -type f))
+		;;
+	rust-res)
+		files+=(testdata/guests/rust-res/Cargo.toml testdata/guests/rust-res/Cargo.lock)
+		files+=($(cd "$REPO" && find testdata/guests/rust-res/src internal/restest/wit -type f))
 		;;
 	conformance-rust)
 		files+=(interop/rust/Cargo.toml interop/rust/Cargo.lock)
@@ -142,7 +162,7 @@ tools() {
 	c-*) cat "$CACHE/tools/wit-bindgen.stamp" 2>/dev/null || echo "no wit-bindgen stamp"
 		clang-16 --version | head -1
 		dpkg-query -W -f='${Package} ${Version}\n' wasi-libc 2>/dev/null || true ;;
-	audit-rust | conformance-rust | rust-evolve-020 | rust-evolve-011 | slug-rust-010) /usr/bin/rustc -V; /usr/bin/cargo -V; wasm-ld-16 --version ;;
+	audit-rust | conformance-rust | rust-evolve-020 | rust-evolve-011 | slug-rust-010 | rust-res | rust-dual) /usr/bin/rustc -V; /usr/bin/cargo -V; wasm-ld-16 --version ;;
 	conformance-go) go version ;;
 	conformance-wbgo) go version; "$WBG_GO" --version 2>/dev/null || echo "no $WBG_GO" ;;
 	conformance-zig | slug-zig) cat "$CACHE/tools/wit-bindgen.stamp" 2>/dev/null || echo "no wit-bindgen stamp"
@@ -280,6 +300,27 @@ build_rust_evolve_020() {
 	cp "$wasm" "$OUT/rust-evolve-020.wasm.tmp"
 }
 
+# build_rust_guest NAME: testdata/guests/NAME (the resource test guests) as slug-rust is built (same
+# target dir, so the -Zbuild-std standard library is compiled once for all Rust guests).
+build_rust_guest() {
+	local name=$1
+	need /usr/bin/cargo
+	need /usr/bin/rustc
+	need wasm-ld-16
+	[ -d /usr/lib/rustlib/src/rust/library ] || fail "rust-web-src missing: run .ci/install-toolchains.sh"
+	local target="$CACHE/rust-target"
+	(cd "$REPO/testdata/guests/$name" &&
+		env RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
+			CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-16 \
+			CARGO_TARGET_DIR="$target" \
+			/usr/bin/cargo build --release --locked --target wasm32-unknown-unknown \
+			-Zbuild-std=std,panic_abort </dev/null) ||
+		fail "$name: cargo build failed (see above)"
+	local wasm="$target/wasm32-unknown-unknown/release/${name//-/_}.wasm"
+	check_wasm "$wasm"
+	cp "$wasm" "$OUT/$name.wasm.tmp"
+}
+
 # build_rust_evolve_011: testdata/guests/rust-evolve-011 as slug-rust is built (same target dir, so
 # the -Zbuild-std standard library is compiled once for all Rust guests).
 build_rust_evolve_011() {
@@ -375,6 +416,10 @@ build() {
 	audit-rust) build_audit_rust ;;
 	c-plugin) build_c c-plugin wit plugin-world ;;
 	c-alltypes) build_c c-alltypes testdata/alltypes alltypes ;;
+	c-res) build_c c-res internal/restest/wit res ;;
+	rust-res) build_rust_guest rust-res ;;
+	rust-dual) build_rust_guest rust-dual ;;
+	c-dual) build_c c-dual internal/restest/dual/wit dual ;;
 	conformance-rust) build_conformance_rust ;;
 	conformance-c) build_conformance_c ;;
 	conformance-go) build_conformance_go ;;

@@ -15,6 +15,8 @@ type Guest struct {
 	Mem     api.Memory
 	realloc api.Function
 	stack   [4]uint64
+	// Handles is the instance's resource handle table (worlds with resources).
+	Handles Handles
 }
 
 // NewGuest returns the lowering state of an instance. realloc may be nil for

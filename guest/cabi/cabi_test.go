@@ -118,3 +118,27 @@ func TestAllocChunks(t *testing.T) {
 		t.Errorf("full chunk not replaced (used %d)", chunkUsed)
 	}
 }
+
+func TestReps(t *testing.T) {
+	var r Reps[string]
+	a, b := r.Add("a"), r.Add("b")
+	if a == 0 || b == 0 || a == b {
+		t.Fatalf("reps %d %d", a, b)
+	}
+	if r.Get(a) != "a" || r.Get(b) != "b" {
+		t.Fatal("Get")
+	}
+	if r.Remove(a) != "a" || r.Len() != 1 {
+		t.Fatal("Remove")
+	}
+	if c := r.Add("c"); c != a || r.Get(c) != "c" {
+		t.Fatalf("freed rep not reused: %d", c)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("Get of a removed rep did not trap")
+		}
+	}()
+	r.Remove(b)
+	r.Get(b)
+}

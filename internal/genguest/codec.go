@@ -97,6 +97,8 @@ func (c *codec) loadInto(dst jen.Code, t *m.Type, a jen.Code, off uint32) []jen.
 			return set(dst, cabi("Bytes").Call(cabi("Load32").Call(at), cabi("Load32").Call(plus(a, off+4))))
 		}
 		return set(dst, c.need("ReadList", t).Call(cabi("Load32").Call(at), cabi("Load32").Call(plus(a, off+4))))
+	case m.Own, m.Borrow:
+		return set(dst, c.liftHandle(t, cabi("Load32").Call(at)))
 	}
 	return set(dst, c.need("Load", t).Call(at))
 }
@@ -143,6 +145,8 @@ func (c *codec) storeFrom(v jen.Code, t *m.Type, a jen.Code, off uint32) []jen.C
 			cabi("Store32").Call(at, jen.Id("sp")),
 			cabi("Store32").Call(plus(a, off+4), jen.Id("sl")),
 		)}
+	case m.Own, m.Borrow:
+		return store("Store32", jen.Parens(v).Dot("Handle").Call())
 	}
 	return []jen.Code{c.need("Store", t).Call(at, v)}
 }
@@ -184,6 +188,8 @@ func (c *codec) liftInto(dst jen.Code, t *m.Type, f jen.Code, i int) []jen.Code 
 			return set(dst, cabi("Bytes").Call(u32(i), u32(i+1)))
 		}
 		return set(dst, c.need("ReadList", t).Call(u32(i), u32(i+1)))
+	case m.Own, m.Borrow:
+		return set(dst, c.liftHandle(t, u32(i)))
 	}
 	return set(dst, c.need("Lift", t).Call(jen.Add(f).Index(jen.Lit(i), jen.Empty())))
 }
@@ -222,6 +228,8 @@ func (c *codec) lowerFrom(v jen.Code, t *m.Type, f jen.Code, i int) []jen.Code {
 			jen.List(jen.Id("sp"), jen.Id("sl")).Op(":=").Add(lower),
 			jen.List(flat(f, i), flat(f, i+1)).Op("=").List(jen.Uint64().Call(jen.Id("sp")), jen.Uint64().Call(jen.Id("sl"))),
 		)}
+	case m.Own, m.Borrow:
+		return to(jen.Uint64().Call(jen.Parens(v).Dot("Handle").Call()))
 	}
 	return []jen.Code{c.need("Lower", t).Call(v, jen.Add(f).Index(jen.Lit(i), jen.Empty()))}
 }

@@ -71,6 +71,9 @@ func Generate(w *m.World, opts Options) (map[string][]byte, error) {
 	if err := g.rootPackage(); err != nil {
 		return nil, err
 	}
+	if err := g.resources(); err != nil {
+		return nil, err
+	}
 	for _, ip := range g.imports {
 		if err := g.importPackage(ip); err != nil {
 			return nil, err
@@ -266,6 +269,7 @@ without a copy, and live as long as any Go value refers to them. Values
 the guest passes out are read by the host in place and must not change
 during the call. See package github.com/raisfast/wasmplug/guest/cabi for
 the memory rules.`)
+	b.WriteString(g.resourceDoc())
 	return b.String()
 }
 
@@ -502,7 +506,12 @@ func (g *gen) importWrapper(f *jen.File, fn *m.Func, stub string) {
 // own package, so it needs no prefix when interfaces share function names
 // (the model's GoName has one for the host, whose methods share a
 // namespace).
-func importName(fn *m.Func) string { return m.GoName(fn.Name) }
+func importName(fn *m.Func) string {
+	if fn.Resource != nil {
+		return resourceImportName(fn)
+	}
+	return m.GoName(fn.Name)
+}
 
 // ---- exports ----
 
@@ -548,6 +557,9 @@ func (g *gen) exportPackage(ep *exportPkg) error {
 	f.PackageComment(lc(fmt.Sprintf("Package %s exports %s from the guest.%s\n\nImporting this package makes the module export the function (%s);\ncall Export from an init function to implement it.%s", ep.name, fn.QualifiedName(), funcDoc(fn), kind, gateDoc(fn.Gate))))
 
 	f.Var().Id("impl").Add(g.implType(fn))
+	if d := g.defaultImpl(fn); d != nil {
+		f.Add(d)
+	}
 	f.Comment(lc(fmt.Sprintf("Export sets the implementation of %s. Call it from an init function\n(a reactor's main never runs); a later call replaces fn.%s", fn.QualifiedName(), gateDoc(fn.Gate))))
 	f.Func().Id("Export").Params(jen.Id("fn").Add(g.implType(fn))).Block(jen.Id("impl").Op("=").Id("fn"))
 

@@ -84,9 +84,11 @@ func (c *codec) loadInto(dst jen.Code, t *m.Type, b jen.Code, off uint32, onErr 
 	case m.String:
 		return []jen.Code{jen.List(dst, jen.Err()).Op("=").Qual(pkgABI, "LoadString").Call(jen.Id("mem"), le(32, b, off), le(32, b, off+4)), errCheck(onErr)}
 	case m.List:
-		return []jen.Code{jen.List(dst, jen.Err()).Op("=").Id(c.need("readList", t)).Call(jen.Id("mem"), le(32, b, off), le(32, b, off+4)), errCheck(onErr)}
+		return []jen.Code{jen.List(dst, jen.Err()).Op("=").Id(c.need("readList", t)).Call(memArg(t), le(32, b, off), le(32, b, off+4)), errCheck(onErr)}
+	case m.Own, m.Borrow:
+		return liftHandle(dst, t, le(32, b, off), onErr)
 	}
-	return []jen.Code{jen.List(dst, jen.Err()).Op("=").Id(c.need("load", t)).Call(jen.Id("mem"), jen.Add(b).Index(jen.Lit(int(off)), jen.Empty())), errCheck(onErr)}
+	return []jen.Code{jen.List(dst, jen.Err()).Op("=").Id(c.need("load", t)).Call(memArg(t), jen.Add(b).Index(jen.Lit(int(off)), jen.Empty())), errCheck(onErr)}
 }
 
 func memCall(method string, args ...jen.Code) jen.Code {
@@ -141,6 +143,8 @@ func (c *codec) storeFrom(v jen.Code, t *m.Type, p jen.Code, off uint32, onErr j
 			memCall("WriteUint32Le", at, jen.Id("lq")),
 			memCall("WriteUint32Le", plus(p, off+4), jen.Uint32().Call(jen.Len(v))),
 		)}
+	case m.Own, m.Borrow:
+		return lowerHandle(v, t, onErr, func(idx jen.Code) jen.Code { return memCall("WriteUint32Le", at, idx) })
 	}
 	return []jen.Code{jen.If(jen.Err().Op("=").Id(c.need("store", t)).Call(jen.Id("ctx"), jen.Id("g"), at, v), jen.Err().Op("!=").Nil()).Block(onErr)}
 }
@@ -179,9 +183,11 @@ func (c *codec) liftInto(dst jen.Code, t *m.Type, f jen.Code, i int, onErr jen.C
 	case m.String:
 		return []jen.Code{jen.List(dst, jen.Err()).Op("=").Qual(pkgABI, "LoadString").Call(jen.Id("mem"), u32(i), u32(i+1)), errCheck(onErr)}
 	case m.List:
-		return []jen.Code{jen.List(dst, jen.Err()).Op("=").Id(c.need("readList", t)).Call(jen.Id("mem"), u32(i), u32(i+1)), errCheck(onErr)}
+		return []jen.Code{jen.List(dst, jen.Err()).Op("=").Id(c.need("readList", t)).Call(memArg(t), u32(i), u32(i+1)), errCheck(onErr)}
+	case m.Own, m.Borrow:
+		return liftHandle(dst, t, u32(i), onErr)
 	}
-	return []jen.Code{jen.List(dst, jen.Err()).Op("=").Id(c.need("lift", t)).Call(jen.Id("mem"), jen.Add(f).Index(jen.Lit(i), jen.Empty())), errCheck(onErr)}
+	return []jen.Code{jen.List(dst, jen.Err()).Op("=").Id(c.need("lift", t)).Call(memArg(t), jen.Add(f).Index(jen.Lit(i), jen.Empty())), errCheck(onErr)}
 }
 
 // lowerFrom flattens v of type t into f starting at i.
@@ -221,6 +227,8 @@ func (c *codec) lowerFrom(v jen.Code, t *m.Type, f jen.Code, i int, onErr jen.Co
 			errCheck(onErr),
 			jen.List(flat(f, i), flat(f, i+1)).Op("=").List(jen.Uint64().Call(jen.Id("lq")), jen.Uint64().Call(jen.Len(v))),
 		)}
+	case m.Own, m.Borrow:
+		return lowerHandle(v, t, onErr, func(idx jen.Code) jen.Code { return flat(f, i).Op("=").Uint64().Call(idx) })
 	}
 	return []jen.Code{jen.If(jen.Err().Op("=").Id(c.need("lower", t)).Call(jen.Id("ctx"), jen.Id("g"), v, jen.Add(f).Index(jen.Lit(i), jen.Empty())), jen.Err().Op("!=").Nil()).Block(onErr)}
 }
@@ -233,21 +241,26 @@ func (c *codec) emit(op string, t *m.Type, name string) {
 	memParam := jen.Id("mem").Qual(pkgAPI, "Memory")
 	gParams := []jen.Code{jen.Id("ctx").Qual("context", "Context"), jen.Id("g").Op("*").Qual(pkgABI, "Guest")}
 	var body []jen.Code
+	if t.HasHandles() && (op == "load" || op == "lift" || op == "readList") {
+		// handles need the table: take g, and read memory through it
+		memParam = jen.Id("g").Op("*").Qual(pkgABI, "Guest")
+		body = []jen.Code{jen.Id("mem").Op(":=").Id("g").Dot("Mem"), jen.Id("_").Op("=").Id("mem")}
+	}
 	switch op {
 	case "load":
-		body = c.loadBody(t)
+		body = append(body, c.loadBody(t)...)
 		c.f.Func().Id(name).Params(memParam, jen.Id("b").Index().Byte()).Params(jen.Id("out").Add(T), jen.Err().Error()).Block(append(body, ret)...)
 	case "store":
 		body = c.storeBody(t)
 		c.f.Func().Id(name).Params(append(gParams, jen.Id("ptr").Uint32(), jen.Id("v").Add(T))...).Params(jen.Err().Error()).Block(append(body, ret)...)
 	case "lift":
-		body = c.liftBody(t)
+		body = append(body, c.liftBody(t)...)
 		c.f.Func().Id(name).Params(memParam, jen.Id("f").Index().Uint64()).Params(jen.Id("out").Add(T), jen.Err().Error()).Block(append(body, ret)...)
 	case "lower":
 		body = c.lowerBody(t)
 		c.f.Func().Id(name).Params(append(gParams, jen.Id("v").Add(T), jen.Id("f").Index().Uint64())...).Params(jen.Err().Error()).Block(append(body, ret)...)
 	case "readList":
-		body = c.readListBody(t)
+		body = append(body, c.readListBody(t)...)
 		c.f.Func().Id(name).Params(memParam, jen.Id("p"), jen.Id("n").Uint32()).Params(jen.Id("out").Add(T), jen.Err().Error()).Block(append(body, ret)...)
 	case "writeList":
 		body = c.writeListBody(t)

@@ -45,6 +45,7 @@ func (g *gen) module() {
 	for _, fn := range exports {
 		exp = append(exp, coreFunc(fn))
 	}
+	imp = append(imp, g.resourceCoreFuncs()...)
 	f.Comment("importFuncs lists the core functions the host provides.")
 	f.Var().Id("importFuncs").Op("=").Index().Qual(pkgABI, "CoreFunc").Values(imp...)
 	f.Comment("exportFuncs lists the core functions a guest exports, by export index.")
@@ -66,8 +67,10 @@ func (g *gen) module() {
 				Dot("WithGoModuleFunction").Call(jen.Qual(pkgAPI, "GoModuleFunc").Call(jen.Id("host"+iface.GoName+fn.GoName)), valueTypes(fn.CoreParams), valueTypes(fn.CoreResults)).
 				Dot("WithName").Call(jen.Lit(fn.Name)).Dot("Export").Call(jen.Lit(fn.Name)))
 		}
+		fns = append(fns, g.resourceDefines(iface)...)
 		ifaceCases = append(ifaceCases, jen.Case(jen.Lit(ifaceBase(iface))).Block(fns...))
 	}
+	ifaceCases = append(ifaceCases, g.exportModuleCases()...)
 	ifaceCases = append(ifaceCases, jen.Default().Block(
 		jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("define host module %s: the world imports no interface %q"), jen.Id("name"), jen.Id("iface")))))
 	f.Comment(`defineModule instantiates the host functions of the imported interface
@@ -89,6 +92,7 @@ name are fine: the loser finds the winner's module.`)
 		defs = append(defs, jen.For(jen.List(jen.Id("_"), jen.Id("name")).Op(":=").Range().Add(strs(iface.ImportModules()))).Block(
 			jen.If(jen.Err().Op(":=").Id("defineModule").Call(jen.Id("ctx"), jen.Id("r"), jen.Id("name"), jen.Lit(ifaceBase(iface))), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err()))))
 	}
+	defs = append(defs, g.exportModuleDefines()...)
 	defs = append(defs,
 		jen.If(jen.Id("r").Dot("Module").Call(jen.Qual(pkgWASI, "ModuleName")).Op("==").Nil()).Block(
 			jen.Id("b").Op(":=").Id("r").Dot("NewHostModuleBuilder").Call(jen.Qual(pkgWASI, "ModuleName")),
@@ -133,8 +137,15 @@ only some hooks. Without it every export is required.`)
 					jen.Id("o").Dot("Required").Op("=").Append(jen.Id("o").Dot("Required"), jen.Id("k")))),
 		)))
 	var cases []jen.Code
+	bare := map[string]int{} // a bare name two interfaces export is ambiguous
 	for _, fn := range exports {
-		names := []jen.Code{jen.Lit(fn.Name)}
+		bare[fn.Name]++
+	}
+	for _, fn := range exports {
+		var names []jen.Code
+		if bare[fn.Name] == 1 {
+			names = append(names, jen.Lit(fn.Name))
+		}
 		if fn.Iface.Name != "" {
 			names = append(names, jen.Lit(fn.Iface.Name+"#"+fn.Name), jen.Lit(fn.QualifiedName()))
 		}
@@ -187,7 +198,7 @@ cover (another version on the world's track).`)
 	f.Comment(`Instance is one instantiated guest. It is not safe for concurrent use: a
 pool hands each instance to one caller at a time. After a call fails with
 an error matching abi.ErrTrap the instance refuses further calls; replace it.`)
-	f.Type().Id("Instance").Struct(
+	f.Type().Id("Instance").Struct(append([]jen.Code{
 		jen.Id("mod").Qual(pkgAPI, "Module"),
 		jen.Id("g").Qual(pkgABI, "Guest"),
 		jen.Id("imports").Id("Imports"),
@@ -197,7 +208,7 @@ an error matching abi.ErrTrap the instance refuses further calls; replace it.`)
 		jen.Id("busy").Bool(),
 		jen.Id("last").Op("*").Id("callContext"),
 		jen.Id("err").Error(),
-	)
+	}, g.instanceFields()...)...)
 	var nilChecks []jen.Code
 	// An implementation is needed only for an interface the module imports
 	// from: a host of a later minor version can leave out what its older
@@ -211,6 +222,7 @@ an error matching abi.ErrTrap the instance refuses further calls; replace it.`)
 		nilChecks = append(nilChecks, jen.If(jen.Id("imports").Dot(iface.GoName).Op("==").Nil().Op("&&").Id("m").Dot("linked").Dot("ImportsInterface").Call(jen.Lit(name))).Block(
 			jen.Return(jen.Nil(), jen.Qual("errors", "New").Call(jen.Lit("instantiate: the module imports "+what+" but Imports."+iface.GoName+" is nil")))))
 	}
+	setup := g.instanceSetup()
 	inst := append(nilChecks,
 		jen.If(jen.Id("cfg").Op("==").Nil()).Block(jen.Id("cfg").Op("=").Qual(pkgWazero, "NewModuleConfig").Call()),
 		jen.Comment("Anonymous, so a pool can hold many; no start function (the reactor's"),
@@ -241,6 +253,10 @@ an error matching abi.ErrTrap the instance refuses further calls; replace it.`)
 		),
 		jen.Return(jen.Id("i"), jen.Nil()),
 	)
+	if len(setup) > 0 {
+		at := len(nilChecks) + 14 // after i.g = abi.NewGuest(…)
+		inst = append(inst[:at:at], append(setup, inst[at:]...)...)
+	}
 	f.Comment(`Instantiate creates an instance whose imports are served by imports. cfg
 may be nil; whatever it says, the instance is anonymous, has no start
 function, and uses the system clocks. _initialize runs once if exported,
@@ -249,7 +265,7 @@ module.`)
 	f.Func().Params(jen.Id("m").Op("*").Id("Module")).Id("Instantiate").Params(ctxParam(), jen.Id("imports").Id("Imports"), jen.Id("cfg").Qual(pkgWazero, "ModuleConfig")).Params(jen.Op("*").Id("Instance"), jen.Error()).Block(inst...)
 
 	f.Comment("Close closes the wasm instance.")
-	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("Close").Params(ctxParam()).Error().Block(jen.Return(jen.Id("i").Dot("mod").Dot("Close").Call(jen.Id("ctx"))))
+	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("Close").Params(ctxParam()).Error().Block(append(g.closeResources(), jen.Return(jen.Id("i").Dot("mod").Dot("Close").Call(jen.Id("ctx"))))...)
 	f.Comment("Err returns the failure that made the instance unusable, or nil.")
 	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("Err").Params().Error().Block(jen.Return(jen.Id("i").Dot("err")))
 	f.Comment("Has reports whether the guest exports the function with index k.")
@@ -408,6 +424,9 @@ none and for actions).`)
 			call = append(call, jen.List(jen.Id("out"), jen.Err()).Op(":=").Add(invoke),
 				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 				jen.Return(jen.Qual("encoding/json", "Marshal").Call(jen.Id("out"))))
+		}
+		if fn.UsesHandles() {
+			call = jsonNoHandles(fn) // a resource handle has no JSON form
 		}
 		callJSON := jen.Func().Params(guestParam(), ctxParam(), jen.Id("args").Index().Byte()).Params(jen.Index().Byte(), jen.Error()).Block(call...)
 		list = append(list, jen.Values(jen.Dict{

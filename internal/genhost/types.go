@@ -18,7 +18,12 @@ const (
 
 // named refers to a named type: host bindings are one package that
 // declares them all.
-func named(t *m.Type) jen.Code { return jen.Id(t.GoName) }
+func named(t *m.Type) jen.Code {
+	if t.Resource != nil {
+		return handleGoType(t.Resource)
+	}
+	return jen.Id(t.GoName)
+}
 
 // GoType returns the Go type expression of t (see the mapping in the
 // generated package doc).

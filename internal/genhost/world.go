@@ -34,6 +34,7 @@ func Generate(w *m.World, opts Options) ([]byte, error) {
 	g.imports()
 	g.exports()
 	g.module()
+	g.resources()
 	g.hooks()
 	g.c.flush()
 	var buf bytes.Buffer
@@ -83,7 +84,7 @@ tuples to witval.TupleN; records to structs; enums and flags to named integers
 with constants; variants to a sealed interface with one struct per case
 (chosen over a tagged struct so a type switch names every case and a case's
 payload cannot be read under the wrong tag). A host method that panics, or
-returns an error that is not the function's E, traps the calling guest.`
+returns an error that is not the function's E, traps the calling guest.` + resourceDoc(w)
 }
 
 type gen struct {
@@ -153,6 +154,9 @@ func (g *gen) imports() {
 	for _, iface := range g.w.Imports {
 		var methods []jen.Code
 		for _, fn := range iface.Funcs {
+			if fn.Kind == m.Method {
+				continue // a method of the resource's interface (resourceInterfaces)
+			}
 			doc := fmt.Sprintf("%s implements %s.%s", fn.GoName, fn.QualifiedName(), funcDoc(fn))
 			if !fn.Gate.IsZero() {
 				// As // lines: jennifer indents a /* */ block's lines, which
@@ -172,6 +176,7 @@ func (g *gen) imports() {
 			f.Comment("\n" + d)
 		}
 		f.Type().Id(iface.GoName).Interface(methods...)
+		g.resourceInterfaces(iface)
 		fields = append(fields, jen.Id(iface.GoName).Id(iface.GoName))
 	}
 	f.Comment("Imports holds the host's implementations of the world's imports for one instance.")
@@ -192,6 +197,9 @@ func (g *gen) hostFunc(iface *m.Interface, fn *m.Func) {
 		jen.Id("_").Op("=").Id("mem"),
 		jen.Var().Err().Error(),
 		jen.Id("_").Op("=").Err(),
+	}
+	if fn.UsesHandles() {
+		body = append(body, jen.Id("g").Op(":=").Op("&").Id("inst").Dot("g"), jen.Id("_").Op("=").Id("g"))
 	}
 	var args []jen.Code
 	args = append(args, jen.Id("ctx"))
@@ -214,12 +222,14 @@ func (g *gen) hostFunc(iface *m.Interface, fn *m.Func) {
 			args = append(args, jen.Id(p.GoName))
 		}
 	}
-	call := jen.Id("inst").Dot("imports").Dot(iface.GoName).Dot(fn.GoName).Call(args...)
+	call := importCall(iface, fn, args)
 	t := fn.Result
 	if t == nil {
 		body = append(body, call)
 	} else {
-		body = append(body, jen.Id("g").Op(":=").Op("&").Id("inst").Dot("g"), jen.Id("_").Op("=").Id("g"))
+		if !fn.UsesHandles() {
+			body = append(body, jen.Id("g").Op(":=").Op("&").Id("inst").Dot("g"), jen.Id("_").Op("=").Id("g"))
+		}
 		// Build the WIT value of the result in v.
 		switch t.Kind {
 		case m.Option:
@@ -336,6 +346,9 @@ func (g *gen) exportMethod(fn *m.Func) {
 		jen.Var().Err().Error(),
 		jen.Id("_").Op("=").Err(),
 	)
+	if fn.BorrowsParams() {
+		body = append(body, jen.Defer().Id("g").Dot("Handles").Dot("EndCall").Call()) // borrows lent for this call end with it
+	}
 	lowerErr := fail("lowerFailed")
 	if fn.ParamsInMemory {
 		tt := fn.ParamTuple

@@ -39,10 +39,12 @@ const (
 	Variant
 	Enum
 	Flags
+	Own    // own<R>: a handle the receiver owns (see resources.go)
+	Borrow // borrow<R>: a handle lent for the duration of one call
 )
 
 var kindNames = [...]string{"bool", "s8", "u8", "s16", "u16", "s32", "u32", "s64", "u64", "f32", "f64",
-	"char", "string", "list", "option", "result", "tuple", "record", "variant", "enum", "flags"}
+	"char", "string", "list", "option", "result", "tuple", "record", "variant", "enum", "flags", "own", "borrow"}
 
 func (k Kind) String() string { return kindNames[k] }
 
@@ -92,6 +94,8 @@ type Type struct {
 	Fields  []*Field // record, tuple (tuple fields are F0, F1, ...)
 	Cases   []*Case  // variant, enum (enum cases have no type), option (none, some), result (ok, error)
 	Flags   []*Flag
+
+	Resource *Resource // own, borrow: the resource the handle refers to
 
 	Size, Align   uint32
 	DiscSize      uint32 // variant, option, result, enum
@@ -156,8 +160,9 @@ type World struct {
 	Doc       string
 	Imports   []*Interface // interfaces first, then world-level functions (Name == "")
 	Exports   []*Interface
-	Types     []*Type // named types to declare, in dependency order
-	AnonTypes []*Type // anonymous types used anywhere, in dependency order
+	Types     []*Type     // named types to declare, in dependency order
+	AnonTypes []*Type     // anonymous types used anywhere, in dependency order
+	Resources []*Resource // resource types of imported and exported interfaces, by ID
 }
 
 // Interface is an imported or exported interface, or the world-level
@@ -172,6 +177,7 @@ type Interface struct {
 	Gate      Gate // of the world's import/export of the interface, completed by its declaration's
 	Funcs     []*Func
 	Export    bool
+	Resources []*Resource // resources this interface defines
 }
 
 // Func is a function of an interface with its canonical-ABI signature.
@@ -195,6 +201,11 @@ type Func struct {
 	ResultInMemory bool
 	CoreParams     []CoreType // the core function's parameters
 	CoreResults    []CoreType // the core function's results
+	// Kind says whether this is a freestanding function or a resource's
+	// constructor, method or static function; Resource is nil for the first.
+	Kind       FuncKind
+	Resource   *Resource
+	MethodName string // the Go name of a method on its resource type: "Read"
 }
 
 // Param is a function parameter.
@@ -245,15 +256,20 @@ func ResolveWith(res *wit.Resolve, world string, opts LoadOptions) (*World, erro
 	if g := GateOf(w.Stability); g.Feature != "" && !opts.Enabled(g.Feature) {
 		return nil, fmt.Errorf("world %s is @unstable(feature = %s), which is not enabled", w.Name, g.Feature)
 	}
-	b := &builder{types: map[*wit.TypeDef]*Type{}, anon: map[string]*Type{}, goNames: map[string]*Type{}, opts: opts}
+	b := &builder{types: map[*wit.TypeDef]*Type{}, anon: map[string]*Type{}, goNames: map[string]*Type{}, opts: opts,
+		resources: map[*wit.TypeDef]*Resource{}, ifaces: map[string]*Interface{},
+		exportTypes: map[*wit.TypeDef]*Type{}, exportResources: map[*wit.TypeDef]*Resource{},
+		exportIfaces: map[string]*Interface{}, copies: map[*wit.TypeDef]bool{}}
 	m := &World{
 		Name:    w.Name,
 		Package: w.Package.Name.String(),
 		GoName:  GoName(w.Name),
 		Doc:     w.Docs.Contents,
 	}
+	b.findDual(w)
 	for dir, items := range []*ordOf{ordered(&w.Imports), ordered(&w.Exports)} {
 		export := dir == 1
+		b.side = export
 		var root *Interface
 		for _, it := range items.items {
 			switch v := it.item.(type) {
@@ -267,7 +283,7 @@ func ResolveWith(res *wit.Resolve, world string, opts LoadOptions) (*World, erro
 					return nil, err
 				}
 				iface.Gate = gate
-				if len(iface.Funcs) == 0 {
+				if len(iface.Funcs) == 0 && !definesResources(v.Interface) {
 					continue // a types-only interface (such as one `use`d): nothing to bind
 				}
 				if export {
@@ -280,12 +296,7 @@ func ResolveWith(res *wit.Resolve, world string, opts LoadOptions) (*World, erro
 					continue
 				}
 				if root == nil {
-					suffix := "Imports"
-					if export {
-						suffix = "Exports"
-					}
-					root = &Interface{GoName: m.GoName + suffix, Export: export,
-						Doc: "World-level functions of " + w.Name + "."}
+					root = b.worldRoot(m, export)
 				}
 				f, err := b.function(v, root)
 				if err != nil {
@@ -295,6 +306,14 @@ func ResolveWith(res *wit.Resolve, world string, opts LoadOptions) (*World, erro
 			case *wit.TypeDef:
 				if b.typeOff(v) != nil {
 					continue
+				}
+				if _, ok := v.Kind.(*wit.Resource); ok {
+					// A world's own resource (always an import): bound to
+					// the world-level functions of its direction.
+					if root == nil {
+						root = b.worldRoot(m, export)
+					}
+					b.worldResource(v, root)
 				}
 				if _, err := b.typ(v); err != nil {
 					return nil, err
@@ -330,6 +349,9 @@ func ResolveWith(res *wit.Resolve, world string, opts LoadOptions) (*World, erro
 				}
 			}
 		}
+	}
+	if err := b.finishResources(m); err != nil {
+		return nil, err
 	}
 	if err := b.nameTypes(); err != nil {
 		return nil, err
@@ -386,6 +408,19 @@ type builder struct {
 	anonOrder []*Type
 	goNames   map[string]*Type
 	opts      LoadOptions
+	resources map[*wit.TypeDef]*Resource
+	resOrder  []*Resource
+	ifaces    map[string]*Interface
+
+	// An interface both imported and exported (dual) has two copies of
+	// each resource, the host's and the guest's, and of every type holding
+	// their handles: the export side's live in these maps.
+	side            bool // resolving the export direction
+	dual            map[string]bool
+	exportTypes     map[*wit.TypeDef]*Type
+	exportResources map[*wit.TypeDef]*Resource
+	exportIfaces    map[string]*Interface
+	copies          map[*wit.TypeDef]bool // memo of copyOnExport
 }
 
 func (b *builder) iface(i *wit.Interface, export bool) (*Interface, error) {
@@ -403,6 +438,11 @@ func (b *builder) iface(i *wit.Interface, export bool) (*Interface, error) {
 	}
 	if id.Version != nil {
 		out.Version = id.Version.String()
+	}
+	if export {
+		b.exportIfaces[out.Qualified] = out
+	} else {
+		b.ifaces[out.Qualified] = out
 	}
 	for _, td := range i.TypeDefs.All() {
 		if b.typeOff(td) != nil {
@@ -435,10 +475,12 @@ func qualified(i *wit.Interface) string {
 }
 
 func (b *builder) function(f *wit.Function, owner *Interface) (*Func, error) {
-	if !f.IsFreestanding() {
-		return nil, fmt.Errorf("function %s: resources are not supported", f.Name)
-	}
 	fn := &Func{Name: f.Name, GoName: GoName(f.Name), Doc: f.Docs.Contents, Gate: GateOf(f.Stability), Iface: owner}
+	if !f.IsFreestanding() {
+		if err := b.resourceFunc(f, fn); err != nil {
+			return nil, err
+		}
+	}
 	used := map[string]bool{}
 	var tupleFields []*Field
 	for _, p := range f.Params {
@@ -454,6 +496,10 @@ func (b *builder) function(f *wit.Function, owner *Interface) (*Func, error) {
 		fn.Params = append(fn.Params, &Param{Name: p.Name, GoName: name, Type: t})
 		fn.FlatArgs = append(fn.FlatArgs, t.Flat...)
 		tupleFields = append(tupleFields, &Field{Type: t})
+	}
+	if fn.Kind == Method && len(fn.Params) > 0 && fn.Params[0].Type.Kind == Own {
+		fn.Params[0].Type = fn.Resource.Borrow // self
+		tupleFields[0].Type = fn.Resource.Borrow
 	}
 	switch len(f.Results) {
 	case 0:
@@ -554,7 +600,7 @@ func (b *builder) prim(k Kind) *Type {
 // typ resolves a typedef: named types get one *Type each; `use`d types and
 // aliases resolve to the type they name.
 func (b *builder) typ(td *wit.TypeDef) (*Type, error) {
-	if t, ok := b.types[td]; ok {
+	if t, ok := b.typeCache(td)[td]; ok {
 		return t, nil
 	}
 	if err := b.typeOff(td); err != nil {
@@ -562,6 +608,9 @@ func (b *builder) typ(td *wit.TypeDef) (*Type, error) {
 	}
 	name := td.TypeName()
 	owner := ownerName(td.Owner)
+	if b.side && b.dual[owner] && b.copyOnExport(td) {
+		owner = "[export]" + owner // the exported copy of an interface the world also imports
+	}
 	gate := GateOf(td.Stability)
 	// `use` or `type a = b`: the same Go type (aliases get a Go alias later).
 	if target, ok := td.Kind.(wit.Type); ok {
@@ -572,7 +621,7 @@ func (b *builder) typ(td *wit.TypeDef) (*Type, error) {
 			}
 			return nil, err
 		}
-		b.types[td] = t
+		b.typeCache(td)[td] = t
 		if name != "" && (t.Name != name || t.Name == "") && !isUse(td, target) {
 			alias := &Type{Kind: t.Kind, Name: name, Owner: owner, Doc: td.Docs.Contents, Gate: gate}
 			b.named = append(b.named, aliasOf(alias, t))
@@ -656,8 +705,15 @@ func (b *builder) typ(td *wit.TypeDef) (*Type, error) {
 			return nil, err
 		}
 		t = &Type{Kind: List, Elem: et, Size: 8, Align: 4, Flat: []CoreType{I32, I32}}
+	case *wit.Resource, *wit.Own, *wit.Borrow:
+		h, err := b.handle(td)
+		if err != nil {
+			return nil, err
+		}
+		b.typeCache(td)[td] = h
+		return h, nil
 	default:
-		return nil, fmt.Errorf("type %s: %T is not supported (resources, futures and streams are out of scope)", name, td.Kind)
+		return nil, fmt.Errorf("type %s: %T is not supported (futures and streams are out of scope)", name, td.Kind)
 	}
 	t.WIT = spell(t)
 	t.Key = key(t)
@@ -675,20 +731,21 @@ func (b *builder) typ(td *wit.TypeDef) (*Type, error) {
 			anon := b.dedupAnon(t)
 			alias := &Type{Kind: anon.Kind, Name: name, Owner: owner, Doc: td.Docs.Contents, Gate: gate}
 			b.named = append(b.named, aliasOf(alias, anon))
-			b.types[td] = anon
+			b.typeCache(td)[td] = anon
 			return anon, nil
 		}
 		t = b.dedupAnon(t)
 	}
-	b.types[td] = t
+	b.typeCache(td)[td] = t
 	return t, nil
 }
 
 func (b *builder) dedupAnon(t *Type) *Type {
-	if have, ok := b.anon[t.WIT]; ok {
+	k := uniqSpell(t)
+	if have, ok := b.anon[k]; ok {
 		return have
 	}
-	b.anon[t.WIT] = t
+	b.anon[k] = t
 	b.anonOrder = append(b.anonOrder, t)
 	return t
 }
@@ -778,6 +835,8 @@ func key(t *Type) string {
 			s += f.Type.Key
 		}
 		return s
+	case Own, Borrow:
+		return handleKey(t)
 	}
 	return "" // named types get their Go name later
 }
@@ -806,6 +865,9 @@ func (b *builder) nameTypes() error {
 		count[GoName(t.Name)]++
 	}
 	taken := map[string]bool{}
+	for _, r := range b.resOrder {
+		taken[r.GoName] = true
+	}
 	for _, t := range b.named {
 		n := GoName(t.Name)
 		if count[n] > 1 || generatorNames[n] {
@@ -872,6 +934,9 @@ func components(t *Type) []*Type {
 
 func ownerGoName(q string) string {
 	// "ns:pkg/iface@1.0.0" → "Iface"
+	if rest, ok := strings.CutPrefix(q, "[export]"); ok {
+		return "Export" + ownerGoName(rest)
+	}
 	s := q
 	if i := strings.LastIndex(s, "/"); i >= 0 {
 		s = s[i+1:]

@@ -1,0 +1,409 @@
+package genhost
+
+import (
+	"fmt"
+
+	"github.com/dave/jennifer/jen"
+	m "github.com/raisfast/wasmplug/internal/witmodel"
+)
+
+// Resources. The generated Instance keeps the guest's handle table
+// (abi.Handles in its abi.Guest) as a component runtime would:
+//
+//   - a resource of an imported interface is a Go interface the host
+//     implements (its methods, and Drop); constructors and static functions
+//     are methods of the interface's host interface. Lowering one into the
+//     guest puts it in the table; the guest's [resource-drop] calls Drop.
+//   - a resource of an exported interface is a *R handle type bound to the
+//     instance that made it, with the resource's methods and Drop (which
+//     runs the guest's destructor); constructors and static functions are
+//     Instance methods.
+//
+// Bad handles from the guest trap it with an *abi.HandleError; bad handles
+// from the host (dropped, moved, of another instance) are errors.
+
+func hasResources(w *m.World) bool { return len(w.Resources) > 0 }
+
+// resourceDoc is the package doc's paragraph on resources ("" without any).
+func resourceDoc(w *m.World) string {
+	if !hasResources(w) {
+		return ""
+	}
+	return `
+
+Resources: a resource of an imported interface is a Go interface the host
+implements (its methods and Drop); its constructor and static functions
+are methods of the interface's host interface. A resource of an exported
+interface is a *R handle bound to the instance that made it, with the
+resource's methods and Drop (the guest's destructor). Each Instance keeps
+the guest's handle table: bad handles from the guest trap it with an
+*abi.HandleError, bad handles from the host are errors, and Close drops
+the host resources the guest still holds. See docs/resources.md.`
+}
+
+func resLift(own bool, r *m.Resource) string {
+	if own {
+		return "liftOwn" + r.GoName
+	}
+	return "liftBorrow" + r.GoName
+}
+
+func resLower(own bool, r *m.Resource) string {
+	if own {
+		return "lowerOwn" + r.GoName
+	}
+	return "lowerBorrow" + r.GoName
+}
+
+// handleGoType is the Go type of a handle of r.
+func handleGoType(r *m.Resource) jen.Code {
+	if r.Export {
+		return jen.Op("*").Id(r.GoName)
+	}
+	return jen.Id(r.GoName)
+}
+
+// memArg is what a helper of t takes for guest memory: g when the type
+// holds handles (they need the handle table), else mem.
+func memArg(t *m.Type) jen.Code {
+	if t.HasHandles() {
+		return jen.Id("g")
+	}
+	return jen.Id("mem")
+}
+
+// liftHandle assigns to dst the handle whose index is idx.
+func liftHandle(dst jen.Code, t *m.Type, idx jen.Code, onErr jen.Code) []jen.Code {
+	return []jen.Code{jen.List(dst, jen.Err()).Op("=").Id(resLift(t.Kind == m.Own, t.Resource)).Call(jen.Id("g"), idx), errCheck(onErr)}
+}
+
+// lowerHandle lowers v and hands the index to use.
+func lowerHandle(v jen.Code, t *m.Type, onErr jen.Code, use func(idx jen.Code) jen.Code) []jen.Code {
+	return []jen.Code{jen.Block(
+		jen.Var().Id("hq").Uint32(),
+		jen.List(jen.Id("hq"), jen.Err()).Op("=").Id(resLower(t.Kind == m.Own, t.Resource)).Call(jen.Id("g"), v),
+		errCheck(onErr),
+		use(jen.Id("hq")),
+	)}
+}
+
+// importCall is the host call of an imported function: a method of the
+// resource value for methods, of the interface's implementation otherwise.
+func importCall(iface *m.Interface, fn *m.Func, args []jen.Code) *jen.Statement {
+	if fn.Kind == m.Method {
+		rest := append([]jen.Code{args[0]}, args[2:]...)
+		return jen.Add(args[1]).Dot(fn.MethodName).Call(rest...)
+	}
+	return jen.Id("inst").Dot("imports").Dot(iface.GoName).Dot(fn.GoName).Call(args...)
+}
+
+// resourceInterfaces declares the Go interfaces of an imported interface's
+// resources.
+func (g *gen) resourceInterfaces(iface *m.Interface) {
+	for _, r := range iface.Resources {
+		var methods []jen.Code
+		for _, fn := range r.Methods {
+			methods = append(methods, jen.Comment(lineComment(fmt.Sprintf("%s implements %s.%s", fn.MethodName, fn.QualifiedName(), funcDoc(fn)))))
+			ps := params(fn)
+			methods = append(methods, jen.Id(fn.MethodName).Params(append(ps[:1:1], ps[2:]...)...).Params(importResults(fn.Result)...))
+		}
+		methods = append(methods,
+			jen.Comment("Drop releases the resource: the guest dropped its handle, or the instance was closed while the guest held it."),
+			jen.Id("Drop").Params(ctxParam()))
+		doc := fmt.Sprintf("%s is the resource %s of %s, implemented by the host.\nA value lowered into the guest is held in the instance's handle table\nuntil the guest drops it.", r.GoName, r.Name, r.Owner)
+		if d := docLines(m.WithGateDoc(r.Doc, r.Gate)); d != "" {
+			doc += "\n\n" + d
+		}
+		g.f.Comment(lineComment(doc))
+		g.f.Type().Id(r.GoName).Interface(methods...)
+	}
+}
+
+func trapIn(name string) jen.Code {
+	return jen.Panic(jen.Op("&").Qual(pkgABI, "TrapError").Values(jen.Dict{jen.Id("Func"): jen.Lit(name), jen.Id("Err"): jen.Err()}))
+}
+
+func handleErr(op string, r *m.Resource, why string) jen.Code {
+	return jen.Op("&").Qual(pkgABI, "HandleError").Values(jen.Dict{jen.Id("Op"): jen.Lit(op), jen.Id("Want"): jen.Lit(r.Name), jen.Id("Why"): jen.Lit(why)})
+}
+
+// resourceCoreFuncs lists the intrinsics' core functions for importFuncs.
+func (g *gen) resourceCoreFuncs() []jen.Code {
+	var out []jen.Code
+	cf := func(r *m.Resource, ifaceName, name string, params, results []m.CoreType) jen.Code {
+		d := jen.Dict{
+			jen.Id("WIT"):       jen.Lit(r.Owner + "#" + name),
+			jen.Id("Interface"): jen.Lit(ifaceName),
+			jen.Id("Name"):      jen.Lit(name),
+			jen.Id("Params"):    valueTypes(params),
+			jen.Id("Results"):   valueTypes(results),
+		}
+		if r.Iface.Version != "" {
+			d[jen.Id("Version")] = jen.Lit(r.Iface.Version)
+		}
+		return jen.Values(d)
+	}
+	i32 := []m.CoreType{m.I32}
+	for _, r := range g.w.Resources {
+		if r.Export {
+			base := r.Iface.ExportModuleBase()
+			out = append(out, cf(r, base, r.NewName(), i32, i32), cf(r, base, r.RepName(), i32, i32), cf(r, base, r.DropName(), i32, nil))
+		} else {
+			out = append(out, cf(r, ifaceBase(r.Iface), r.DropName(), i32, nil))
+		}
+	}
+	return out
+}
+
+func intrinsicName(r *m.Resource, what string) string { return "host" + r.GoName + what }
+
+// resourceDefines lists the builder calls that define iface's drop intrinsics.
+func (g *gen) resourceDefines(iface *m.Interface) []jen.Code {
+	var out []jen.Code
+	for _, r := range iface.Resources {
+		out = append(out, defineIntrinsic(intrinsicName(r, "Drop"), r.DropName(), []m.CoreType{m.I32}, nil))
+	}
+	return out
+}
+
+func defineIntrinsic(goFn, name string, params, results []m.CoreType) jen.Code {
+	return jen.Id("b").Dot("NewFunctionBuilder").Call().
+		Dot("WithGoModuleFunction").Call(jen.Qual(pkgAPI, "GoModuleFunc").Call(jen.Id(goFn)), valueTypes(params), valueTypes(results)).
+		Dot("WithName").Call(jen.Lit(name)).Dot("Export").Call(jen.Lit(name))
+}
+
+// exportModuleCases are the defineModule cases of "[export]" modules.
+func (g *gen) exportModuleCases() []jen.Code {
+	var out []jen.Code
+	i32 := []m.CoreType{m.I32}
+	for _, iface := range g.w.Exports {
+		if len(iface.Resources) == 0 {
+			continue
+		}
+		var fns []jen.Code
+		for _, r := range iface.Resources {
+			fns = append(fns,
+				defineIntrinsic(intrinsicName(r, "New"), r.NewName(), i32, i32),
+				defineIntrinsic(intrinsicName(r, "Rep"), r.RepName(), i32, i32),
+				defineIntrinsic(intrinsicName(r, "Drop"), r.DropName(), i32, nil))
+		}
+		out = append(out, jen.Case(jen.Lit(iface.ExportModuleBase())).Block(fns...))
+	}
+	return out
+}
+
+// exportModuleDefines are Define's loops over the "[export]" modules.
+func (g *gen) exportModuleDefines() []jen.Code {
+	var out []jen.Code
+	for _, iface := range g.w.Exports {
+		if len(iface.Resources) == 0 {
+			continue
+		}
+		out = append(out, jen.For(jen.List(jen.Id("_"), jen.Id("name")).Op(":=").Range().Add(strs(iface.ExportModules()))).Block(
+			jen.If(jen.Err().Op(":=").Id("defineModule").Call(jen.Id("ctx"), jen.Id("r"), jen.Id("name"), jen.Lit(iface.ExportModuleBase())), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err()))))
+	}
+	return out
+}
+
+// instanceFields are the Instance fields resources need.
+func (g *gen) instanceFields() []jen.Code {
+	if !hasResources(g.w) {
+		return nil
+	}
+	return []jen.Code{jen.Id("dtors").Index(jen.Lit(len(g.w.Resources)+1)).Qual(pkgAPI, "Function")}
+}
+
+// instanceSetup runs in Instantiate once the module exists.
+func (g *gen) instanceSetup() []jen.Code {
+	if !hasResources(g.w) {
+		return nil
+	}
+	return []jen.Code{
+		jen.Id("i").Dot("g").Dot("Handles").Dot("Owner").Op("=").Id("i"),
+		jen.Id("i").Dot("g").Dot("Handles").Dot("Names").Op("=").Id("resourceNames"),
+		jen.For(jen.List(jen.Id("k"), jen.Id("names")).Op(":=").Range().Id("dtorNames")).Block(
+			jen.For(jen.List(jen.Id("_"), jen.Id("n")).Op(":=").Range().Id("names")).Block(
+				jen.If(jen.Id("fn").Op(":=").Id("mod").Dot("ExportedFunction").Call(jen.Id("n")), jen.Id("fn").Op("!=").Nil()).Block(
+					jen.Id("i").Dot("dtors").Index(jen.Id("k")).Op("=").Id("fn"), jen.Break()))),
+	}
+}
+
+// closeResources runs in Instance.Close: the host's resources the guest
+// still holds are dropped.
+func (g *gen) closeResources() []jen.Code {
+	if !hasResources(g.w) {
+		return nil
+	}
+	return []jen.Code{jen.Id("i").Dot("g").Dot("Handles").Dot("Clear").Call(jen.Func().Params(jen.Id("h").Qual(pkgABI, "Handle")).Block(
+		jen.If(jen.List(jen.Id("d"), jen.Id("ok")).Op(":=").Id("h").Dot("Val").Assert(jen.Interface(jen.Id("Drop").Params(jen.Qual("context", "Context")))), jen.Id("ok")).Block(
+			jen.Id("d").Dot("Drop").Call(jen.Id("ctx")))))}
+}
+
+// resources emits the handle types, their lift/lower helpers and the
+// intrinsics' host functions.
+func (g *gen) resources() {
+	if !hasResources(g.w) {
+		return
+	}
+	f := g.f
+	names := []jen.Code{jen.Lit("")}
+	dtors := []jen.Code{jen.Nil()}
+	for _, r := range g.w.Resources {
+		names = append(names, jen.Lit(r.Name))
+		if r.Export {
+			dtors = append(dtors, strs(r.DtorNames()))
+		} else {
+			dtors = append(dtors, jen.Nil())
+		}
+	}
+	f.Comment("resourceNames names the resources by handle-table type tag.")
+	f.Var().Id("resourceNames").Op("=").Index().String().Values(names...)
+	f.Comment("dtorNames lists the export names of each exported resource's destructor.")
+	f.Var().Id("dtorNames").Op("=").Index().Index().String().Values(dtors...)
+
+	f.Comment(lineComment(`LiveHandles returns the number of handles in the guest's table: owned
+handles the guest holds, and borrows lent for the running call.`))
+	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("LiveHandles").Params().Int().Block(jen.Return(jen.Id("i").Dot("g").Dot("Handles").Dot("Len").Call()))
+
+	f.Comment(lineComment(`dtor runs the guest's destructor of an exported resource (if it has
+one) for rep. A trap in it makes the instance unusable.`))
+	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("dtor").Params(ctxParam(), jen.Id("k").Uint32(), jen.Id("rep").Uint32()).Error().Block(
+		jen.If(jen.Id("i").Dot("err").Op("!=").Nil()).Block(jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("drop %s: instance unusable after an earlier failure: %w"), jen.Id("resourceNames").Index(jen.Id("k")), jen.Id("i").Dot("err")))),
+		jen.Id("fn").Op(":=").Id("i").Dot("dtors").Index(jen.Id("k")),
+		jen.If(jen.Id("fn").Op("==").Nil()).Block(jen.Return(jen.Nil())),
+		jen.If(jen.Op("!").Id("i").Dot("busy")).Block(
+			jen.Id("ctx").Op("=").Id("i").Dot("enter").Call(jen.Id("ctx")),
+			jen.Defer().Id("i").Dot("leave").Call()),
+		jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("fn").Dot("Call").Call(jen.Id("ctx"), jen.Uint64().Call(jen.Id("rep"))), jen.Err().Op("!=").Nil()).Block(
+			jen.Id("i").Dot("err").Op("=").Op("&").Qual(pkgABI, "CallError").Values(jen.Dict{jen.Id("Func"): jen.Id("dtorNames").Index(jen.Id("k")).Index(jen.Lit(0)), jen.Id("Err"): jen.Err()}),
+			jen.Return(jen.Id("i").Dot("err"))),
+		jen.Return(jen.Nil()),
+	)
+
+	gp := jen.Id("g").Op("*").Qual(pkgABI, "Guest")
+	for _, r := range g.w.Resources {
+		k := jen.Lit(int(r.ID))
+		T := handleGoType(r)
+		if r.Export {
+			g.exportedHandleType(r)
+			inst := jen.Id("g").Dot("Handles").Dot("Owner").Assert(jen.Op("*").Id("Instance"))
+			f.Func().Id(resLift(true, r)).Params(gp, jen.Id("h").Uint32()).Params(T, jen.Error()).Block(
+				jen.List(jen.Id("e"), jen.Err()).Op(":=").Id("g").Dot("Handles").Dot("Take").Call(k, jen.Id("h")),
+				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+				jen.Return(jen.Op("&").Id(r.GoName).Values(jen.Dict{jen.Id("inst"): inst, jen.Id("rep"): jen.Id("e").Dot("Rep")}), jen.Nil()))
+			f.Func().Id(resLift(false, r)).Params(gp, jen.Id("h").Uint32()).Params(T, jen.Error()).Block(
+				jen.List(jen.Id("e"), jen.Err()).Op(":=").Id("g").Dot("Handles").Dot("Get").Call(jen.Lit("lift borrow"), k, jen.Id("h")),
+				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+				jen.Return(jen.Op("&").Id(r.GoName).Values(jen.Dict{jen.Id("inst"): inst, jen.Id("rep"): jen.Id("e").Dot("Rep"), jen.Id("borrowed"): jen.True()}), jen.Nil()))
+			f.Func().Id(resLower(true, r)).Params(gp, jen.Id("v").Add(T)).Params(jen.Uint32(), jen.Error()).Block(
+				jen.If(jen.Err().Op(":=").Id("v").Dot("usable").Call(jen.Id("g"), jen.Lit("lower own")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(0), jen.Err())),
+				jen.If(jen.Id("v").Dot("borrowed")).Block(jen.Return(jen.Lit(0), handleErr("lower own", r, "a borrowed handle cannot be given away"))),
+				jen.List(jen.Id("h"), jen.Err()).Op(":=").Id("g").Dot("Handles").Dot("New").Call(k, jen.Id("v").Dot("rep"), jen.Nil()),
+				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(0), jen.Err())),
+				jen.Id("v").Dot("gone").Op("=").True(), // moved into the guest
+				jen.Return(jen.Id("h"), jen.Nil()))
+			f.Comment("The guest defines the resource: a borrow lowered into it is the rep itself (canonical ABI lower_borrow).")
+			f.Func().Id(resLower(false, r)).Params(gp, jen.Id("v").Add(T)).Params(jen.Uint32(), jen.Error()).Block(
+				jen.If(jen.Err().Op(":=").Id("v").Dot("usable").Call(jen.Id("g"), jen.Lit("lower borrow")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(0), jen.Err())),
+				jen.Return(jen.Id("v").Dot("rep"), jen.Nil()))
+			// intrinsics
+			name := func(s string) string { return r.Iface.ExportModuleBase() + "#" + s }
+			hostFn := func(goName, wit string, body ...jen.Code) {
+				pre := []jen.Code{
+					jen.Id("inst").Op(":=").Id("instanceFrom").Call(jen.Id("ctx"), jen.Lit(wit)),
+					jen.Id("h").Op(":=").Uint32().Call(jen.Id("stack").Index(jen.Lit(0))),
+				}
+				f.Func().Id(goName).Params(ctxParam(), jen.Id("_").Qual(pkgAPI, "Module"), jen.Id("stack").Index().Uint64()).Block(append(pre, body...)...)
+			}
+			hostFn(intrinsicName(r, "New"), name(r.NewName()),
+				jen.List(jen.Id("n"), jen.Err()).Op(":=").Id("inst").Dot("g").Dot("Handles").Dot("New").Call(k, jen.Id("h"), jen.Nil()),
+				jen.If(jen.Err().Op("!=").Nil()).Block(trapIn(name(r.NewName()))),
+				jen.Id("stack").Index(jen.Lit(0)).Op("=").Uint64().Call(jen.Id("n")))
+			hostFn(intrinsicName(r, "Rep"), name(r.RepName()),
+				jen.List(jen.Id("e"), jen.Err()).Op(":=").Id("inst").Dot("g").Dot("Handles").Dot("Get").Call(jen.Lit("rep"), k, jen.Id("h")),
+				jen.If(jen.Err().Op("!=").Nil()).Block(trapIn(name(r.RepName()))),
+				jen.Id("stack").Index(jen.Lit(0)).Op("=").Uint64().Call(jen.Id("e").Dot("Rep")))
+			hostFn(intrinsicName(r, "Drop"), name(r.DropName()),
+				jen.List(jen.Id("e"), jen.Err()).Op(":=").Id("inst").Dot("g").Dot("Handles").Dot("Drop").Call(k, jen.Id("h")),
+				jen.If(jen.Err().Op("!=").Nil()).Block(trapIn(name(r.DropName()))),
+				jen.If(jen.Id("e").Dot("Own")).Block(
+					jen.If(jen.Err().Op("=").Id("inst").Dot("dtor").Call(jen.Id("ctx"), k, jen.Id("e").Dot("Rep")), jen.Err().Op("!=").Nil()).Block(trapIn(name(r.DropName())))))
+			continue
+		}
+		f.Func().Id(resLift(true, r)).Params(gp, jen.Id("h").Uint32()).Params(T, jen.Error()).Block(
+			jen.List(jen.Id("e"), jen.Err()).Op(":=").Id("g").Dot("Handles").Dot("Take").Call(k, jen.Id("h")),
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+			jen.Return(jen.Id("e").Dot("Val").Assert(T), jen.Nil()))
+		f.Func().Id(resLift(false, r)).Params(gp, jen.Id("h").Uint32()).Params(T, jen.Error()).Block(
+			jen.List(jen.Id("e"), jen.Err()).Op(":=").Id("g").Dot("Handles").Dot("Get").Call(jen.Lit("lift borrow"), k, jen.Id("h")),
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+			jen.Return(jen.Id("e").Dot("Val").Assert(T), jen.Nil()))
+		f.Func().Id(resLower(true, r)).Params(gp, jen.Id("v").Add(T)).Params(jen.Uint32(), jen.Error()).Block(
+			jen.If(jen.Id("v").Op("==").Nil()).Block(jen.Return(jen.Lit(0), handleErr("lower own", r, "nil value"))),
+			jen.Return(jen.Id("g").Dot("Handles").Dot("New").Call(k, jen.Lit(0), jen.Id("v"))))
+		f.Comment("A borrow lent to the guest lives until the export call ends.")
+		f.Func().Id(resLower(false, r)).Params(gp, jen.Id("v").Add(T)).Params(jen.Uint32(), jen.Error()).Block(
+			jen.If(jen.Id("v").Op("==").Nil()).Block(jen.Return(jen.Lit(0), handleErr("lower borrow", r, "nil value"))),
+			jen.Return(jen.Id("g").Dot("Handles").Dot("Lend").Call(k, jen.Lit(0), jen.Id("v"))))
+		wit := r.Owner + "#" + r.DropName()
+		f.Func().Id(intrinsicName(r, "Drop")).Params(ctxParam(), jen.Id("_").Qual(pkgAPI, "Module"), jen.Id("stack").Index().Uint64()).Block(
+			jen.Id("inst").Op(":=").Id("instanceFrom").Call(jen.Id("ctx"), jen.Lit(wit)),
+			jen.List(jen.Id("e"), jen.Err()).Op(":=").Id("inst").Dot("g").Dot("Handles").Dot("Drop").Call(k, jen.Uint32().Call(jen.Id("stack").Index(jen.Lit(0)))),
+			jen.If(jen.Err().Op("!=").Nil()).Block(trapIn(wit)),
+			jen.If(jen.Id("e").Dot("Own")).Block(jen.Id("e").Dot("Val").Assert(T).Dot("Drop").Call(jen.Id("ctx"))))
+	}
+}
+
+// exportedHandleType declares *R of an exported resource: bound to its
+// instance, with the resource's methods and Drop.
+func (g *gen) exportedHandleType(r *m.Resource) {
+	f := g.f
+	doc := fmt.Sprintf(`%s is an owned or borrowed handle of the resource %s of %s, which the
+guest implements. It is usable only with the instance that made it. Drop
+runs the guest's destructor; passing it to a function that takes an owned
+%s moves it (it is unusable afterwards).`, r.GoName, r.Name, r.Owner, r.Name)
+	if d := docLines(m.WithGateDoc(r.Doc, r.Gate)); d != "" {
+		doc += "\n\n" + d
+	}
+	f.Comment(lineComment(doc))
+	f.Type().Id(r.GoName).Struct(
+		jen.Id("inst").Op("*").Id("Instance"),
+		jen.Id("rep").Uint32(),
+		jen.Id("borrowed").Bool(),
+		jen.Id("gone").Bool(),
+	)
+	f.Func().Params(jen.Id("v").Op("*").Id(r.GoName)).Id("usable").Params(jen.Id("g").Op("*").Qual(pkgABI, "Guest"), jen.Id("op").String()).Error().Block(
+		jen.Switch().Block(
+			jen.Case(jen.Id("v").Op("==").Nil()).Return(jen.Op("&").Qual(pkgABI, "HandleError").Values(jen.Dict{jen.Id("Op"): jen.Id("op"), jen.Id("Want"): jen.Lit(r.Name), jen.Id("Why"): jen.Lit("nil handle")})),
+			jen.Case(jen.Id("v").Dot("gone")).Return(jen.Op("&").Qual(pkgABI, "HandleError").Values(jen.Dict{jen.Id("Op"): jen.Id("op"), jen.Id("Want"): jen.Lit(r.Name), jen.Id("Why"): jen.Lit("dropped or moved")})),
+			jen.Case(jen.Id("g").Op("!=").Nil().Op("&&").Id("v").Dot("inst").Op("!=").Id("g").Dot("Handles").Dot("Owner")).Return(jen.Op("&").Qual(pkgABI, "HandleError").Values(jen.Dict{jen.Id("Op"): jen.Id("op"), jen.Id("Want"): jen.Lit(r.Name), jen.Id("Why"): jen.Lit("made by another instance")})),
+		),
+		jen.Return(jen.Nil()),
+	)
+	for _, fn := range r.Methods {
+		ps := params(fn)
+		args := []jen.Code{jen.Id("ctx"), jen.Id("v")}
+		for _, p := range fn.Params[1:] {
+			args = append(args, jen.Id(p.GoName))
+		}
+		f.Comment(lineComment(fmt.Sprintf("%s calls the guest's %s.%s", fn.MethodName, fn.QualifiedName(), funcDoc(fn))))
+		f.Func().Params(jen.Id("v").Op("*").Id(r.GoName)).Id(fn.MethodName).Params(append(ps[:1:1], ps[2:]...)...).Params(exportResults(fn.Result)...).Block(
+			jen.Return(jen.Id("v").Dot("inst").Dot(fn.GoName).Call(args...)))
+	}
+	f.Comment(lineComment(`Drop drops the handle: for an owned one the guest's destructor runs. A
+borrowed handle, or one already dropped or moved, is refused.`))
+	f.Func().Params(jen.Id("v").Op("*").Id(r.GoName)).Id("Drop").Params(ctxParam()).Error().Block(
+		jen.If(jen.Err().Op(":=").Id("v").Dot("usable").Call(jen.Nil(), jen.Lit("drop")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+		jen.If(jen.Id("v").Dot("borrowed")).Block(jen.Return(handleErr("drop", r, "a borrowed handle is not the caller's to drop"))),
+		jen.Id("v").Dot("gone").Op("=").True(),
+		jen.Return(jen.Id("v").Dot("inst").Dot("dtor").Call(jen.Id("ctx"), jen.Lit(int(r.ID)), jen.Id("v").Dot("rep"))),
+	)
+}
+
+// jsonNoHandles is the CallJSON body of an export whose parameters or
+// result hold resource handles: they have no JSON form.
+func jsonNoHandles(fn *m.Func) []jen.Code {
+	return []jen.Code{
+		jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit(fn.Name+": resource handles cannot travel as JSON; call the typed method"))),
+	}
+}
