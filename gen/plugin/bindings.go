@@ -3314,215 +3314,91 @@ type OnContentDeletedArgs struct {
 
 // HookList describes every export, by export index. It is read-only.
 var HookList = []Hook{{
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a PostInput
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-post-creating: arguments: %w", err)
-		}
-		out, err := i.OnPostCreating(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("on-post-creating", Guest.OnPostCreating),
 	Doc:       "Filter: runs before a post is created; may rewrite it.",
 	Index:     0,
 	Interface: "plugin-hooks",
 	Kind:      HookFilter,
 	Name:      "on-post-creating",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a PostInput
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-post-updating: arguments: %w", err)
-		}
-		out, err := i.OnPostUpdating(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("on-post-updating", Guest.OnPostUpdating),
 	Doc:       "Filter: runs before a post is updated; may rewrite it.",
 	Index:     1,
 	Interface: "plugin-hooks",
 	Kind:      HookFilter,
 	Name:      "on-post-updating",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a CommentInput
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-comment-creating: arguments: %w", err)
-		}
-		out, err := i.OnCommentCreating(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("on-comment-creating", Guest.OnCommentCreating),
 	Doc:       "Filter: runs before a comment is stored; may rewrite it.",
 	Index:     2,
 	Interface: "plugin-hooks",
 	Kind:      HookFilter,
 	Name:      "on-comment-creating",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a ContentEvent
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-content-creating: arguments: %w", err)
-		}
-		out, err := i.OnContentCreating(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("on-content-creating", Guest.OnContentCreating),
 	Doc:       "Filter: runs before generic content is created; may rewrite it.",
 	Index:     3,
 	Interface: "plugin-hooks",
 	Kind:      HookFilter,
 	Name:      "on-content-creating",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a ContentEvent
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-content-updating: arguments: %w", err)
-		}
-		out, err := i.OnContentUpdating(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("on-content-updating", Guest.OnContentUpdating),
 	Doc:       "Filter: runs before generic content is updated; may rewrite it.",
 	Index:     4,
 	Interface: "plugin-hooks",
 	Kind:      HookFilter,
 	Name:      "on-content-updating",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a string
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("render-markdown: arguments: %w", err)
-		}
-		out, err := i.RenderMarkdown(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("render-markdown", Guest.RenderMarkdown),
 	Doc:       "Filter: turns Markdown into HTML; `none` leaves the input to the next plugin.",
 	Index:     5,
 	Interface: "plugin-hooks",
 	Kind:      HookFilter,
 	Name:      "render-markdown",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a string
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("filter-html: arguments: %w", err)
-		}
-		out, err := i.FilterHTML(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("filter-html", Guest.FilterHTML),
 	Doc:       "Filter: post-processes rendered HTML.",
 	Index:     6,
 	Interface: "plugin-hooks",
 	Kind:      HookFilter,
 	Name:      "filter-html",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a PostOutput
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-post-created: arguments: %w", err)
-		}
-		if err := i.OnPostCreated(ctx, a); err != nil {
-			return nil, err
-		}
-		return []byte("null"), nil
-	},
+	CallJSON:  abi.ActionJSON("on-post-created", Guest.OnPostCreated),
 	Doc:       "Action: a post was created.",
 	Index:     7,
 	Interface: "plugin-hooks",
 	Kind:      HookAction,
 	Name:      "on-post-created",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a PostOutput
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-post-updated: arguments: %w", err)
-		}
-		if err := i.OnPostUpdated(ctx, a); err != nil {
-			return nil, err
-		}
-		return []byte("null"), nil
-	},
+	CallJSON:  abi.ActionJSON("on-post-updated", Guest.OnPostUpdated),
 	Doc:       "Action: a post was updated.",
 	Index:     8,
 	Interface: "plugin-hooks",
 	Kind:      HookAction,
 	Name:      "on-post-updated",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a string
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-post-deleted: arguments: %w", err)
-		}
-		if err := i.OnPostDeleted(ctx, a); err != nil {
-			return nil, err
-		}
-		return []byte("null"), nil
-	},
+	CallJSON:  abi.ActionJSON("on-post-deleted", Guest.OnPostDeleted),
 	Doc:       "Action: the post with `id` was deleted.",
 	Index:     9,
 	Interface: "plugin-hooks",
 	Kind:      HookAction,
 	Name:      "on-post-deleted",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a CommentInput
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-comment-created: arguments: %w", err)
-		}
-		if err := i.OnCommentCreated(ctx, a); err != nil {
-			return nil, err
-		}
-		return []byte("null"), nil
-	},
+	CallJSON:  abi.ActionJSON("on-comment-created", Guest.OnCommentCreated),
 	Doc:       "Action: a comment was created.",
 	Index:     10,
 	Interface: "plugin-hooks",
 	Kind:      HookAction,
 	Name:      "on-comment-created",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a ContentEvent
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-content-created: arguments: %w", err)
-		}
-		if err := i.OnContentCreated(ctx, a); err != nil {
-			return nil, err
-		}
-		return []byte("null"), nil
-	},
+	CallJSON:  abi.ActionJSON("on-content-created", Guest.OnContentCreated),
 	Doc:       "Action: generic content was created.",
 	Index:     11,
 	Interface: "plugin-hooks",
 	Kind:      HookAction,
 	Name:      "on-content-created",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a ContentEvent
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-content-updated: arguments: %w", err)
-		}
-		if err := i.OnContentUpdated(ctx, a); err != nil {
-			return nil, err
-		}
-		return []byte("null"), nil
-	},
+	CallJSON:  abi.ActionJSON("on-content-updated", Guest.OnContentUpdated),
 	Doc:       "Action: generic content was updated.",
 	Index:     12,
 	Interface: "plugin-hooks",
@@ -3545,32 +3421,14 @@ var HookList = []Hook{{
 	Kind:      HookAction,
 	Name:      "on-content-deleted",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a string
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-login: arguments: %w", err)
-		}
-		if err := i.OnLogin(ctx, a); err != nil {
-			return nil, err
-		}
-		return []byte("null"), nil
-	},
+	CallJSON:  abi.ActionJSON("on-login", Guest.OnLogin),
 	Doc:       "Action: the user `user-id` logged in.",
 	Index:     14,
 	Interface: "plugin-hooks",
 	Kind:      HookAction,
 	Name:      "on-login",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a *string
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-cron-tick: arguments: %w", err)
-		}
-		if err := i.OnCronTick(ctx, a); err != nil {
-			return nil, err
-		}
-		return []byte("null"), nil
-	},
+	CallJSON:  abi.ActionJSON("on-cron-tick", Guest.OnCronTick),
 	Doc:       "Action: a `[[cron]]` entry of the plugin fired; `payload` describes it.",
 	Index:     15,
 	Interface: "plugin-hooks",

@@ -3649,458 +3649,189 @@ type ManyArgsArgs struct {
 
 // HookList describes every export, by export index. It is read-only.
 var HookList = []Hook{{
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a bool
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-bool: arguments: %w", err)
-		}
-		out, err := i.EchoBool(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-bool", Guest.EchoBool),
 	Doc:       "",
 	Index:     0,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-bool",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a int8
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-s8: arguments: %w", err)
-		}
-		out, err := i.EchoS8(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-s8", Guest.EchoS8),
 	Doc:       "",
 	Index:     1,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-s8",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a uint8
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-u8: arguments: %w", err)
-		}
-		out, err := i.EchoU8(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-u8", Guest.EchoU8),
 	Doc:       "",
 	Index:     2,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-u8",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a int16
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-s16: arguments: %w", err)
-		}
-		out, err := i.EchoS16(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-s16", Guest.EchoS16),
 	Doc:       "",
 	Index:     3,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-s16",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a uint16
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-u16: arguments: %w", err)
-		}
-		out, err := i.EchoU16(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-u16", Guest.EchoU16),
 	Doc:       "",
 	Index:     4,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-u16",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a int32
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-s32: arguments: %w", err)
-		}
-		out, err := i.EchoS32(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-s32", Guest.EchoS32),
 	Doc:       "",
 	Index:     5,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-s32",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a uint32
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-u32: arguments: %w", err)
-		}
-		out, err := i.EchoU32(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-u32", Guest.EchoU32),
 	Doc:       "",
 	Index:     6,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-u32",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a int64
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-s64: arguments: %w", err)
-		}
-		out, err := i.EchoS64(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-s64", Guest.EchoS64),
 	Doc:       "",
 	Index:     7,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-s64",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a uint64
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-u64: arguments: %w", err)
-		}
-		out, err := i.EchoU64(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-u64", Guest.EchoU64),
 	Doc:       "",
 	Index:     8,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-u64",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a float32
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-f32: arguments: %w", err)
-		}
-		out, err := i.EchoF32(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-f32", Guest.EchoF32),
 	Doc:       "",
 	Index:     9,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-f32",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a float64
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-f64: arguments: %w", err)
-		}
-		out, err := i.EchoF64(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-f64", Guest.EchoF64),
 	Doc:       "",
 	Index:     10,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-f64",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a rune
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-char: arguments: %w", err)
-		}
-		out, err := i.EchoChar(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-char", Guest.EchoChar),
 	Doc:       "",
 	Index:     11,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-char",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a string
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-string: arguments: %w", err)
-		}
-		out, err := i.EchoString(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-string", Guest.EchoString),
 	Doc:       "",
 	Index:     12,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-string",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a []byte
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-bytes: arguments: %w", err)
-		}
-		out, err := i.EchoBytes(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-bytes", Guest.EchoBytes),
 	Doc:       "",
 	Index:     13,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-bytes",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a []string
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-names: arguments: %w", err)
-		}
-		out, err := i.EchoNames(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-names", Guest.EchoNames),
 	Doc:       "",
 	Index:     14,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-names",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a *string
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-option: arguments: %w", err)
-		}
-		out, err := i.EchoOption(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-option", Guest.EchoOption),
 	Doc:       "",
 	Index:     15,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-option",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a *[]*string
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-nested: arguments: %w", err)
-		}
-		out, err := i.EchoNested(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-nested", Guest.EchoNested),
 	Doc:       "",
 	Index:     16,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-nested",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a witval.Result[string, uint32]
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-result: arguments: %w", err)
-		}
-		out, err := i.EchoResult(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-result", Guest.EchoResult),
 	Doc:       "",
 	Index:     17,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-result",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a witval.Result[witval.Unit, string]
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-unit-result: arguments: %w", err)
-		}
-		if err := i.EchoUnitResult(ctx, a); err != nil {
-			return nil, err
-		}
-		return []byte("null"), nil
-	},
+	CallJSON:  abi.ActionJSON("echo-unit-result", Guest.EchoUnitResult),
 	Doc:       "",
 	Index:     18,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-unit-result",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a witval.Tuple3[uint8, string, float64]
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-tuple: arguments: %w", err)
-		}
-		out, err := i.EchoTuple(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-tuple", Guest.EchoTuple),
 	Doc:       "",
 	Index:     19,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-tuple",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a Color
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-color: arguments: %w", err)
-		}
-		out, err := i.EchoColor(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-color", Guest.EchoColor),
 	Doc:       "",
 	Index:     20,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-color",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a Perms
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-perms: arguments: %w", err)
-		}
-		out, err := i.EchoPerms(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-perms", Guest.EchoPerms),
 	Doc:       "",
 	Index:     21,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-perms",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a Wide
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-wide: arguments: %w", err)
-		}
-		out, err := i.EchoWide(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-wide", Guest.EchoWide),
 	Doc:       "",
 	Index:     22,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-wide",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a Point
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-point: arguments: %w", err)
-		}
-		out, err := i.EchoPoint(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-point", Guest.EchoPoint),
 	Doc:       "",
 	Index:     23,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-point",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a Padded
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-padded: arguments: %w", err)
-		}
-		out, err := i.EchoPadded(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-padded", Guest.EchoPadded),
 	Doc:       "",
 	Index:     24,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-padded",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a Shape
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-shape: arguments: %w", err)
-		}
-		out, err := i.EchoShape(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-shape", Guest.EchoShape),
 	Doc:       "",
 	Index:     25,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-shape",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a []Shape
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-shapes: arguments: %w", err)
-		}
-		out, err := i.EchoShapes(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-shapes", Guest.EchoShapes),
 	Doc:       "",
 	Index:     26,
 	Interface: "guest-side",
@@ -4124,17 +3855,7 @@ var HookList = []Hook{{
 	Kind:      HookCall,
 	Name:      "echo-meta",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a Everything
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-everything: arguments: %w", err)
-		}
-		out, err := i.EchoEverything(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-everything", Guest.EchoEverything),
 	Doc:       "",
 	Index:     28,
 	Interface: "guest-side",
@@ -4172,17 +3893,7 @@ var HookList = []Hook{{
 	Kind:      HookAction,
 	Name:      "ping",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a []Point
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("sum-points: arguments: %w", err)
-		}
-		out, err := i.SumPoints(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("sum-points", Guest.SumPoints),
 	Doc:       "A scalar computed from a list of records.",
 	Index:     31,
 	Interface: "guest-side",

@@ -26,7 +26,6 @@ package host009
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	abi "github.com/raisfast/wasmplug/abi"
@@ -753,50 +752,21 @@ type Action[A any] struct {
 
 // HookList describes every export, by export index. It is read-only.
 var HookList = []Hook{{
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a PostInput
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-post-creating: arguments: %w", err)
-		}
-		out, err := i.OnPostCreating(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("on-post-creating", Guest.OnPostCreating),
 	Doc:       "",
 	Index:     0,
 	Interface: "plugin-hooks",
 	Kind:      HookFilter,
 	Name:      "on-post-creating",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a string
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("render-markdown: arguments: %w", err)
-		}
-		out, err := i.RenderMarkdown(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("render-markdown", Guest.RenderMarkdown),
 	Doc:       "",
 	Index:     1,
 	Interface: "plugin-hooks",
 	Kind:      HookFilter,
 	Name:      "render-markdown",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a string
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-login: arguments: %w", err)
-		}
-		if err := i.OnLogin(ctx, a); err != nil {
-			return nil, err
-		}
-		return []byte("null"), nil
-	},
+	CallJSON:  abi.ActionJSON("on-login", Guest.OnLogin),
 	Doc:       "",
 	Index:     2,
 	Interface: "plugin-hooks",
