@@ -85,18 +85,12 @@ func hostHostAPILog(ctx context.Context, _ api.Module, stack []uint64) {
 	var level string
 	level, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.0.9#log",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.0.9#log", err)
 	}
 	var msg string
 	msg, err = abi.LoadString(mem, uint32(stack[2]), uint32(stack[3]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.0.9#log",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.0.9#log", err)
 	}
 	inst.imports.HostAPI.Log(ctx, level, msg)
 }
@@ -109,10 +103,7 @@ func hostHostAPIKVGet(ctx context.Context, _ api.Module, stack []uint64) {
 	var key string
 	key, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.0.9#kv-get",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.0.9#kv-get", err)
 	}
 	g := &inst.g
 	_ = g
@@ -123,16 +114,10 @@ func hostHostAPIKVGet(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.0.9#kv-get",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.0.9#kv-get", err)
 	}
 	if err = store_OptionString(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.0.9#kv-get",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.0.9#kv-get", err)
 	}
 }
 func hostHostAPIKVSet(ctx context.Context, _ api.Module, stack []uint64) {
@@ -144,18 +129,12 @@ func hostHostAPIKVSet(ctx context.Context, _ api.Module, stack []uint64) {
 	var key string
 	key, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.0.9#kv-set",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.0.9#kv-set", err)
 	}
 	var value string
 	value, err = abi.LoadString(mem, uint32(stack[2]), uint32(stack[3]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.0.9#kv-set",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.0.9#kv-set", err)
 	}
 	g := &inst.g
 	_ = g
@@ -173,19 +152,13 @@ func hostHostAPISiteName(ctx context.Context, _ api.Module, stack []uint64) {
 	rv := inst.imports.HostAPI.SiteName(ctx)
 	rp := uint32(stack[0])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.0.9#site-name",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.0.9#site-name", err)
 	}
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, rv)
 		if err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "raisfast:plugin-wit/host-api@0.0.9#site-name",
-			})
+			abi.TrapOn("raisfast:plugin-wit/host-api@0.0.9#site-name", err)
 		}
 		g.Mem.WriteUint32Le(rp, sp)
 		g.Mem.WriteUint32Le(rp+4, sl)

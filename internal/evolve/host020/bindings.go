@@ -234,18 +234,12 @@ func hostHostAPILog(ctx context.Context, _ api.Module, stack []uint64) {
 	var level string
 	level, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#log",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#log", err)
 	}
 	var msg string
 	msg, err = abi.LoadString(mem, uint32(stack[2]), uint32(stack[3]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#log",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#log", err)
 	}
 	inst.imports.HostAPI.Log(ctx, level, msg)
 }
@@ -258,10 +252,7 @@ func hostHostAPIGetConfig(ctx context.Context, _ api.Module, stack []uint64) {
 	var key string
 	key, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#get-config",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#get-config", err)
 	}
 	g := &inst.g
 	_ = g
@@ -272,16 +263,10 @@ func hostHostAPIGetConfig(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#get-config",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#get-config", err)
 	}
 	if err = store_OptionString(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#get-config",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#get-config", err)
 	}
 }
 func hostHostAPIHTTPGet(ctx context.Context, _ api.Module, stack []uint64) {
@@ -293,10 +278,7 @@ func hostHostAPIHTTPGet(ctx context.Context, _ api.Module, stack []uint64) {
 	var url string
 	url, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#http-get",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#http-get", err)
 	}
 	g := &inst.g
 	_ = g
@@ -307,16 +289,10 @@ func hostHostAPIHTTPGet(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#http-get",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#http-get", err)
 	}
 	if err = store_OptionString(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#http-get",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#http-get", err)
 	}
 }
 func hostHostAPIGetData(ctx context.Context, _ api.Module, stack []uint64) {
@@ -328,10 +304,7 @@ func hostHostAPIGetData(ctx context.Context, _ api.Module, stack []uint64) {
 	var key string
 	key, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#get-data",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#get-data", err)
 	}
 	g := &inst.g
 	_ = g
@@ -342,16 +315,10 @@ func hostHostAPIGetData(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#get-data",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#get-data", err)
 	}
 	if err = store_OptionString(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#get-data",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#get-data", err)
 	}
 }
 func hostHostAPISetData(ctx context.Context, _ api.Module, stack []uint64) {
@@ -363,18 +330,12 @@ func hostHostAPISetData(ctx context.Context, _ api.Module, stack []uint64) {
 	var key string
 	key, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#set-data",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#set-data", err)
 	}
 	var value string
 	value, err = abi.LoadString(mem, uint32(stack[2]), uint32(stack[3]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#set-data",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#set-data", err)
 	}
 	g := &inst.g
 	_ = g
@@ -390,10 +351,7 @@ func hostHostAPIGetPost(ctx context.Context, _ api.Module, stack []uint64) {
 	var slug string
 	slug, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#get-post",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#get-post", err)
 	}
 	g := &inst.g
 	_ = g
@@ -404,16 +362,10 @@ func hostHostAPIGetPost(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#get-post",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#get-post", err)
 	}
 	if err = store_OptionString(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#get-post",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#get-post", err)
 	}
 }
 func hostHostAPIDBQuery(ctx context.Context, _ api.Module, stack []uint64) {
@@ -425,37 +377,25 @@ func hostHostAPIDBQuery(ctx context.Context, _ api.Module, stack []uint64) {
 	var sql string
 	sql, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#db-query",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#db-query", err)
 	}
 	var params *string
 	params, err = lift_OptionString(mem, stack[2:])
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#db-query",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#db-query", err)
 	}
 	g := &inst.g
 	_ = g
 	rv := inst.imports.HostAPI.DBQuery(ctx, sql, params)
 	rp := uint32(stack[5])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#db-query",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#db-query", err)
 	}
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, rv)
 		if err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "raisfast:plugin-wit/host-api@0.2.0#db-query",
-			})
+			abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#db-query", err)
 		}
 		g.Mem.WriteUint32Le(rp, sp)
 		g.Mem.WriteUint32Le(rp+4, sl)
@@ -470,37 +410,25 @@ func hostHostAPIDBExecute(ctx context.Context, _ api.Module, stack []uint64) {
 	var sql string
 	sql, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#db-execute",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#db-execute", err)
 	}
 	var params *string
 	params, err = lift_OptionString(mem, stack[2:])
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#db-execute",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#db-execute", err)
 	}
 	g := &inst.g
 	_ = g
 	rv := inst.imports.HostAPI.DBExecute(ctx, sql, params)
 	rp := uint32(stack[5])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#db-execute",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#db-execute", err)
 	}
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, rv)
 		if err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "raisfast:plugin-wit/host-api@0.2.0#db-execute",
-			})
+			abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#db-execute", err)
 		}
 		g.Mem.WriteUint32Le(rp, sp)
 		g.Mem.WriteUint32Le(rp+4, sl)
@@ -517,19 +445,13 @@ func hostHostAPIDBBegin(ctx context.Context, _ api.Module, stack []uint64) {
 	rv := inst.imports.HostAPI.DBBegin(ctx)
 	rp := uint32(stack[0])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#db-begin",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#db-begin", err)
 	}
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, rv)
 		if err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "raisfast:plugin-wit/host-api@0.2.0#db-begin",
-			})
+			abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#db-begin", err)
 		}
 		g.Mem.WriteUint32Le(rp, sp)
 		g.Mem.WriteUint32Le(rp+4, sl)
@@ -546,19 +468,13 @@ func hostHostAPIDBCommit(ctx context.Context, _ api.Module, stack []uint64) {
 	rv := inst.imports.HostAPI.DBCommit(ctx)
 	rp := uint32(stack[0])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#db-commit",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#db-commit", err)
 	}
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, rv)
 		if err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "raisfast:plugin-wit/host-api@0.2.0#db-commit",
-			})
+			abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#db-commit", err)
 		}
 		g.Mem.WriteUint32Le(rp, sp)
 		g.Mem.WriteUint32Le(rp+4, sl)
@@ -575,19 +491,13 @@ func hostHostAPIDBRollback(ctx context.Context, _ api.Module, stack []uint64) {
 	rv := inst.imports.HostAPI.DBRollback(ctx)
 	rp := uint32(stack[0])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#db-rollback",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#db-rollback", err)
 	}
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, rv)
 		if err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "raisfast:plugin-wit/host-api@0.2.0#db-rollback",
-			})
+			abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#db-rollback", err)
 		}
 		g.Mem.WriteUint32Le(rp, sp)
 		g.Mem.WriteUint32Le(rp+4, sl)
@@ -602,10 +512,7 @@ func hostHostAPIVFSRead(ctx context.Context, _ api.Module, stack []uint64) {
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#vfs-read",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#vfs-read", err)
 	}
 	g := &inst.g
 	_ = g
@@ -616,16 +523,10 @@ func hostHostAPIVFSRead(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#vfs-read",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#vfs-read", err)
 	}
 	if err = store_OptionString(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#vfs-read",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#vfs-read", err)
 	}
 }
 func hostHostAPIVFSWrite(ctx context.Context, _ api.Module, stack []uint64) {
@@ -637,18 +538,12 @@ func hostHostAPIVFSWrite(ctx context.Context, _ api.Module, stack []uint64) {
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#vfs-write",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#vfs-write", err)
 	}
 	var content string
 	content, err = abi.LoadString(mem, uint32(stack[2]), uint32(stack[3]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#vfs-write",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#vfs-write", err)
 	}
 	g := &inst.g
 	_ = g
@@ -664,10 +559,7 @@ func hostHostAPIVFSDelete(ctx context.Context, _ api.Module, stack []uint64) {
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#vfs-delete",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#vfs-delete", err)
 	}
 	g := &inst.g
 	_ = g
@@ -683,10 +575,7 @@ func hostHostAPIVFSExists(ctx context.Context, _ api.Module, stack []uint64) {
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#vfs-exists",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#vfs-exists", err)
 	}
 	g := &inst.g
 	_ = g
@@ -702,10 +591,7 @@ func hostHostAPIVFSList(ctx context.Context, _ api.Module, stack []uint64) {
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#vfs-list",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#vfs-list", err)
 	}
 	g := &inst.g
 	_ = g
@@ -716,16 +602,10 @@ func hostHostAPIVFSList(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#vfs-list",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#vfs-list", err)
 	}
 	if err = store_OptionString(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#vfs-list",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#vfs-list", err)
 	}
 }
 func hostHostAPIVFSStat(ctx context.Context, _ api.Module, stack []uint64) {
@@ -737,10 +617,7 @@ func hostHostAPIVFSStat(ctx context.Context, _ api.Module, stack []uint64) {
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#vfs-stat",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#vfs-stat", err)
 	}
 	g := &inst.g
 	_ = g
@@ -751,16 +628,10 @@ func hostHostAPIVFSStat(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#vfs-stat",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#vfs-stat", err)
 	}
 	if err = store_OptionString(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#vfs-stat",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#vfs-stat", err)
 	}
 }
 func hostHostAPIEmitEvent(ctx context.Context, _ api.Module, stack []uint64) {
@@ -772,37 +643,25 @@ func hostHostAPIEmitEvent(ctx context.Context, _ api.Module, stack []uint64) {
 	var eventType string
 	eventType, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#emit-event",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#emit-event", err)
 	}
 	var data string
 	data, err = abi.LoadString(mem, uint32(stack[2]), uint32(stack[3]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#emit-event",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#emit-event", err)
 	}
 	g := &inst.g
 	_ = g
 	rv := inst.imports.HostAPI.EmitEvent(ctx, eventType, data)
 	rp := uint32(stack[4])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#emit-event",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#emit-event", err)
 	}
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, rv)
 		if err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "raisfast:plugin-wit/host-api@0.2.0#emit-event",
-			})
+			abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#emit-event", err)
 		}
 		g.Mem.WriteUint32Le(rp, sp)
 		g.Mem.WriteUint32Le(rp+4, sl)
