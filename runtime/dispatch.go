@@ -178,7 +178,6 @@ func TraceJSON(ctx context.Context, rt *Runtime, hook string, args []byte) (*Tra
 			return err
 		})
 		st.Duration = time.Since(start)
-		out = unescapeHTML(out)
 		if err != nil {
 			if isArgError(err) {
 				return nil, fmt.Errorf("runtime: %w", err)
@@ -276,40 +275,4 @@ func (rt *Runtime) callFlagged(ctx context.Context, in *instance, fn func(contex
 	in.waits.bind(nil)
 	in.call.end()
 	return err, timedOut
-}
-
-// unescapeHTML undoes encoding/json's HTML escaping (\u003c, \u003e,
-// \u0026) in JSON text, so a CLI shows "<p>" rather than "\u003cp\u003e".
-// Other escapes are kept; the result is equivalent JSON.
-func unescapeHTML(js []byte) []byte {
-	if !bytes.Contains(js, []byte(`\u00`)) {
-		return js
-	}
-	out := make([]byte, 0, len(js))
-	for i := 0; i < len(js); i++ {
-		c := js[i]
-		if c != '\\' || i+1 >= len(js) {
-			out = append(out, c)
-			continue
-		}
-		if js[i+1] == 'u' && i+5 < len(js) {
-			switch string(js[i+2 : i+6]) {
-			case "003c", "003C":
-				out = append(out, '<')
-				i += 5
-				continue
-			case "003e", "003E":
-				out = append(out, '>')
-				i += 5
-				continue
-			case "0026":
-				out = append(out, '&')
-				i += 5
-				continue
-			}
-		}
-		out = append(out, c, js[i+1]) // any other escape, including \\, stays whole
-		i++
-	}
-	return out
 }

@@ -873,21 +873,6 @@ func TestPoolSizeFromEnv(t *testing.T) {
 	}
 }
 
-func TestUnescapeHTML(t *testing.T) {
-	for in, want := range map[string]string{
-		`"\u003cp\u003e a \u0026 b"`: `"<p> a & b"`,
-		`"\\u003c"`:                  `"\\u003c"`,
-		`"\\\u003c"`:                 `"\\<"`,
-		`"\u2028 \n \""`:             `"\u2028 \n \""`,
-		`{"a":"\u003C"}`:             `{"a":"<"}`,
-		`"end\`:                      `"end\`,
-	} {
-		if got := string(unescapeHTML([]byte(in))); got != want {
-			t.Errorf("unescapeHTML(%s) = %s, want %s", in, got, want)
-		}
-	}
-}
-
 // TestWaitsEndAtTheDeadline checks that a guest waiting in WASI poll_oneoff
 // (a 60 s sleep) is stopped at the call deadline, that the pool serves the
 // next call, and that a transaction the sleeper opened is rolled back then,

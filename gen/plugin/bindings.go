@@ -671,18 +671,12 @@ func hostHostAPILog(ctx context.Context, _ api.Module, stack []uint64) {
 	var level string
 	level, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#log",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#log", err)
 	}
 	var msg string
 	msg, err = abi.LoadString(mem, uint32(stack[2]), uint32(stack[3]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#log",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#log", err)
 	}
 	inst.imports.HostAPI.Log(ctx, level, msg)
 }
@@ -695,10 +689,7 @@ func hostHostAPIGetConfig(ctx context.Context, _ api.Module, stack []uint64) {
 	var key string
 	key, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#get-config",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#get-config", err)
 	}
 	g := &inst.g
 	_ = g
@@ -709,16 +700,10 @@ func hostHostAPIGetConfig(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#get-config",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#get-config", err)
 	}
 	if err = store_OptionString(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#get-config",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#get-config", err)
 	}
 }
 func hostHostAPIHTTPGet(ctx context.Context, _ api.Module, stack []uint64) {
@@ -730,10 +715,7 @@ func hostHostAPIHTTPGet(ctx context.Context, _ api.Module, stack []uint64) {
 	var url string
 	url, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#http-get",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#http-get", err)
 	}
 	g := &inst.g
 	_ = g
@@ -744,16 +726,10 @@ func hostHostAPIHTTPGet(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#http-get",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#http-get", err)
 	}
 	if err = store_OptionString(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#http-get",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#http-get", err)
 	}
 }
 func hostHostAPIHTTPPost(ctx context.Context, _ api.Module, stack []uint64) {
@@ -765,18 +741,12 @@ func hostHostAPIHTTPPost(ctx context.Context, _ api.Module, stack []uint64) {
 	var url string
 	url, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#http-post",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#http-post", err)
 	}
 	var body string
 	body, err = abi.LoadString(mem, uint32(stack[2]), uint32(stack[3]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#http-post",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#http-post", err)
 	}
 	g := &inst.g
 	_ = g
@@ -787,16 +757,10 @@ func hostHostAPIHTTPPost(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[4])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#http-post",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#http-post", err)
 	}
 	if err = store_OptionString(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#http-post",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#http-post", err)
 	}
 }
 func hostHostAPIGetData(ctx context.Context, _ api.Module, stack []uint64) {
@@ -808,10 +772,7 @@ func hostHostAPIGetData(ctx context.Context, _ api.Module, stack []uint64) {
 	var key string
 	key, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#get-data",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#get-data", err)
 	}
 	g := &inst.g
 	_ = g
@@ -822,16 +783,10 @@ func hostHostAPIGetData(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#get-data",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#get-data", err)
 	}
 	if err = store_OptionString(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#get-data",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#get-data", err)
 	}
 }
 func hostHostAPISetData(ctx context.Context, _ api.Module, stack []uint64) {
@@ -843,18 +798,12 @@ func hostHostAPISetData(ctx context.Context, _ api.Module, stack []uint64) {
 	var key string
 	key, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#set-data",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#set-data", err)
 	}
 	var value string
 	value, err = abi.LoadString(mem, uint32(stack[2]), uint32(stack[3]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#set-data",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#set-data", err)
 	}
 	g := &inst.g
 	_ = g
@@ -870,10 +819,7 @@ func hostHostAPIGetPost(ctx context.Context, _ api.Module, stack []uint64) {
 	var slug string
 	slug, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#get-post",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#get-post", err)
 	}
 	g := &inst.g
 	_ = g
@@ -884,16 +830,10 @@ func hostHostAPIGetPost(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#get-post",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#get-post", err)
 	}
 	if err = store_OptionString(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#get-post",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#get-post", err)
 	}
 }
 func hostHostAPIDBQuery(ctx context.Context, _ api.Module, stack []uint64) {
@@ -905,37 +845,25 @@ func hostHostAPIDBQuery(ctx context.Context, _ api.Module, stack []uint64) {
 	var sql string
 	sql, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#db-query",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#db-query", err)
 	}
 	var params *string
 	params, err = lift_OptionString(mem, stack[2:])
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#db-query",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#db-query", err)
 	}
 	g := &inst.g
 	_ = g
 	rv := inst.imports.HostAPI.DBQuery(ctx, sql, params)
 	rp := uint32(stack[5])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#db-query",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#db-query", err)
 	}
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, rv)
 		if err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "raisfast:plugin-wit/host-api@0.1.1#db-query",
-			})
+			abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#db-query", err)
 		}
 		g.Mem.WriteUint32Le(rp, sp)
 		g.Mem.WriteUint32Le(rp+4, sl)
@@ -950,37 +878,25 @@ func hostHostAPIDBExecute(ctx context.Context, _ api.Module, stack []uint64) {
 	var sql string
 	sql, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#db-execute",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#db-execute", err)
 	}
 	var params *string
 	params, err = lift_OptionString(mem, stack[2:])
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#db-execute",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#db-execute", err)
 	}
 	g := &inst.g
 	_ = g
 	rv := inst.imports.HostAPI.DBExecute(ctx, sql, params)
 	rp := uint32(stack[5])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#db-execute",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#db-execute", err)
 	}
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, rv)
 		if err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "raisfast:plugin-wit/host-api@0.1.1#db-execute",
-			})
+			abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#db-execute", err)
 		}
 		g.Mem.WriteUint32Le(rp, sp)
 		g.Mem.WriteUint32Le(rp+4, sl)
@@ -997,19 +913,13 @@ func hostHostAPIDBBegin(ctx context.Context, _ api.Module, stack []uint64) {
 	rv := inst.imports.HostAPI.DBBegin(ctx)
 	rp := uint32(stack[0])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#db-begin",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#db-begin", err)
 	}
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, rv)
 		if err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "raisfast:plugin-wit/host-api@0.1.1#db-begin",
-			})
+			abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#db-begin", err)
 		}
 		g.Mem.WriteUint32Le(rp, sp)
 		g.Mem.WriteUint32Le(rp+4, sl)
@@ -1026,19 +936,13 @@ func hostHostAPIDBCommit(ctx context.Context, _ api.Module, stack []uint64) {
 	rv := inst.imports.HostAPI.DBCommit(ctx)
 	rp := uint32(stack[0])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#db-commit",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#db-commit", err)
 	}
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, rv)
 		if err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "raisfast:plugin-wit/host-api@0.1.1#db-commit",
-			})
+			abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#db-commit", err)
 		}
 		g.Mem.WriteUint32Le(rp, sp)
 		g.Mem.WriteUint32Le(rp+4, sl)
@@ -1055,19 +959,13 @@ func hostHostAPIDBRollback(ctx context.Context, _ api.Module, stack []uint64) {
 	rv := inst.imports.HostAPI.DBRollback(ctx)
 	rp := uint32(stack[0])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#db-rollback",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#db-rollback", err)
 	}
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, rv)
 		if err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "raisfast:plugin-wit/host-api@0.1.1#db-rollback",
-			})
+			abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#db-rollback", err)
 		}
 		g.Mem.WriteUint32Le(rp, sp)
 		g.Mem.WriteUint32Le(rp+4, sl)
@@ -1082,10 +980,7 @@ func hostHostAPIVFSRead(ctx context.Context, _ api.Module, stack []uint64) {
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#vfs-read",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#vfs-read", err)
 	}
 	g := &inst.g
 	_ = g
@@ -1096,16 +991,10 @@ func hostHostAPIVFSRead(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#vfs-read",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#vfs-read", err)
 	}
 	if err = store_OptionString(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#vfs-read",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#vfs-read", err)
 	}
 }
 func hostHostAPIVFSWrite(ctx context.Context, _ api.Module, stack []uint64) {
@@ -1117,18 +1006,12 @@ func hostHostAPIVFSWrite(ctx context.Context, _ api.Module, stack []uint64) {
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#vfs-write",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#vfs-write", err)
 	}
 	var content string
 	content, err = abi.LoadString(mem, uint32(stack[2]), uint32(stack[3]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#vfs-write",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#vfs-write", err)
 	}
 	g := &inst.g
 	_ = g
@@ -1144,10 +1027,7 @@ func hostHostAPIVFSDelete(ctx context.Context, _ api.Module, stack []uint64) {
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#vfs-delete",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#vfs-delete", err)
 	}
 	g := &inst.g
 	_ = g
@@ -1163,10 +1043,7 @@ func hostHostAPIVFSExists(ctx context.Context, _ api.Module, stack []uint64) {
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#vfs-exists",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#vfs-exists", err)
 	}
 	g := &inst.g
 	_ = g
@@ -1182,10 +1059,7 @@ func hostHostAPIVFSList(ctx context.Context, _ api.Module, stack []uint64) {
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#vfs-list",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#vfs-list", err)
 	}
 	g := &inst.g
 	_ = g
@@ -1196,16 +1070,10 @@ func hostHostAPIVFSList(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#vfs-list",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#vfs-list", err)
 	}
 	if err = store_OptionString(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#vfs-list",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#vfs-list", err)
 	}
 }
 func hostHostAPIVFSStat(ctx context.Context, _ api.Module, stack []uint64) {
@@ -1217,10 +1085,7 @@ func hostHostAPIVFSStat(ctx context.Context, _ api.Module, stack []uint64) {
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#vfs-stat",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#vfs-stat", err)
 	}
 	g := &inst.g
 	_ = g
@@ -1231,16 +1096,10 @@ func hostHostAPIVFSStat(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#vfs-stat",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#vfs-stat", err)
 	}
 	if err = store_OptionString(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#vfs-stat",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#vfs-stat", err)
 	}
 }
 func hostHostAPIEmitEvent(ctx context.Context, _ api.Module, stack []uint64) {
@@ -1252,37 +1111,25 @@ func hostHostAPIEmitEvent(ctx context.Context, _ api.Module, stack []uint64) {
 	var eventType string
 	eventType, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#emit-event",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#emit-event", err)
 	}
 	var data string
 	data, err = abi.LoadString(mem, uint32(stack[2]), uint32(stack[3]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#emit-event",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#emit-event", err)
 	}
 	g := &inst.g
 	_ = g
 	rv := inst.imports.HostAPI.EmitEvent(ctx, eventType, data)
 	rp := uint32(stack[4])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#emit-event",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#emit-event", err)
 	}
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, rv)
 		if err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "raisfast:plugin-wit/host-api@0.1.1#emit-event",
-			})
+			abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#emit-event", err)
 		}
 		g.Mem.WriteUint32Le(rp, sp)
 		g.Mem.WriteUint32Le(rp+4, sl)
@@ -1299,19 +1146,13 @@ func hostHostAPINewID(ctx context.Context, _ api.Module, stack []uint64) {
 	rv := inst.imports.HostAPI.NewID(ctx)
 	rp := uint32(stack[0])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#new-id",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#new-id", err)
 	}
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, rv)
 		if err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "raisfast:plugin-wit/host-api@0.1.1#new-id",
-			})
+			abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#new-id", err)
 		}
 		g.Mem.WriteUint32Le(rp, sp)
 		g.Mem.WriteUint32Le(rp+4, sl)
@@ -1330,19 +1171,13 @@ func hostHostAPIDBPh(ctx context.Context, _ api.Module, stack []uint64) {
 	rv := inst.imports.HostAPI.DBPh(ctx, n_)
 	rp := uint32(stack[1])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.1.1#db-ph",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#db-ph", err)
 	}
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, rv)
 		if err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "raisfast:plugin-wit/host-api@0.1.1#db-ph",
-			})
+			abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#db-ph", err)
 		}
 		g.Mem.WriteUint32Le(rp, sp)
 		g.Mem.WriteUint32Le(rp+4, sl)
@@ -1357,18 +1192,12 @@ func hostDataInsert(ctx context.Context, _ api.Module, stack []uint64) {
 	var table string
 	table, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#insert",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#insert", err)
 	}
 	var row []Field
 	row, err = readList_ListField(mem, uint32(stack[2]), uint32(stack[3]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#insert",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#insert", err)
 	}
 	g := &inst.g
 	_ = g
@@ -1391,16 +1220,10 @@ func hostDataInsert(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[4])
 	if err = abi.CheckRegion(mem, rp, 24, 8); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#insert",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#insert", err)
 	}
 	if err = store_ResultU64DBError(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#insert",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#insert", err)
 	}
 }
 func hostDataFetchOne(ctx context.Context, _ api.Module, stack []uint64) {
@@ -1412,18 +1235,12 @@ func hostDataFetchOne(ctx context.Context, _ api.Module, stack []uint64) {
 	var table string
 	table, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#fetch-one",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#fetch-one", err)
 	}
 	var q Query
 	q, err = liftQuery(mem, stack[2:])
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#fetch-one",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#fetch-one", err)
 	}
 	g := &inst.g
 	_ = g
@@ -1446,16 +1263,10 @@ func hostDataFetchOne(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[12])
 	if err = abi.CheckRegion(mem, rp, 16, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#fetch-one",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#fetch-one", err)
 	}
 	if err = store_ResultOptionListFieldDBError(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#fetch-one",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#fetch-one", err)
 	}
 }
 func hostDataFetchAll(ctx context.Context, _ api.Module, stack []uint64) {
@@ -1467,18 +1278,12 @@ func hostDataFetchAll(ctx context.Context, _ api.Module, stack []uint64) {
 	var table string
 	table, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#fetch-all",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#fetch-all", err)
 	}
 	var q Query
 	q, err = liftQuery(mem, stack[2:])
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#fetch-all",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#fetch-all", err)
 	}
 	g := &inst.g
 	_ = g
@@ -1501,16 +1306,10 @@ func hostDataFetchAll(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[12])
 	if err = abi.CheckRegion(mem, rp, 16, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#fetch-all",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#fetch-all", err)
 	}
 	if err = store_ResultListListFieldDBError(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#fetch-all",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#fetch-all", err)
 	}
 }
 func hostDataUpdate(ctx context.Context, _ api.Module, stack []uint64) {
@@ -1522,26 +1321,17 @@ func hostDataUpdate(ctx context.Context, _ api.Module, stack []uint64) {
 	var table string
 	table, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#update",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#update", err)
 	}
 	var set []Field
 	set, err = readList_ListField(mem, uint32(stack[2]), uint32(stack[3]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#update",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#update", err)
 	}
 	var filter []Condition
 	filter, err = readList_ListCondition(mem, uint32(stack[4]), uint32(stack[5]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#update",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#update", err)
 	}
 	g := &inst.g
 	_ = g
@@ -1564,16 +1354,10 @@ func hostDataUpdate(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[6])
 	if err = abi.CheckRegion(mem, rp, 24, 8); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#update",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#update", err)
 	}
 	if err = store_ResultU64DBError(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#update",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#update", err)
 	}
 }
 func hostDataDelete(ctx context.Context, _ api.Module, stack []uint64) {
@@ -1585,18 +1369,12 @@ func hostDataDelete(ctx context.Context, _ api.Module, stack []uint64) {
 	var table string
 	table, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#delete",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#delete", err)
 	}
 	var filter []Condition
 	filter, err = readList_ListCondition(mem, uint32(stack[2]), uint32(stack[3]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#delete",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#delete", err)
 	}
 	g := &inst.g
 	_ = g
@@ -1619,16 +1397,10 @@ func hostDataDelete(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[4])
 	if err = abi.CheckRegion(mem, rp, 24, 8); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#delete",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#delete", err)
 	}
 	if err = store_ResultU64DBError(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#delete",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#delete", err)
 	}
 }
 func hostDataCount(ctx context.Context, _ api.Module, stack []uint64) {
@@ -1640,18 +1412,12 @@ func hostDataCount(ctx context.Context, _ api.Module, stack []uint64) {
 	var table string
 	table, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#count",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#count", err)
 	}
 	var filter []Condition
 	filter, err = readList_ListCondition(mem, uint32(stack[2]), uint32(stack[3]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#count",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#count", err)
 	}
 	g := &inst.g
 	_ = g
@@ -1674,16 +1440,10 @@ func hostDataCount(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[4])
 	if err = abi.CheckRegion(mem, rp, 24, 8); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#count",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#count", err)
 	}
 	if err = store_ResultU64DBError(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#count",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#count", err)
 	}
 }
 func hostDataIncrement(ctx context.Context, _ api.Module, stack []uint64) {
@@ -1695,28 +1455,19 @@ func hostDataIncrement(ctx context.Context, _ api.Module, stack []uint64) {
 	var table string
 	table, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#increment",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#increment", err)
 	}
 	var column string
 	column, err = abi.LoadString(mem, uint32(stack[2]), uint32(stack[3]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#increment",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#increment", err)
 	}
 	var by int64
 	by = int64(stack[4])
 	var filter []Condition
 	filter, err = readList_ListCondition(mem, uint32(stack[5]), uint32(stack[6]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#increment",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#increment", err)
 	}
 	g := &inst.g
 	_ = g
@@ -1739,16 +1490,10 @@ func hostDataIncrement(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[7])
 	if err = abi.CheckRegion(mem, rp, 24, 8); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#increment",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#increment", err)
 	}
 	if err = store_ResultU64DBError(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#increment",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#increment", err)
 	}
 }
 func hostDataSum(ctx context.Context, _ api.Module, stack []uint64) {
@@ -1760,26 +1505,17 @@ func hostDataSum(ctx context.Context, _ api.Module, stack []uint64) {
 	var table string
 	table, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#sum",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#sum", err)
 	}
 	var column string
 	column, err = abi.LoadString(mem, uint32(stack[2]), uint32(stack[3]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#sum",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#sum", err)
 	}
 	var filter []Condition
 	filter, err = readList_ListCondition(mem, uint32(stack[4]), uint32(stack[5]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#sum",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#sum", err)
 	}
 	g := &inst.g
 	_ = g
@@ -1802,16 +1538,10 @@ func hostDataSum(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[6])
 	if err = abi.CheckRegion(mem, rp, 24, 8); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#sum",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#sum", err)
 	}
 	if err = store_ResultValueDBError(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#sum",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#sum", err)
 	}
 }
 func hostDataGroupBy(ctx context.Context, _ api.Module, stack []uint64) {
@@ -1823,42 +1553,27 @@ func hostDataGroupBy(ctx context.Context, _ api.Module, stack []uint64) {
 	var table string
 	table, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#group-by",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#group-by", err)
 	}
 	var by []string
 	by, err = readList_ListString(mem, uint32(stack[2]), uint32(stack[3]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#group-by",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#group-by", err)
 	}
 	var agg Aggregate
 	agg, err = liftAggregate(mem, stack[4:])
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#group-by",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#group-by", err)
 	}
 	var column string
 	column, err = abi.LoadString(mem, uint32(stack[5]), uint32(stack[6]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#group-by",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#group-by", err)
 	}
 	var filter []Condition
 	filter, err = readList_ListCondition(mem, uint32(stack[7]), uint32(stack[8]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#group-by",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#group-by", err)
 	}
 	g := &inst.g
 	_ = g
@@ -1881,16 +1596,10 @@ func hostDataGroupBy(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[9])
 	if err = abi.CheckRegion(mem, rp, 16, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#group-by",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#group-by", err)
 	}
 	if err = store_ResultListGroupDBError(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/data@0.1.1#group-by",
-		})
+		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#group-by", err)
 	}
 }
 
@@ -3314,215 +3023,91 @@ type OnContentDeletedArgs struct {
 
 // HookList describes every export, by export index. It is read-only.
 var HookList = []Hook{{
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a PostInput
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-post-creating: arguments: %w", err)
-		}
-		out, err := i.OnPostCreating(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("on-post-creating", Guest.OnPostCreating),
 	Doc:       "Filter: runs before a post is created; may rewrite it.",
 	Index:     0,
 	Interface: "plugin-hooks",
 	Kind:      HookFilter,
 	Name:      "on-post-creating",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a PostInput
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-post-updating: arguments: %w", err)
-		}
-		out, err := i.OnPostUpdating(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("on-post-updating", Guest.OnPostUpdating),
 	Doc:       "Filter: runs before a post is updated; may rewrite it.",
 	Index:     1,
 	Interface: "plugin-hooks",
 	Kind:      HookFilter,
 	Name:      "on-post-updating",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a CommentInput
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-comment-creating: arguments: %w", err)
-		}
-		out, err := i.OnCommentCreating(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("on-comment-creating", Guest.OnCommentCreating),
 	Doc:       "Filter: runs before a comment is stored; may rewrite it.",
 	Index:     2,
 	Interface: "plugin-hooks",
 	Kind:      HookFilter,
 	Name:      "on-comment-creating",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a ContentEvent
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-content-creating: arguments: %w", err)
-		}
-		out, err := i.OnContentCreating(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("on-content-creating", Guest.OnContentCreating),
 	Doc:       "Filter: runs before generic content is created; may rewrite it.",
 	Index:     3,
 	Interface: "plugin-hooks",
 	Kind:      HookFilter,
 	Name:      "on-content-creating",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a ContentEvent
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-content-updating: arguments: %w", err)
-		}
-		out, err := i.OnContentUpdating(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("on-content-updating", Guest.OnContentUpdating),
 	Doc:       "Filter: runs before generic content is updated; may rewrite it.",
 	Index:     4,
 	Interface: "plugin-hooks",
 	Kind:      HookFilter,
 	Name:      "on-content-updating",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a string
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("render-markdown: arguments: %w", err)
-		}
-		out, err := i.RenderMarkdown(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("render-markdown", Guest.RenderMarkdown),
 	Doc:       "Filter: turns Markdown into HTML; `none` leaves the input to the next plugin.",
 	Index:     5,
 	Interface: "plugin-hooks",
 	Kind:      HookFilter,
 	Name:      "render-markdown",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a string
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("filter-html: arguments: %w", err)
-		}
-		out, err := i.FilterHTML(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("filter-html", Guest.FilterHTML),
 	Doc:       "Filter: post-processes rendered HTML.",
 	Index:     6,
 	Interface: "plugin-hooks",
 	Kind:      HookFilter,
 	Name:      "filter-html",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a PostOutput
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-post-created: arguments: %w", err)
-		}
-		if err := i.OnPostCreated(ctx, a); err != nil {
-			return nil, err
-		}
-		return []byte("null"), nil
-	},
+	CallJSON:  abi.ActionJSON("on-post-created", Guest.OnPostCreated),
 	Doc:       "Action: a post was created.",
 	Index:     7,
 	Interface: "plugin-hooks",
 	Kind:      HookAction,
 	Name:      "on-post-created",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a PostOutput
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-post-updated: arguments: %w", err)
-		}
-		if err := i.OnPostUpdated(ctx, a); err != nil {
-			return nil, err
-		}
-		return []byte("null"), nil
-	},
+	CallJSON:  abi.ActionJSON("on-post-updated", Guest.OnPostUpdated),
 	Doc:       "Action: a post was updated.",
 	Index:     8,
 	Interface: "plugin-hooks",
 	Kind:      HookAction,
 	Name:      "on-post-updated",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a string
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-post-deleted: arguments: %w", err)
-		}
-		if err := i.OnPostDeleted(ctx, a); err != nil {
-			return nil, err
-		}
-		return []byte("null"), nil
-	},
+	CallJSON:  abi.ActionJSON("on-post-deleted", Guest.OnPostDeleted),
 	Doc:       "Action: the post with `id` was deleted.",
 	Index:     9,
 	Interface: "plugin-hooks",
 	Kind:      HookAction,
 	Name:      "on-post-deleted",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a CommentInput
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-comment-created: arguments: %w", err)
-		}
-		if err := i.OnCommentCreated(ctx, a); err != nil {
-			return nil, err
-		}
-		return []byte("null"), nil
-	},
+	CallJSON:  abi.ActionJSON("on-comment-created", Guest.OnCommentCreated),
 	Doc:       "Action: a comment was created.",
 	Index:     10,
 	Interface: "plugin-hooks",
 	Kind:      HookAction,
 	Name:      "on-comment-created",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a ContentEvent
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-content-created: arguments: %w", err)
-		}
-		if err := i.OnContentCreated(ctx, a); err != nil {
-			return nil, err
-		}
-		return []byte("null"), nil
-	},
+	CallJSON:  abi.ActionJSON("on-content-created", Guest.OnContentCreated),
 	Doc:       "Action: generic content was created.",
 	Index:     11,
 	Interface: "plugin-hooks",
 	Kind:      HookAction,
 	Name:      "on-content-created",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a ContentEvent
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-content-updated: arguments: %w", err)
-		}
-		if err := i.OnContentUpdated(ctx, a); err != nil {
-			return nil, err
-		}
-		return []byte("null"), nil
-	},
+	CallJSON:  abi.ActionJSON("on-content-updated", Guest.OnContentUpdated),
 	Doc:       "Action: generic content was updated.",
 	Index:     12,
 	Interface: "plugin-hooks",
@@ -3545,32 +3130,14 @@ var HookList = []Hook{{
 	Kind:      HookAction,
 	Name:      "on-content-deleted",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a string
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-login: arguments: %w", err)
-		}
-		if err := i.OnLogin(ctx, a); err != nil {
-			return nil, err
-		}
-		return []byte("null"), nil
-	},
+	CallJSON:  abi.ActionJSON("on-login", Guest.OnLogin),
 	Doc:       "Action: the user `user-id` logged in.",
 	Index:     14,
 	Interface: "plugin-hooks",
 	Kind:      HookAction,
 	Name:      "on-login",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a *string
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-cron-tick: arguments: %w", err)
-		}
-		if err := i.OnCronTick(ctx, a); err != nil {
-			return nil, err
-		}
-		return []byte("null"), nil
-	},
+	CallJSON:  abi.ActionJSON("on-cron-tick", Guest.OnCronTick),
 	Doc:       "Action: a `[[cron]]` entry of the plugin fired; `payload` describes it.",
 	Index:     15,
 	Interface: "plugin-hooks",

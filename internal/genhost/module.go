@@ -425,10 +425,20 @@ none and for actions).`)
 				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 				jen.Return(jen.Qual("encoding/json", "Marshal").Call(jen.Id("out"))))
 		}
-		if fn.UsesHandles() {
+		handles := fn.UsesHandles()
+		if handles {
 			call = jsonNoHandles(fn) // a resource handle has no JSON form
 		}
-		callJSON := jen.Func().Params(guestParam(), ctxParam(), jen.Id("args").Index().Byte()).Params(jen.Index().Byte(), jen.Error()).Block(call...)
+		var callJSON jen.Code = jen.Func().Params(guestParam(), ctxParam(), jen.Id("args").Index().Byte()).Params(jen.Index().Byte(), jen.Error()).Block(call...)
+		if len(fn.Params) == 1 && !handles {
+			// One generic helper per shape (abi.CallJSON, abi.ActionJSON)
+			// instead of a closure per hook.
+			helper := "CallJSON"
+			if t == nil || (t.Kind == m.Result && t.OK == nil) {
+				helper = "ActionJSON"
+			}
+			callJSON = jen.Qual(pkgABI, helper).Call(jen.Lit(fn.Name), jen.Id("Guest").Dot(fn.GoName))
+		}
 		list = append(list, jen.Values(jen.Dict{
 			jen.Id("Name"):      jen.Lit(fn.Name),
 			jen.Id("Interface"): jen.Lit(fn.Iface.Name),

@@ -190,7 +190,7 @@ func (g *gen) imports() {
 }
 
 func (g *gen) hostFunc(iface *m.Interface, fn *m.Func) {
-	trap := jen.Panic(jen.Op("&").Qual(pkgABI, "TrapError").Values(jen.Dict{jen.Id("Func"): jen.Lit(fn.QualifiedName()), jen.Id("Err"): jen.Err()}))
+	trap := jen.Qual(pkgABI, "TrapOn").Call(jen.Lit(fn.QualifiedName()), jen.Err())
 	body := []jen.Code{
 		jen.Id("inst").Op(":=").Id("instanceFrom").Call(jen.Id("ctx"), jen.Lit(fn.QualifiedName())),
 		jen.Id("mem").Op(":=").Id("inst").Dot("g").Dot("Mem"),

@@ -651,19 +651,13 @@ func hostHostSideEchoChar(ctx context.Context, _ api.Module, stack []uint64) {
 	var x rune
 	x, err = abi.Char(uint32(stack[0]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-char",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-char", err)
 	}
 	g := &inst.g
 	_ = g
 	rv := inst.imports.HostSide.EchoChar(ctx, x)
 	if err = abi.CheckChar(rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-char",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-char", err)
 	}
 	stack[0] = uint64(uint32(rv))
 }
@@ -676,29 +670,20 @@ func hostHostSideEchoString(ctx context.Context, _ api.Module, stack []uint64) {
 	var x string
 	x, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-string",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-string", err)
 	}
 	g := &inst.g
 	_ = g
 	rv := inst.imports.HostSide.EchoString(ctx, x)
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-string",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-string", err)
 	}
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, rv)
 		if err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "witgen:alltypes/host-side@0.2.0#echo-string",
-			})
+			abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-string", err)
 		}
 		g.Mem.WriteUint32Le(rp, sp)
 		g.Mem.WriteUint32Le(rp+4, sl)
@@ -713,29 +698,20 @@ func hostHostSideEchoBytes(ctx context.Context, _ api.Module, stack []uint64) {
 	var x []byte
 	x, err = readList_ListU8(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-bytes",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-bytes", err)
 	}
 	g := &inst.g
 	_ = g
 	rv := inst.imports.HostSide.EchoBytes(ctx, x)
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-bytes",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-bytes", err)
 	}
 	{
 		var lq uint32
 		lq, err = writeList_ListU8(ctx, g, rv)
 		if err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "witgen:alltypes/host-side@0.2.0#echo-bytes",
-			})
+			abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-bytes", err)
 		}
 		g.Mem.WriteUint32Le(rp, lq)
 		g.Mem.WriteUint32Le(rp+4, uint32(len(rv)))
@@ -750,29 +726,20 @@ func hostHostSideEchoNames(ctx context.Context, _ api.Module, stack []uint64) {
 	var x []string
 	x, err = readList_ListString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-names",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-names", err)
 	}
 	g := &inst.g
 	_ = g
 	rv := inst.imports.HostSide.EchoNames(ctx, x)
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-names",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-names", err)
 	}
 	{
 		var lq uint32
 		lq, err = writeList_ListString(ctx, g, rv)
 		if err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "witgen:alltypes/host-side@0.2.0#echo-names",
-			})
+			abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-names", err)
 		}
 		g.Mem.WriteUint32Le(rp, lq)
 		g.Mem.WriteUint32Le(rp+4, uint32(len(rv)))
@@ -787,10 +754,7 @@ func hostHostSideEchoOption(ctx context.Context, _ api.Module, stack []uint64) {
 	var x *string
 	x, err = lift_OptionString(mem, stack[0:])
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-option",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-option", err)
 	}
 	g := &inst.g
 	_ = g
@@ -801,16 +765,10 @@ func hostHostSideEchoOption(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[3])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-option",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-option", err)
 	}
 	if err = store_OptionString(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-option",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-option", err)
 	}
 }
 func hostHostSideEchoNested(ctx context.Context, _ api.Module, stack []uint64) {
@@ -822,10 +780,7 @@ func hostHostSideEchoNested(ctx context.Context, _ api.Module, stack []uint64) {
 	var x *[]*string
 	x, err = lift_OptionListOptionString(mem, stack[0:])
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-nested",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-nested", err)
 	}
 	g := &inst.g
 	_ = g
@@ -836,16 +791,10 @@ func hostHostSideEchoNested(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[3])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-nested",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-nested", err)
 	}
 	if err = store_OptionListOptionString(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-nested",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-nested", err)
 	}
 }
 func hostHostSideEchoResult(ctx context.Context, _ api.Module, stack []uint64) {
@@ -857,10 +806,7 @@ func hostHostSideEchoResult(ctx context.Context, _ api.Module, stack []uint64) {
 	var x witval.Result[string, uint32]
 	x, err = lift_ResultStringU32(mem, stack[0:])
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-result",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-result", err)
 	}
 	g := &inst.g
 	_ = g
@@ -883,16 +829,10 @@ func hostHostSideEchoResult(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[3])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-result",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-result", err)
 	}
 	if err = store_ResultStringU32(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-result",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-result", err)
 	}
 }
 func hostHostSideEchoUnitResult(ctx context.Context, _ api.Module, stack []uint64) {
@@ -904,10 +844,7 @@ func hostHostSideEchoUnitResult(ctx context.Context, _ api.Module, stack []uint6
 	var x witval.Result[witval.Unit, string]
 	x, err = lift_ResultUnitString(mem, stack[0:])
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-unit-result",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-unit-result", err)
 	}
 	g := &inst.g
 	_ = g
@@ -924,16 +861,10 @@ func hostHostSideEchoUnitResult(ctx context.Context, _ api.Module, stack []uint6
 	}
 	rp := uint32(stack[3])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-unit-result",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-unit-result", err)
 	}
 	if err = store_ResultUnitString(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-unit-result",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-unit-result", err)
 	}
 }
 func hostHostSideEchoTuple(ctx context.Context, _ api.Module, stack []uint64) {
@@ -945,26 +876,17 @@ func hostHostSideEchoTuple(ctx context.Context, _ api.Module, stack []uint64) {
 	var x witval.Tuple3[uint8, string, float64]
 	x, err = lift_Tuple3U8StringF64(mem, stack[0:])
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-tuple",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-tuple", err)
 	}
 	g := &inst.g
 	_ = g
 	rv := inst.imports.HostSide.EchoTuple(ctx, x)
 	rp := uint32(stack[4])
 	if err = abi.CheckRegion(mem, rp, 24, 8); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-tuple",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-tuple", err)
 	}
 	if err = store_Tuple3U8StringF64(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-tuple",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-tuple", err)
 	}
 }
 func hostHostSideEchoColor(ctx context.Context, _ api.Module, stack []uint64) {
@@ -976,19 +898,13 @@ func hostHostSideEchoColor(ctx context.Context, _ api.Module, stack []uint64) {
 	var x Color
 	x, err = liftColor(mem, stack[0:])
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-color",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-color", err)
 	}
 	g := &inst.g
 	_ = g
 	rv := inst.imports.HostSide.EchoColor(ctx, x)
 	if err = lowerColor(ctx, g, rv, stack[0:]); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-color",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-color", err)
 	}
 }
 func hostHostSideEchoPerms(ctx context.Context, _ api.Module, stack []uint64) {
@@ -1000,19 +916,13 @@ func hostHostSideEchoPerms(ctx context.Context, _ api.Module, stack []uint64) {
 	var x Perms
 	x, err = liftPerms(mem, stack[0:])
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-perms",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-perms", err)
 	}
 	g := &inst.g
 	_ = g
 	rv := inst.imports.HostSide.EchoPerms(ctx, x)
 	if err = lowerPerms(ctx, g, rv, stack[0:]); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-perms",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-perms", err)
 	}
 }
 func hostHostSideEchoWide(ctx context.Context, _ api.Module, stack []uint64) {
@@ -1024,19 +934,13 @@ func hostHostSideEchoWide(ctx context.Context, _ api.Module, stack []uint64) {
 	var x Wide
 	x, err = liftWide(mem, stack[0:])
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-wide",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-wide", err)
 	}
 	g := &inst.g
 	_ = g
 	rv := inst.imports.HostSide.EchoWide(ctx, x)
 	if err = lowerWide(ctx, g, rv, stack[0:]); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-wide",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-wide", err)
 	}
 }
 func hostHostSideEchoPoint(ctx context.Context, _ api.Module, stack []uint64) {
@@ -1048,26 +952,17 @@ func hostHostSideEchoPoint(ctx context.Context, _ api.Module, stack []uint64) {
 	var x Point
 	x, err = liftPoint(mem, stack[0:])
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-point",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-point", err)
 	}
 	g := &inst.g
 	_ = g
 	rv := inst.imports.HostSide.EchoPoint(ctx, x)
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-point",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-point", err)
 	}
 	if err = storePoint(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-point",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-point", err)
 	}
 }
 func hostHostSideEchoPadded(ctx context.Context, _ api.Module, stack []uint64) {
@@ -1079,26 +974,17 @@ func hostHostSideEchoPadded(ctx context.Context, _ api.Module, stack []uint64) {
 	var x Padded
 	x, err = liftPadded(mem, stack[0:])
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-padded",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-padded", err)
 	}
 	g := &inst.g
 	_ = g
 	rv := inst.imports.HostSide.EchoPadded(ctx, x)
 	rp := uint32(stack[9])
 	if err = abi.CheckRegion(mem, rp, 48, 8); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-padded",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-padded", err)
 	}
 	if err = storePadded(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-padded",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-padded", err)
 	}
 }
 func hostHostSideEchoShape(ctx context.Context, _ api.Module, stack []uint64) {
@@ -1110,26 +996,17 @@ func hostHostSideEchoShape(ctx context.Context, _ api.Module, stack []uint64) {
 	var x Shape
 	x, err = liftShape(mem, stack[0:])
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-shape",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-shape", err)
 	}
 	g := &inst.g
 	_ = g
 	rv := inst.imports.HostSide.EchoShape(ctx, x)
 	rp := uint32(stack[4])
 	if err = abi.CheckRegion(mem, rp, 24, 8); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-shape",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-shape", err)
 	}
 	if err = storeShape(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-shape",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-shape", err)
 	}
 }
 func hostHostSideEchoShapes(ctx context.Context, _ api.Module, stack []uint64) {
@@ -1141,29 +1018,20 @@ func hostHostSideEchoShapes(ctx context.Context, _ api.Module, stack []uint64) {
 	var x []Shape
 	x, err = readList_ListShape(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-shapes",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-shapes", err)
 	}
 	g := &inst.g
 	_ = g
 	rv := inst.imports.HostSide.EchoShapes(ctx, x)
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-shapes",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-shapes", err)
 	}
 	{
 		var lq uint32
 		lq, err = writeList_ListShape(ctx, g, rv)
 		if err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "witgen:alltypes/host-side@0.2.0#echo-shapes",
-			})
+			abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-shapes", err)
 		}
 		g.Mem.WriteUint32Le(rp, lq)
 		g.Mem.WriteUint32Le(rp+4, uint32(len(rv)))
@@ -1178,34 +1046,22 @@ func hostHostSideEchoMeta(ctx context.Context, _ api.Module, stack []uint64) {
 	var x Meta
 	x, err = liftMeta(mem, stack[0:])
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-meta",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-meta", err)
 	}
 	var l Level
 	l, err = liftLevel(mem, stack[3:])
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-meta",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-meta", err)
 	}
 	g := &inst.g
 	_ = g
 	rv := inst.imports.HostSide.EchoMeta(ctx, x, l)
 	rp := uint32(stack[4])
 	if err = abi.CheckRegion(mem, rp, 16, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-meta",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-meta", err)
 	}
 	if err = store_Tuple2MetaLevel(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-meta",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-meta", err)
 	}
 }
 func hostHostSideEchoEverything(ctx context.Context, _ api.Module, stack []uint64) {
@@ -1216,34 +1072,22 @@ func hostHostSideEchoEverything(ctx context.Context, _ api.Module, stack []uint6
 	_ = err
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 232, 8)
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-everything",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-everything", err)
 	}
 	var x Everything
 	x, err = loadEverything(mem, b[0:])
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-everything",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-everything", err)
 	}
 	g := &inst.g
 	_ = g
 	rv := inst.imports.HostSide.EchoEverything(ctx, x)
 	rp := uint32(stack[1])
 	if err = abi.CheckRegion(mem, rp, 232, 8); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-everything",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-everything", err)
 	}
 	if err = storeEverything(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#echo-everything",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-everything", err)
 	}
 }
 func hostHostSideManyArgs(ctx context.Context, _ api.Module, stack []uint64) {
@@ -1254,10 +1098,7 @@ func hostHostSideManyArgs(ctx context.Context, _ api.Module, stack []uint64) {
 	_ = err
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 80, 8)
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#many-args",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#many-args", err)
 	}
 	var a1 uint8
 	a1 = b[0]
@@ -1274,20 +1115,14 @@ func hostHostSideManyArgs(ctx context.Context, _ api.Module, stack []uint64) {
 	var a7 string
 	a7, err = abi.LoadString(mem, binary.LittleEndian.Uint32(b[32:]), binary.LittleEndian.Uint32(b[36:]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#many-args",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#many-args", err)
 	}
 	var a8 bool
 	a8 = b[40] != 0
 	var a9 rune
 	a9, err = abi.Char(binary.LittleEndian.Uint32(b[44:]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#many-args",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#many-args", err)
 	}
 	var a10 uint64
 	a10 = binary.LittleEndian.Uint64(b[48:])
@@ -1298,39 +1133,27 @@ func hostHostSideManyArgs(ctx context.Context, _ api.Module, stack []uint64) {
 	var a13 string
 	a13, err = abi.LoadString(mem, binary.LittleEndian.Uint32(b[60:]), binary.LittleEndian.Uint32(b[64:]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#many-args",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#many-args", err)
 	}
 	var a14 float32
 	a14 = math.Float32frombits(binary.LittleEndian.Uint32(b[68:]))
 	var a15 Point
 	a15, err = loadPoint(mem, b[72:])
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#many-args",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#many-args", err)
 	}
 	g := &inst.g
 	_ = g
 	rv := inst.imports.HostSide.ManyArgs(ctx, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15)
 	rp := uint32(stack[1])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#many-args",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#many-args", err)
 	}
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, rv)
 		if err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "witgen:alltypes/host-side@0.2.0#many-args",
-			})
+			abi.TrapOn("witgen:alltypes/host-side@0.2.0#many-args", err)
 		}
 		g.Mem.WriteUint32Le(rp, sp)
 		g.Mem.WriteUint32Le(rp+4, sl)
@@ -1353,10 +1176,7 @@ func hostHostSideSumPoints(ctx context.Context, _ api.Module, stack []uint64) {
 	var x []Point
 	x, err = readList_ListPoint(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "witgen:alltypes/host-side@0.2.0#sum-points",
-		})
+		abi.TrapOn("witgen:alltypes/host-side@0.2.0#sum-points", err)
 	}
 	g := &inst.g
 	_ = g
@@ -3649,458 +3469,189 @@ type ManyArgsArgs struct {
 
 // HookList describes every export, by export index. It is read-only.
 var HookList = []Hook{{
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a bool
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-bool: arguments: %w", err)
-		}
-		out, err := i.EchoBool(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-bool", Guest.EchoBool),
 	Doc:       "",
 	Index:     0,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-bool",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a int8
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-s8: arguments: %w", err)
-		}
-		out, err := i.EchoS8(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-s8", Guest.EchoS8),
 	Doc:       "",
 	Index:     1,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-s8",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a uint8
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-u8: arguments: %w", err)
-		}
-		out, err := i.EchoU8(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-u8", Guest.EchoU8),
 	Doc:       "",
 	Index:     2,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-u8",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a int16
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-s16: arguments: %w", err)
-		}
-		out, err := i.EchoS16(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-s16", Guest.EchoS16),
 	Doc:       "",
 	Index:     3,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-s16",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a uint16
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-u16: arguments: %w", err)
-		}
-		out, err := i.EchoU16(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-u16", Guest.EchoU16),
 	Doc:       "",
 	Index:     4,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-u16",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a int32
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-s32: arguments: %w", err)
-		}
-		out, err := i.EchoS32(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-s32", Guest.EchoS32),
 	Doc:       "",
 	Index:     5,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-s32",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a uint32
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-u32: arguments: %w", err)
-		}
-		out, err := i.EchoU32(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-u32", Guest.EchoU32),
 	Doc:       "",
 	Index:     6,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-u32",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a int64
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-s64: arguments: %w", err)
-		}
-		out, err := i.EchoS64(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-s64", Guest.EchoS64),
 	Doc:       "",
 	Index:     7,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-s64",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a uint64
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-u64: arguments: %w", err)
-		}
-		out, err := i.EchoU64(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-u64", Guest.EchoU64),
 	Doc:       "",
 	Index:     8,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-u64",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a float32
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-f32: arguments: %w", err)
-		}
-		out, err := i.EchoF32(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-f32", Guest.EchoF32),
 	Doc:       "",
 	Index:     9,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-f32",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a float64
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-f64: arguments: %w", err)
-		}
-		out, err := i.EchoF64(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-f64", Guest.EchoF64),
 	Doc:       "",
 	Index:     10,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-f64",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a rune
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-char: arguments: %w", err)
-		}
-		out, err := i.EchoChar(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-char", Guest.EchoChar),
 	Doc:       "",
 	Index:     11,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-char",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a string
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-string: arguments: %w", err)
-		}
-		out, err := i.EchoString(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-string", Guest.EchoString),
 	Doc:       "",
 	Index:     12,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-string",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a []byte
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-bytes: arguments: %w", err)
-		}
-		out, err := i.EchoBytes(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-bytes", Guest.EchoBytes),
 	Doc:       "",
 	Index:     13,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-bytes",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a []string
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-names: arguments: %w", err)
-		}
-		out, err := i.EchoNames(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-names", Guest.EchoNames),
 	Doc:       "",
 	Index:     14,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-names",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a *string
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-option: arguments: %w", err)
-		}
-		out, err := i.EchoOption(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-option", Guest.EchoOption),
 	Doc:       "",
 	Index:     15,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-option",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a *[]*string
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-nested: arguments: %w", err)
-		}
-		out, err := i.EchoNested(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-nested", Guest.EchoNested),
 	Doc:       "",
 	Index:     16,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-nested",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a witval.Result[string, uint32]
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-result: arguments: %w", err)
-		}
-		out, err := i.EchoResult(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-result", Guest.EchoResult),
 	Doc:       "",
 	Index:     17,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-result",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a witval.Result[witval.Unit, string]
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-unit-result: arguments: %w", err)
-		}
-		if err := i.EchoUnitResult(ctx, a); err != nil {
-			return nil, err
-		}
-		return []byte("null"), nil
-	},
+	CallJSON:  abi.ActionJSON("echo-unit-result", Guest.EchoUnitResult),
 	Doc:       "",
 	Index:     18,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-unit-result",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a witval.Tuple3[uint8, string, float64]
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-tuple: arguments: %w", err)
-		}
-		out, err := i.EchoTuple(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-tuple", Guest.EchoTuple),
 	Doc:       "",
 	Index:     19,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-tuple",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a Color
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-color: arguments: %w", err)
-		}
-		out, err := i.EchoColor(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-color", Guest.EchoColor),
 	Doc:       "",
 	Index:     20,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-color",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a Perms
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-perms: arguments: %w", err)
-		}
-		out, err := i.EchoPerms(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-perms", Guest.EchoPerms),
 	Doc:       "",
 	Index:     21,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-perms",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a Wide
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-wide: arguments: %w", err)
-		}
-		out, err := i.EchoWide(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-wide", Guest.EchoWide),
 	Doc:       "",
 	Index:     22,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-wide",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a Point
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-point: arguments: %w", err)
-		}
-		out, err := i.EchoPoint(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-point", Guest.EchoPoint),
 	Doc:       "",
 	Index:     23,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-point",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a Padded
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-padded: arguments: %w", err)
-		}
-		out, err := i.EchoPadded(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-padded", Guest.EchoPadded),
 	Doc:       "",
 	Index:     24,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-padded",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a Shape
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-shape: arguments: %w", err)
-		}
-		out, err := i.EchoShape(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-shape", Guest.EchoShape),
 	Doc:       "",
 	Index:     25,
 	Interface: "guest-side",
 	Kind:      HookCall,
 	Name:      "echo-shape",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a []Shape
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-shapes: arguments: %w", err)
-		}
-		out, err := i.EchoShapes(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-shapes", Guest.EchoShapes),
 	Doc:       "",
 	Index:     26,
 	Interface: "guest-side",
@@ -4124,17 +3675,7 @@ var HookList = []Hook{{
 	Kind:      HookCall,
 	Name:      "echo-meta",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a Everything
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("echo-everything: arguments: %w", err)
-		}
-		out, err := i.EchoEverything(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("echo-everything", Guest.EchoEverything),
 	Doc:       "",
 	Index:     28,
 	Interface: "guest-side",
@@ -4172,17 +3713,7 @@ var HookList = []Hook{{
 	Kind:      HookAction,
 	Name:      "ping",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a []Point
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("sum-points: arguments: %w", err)
-		}
-		out, err := i.SumPoints(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("sum-points", Guest.SumPoints),
 	Doc:       "A scalar computed from a list of records.",
 	Index:     31,
 	Interface: "guest-side",

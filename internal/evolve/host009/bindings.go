@@ -26,7 +26,6 @@ package host009
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	abi "github.com/raisfast/wasmplug/abi"
@@ -86,18 +85,12 @@ func hostHostAPILog(ctx context.Context, _ api.Module, stack []uint64) {
 	var level string
 	level, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.0.9#log",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.0.9#log", err)
 	}
 	var msg string
 	msg, err = abi.LoadString(mem, uint32(stack[2]), uint32(stack[3]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.0.9#log",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.0.9#log", err)
 	}
 	inst.imports.HostAPI.Log(ctx, level, msg)
 }
@@ -110,10 +103,7 @@ func hostHostAPIKVGet(ctx context.Context, _ api.Module, stack []uint64) {
 	var key string
 	key, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.0.9#kv-get",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.0.9#kv-get", err)
 	}
 	g := &inst.g
 	_ = g
@@ -124,16 +114,10 @@ func hostHostAPIKVGet(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.0.9#kv-get",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.0.9#kv-get", err)
 	}
 	if err = store_OptionString(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.0.9#kv-get",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.0.9#kv-get", err)
 	}
 }
 func hostHostAPIKVSet(ctx context.Context, _ api.Module, stack []uint64) {
@@ -145,18 +129,12 @@ func hostHostAPIKVSet(ctx context.Context, _ api.Module, stack []uint64) {
 	var key string
 	key, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.0.9#kv-set",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.0.9#kv-set", err)
 	}
 	var value string
 	value, err = abi.LoadString(mem, uint32(stack[2]), uint32(stack[3]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.0.9#kv-set",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.0.9#kv-set", err)
 	}
 	g := &inst.g
 	_ = g
@@ -174,19 +152,13 @@ func hostHostAPISiteName(ctx context.Context, _ api.Module, stack []uint64) {
 	rv := inst.imports.HostAPI.SiteName(ctx)
 	rp := uint32(stack[0])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.0.9#site-name",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.0.9#site-name", err)
 	}
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, rv)
 		if err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "raisfast:plugin-wit/host-api@0.0.9#site-name",
-			})
+			abi.TrapOn("raisfast:plugin-wit/host-api@0.0.9#site-name", err)
 		}
 		g.Mem.WriteUint32Le(rp, sp)
 		g.Mem.WriteUint32Le(rp+4, sl)
@@ -753,50 +725,21 @@ type Action[A any] struct {
 
 // HookList describes every export, by export index. It is read-only.
 var HookList = []Hook{{
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a PostInput
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-post-creating: arguments: %w", err)
-		}
-		out, err := i.OnPostCreating(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("on-post-creating", Guest.OnPostCreating),
 	Doc:       "",
 	Index:     0,
 	Interface: "plugin-hooks",
 	Kind:      HookFilter,
 	Name:      "on-post-creating",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a string
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("render-markdown: arguments: %w", err)
-		}
-		out, err := i.RenderMarkdown(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("render-markdown", Guest.RenderMarkdown),
 	Doc:       "",
 	Index:     1,
 	Interface: "plugin-hooks",
 	Kind:      HookFilter,
 	Name:      "render-markdown",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a string
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-login: arguments: %w", err)
-		}
-		if err := i.OnLogin(ctx, a); err != nil {
-			return nil, err
-		}
-		return []byte("null"), nil
-	},
+	CallJSON:  abi.ActionJSON("on-login", Guest.OnLogin),
 	Doc:       "",
 	Index:     2,
 	Interface: "plugin-hooks",

@@ -234,18 +234,12 @@ func hostHostAPILog(ctx context.Context, _ api.Module, stack []uint64) {
 	var level string
 	level, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#log",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#log", err)
 	}
 	var msg string
 	msg, err = abi.LoadString(mem, uint32(stack[2]), uint32(stack[3]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#log",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#log", err)
 	}
 	inst.imports.HostAPI.Log(ctx, level, msg)
 }
@@ -258,10 +252,7 @@ func hostHostAPIGetConfig(ctx context.Context, _ api.Module, stack []uint64) {
 	var key string
 	key, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#get-config",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#get-config", err)
 	}
 	g := &inst.g
 	_ = g
@@ -272,16 +263,10 @@ func hostHostAPIGetConfig(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#get-config",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#get-config", err)
 	}
 	if err = store_OptionString(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#get-config",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#get-config", err)
 	}
 }
 func hostHostAPIHTTPGet(ctx context.Context, _ api.Module, stack []uint64) {
@@ -293,10 +278,7 @@ func hostHostAPIHTTPGet(ctx context.Context, _ api.Module, stack []uint64) {
 	var url string
 	url, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#http-get",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#http-get", err)
 	}
 	g := &inst.g
 	_ = g
@@ -307,16 +289,10 @@ func hostHostAPIHTTPGet(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#http-get",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#http-get", err)
 	}
 	if err = store_OptionString(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#http-get",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#http-get", err)
 	}
 }
 func hostHostAPIGetData(ctx context.Context, _ api.Module, stack []uint64) {
@@ -328,10 +304,7 @@ func hostHostAPIGetData(ctx context.Context, _ api.Module, stack []uint64) {
 	var key string
 	key, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#get-data",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#get-data", err)
 	}
 	g := &inst.g
 	_ = g
@@ -342,16 +315,10 @@ func hostHostAPIGetData(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#get-data",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#get-data", err)
 	}
 	if err = store_OptionString(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#get-data",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#get-data", err)
 	}
 }
 func hostHostAPISetData(ctx context.Context, _ api.Module, stack []uint64) {
@@ -363,18 +330,12 @@ func hostHostAPISetData(ctx context.Context, _ api.Module, stack []uint64) {
 	var key string
 	key, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#set-data",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#set-data", err)
 	}
 	var value string
 	value, err = abi.LoadString(mem, uint32(stack[2]), uint32(stack[3]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#set-data",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#set-data", err)
 	}
 	g := &inst.g
 	_ = g
@@ -390,10 +351,7 @@ func hostHostAPIGetPost(ctx context.Context, _ api.Module, stack []uint64) {
 	var slug string
 	slug, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#get-post",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#get-post", err)
 	}
 	g := &inst.g
 	_ = g
@@ -404,16 +362,10 @@ func hostHostAPIGetPost(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#get-post",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#get-post", err)
 	}
 	if err = store_OptionString(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#get-post",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#get-post", err)
 	}
 }
 func hostHostAPIDBQuery(ctx context.Context, _ api.Module, stack []uint64) {
@@ -425,37 +377,25 @@ func hostHostAPIDBQuery(ctx context.Context, _ api.Module, stack []uint64) {
 	var sql string
 	sql, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#db-query",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#db-query", err)
 	}
 	var params *string
 	params, err = lift_OptionString(mem, stack[2:])
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#db-query",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#db-query", err)
 	}
 	g := &inst.g
 	_ = g
 	rv := inst.imports.HostAPI.DBQuery(ctx, sql, params)
 	rp := uint32(stack[5])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#db-query",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#db-query", err)
 	}
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, rv)
 		if err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "raisfast:plugin-wit/host-api@0.2.0#db-query",
-			})
+			abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#db-query", err)
 		}
 		g.Mem.WriteUint32Le(rp, sp)
 		g.Mem.WriteUint32Le(rp+4, sl)
@@ -470,37 +410,25 @@ func hostHostAPIDBExecute(ctx context.Context, _ api.Module, stack []uint64) {
 	var sql string
 	sql, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#db-execute",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#db-execute", err)
 	}
 	var params *string
 	params, err = lift_OptionString(mem, stack[2:])
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#db-execute",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#db-execute", err)
 	}
 	g := &inst.g
 	_ = g
 	rv := inst.imports.HostAPI.DBExecute(ctx, sql, params)
 	rp := uint32(stack[5])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#db-execute",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#db-execute", err)
 	}
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, rv)
 		if err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "raisfast:plugin-wit/host-api@0.2.0#db-execute",
-			})
+			abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#db-execute", err)
 		}
 		g.Mem.WriteUint32Le(rp, sp)
 		g.Mem.WriteUint32Le(rp+4, sl)
@@ -517,19 +445,13 @@ func hostHostAPIDBBegin(ctx context.Context, _ api.Module, stack []uint64) {
 	rv := inst.imports.HostAPI.DBBegin(ctx)
 	rp := uint32(stack[0])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#db-begin",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#db-begin", err)
 	}
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, rv)
 		if err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "raisfast:plugin-wit/host-api@0.2.0#db-begin",
-			})
+			abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#db-begin", err)
 		}
 		g.Mem.WriteUint32Le(rp, sp)
 		g.Mem.WriteUint32Le(rp+4, sl)
@@ -546,19 +468,13 @@ func hostHostAPIDBCommit(ctx context.Context, _ api.Module, stack []uint64) {
 	rv := inst.imports.HostAPI.DBCommit(ctx)
 	rp := uint32(stack[0])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#db-commit",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#db-commit", err)
 	}
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, rv)
 		if err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "raisfast:plugin-wit/host-api@0.2.0#db-commit",
-			})
+			abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#db-commit", err)
 		}
 		g.Mem.WriteUint32Le(rp, sp)
 		g.Mem.WriteUint32Le(rp+4, sl)
@@ -575,19 +491,13 @@ func hostHostAPIDBRollback(ctx context.Context, _ api.Module, stack []uint64) {
 	rv := inst.imports.HostAPI.DBRollback(ctx)
 	rp := uint32(stack[0])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#db-rollback",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#db-rollback", err)
 	}
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, rv)
 		if err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "raisfast:plugin-wit/host-api@0.2.0#db-rollback",
-			})
+			abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#db-rollback", err)
 		}
 		g.Mem.WriteUint32Le(rp, sp)
 		g.Mem.WriteUint32Le(rp+4, sl)
@@ -602,10 +512,7 @@ func hostHostAPIVFSRead(ctx context.Context, _ api.Module, stack []uint64) {
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#vfs-read",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#vfs-read", err)
 	}
 	g := &inst.g
 	_ = g
@@ -616,16 +523,10 @@ func hostHostAPIVFSRead(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#vfs-read",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#vfs-read", err)
 	}
 	if err = store_OptionString(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#vfs-read",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#vfs-read", err)
 	}
 }
 func hostHostAPIVFSWrite(ctx context.Context, _ api.Module, stack []uint64) {
@@ -637,18 +538,12 @@ func hostHostAPIVFSWrite(ctx context.Context, _ api.Module, stack []uint64) {
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#vfs-write",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#vfs-write", err)
 	}
 	var content string
 	content, err = abi.LoadString(mem, uint32(stack[2]), uint32(stack[3]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#vfs-write",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#vfs-write", err)
 	}
 	g := &inst.g
 	_ = g
@@ -664,10 +559,7 @@ func hostHostAPIVFSDelete(ctx context.Context, _ api.Module, stack []uint64) {
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#vfs-delete",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#vfs-delete", err)
 	}
 	g := &inst.g
 	_ = g
@@ -683,10 +575,7 @@ func hostHostAPIVFSExists(ctx context.Context, _ api.Module, stack []uint64) {
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#vfs-exists",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#vfs-exists", err)
 	}
 	g := &inst.g
 	_ = g
@@ -702,10 +591,7 @@ func hostHostAPIVFSList(ctx context.Context, _ api.Module, stack []uint64) {
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#vfs-list",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#vfs-list", err)
 	}
 	g := &inst.g
 	_ = g
@@ -716,16 +602,10 @@ func hostHostAPIVFSList(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#vfs-list",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#vfs-list", err)
 	}
 	if err = store_OptionString(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#vfs-list",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#vfs-list", err)
 	}
 }
 func hostHostAPIVFSStat(ctx context.Context, _ api.Module, stack []uint64) {
@@ -737,10 +617,7 @@ func hostHostAPIVFSStat(ctx context.Context, _ api.Module, stack []uint64) {
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#vfs-stat",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#vfs-stat", err)
 	}
 	g := &inst.g
 	_ = g
@@ -751,16 +628,10 @@ func hostHostAPIVFSStat(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#vfs-stat",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#vfs-stat", err)
 	}
 	if err = store_OptionString(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#vfs-stat",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#vfs-stat", err)
 	}
 }
 func hostHostAPIEmitEvent(ctx context.Context, _ api.Module, stack []uint64) {
@@ -772,37 +643,25 @@ func hostHostAPIEmitEvent(ctx context.Context, _ api.Module, stack []uint64) {
 	var eventType string
 	eventType, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#emit-event",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#emit-event", err)
 	}
 	var data string
 	data, err = abi.LoadString(mem, uint32(stack[2]), uint32(stack[3]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#emit-event",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#emit-event", err)
 	}
 	g := &inst.g
 	_ = g
 	rv := inst.imports.HostAPI.EmitEvent(ctx, eventType, data)
 	rp := uint32(stack[4])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "raisfast:plugin-wit/host-api@0.2.0#emit-event",
-		})
+		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#emit-event", err)
 	}
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, rv)
 		if err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "raisfast:plugin-wit/host-api@0.2.0#emit-event",
-			})
+			abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#emit-event", err)
 		}
 		g.Mem.WriteUint32Le(rp, sp)
 		g.Mem.WriteUint32Le(rp+4, sl)
@@ -2150,215 +2009,91 @@ type OnLoginArgs struct {
 
 // HookList describes every export, by export index. It is read-only.
 var HookList = []Hook{{
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a PostInput
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-post-creating: arguments: %w", err)
-		}
-		out, err := i.OnPostCreating(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("on-post-creating", Guest.OnPostCreating),
 	Doc:       "Filter: runs before a post is created; may rewrite it.",
 	Index:     0,
 	Interface: "plugin-hooks",
 	Kind:      HookFilter,
 	Name:      "on-post-creating",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a PostInput
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-post-updating: arguments: %w", err)
-		}
-		out, err := i.OnPostUpdating(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("on-post-updating", Guest.OnPostUpdating),
 	Doc:       "Filter: runs before a post is updated; may rewrite it.",
 	Index:     1,
 	Interface: "plugin-hooks",
 	Kind:      HookFilter,
 	Name:      "on-post-updating",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a CommentInput
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-comment-creating: arguments: %w", err)
-		}
-		out, err := i.OnCommentCreating(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("on-comment-creating", Guest.OnCommentCreating),
 	Doc:       "Filter: runs before a comment is stored; may rewrite it.",
 	Index:     2,
 	Interface: "plugin-hooks",
 	Kind:      HookFilter,
 	Name:      "on-comment-creating",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a ContentEvent
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-content-creating: arguments: %w", err)
-		}
-		out, err := i.OnContentCreating(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("on-content-creating", Guest.OnContentCreating),
 	Doc:       "Filter: runs before generic content is created; may rewrite it.",
 	Index:     3,
 	Interface: "plugin-hooks",
 	Kind:      HookFilter,
 	Name:      "on-content-creating",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a ContentEvent
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-content-updating: arguments: %w", err)
-		}
-		out, err := i.OnContentUpdating(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("on-content-updating", Guest.OnContentUpdating),
 	Doc:       "Filter: runs before generic content is updated; may rewrite it.",
 	Index:     4,
 	Interface: "plugin-hooks",
 	Kind:      HookFilter,
 	Name:      "on-content-updating",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a string
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("render-markdown: arguments: %w", err)
-		}
-		out, err := i.RenderMarkdown(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("render-markdown", Guest.RenderMarkdown),
 	Doc:       "Filter: turns Markdown into HTML; `none` leaves the input to the next plugin.",
 	Index:     5,
 	Interface: "plugin-hooks",
 	Kind:      HookFilter,
 	Name:      "render-markdown",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a string
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("filter-html: arguments: %w", err)
-		}
-		out, err := i.FilterHTML(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("filter-html", Guest.FilterHTML),
 	Doc:       "Filter: post-processes rendered HTML.",
 	Index:     6,
 	Interface: "plugin-hooks",
 	Kind:      HookFilter,
 	Name:      "filter-html",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a PostOutput
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-post-created: arguments: %w", err)
-		}
-		if err := i.OnPostCreated(ctx, a); err != nil {
-			return nil, err
-		}
-		return []byte("null"), nil
-	},
+	CallJSON:  abi.ActionJSON("on-post-created", Guest.OnPostCreated),
 	Doc:       "Action: a post was created.",
 	Index:     7,
 	Interface: "plugin-hooks",
 	Kind:      HookAction,
 	Name:      "on-post-created",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a PostOutput
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-post-updated: arguments: %w", err)
-		}
-		if err := i.OnPostUpdated(ctx, a); err != nil {
-			return nil, err
-		}
-		return []byte("null"), nil
-	},
+	CallJSON:  abi.ActionJSON("on-post-updated", Guest.OnPostUpdated),
 	Doc:       "Action: a post was updated.",
 	Index:     8,
 	Interface: "plugin-hooks",
 	Kind:      HookAction,
 	Name:      "on-post-updated",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a string
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-post-deleted: arguments: %w", err)
-		}
-		if err := i.OnPostDeleted(ctx, a); err != nil {
-			return nil, err
-		}
-		return []byte("null"), nil
-	},
+	CallJSON:  abi.ActionJSON("on-post-deleted", Guest.OnPostDeleted),
 	Doc:       "Action: the post with `id` was deleted.",
 	Index:     9,
 	Interface: "plugin-hooks",
 	Kind:      HookAction,
 	Name:      "on-post-deleted",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a CommentInput
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-comment-created: arguments: %w", err)
-		}
-		if err := i.OnCommentCreated(ctx, a); err != nil {
-			return nil, err
-		}
-		return []byte("null"), nil
-	},
+	CallJSON:  abi.ActionJSON("on-comment-created", Guest.OnCommentCreated),
 	Doc:       "Action: a comment was created.",
 	Index:     10,
 	Interface: "plugin-hooks",
 	Kind:      HookAction,
 	Name:      "on-comment-created",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a ContentEvent
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-content-created: arguments: %w", err)
-		}
-		if err := i.OnContentCreated(ctx, a); err != nil {
-			return nil, err
-		}
-		return []byte("null"), nil
-	},
+	CallJSON:  abi.ActionJSON("on-content-created", Guest.OnContentCreated),
 	Doc:       "Action: generic content was created.",
 	Index:     11,
 	Interface: "plugin-hooks",
 	Kind:      HookAction,
 	Name:      "on-content-created",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a ContentEvent
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-content-updated: arguments: %w", err)
-		}
-		if err := i.OnContentUpdated(ctx, a); err != nil {
-			return nil, err
-		}
-		return []byte("null"), nil
-	},
+	CallJSON:  abi.ActionJSON("on-content-updated", Guest.OnContentUpdated),
 	Doc:       "Action: generic content was updated.",
 	Index:     12,
 	Interface: "plugin-hooks",
@@ -2397,16 +2132,7 @@ var HookList = []Hook{{
 	Kind:      HookAction,
 	Name:      "on-login",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a *string
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("on-cron-tick: arguments: %w", err)
-		}
-		if err := i.OnCronTick(ctx, a); err != nil {
-			return nil, err
-		}
-		return []byte("null"), nil
-	},
+	CallJSON:  abi.ActionJSON("on-cron-tick", Guest.OnCronTick),
 	Doc:       "Action: a `[[cron]]` entry of the plugin fired; `payload` describes it.",
 	Index:     15,
 	Interface: "plugin-hooks",

@@ -117,20 +117,14 @@ func hostStoreNewBlob(ctx context.Context, _ api.Module, stack []uint64) {
 	var init []byte
 	init, err = readList_ListU8(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "test:res/store@0.1.0#[constructor]blob",
-		})
+		abi.TrapOn("test:res/store@0.1.0#[constructor]blob", err)
 	}
 	rv := inst.imports.Store.NewBlob(ctx, init)
 	{
 		var hq uint32
 		hq, err = lowerOwnBlob(g, rv)
 		if err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "test:res/store@0.1.0#[constructor]blob",
-			})
+			abi.TrapOn("test:res/store@0.1.0#[constructor]blob", err)
 		}
 		stack[0] = uint64(hq)
 	}
@@ -146,27 +140,18 @@ func hostStoreBlobRead(ctx context.Context, _ api.Module, stack []uint64) {
 	var self Blob
 	self, err = liftBorrowBlob(g, uint32(stack[0]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "test:res/store@0.1.0#[method]blob.read",
-		})
+		abi.TrapOn("test:res/store@0.1.0#[method]blob.read", err)
 	}
 	rv := self.Read(ctx)
 	rp := uint32(stack[1])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "test:res/store@0.1.0#[method]blob.read",
-		})
+		abi.TrapOn("test:res/store@0.1.0#[method]blob.read", err)
 	}
 	{
 		var lq uint32
 		lq, err = writeList_ListU8(ctx, g, rv)
 		if err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "test:res/store@0.1.0#[method]blob.read",
-			})
+			abi.TrapOn("test:res/store@0.1.0#[method]blob.read", err)
 		}
 		g.Mem.WriteUint32Le(rp, lq)
 		g.Mem.WriteUint32Le(rp+4, uint32(len(rv)))
@@ -183,18 +168,12 @@ func hostStoreBlobAppend(ctx context.Context, _ api.Module, stack []uint64) {
 	var self Blob
 	self, err = liftBorrowBlob(g, uint32(stack[0]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "test:res/store@0.1.0#[method]blob.append",
-		})
+		abi.TrapOn("test:res/store@0.1.0#[method]blob.append", err)
 	}
 	var more []byte
 	more, err = readList_ListU8(mem, uint32(stack[1]), uint32(stack[2]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "test:res/store@0.1.0#[method]blob.append",
-		})
+		abi.TrapOn("test:res/store@0.1.0#[method]blob.append", err)
 	}
 	self.Append(ctx, more)
 }
@@ -209,10 +188,7 @@ func hostStoreBlobSize(ctx context.Context, _ api.Module, stack []uint64) {
 	var self Blob
 	self, err = liftBorrowBlob(g, uint32(stack[0]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "test:res/store@0.1.0#[method]blob.size",
-		})
+		abi.TrapOn("test:res/store@0.1.0#[method]blob.size", err)
 	}
 	rv := self.Size(ctx)
 	stack[0] = uint64(rv)
@@ -228,28 +204,19 @@ func hostStoreBlobConcat(ctx context.Context, _ api.Module, stack []uint64) {
 	var a_ Blob
 	a_, err = liftBorrowBlob(g, uint32(stack[0]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "test:res/store@0.1.0#[static]blob.concat",
-		})
+		abi.TrapOn("test:res/store@0.1.0#[static]blob.concat", err)
 	}
 	var b_ Blob
 	b_, err = liftBorrowBlob(g, uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "test:res/store@0.1.0#[static]blob.concat",
-		})
+		abi.TrapOn("test:res/store@0.1.0#[static]blob.concat", err)
 	}
 	rv := inst.imports.Store.BlobConcat(ctx, a_, b_)
 	{
 		var hq uint32
 		hq, err = lowerOwnBlob(g, rv)
 		if err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "test:res/store@0.1.0#[static]blob.concat",
-			})
+			abi.TrapOn("test:res/store@0.1.0#[static]blob.concat", err)
 		}
 		stack[0] = uint64(hq)
 	}
@@ -267,19 +234,13 @@ func hostStoreMakeMany(ctx context.Context, _ api.Module, stack []uint64) {
 	rv := inst.imports.Store.MakeMany(ctx, n_)
 	rp := uint32(stack[1])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "test:res/store@0.1.0#make-many",
-		})
+		abi.TrapOn("test:res/store@0.1.0#make-many", err)
 	}
 	{
 		var lq uint32
 		lq, err = writeList_ListOwnBlob(ctx, g, rv)
 		if err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "test:res/store@0.1.0#make-many",
-			})
+			abi.TrapOn("test:res/store@0.1.0#make-many", err)
 		}
 		g.Mem.WriteUint32Le(rp, lq)
 		g.Mem.WriteUint32Le(rp+4, uint32(len(rv)))
@@ -296,10 +257,7 @@ func hostStoreTotalSize(ctx context.Context, _ api.Module, stack []uint64) {
 	var items []Blob
 	items, err = readList_ListBorrowBlob(g, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "test:res/store@0.1.0#total-size",
-		})
+		abi.TrapOn("test:res/store@0.1.0#total-size", err)
 	}
 	rv := inst.imports.Store.TotalSize(ctx, items)
 	stack[0] = uint64(rv)
@@ -315,32 +273,20 @@ func hostStoreWrap(ctx context.Context, _ api.Module, stack []uint64) {
 	var name string
 	name, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "test:res/store@0.1.0#wrap",
-		})
+		abi.TrapOn("test:res/store@0.1.0#wrap", err)
 	}
 	var b_ Blob
 	b_, err = liftOwnBlob(g, uint32(stack[2]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "test:res/store@0.1.0#wrap",
-		})
+		abi.TrapOn("test:res/store@0.1.0#wrap", err)
 	}
 	rv := inst.imports.Store.Wrap(ctx, name, b_)
 	rp := uint32(stack[3])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "test:res/store@0.1.0#wrap",
-		})
+		abi.TrapOn("test:res/store@0.1.0#wrap", err)
 	}
 	if err = storeTagged(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "test:res/store@0.1.0#wrap",
-		})
+		abi.TrapOn("test:res/store@0.1.0#wrap", err)
 	}
 }
 func hostStoreUnwrap(ctx context.Context, _ api.Module, stack []uint64) {
@@ -354,20 +300,14 @@ func hostStoreUnwrap(ctx context.Context, _ api.Module, stack []uint64) {
 	var t Tagged
 	t, err = liftTagged(g, stack[0:])
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "test:res/store@0.1.0#unwrap",
-		})
+		abi.TrapOn("test:res/store@0.1.0#unwrap", err)
 	}
 	rv := inst.imports.Store.Unwrap(ctx, t)
 	{
 		var hq uint32
 		hq, err = lowerOwnBlob(g, rv)
 		if err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "test:res/store@0.1.0#unwrap",
-			})
+			abi.TrapOn("test:res/store@0.1.0#unwrap", err)
 		}
 		stack[0] = uint64(hq)
 	}
@@ -383,10 +323,7 @@ func hostStorePick(ctx context.Context, _ api.Module, stack []uint64) {
 	var b_ *Blob
 	b_, err = lift_OptionOwnBlob(g, stack[0:])
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "test:res/store@0.1.0#pick",
-		})
+		abi.TrapOn("test:res/store@0.1.0#pick", err)
 	}
 	hv, callErr := inst.imports.Store.Pick(ctx, b_)
 	var rv witval.Result[Blob, string]
@@ -404,16 +341,10 @@ func hostStorePick(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "test:res/store@0.1.0#pick",
-		})
+		abi.TrapOn("test:res/store@0.1.0#pick", err)
 	}
 	if err = store_ResultOwnBlobString(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "test:res/store@0.1.0#pick",
-		})
+		abi.TrapOn("test:res/store@0.1.0#pick", err)
 	}
 }
 
@@ -2344,34 +2275,14 @@ var HookList = []Hook{{
 	Kind:      HookCall,
 	Name:      "retag",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a uint32
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("store-check: arguments: %w", err)
-		}
-		out, err := i.StoreCheck(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("store-check", Guest.StoreCheck),
 	Doc:       "the guest calls each store function; the result traces what it saw.",
 	Index:     16,
 	Interface: "counters",
 	Kind:      HookCall,
 	Name:      "store-check",
 }, {
-	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a uint32
-		if err := json.Unmarshal(args, &a); err != nil {
-			return nil, fmt.Errorf("bad-handle: arguments: %w", err)
-		}
-		out, err := i.BadHandle(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(out)
-	},
+	CallJSON:  abi.CallJSON("bad-handle", Guest.BadHandle),
 	Doc:       "misbehaves by how: 0 passes a counter handle as a blob, 1 an unknown\nhandle, 2 a blob it has dropped, 3 the borrow stashed by stash-borrow\n(past its call).",
 	Index:     17,
 	Interface: "counters",

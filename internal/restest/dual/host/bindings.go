@@ -100,20 +100,14 @@ func hostPoolNewPoolConn(ctx context.Context, _ api.Module, stack []uint64) {
 	var name string
 	name, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "test:dual/pool@0.2.0#[constructor]conn",
-		})
+		abi.TrapOn("test:dual/pool@0.2.0#[constructor]conn", err)
 	}
 	rv := inst.imports.Pool.NewPoolConn(ctx, name)
 	{
 		var hq uint32
 		hq, err = lowerOwnPoolConn(g, rv)
 		if err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "test:dual/pool@0.2.0#[constructor]conn",
-			})
+			abi.TrapOn("test:dual/pool@0.2.0#[constructor]conn", err)
 		}
 		stack[0] = uint64(hq)
 	}
@@ -129,27 +123,18 @@ func hostPoolPoolConnName(ctx context.Context, _ api.Module, stack []uint64) {
 	var self PoolConn
 	self, err = liftBorrowPoolConn(g, uint32(stack[0]))
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "test:dual/pool@0.2.0#[method]conn.name",
-		})
+		abi.TrapOn("test:dual/pool@0.2.0#[method]conn.name", err)
 	}
 	rv := self.Name(ctx)
 	rp := uint32(stack[1])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "test:dual/pool@0.2.0#[method]conn.name",
-		})
+		abi.TrapOn("test:dual/pool@0.2.0#[method]conn.name", err)
 	}
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, rv)
 		if err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "test:dual/pool@0.2.0#[method]conn.name",
-			})
+			abi.TrapOn("test:dual/pool@0.2.0#[method]conn.name", err)
 		}
 		g.Mem.WriteUint32Le(rp, sp)
 		g.Mem.WriteUint32Le(rp+4, sl)
@@ -166,24 +151,15 @@ func hostPoolEcho(ctx context.Context, _ api.Module, stack []uint64) {
 	var w PoolWrapped
 	w, err = liftPoolWrapped(g, stack[0:])
 	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "test:dual/pool@0.2.0#echo",
-		})
+		abi.TrapOn("test:dual/pool@0.2.0#echo", err)
 	}
 	rv := inst.imports.Pool.Echo(ctx, w)
 	rp := uint32(stack[2])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "test:dual/pool@0.2.0#echo",
-		})
+		abi.TrapOn("test:dual/pool@0.2.0#echo", err)
 	}
 	if err = storePoolWrapped(ctx, g, rp, rv); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "test:dual/pool@0.2.0#echo",
-		})
+		abi.TrapOn("test:dual/pool@0.2.0#echo", err)
 	}
 }
 func hostPoolGone(ctx context.Context, _ api.Module, stack []uint64) {
@@ -197,19 +173,13 @@ func hostPoolGone(ctx context.Context, _ api.Module, stack []uint64) {
 	rv := inst.imports.Pool.Gone(ctx)
 	rp := uint32(stack[0])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "test:dual/pool@0.2.0#gone",
-		})
+		abi.TrapOn("test:dual/pool@0.2.0#gone", err)
 	}
 	{
 		var lq uint32
 		lq, err = writeList_ListString(ctx, g, rv)
 		if err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "test:dual/pool@0.2.0#gone",
-			})
+			abi.TrapOn("test:dual/pool@0.2.0#gone", err)
 		}
 		g.Mem.WriteUint32Le(rp, lq)
 		g.Mem.WriteUint32Le(rp+4, uint32(len(rv)))

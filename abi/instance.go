@@ -1,0 +1,232 @@
+package abi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+)
+
+// Instance is the world-independent state of one instantiated guest whose
+// imports are served by an I (a generated Imports struct): its exports, its
+// call stack, whether it is in a call, and the failure that made it
+// unusable. Generated bindings wrap one per instance and call its methods
+// from their typed export methods and host functions. It is not safe for
+// concurrent use.
+type Instance[I any] struct {
+	mod     api.Module
+	g       Guest
+	imports I
+	exports []CoreFunc
+	funcs   []api.Function
+	posts   []api.Function
+	stack   []uint64
+	busy    bool
+	last    *callContext[I]
+	err     error
+}
+
+// Instantiate creates an instance of m whose imports are served by
+// imports. cfg may be nil; whatever it says, the instance is anonymous, has
+// no start function, and uses the system clocks. _initialize runs once if
+// exported, after the function WithInstantiated put in ctx (if any) has
+// seen the module.
+func Instantiate[I any](ctx context.Context, m *Module, imports I, cfg wazero.ModuleConfig) (*Instance[I], error) {
+	if cfg == nil {
+		cfg = wazero.NewModuleConfig()
+	}
+	// Anonymous, so a pool can hold many; no start function (the reactor's
+	// _initialize runs below with the instance in context); real clocks, without
+	// which a standard Go guest's GC stalls and its memory grows without bound.
+	cfg = cfg.WithName("").WithStartFunctions().WithSysNanotime().WithSysWalltime()
+	exports := m.world.Exports
+	depth := 1
+	for _, fn := range exports {
+		depth = max(depth, len(fn.Params), len(fn.Results))
+	}
+	i := &Instance[I]{
+		imports: imports,
+		exports: exports,
+		funcs:   make([]api.Function, len(exports)),
+		posts:   make([]api.Function, len(exports)),
+		stack:   make([]uint64, depth),
+	}
+	mod, err := m.r.InstantiateModule(ctx, m.compiled, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("instantiate: %w", err)
+	}
+	i.mod = mod
+	if f := Instantiated(ctx); f != nil {
+		f(mod)
+	}
+	l := m.linked
+	var realloc api.Function
+	if l.Realloc != "" {
+		realloc = mod.ExportedFunction(l.Realloc)
+	}
+	i.g = NewGuest(mod.ExportedMemory(l.Memory), realloc)
+	for k := range i.funcs {
+		if l.Exports[k] != "" {
+			i.funcs[k] = mod.ExportedFunction(l.Exports[k])
+		}
+		if l.Posts[k] != "" {
+			i.posts[k] = mod.ExportedFunction(l.Posts[k])
+		}
+	}
+	if l.Init != "" {
+		_, err := mod.ExportedFunction(l.Init).Call(i.enter(ctx))
+		i.Leave()
+		if err != nil {
+			_ = mod.Close(ctx) // the _initialize failure is what the caller needs
+			return nil, fmt.Errorf("instantiate: %s: %w", l.Init, err)
+		}
+	}
+	return i, nil
+}
+
+// Close closes the wasm instance.
+func (i *Instance[I]) Close(ctx context.Context) error { return i.mod.Close(ctx) }
+
+// Err returns the failure that made the instance unusable, or nil.
+func (i *Instance[I]) Err() error { return i.err }
+
+// Has reports whether the guest exports the function with index k.
+func (i *Instance[I]) Has(k int) bool { return k >= 0 && k < len(i.funcs) && i.funcs[k] != nil }
+
+// Module returns the underlying wazero module.
+func (i *Instance[I]) Module() api.Module { return i.mod }
+
+// Guest returns the instance's lowering state (its memory and realloc).
+func (i *Instance[I]) Guest() *Guest { return &i.g }
+
+// Stack returns the stack export calls pass their core values in.
+func (i *Instance[I]) Stack() []uint64 { return i.stack }
+
+// Imports returns the host's implementations of the world's imports.
+func (i *Instance[I]) Imports() I { return i.imports }
+
+// Enter starts a call of export k: it returns the export and the context
+// the call runs under (the caller's, carrying the instance to host
+// functions), or why the call cannot be made (not exported, the instance
+// unusable or already in a call). After a nil error the caller must call
+// Leave.
+func (i *Instance[I]) Enter(ctx context.Context, k int) (api.Function, context.Context, error) {
+	fn := i.funcs[k]
+	if fn == nil || i.err != nil || i.busy {
+		return nil, ctx, i.unavailable(k)
+	}
+	return fn, i.enter(ctx), nil
+}
+
+// Leave ends the call Enter started.
+func (i *Instance[I]) Leave() { i.busy = false }
+
+// Call runs export k's fn on the stack; a failure is a trap (see Trapped).
+func (i *Instance[I]) Call(ctx context.Context, k int, fn api.Function) error {
+	if err := fn.CallWithStack(ctx, i.stack); err != nil {
+		return i.Trapped(k, err)
+	}
+	return nil
+}
+
+// Return runs export k's post-return function, if the guest has one, on
+// the results the call left on the stack.
+func (i *Instance[I]) Return(ctx context.Context, k int) error {
+	post := i.posts[k]
+	if post == nil {
+		return nil
+	}
+	return i.Call(ctx, k, post)
+}
+
+// Trapped records that export k failed with err (a trap, or results the
+// host could not lift) and returns the error; the instance refuses further
+// calls.
+func (i *Instance[I]) Trapped(k int, err error) error {
+	i.err = &CallError{Err: err, Func: i.exports[k].WIT}
+	return i.err
+}
+
+// LowerFailed reports arguments of export k the host could not lower; only
+// a failed cabi_realloc makes the instance unusable.
+func (i *Instance[I]) LowerFailed(k int, err error) error {
+	if errors.Is(err, ErrRealloc) {
+		return i.Trapped(k, err)
+	}
+	return fmt.Errorf("call %s: arguments: %w", i.exports[k].WIT, err)
+}
+
+func (i *Instance[I]) unavailable(k int) error {
+	name := i.exports[k].WIT
+	switch {
+	case i.err != nil:
+		return fmt.Errorf("call %s: instance unusable after an earlier failure: %w", name, i.err)
+	case i.busy:
+		return fmt.Errorf("call %s: instance is already in a call (reentrant calls are not allowed)", name)
+	}
+	return fmt.Errorf("call %s: %w", name, ErrNotExported)
+}
+
+// A callContext is never changed once made: with wazero's
+// WithCloseOnContextDone a watcher goroutine reads the call's context
+// concurrently and may outlive the call, so rewriting a shared one would be
+// a data race. The last one is reused when the caller passes the same
+// context again (no allocation); otherwise a new one is made.
+func (i *Instance[I]) enter(ctx context.Context) context.Context {
+	i.busy = true
+	if i.last != nil && sameContext(i.last.Context, ctx) {
+		return i.last
+	}
+	i.last = &callContext[I]{Context: ctx, inst: i}
+	return i.last
+}
+
+// callContext carries the instance into host functions (one small
+// allocation per new caller context).
+type callContext[I any] struct {
+	context.Context
+	inst *Instance[I]
+}
+
+type instanceKey[I any] struct{}
+
+func (c *callContext[I]) Value(key any) any {
+	if _, ok := key.(instanceKey[I]); ok {
+		return c.inst
+	}
+	return c.Context.Value(key)
+}
+
+// sameContext reports a == b; a Context of a non-comparable type counts as
+// different.
+func sameContext(a, b context.Context) (same bool) {
+	defer func() {
+		_ = recover() // comparing non-comparable dynamic types panics
+	}()
+	return a == b
+}
+
+// Host returns the instance whose export call ctx belongs to, for the
+// host function fn (a WIT name, for the trap); outside an export call it
+// traps the guest with ErrNoInstance.
+func Host[I any](ctx context.Context, fn string) *Instance[I] {
+	if c, ok := ctx.(*callContext[I]); ok {
+		return c.inst
+	}
+	if inst, ok := ctx.Value(instanceKey[I]{}).(*Instance[I]); ok {
+		return inst
+	}
+	panic(&TrapError{Err: ErrNoInstance, Func: fn})
+}
+
+// TrapOn traps the calling guest (by panicking with a *TrapError, which
+// wazero turns into a trap of the guest call) if err is not nil: what a
+// host function does when it cannot lift its arguments or lower its
+// results.
+func TrapOn(fn string, err error) {
+	if err != nil {
+		panic(&TrapError{Err: err, Func: fn})
+	}
+}
