@@ -108,16 +108,24 @@ type coreName struct {
 	root                bool // a world-level function
 }
 
-// base is "ns:pkg/iface", the interface's name without its version.
+// base is "ns:pkg/iface", the interface's name without its version, or the
+// plain name of a world's inline interface.
 func (n coreName) base() string {
-	if n.root {
+	switch {
+	case n.root:
 		return ""
+	case n.pkg == "":
+		return n.iface
 	}
 	return n.pkg + "/" + n.iface
 }
 
-// parseInterface takes apart "ns:pkg/iface@1.2.3" (or without the version).
+// parseInterface takes apart "ns:pkg/iface@1.2.3" (or without the version),
+// or the plain name of an inline interface ("store", "[export]store").
 func parseInterface(s string) (pkg, iface, version string, ok bool) {
+	if s != "" && !strings.ContainsAny(s, ":/@|#") {
+		return "", s, "", true
+	}
 	slash := strings.LastIndexByte(s, '/')
 	if slash <= 0 || !strings.Contains(s[:slash], ":") {
 		return "", "", "", false

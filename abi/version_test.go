@@ -47,13 +47,22 @@ func TestParseNames(t *testing.T) {
 		{"cm32p2|raisfast:plugin-wit/host-api@0.1", "log", coreName{pkg: "raisfast:plugin-wit", iface: "host-api", version: "0.1", fn: "log", standard32: true}},
 		{"$root", "f", coreName{fn: "f", root: true}},
 		{"cm32p2", "f", coreName{fn: "f", root: true, standard32: true}},
+		// inline interfaces of a world are named by their world key
+		{"store", "open", coreName{iface: "store", fn: "open"}},
+		{"[export]cache", "[resource-new]entry", coreName{iface: "[export]cache", fn: "[resource-new]entry"}},
+		{"cm32p2|store", "open", coreName{iface: "store", fn: "open", standard32: true}},
 	} {
 		if got, ok := parseImport(c.module, c.field); !ok || got != c.want {
 			t.Errorf("parseImport(%q, %q) = %+v %v, want %+v", c.module, c.field, got, ok, c.want)
 		}
 	}
-	if _, ok := parseImport("env", "abort"); ok {
-		t.Error(`parseImport("env") accepted`)
+	for _, module := range []string{"a:b", "a:b/", "", "x@1.0.0", "cm32p2|"} {
+		if n, ok := parseImport(module, "f"); ok {
+			t.Errorf("parseImport(%q) accepted: %+v", module, n)
+		}
+	}
+	if n, _ := parseImport("store", "open"); n.base() != "store" {
+		t.Errorf(`base of inline "store" = %q`, n.base())
 	}
 	for name, want := range map[string]coreName{
 		"ns:p/i@1.2.3#on-x":  {pkg: "ns:p", iface: "i", version: "1.2.3", fn: "on-x"},
@@ -61,6 +70,8 @@ func TestParseNames(t *testing.T) {
 		"cm32p2|ns:p/i@1|fx": {pkg: "ns:p", iface: "i", version: "1", fn: "fx", standard32: true},
 		"cm32p2||fx":         {fn: "fx", root: true, standard32: true},
 		"fx":                 {fn: "fx", root: true},
+		"cache#lookup":       {iface: "cache", fn: "lookup"},
+		"cache#[dtor]entry":  {iface: "cache", fn: "[dtor]entry"},
 	} {
 		if got, ok := parseExport(name); !ok || got != want {
 			t.Errorf("parseExport(%q) = %+v %v, want %+v", name, got, ok, want)

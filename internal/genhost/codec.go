@@ -433,7 +433,18 @@ func (c *codec) storeBody(t *m.Type) []jen.Code {
 		cases = append(cases, jen.Case(jen.Id(cs.GoName)).Block(s...))
 	}
 	cases = append(cases, jen.Default().Block(nilVariant(t)))
-	return []jen.Code{jen.Switch(jen.Id("x").Op(":=").Id("v").Assert(jen.Type())).Block(cases...)}
+	return []jen.Code{jen.Switch(typeSwitch(t)).Block(cases...)}
+}
+
+// typeSwitch is the guard of a type switch over a variant value v: it
+// binds x only when a case has a payload to read from it.
+func typeSwitch(t *m.Type) jen.Code {
+	for _, cs := range t.Cases {
+		if cs.Type != nil {
+			return jen.Id("x").Op(":=").Id("v").Assert(jen.Type())
+		}
+	}
+	return jen.Id("v").Assert(jen.Type())
 }
 
 func nilVariant(t *m.Type) jen.Code {
@@ -536,7 +547,7 @@ func (c *codec) lowerBody(t *m.Type) []jen.Code {
 		cases = append(cases, jen.Case(jen.Id(cs.GoName)).Block(s...))
 	}
 	cases = append(cases, jen.Default().Block(nilVariant(t)))
-	return []jen.Code{jen.Switch(jen.Id("x").Op(":=").Id("v").Assert(jen.Type())).Block(cases...)}
+	return []jen.Code{jen.Switch(typeSwitch(t)).Block(cases...)}
 }
 
 func (c *codec) readListBody(t *m.Type) []jen.Code {

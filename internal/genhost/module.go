@@ -77,14 +77,21 @@ func (g *gen) module() {
 iface (ifaceBase; "" for world-level functions) as the host module name,
 unless r has a module of that name already. Two concurrent calls for one
 name are fine: the loser finds the winner's module.`)
-	f.Func().Id("defineModule").Params(ctxParam(), jen.Id("r").Qual(pkgWazero, "Runtime"), jen.List(jen.Id("name"), jen.Id("iface")).String()).Error().Block(
+	defineBody := []jen.Code{
 		jen.If(jen.Id("r").Dot("Module").Call(jen.Id("name")).Op("!=").Nil()).Block(jen.Return(jen.Nil())),
 		jen.Id("b").Op(":=").Id("r").Dot("NewHostModuleBuilder").Call(jen.Id("name")),
 		jen.Switch(jen.Id("iface")).Block(ifaceCases...),
 		jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("b").Dot("Instantiate").Call(jen.Id("ctx")), jen.Err().Op("!=").Nil().Op("&&").Id("r").Dot("Module").Call(jen.Id("name")).Op("==").Nil()).Block(
 			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("define host module %s: %w"), jen.Id("name"), jen.Err()))),
 		jen.Return(jen.Nil()),
-	)
+	}
+	if len(ifaceCases) == 1 { // nothing to define: only the default case's error
+		defineBody = []jen.Code{
+			jen.If(jen.Id("r").Dot("Module").Call(jen.Id("name")).Op("!=").Nil()).Block(jen.Return(jen.Nil())),
+			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("define host module %s: the world imports no interface %q"), jen.Id("name"), jen.Id("iface"))),
+		}
+	}
+	f.Func().Id("defineModule").Params(ctxParam(), jen.Id("r").Qual(pkgWazero, "Runtime"), jen.List(jen.Id("name"), jen.Id("iface")).String()).Error().Block(defineBody...)
 
 	// Define
 	var defs []jen.Code
@@ -137,17 +144,29 @@ only some hooks. Without it every export is required.`)
 					jen.Id("o").Dot("Required").Op("=").Append(jen.Id("o").Dot("Required"), jen.Id("k")))),
 		)))
 	var cases []jen.Code
-	bare := map[string]int{} // a bare name two interfaces export is ambiguous
+	// A bare name ("on-login") or an interface-relative one
+	// ("plugin-hooks#on-login") two exports share is ambiguous: only the
+	// qualified name finds them.
+	spellings := func(fn *m.Func) []string {
+		if fn.Iface.Name == "" {
+			return []string{fn.Name}
+		}
+		return []string{fn.Name, fn.Iface.Name + "#" + fn.Name, fn.QualifiedName()}
+	}
+	count := map[string]int{}
 	for _, fn := range exports {
-		bare[fn.Name]++
+		for _, s := range spellings(fn) {
+			count[s]++
+		}
 	}
 	for _, fn := range exports {
 		var names []jen.Code
-		if bare[fn.Name] == 1 {
-			names = append(names, jen.Lit(fn.Name))
-		}
-		if fn.Iface.Name != "" {
-			names = append(names, jen.Lit(fn.Iface.Name+"#"+fn.Name), jen.Lit(fn.QualifiedName()))
+		seen := map[string]bool{}
+		for _, s := range spellings(fn) {
+			if !seen[s] && (count[s] == 1 || s == fn.QualifiedName()) {
+				names = append(names, jen.Lit(s))
+			}
+			seen[s] = true
 		}
 		cases = append(cases, jen.Case(names...).Return(jen.Lit(fn.Index)))
 	}
@@ -472,8 +491,5 @@ passes one of its fields to its generic dispatch.`)
 // ifaceBase is an interface's name without its version as abi.CoreFunc
 // spells it ("ns:pkg/iface"), "" for world-level functions.
 func ifaceBase(i *m.Interface) string {
-	if i.Name == "" {
-		return ""
-	}
-	return i.Package + "/" + i.Name
+	return i.Base()
 }

@@ -14,19 +14,31 @@ import (
 	"github.com/raisfast/wasmplug/internal/witmodel"
 )
 
-// TestResourceShapes generates host and guest bindings of
-// testdata/edge/edge.wit (resources in variants, tuples, options of
+// TestResourceShapes generates host and guest bindings of the worlds in
+// testdata into a scratch package of this module, vets both (native and
+// wasip1), builds a guest that links in every export, and checks that the
+// host bindings accept and instantiate it.
+//
+// testdata/edge/edge.wit: resources in variants, tuples, options of
 // results, borrows in records and lists, method names that clash with the
 // handle types' own, two resources of one name, resources without
-// functions, params in memory, world-level functions) into a scratch
-// package of this module, vets both (native and wasip1), builds a guest
-// that links in every export, and checks that the host bindings accept and
-// instantiate it.
+// functions, params in memory, world-level functions.
+//
+// testdata/inline/inline.wit: inline interfaces (imported and exported,
+// holding resources), interfaces named like generated declarations (Guest,
+// Imports) with types of their own name, a variant without payloads, and
+// an export name shared by an inline interface and the world.
 func TestResourceShapes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a wasm guest")
 	}
-	w, err := witmodel.Load("testdata/edge", "edge")
+	for _, world := range []string{"edge", "inline"} {
+		t.Run(world, func(t *testing.T) { testShape(t, world) })
+	}
+}
+
+func testShape(t *testing.T, world string) {
+	w, err := witmodel.Load("testdata/"+world, world)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +82,7 @@ func TestResourceShapes(t *testing.T) {
 	goCmd(t, nil, "vet", root+"/h", root+"/g/...")
 	wasip1 := []string{"GOOS=wasip1", "GOARCH=wasm"}
 	goCmd(t, wasip1, "vet", root+"/g/...", root+"/cmd")
-	out := filepath.Join(t.TempDir(), "edge.wasm")
+	out := filepath.Join(t.TempDir(), world+".wasm")
 	goCmd(t, wasip1, "build", "-buildmode=c-shared", "-o", out, root+"/cmd")
 	// The host bindings' own test links and instantiates the guest.
 	write(t, filepath.Join(dir, "h", "link_test.go"), []byte(linkTest))

@@ -166,11 +166,11 @@ func (b *builder) typeOff(td *wit.TypeDef) error {
 		return nil
 	}
 	if g := GateOf(td.Stability); b.off(g) {
-		return &GatedError{Type: td.TypeName(), Owner: ownerName(td.Owner), Feature: g.Feature}
+		return &GatedError{Type: td.TypeName(), Owner: b.ownerName(td.Owner), Feature: g.Feature}
 	}
 	if i, ok := td.Owner.(*wit.Interface); ok {
 		if g := GateOf(i.Stability); b.off(g) {
-			return &GatedError{Type: td.TypeName(), Owner: ownerName(td.Owner), Feature: g.Feature, ByInterface: true}
+			return &GatedError{Type: td.TypeName(), Owner: b.ownerName(td.Owner), Feature: g.Feature, ByInterface: true}
 		}
 	}
 	return nil

@@ -259,7 +259,8 @@ func ResolveWith(res *wit.Resolve, world string, opts LoadOptions) (*World, erro
 	b := &builder{types: map[*wit.TypeDef]*Type{}, anon: map[string]*Type{}, goNames: map[string]*Type{}, opts: opts,
 		resources: map[*wit.TypeDef]*Resource{}, ifaces: map[string]*Interface{},
 		exportTypes: map[*wit.TypeDef]*Type{}, exportResources: map[*wit.TypeDef]*Resource{},
-		exportIfaces: map[string]*Interface{}, copies: map[*wit.TypeDef]bool{}}
+		exportIfaces: map[string]*Interface{}, copies: map[*wit.TypeDef]bool{},
+		inline: inlineInterfaces(w)}
 	m := &World{
 		Name:    w.Name,
 		Package: w.Package.Name.String(),
@@ -356,6 +357,7 @@ func ResolveWith(res *wit.Resolve, world string, opts LoadOptions) (*World, erro
 	if err := b.nameTypes(); err != nil {
 		return nil, err
 	}
+	b.nameInterfaces(m)
 	m.Types = b.named
 	m.AnonTypes = b.anonOrder
 	return m, nil
@@ -421,23 +423,25 @@ type builder struct {
 	exportResources map[*wit.TypeDef]*Resource
 	exportIfaces    map[string]*Interface
 	copies          map[*wit.TypeDef]bool // memo of copyOnExport
+
+	// inline names the world's anonymous interfaces (`export x: interface
+	// {...}`) by their world key.
+	inline map[*wit.Interface]string
 }
 
 func (b *builder) iface(i *wit.Interface, export bool) (*Interface, error) {
-	if i.Name == nil {
-		return nil, fmt.Errorf("anonymous interfaces in worlds are not supported")
-	}
-	id := i.Package.Name
-	out := &Interface{
-		Name:      *i.Name,
-		Qualified: qualified(i),
-		Package:   id.Namespace + ":" + id.Package,
-		GoName:    GoName(*i.Name),
-		Doc:       i.Docs.Contents,
-		Export:    export,
-	}
-	if id.Version != nil {
-		out.Version = id.Version.String()
+	out := &Interface{Doc: i.Docs.Contents, Export: export}
+	if key, ok := b.inline[i]; ok {
+		// An inline interface: no package, named by its world key. Its core
+		// modules are the plain name ("x", "[export]x").
+		out.Name, out.Qualified, out.GoName = key, key, GoName(key)
+	} else {
+		id := i.Package.Name
+		out.Name, out.Qualified, out.GoName = *i.Name, qualified(i), GoName(*i.Name)
+		out.Package = id.Namespace + ":" + id.Package
+		if id.Version != nil {
+			out.Version = id.Version.String()
+		}
 	}
 	if export {
 		b.exportIfaces[out.Qualified] = out
@@ -463,6 +467,19 @@ func (b *builder) iface(i *wit.Interface, export bool) (*Interface, error) {
 		out.Funcs = append(out.Funcs, fn)
 	}
 	return out, nil
+}
+
+// inlineInterfaces maps the anonymous interfaces of w to their world keys.
+func inlineInterfaces(w *wit.World) map[*wit.Interface]string {
+	out := map[*wit.Interface]string{}
+	for _, items := range []*ordOf{ordered(&w.Imports), ordered(&w.Exports)} {
+		for _, it := range items.items {
+			if ref, ok := it.item.(*wit.InterfaceRef); ok && ref.Interface.Name == nil {
+				out[ref.Interface] = it.name
+			}
+		}
+	}
+	return out
 }
 
 func qualified(i *wit.Interface) string {
@@ -607,7 +624,7 @@ func (b *builder) typ(td *wit.TypeDef) (*Type, error) {
 		return nil, err
 	}
 	name := td.TypeName()
-	owner := ownerName(td.Owner)
+	owner := b.ownerName(td.Owner)
 	if b.side && b.dual[owner] && b.copyOnExport(td) {
 		owner = "[export]" + owner // the exported copy of an interface the world also imports
 	}
@@ -770,9 +787,12 @@ func aliasOf(alias, target *Type) *Type {
 // IsAlias reports whether t is a Go alias declaration of another type.
 func (t *Type) IsAlias() bool { return t.Key == "alias" }
 
-func ownerName(o wit.TypeOwner) string {
+func (b *builder) ownerName(o wit.TypeOwner) string {
 	switch o := o.(type) {
 	case *wit.Interface:
+		if key, ok := b.inline[o]; ok {
+			return key
+		}
 		if o.Name != nil {
 			return qualified(o)
 		}
@@ -907,6 +927,40 @@ func (b *builder) nameTypes() error {
 	return nil
 }
 
+// nameInterfaces gives every imported interface a Go name that no other
+// declaration of the host package has: the host implements it as a Go
+// interface of that name, and Imports has a field of it. A clash (with a
+// type, a resource, a generator's name or another imported interface of the
+// same name from another package) takes the package's name as a prefix,
+// then a number.
+func (b *builder) nameInterfaces(m *World) {
+	taken := map[string]bool{}
+	for n := range generatorNames {
+		taken[n] = true
+	}
+	for _, t := range b.named {
+		taken[t.GoName] = true
+	}
+	for _, r := range b.resOrder {
+		taken[r.GoName] = true
+	}
+	count := map[string]int{}
+	for _, i := range m.Imports {
+		count[i.GoName]++
+	}
+	for _, i := range m.Imports {
+		n := i.GoName
+		if (taken[n] || count[n] > 1) && i.Package != "" {
+			n = GoName(strings.NewReplacer(":", "-", "/", "-").Replace(i.Package)) + n
+		}
+		for base, k := n, 2; taken[n]; k++ {
+			n = fmt.Sprintf("%s%d", base, k)
+		}
+		taken[n] = true
+		i.GoName = n
+	}
+}
+
 func depth(t *Type) int {
 	d := 0
 	for _, c := range components(t) {
@@ -974,7 +1028,7 @@ func (i *Interface) ImportModules() []string {
 	if i.Name == "" {
 		return []string{"$root", "cm32p2"}
 	}
-	base := i.Package + "/" + i.Name
+	base := i.Base()
 	out := []string{}
 	if i.Version != "" {
 		out = append(out, base+"@"+i.Version)
@@ -992,7 +1046,7 @@ func (f *Func) ExportNames() []string {
 	if i.Name == "" {
 		return []string{f.Name, "cm32p2||" + f.Name}
 	}
-	base := i.Package + "/" + i.Name
+	base := i.Base()
 	var out []string
 	if i.Version != "" {
 		out = append(out, base+"@"+i.Version+"#"+f.Name)
@@ -1018,6 +1072,15 @@ func (f *Func) PostReturnNames() []string {
 }
 
 // WIT spells the function's qualified name for messages.
+// Base is "ns:pkg/iface" without the version, the plain world key of an
+// inline interface, "" for world-level functions.
+func (i *Interface) Base() string {
+	if i.Name == "" || i.Package == "" {
+		return i.Name
+	}
+	return i.Package + "/" + i.Name
+}
+
 func (f *Func) QualifiedName() string {
 	if f.Iface.Name == "" {
 		return f.Name

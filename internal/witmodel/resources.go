@@ -59,7 +59,7 @@ func (r *Resource) DtorNames() []string {
 	if i.Name == "" {
 		return []string{"[dtor]" + r.Name}
 	}
-	base := i.Package + "/" + i.Name
+	base := i.Base()
 	var out []string
 	if i.Version != "" {
 		out = append(out, base+"@"+i.Version+"#[dtor]"+r.Name)
@@ -73,7 +73,7 @@ func (i *Interface) ExportModules() []string {
 	if i.Name == "" {
 		return []string{"[export]$root"}
 	}
-	base := "[export]" + i.Package + "/" + i.Name
+	base := "[export]" + i.Base()
 	if i.Version == "" {
 		return []string{base}
 	}
@@ -86,7 +86,7 @@ func (i *Interface) ExportModuleBase() string {
 	if i.Name == "" {
 		return "[export]/$root"
 	}
-	return "[export]" + i.Package + "/" + i.Name
+	return "[export]" + i.Base()
 }
 
 // HasHandles reports whether values of t hold resource handles.
@@ -187,7 +187,7 @@ func (b *builder) resource(td *wit.TypeDef) (*Resource, error) {
 	if _, ok := td.Kind.(*wit.Resource); !ok {
 		return nil, fmt.Errorf("type %s is not a resource", td.TypeName())
 	}
-	set, owner := b.resources, ownerName(td.Owner)
+	set, owner := b.resources, b.ownerName(td.Owner)
 	if b.side && b.dual[owner] {
 		set, owner = b.exportResources, "[export]"+owner
 	}
@@ -298,7 +298,7 @@ func (b *builder) worldResource(td *wit.TypeDef, root *Interface) {
 		return
 	}
 	r := &Resource{Name: td.TypeName(), GoName: GoName(td.TypeName()), Doc: td.Docs.Contents,
-		Gate: GateOf(td.Stability), Owner: ownerName(td.Owner), Iface: root}
+		Gate: GateOf(td.Stability), Owner: b.ownerName(td.Owner), Iface: root}
 	b.resources[td] = r
 	b.resOrder = append(b.resOrder, r)
 	r.ID = uint32(len(b.resOrder))
@@ -357,7 +357,7 @@ func (b *builder) holdsDual(td *wit.TypeDef) bool {
 	}
 	switch k := td.Kind.(type) {
 	case *wit.Resource:
-		return b.dual[ownerName(td.Owner)]
+		return b.dual[b.ownerName(td.Owner)]
 	case *wit.Own:
 		return sub(k.Type)
 	case *wit.Borrow:
