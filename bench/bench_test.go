@@ -372,8 +372,8 @@ func BenchmarkRuntimeAction(b *testing.B) {
 		b.Run(g.short, func(b *testing.B) {
 			rt, _ := newPluginRuntime(b, g.name, 4, cache, "on-login")
 			call := func() {
-				if errs := runtime.Action(ctx, rt, plugin.Hooks.OnLogin, "user-42"); len(errs) > 0 {
-					b.Fatal(errs)
+				if err := runtime.Action(ctx, rt, plugin.Hooks.OnLogin, "user-42"); err != nil {
+					b.Fatal(err)
 				}
 			}
 			warmUp(call)

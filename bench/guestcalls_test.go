@@ -41,7 +41,7 @@ func (l counting) Before(context.Context, api.Module, api.FunctionDefinition, []
 	l.c.counts[l.i]++
 }
 func (counting) After(context.Context, api.Module, api.FunctionDefinition, []uint64) {}
-func (counting) Abort(context.Context, api.Module, api.FunctionDefinition, error)  {}
+func (counting) Abort(context.Context, api.Module, api.FunctionDefinition, error)    {}
 
 func (c *callCounter) reset() { clear(c.counts) }
 

@@ -54,10 +54,14 @@ func newPluginRuntime(tb testing.TB, name string, n int, cacheDir string, also .
 	wasm := loadGuest(tb, name)
 	dir := tb.TempDir()
 	writePlugin(tb, dir, "slug", wasm, 0, also...)
+	if cacheDir == "" {
+		cacheDir = runtime.NoCompilationCache
+	}
 	rt, err := runtime.New(ctx, runtime.Config{
 		PluginsDir:          dir,
 		PoolSize:            n,
 		CompilationCacheDir: cacheDir,
+		WatchInterval:       -1,
 		Logger:              quietLogger,
 	})
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 func benchRuntime(b *testing.B) *Runtime {
 	root := b.TempDir()
 	rtt.WritePlugin(b, filepath.Join(root, "p"), manifestTOML("p", map[string]int{"render-markdown": 0}, ""), prefixGuest("<p>").Wasm(b))
-	rt, err := New(ctx, Config{PluginsDir: root, PoolSize: 4, Logger: testLogger(b)})
+	rt, err := New(ctx, Config{PluginsDir: root, PoolSize: 4, Logger: testLogger(b), CompilationCacheDir: NoCompilationCache, WatchInterval: -1})
 	if err != nil {
 		b.Fatal(err)
 	}

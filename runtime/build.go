@@ -13,8 +13,9 @@ import (
 	"github.com/raisfast/wasmplug/gen/plugin"
 	"github.com/raisfast/wasmplug/pool"
 	"github.com/raisfast/wasmplug/runtime/internal/hostapi"
-	"github.com/raisfast/wasmplug/runtime/interrupt"
 	"github.com/raisfast/wasmplug/runtime/internal/hostlog"
+	"github.com/raisfast/wasmplug/runtime/interrupt"
+	"github.com/raisfast/wasmplug/runtime/manifest"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
@@ -33,6 +34,9 @@ func (rt *Runtime) build(ctx context.Context, d dirScan) (_ *loaded, err error) 
 		return nil, err
 	}
 	p := &loaded{id: m.ID, dir: d.dir, m: m, fp: d.fp, at: time.Now(), priority: map[int]int{}, stop: make(chan struct{})}
+	if m.Permissions.DB != manifest.DBNone && rt.cfg.DB == nil {
+		return nil, fmt.Errorf("%s: [permissions] db = %q: %w", m.File, m.Permissions.DB, ErrNoDatabase)
+	}
 	required, err := rt.subscribe(p)
 	if err != nil {
 		return nil, err

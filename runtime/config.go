@@ -4,6 +4,8 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -40,7 +42,26 @@ const (
 	// or digit, so it never names (or, with its -wal/-shm companions, shares
 	// a name with) a plugin's sandbox directory.
 	DefaultKVFile = "_plugin_kv.db"
+	// DefaultWatchInterval is how often the watcher polls PluginsDir when
+	// Config.WatchInterval is zero (as pluginhost serve's -watch).
+	DefaultWatchInterval = 2 * time.Second
+	// NoCompilationCache as Config.CompilationCacheDir keeps compiled code
+	// in memory only.
+	NoCompilationCache = "off"
 )
+
+// DefaultCompilationCacheDir is the compilation cache of a Config that
+// names none: "wasmplug" in the user's cache directory
+// (os.UserCacheDir, e.g. ~/.cache/wasmplug). wazero keys its entries by
+// module and wazero version, and runtime/interrupt's by input and rewriter
+// version, so hosts and versions can share it.
+func DefaultCompilationCacheDir() (string, error) {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "wasmplug"), nil
+}
 
 // PoolSizeFromEnv reads PLUGIN_WASM_POOL_SIZE through lookup (pass
 // os.LookupEnv): DefaultPoolSize when unset or empty, an error when it is
@@ -58,9 +79,13 @@ func PoolSizeFromEnv(lookup func(string) (string, bool)) (int, error) {
 	return n, nil
 }
 
-// Config configures a Runtime. Only PluginsDir is required; every service
-// left nil is simply not offered to plugins (the host-api functions behind
-// it answer none/false/a JSON error, see runtime/internal/hostapi).
+// Config configures a Runtime. Only PluginsDir is required, and must exist.
+// The zero values of the rest are the reference host's (pluginhost serve):
+// compiled code cached on disk, the plugins directory watched for hot
+// reload. Every service left nil is not offered to plugins (the host-api
+// functions behind it answer none/false/a JSON error, see
+// runtime/internal/hostapi), and a plugin whose manifest asks for database
+// access does not load without DB.
 type Config struct {
 	// PluginsDir holds one directory per plugin (extensions/plugins), each
 	// with a manifest.toml and its wasm entry.
@@ -86,9 +111,11 @@ type Config struct {
 	// MemoryLimitPages caps each instance's memory in 64 KiB pages (default
 	// DefaultMemoryLimitPages; at most 65536).
 	MemoryLimitPages uint32
-	// CompilationCacheDir, if set, keeps compiled machine code on disk so a
-	// restart or a reload of an unchanged module skips compilation. All
-	// generations share it. The modules rewritten by runtime/interrupt
+	// CompilationCacheDir keeps compiled machine code on disk so a
+	// restart or a reload of an unchanged module skips compilation
+	// (default DefaultCompilationCacheDir(); NoCompilationCache turns it
+	// off, and so does a machine without a user cache directory, with an
+	// INFO record). All generations share it. The modules rewritten by runtime/interrupt
 	// are kept there too (under interrupt/, keyed by the input's hash and
 	// the rewriter's version), so a restart skips the rewrite as well.
 	CompilationCacheDir string
@@ -166,16 +193,22 @@ type Config struct {
 	// pgcluster.CronClaims implements it on PostgreSQL.
 	CronClaims cron.Claims
 
-	// WatchInterval, if positive, polls PluginsDir at that interval and
-	// reloads when a plugin directory was added, changed or removed (a
-	// change must be stable for one interval, so half-copied files are not
-	// loaded). Zero disables the watcher; Reload can still be called.
+	// WatchInterval is how often the watcher polls PluginsDir; it reloads
+	// when a plugin directory was added, changed or removed (a change must
+	// be stable for one interval, so half-copied files are not loaded).
+	// Zero means DefaultWatchInterval; a negative interval disables the
+	// watcher (Reload can still be called).
 	WatchInterval time.Duration
 }
 
 func (c Config) withDefaults() (Config, error) {
 	if c.PluginsDir == "" {
 		return c, fmt.Errorf("runtime: Config.PluginsDir is required")
+	}
+	if fi, err := os.Stat(c.PluginsDir); err != nil {
+		return c, fmt.Errorf("runtime: Config.PluginsDir: %w", err)
+	} else if !fi.IsDir() {
+		return c, fmt.Errorf("runtime: Config.PluginsDir %s is not a directory", c.PluginsDir)
 	}
 	if c.PoolSize <= 0 {
 		c.PoolSize = DefaultPoolSize
@@ -194,6 +227,19 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.WatchInterval == 0 {
+		c.WatchInterval = DefaultWatchInterval
+	}
+	switch c.CompilationCacheDir {
+	case "":
+		dir, err := DefaultCompilationCacheDir()
+		if err != nil {
+			c.Logger.Info("runtime: no compilation cache", "err", err)
+		}
+		c.CompilationCacheDir = dir
+	case NoCompilationCache:
+		c.CompilationCacheDir = ""
 	}
 	if c.Clock == nil {
 		c.Clock = cron.SystemClock()

@@ -71,7 +71,7 @@ func typedDataAPI(t *testing.T, wasm []byte, f *fixture, blob string) {
 	noProblems(t, rt)
 
 	for _, user := range []string{"ann", "bob", "ann"} {
-		for _, err := range Action(ctx, rt, plugin.Hooks.OnLogin, user) {
+		if err := Action(ctx, rt, plugin.Hooks.OnLogin, user); err != nil {
 			t.Fatalf("on-login %s: %v", user, err)
 		}
 	}

@@ -69,17 +69,18 @@ func Filter[T any](ctx context.Context, rt *Runtime, h plugin.Filter[T], v T) (T
 
 // Action runs the action hook h with arguments a on every plugin subscribed
 // to it, one after the other in ascending priority (ties by plugin id). A
-// failing plugin does not stop the others; Action returns one *PluginError
-// per failure (already logged), nil when all succeeded, or [ErrClosed].
+// failing plugin does not stop the others. The error, as Filter's, is nil
+// when every plugin succeeded, else errors.Join of one *PluginError per
+// failure (already logged; PluginErrors lists them), or ErrClosed.
 //
-//	runtime.Action(ctx, rt, plugin.Hooks.OnPostCreated, post)
-func Action[A any](ctx context.Context, rt *Runtime, h plugin.Action[A], a A) []error {
+//	err := runtime.Action(ctx, rt, plugin.Hooks.OnPostCreated, post)
+func Action[A any](ctx context.Context, rt *Runtime, h plugin.Action[A], a A) error {
 	if err := checkHook(h.Hook, plugin.HookAction, h.Call == nil); err != nil {
-		return []error{err}
+		return err
 	}
 	s, err := rt.acquire()
 	if err != nil {
-		return []error{err}
+		return err
 	}
 	defer s.release()
 	var errs []error
@@ -90,7 +91,30 @@ func Action[A any](ctx context.Context, rt *Runtime, h plugin.Action[A], a A) []
 			errs = append(errs, err)
 		}
 	}
-	return errs
+	return errors.Join(errs...)
+}
+
+// PluginErrors lists the plugin failures in an error of Filter or Action
+// (one per plugin skipped, in call order); none for nil or ErrClosed.
+func PluginErrors(err error) []*PluginError {
+	var out []*PluginError
+	var walk func(error)
+	walk = func(err error) {
+		var pe *PluginError
+		switch e := err.(type) {
+		case nil:
+		case interface{ Unwrap() []error }:
+			for _, err := range e.Unwrap() {
+				walk(err)
+			}
+		default:
+			if errors.As(err, &pe) {
+				out = append(out, pe)
+			}
+		}
+	}
+	walk(err)
+	return out
 }
 
 // checkHook rejects a hook value that is not an entry of plugin.HookList of

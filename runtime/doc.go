@@ -14,7 +14,7 @@
 //	})
 //	…
 //	html, _ := runtime.Filter(ctx, rt, plugin.Hooks.RenderMarkdown, md)
-//	errs := runtime.Action(ctx, rt, plugin.Hooks.OnPostCreated, post)
+//	err = runtime.Action(ctx, rt, plugin.Hooks.OnPostCreated, post) // nil, or the failures joined
 //	out, err := runtime.CallJSON(ctx, rt, "on-post-creating", []byte(`{"title":"Hi","content":""}`))
 //
 // # Loading

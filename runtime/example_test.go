@@ -50,9 +50,11 @@ func Example() {
 	os.WriteFile(filepath.Join(dir, "plugin.wasm"), wasm, 0o644)
 
 	rt, err := runtime.New(ctx, runtime.Config{
-		PluginsDir: plugins,
-		PoolSize:   2,
-		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		PluginsDir:          plugins,
+		PoolSize:            2,
+		Logger:              slog.New(slog.NewTextHandler(io.Discard, nil)),
+		CompilationCacheDir: runtime.NoCompilationCache,
+		WatchInterval:       -1,
 	})
 	if err != nil {
 		fmt.Println(err)

@@ -314,7 +314,7 @@ func TestHostileRecursion(t *testing.T) {
 		// 504 MiB of stacks alone, above this 428 MiB bound.
 		rss: hostilePool*wazeroStackPeak + 176<<20,
 	})
-	if errs := Action(ctx, res.rt, plugin.Hooks.OnLogin, "u"); len(errs) != 1 || !strings.Contains(errs[0].Error(), "stack") {
+	if errs := PluginErrors(Action(ctx, res.rt, plugin.Hooks.OnLogin, "u")); len(errs) != 1 || !strings.Contains(errs[0].Error(), "stack") {
 		t.Errorf("unbounded recursion: %v, want a stack-overflow trap", errs)
 	}
 }

@@ -42,7 +42,10 @@ func loadHooks(tb testing.TB, wasm []byte, n int, fresh bool, cacheDir string, h
 	tb.Helper()
 	root := tb.TempDir()
 	rtt.WritePlugin(tb, filepath.Join(root, "p"), manifestTOML("p", hooks, ""), wasm)
-	rt, err := New(ctx, Config{PluginsDir: root, PoolSize: n, Logger: testLogger(tb), FreshInstances: fresh, CompilationCacheDir: cacheDir})
+	if cacheDir == "" {
+		cacheDir = NoCompilationCache
+	}
+	rt, err := New(ctx, Config{PluginsDir: root, PoolSize: n, Logger: testLogger(tb), FreshInstances: fresh, CompilationCacheDir: cacheDir, WatchInterval: -1})
 	if err != nil {
 		tb.Fatal(err)
 	}

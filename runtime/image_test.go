@@ -316,7 +316,7 @@ func TestRewriteCache(t *testing.T) {
 		t.Helper()
 		root := t.TempDir()
 		rtt.WritePlugin(t, filepath.Join(root, "p"), manifestTOML("p", map[string]int{"render-markdown": 0}, ""), wasmA)
-		rt, err := New(ctx, Config{PluginsDir: root, PoolSize: 1, Logger: testLogger(t), CompilationCacheDir: dir})
+		rt, err := New(ctx, Config{PluginsDir: root, PoolSize: 1, Logger: testLogger(t), CompilationCacheDir: dir, WatchInterval: -1})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,8 +11,8 @@ import (
 	"github.com/raisfast/wasmplug/gen/plugin"
 	"github.com/raisfast/wasmplug/pool"
 	"github.com/raisfast/wasmplug/runtime/internal/hostapi"
-	"github.com/raisfast/wasmplug/runtime/manifest"
 	"github.com/raisfast/wasmplug/runtime/internal/hostlog"
+	"github.com/raisfast/wasmplug/runtime/manifest"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 )

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -78,6 +79,7 @@ func newFixture(t *testing.T) *fixture {
 		DataDir:             f.data,
 		Logger:              testLogger(t),
 		CompilationCacheDir: filepath.Join(root, "wazero-cache"),
+		WatchInterval:       -1, // tests call Reload
 	}
 	return f
 }
@@ -205,12 +207,11 @@ func TestActionFanOut(t *testing.T) {
 	rt := f.start()
 	noProblems(t, rt)
 
-	errs := Action(ctx, rt, plugin.Hooks.OnLogin, "user-7")
+	errs := PluginErrors(Action(ctx, rt, plugin.Hooks.OnLogin, "user-7"))
 	if len(errs) != 1 {
 		t.Fatalf("Action errors = %v, want one", errs)
 	}
-	var pe *PluginError
-	if !errors.As(errs[0], &pe) || pe.Plugin != "tr" {
+	if errs[0].Plugin != "tr" {
 		t.Errorf("error = %v", errs[0])
 	}
 	for _, id := range []string{"h1", "h2"} {
@@ -417,8 +418,8 @@ func TestTransactionRolledBackAtCallEnd(t *testing.T) {
 		return n
 	}
 
-	if errs := Action(ctx, rt, plugin.Hooks.OnLogin, "u"); errs != nil {
-		t.Fatal(errs)
+	if err := Action(ctx, rt, plugin.Hooks.OnLogin, "u"); err != nil {
+		t.Fatal(err)
 	}
 	begin, _ := os.ReadFile(filepath.Join(f.data, "db", "begin"))
 	exec, _ := os.ReadFile(filepath.Join(f.data, "db", "execute"))
@@ -433,14 +434,14 @@ func TestTransactionRolledBackAtCallEnd(t *testing.T) {
 		t.Fatalf("host write after the call: %v", err)
 	}
 
-	if errs := Action(ctx, rt, plugin.Hooks.OnPostDeleted, "id"); errs != nil {
-		t.Fatal(errs)
+	if err := Action(ctx, rt, plugin.Hooks.OnPostDeleted, "id"); err != nil {
+		t.Fatal(err)
 	}
 	if n := rows(); n != 2 {
 		t.Errorf("committed insert: %d rows, want 2", n)
 	}
 
-	errs := Action(ctx, rt, plugin.Hooks.OnContentDeleted, plugin.OnContentDeletedArgs{ContentType: "page", ID: "1"})
+	errs := PluginErrors(Action(ctx, rt, plugin.Hooks.OnContentDeleted, plugin.OnContentDeletedArgs{ContentType: "page", ID: "1"}))
 	if len(errs) != 1 {
 		t.Fatalf("trap after insert: %v", errs)
 	}
@@ -692,8 +693,8 @@ func TestClose(t *testing.T) {
 	if _, err := Filter(ctx, rt, plugin.Hooks.RenderMarkdown, ""); !errors.Is(err, ErrClosed) {
 		t.Errorf("Filter after Close: %v", err)
 	}
-	if errs := Action(ctx, rt, plugin.Hooks.OnLogin, ""); len(errs) != 1 || !errors.Is(errs[0], ErrClosed) {
-		t.Errorf("Action after Close: %v", errs)
+	if err := Action(ctx, rt, plugin.Hooks.OnLogin, ""); !errors.Is(err, ErrClosed) {
+		t.Errorf("Action after Close: %v", err)
 	}
 	if err := rt.Reload(ctx); !errors.Is(err, ErrClosed) {
 		t.Errorf("Reload after Close: %v", err)
@@ -760,8 +761,8 @@ func TestHTTPAllowList(t *testing.T) {
 	f.add("denied", "denied", fetchGuest, map[string]int{"on-login": 0}, "")
 	rt := f.start()
 	noProblems(t, rt)
-	if errs := Action(ctx, rt, plugin.Hooks.OnLogin, srv.URL+"/x"); errs != nil {
-		t.Fatal(errs)
+	if err := Action(ctx, rt, plugin.Hooks.OnLogin, srv.URL+"/x"); err != nil {
+		t.Fatal(err)
 	}
 	if v, _ := f.kv("allowed", "body"); v != "hello from /x" {
 		t.Errorf("allowed plugin got %q", v)
@@ -771,12 +772,22 @@ func TestHTTPAllowList(t *testing.T) {
 	}
 }
 
-// TestMissingPluginsDir starts with no plugins directory; the watcher loads
-// plugins once it appears.
+// TestMissingPluginsDir: a plugins directory that does not exist is refused
+// (a mistyped path must not look like a host without plugins); an empty one
+// starts, and the watcher loads plugins once they appear in it.
 func TestMissingPluginsDir(t *testing.T) {
 	f := newFixture(t)
 	f.cfg.PluginsDir = filepath.Join(t.TempDir(), "later")
 	f.cfg.WatchInterval = 20 * time.Millisecond
+	if rt, err := New(ctx, f.cfg); !errors.Is(err, fs.ErrNotExist) {
+		if rt != nil {
+			rt.Close(ctx)
+		}
+		t.Fatalf("New with a missing PluginsDir: %v, want fs.ErrNotExist", err)
+	}
+	if err := os.Mkdir(f.cfg.PluginsDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	rt := f.start()
 	if len(rt.Plugins()) != 0 || len(rt.Problems()) != 0 {
 		t.Fatal("plugins out of nowhere")
@@ -901,7 +912,7 @@ func TestWaitsEndAtTheDeadline(t *testing.T) {
 	}
 
 	start := time.Now()
-	errs := Action(ctx, rt, plugin.Hooks.OnLogin, "u")
+	errs := PluginErrors(Action(ctx, rt, plugin.Hooks.OnLogin, "u"))
 	if d := time.Since(start); d > 2*deadline {
 		t.Errorf("sleeping guest with an open transaction held its call %v", d)
 	}
@@ -1057,7 +1068,7 @@ func TestInterruptFlagDeadlines(t *testing.T) {
 	}
 	for range 3 {
 		start := time.Now()
-		errs := Action(ctx, rt, plugin.Hooks.OnLogin, "u")
+		errs := PluginErrors(Action(ctx, rt, plugin.Hooks.OnLogin, "u"))
 		if d := time.Since(start); len(errs) != 1 || !strings.Contains(errs[0].Error(), "exceeded the call deadline") || d > 10*f.cfg.CallTimeout {
 			t.Fatalf("loop: %v after %v, want a deadline error", errs, d)
 		}
@@ -1069,7 +1080,24 @@ func TestInterruptFlagDeadlines(t *testing.T) {
 	cctx, cancel := context.WithCancel(ctx)
 	time.AfterFunc(50*time.Millisecond, cancel)
 	start := time.Now()
-	if errs := Action(cctx, rt, plugin.Hooks.OnLogin, "u"); len(errs) != 1 || time.Since(start) > 5*f.cfg.CallTimeout {
+	if errs := PluginErrors(Action(cctx, rt, plugin.Hooks.OnLogin, "u")); len(errs) != 1 || time.Since(start) > 5*f.cfg.CallTimeout {
 		t.Errorf("cancelled loop: %v after %v", errs, time.Since(start))
+	}
+}
+
+// TestNoDatabasePluginNotLoaded: without Config.DB, a plugin that asks for
+// database access is a load problem naming the cause; the others load.
+func TestNoDatabasePluginNotLoaded(t *testing.T) {
+	f := newFixture(t)
+	f.cfg.DB = nil
+	f.add("needs-db", "needs-db", prefixGuest("a:"), map[string]int{"render-markdown": 0}, "[permissions]\ndb = \"read\"\n")
+	f.add("plain", "plain", prefixGuest("b:"), map[string]int{"render-markdown": 0}, "")
+	rt := f.start()
+	probs := rt.Problems()
+	if len(probs) != 1 || !errors.Is(probs[0].Err, ErrNoDatabase) || !strings.Contains(probs[0].Err.Error(), `db = "read"`) {
+		t.Fatalf("problems = %v, want one ErrNoDatabase naming the permission", probs)
+	}
+	if got, err := Filter(ctx, rt, plugin.Hooks.RenderMarkdown, "x"); got != "b:x" || err != nil {
+		t.Errorf("Filter = %q, %v; want the plugin without db access to run", got, err)
 	}
 }

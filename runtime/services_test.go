@@ -58,8 +58,8 @@ func TestKVInsideTransaction(t *testing.T) {
 	// Before the fix, set-data waited for the transaction's write lock and
 	// the call failed at its deadline (Config.CallTimeout, 2s here).
 	start := time.Now()
-	if errs := Action(ctx, rt, plugin.Hooks.OnLogin, "v1"); errs != nil {
-		t.Fatalf("call: %v (after %s)", errs, time.Since(start))
+	if err := Action(ctx, rt, plugin.Hooks.OnLogin, "v1"); err != nil {
+		t.Fatalf("call: %v (after %s)", err, time.Since(start))
 	}
 	for key, want := range map[string]string{"k": "v1", "got": "v1", "commit": `{"ok":true}`} {
 		if v, ok := f.kv("kvtx", key); v != want {
@@ -150,8 +150,8 @@ func TestHTTPAllowAnyHost(t *testing.T) {
 		"[permissions]\nhttp_allow = [\"*\"]\nhttp_allow_private = true\n")
 	rt := f.start()
 	noProblems(t, rt)
-	if errs := Action(ctx, rt, plugin.Hooks.OnLogin, srv.URL+"/x"); errs != nil {
-		t.Fatal(errs)
+	if err := Action(ctx, rt, plugin.Hooks.OnLogin, srv.URL+"/x"); err != nil {
+		t.Fatal(err)
 	}
 	if v, ok := f.kv("any", "body"); ok {
 		t.Errorf("http_allow = [\"*\"] reached a loopback address: %q", v)

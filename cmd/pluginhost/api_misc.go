@@ -129,7 +129,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, cancel := detached(r)
 	defer cancel()
-	if err := actionErrs(runtime.Action(ctx, s.rt, plugin.Hooks.OnLogin, req.UserID)); err != nil {
+	if err := chainErr(runtime.Action(ctx, s.rt, plugin.Hooks.OnLogin, req.UserID)); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"user_id": req.UserID, "ok": true})

@@ -76,14 +76,11 @@ func chainErr(err error) error {
 	return nil
 }
 
-// actionErrs is chainErr for the result of runtime.Action.
-func actionErrs(errs []error) error { return chainErr(errors.Join(errs...)) }
-
 // notify takes the result of an action dispatched after a change was
 // stored: the change stands whatever the plugins did (their failures are
 // logged by the runtime), even if the runtime is closing.
-func (s *server) notify(ctx context.Context, hook string, errs []error) {
-	if errors.Is(errors.Join(errs...), runtime.ErrClosed) {
+func (s *server) notify(ctx context.Context, hook string, err error) {
+	if errors.Is(err, runtime.ErrClosed) {
 		s.log.WarnContext(ctx, "pluginhost: change stored but not notified: the runtime is closing", "hook", hook)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/raisfast/wasmplug/runtime"
 	"github.com/raisfast/wasmplug/runtime/cron"
 	"github.com/raisfast/wasmplug/runtime/manifest"
+	"github.com/raisfast/wasmplug/runtime/services/sqlitedb"
 	"github.com/tetratelabs/wazero"
 )
 
@@ -297,13 +298,23 @@ func loadAlone(ctx context.Context, dir string, log *slog.Logger) error {
 	if err := os.Symlink(abs, link); err != nil {
 		return err
 	}
+	// A scratch database, so that a plugin asking for db access loads as
+	// it would in serve.
+	db, err := sqlitedb.Open(ctx, filepath.Join(tmp, "check.db"), sqlitedb.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
 	rt, err := runtime.New(ctx, runtime.Config{
-		PluginsDir: plugins,
-		PoolSize:   1,
-		DataDir:    filepath.Join(tmp, "data"),
-		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
-		CronHook:   cronHook,
-		Clock:      frozenClock{},
+		PluginsDir:          plugins,
+		PoolSize:            1,
+		DB:                  db,
+		DataDir:             filepath.Join(tmp, "data"),
+		Logger:              slog.New(slog.NewTextHandler(io.Discard, nil)),
+		CronHook:            cronHook,
+		Clock:               frozenClock{},
+		CompilationCacheDir: runtime.NoCompilationCache,
+		WatchInterval:       -1,
 	})
 	if err != nil {
 		return err

@@ -200,6 +200,12 @@ func newServer(ctx context.Context, cfg serverConfig) (_ *server, err error) {
 	if !cfg.NoCron {
 		rcfg.CronHook = cronHook
 	}
+	if cfg.CacheDir == "" {
+		rcfg.CompilationCacheDir = runtime.NoCompilationCache
+	}
+	if cfg.WatchInterval <= 0 {
+		rcfg.WatchInterval = -1 // serverConfig's zero disables the watcher
+	}
 	if s.rt, err = runtime.New(ctx, rcfg); err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package examples_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -180,15 +181,17 @@ func TestAuditRust(t *testing.T) {
 	overrides := &auditConfig{m: map[string]string{}}
 	clk := crontest.New(time.Date(2025, 1, 2, 5, 59, 30, 0, time.UTC))
 	rt, err := runtime.New(ctx, runtime.Config{
-		PluginsDir:      filepath.Join(tmp, "plugins"),
-		PoolSize:        2,
-		DB:              db,
-		DataDir:         filepath.Join(tmp, "data"),
-		Logger:          slog.New(logs),
-		ConfigOverrides: []config.Source{overrides},
-		CronHook:        plugin.Hooks.OnCronTick.Name,
-		Clock:           clk,
-		CronLocation:    time.UTC,
+		PluginsDir:          filepath.Join(tmp, "plugins"),
+		PoolSize:            2,
+		DB:                  db,
+		DataDir:             filepath.Join(tmp, "data"),
+		Logger:              slog.New(logs),
+		ConfigOverrides:     []config.Source{overrides},
+		CronHook:            plugin.Hooks.OnCronTick.Name,
+		Clock:               clk,
+		CronLocation:        time.UTC,
+		CompilationCacheDir: runtime.NoCompilationCache,
+		WatchInterval:       -1,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -224,14 +227,15 @@ func TestAuditRust(t *testing.T) {
 	// One audit row per action, in call order.
 	before := time.Now().UnixMilli()
 	post := plugin.PostOutput{ID: "post-1", Title: "T", Slug: "t", Status: "published", CreatedBy: "u1"}
-	var errs []error
-	errs = append(errs, runtime.Action(ctx, rt, plugin.Hooks.OnPostCreated, post)...)
-	errs = append(errs, runtime.Action(ctx, rt, plugin.Hooks.OnPostUpdated, post)...)
-	errs = append(errs, runtime.Action(ctx, rt, plugin.Hooks.OnPostDeleted, "post-1")...)
-	errs = append(errs, runtime.Action(ctx, rt, plugin.Hooks.OnLogin, "user-7")...)
+	err = errors.Join(
+		runtime.Action(ctx, rt, plugin.Hooks.OnPostCreated, post),
+		runtime.Action(ctx, rt, plugin.Hooks.OnPostUpdated, post),
+		runtime.Action(ctx, rt, plugin.Hooks.OnPostDeleted, "post-1"),
+		runtime.Action(ctx, rt, plugin.Hooks.OnLogin, "user-7"),
+	)
 	after := time.Now().UnixMilli()
-	if len(errs) > 0 {
-		t.Fatalf("actions: %v", errs)
+	if err != nil {
+		t.Fatalf("actions: %v", err)
 	}
 	var fresh []auditRow
 	for _, r := range auditRows(t, db, "plugin_audit") {
@@ -293,8 +297,8 @@ func TestAuditRust(t *testing.T) {
 	// A write to a table outside db_tables is refused with a typed error,
 	// which the plugin logs; its own insert still happens.
 	overrides.set("mirror_table", "plugin_audit_mirror")
-	if errs := runtime.Action(ctx, rt, plugin.Hooks.OnLogin, "user-8"); len(errs) > 0 {
-		t.Fatalf("on-login with a mirror table: %v", errs)
+	if err := runtime.Action(ctx, rt, plugin.Hooks.OnLogin, "user-8"); err != nil {
+		t.Fatalf("on-login with a mirror table: %v", err)
 	}
 	lines = logs.take()
 	if len(lines) != 1 || lines[0].Level != slog.LevelError ||

@@ -57,8 +57,10 @@ func startRuntime(t *testing.T, plugins string, adapters []plugin.Adapter) *runt
 	rt, err := runtime.New(context.Background(), runtime.Config{
 		PluginsDir: plugins, PoolSize: 2, CallTimeout: 5 * time.Second,
 		DB: db, DataDir: filepath.Join(root, "data"),
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Adapters: adapters,
+		Logger:              slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Adapters:            adapters,
+		CompilationCacheDir: runtime.NoCompilationCache,
+		WatchInterval:       -1,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -34,9 +34,9 @@ import (
 	"sync"
 
 	"github.com/raisfast/wasmplug/gen/plugin"
+	"github.com/raisfast/wasmplug/runtime/internal/hostlog"
 	"github.com/raisfast/wasmplug/runtime/services/config"
 	"github.com/raisfast/wasmplug/runtime/services/events"
-	"github.com/raisfast/wasmplug/runtime/internal/hostlog"
 	"github.com/raisfast/wasmplug/runtime/services/httpc"
 	"github.com/raisfast/wasmplug/runtime/services/kv"
 	"github.com/raisfast/wasmplug/runtime/services/posts"

@@ -147,17 +147,19 @@ func startNode(t *testing.T, name, dsn string, db *sql.DB, clk *crontest.Clock, 
 		overrides = []config.Source{config.Map{"com.example.ticker": {"hang": "1"}}}
 	}
 	n.rt, err = runtime.New(ctx, runtime.Config{
-		ConfigOverrides: overrides,
-		CallTimeout:     time.Minute, // the hang ends when the replica stops
-		PluginsDir:      filepath.Join(root, "plugins"),
-		DataDir:         filepath.Join(root, "data"),
-		PoolSize:        1,
-		Events:          n.bus,
-		Logger:          logger(),
-		CronHook:        plugin.Hooks.OnCronTick.Name,
-		Clock:           clk,
-		CronLocation:    time.UTC,
-		CronClaims:      claims,
+		ConfigOverrides:     overrides,
+		CallTimeout:         time.Minute, // the hang ends when the replica stops
+		PluginsDir:          filepath.Join(root, "plugins"),
+		DataDir:             filepath.Join(root, "data"),
+		PoolSize:            1,
+		Events:              n.bus,
+		Logger:              logger(),
+		CronHook:            plugin.Hooks.OnCronTick.Name,
+		Clock:               clk,
+		CronLocation:        time.UTC,
+		CronClaims:          claims,
+		CompilationCacheDir: runtime.NoCompilationCache,
+		WatchInterval:       -1,
 	})
 	if err != nil {
 		t.Fatal(err)
