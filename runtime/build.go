@@ -249,10 +249,4 @@ func (p *loaded) stopInstance(ctx context.Context, in *instance) error {
 	return in.inst.Close(ctx)
 }
 
-func hookNames() string {
-	names := make([]string, len(plugin.HookList))
-	for i, h := range plugin.HookList {
-		names[i] = h.Name
-	}
-	return strings.Join(names, ", ")
-}
+func hookNames() string { return strings.Join(knownHooks, ", ") }

@@ -15,13 +15,7 @@ import (
 
 // knownHooks are the contract's hook names, from the generated hook table;
 // manifests are validated against them.
-var knownHooks = func() []string {
-	names := make([]string, len(plugin.HookList))
-	for i, h := range plugin.HookList {
-		names[i] = h.Name
-	}
-	return names
-}()
+var knownHooks = plugin.HookNames()
 
 // hostPlugin maps a manifest's [config] and [permissions] onto the services
 // behind host-api:

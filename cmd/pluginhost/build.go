@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/raisfast/wasmplug/gen/plugin"
 	"github.com/raisfast/wasmplug/runtime/manifest"
 )
 
@@ -286,7 +287,7 @@ func manifestEntry(dir string) string {
 	if err != nil {
 		return manifest.DefaultEntry
 	}
-	if m, err := manifest.Parse(filepath.Join(dir, manifest.FileName), src, contractHooks()); err == nil {
+	if m, err := manifest.Parse(filepath.Join(dir, manifest.FileName), src, plugin.HookNames()); err == nil {
 		return filepath.FromSlash(m.Entry)
 	}
 	if m := entryRE.FindSubmatch(src); m != nil && len(m[1]) > 0 {

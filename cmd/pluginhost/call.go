@@ -208,7 +208,7 @@ func indentJSON(b []byte) string {
 	return buf.String()
 }
 
-func hookNames() string { return strings.Join(contractHooks(), ", ") }
+func hookNames() string { return strings.Join(plugin.HookNames(), ", ") }
 
 // pluginsRoot returns the plugins directory to load for -plugins dir: dir
 // itself, or, when dir is one plugin (it holds a manifest.toml), a

@@ -209,9 +209,9 @@ func checkPlugin(ctx context.Context, rep *report, dir string, build bool, log *
 		}
 		h := plugin.HookList[plugin.ExportIndex(sub.Name)]
 		if exported[h.Name] {
-			rep.ok("hook %s (%s, priority %d): exported", h.Name, kindName(h.Kind), sub.Priority)
+			rep.ok("hook %s (%s, priority %d): exported", h.Name, h.Kind, sub.Priority)
 		} else {
-			rep.fail("hook %s (%s, priority %d): subscribed in the manifest but not exported", h.Name, kindName(h.Kind), sub.Priority)
+			rep.fail("hook %s (%s, priority %d): subscribed in the manifest but not exported", h.Name, h.Kind, sub.Priority)
 		}
 	}
 	if len(m.Cron) > 0 && linked != nil {
@@ -342,16 +342,6 @@ func listLinkProblems(rep *report, err error) {
 		return
 	}
 	rep.info("- %v", err)
-}
-
-func kindName(k plugin.HookKind) string {
-	switch k {
-	case plugin.HookFilter:
-		return "filter"
-	case plugin.HookAction:
-		return "action"
-	}
-	return "call"
 }
 
 func byteSize(n int) string {

@@ -9,16 +9,6 @@ import (
 	"github.com/raisfast/wasmplug/runtime/manifest"
 )
 
-// contractHooks returns the contract's hook names, as the runtime passes them
-// to the manifest parser.
-func contractHooks() []string {
-	names := make([]string, len(plugin.HookList))
-	for i, h := range plugin.HookList {
-		names[i] = h.Name
-	}
-	return names
-}
-
 // errOtherRuntime reports a manifest of another kind of plugin.
 var errOtherRuntime = errors.New("not a wasm plugin")
 
@@ -35,7 +25,7 @@ func readManifest(path string) (*manifest.Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := manifest.Parse(path, data, contractHooks())
+	m, err := manifest.Parse(path, data, plugin.HookNames())
 	if errors.Is(err, manifest.ErrUnsupportedRuntime) {
 		// As the runtime does: another loader's plugin (runtime = "js", …).
 		return nil, fmt.Errorf("%w: %v", errOtherRuntime, err)

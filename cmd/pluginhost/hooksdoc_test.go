@@ -53,17 +53,6 @@ func hookDocSections(doc string) (sections map[string]string, order []string, he
 	return sections, order, head
 }
 
-// kindWord is how docs/hooks.md names a hook kind.
-func kindWord(k plugin.HookKind) string {
-	switch k {
-	case plugin.HookFilter:
-		return "filter"
-	case plugin.HookAction:
-		return "action"
-	}
-	return "call"
-}
-
 // tableRowRE matches a row of the table at the top of docs/hooks.md:
 // | [`hook`](#anchor) | kind | …
 var tableRowRE = regexp.MustCompile("^\\| \\[`([^`]+)`\\]\\(#([^)]*)\\) \\| ([a-z]+) \\|")
@@ -99,7 +88,7 @@ func TestHooksDocCoversTheContract(t *testing.T) {
 	for _, h := range plugin.HookList {
 		text, ok := sections[h.Name]
 		if !ok {
-			t.Errorf("%s: hook %s (%s) of wit/plugin.wit has no ## %s section", hooksDoc, h.Name, kindWord(h.Kind), h.Name)
+			t.Errorf("%s: hook %s (%s) of wit/plugin.wit has no ## %s section", hooksDoc, h.Name, h.Kind.String(), h.Name)
 			continue
 		}
 		checkHookSection(t, h, text)
@@ -114,7 +103,7 @@ func checkHookSection(t *testing.T, h plugin.Hook, text string) {
 	if h.Kind == plugin.HookAction {
 		article = "an"
 	}
-	if want := article + " **" + kindWord(h.Kind) + "**"; !strings.Contains(text, want) {
+	if want := article + " **" + h.Kind.String() + "**"; !strings.Contains(text, want) {
 		t.Errorf("%s: ## %s does not say %q", hooksDoc, h.Name, want)
 	}
 	dir := genguest.PackageName(h.Interface) + "/" + genguest.PackageName(h.Name)
@@ -144,8 +133,8 @@ func checkHookTable(t *testing.T, head string, known map[string]plugin.Hook) {
 			t.Errorf("%s: table row for %q, which is not a hook of wit/plugin.wit", hooksDoc, name)
 		case anchor != name:
 			t.Errorf("%s: table row %s links to #%s", hooksDoc, name, anchor)
-		case kind != kindWord(h.Kind):
-			t.Errorf("%s: table row %s says %s, the hook's kind is %s", hooksDoc, name, kind, kindWord(h.Kind))
+		case kind != h.Kind.String():
+			t.Errorf("%s: table row %s says %s, the hook's kind is %s", hooksDoc, name, kind, h.Kind.String())
 		}
 	}
 	for name := range known {

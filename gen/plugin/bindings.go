@@ -2988,6 +2988,19 @@ const (
 	HookCall
 )
 
+// String is the kind's name: "filter", "action" or "call".
+func (k HookKind) String() string {
+	switch k {
+	case HookFilter:
+		return "filter"
+	case HookAction:
+		return "action"
+	case HookCall:
+		return "call"
+	}
+	return "HookKind(" + strconv.Itoa(int(k)) + ")"
+}
+
 /*
 Hook describes one export for generic dispatch. CallJSON takes the
 arguments as JSON (the single parameter's value, or an object of all
@@ -3144,6 +3157,15 @@ var HookList = []Hook{{
 	Kind:      HookAction,
 	Name:      "on-cron-tick",
 }}
+
+// HookNames returns the names of every export, by export index (a new slice).
+func HookNames() []string {
+	names := make([]string, len(HookList))
+	for i, h := range HookList {
+		names[i] = h.Name
+	}
+	return names
+}
 
 /*
 Hooks holds the typed filter and action hooks. It is read-only; a runtime

@@ -386,6 +386,15 @@ func (g *gen) hooks() {
 		jen.Comment("HookCall is any other function."),
 		jen.Id("HookCall"),
 	)
+	f.Comment(`String is the kind's name: "filter", "action" or "call".`)
+	f.Func().Params(jen.Id("k").Id("HookKind")).Id("String").Params().String().Block(
+		jen.Switch(jen.Id("k")).Block(
+			jen.Case(jen.Id("HookFilter")).Block(jen.Return(jen.Lit("filter"))),
+			jen.Case(jen.Id("HookAction")).Block(jen.Return(jen.Lit("action"))),
+			jen.Case(jen.Id("HookCall")).Block(jen.Return(jen.Lit("call"))),
+		),
+		jen.Return(jen.Lit("HookKind(").Op("+").Qual("strconv", "Itoa").Call(jen.Int().Call(jen.Id("k"))).Op("+").Lit(")")),
+	)
 	f.Comment(`Hook describes one export for generic dispatch. CallJSON takes the
 arguments as JSON (the single parameter's value, or an object of all
 parameters by snake_case name) and returns the result as JSON (null for
@@ -482,6 +491,14 @@ none and for actions).`)
 	}
 	f.Comment("HookList describes every export, by export index. It is read-only.")
 	f.Var().Id("HookList").Op("=").Index().Id("Hook").Values(list...)
+	f.Comment("HookNames returns the names of every export, by export index (a new slice).")
+	f.Func().Id("HookNames").Params().Index().String().Block(
+		jen.Id("names").Op(":=").Make(jen.Index().String(), jen.Len(jen.Id("HookList"))),
+		jen.For(jen.List(jen.Id("i"), jen.Id("h")).Op(":=").Range().Id("HookList")).Block(
+			jen.Id("names").Index(jen.Id("i")).Op("=").Id("h").Dot("Name"),
+		),
+		jen.Return(jen.Id("names")),
+	)
 	f.Comment(`Hooks holds the typed filter and action hooks. It is read-only; a runtime
 passes one of its fields to its generic dispatch.`)
 	f.Var().Id("Hooks").Op("=").Struct(typedFields...).Values(typedVals)

@@ -35,6 +35,7 @@ import (
 	wazero "github.com/tetratelabs/wazero"
 	api "github.com/tetratelabs/wazero/api"
 	wasi "github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+	"strconv"
 )
 
 // PostInput is the WIT record post-input of raisfast:plugin-wit/types@0.1.1.
@@ -2056,6 +2057,19 @@ const (
 	HookCall
 )
 
+// String is the kind's name: "filter", "action" or "call".
+func (k HookKind) String() string {
+	switch k {
+	case HookFilter:
+		return "filter"
+	case HookAction:
+		return "action"
+	case HookCall:
+		return "call"
+	}
+	return "HookKind(" + strconv.Itoa(int(k)) + ")"
+}
+
 /*
 Hook describes one export for generic dispatch. CallJSON takes the
 arguments as JSON (the single parameter's value, or an object of all
@@ -2219,6 +2233,15 @@ var HookList = []Hook{{
 	Kind:      HookAction,
 	Name:      "on-post-archived",
 }}
+
+// HookNames returns the names of every export, by export index (a new slice).
+func HookNames() []string {
+	names := make([]string, len(HookList))
+	for i, h := range HookList {
+		names[i] = h.Name
+	}
+	return names
+}
 
 /*
 Hooks holds the typed filter and action hooks. It is read-only; a runtime

@@ -43,6 +43,7 @@ import (
 	wazero "github.com/tetratelabs/wazero"
 	api "github.com/tetratelabs/wazero/api"
 	wasi "github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+	"strconv"
 )
 
 // Tagged is the WIT record tagged of test:res/store@0.1.0.
@@ -2072,6 +2073,19 @@ const (
 	HookCall
 )
 
+// String is the kind's name: "filter", "action" or "call".
+func (k HookKind) String() string {
+	switch k {
+	case HookFilter:
+		return "filter"
+	case HookAction:
+		return "action"
+	case HookCall:
+		return "call"
+	}
+	return "HookKind(" + strconv.Itoa(int(k)) + ")"
+}
+
 /*
 Hook describes one export for generic dispatch. CallJSON takes the
 arguments as JSON (the single parameter's value, or an object of all
@@ -2307,6 +2321,15 @@ var HookList = []Hook{{
 	Kind:      HookCall,
 	Name:      "return-dropped",
 }}
+
+// HookNames returns the names of every export, by export index (a new slice).
+func HookNames() []string {
+	names := make([]string, len(HookList))
+	for i, h := range HookList {
+		names[i] = h.Name
+	}
+	return names
+}
 
 /*
 Hooks holds the typed filter and action hooks. It is read-only; a runtime
