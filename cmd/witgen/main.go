@@ -86,7 +86,7 @@ var generators = map[string]generator{
 		ip := req.importPath
 		if ip == "" {
 			var err error
-			if ip, err = genguest.ImportPath(req.out); err != nil {
+			if ip, err = importPath(req.out); err != nil {
 				return nil, fmt.Errorf("%w (or pass -import)", err)
 			}
 		}
@@ -94,7 +94,7 @@ var generators = map[string]generator{
 		if err != nil {
 			return nil, err
 		}
-		return files, genguest.PrepareDir(req.out, files)
+		return files, prepareDir(req.out, files)
 	},
 }
 

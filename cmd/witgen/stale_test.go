@@ -1,8 +1,6 @@
 package main
 
 import (
-	"github.com/raisfast/wasmplug/internal/genguest"
-
 	"bufio"
 	"bytes"
 	"context"
@@ -76,7 +74,7 @@ func TestGeneratedCodeIsCurrent(t *testing.T) {
 			if args[0] == "guest" {
 				// The guest bindings import their own subpackages: generate
 				// them for the import path of the real output directory.
-				ip, err := genguest.ImportPath(out)
+				ip, err := importPath(out)
 				if err != nil {
 					t.Fatal(err)
 				}
