@@ -10,10 +10,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/raisfast/wasmplug/gen/plugin"
 	rtt "github.com/raisfast/wasmplug/runtime/runtimetest"
 )
 
@@ -243,5 +245,33 @@ func TestCheckContract(t *testing.T) {
 			t.Errorf("%s: err = %v\n%s", c.id, err, out)
 		}
 		wantLines(t, out, c.want)
+	}
+}
+
+// TestVersion: `pluginhost version` names the module, the wazero go.mod
+// requires and the contract of gen/plugin; help lists the command.
+func TestVersion(t *testing.T) {
+	gomod, err := os.ReadFile("../../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`github.com/tetratelabs/wazero (v\S+)`).FindSubmatch(gomod)
+	if m == nil {
+		t.Fatal("go.mod requires no wazero")
+	}
+	for _, arg := range []string{"version", "-version", "--version"} {
+		out, _, err := runCLI(t, arg)
+		if err != nil {
+			t.Fatalf("%s: %v", arg, err)
+		}
+		wantLines(t, out, "pluginhost ", "wazero     "+string(m[1])+"\n",
+			"contract   "+plugin.WorldPackage+"@"+plugin.WorldVersion+" ")
+	}
+	for _, arg := range []string{"help", "-h"} {
+		out, _, err := runCLI(t, arg)
+		if err != nil {
+			t.Fatalf("%s: %v", arg, err)
+		}
+		wantLines(t, out, "pluginhost version ")
 	}
 }

@@ -7,6 +7,7 @@ authors reach for.
 	pluginhost serve [-plugins DIR] [-db FILE] [-addr HOST:PORT] [flags]
 	pluginhost check [-build=false] DIR
 	pluginhost call HOOK [-plugins DIR] -json '…' [-trace] [-db FILE]
+	pluginhost version
 
 # serve
 
