@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -274,4 +275,135 @@ func TestVersion(t *testing.T) {
 		}
 		wantLines(t, out, "pluginhost version ")
 	}
+}
+
+// TestCheckJSON: check -json prints the same checks as one JSON object,
+// with the exit status of the text form.
+func TestCheckJSON(t *testing.T) {
+	plugins := t.TempDir()
+	deploy(t, plugins,
+		testPlugin{id: "good", guest: loginGuest, hooks: map[string]int{"on-login": 7},
+			extra: "[[cron]]\nlabel = \"nightly\"\njob_type = \"x\"\ncron_expr = \"0 3 * * *\"\n"},
+		testPlugin{id: "unexported", guest: loginGuest, hooks: map[string]int{"on-login": 1, "render-markdown": 2}},
+		testPlugin{id: "nohooks", guest: loginGuest},
+	)
+	decode := func(out string) checkReport {
+		t.Helper()
+		var r checkReport
+		dec := json.NewDecoder(strings.NewReader(out))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&r); err != nil || dec.More() {
+			t.Fatalf("not one JSON object (%v):\n%s", err, out)
+		}
+		return r
+	}
+	find := func(r checkReport, status, prefix string) *checkResult {
+		for i, c := range r.Checks {
+			if c.Status == status && strings.HasPrefix(c.Message, prefix) {
+				return &r.Checks[i]
+			}
+		}
+		t.Errorf("no %s check %q in %+v", status, prefix, r.Checks)
+		return &checkResult{}
+	}
+
+	good := filepath.Join(plugins, "good")
+	out, _, err := runCLI(t, "check", "-json", good)
+	if err != nil {
+		t.Fatalf("good: %v\n%s", err, out)
+	}
+	r := decode(out)
+	if r.Dir != good || !r.OK || len(r.Notes) == 0 || !strings.Contains(r.Notes[0], "set-data") {
+		t.Fatalf("good: %+v", r)
+	}
+	find(r, "ok", "hook on-login (action, priority 7): exported")
+	find(r, "ok", "loads in the runtime")
+	for _, c := range r.Checks {
+		if c.Status != "ok" {
+			t.Errorf("good: %+v", c)
+		}
+	}
+
+	out, _, err = runCLI(t, "check", filepath.Join(plugins, "unexported"), "-json")
+	if !errors.Is(err, errFailed) {
+		t.Fatalf("unexported: err = %v", err)
+	}
+	r = decode(out)
+	if r.OK {
+		t.Fatalf("unexported: ok in %+v", r)
+	}
+	find(r, "fail", "hook render-markdown (filter, priority 2): subscribed in the manifest but not exported")
+	find(r, "ok", "hook on-login")
+
+	out, _, err = runCLI(t, "check", "-json", filepath.Join(plugins, "nohooks"))
+	if err != nil {
+		t.Fatalf("nohooks: %v\n%s", err, out)
+	}
+	find(decode(out), "warn", "the manifest subscribes to no hook")
+	out, _, _ = runCLI(t, "check", filepath.Join(plugins, "nohooks"))
+	wantLines(t, out, "WARN  the manifest subscribes to no hook", "PASS  ")
+}
+
+// TestCheckStaleAfterFailedBuild: when a Go plugin's sources are newer than
+// its wasm and do not build, check fails and says the wasm is stale instead
+// of passing the old module.
+func TestCheckStaleAfterFailedBuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go build")
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	dir := filepath.Join(t.TempDir(), "broken")
+	writeGoPlugin(t, dir)
+	// A wasm that loads (a WAT guest) and is older than the sources.
+	wasm := filepath.Join(dir, "plugin.wasm")
+	if err := os.WriteFile(wasm, loginGuest.Wasm(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	past := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(wasm, past, past); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() { undefined() }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	out, _, err := runCLI(t, "check", dir)
+	if !errors.Is(err, errFailed) {
+		t.Fatalf("err = %v, want a failure\n%s", err, out)
+	}
+	wantLines(t, out, "FAIL  go build: ", "undefined", "FAIL  entry plugin.wasm: stale: older than the plugin's Go sources, and the build failed", "FAIL  "+dir)
+	for _, bad := range []string{"OK    entry", "OK    contract", "OK    loads"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("the stale wasm was checked as OK (%q):\n%s", bad, out)
+		}
+	}
+
+	out, _, err = runCLI(t, "check", "-json", dir)
+	if !errors.Is(err, errFailed) {
+		t.Fatalf("-json: err = %v", err)
+	}
+	var r checkReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var stale bool
+	for _, c := range r.Checks {
+		switch {
+		case c.Status == "fail" && strings.HasPrefix(c.Message, "go build: "):
+			if !strings.Contains(strings.Join(c.Details, "\n"), "undefined") {
+				t.Errorf("the build failure lacks the compiler's output: %+v", c)
+			}
+		case c.Status == "fail" && strings.HasPrefix(c.Message, "entry plugin.wasm: stale"):
+			stale = true
+		}
+	}
+	if r.OK || !stale {
+		t.Fatalf("-json: %+v", r)
+	}
+
+	// Without building, the stale wasm is checked, with a warning.
+	out, _, _ = runCLI(t, "check", "-build=false", dir)
+	wantLines(t, out, "WARN  go build: "+wasm+" is older than the plugin's Go sources (-build=false: not rebuilt)", "OK    entry plugin.wasm")
 }

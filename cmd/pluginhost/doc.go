@@ -5,7 +5,7 @@ calls each hook of wit/plugin.wit at its moment, plus the two tools plugin
 authors reach for.
 
 	pluginhost serve [-plugins DIR] [-db FILE] [-addr HOST:PORT] [flags]
-	pluginhost check [-build=false] DIR
+	pluginhost check [-build=false] [-json] DIR
 	pluginhost call HOOK [-plugins DIR] -json '…' [-trace] [-db FILE]
 	pluginhost version
 
@@ -139,9 +139,14 @@ same version, compatible on the same semver track, or refused with why),
 the contract (imports and exports match plugin-world: plugin.Link with
 OptionalExports of the manifest's hooks, as the runtime does), and finally a
 load in a runtime of its own (instantiation and _initialize). It lists the
-exports no subscription reaches and the host-api imports the module uses,
-builds a Go plugin first (-build=false to skip), and exits with status 1 on
-any failure.
+exports no subscription reaches (WARN) and the host-api imports the module
+uses, builds a Go plugin first (-build=false to skip, with a WARN when its
+wasm is older than its sources), and exits with status 1 on any failure.
+When that build fails and an older wasm exists, check fails and says the
+wasm is stale rather than checking the old module. -json prints the same
+report as one JSON object:
+
+	{"dir": "…", "ok": false, "checks": [{"status": "ok"|"fail"|"warn", "message": "…", "details": ["…"]}], "notes": ["host-api imports used: …"]}
 
 # call
 
