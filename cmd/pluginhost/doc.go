@@ -7,6 +7,7 @@ authors reach for.
 	pluginhost serve [-plugins DIR] [-db FILE] [-addr HOST:PORT] [flags]
 	pluginhost check [-build=false] [-json] DIR
 	pluginhost call HOOK [-plugins DIR] -json '…' [-trace] [-db FILE]
+	pluginhost build DIR
 	pluginhost version
 
 # serve
@@ -147,6 +148,17 @@ wasm is stale rather than checking the old module. -json prints the same
 report as one JSON object:
 
 	{"dir": "…", "ok": false, "checks": [{"status": "ok"|"fail"|"warn", "message": "…", "details": ["…"]}], "notes": ["host-api imports used: …"]}
+
+# build
+
+build builds the Go plugin in DIR (a manifest.toml and a go.mod or main.go)
+as serve does, but whether or not its wasm is up to date:
+
+	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o <manifest entry> .
+
+into a temporary file renamed over the entry. On failure it prints the
+compiler's output on stderr, leaves an older wasm as it was and exits with
+status 1.
 
 # call
 

@@ -17,6 +17,7 @@ const usage = `usage:
   pluginhost serve [-plugins DIR] [-db FILE] [-addr HOST:PORT] [flags]   run the blog API with the plugins
   pluginhost check DIR                                                  validate one plugin directory
   pluginhost call HOOK [-plugins DIR] -json '…'                         run one hook chain and print the result
+  pluginhost build DIR                                                  build a Go plugin into its manifest's entry (wasip1)
   pluginhost version                                                    pluginhost's, wazero's and the contract's versions
 Run "pluginhost COMMAND -h" for a command's flags.`
 
@@ -56,6 +57,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return checkCmd(ctx, args[1:], stdout, stderr)
 	case "call":
 		return callCmd(ctx, args[1:], stdout, stderr)
+	case "build":
+		return buildCmd(ctx, args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		return printVersion(stdout)
 	case "help", "-h", "-help", "--help":
