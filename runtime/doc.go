@@ -97,7 +97,9 @@
 //
 // fired_at is the scheduled instant in RFC 3339 (see [CronPayload]). A firing
 // is skipped while the previous run of the same entry is still running. A
-// plugin with cron entries must export the cron hook.
+// plugin with cron entries must export the cron hook. [Runtime.CronEntries]
+// lists the entries and [Runtime.FireCron] fires one by hand, with the same
+// payload.
 //
 // # Hot reload
 //

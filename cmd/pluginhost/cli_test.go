@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/raisfast/wasmplug/gen/plugin"
+	"github.com/raisfast/wasmplug/runtime"
 	rtt "github.com/raisfast/wasmplug/runtime/runtimetest"
 )
 
@@ -406,4 +408,81 @@ func TestCheckStaleAfterFailedBuild(t *testing.T) {
 	// Without building, the stale wasm is checked, with a warning.
 	out, _, _ = runCLI(t, "check", "-build=false", dir)
 	wantLines(t, out, "WARN  go build: "+wasm+" is older than the plugin's Go sources (-build=false: not rebuilt)", "OK    entry plugin.wasm")
+}
+
+// TestCallCron: call on-cron-tick -cron LABEL fires that [[cron]] entry on
+// its plugin (which does not subscribe to on-cron-tick) with the
+// scheduler's payload; an unknown label lists the labels there are.
+func TestCallCron(t *testing.T) {
+	root := t.TempDir()
+	plugins := filepath.Join(root, "plugins")
+	db := filepath.Join(root, "data", "call.db")
+	cronTOML := func(label, jobType, expr string) string {
+		if label != "" {
+			label = fmt.Sprintf("label = %q\n", label)
+		}
+		return fmt.Sprintf("[[cron]]\n%sjob_type = %q\ncron_expr = %q\n", label, jobType, expr)
+	}
+	deploy(t, plugins,
+		testPlugin{id: "com.test.cron", guest: loginGuest, hooks: map[string]int{"on-login": 1},
+			extra: cronTOML("nightly", "cleanup", "0 3 * * *") + cronTOML("", "hourly", "0 * * * *")},
+		testPlugin{id: "com.test.other", guest: loginGuest, hooks: map[string]int{"on-login": 1},
+			extra: cronTOML("weekly", "report", "0 0 * * 0")},
+	)
+	before := time.Now().Truncate(time.Minute)
+	out, errOut, err := runCLI(t, "call", "on-cron-tick", "-cron", "nightly", "-plugins", plugins, "-db", db)
+	if err != nil || !strings.HasPrefix(out, "com.test.cron: ok (") {
+		t.Fatalf("-cron nightly: %v %q\n%s", err, out, errOut)
+	}
+	wantLines(t, errOut, `firing com.test.cron's [[cron]] "nightly" (job_type "cleanup", "0 3 * * *")`)
+	// By PLUGIN/JOB_TYPE (an entry without a label is labelled by its job_type).
+	if out, errOut, err := runCLI(t, "call", "on-cron-tick", "-cron", "com.test.other/report", "-plugins", plugins, "-db", db); err != nil || !strings.HasPrefix(out, "com.test.other: ok") {
+		t.Fatalf("-cron com.test.other/report: %v %q\n%s", err, out, errOut)
+	}
+
+	h := newHarness(t, func(c *serverConfig) { c.PluginsDir, c.DBPath, c.NoCron = plugins, db, true })
+	for id, want := range map[string]runtime.CronPayload{
+		"com.test.cron":  {Label: "nightly", JobType: "cleanup", CronExpr: "0 3 * * *"},
+		"com.test.other": {Label: "weekly", JobType: "report", CronExpr: "0 0 * * 0"},
+	} {
+		v, ok := h.data(id, "tick")
+		if !ok {
+			t.Fatalf("%s: on-cron-tick did not run", id)
+		}
+		var got runtime.CronPayload
+		if err := json.Unmarshal([]byte(v), &got); err != nil {
+			t.Fatalf("%s: payload %q: %v", id, v, err)
+		}
+		at, err := time.Parse(time.RFC3339, got.FiredAt)
+		if err != nil || at.Before(before) || at.After(time.Now()) || at.Second() != 0 {
+			t.Errorf("%s: fired_at %q: want this minute (%v)", id, got.FiredAt, err)
+		}
+		got.FiredAt = ""
+		if got != want {
+			t.Errorf("%s: payload %+v, want %+v", id, got, want)
+		}
+	}
+
+	_, _, err = runCLI(t, "call", "on-cron-tick", "-cron", "monthly", "-plugins", plugins)
+	if !errors.Is(err, errUsage) {
+		t.Fatalf("unknown label: %v", err)
+	}
+	wantLines(t, err.Error(), `-cron "monthly": no [[cron]] entry has that label; the labels are:`,
+		`"nightly"  (com.test.cron/cleanup, "0 3 * * *")`, `"hourly"  (com.test.cron/hourly, "0 * * * *")`, `"weekly"  (com.test.other/report`)
+	for _, args := range [][]string{
+		{"call", "on-login", "-cron", "nightly", "-plugins", plugins},
+		{"call", "on-cron-tick", "-cron", "nightly", "-json", "null", "-plugins", plugins},
+	} {
+		if _, _, err := runCLI(t, args...); !errors.Is(err, errUsage) {
+			t.Errorf("%q: err = %v, want a usage error", args, err)
+		}
+	}
+
+	// A label two entries share names neither.
+	deploy(t, plugins, testPlugin{id: "com.test.twin", guest: loginGuest, hooks: map[string]int{"on-login": 1}, extra: cronTOML("nightly", "twin", "0 4 * * *")})
+	_, _, err = runCLI(t, "call", "on-cron-tick", "-cron", "nightly", "-plugins", plugins)
+	if !errors.Is(err, errUsage) {
+		t.Fatalf("shared label: %v", err)
+	}
+	wantLines(t, err.Error(), "2 entries have that label; name one as PLUGIN/JOB_TYPE", "com.test.twin/twin")
 }

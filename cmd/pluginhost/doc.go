@@ -7,6 +7,7 @@ authors reach for.
 	pluginhost serve [-plugins DIR] [-db FILE] [-addr HOST:PORT] [flags]
 	pluginhost check [-build=false] [-json] DIR
 	pluginhost call HOOK [-plugins DIR] -json '…' [-trace] [-db FILE]
+	pluginhost call on-cron-tick -cron LABEL [-plugins DIR] [-db FILE]
 	pluginhost build DIR
 	pluginhost version
 
@@ -173,6 +174,12 @@ string for on-cron-tick, {"content_type":…,"id":…} for on-content-deleted;
 "@FILE" reads it from a file and "-" from stdin. Without -db the plugins see
 a throw-away database and sandboxes. Exit status 1 when a plugin failed, 2
 for bad arguments.
+
+call on-cron-tick -cron LABEL fires one [[cron]] entry by hand: the one with
+that label (or PLUGIN/JOB_TYPE when labels are shared), on its plugin
+whether or not it subscribes to on-cron-tick, with the payload the
+scheduler gives (runtime.FireCron) and fired_at the current minute. An
+unknown label is a usage error that lists the entries.
 
 # Embedding in tests
 
