@@ -11,8 +11,8 @@ import (
 	"github.com/raisfast/wasmplug/gen/plugin"
 	"github.com/raisfast/wasmplug/pool"
 	"github.com/raisfast/wasmplug/runtime/internal/hostapi"
-	"github.com/raisfast/wasmplug/runtime/manifest"
 	"github.com/raisfast/wasmplug/runtime/internal/hostlog"
+	"github.com/raisfast/wasmplug/runtime/manifest"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 )
@@ -68,6 +68,8 @@ type instance struct {
 	inst  plugin.Guest
 	host  *hostapi.Adapter
 	waits *callWaits
+	// stdout and stderr log the guest's output, one record per call.
+	stdout, stderr *lineLogger
 	// With an instrumented module: the instance's interrupt flag, the
 	// watchdog alarm that sets it, the reused call context it ends, and
 	// the caller-cancellation callback (made once, so a call allocates

@@ -25,6 +25,11 @@ plugins that have no schema permission. Other flags: -data, -cache (or
 "off"), -watch (hot-reload polling interval, default 2s, 0 disables),
 -cron=false, -build=false, -call-timeout, -max-body, -user, -log-level.
 
+serve binds -addr first, so a busy port fails at once, before anything is
+built or loaded; requests that arrive while the plugins load wait for
+them. Each plugin's compile is logged (plugin id, size) before it starts:
+a first start without the compilation cache takes a while per large module.
+
 Before loading, serve builds every Go plugin (a plugin directory with go.mod
 or main.go) whose entry wasm is missing or older than its Go sources, with
 
