@@ -92,6 +92,9 @@ func callCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if argJSON, err = readJSONArg(*jsonArg); err != nil {
 			return err
 		}
+		if err := checkHookArg(h.Name, argJSON); err != nil {
+			return fmt.Errorf("%w: -json: %v\n%s: %s", errUsage, err, h.Name, h.Doc)
+		}
 	}
 	log, err := newLogger(stderr, *logLevel)
 	if err != nil {
@@ -156,7 +159,7 @@ func callCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if errors.Is(err, runtime.ErrClosed) {
 			return err
 		}
-		return fmt.Errorf("%w: -json: %v\n%s: %s", errUsage, strings.TrimPrefix(err.Error(), "runtime: "), h.Name, h.Doc)
+		return fmt.Errorf("%w: -json: %v\n%s: %s", errUsage, strings.TrimPrefix(witArgError(h.Name, err).Error(), "runtime: "), h.Name, h.Doc)
 	}
 	failed := false
 	if h.Kind == plugin.HookFilter {

@@ -486,3 +486,34 @@ func TestCallCron(t *testing.T) {
 	}
 	wantLines(t, err.Error(), "2 entries have that label; name one as PLUGIN/JOB_TYPE", "com.test.twin/twin")
 }
+
+// TestCallWITTypeErrors: a -json value of the wrong type is reported in the
+// contract's terms (WIT record, field and type), whether or not a plugin
+// subscribes to the hook.
+func TestCallWITTypeErrors(t *testing.T) {
+	plugins := t.TempDir()
+	deploy(t, plugins, testPlugin{id: "com.test.posts", guest: postGuest, hooks: map[string]int{"on-post-creating": 1}})
+	empty := t.TempDir()
+	for _, c := range []struct {
+		hook, json, want string
+	}{
+		{"on-post-creating", `{"title":1,"content":"c"}`, "-json: post-input.title: want a string, got a number\n"},
+		{"on-post-creating", `{"title":"t","content":"c","tag_ids":"a"}`, "-json: post-input.tag-ids: want a list<string> (a JSON array), got a string (tag-ids is an option<list<string>>)"},
+		{"on-post-creating", `{"title":"t","content":"c","tag_ids":[true]}`, "-json: post-input.tag-ids: want a string, got a bool"},
+		{"on-post-creating", `"t"`, "-json: on-post-creating takes a post-input record (a JSON object), got a string"},
+		{"on-comment-creating", `{"content":"c","nickname":[]}`, "-json: comment-input.nickname: want a string, got an array (nickname is an option<string>)"},
+		{"on-content-creating", `{"content_type":"a","data":"{}","id":5}`, "-json: content-event.id: want a string, got a number"},
+		{"on-content-deleted", `{"content_type":1,"id":"x"}`, "-json: on-content-deleted parameter content-type: want a string, got a number"},
+		{"render-markdown", `{}`, "-json: render-markdown takes a string, got an object"},
+	} {
+		for _, dir := range []string{plugins, empty} {
+			_, _, err := runCLI(t, "call", c.hook, "-plugins", dir, "-json", c.json)
+			if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("%s %s (-plugins %s): err = %v, want %q", c.hook, c.json, filepath.Base(dir), err, c.want)
+			}
+			if err != nil && strings.Contains(err.Error(), "Go struct") {
+				t.Errorf("%s %s: the Go type leaks: %v", c.hook, c.json, err)
+			}
+		}
+	}
+}

@@ -70,7 +70,7 @@ reference host has no authentication and listens on loopback by default.
 	POST   /api/posts                  body: post-input {title, content, slug?, excerpt?, category_id?, tag_ids?, status?, cover_image?}
 	                                   on-post-creating chain → store → on-post-created; 201 with the post
 	GET    /api/posts                  ?status=&category_id=&tag=&limit=&offset= → {"posts": […], "total": n}
-	GET    /api/posts/{slug}           the post
+	GET    /api/posts/{slug}           the post; an id is taken too (GET /api/posts/{id}), the slug looked up first
 	PUT    /api/posts/{id}             body: post-input; title and content replace, omitted optional fields keep their value
 	                                   on-post-updating chain → store → on-post-updated; 200 with the post
 	DELETE /api/posts/{id}             delete → on-post-deleted(id); 204
