@@ -161,6 +161,7 @@ type Pool[T any] struct {
 	cleanCtx context.Context // for closers run in the background; never cancelled
 
 	log                    *slog.Logger
+	warns                  *repeats // warnings about instances, repeats counted
 	backoffMin, backoffMax time.Duration
 
 	calls, waits, discards atomic.Uint64
@@ -209,6 +210,7 @@ func New[T any](ctx context.Context, size int, factory func(context.Context) (T,
 		closer:     closer,
 		cleanCtx:   context.WithoutCancel(ctx),
 		log:        log,
+		warns:      &repeats{log: log, now: time.Now},
 		backoffMin: cfg.backoffMin,
 		backoffMax: cfg.backoffMax,
 	}
@@ -347,7 +349,7 @@ func (p *Pool[T]) discard(s *slot[T], cause error) {
 	var zero T
 	s.val = zero
 	s.state.Store(stateEmpty)
-	p.log.Warn("pool: discarding instance", slog.Int("instance", s.idx), slog.Any("cause", cause))
+	p.warns.warn("pool: discarding instance", cause, slog.Int("instance", s.idx))
 	go func() {
 		if err := p.closer(p.cleanCtx, old); err != nil {
 			p.log.Warn("pool: closing discarded instance", slog.Int("instance", s.idx), slog.Any("err", err))
@@ -390,8 +392,8 @@ func (p *Pool[T]) fill(s *slot[T]) {
 		if p.closed.Load() {
 			break
 		}
-		p.log.Warn("pool: creating instance failed; retrying", slog.Int("instance", s.idx),
-			slog.Duration("retry_in", delay), slog.Any("err", err))
+		p.warns.warn("pool: creating instance failed; retrying", err, slog.Int("instance", s.idx),
+			slog.Duration("retry_in", delay))
 		t := time.NewTimer(delay)
 		select {
 		case <-t.C:
@@ -434,6 +436,7 @@ func (p *Pool[T]) Close(ctx context.Context) error {
 		close(p.done)
 		p.bgCancel()
 		p.closeResult = p.drain(ctx)
+		p.warns.flush()
 		close(p.closeDone)
 	})
 	if first {

@@ -55,6 +55,9 @@ func (rt *Runtime) build(ctx context.Context, d dirScan) (_ *loaded, err error) 
 	if err := plugin.Define(ctx, p.r); err != nil {
 		return nil, err
 	}
+	// Compiling a large module the cache does not hold takes seconds: say
+	// so before, so a first start is not a silent gap.
+	rt.log.Info("runtime: compiling plugin", "plugin", m.ID, "entry", m.EntryPath, "bytes", len(wasm))
 	cm, err := p.r.CompileModule(ctx, wasm)
 	if err != nil {
 		return nil, fmt.Errorf("%s: compile: %w", m.EntryPath, err)
@@ -145,12 +148,14 @@ func (rt *Runtime) startInstance(ctx context.Context, p *loaded) (*instance, err
 	defer cancel()
 	a := hostapi.New(rt.svc, p.host)
 	waits := &callWaits{stop: p.stop}
+	in := &instance{host: a, waits: waits,
+		stdout: newLineLogger(p.outLog, p.outLim, "stdout"),
+		stderr: newLineLogger(p.outLog, p.outLim, "stderr")}
 	mc := wazero.NewModuleConfig().
-		WithStdout(newLineLogger(p.outLog, p.outLim, "stdout")).
-		WithStderr(newLineLogger(p.outLog, p.outLim, "stderr")).
+		WithStdout(in.stdout).
+		WithStderr(in.stderr).
 		WithRandSource(rand.Reader).
 		WithNanosleep(waits.sleep)
-	in := &instance{host: a, waits: waits}
 	var (
 		host plugin.HostAPI = a
 		data plugin.Data    = a
@@ -207,6 +212,7 @@ func (rt *Runtime) startInstance(ctx context.Context, p *loaded) (*instance, err
 	waits.bind(ictx)
 	inst, err := p.mod.NewGuest(ictx, plugin.Imports{HostAPI: host, Data: data}, mc)
 	waits.bind(nil)
+	in.flushOutput()
 	if in.alarm != nil {
 		rt.wd.disarm(in.alarm)
 	}
@@ -240,6 +246,13 @@ func (rt *Runtime) startInstance(ctx context.Context, p *loaded) (*instance, err
 }
 
 // stopInstance is p's pool closer.
+// flushOutput logs what the guest wrote to stdout and stderr since the
+// last flush: one record per stream for a call, however many lines.
+func (in *instance) flushOutput() {
+	in.stdout.flushCall()
+	in.stderr.flushCall()
+}
+
 func (p *loaded) stopInstance(ctx context.Context, in *instance) error {
 	if in.alarm != nil {
 		p.alarmsMu.Lock()

@@ -3,6 +3,8 @@ package runtime
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/raisfast/wasmplug/gen/plugin"
@@ -88,4 +90,50 @@ func (rt *Runtime) cronRun(pluginID string, c manifest.CronJob) func(context.Con
 			return err
 		})
 	}
+}
+
+// CronEntry is a [[cron]] entry of a loaded plugin.
+type CronEntry struct {
+	Plugin  string // the plugin's id
+	Label   string // the entry's label (its job_type when it has none)
+	JobType string // unique within the plugin
+	Expr    string // the cron_expr as written
+}
+
+// CronEntries lists the [[cron]] entries of the loaded plugins, by plugin
+// id, then in manifest order.
+func (rt *Runtime) CronEntries() []CronEntry {
+	var out []CronEntry
+	for _, p := range rt.cur.Load().plugins {
+		for _, c := range p.m.Cron {
+			out = append(out, CronEntry{Plugin: p.id, Label: c.Label, JobType: c.JobType, Expr: c.Expr})
+		}
+	}
+	return out
+}
+
+// FireCron fires pluginID's [[cron]] entry jobType now, as the scheduler
+// fires it for the slot firedAt: Config.CronHook on that plugin (whether
+// or not it subscribes to the hook) with the entry's [CronPayload]. It
+// returns the hook's error (a *PluginError when the plugin failed), and an
+// error when cron is disabled or no such entry is loaded.
+func (rt *Runtime) FireCron(ctx context.Context, pluginID, jobType string, firedAt time.Time) error {
+	if rt.cronHook == nil {
+		return errors.New("runtime: cron is disabled (Config.CronHook is empty)")
+	}
+	s, err := rt.acquire()
+	if err != nil {
+		return err
+	}
+	p := s.byID[pluginID]
+	s.release()
+	if p == nil {
+		return fmt.Errorf("runtime: no plugin %q is loaded", pluginID)
+	}
+	for _, c := range p.m.Cron {
+		if c.JobType == jobType {
+			return rt.cronRun(pluginID, c)(ctx, firedAt.In(rt.cfg.CronLocation))
+		}
+	}
+	return fmt.Errorf("runtime: plugin %q has no [[cron]] entry with job_type %q", pluginID, jobType)
 }

@@ -246,6 +246,7 @@ func (rt *Runtime) invoke(ctx context.Context, p *loaded, h *plugin.Hook, fn fun
 			timedOut = cctx.Err() != nil && ctx.Err() == nil
 			cancel()
 		}
+		in.flushOutput()
 		if cerr := in.host.EndCall(); cerr != nil {
 			rt.log.Warn("runtime: ending call's database session", "plugin", p.id, "hook", h.Name, "err", cerr)
 		}

@@ -42,7 +42,8 @@
 //     file cache) with WithMemoryLimitPages(Config.MemoryLimitPages);
 //   - fills a pool (package pool) of Config.PoolSize instances, each with its
 //     own hostapi.Adapter, real clocks, crypto/rand as its random source, and
-//     its stdout/stderr logged line by line (debug/warn) with the plugin id;
+//     its stdout/stderr logged (debug/warn) with the plugin id, the lines
+//     of one call as one record (a Go guest's traceback is one warning);
 //     the first instance runs _initialize and the others start from its
 //     image (memory and mutable globals), unless Config.FreshInstances or the
 //     module cannot be imaged (PluginInfo.Image says which; see IMAGES.md).
@@ -97,7 +98,9 @@
 //
 // fired_at is the scheduled instant in RFC 3339 (see [CronPayload]). A firing
 // is skipped while the previous run of the same entry is still running. A
-// plugin with cron entries must export the cron hook.
+// plugin with cron entries must export the cron hook. [Runtime.CronEntries]
+// lists the entries and [Runtime.FireCron] fires one by hand, with the same
+// payload.
 //
 // # Hot reload
 //

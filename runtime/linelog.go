@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 
 	"github.com/raisfast/wasmplug/runtime/internal/hostlog"
@@ -12,19 +13,30 @@ import (
 // maxLine bounds a buffered partial line of guest output.
 const maxLine = 4 << 10
 
-// lineLogger turns a guest's stdout or stderr into log records, one per
-// line: stdout at debug, stderr at warn (where a Go guest's panic lands).
-// The lines of all instances of a plugin share one rate limit (lim): a
-// guest printing in a loop, or an out-of-memory Go guest writing its
-// traceback, cannot flood the host's log.
+// A block of guest output lines is logged as one record at the end of the
+// call that wrote it, or sooner once it holds maxBlockLines lines or
+// maxBlockBytes bytes.
+const (
+	maxBlockLines = 256
+	maxBlockBytes = hostlog.DefaultMaxBytes
+)
+
+// lineLogger turns a guest's stdout or stderr into log records: stdout at
+// debug, stderr at warn (where a Go guest's panic lands). The lines one call
+// writes are one record (flushCall, at the end of the call), so a Go
+// guest's traceback of a hundred lines is one warning, not a hundred. The
+// records of all instances of a plugin share one rate limit (lim): a guest
+// printing in a loop cannot flood the host's log.
 type lineLogger struct {
 	log    *slog.Logger
 	lim    *hostlog.Limiter
 	stream string
 	level  slog.Level
 
-	mu  sync.Mutex
-	buf []byte
+	mu    sync.Mutex
+	buf   []byte   // the partial line
+	block []string // whole lines not yet logged
+	size  int      // bytes in block, with their newlines
 }
 
 func newLineLogger(l *slog.Logger, lim *hostlog.Limiter, stream string) *lineLogger {
@@ -45,7 +57,7 @@ func (w *lineLogger) Write(p []byte) (int, error) {
 			room := maxLine - len(w.buf)
 			if len(p) > room {
 				w.buf = append(w.buf, p[:room]...)
-				w.flush()
+				w.endLine()
 				p = p[room:]
 				continue
 			}
@@ -53,13 +65,46 @@ func (w *lineLogger) Write(p []byte) (int, error) {
 			break
 		}
 		w.buf = append(w.buf, p[:i]...)
-		w.flush()
+		w.endLine()
 		p = p[i+1:]
 	}
 	return n, nil
 }
 
-func (w *lineLogger) flush() {
-	w.lim.Log(context.Background(), w.log, w.level, string(bytes.ToValidUTF8(w.buf, []byte("\uFFFD"))), "source", "plugin", "stream", w.stream)
+// flushCall logs the whole lines the guest wrote since the last flush (a
+// partial last line waits for its end). The runtime calls it at the end of
+// every call and instantiation.
+func (w *lineLogger) flushCall() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.emit()
+}
+
+// endLine moves the partial line into the block.
+func (w *lineLogger) endLine() {
+	line := string(bytes.ToValidUTF8(w.buf, []byte("\uFFFD")))
 	w.buf = w.buf[:0]
+	if len(w.block) > 0 && w.size+len(line)+1 > maxBlockBytes {
+		w.emit()
+	}
+	w.block = append(w.block, line)
+	w.size += len(line) + 1
+	if len(w.block) >= maxBlockLines || w.size >= maxBlockBytes {
+		w.emit()
+	}
+}
+
+// emit logs the block as one record: the lines joined, with their count
+// when there are several.
+func (w *lineLogger) emit() {
+	switch len(w.block) {
+	case 0:
+		return
+	case 1:
+		w.lim.Log(context.Background(), w.log, w.level, w.block[0], "source", "plugin", "stream", w.stream)
+	default:
+		w.lim.Log(context.Background(), w.log, w.level, strings.Join(w.block, "\n"), "source", "plugin", "stream", w.stream, "lines", len(w.block))
+	}
+	clear(w.block)
+	w.block, w.size = w.block[:0], 0
 }

@@ -68,6 +68,8 @@ type instance struct {
 	inst  plugin.Guest
 	host  *hostapi.Adapter
 	waits *callWaits
+	// stdout and stderr log the guest's output, one record per call.
+	stdout, stderr *lineLogger
 	// With an instrumented module: the instance's interrupt flag, the
 	// watchdog alarm that sets it, the reused call context it ends, and
 	// the caller-cancellation callback (made once, so a call allocates

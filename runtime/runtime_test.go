@@ -524,6 +524,39 @@ func TestCron(t *testing.T) {
 	})
 }
 
+// TestFireCron fires a [[cron]] entry by hand: the payload the scheduler
+// would give, on a plugin that does not subscribe to the cron hook.
+func TestFireCron(t *testing.T) {
+	f := newFixture(t)
+	f.cfg.Clock = crontest.New(time.Date(2025, 1, 2, 5, 0, 0, 0, time.UTC)) // never advanced
+	f.cfg.CronLocation = time.UTC
+	f.cfg.CronHook = plugin.Hooks.OnCronTick.Name
+	f.add("cron", "cron", cronGuest, nil, "[[cron]]\nlabel = \"定时任务\"\njob_type = \"my_task\"\ncron_expr = \"0 */6 * * *\"\n[[cron]]\njob_type = \"other\"\ncron_expr = \"* * * * *\"\n")
+	rt := f.start()
+	noProblems(t, rt)
+	want := []CronEntry{{"cron", "定时任务", "my_task", "0 */6 * * *"}, {"cron", "other", "other", "* * * * *"}}
+	if got := rt.CronEntries(); !slices.Equal(got, want) {
+		t.Fatalf("CronEntries() = %+v, want %+v", got, want)
+	}
+	at := time.Date(2025, 1, 2, 9, 30, 0, 0, time.FixedZone("CST", 8*3600))
+	if err := rt.FireCron(ctx, "cron", "my_task", at); err != nil {
+		t.Fatal(err)
+	}
+	payload, _ := f.kv("cron", "tick")
+	var p CronPayload
+	if err := json.Unmarshal([]byte(payload), &p); err != nil {
+		t.Fatalf("payload %q: %v", payload, err)
+	}
+	if w := (CronPayload{Label: "定时任务", JobType: "my_task", CronExpr: "0 */6 * * *", FiredAt: "2025-01-02T01:30:00Z"}); p != w {
+		t.Errorf("payload = %+v, want %+v", p, w)
+	}
+	for _, c := range [][2]string{{"cron", "nope"}, {"nope", "my_task"}} {
+		if err := rt.FireCron(ctx, c[0], c[1], at); err == nil {
+			t.Errorf("FireCron(%q, %q) = nil", c[0], c[1])
+		}
+	}
+}
+
 // TestCronNeedsExport checks that [[cron]] makes the cron hook a required
 // export.
 func TestCronNeedsExport(t *testing.T) {

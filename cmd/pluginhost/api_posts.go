@@ -180,13 +180,20 @@ func (s *server) createPost(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// getPost: GET /api/posts/{slug}.
+// getPost: GET /api/posts/{slug}, or /api/posts/{id} (a slug is looked up
+// first).
 func (s *server) getPost(w http.ResponseWriter, r *http.Request) error {
-	slug, err := pathID(r, "slug")
+	key, err := pathID(r, "slug")
 	if err != nil {
 		return err
 	}
-	p, err := s.posts.GetBySlug(r.Context(), slug)
+	p, err := s.posts.GetBySlug(r.Context(), key)
+	if errors.Is(err, posts.ErrNotFound) {
+		p, err = s.posts.Get(r.Context(), key)
+	}
+	if errors.Is(err, posts.ErrNotFound) {
+		return errorf(http.StatusNotFound, codeNotFound, "no post has the slug or id %q", key)
+	}
 	if err != nil {
 		return postErr(err)
 	}

@@ -95,10 +95,6 @@ func (b *builder) buildDir(ctx context.Context, dir string) *buildProblem {
 	if !isGoPlugin(dir) {
 		return nil
 	}
-	log := b.Log
-	if log == nil {
-		log = slog.Default()
-	}
 	entry := manifestEntry(dir)
 	if !filepath.IsLocal(entry) {
 		return &buildProblem{Dir: dir, Error: fmt.Sprintf("entry %q is not a path inside the plugin directory", entry)}
@@ -129,7 +125,37 @@ func (b *builder) buildDir(ctx context.Context, dir string) *buildProblem {
 	if failedBefore && f.stamp.Equal(newest) {
 		return &f.prob
 	}
+	return b.build(ctx, dir, entry, reason, newest)
+}
 
+// buildNow builds the Go plugin in dir whatever the age of its entry.
+func (b *builder) buildNow(ctx context.Context, dir string) *buildProblem {
+	if !isGoPlugin(dir) {
+		return &buildProblem{Dir: dir, Error: "not a Go plugin directory (it needs a manifest.toml and a go.mod or main.go)"}
+	}
+	entry := manifestEntry(dir)
+	if !filepath.IsLocal(entry) {
+		return &buildProblem{Dir: dir, Error: fmt.Sprintf("entry %q is not a path inside the plugin directory", entry)}
+	}
+	newest, err := newestSource(dir)
+	if err != nil {
+		return &buildProblem{Dir: dir, Error: err.Error()}
+	}
+	reason := "requested"
+	if _, err := os.Stat(filepath.Join(dir, entry)); errors.Is(err, fs.ErrNotExist) {
+		reason = "no " + entry
+	}
+	return b.build(ctx, dir, entry, reason, newest)
+}
+
+// build runs the build of dir's entry, remembering the outcome against the
+// sources' newest modification time.
+func (b *builder) build(ctx context.Context, dir, entry, reason string, newest time.Time) *buildProblem {
+	log := b.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	out := filepath.Join(dir, entry)
 	log.Info("pluginhost: building Go plugin", "dir", dir, "reason", reason,
 		"cmd", "GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o "+entry+" .")
 	start := time.Now()

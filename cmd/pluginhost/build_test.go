@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -224,5 +226,87 @@ func TestCallOneGoPluginAmongModules(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(tool, "plugin.wasm")); err == nil {
 		t.Error("a directory without a manifest was built")
+	}
+}
+
+// newPluginDir writes a Go plugin with `witgen new-plugin -name NAME` into
+// a temporary directory (its go.mod points at this checkout) and returns
+// the directory. The go command then builds offline, in module mode.
+func newPluginDir(t *testing.T, name string) string {
+	t.Helper()
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	t.Setenv("GOFLAGS", "")
+	t.Setenv("GOWORK", "off")
+	t.Setenv("GOPROXY", "off")
+	dir := filepath.Join(t.TempDir(), name)
+	cmd := exec.Command("go", "run", "../witgen", "new-plugin", "-name", name, "-dir", dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("witgen new-plugin: %v\n%s", err, out)
+	}
+	return dir
+}
+
+// TestBuildCommand: `pluginhost build DIR` builds a plugin of witgen
+// new-plugin into its manifest's entry (a module that runs its hooks), and
+// a plugin that does not compile exits 1 with the compiler's output,
+// leaving the older wasm as it was.
+func TestBuildCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a Go plugin")
+	}
+	dir := newPluginDir(t, "tiny")
+	mpath := filepath.Join(dir, "manifest.toml")
+	m, err := os.ReadFile(mpath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2 := strings.Replace(string(m), `entry = "plugin.wasm"`, `entry = "out/tiny.wasm"`, 1)
+	if m2 == string(m) {
+		t.Fatalf("manifest names no plugin.wasm entry:\n%s", m)
+	}
+	if err := os.WriteFile(mpath, []byte(m2), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wasm := filepath.Join(dir, "out", "tiny.wasm")
+
+	out, errOut, err := runCLI(t, "build", dir)
+	if err != nil {
+		t.Fatalf("build: %v\n%s", err, errOut)
+	}
+	wantLines(t, out, "built "+wasm+" (")
+	built, err := os.ReadFile(wasm)
+	if err != nil || len(built) < 8 || string(built[:4]) != "\x00asm" {
+		t.Fatalf("no wasm module at the manifest's entry: %v", err)
+	}
+	// The module is the plugin: its on-post-creating tidies the title.
+	out, errOut, err = runCLI(t, "call", "on-post-creating", "-plugins", dir, "-build=false", "-json", `{"title":"  Hello \t World ","content":"x"}`)
+	if err != nil {
+		t.Fatalf("call: %v\n%s", err, errOut)
+	}
+	wantLines(t, out, `"title": "Hello World"`)
+
+	// A compile error: exit status 1, the compiler's output, the old wasm kept.
+	if err := os.WriteFile(filepath.Join(dir, "broken.go"), []byte("package main\n\nvar broken int = \"not an int\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, err = runCLI(t, "build", dir)
+	if !errors.Is(err, errFailed) || out != "" {
+		t.Fatalf("broken build: err = %v, stdout %q", err, out)
+	}
+	wantLines(t, errOut, "build "+dir+": go build: exit status 1", "broken.go:3:", "not an int", "the older out/tiny.wasm was left as it was")
+	if again, _ := os.ReadFile(wasm); !bytes.Equal(again, built) {
+		t.Fatal("a failed build changed the wasm")
+	}
+
+	// Not a Go plugin; no directory.
+	if _, errOut, err := runCLI(t, "build", t.TempDir()); !errors.Is(err, errFailed) || !strings.Contains(errOut, "not a Go plugin directory") {
+		t.Fatalf("not a plugin: %v %q", err, errOut)
+	}
+	for _, args := range [][]string{{"build"}, {"build", filepath.Join(dir, "missing")}, {"build", dir, dir}} {
+		if _, _, err := runCLI(t, args...); !errors.Is(err, errUsage) {
+			t.Errorf("%q: err = %v, want a usage error", args, err)
+		}
 	}
 }

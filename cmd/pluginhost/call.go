@@ -34,12 +34,17 @@ import (
 //
 // Without -db the plugins get a throw-away database and sandbox directory;
 // with -db they see that database (posts, their data) as serve does.
+//
+// call on-cron-tick -cron LABEL fires the [[cron]] entry with that label
+// (or PLUGIN/JOB_TYPE) instead: the cron hook on its plugin, subscribed or
+// not, with the payload the scheduler gives (runtime.FireCron) for the
+// current minute.
 func callCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	hook, rest := splitPositional(args)
 	fs := flag.NewFlagSet("pluginhost call", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: pluginhost call HOOK [-plugins DIR] -json '…'\nhooks: %s\n", hookNames())
+		fmt.Fprintf(stderr, "usage: pluginhost call HOOK [-plugins DIR] -json '…'\n       pluginhost call on-cron-tick -cron LABEL [-plugins DIR]\nhooks: %s\n", hookNames())
 		fs.PrintDefaults()
 	}
 	pluginsDir := fs.String("plugins", defaultPluginsDir, "plugins directory, or one plugin's directory (with its manifest.toml)")
@@ -52,6 +57,7 @@ func callCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	callTimeout := fs.Duration("call-timeout", runtime.DefaultCallTimeout, "deadline of one plugin call")
 	initSQL := fs.String("init-sql", defaultInitSQL, "SQL file run on the database first (skipped when the default file is absent)")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
+	cronLabel := fs.String("cron", "", "with on-cron-tick: fire the [[cron]] entry with this label (or PLUGIN/JOB_TYPE) with the scheduler's payload, instead of -json")
 	if err := fs.Parse(rest); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -75,9 +81,20 @@ func callCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("%w: unknown hook %q (one of %s)", errUsage, hook, hookNames())
 	}
 	h := plugin.HookList[k]
-	argJSON, err := readJSONArg(*jsonArg)
-	if err != nil {
-		return err
+	var argJSON []byte
+	var err error
+	switch {
+	case *cronLabel != "" && h.Name != cronHook:
+		return fmt.Errorf("%w: -cron fires a [[cron]] entry: it goes with %s, not %s", errUsage, cronHook, h.Name)
+	case *cronLabel != "" && *jsonArg != "":
+		return fmt.Errorf("%w: -cron and -json: a [[cron]] entry's argument is its payload; give one of them", errUsage)
+	case *cronLabel == "":
+		if argJSON, err = readJSONArg(*jsonArg); err != nil {
+			return err
+		}
+		if err := checkHookArg(h.Name, argJSON); err != nil {
+			return fmt.Errorf("%w: -json: %v\n%s: %s", errUsage, err, h.Name, h.Doc)
+		}
 	}
 	log, err := newLogger(stderr, *logLevel)
 	if err != nil {
@@ -126,6 +143,9 @@ func callCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	for _, p := range s.rt.Problems() {
 		fmt.Fprintf(stderr, "not loaded: %s\n", p.Error())
 	}
+	if *cronLabel != "" {
+		return fireCron(ctx, s, *cronLabel, stdout, stderr)
+	}
 	subs, _ := s.rt.Subscribers(h.Name)
 	if len(subs) == 0 {
 		fmt.Fprintf(stderr, "note: no loaded plugin subscribes to %s\n", h.Name)
@@ -139,7 +159,7 @@ func callCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if errors.Is(err, runtime.ErrClosed) {
 			return err
 		}
-		return fmt.Errorf("%w: -json: %v\n%s: %s", errUsage, strings.TrimPrefix(err.Error(), "runtime: "), h.Name, h.Doc)
+		return fmt.Errorf("%w: -json: %v\n%s: %s", errUsage, strings.TrimPrefix(witArgError(h.Name, err).Error(), "runtime: "), h.Name, h.Doc)
 	}
 	failed := false
 	if h.Kind == plugin.HookFilter {
@@ -166,6 +186,58 @@ func callCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return errFailed
 	}
 	return nil
+}
+
+// fireCron fires the [[cron]] entry named by label (its label, or
+// PLUGIN/JOB_TYPE) as the scheduler would for the current minute, and
+// prints "PLUGIN: ok" or the failure.
+func fireCron(ctx context.Context, s *server, label string, stdout, stderr io.Writer) error {
+	e, err := findCron(s.rt.CronEntries(), label)
+	if err != nil {
+		return err
+	}
+	firedAt := time.Now().Truncate(time.Minute)
+	fmt.Fprintf(stderr, "firing %s's [[cron]] %q (job_type %q, %q) for %s\n", e.Plugin, e.Label, e.JobType, e.Expr, firedAt.Format(time.RFC3339))
+	start := time.Now()
+	if err := s.rt.FireCron(ctx, e.Plugin, e.JobType, firedAt); err != nil {
+		fmt.Fprintf(stdout, "%s: FAILED: %v\n", e.Plugin, err)
+		return errFailed
+	}
+	fmt.Fprintf(stdout, "%s: ok (%s)\n", e.Plugin, time.Since(start).Round(time.Microsecond))
+	return nil
+}
+
+// findCron returns the one entry labelled label, else the one whose
+// PLUGIN/JOB_TYPE is label; the error lists the entries there are.
+func findCron(entries []runtime.CronEntry, label string) (runtime.CronEntry, error) {
+	var byLabel, byID []runtime.CronEntry
+	for _, e := range entries {
+		if e.Label == label {
+			byLabel = append(byLabel, e)
+		}
+		if e.Plugin+"/"+e.JobType == label {
+			byID = append(byID, e)
+		}
+	}
+	switch {
+	case len(byLabel) == 1:
+		return byLabel[0], nil
+	case len(byLabel) > 1:
+		return runtime.CronEntry{}, fmt.Errorf("%w: -cron %q: %d entries have that label; name one as PLUGIN/JOB_TYPE:\n%s", errUsage, label, len(byLabel), listCron(byLabel))
+	case len(byID) == 1:
+		return byID[0], nil
+	case len(entries) == 0:
+		return runtime.CronEntry{}, fmt.Errorf("%w: -cron %q: no loaded plugin has [[cron]] entries", errUsage, label)
+	}
+	return runtime.CronEntry{}, fmt.Errorf("%w: -cron %q: no [[cron]] entry has that label; the labels are:\n%s", errUsage, label, listCron(entries))
+}
+
+func listCron(entries []runtime.CronEntry) string {
+	var b strings.Builder
+	for _, e := range entries {
+		fmt.Fprintf(&b, "  %q  (%s/%s, %q)\n", e.Label, e.Plugin, e.JobType, e.Expr)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // readJSONArg returns the -json argument: inline, "@FILE" or "-" (stdin).

@@ -42,16 +42,20 @@ import (
 //   - it loads in the runtime (instantiation and _initialize included);
 //
 // followed by the hooks found, the exports no subscription reaches and the
-// imports the module uses. Exit status 1 when anything failed.
+// imports the module uses. A Go plugin is built first when its wasm is
+// missing or older than its sources; when that build fails an older wasm
+// is reported stale (a failure), not checked. Exit status 1 when anything
+// failed. With -json the report is one JSON object (checkReport).
 func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	dir, rest := splitPositional(args)
 	fs := flag.NewFlagSet("pluginhost check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: pluginhost check [-build=false] DIR")
+		fmt.Fprintln(stderr, "usage: pluginhost check [-build=false] [-json] DIR")
 		fs.PrintDefaults()
 	}
 	build := fs.Bool("build", true, "build a Go plugin first if its wasm is missing or older than its sources")
+	asJSON := fs.Bool("json", false, `print the report as one JSON object {"dir", "ok", "checks": [{"status": "ok"|"fail"|"warn", "message", "details"}], "notes"}`)
 	if err := fs.Parse(rest); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -68,7 +72,19 @@ func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("%w: check takes one plugin directory", errUsage)
 	}
 	rep := &report{w: stdout}
+	if *asJSON {
+		rep.w = nil
+	}
 	checkPlugin(ctx, rep, dir, *build, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if *asJSON {
+		if err := rep.writeJSON(stdout, dir); err != nil {
+			return err
+		}
+		if rep.fails > 0 {
+			return errFailed
+		}
+		return nil
+	}
 	if rep.fails > 0 {
 		fmt.Fprintf(stdout, "FAIL  %s: %d problem(s)\n", dir, rep.fails)
 		return errFailed
@@ -77,19 +93,6 @@ func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-// report prints aligned OK/FAIL/info lines and counts failures.
-type report struct {
-	w     io.Writer
-	fails int
-}
-
-func (r *report) ok(format string, args ...any) { fmt.Fprintf(r.w, "OK    "+format+"\n", args...) }
-func (r *report) fail(format string, args ...any) {
-	r.fails++
-	fmt.Fprintf(r.w, "FAIL  "+format+"\n", args...)
-}
-func (r *report) info(format string, args ...any) { fmt.Fprintf(r.w, "      "+format+"\n", args...) }
-
 // checkPlugin runs every check on dir, reporting to rep.
 func checkPlugin(ctx context.Context, rep *report, dir string, build bool, log *slog.Logger) {
 	fi, err := os.Stat(dir)
@@ -97,19 +100,7 @@ func checkPlugin(ctx context.Context, rep *report, dir string, build bool, log *
 		rep.fail("%s: not a plugin directory", dir)
 		return
 	}
-	if build && isGoPlugin(dir) {
-		entry := filepath.Join(dir, manifestEntry(dir))
-		before, _ := os.Stat(entry)
-		b := &builder{Log: log}
-		if p := b.buildDir(ctx, dir); p != nil {
-			rep.fail("go build: %s", p.Error)
-			for _, l := range strings.Split(p.Output, "\n") {
-				rep.info("%s", l)
-			}
-		} else if after, err := os.Stat(entry); err == nil && (before == nil || !after.ModTime().Equal(before.ModTime())) {
-			rep.ok("go build: built %s (GOOS=wasip1 GOARCH=wasm -buildmode=c-shared)", entry)
-		}
-	}
+	stale := checkBuild(ctx, rep, dir, build, log)
 
 	// Manifest: parsed strictly, every problem on its own line.
 	mpath := filepath.Join(dir, manifest.FileName)
@@ -155,6 +146,10 @@ func checkPlugin(ctx context.Context, rep *report, dir string, build bool, log *
 	// Entry.
 	if !filepath.IsLocal(filepath.FromSlash(m.Entry)) {
 		rep.fail("entry %q: must be a relative path inside the plugin directory", m.Entry)
+		return
+	}
+	if stale {
+		rep.fail("entry %s: stale: older than the plugin's Go sources, and the build failed (the runtime would load this old module)", m.Entry)
 		return
 	}
 	epath := filepath.Join(dir, filepath.FromSlash(m.Entry))
@@ -230,7 +225,7 @@ func checkPlugin(ctx context.Context, rep *report, dir string, build bool, log *
 		}
 	}
 	if len(hooks) == 0 && len(m.Cron) == 0 {
-		rep.info("the manifest subscribes to no hook: the plugin is never called")
+		rep.warn("the manifest subscribes to no hook: the plugin is never called")
 	}
 	var unsubscribed []string
 	for _, h := range plugin.HookList {
@@ -240,7 +235,7 @@ func checkPlugin(ctx context.Context, rep *report, dir string, build bool, log *
 		}
 	}
 	if len(unsubscribed) > 0 {
-		rep.info("exported but not subscribed (never called): %s", strings.Join(unsubscribed, ", "))
+		rep.warn("exported but not subscribed (never called): %s", strings.Join(unsubscribed, ", "))
 	}
 
 	// Imports used.
@@ -257,13 +252,13 @@ func checkPlugin(ctx context.Context, rep *report, dir string, build bool, log *
 		imports[mod] = fns
 	}
 	if fns := imports["host-api"]; len(fns) > 0 {
-		rep.info("host-api imports used: %s", strings.Join(fns, ", "))
+		rep.note("host-api imports used: %s", strings.Join(fns, ", "))
 	} else {
-		rep.info("host-api imports used: none")
+		rep.note("host-api imports used: none")
 	}
 	for _, mod := range slices.Sorted(maps.Keys(imports)) {
 		if mod != "host-api" {
-			rep.info("%s imports: %s", mod, strings.Join(imports[mod], ", "))
+			rep.note("%s imports: %s", mod, strings.Join(imports[mod], ", "))
 		}
 	}
 	if rep.fails > 0 {
@@ -277,6 +272,38 @@ func checkPlugin(ctx context.Context, rep *report, dir string, build bool, log *
 		return
 	}
 	rep.ok("loads in the runtime: instantiated, _initialize ran where exported")
+}
+
+// checkBuild builds dir first when it is a Go plugin whose entry is
+// missing or older than its sources (build), or warns that it is stale
+// (!build). It reports whether the entry on disk is stale: older than the
+// sources, with the build failed or not run.
+func checkBuild(ctx context.Context, rep *report, dir string, build bool, log *slog.Logger) (stale bool) {
+	if !isGoPlugin(dir) {
+		return false
+	}
+	entry := filepath.Join(dir, manifestEntry(dir))
+	before, _ := os.Stat(entry)
+	if !build {
+		newest, err := newestSource(dir)
+		if err == nil && before != nil && before.ModTime().Before(newest) {
+			rep.warn("go build: %s is older than the plugin's Go sources (-build=false: not rebuilt)", entry)
+		}
+		return false
+	}
+	b := &builder{Log: log}
+	p := b.buildDir(ctx, dir)
+	if p != nil {
+		rep.fail("go build: %s", p.Error)
+		for _, l := range strings.Split(p.Output, "\n") {
+			rep.detail("%s", l)
+		}
+		return p.Stale
+	}
+	if after, err := os.Stat(entry); err == nil && (before == nil || !after.ModTime().Equal(before.ModTime())) {
+		rep.ok("go build: built %s (GOOS=wasip1 GOARCH=wasm -buildmode=c-shared)", entry)
+	}
+	return false
 }
 
 // loadAlone loads dir in a runtime of its own, on temporary directories.
@@ -337,11 +364,11 @@ func listLinkProblems(rep *report, err error) {
 	var le *abi.LinkError
 	if errors.As(err, &le) {
 		for _, p := range le.Problems {
-			rep.info("- %s", p)
+			rep.detail("- %s", p)
 		}
 		return
 	}
-	rep.info("- %v", err)
+	rep.detail("- %v", err)
 }
 
 func byteSize(n int) string {

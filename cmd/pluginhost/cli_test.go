@@ -6,14 +6,19 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/raisfast/wasmplug/gen/plugin"
+	"github.com/raisfast/wasmplug/runtime"
 	rtt "github.com/raisfast/wasmplug/runtime/runtimetest"
 )
 
@@ -243,5 +248,272 @@ func TestCheckContract(t *testing.T) {
 			t.Errorf("%s: err = %v\n%s", c.id, err, out)
 		}
 		wantLines(t, out, c.want)
+	}
+}
+
+// TestVersion: `pluginhost version` names the module, the wazero go.mod
+// requires and the contract of gen/plugin; help lists the command.
+func TestVersion(t *testing.T) {
+	gomod, err := os.ReadFile("../../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`github.com/tetratelabs/wazero (v\S+)`).FindSubmatch(gomod)
+	if m == nil {
+		t.Fatal("go.mod requires no wazero")
+	}
+	for _, arg := range []string{"version", "-version", "--version"} {
+		out, _, err := runCLI(t, arg)
+		if err != nil {
+			t.Fatalf("%s: %v", arg, err)
+		}
+		wantLines(t, out, "pluginhost ", "wazero     "+string(m[1])+"\n",
+			"contract   "+plugin.WorldPackage+"@"+plugin.WorldVersion+" ")
+	}
+	for _, arg := range []string{"help", "-h"} {
+		out, _, err := runCLI(t, arg)
+		if err != nil {
+			t.Fatalf("%s: %v", arg, err)
+		}
+		wantLines(t, out, "pluginhost version ")
+	}
+}
+
+// TestCheckJSON: check -json prints the same checks as one JSON object,
+// with the exit status of the text form.
+func TestCheckJSON(t *testing.T) {
+	plugins := t.TempDir()
+	deploy(t, plugins,
+		testPlugin{id: "good", guest: loginGuest, hooks: map[string]int{"on-login": 7},
+			extra: "[[cron]]\nlabel = \"nightly\"\njob_type = \"x\"\ncron_expr = \"0 3 * * *\"\n"},
+		testPlugin{id: "unexported", guest: loginGuest, hooks: map[string]int{"on-login": 1, "render-markdown": 2}},
+		testPlugin{id: "nohooks", guest: loginGuest},
+	)
+	decode := func(out string) checkReport {
+		t.Helper()
+		var r checkReport
+		dec := json.NewDecoder(strings.NewReader(out))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&r); err != nil || dec.More() {
+			t.Fatalf("not one JSON object (%v):\n%s", err, out)
+		}
+		return r
+	}
+	find := func(r checkReport, status, prefix string) *checkResult {
+		for i, c := range r.Checks {
+			if c.Status == status && strings.HasPrefix(c.Message, prefix) {
+				return &r.Checks[i]
+			}
+		}
+		t.Errorf("no %s check %q in %+v", status, prefix, r.Checks)
+		return &checkResult{}
+	}
+
+	good := filepath.Join(plugins, "good")
+	out, _, err := runCLI(t, "check", "-json", good)
+	if err != nil {
+		t.Fatalf("good: %v\n%s", err, out)
+	}
+	r := decode(out)
+	if r.Dir != good || !r.OK || len(r.Notes) == 0 || !strings.Contains(r.Notes[0], "set-data") {
+		t.Fatalf("good: %+v", r)
+	}
+	find(r, "ok", "hook on-login (action, priority 7): exported")
+	find(r, "ok", "loads in the runtime")
+	for _, c := range r.Checks {
+		if c.Status != "ok" {
+			t.Errorf("good: %+v", c)
+		}
+	}
+
+	out, _, err = runCLI(t, "check", filepath.Join(plugins, "unexported"), "-json")
+	if !errors.Is(err, errFailed) {
+		t.Fatalf("unexported: err = %v", err)
+	}
+	r = decode(out)
+	if r.OK {
+		t.Fatalf("unexported: ok in %+v", r)
+	}
+	find(r, "fail", "hook render-markdown (filter, priority 2): subscribed in the manifest but not exported")
+	find(r, "ok", "hook on-login")
+
+	out, _, err = runCLI(t, "check", "-json", filepath.Join(plugins, "nohooks"))
+	if err != nil {
+		t.Fatalf("nohooks: %v\n%s", err, out)
+	}
+	find(decode(out), "warn", "the manifest subscribes to no hook")
+	out, _, _ = runCLI(t, "check", filepath.Join(plugins, "nohooks"))
+	wantLines(t, out, "WARN  the manifest subscribes to no hook", "PASS  ")
+}
+
+// TestCheckStaleAfterFailedBuild: when a Go plugin's sources are newer than
+// its wasm and do not build, check fails and says the wasm is stale instead
+// of passing the old module.
+func TestCheckStaleAfterFailedBuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go build")
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	dir := filepath.Join(t.TempDir(), "broken")
+	writeGoPlugin(t, dir)
+	// A wasm that loads (a WAT guest) and is older than the sources.
+	wasm := filepath.Join(dir, "plugin.wasm")
+	if err := os.WriteFile(wasm, loginGuest.Wasm(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	past := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(wasm, past, past); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() { undefined() }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	out, _, err := runCLI(t, "check", dir)
+	if !errors.Is(err, errFailed) {
+		t.Fatalf("err = %v, want a failure\n%s", err, out)
+	}
+	wantLines(t, out, "FAIL  go build: ", "undefined", "FAIL  entry plugin.wasm: stale: older than the plugin's Go sources, and the build failed", "FAIL  "+dir)
+	for _, bad := range []string{"OK    entry", "OK    contract", "OK    loads"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("the stale wasm was checked as OK (%q):\n%s", bad, out)
+		}
+	}
+
+	out, _, err = runCLI(t, "check", "-json", dir)
+	if !errors.Is(err, errFailed) {
+		t.Fatalf("-json: err = %v", err)
+	}
+	var r checkReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var stale bool
+	for _, c := range r.Checks {
+		switch {
+		case c.Status == "fail" && strings.HasPrefix(c.Message, "go build: "):
+			if !strings.Contains(strings.Join(c.Details, "\n"), "undefined") {
+				t.Errorf("the build failure lacks the compiler's output: %+v", c)
+			}
+		case c.Status == "fail" && strings.HasPrefix(c.Message, "entry plugin.wasm: stale"):
+			stale = true
+		}
+	}
+	if r.OK || !stale {
+		t.Fatalf("-json: %+v", r)
+	}
+
+	// Without building, the stale wasm is checked, with a warning.
+	out, _, _ = runCLI(t, "check", "-build=false", dir)
+	wantLines(t, out, "WARN  go build: "+wasm+" is older than the plugin's Go sources (-build=false: not rebuilt)", "OK    entry plugin.wasm")
+}
+
+// TestCallCron: call on-cron-tick -cron LABEL fires that [[cron]] entry on
+// its plugin (which does not subscribe to on-cron-tick) with the
+// scheduler's payload; an unknown label lists the labels there are.
+func TestCallCron(t *testing.T) {
+	root := t.TempDir()
+	plugins := filepath.Join(root, "plugins")
+	db := filepath.Join(root, "data", "call.db")
+	cronTOML := func(label, jobType, expr string) string {
+		if label != "" {
+			label = fmt.Sprintf("label = %q\n", label)
+		}
+		return fmt.Sprintf("[[cron]]\n%sjob_type = %q\ncron_expr = %q\n", label, jobType, expr)
+	}
+	deploy(t, plugins,
+		testPlugin{id: "com.test.cron", guest: loginGuest, hooks: map[string]int{"on-login": 1},
+			extra: cronTOML("nightly", "cleanup", "0 3 * * *") + cronTOML("", "hourly", "0 * * * *")},
+		testPlugin{id: "com.test.other", guest: loginGuest, hooks: map[string]int{"on-login": 1},
+			extra: cronTOML("weekly", "report", "0 0 * * 0")},
+	)
+	before := time.Now().Truncate(time.Minute)
+	out, errOut, err := runCLI(t, "call", "on-cron-tick", "-cron", "nightly", "-plugins", plugins, "-db", db)
+	if err != nil || !strings.HasPrefix(out, "com.test.cron: ok (") {
+		t.Fatalf("-cron nightly: %v %q\n%s", err, out, errOut)
+	}
+	wantLines(t, errOut, `firing com.test.cron's [[cron]] "nightly" (job_type "cleanup", "0 3 * * *")`)
+	// By PLUGIN/JOB_TYPE (an entry without a label is labelled by its job_type).
+	if out, errOut, err := runCLI(t, "call", "on-cron-tick", "-cron", "com.test.other/report", "-plugins", plugins, "-db", db); err != nil || !strings.HasPrefix(out, "com.test.other: ok") {
+		t.Fatalf("-cron com.test.other/report: %v %q\n%s", err, out, errOut)
+	}
+
+	h := newHarness(t, func(c *serverConfig) { c.PluginsDir, c.DBPath, c.NoCron = plugins, db, true })
+	for id, want := range map[string]runtime.CronPayload{
+		"com.test.cron":  {Label: "nightly", JobType: "cleanup", CronExpr: "0 3 * * *"},
+		"com.test.other": {Label: "weekly", JobType: "report", CronExpr: "0 0 * * 0"},
+	} {
+		v, ok := h.data(id, "tick")
+		if !ok {
+			t.Fatalf("%s: on-cron-tick did not run", id)
+		}
+		var got runtime.CronPayload
+		if err := json.Unmarshal([]byte(v), &got); err != nil {
+			t.Fatalf("%s: payload %q: %v", id, v, err)
+		}
+		at, err := time.Parse(time.RFC3339, got.FiredAt)
+		if err != nil || at.Before(before) || at.After(time.Now()) || at.Second() != 0 {
+			t.Errorf("%s: fired_at %q: want this minute (%v)", id, got.FiredAt, err)
+		}
+		got.FiredAt = ""
+		if got != want {
+			t.Errorf("%s: payload %+v, want %+v", id, got, want)
+		}
+	}
+
+	_, _, err = runCLI(t, "call", "on-cron-tick", "-cron", "monthly", "-plugins", plugins)
+	if !errors.Is(err, errUsage) {
+		t.Fatalf("unknown label: %v", err)
+	}
+	wantLines(t, err.Error(), `-cron "monthly": no [[cron]] entry has that label; the labels are:`,
+		`"nightly"  (com.test.cron/cleanup, "0 3 * * *")`, `"hourly"  (com.test.cron/hourly, "0 * * * *")`, `"weekly"  (com.test.other/report`)
+	for _, args := range [][]string{
+		{"call", "on-login", "-cron", "nightly", "-plugins", plugins},
+		{"call", "on-cron-tick", "-cron", "nightly", "-json", "null", "-plugins", plugins},
+	} {
+		if _, _, err := runCLI(t, args...); !errors.Is(err, errUsage) {
+			t.Errorf("%q: err = %v, want a usage error", args, err)
+		}
+	}
+
+	// A label two entries share names neither.
+	deploy(t, plugins, testPlugin{id: "com.test.twin", guest: loginGuest, hooks: map[string]int{"on-login": 1}, extra: cronTOML("nightly", "twin", "0 4 * * *")})
+	_, _, err = runCLI(t, "call", "on-cron-tick", "-cron", "nightly", "-plugins", plugins)
+	if !errors.Is(err, errUsage) {
+		t.Fatalf("shared label: %v", err)
+	}
+	wantLines(t, err.Error(), "2 entries have that label; name one as PLUGIN/JOB_TYPE", "com.test.twin/twin")
+}
+
+// TestCallWITTypeErrors: a -json value of the wrong type is reported in the
+// contract's terms (WIT record, field and type), whether or not a plugin
+// subscribes to the hook.
+func TestCallWITTypeErrors(t *testing.T) {
+	plugins := t.TempDir()
+	deploy(t, plugins, testPlugin{id: "com.test.posts", guest: postGuest, hooks: map[string]int{"on-post-creating": 1}})
+	empty := t.TempDir()
+	for _, c := range []struct {
+		hook, json, want string
+	}{
+		{"on-post-creating", `{"title":1,"content":"c"}`, "-json: post-input.title: want a string, got a number\n"},
+		{"on-post-creating", `{"title":"t","content":"c","tag_ids":"a"}`, "-json: post-input.tag-ids: want a list<string> (a JSON array), got a string (tag-ids is an option<list<string>>)"},
+		{"on-post-creating", `{"title":"t","content":"c","tag_ids":[true]}`, "-json: post-input.tag-ids: want a string, got a bool"},
+		{"on-post-creating", `"t"`, "-json: on-post-creating takes a post-input record (a JSON object), got a string"},
+		{"on-comment-creating", `{"content":"c","nickname":[]}`, "-json: comment-input.nickname: want a string, got an array (nickname is an option<string>)"},
+		{"on-content-creating", `{"content_type":"a","data":"{}","id":5}`, "-json: content-event.id: want a string, got a number"},
+		{"on-content-deleted", `{"content_type":1,"id":"x"}`, "-json: on-content-deleted parameter content-type: want a string, got a number"},
+		{"render-markdown", `{}`, "-json: render-markdown takes a string, got an object"},
+	} {
+		for _, dir := range []string{plugins, empty} {
+			_, _, err := runCLI(t, "call", c.hook, "-plugins", dir, "-json", c.json)
+			if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("%s %s (-plugins %s): err = %v, want %q", c.hook, c.json, filepath.Base(dir), err, c.want)
+			}
+			if err != nil && strings.Contains(err.Error(), "Go struct") {
+				t.Errorf("%s %s: the Go type leaks: %v", c.hook, c.json, err)
+			}
+		}
 	}
 }

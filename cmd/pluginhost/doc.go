@@ -5,8 +5,11 @@ calls each hook of wit/plugin.wit at its moment, plus the two tools plugin
 authors reach for.
 
 	pluginhost serve [-plugins DIR] [-db FILE] [-addr HOST:PORT] [flags]
-	pluginhost check [-build=false] DIR
+	pluginhost check [-build=false] [-json] DIR
 	pluginhost call HOOK [-plugins DIR] -json '…' [-trace] [-db FILE]
+	pluginhost call on-cron-tick -cron LABEL [-plugins DIR] [-db FILE]
+	pluginhost build DIR
+	pluginhost version
 
 # serve
 
@@ -21,6 +24,11 @@ run on the database at every start before the plugins load: the tables of
 plugins that have no schema permission. Other flags: -data, -cache (or
 "off"), -watch (hot-reload polling interval, default 2s, 0 disables),
 -cron=false, -build=false, -call-timeout, -max-body, -user, -log-level.
+
+serve binds -addr first, so a busy port fails at once, before anything is
+built or loaded; requests that arrive while the plugins load wait for
+them. Each plugin's compile is logged (plugin id, size) before it starts:
+a first start without the compilation cache takes a while per large module.
 
 Before loading, serve builds every Go plugin (a plugin directory with go.mod
 or main.go) whose entry wasm is missing or older than its Go sources, with
@@ -62,7 +70,7 @@ reference host has no authentication and listens on loopback by default.
 	POST   /api/posts                  body: post-input {title, content, slug?, excerpt?, category_id?, tag_ids?, status?, cover_image?}
 	                                   on-post-creating chain → store → on-post-created; 201 with the post
 	GET    /api/posts                  ?status=&category_id=&tag=&limit=&offset= → {"posts": […], "total": n}
-	GET    /api/posts/{slug}           the post
+	GET    /api/posts/{slug}           the post; an id is taken too (GET /api/posts/{id}), the slug looked up first
 	PUT    /api/posts/{id}             body: post-input; title and content replace, omitted optional fields keep their value
 	                                   on-post-updating chain → store → on-post-updated; 200 with the post
 	DELETE /api/posts/{id}             delete → on-post-deleted(id); 204
@@ -138,9 +146,25 @@ same version, compatible on the same semver track, or refused with why),
 the contract (imports and exports match plugin-world: plugin.Link with
 OptionalExports of the manifest's hooks, as the runtime does), and finally a
 load in a runtime of its own (instantiation and _initialize). It lists the
-exports no subscription reaches and the host-api imports the module uses,
-builds a Go plugin first (-build=false to skip), and exits with status 1 on
-any failure.
+exports no subscription reaches (WARN) and the host-api imports the module
+uses, builds a Go plugin first (-build=false to skip, with a WARN when its
+wasm is older than its sources), and exits with status 1 on any failure.
+When that build fails and an older wasm exists, check fails and says the
+wasm is stale rather than checking the old module. -json prints the same
+report as one JSON object:
+
+	{"dir": "…", "ok": false, "checks": [{"status": "ok"|"fail"|"warn", "message": "…", "details": ["…"]}], "notes": ["host-api imports used: …"]}
+
+# build
+
+build builds the Go plugin in DIR (a manifest.toml and a go.mod or main.go)
+as serve does, but whether or not its wasm is up to date:
+
+	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o <manifest entry> .
+
+into a temporary file renamed over the entry. On failure it prints the
+compiler's output on stderr, leaves an older wasm as it was and exits with
+status 1.
 
 # call
 
@@ -155,6 +179,12 @@ string for on-cron-tick, {"content_type":…,"id":…} for on-content-deleted;
 "@FILE" reads it from a file and "-" from stdin. Without -db the plugins see
 a throw-away database and sandboxes. Exit status 1 when a plugin failed, 2
 for bad arguments.
+
+call on-cron-tick -cron LABEL fires one [[cron]] entry by hand: the one with
+that label (or PLUGIN/JOB_TYPE when labels are shared), on its plugin
+whether or not it subscribes to on-cron-tick, with the payload the
+scheduler gives (runtime.FireCron) and fired_at the current minute. An
+unknown label is a usage error that lists the entries.
 
 # Embedding in tests
 

@@ -7,13 +7,18 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
+
+	"github.com/raisfast/wasmplug/gen/plugin"
 )
 
 const usage = `usage:
   pluginhost serve [-plugins DIR] [-db FILE] [-addr HOST:PORT] [flags]   run the blog API with the plugins
   pluginhost check DIR                                                  validate one plugin directory
   pluginhost call HOOK [-plugins DIR] -json '…'                         run one hook chain and print the result
+  pluginhost build DIR                                                  build a Go plugin into its manifest's entry (wasip1)
+  pluginhost version                                                    pluginhost's, wazero's and the contract's versions
 Run "pluginhost COMMAND -h" for a command's flags.`
 
 // errUsage marks command-line mistakes (exit status 2).
@@ -52,9 +57,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return checkCmd(ctx, args[1:], stdout, stderr)
 	case "call":
 		return callCmd(ctx, args[1:], stdout, stderr)
+	case "build":
+		return buildCmd(ctx, args[1:], stdout, stderr)
+	case "version", "-version", "--version":
+		return printVersion(stdout)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
 	}
 	return fmt.Errorf("%w: unknown command %q\n%s", errUsage, args[0], usage)
+}
+
+// printVersion is `pluginhost version`: this module's version (as the go
+// command recorded it: "(devel)" in a checkout), wazero's, and the
+// contract the host's bindings (gen/plugin) were generated from.
+func printVersion(w io.Writer) error {
+	mod, wazero := "(unknown)", "(unknown)"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		mod = bi.Main.Path + " " + bi.Main.Version
+		for _, d := range bi.Deps {
+			if d.Path == "github.com/tetratelabs/wazero" {
+				wazero = d.Version
+			}
+		}
+	}
+	_, err := fmt.Fprintf(w, "pluginhost %s\nwazero     %s\ncontract   %s@%s (wit/plugin.wit, gen/plugin)\n", mod, wazero, plugin.WorldPackage, plugin.WorldVersion)
+	return err
 }

@@ -114,29 +114,43 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if cfg.InitSQL, err = readInitSQL(*initSQL); err != nil {
 		return err
 	}
+	// Bound before anything is built or loaded: a busy port fails at once.
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("-addr %s: %w", *addr, err)
+	}
+	log.Info("pluginhost: bound; loading plugins", "addr", ln.Addr().String(), "plugins", cfg.PluginsDir)
 	s, err := newServer(ctx, cfg)
 	if err != nil {
+		ln.Close()
 		if ctx.Err() != nil {
 			return nil // interrupted while building or loading
 		}
 		return err
 	}
-	return listenAndServe(ctx, s, *addr, func(a net.Addr) {
+	return serveOn(ctx, s, ln, func(a net.Addr) {
 		log.Info("pluginhost: listening", "addr", "http://"+a.String(), "plugins", len(s.rt.Plugins()),
 			"problems", len(s.rt.Problems()), "db", redactDSN(cfg.DBPath), "pool", size)
 	})
 }
 
-// listenAndServe serves s on addr until ctx ends, then shuts down
-// gracefully: the listener closes, requests in flight finish (up to 15 s),
-// the runtime drains plugin calls and closes, and the database closes.
-// ready is called with the bound address.
+// listenAndServe serves s on addr until ctx ends (see serveOn); ready is
+// called with the bound address.
 func listenAndServe(ctx context.Context, s *server, addr string, ready func(net.Addr)) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		s.Close(context.Background())
 		return err
 	}
+	return serveOn(ctx, s, ln, ready)
+}
+
+// serveOn serves s on ln until ctx ends, then shuts down gracefully: the
+// listener closes, requests in flight finish (up to 15 s), the runtime
+// drains plugin calls and closes, and the database closes. ready is called
+// with ln's address before serving.
+func serveOn(ctx context.Context, s *server, ln net.Listener, ready func(net.Addr)) error {
+	var err error
 	hs := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,

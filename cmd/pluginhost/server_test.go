@@ -580,3 +580,19 @@ func TestInitSQL(t *testing.T) {
 		t.Fatalf("bad init SQL: %v", err)
 	}
 }
+
+// TestGetPostBySlugOrID: GET /api/posts/{slug} takes a post's id too.
+func TestGetPostBySlugOrID(t *testing.T) {
+	h := newHarness(t, nil)
+	var p, bySlug, byID postJSON
+	h.expect(201, "POST", "/api/posts", map[string]any{"title": "Hello There", "content": "x"}, &p)
+	h.expect(200, "GET", "/api/posts/"+p.Slug, nil, &bySlug)
+	h.expect(200, "GET", "/api/posts/"+p.ID, nil, &byID)
+	if p.ID == p.Slug || bySlug.ID != p.ID || byID.ID != p.ID || byID.Slug != "hello-there" {
+		t.Fatalf("created %+v; by slug %+v; by id %+v", p, bySlug, byID)
+	}
+	e := h.expectErr(404, codeNotFound, "GET", "/api/posts/nope", nil)
+	if e.Error != `no post has the slug or id "nope"` {
+		t.Fatalf("404 says %q", e.Error)
+	}
+}
