@@ -25,7 +25,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"go/format"
 	"go/token"
 	"os"
 	"path"
@@ -34,6 +33,7 @@ import (
 	"strings"
 
 	"github.com/dave/jennifer/jen"
+	"github.com/raisfast/wasmplug/internal/gengo"
 	m "github.com/raisfast/wasmplug/internal/witmodel"
 )
 
@@ -200,9 +200,9 @@ func (g *gen) render(f *jen.File, name, build string) error {
 	if err := f.Render(&buf); err != nil {
 		return fmt.Errorf("genguest: render %s: %w", name, err)
 	}
-	src, err := format.Source(buf.Bytes())
+	src, err := gengo.Format(buf.Bytes())
 	if err != nil {
-		return fmt.Errorf("genguest: format %s: %w", name, err)
+		return fmt.Errorf("genguest: %s: %w", name, err)
 	}
 	g.out[name] = src
 	return nil

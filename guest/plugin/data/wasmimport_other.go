@@ -7,27 +7,35 @@ package data
 func wasmimportInsert(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 uint32) {
 	panic("raisfast:plugin-wit/data@0.1.1#insert is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportFetchOne(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 uint32, p5 uint32, p6 uint32, p7 uint32, p8 uint32, p9 uint32, p10 uint32, p11 uint32, p12 uint32) {
 	panic("raisfast:plugin-wit/data@0.1.1#fetch-one is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportFetchAll(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 uint32, p5 uint32, p6 uint32, p7 uint32, p8 uint32, p9 uint32, p10 uint32, p11 uint32, p12 uint32) {
 	panic("raisfast:plugin-wit/data@0.1.1#fetch-all is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportUpdate(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 uint32, p5 uint32, p6 uint32) {
 	panic("raisfast:plugin-wit/data@0.1.1#update is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportDelete(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 uint32) {
 	panic("raisfast:plugin-wit/data@0.1.1#delete is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportCount(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 uint32) {
 	panic("raisfast:plugin-wit/data@0.1.1#count is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportIncrement(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 uint64, p5 uint32, p6 uint32, p7 uint32) {
 	panic("raisfast:plugin-wit/data@0.1.1#increment is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportSum(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 uint32, p5 uint32, p6 uint32) {
 	panic("raisfast:plugin-wit/data@0.1.1#sum is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportGroupBy(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 uint32, p5 uint32, p6 uint32, p7 uint32, p8 uint32, p9 uint32) {
 	panic("raisfast:plugin-wit/data@0.1.1#group-by is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }

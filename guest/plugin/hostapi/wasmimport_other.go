@@ -7,63 +7,83 @@ package hostapi
 func wasmimportLog(p0 uint32, p1 uint32, p2 uint32, p3 uint32) {
 	panic("raisfast:plugin-wit/host-api@0.1.1#log is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportGetConfig(p0 uint32, p1 uint32, p2 uint32) {
 	panic("raisfast:plugin-wit/host-api@0.1.1#get-config is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportHTTPGet(p0 uint32, p1 uint32, p2 uint32) {
 	panic("raisfast:plugin-wit/host-api@0.1.1#http-get is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportHTTPPost(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 uint32) {
 	panic("raisfast:plugin-wit/host-api@0.1.1#http-post is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportGetData(p0 uint32, p1 uint32, p2 uint32) {
 	panic("raisfast:plugin-wit/host-api@0.1.1#get-data is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportSetData(p0 uint32, p1 uint32, p2 uint32, p3 uint32) uint32 {
 	panic("raisfast:plugin-wit/host-api@0.1.1#set-data is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportGetPost(p0 uint32, p1 uint32, p2 uint32) {
 	panic("raisfast:plugin-wit/host-api@0.1.1#get-post is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportDBQuery(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 uint32, p5 uint32) {
 	panic("raisfast:plugin-wit/host-api@0.1.1#db-query is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportDBExecute(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 uint32, p5 uint32) {
 	panic("raisfast:plugin-wit/host-api@0.1.1#db-execute is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportDBBegin(p0 uint32) {
 	panic("raisfast:plugin-wit/host-api@0.1.1#db-begin is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportDBCommit(p0 uint32) {
 	panic("raisfast:plugin-wit/host-api@0.1.1#db-commit is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportDBRollback(p0 uint32) {
 	panic("raisfast:plugin-wit/host-api@0.1.1#db-rollback is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportVFSRead(p0 uint32, p1 uint32, p2 uint32) {
 	panic("raisfast:plugin-wit/host-api@0.1.1#vfs-read is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportVFSWrite(p0 uint32, p1 uint32, p2 uint32, p3 uint32) uint32 {
 	panic("raisfast:plugin-wit/host-api@0.1.1#vfs-write is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportVFSDelete(p0 uint32, p1 uint32) uint32 {
 	panic("raisfast:plugin-wit/host-api@0.1.1#vfs-delete is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportVFSExists(p0 uint32, p1 uint32) uint32 {
 	panic("raisfast:plugin-wit/host-api@0.1.1#vfs-exists is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportVFSList(p0 uint32, p1 uint32, p2 uint32) {
 	panic("raisfast:plugin-wit/host-api@0.1.1#vfs-list is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportVFSStat(p0 uint32, p1 uint32, p2 uint32) {
 	panic("raisfast:plugin-wit/host-api@0.1.1#vfs-stat is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportEmitEvent(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 uint32) {
 	panic("raisfast:plugin-wit/host-api@0.1.1#emit-event is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportNewID(p0 uint32) {
 	panic("raisfast:plugin-wit/host-api@0.1.1#new-id is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportDBPh(p0 uint32, p1 uint32) {
 	panic("raisfast:plugin-wit/host-api@0.1.1#db-ph is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }

@@ -7,12 +7,15 @@ package guest
 func wasmimportBlobDrop(p0 uint32) {
 	panic("test:res/store@0.1.0#[resource-drop]blob is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportCounterNew(p0 uint32) uint32 {
 	panic("[export]test:res/counters@0.1.0#[resource-new]counter is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportCounterRep(p0 uint32) uint32 {
 	panic("[export]test:res/counters@0.1.0#[resource-rep]counter is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportCounterDrop(p0 uint32) {
 	panic("[export]test:res/counters@0.1.0#[resource-drop]counter is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }

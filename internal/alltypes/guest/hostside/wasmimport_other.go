@@ -7,96 +7,127 @@ package hostside
 func wasmimportEchoBool(p0 uint32) uint32 {
 	panic("witgen:alltypes/host-side@0.2.0#echo-bool is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportEchoS8(p0 uint32) uint32 {
 	panic("witgen:alltypes/host-side@0.2.0#echo-s8 is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportEchoU8(p0 uint32) uint32 {
 	panic("witgen:alltypes/host-side@0.2.0#echo-u8 is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportEchoS16(p0 uint32) uint32 {
 	panic("witgen:alltypes/host-side@0.2.0#echo-s16 is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportEchoU16(p0 uint32) uint32 {
 	panic("witgen:alltypes/host-side@0.2.0#echo-u16 is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportEchoS32(p0 uint32) uint32 {
 	panic("witgen:alltypes/host-side@0.2.0#echo-s32 is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportEchoU32(p0 uint32) uint32 {
 	panic("witgen:alltypes/host-side@0.2.0#echo-u32 is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportEchoS64(p0 uint64) uint64 {
 	panic("witgen:alltypes/host-side@0.2.0#echo-s64 is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportEchoU64(p0 uint64) uint64 {
 	panic("witgen:alltypes/host-side@0.2.0#echo-u64 is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportEchoF32(p0 float32) float32 {
 	panic("witgen:alltypes/host-side@0.2.0#echo-f32 is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportEchoF64(p0 float64) float64 {
 	panic("witgen:alltypes/host-side@0.2.0#echo-f64 is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportEchoChar(p0 uint32) uint32 {
 	panic("witgen:alltypes/host-side@0.2.0#echo-char is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportEchoString(p0 uint32, p1 uint32, p2 uint32) {
 	panic("witgen:alltypes/host-side@0.2.0#echo-string is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportEchoBytes(p0 uint32, p1 uint32, p2 uint32) {
 	panic("witgen:alltypes/host-side@0.2.0#echo-bytes is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportEchoNames(p0 uint32, p1 uint32, p2 uint32) {
 	panic("witgen:alltypes/host-side@0.2.0#echo-names is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportEchoOption(p0 uint32, p1 uint32, p2 uint32, p3 uint32) {
 	panic("witgen:alltypes/host-side@0.2.0#echo-option is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportEchoNested(p0 uint32, p1 uint32, p2 uint32, p3 uint32) {
 	panic("witgen:alltypes/host-side@0.2.0#echo-nested is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportEchoResult(p0 uint32, p1 uint32, p2 uint32, p3 uint32) {
 	panic("witgen:alltypes/host-side@0.2.0#echo-result is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportEchoUnitResult(p0 uint32, p1 uint32, p2 uint32, p3 uint32) {
 	panic("witgen:alltypes/host-side@0.2.0#echo-unit-result is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportEchoTuple(p0 uint32, p1 uint32, p2 uint32, p3 float64, p4 uint32) {
 	panic("witgen:alltypes/host-side@0.2.0#echo-tuple is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportEchoColor(p0 uint32) uint32 {
 	panic("witgen:alltypes/host-side@0.2.0#echo-color is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportEchoPerms(p0 uint32) uint32 {
 	panic("witgen:alltypes/host-side@0.2.0#echo-perms is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportEchoWide(p0 uint32) uint32 {
 	panic("witgen:alltypes/host-side@0.2.0#echo-wide is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportEchoPoint(p0 uint32, p1 uint32, p2 uint32) {
 	panic("witgen:alltypes/host-side@0.2.0#echo-point is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportEchoPadded(p0 uint32, p1 uint64, p2 uint32, p3 uint32, p4 uint32, p5 uint32, p6 float32, p7 uint32, p8 uint32, p9 uint32) {
 	panic("witgen:alltypes/host-side@0.2.0#echo-padded is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportEchoShape(p0 uint32, p1 uint64, p2 uint32, p3 uint32, p4 uint32) {
 	panic("witgen:alltypes/host-side@0.2.0#echo-shape is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportEchoShapes(p0 uint32, p1 uint32, p2 uint32) {
 	panic("witgen:alltypes/host-side@0.2.0#echo-shapes is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportEchoMeta(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 uint32) {
 	panic("witgen:alltypes/host-side@0.2.0#echo-meta is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportEchoEverything(p0 uint32, p1 uint32) {
 	panic("witgen:alltypes/host-side@0.2.0#echo-everything is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportManyArgs(p0 uint32, p1 uint32) {
 	panic("witgen:alltypes/host-side@0.2.0#many-args is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportPing() {
 	panic("witgen:alltypes/host-side@0.2.0#ping is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportSumPoints(p0 uint32, p1 uint32) uint64 {
 	panic("witgen:alltypes/host-side@0.2.0#sum-points is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }

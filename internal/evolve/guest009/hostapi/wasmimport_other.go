@@ -7,12 +7,15 @@ package hostapi
 func wasmimportLog(p0 uint32, p1 uint32, p2 uint32, p3 uint32) {
 	panic("raisfast:plugin-wit/host-api@0.0.9#log is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportKVGet(p0 uint32, p1 uint32, p2 uint32) {
 	panic("raisfast:plugin-wit/host-api@0.0.9#kv-get is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportKVSet(p0 uint32, p1 uint32, p2 uint32, p3 uint32) uint32 {
 	panic("raisfast:plugin-wit/host-api@0.0.9#kv-set is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportSiteName(p0 uint32) {
 	panic("raisfast:plugin-wit/host-api@0.0.9#site-name is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }

@@ -7,57 +7,75 @@ package hostapi
 func wasmimportLog(p0 uint32, p1 uint32, p2 uint32, p3 uint32) {
 	panic("raisfast:plugin-wit/host-api@0.2.0#log is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportGetConfig(p0 uint32, p1 uint32, p2 uint32) {
 	panic("raisfast:plugin-wit/host-api@0.2.0#get-config is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportHTTPGet(p0 uint32, p1 uint32, p2 uint32) {
 	panic("raisfast:plugin-wit/host-api@0.2.0#http-get is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportGetData(p0 uint32, p1 uint32, p2 uint32) {
 	panic("raisfast:plugin-wit/host-api@0.2.0#get-data is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportSetData(p0 uint32, p1 uint32, p2 uint32, p3 uint32) uint32 {
 	panic("raisfast:plugin-wit/host-api@0.2.0#set-data is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportGetPost(p0 uint32, p1 uint32, p2 uint32) {
 	panic("raisfast:plugin-wit/host-api@0.2.0#get-post is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportDBQuery(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 uint32, p5 uint32) {
 	panic("raisfast:plugin-wit/host-api@0.2.0#db-query is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportDBExecute(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 uint32, p5 uint32) {
 	panic("raisfast:plugin-wit/host-api@0.2.0#db-execute is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportDBBegin(p0 uint32) {
 	panic("raisfast:plugin-wit/host-api@0.2.0#db-begin is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportDBCommit(p0 uint32) {
 	panic("raisfast:plugin-wit/host-api@0.2.0#db-commit is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportDBRollback(p0 uint32) {
 	panic("raisfast:plugin-wit/host-api@0.2.0#db-rollback is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportVFSRead(p0 uint32, p1 uint32, p2 uint32) {
 	panic("raisfast:plugin-wit/host-api@0.2.0#vfs-read is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportVFSWrite(p0 uint32, p1 uint32, p2 uint32, p3 uint32) uint32 {
 	panic("raisfast:plugin-wit/host-api@0.2.0#vfs-write is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportVFSDelete(p0 uint32, p1 uint32) uint32 {
 	panic("raisfast:plugin-wit/host-api@0.2.0#vfs-delete is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportVFSExists(p0 uint32, p1 uint32) uint32 {
 	panic("raisfast:plugin-wit/host-api@0.2.0#vfs-exists is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportVFSList(p0 uint32, p1 uint32, p2 uint32) {
 	panic("raisfast:plugin-wit/host-api@0.2.0#vfs-list is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportVFSStat(p0 uint32, p1 uint32, p2 uint32) {
 	panic("raisfast:plugin-wit/host-api@0.2.0#vfs-stat is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportEmitEvent(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 uint32) {
 	panic("raisfast:plugin-wit/host-api@0.2.0#emit-event is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportNowMillis() uint64 {
 	panic("raisfast:plugin-wit/host-api@0.2.0#now-millis is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }

@@ -7,12 +7,15 @@ package guest
 func wasmimportPoolConnDrop(p0 uint32) {
 	panic("test:dual/pool@0.2.0#[resource-drop]conn is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportExportPoolConnNew(p0 uint32) uint32 {
 	panic("[export]test:dual/pool@0.2.0#[resource-new]conn is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportExportPoolConnRep(p0 uint32) uint32 {
 	panic("[export]test:dual/pool@0.2.0#[resource-rep]conn is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportExportPoolConnDrop(p0 uint32) {
 	panic("[export]test:dual/pool@0.2.0#[resource-drop]conn is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }

@@ -7,30 +7,39 @@ package store
 func wasmimportNewBlob(p0 uint32, p1 uint32) uint32 {
 	panic("test:res/store@0.1.0#[constructor]blob is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportBlobRead(p0 uint32, p1 uint32) {
 	panic("test:res/store@0.1.0#[method]blob.read is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportBlobAppend(p0 uint32, p1 uint32, p2 uint32) {
 	panic("test:res/store@0.1.0#[method]blob.append is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportBlobSize(p0 uint32) uint32 {
 	panic("test:res/store@0.1.0#[method]blob.size is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportBlobConcat(p0 uint32, p1 uint32) uint32 {
 	panic("test:res/store@0.1.0#[static]blob.concat is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportMakeMany(p0 uint32, p1 uint32) {
 	panic("test:res/store@0.1.0#make-many is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportTotalSize(p0 uint32, p1 uint32) uint32 {
 	panic("test:res/store@0.1.0#total-size is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportWrap(p0 uint32, p1 uint32, p2 uint32, p3 uint32) {
 	panic("test:res/store@0.1.0#wrap is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportUnwrap(p0 uint32, p1 uint32, p2 uint32) uint32 {
 	panic("test:res/store@0.1.0#unwrap is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportPick(p0 uint32, p1 uint32, p2 uint32) {
 	panic("test:res/store@0.1.0#pick is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }

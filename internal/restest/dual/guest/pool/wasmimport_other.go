@@ -7,12 +7,15 @@ package pool
 func wasmimportNewPoolConn(p0 uint32, p1 uint32) uint32 {
 	panic("test:dual/pool@0.2.0#[constructor]conn is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportPoolConnName(p0 uint32, p1 uint32) {
 	panic("test:dual/pool@0.2.0#[method]conn.name is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportEcho(p0 uint32, p1 uint32, p2 uint32) {
 	panic("test:dual/pool@0.2.0#echo is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
+
 func wasmimportGone(p0 uint32) {
 	panic("test:dual/pool@0.2.0#gone is only available in a wasm guest (GOOS=wasip1 GOARCH=wasm)")
 }
