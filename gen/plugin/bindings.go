@@ -550,7 +550,7 @@ type HostAPI interface {
 	// "?" on SQLite, "$n" on PostgreSQL, for db-query and db-execute.
 	//
 	// Since 0.1.1.
-	DBPh(ctx context.Context, n_ uint32) string
+	DBPh(ctx context.Context, nArg uint32) string
 }
 
 // Data is implemented by the host: raisfast:plugin-wit/data@0.1.1.
@@ -641,7 +641,7 @@ func hostHostAPIGetConfig(ctx context.Context, _ api.Module, stack []uint64) {
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#get-config", err)
 	}
-	if err = store_OptionString(ctx, g, rp, rv); err != nil {
+	if err = storeOptionString(ctx, g, rp, rv); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#get-config", err)
 	}
 }
@@ -668,7 +668,7 @@ func hostHostAPIHTTPGet(ctx context.Context, _ api.Module, stack []uint64) {
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#http-get", err)
 	}
-	if err = store_OptionString(ctx, g, rp, rv); err != nil {
+	if err = storeOptionString(ctx, g, rp, rv); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#http-get", err)
 	}
 }
@@ -700,7 +700,7 @@ func hostHostAPIHTTPPost(ctx context.Context, _ api.Module, stack []uint64) {
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#http-post", err)
 	}
-	if err = store_OptionString(ctx, g, rp, rv); err != nil {
+	if err = storeOptionString(ctx, g, rp, rv); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#http-post", err)
 	}
 }
@@ -727,7 +727,7 @@ func hostHostAPIGetData(ctx context.Context, _ api.Module, stack []uint64) {
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#get-data", err)
 	}
-	if err = store_OptionString(ctx, g, rp, rv); err != nil {
+	if err = storeOptionString(ctx, g, rp, rv); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#get-data", err)
 	}
 }
@@ -776,7 +776,7 @@ func hostHostAPIGetPost(ctx context.Context, _ api.Module, stack []uint64) {
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#get-post", err)
 	}
-	if err = store_OptionString(ctx, g, rp, rv); err != nil {
+	if err = storeOptionString(ctx, g, rp, rv); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#get-post", err)
 	}
 }
@@ -793,7 +793,7 @@ func hostHostAPIDBQuery(ctx context.Context, _ api.Module, stack []uint64) {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#db-query", err)
 	}
 	var params *string
-	params, err = lift_OptionString(mem, stack[2:])
+	params, err = liftOptionString(mem, stack[2:])
 	if err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#db-query", err)
 	}
@@ -827,7 +827,7 @@ func hostHostAPIDBExecute(ctx context.Context, _ api.Module, stack []uint64) {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#db-execute", err)
 	}
 	var params *string
-	params, err = lift_OptionString(mem, stack[2:])
+	params, err = liftOptionString(mem, stack[2:])
 	if err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#db-execute", err)
 	}
@@ -943,7 +943,7 @@ func hostHostAPIVFSRead(ctx context.Context, _ api.Module, stack []uint64) {
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#vfs-read", err)
 	}
-	if err = store_OptionString(ctx, g, rp, rv); err != nil {
+	if err = storeOptionString(ctx, g, rp, rv); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#vfs-read", err)
 	}
 }
@@ -1026,7 +1026,7 @@ func hostHostAPIVFSList(ctx context.Context, _ api.Module, stack []uint64) {
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#vfs-list", err)
 	}
-	if err = store_OptionString(ctx, g, rp, rv); err != nil {
+	if err = storeOptionString(ctx, g, rp, rv); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#vfs-list", err)
 	}
 }
@@ -1053,7 +1053,7 @@ func hostHostAPIVFSStat(ctx context.Context, _ api.Module, stack []uint64) {
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#vfs-stat", err)
 	}
-	if err = store_OptionString(ctx, g, rp, rv); err != nil {
+	if err = storeOptionString(ctx, g, rp, rv); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#vfs-stat", err)
 	}
 }
@@ -1122,11 +1122,11 @@ func hostHostAPIDBPh(ctx context.Context, _ api.Module, stack []uint64) {
 	_ = mem
 	var err error
 	_ = err
-	var n_ uint32
-	n_ = uint32(stack[0])
+	var nArg uint32
+	nArg = uint32(stack[0])
 	g := &inst.g
 	_ = g
-	rv := inst.imports.HostAPI.DBPh(ctx, n_)
+	rv := inst.imports.HostAPI.DBPh(ctx, nArg)
 	rp := uint32(stack[1])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#db-ph", err)
@@ -1154,7 +1154,7 @@ func hostDataInsert(ctx context.Context, _ api.Module, stack []uint64) {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#insert", err)
 	}
 	var row []Field
-	row, err = readList_ListField(mem, uint32(stack[2]), uint32(stack[3]))
+	row, err = readListListField(mem, uint32(stack[2]), uint32(stack[3]))
 	if err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#insert", err)
 	}
@@ -1181,7 +1181,7 @@ func hostDataInsert(ctx context.Context, _ api.Module, stack []uint64) {
 	if err = abi.CheckRegion(mem, rp, 24, 8); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#insert", err)
 	}
-	if err = store_ResultU64DBError(ctx, g, rp, rv); err != nil {
+	if err = storeResultU64DBError(ctx, g, rp, rv); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#insert", err)
 	}
 }
@@ -1225,7 +1225,7 @@ func hostDataFetchOne(ctx context.Context, _ api.Module, stack []uint64) {
 	if err = abi.CheckRegion(mem, rp, 16, 4); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#fetch-one", err)
 	}
-	if err = store_ResultOptionListFieldDBError(ctx, g, rp, rv); err != nil {
+	if err = storeResultOptionListFieldDBError(ctx, g, rp, rv); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#fetch-one", err)
 	}
 }
@@ -1269,7 +1269,7 @@ func hostDataFetchAll(ctx context.Context, _ api.Module, stack []uint64) {
 	if err = abi.CheckRegion(mem, rp, 16, 4); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#fetch-all", err)
 	}
-	if err = store_ResultListListFieldDBError(ctx, g, rp, rv); err != nil {
+	if err = storeResultListListFieldDBError(ctx, g, rp, rv); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#fetch-all", err)
 	}
 }
@@ -1286,12 +1286,12 @@ func hostDataUpdate(ctx context.Context, _ api.Module, stack []uint64) {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#update", err)
 	}
 	var set []Field
-	set, err = readList_ListField(mem, uint32(stack[2]), uint32(stack[3]))
+	set, err = readListListField(mem, uint32(stack[2]), uint32(stack[3]))
 	if err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#update", err)
 	}
 	var filter []Condition
-	filter, err = readList_ListCondition(mem, uint32(stack[4]), uint32(stack[5]))
+	filter, err = readListListCondition(mem, uint32(stack[4]), uint32(stack[5]))
 	if err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#update", err)
 	}
@@ -1318,7 +1318,7 @@ func hostDataUpdate(ctx context.Context, _ api.Module, stack []uint64) {
 	if err = abi.CheckRegion(mem, rp, 24, 8); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#update", err)
 	}
-	if err = store_ResultU64DBError(ctx, g, rp, rv); err != nil {
+	if err = storeResultU64DBError(ctx, g, rp, rv); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#update", err)
 	}
 }
@@ -1335,7 +1335,7 @@ func hostDataDelete(ctx context.Context, _ api.Module, stack []uint64) {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#delete", err)
 	}
 	var filter []Condition
-	filter, err = readList_ListCondition(mem, uint32(stack[2]), uint32(stack[3]))
+	filter, err = readListListCondition(mem, uint32(stack[2]), uint32(stack[3]))
 	if err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#delete", err)
 	}
@@ -1362,7 +1362,7 @@ func hostDataDelete(ctx context.Context, _ api.Module, stack []uint64) {
 	if err = abi.CheckRegion(mem, rp, 24, 8); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#delete", err)
 	}
-	if err = store_ResultU64DBError(ctx, g, rp, rv); err != nil {
+	if err = storeResultU64DBError(ctx, g, rp, rv); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#delete", err)
 	}
 }
@@ -1379,7 +1379,7 @@ func hostDataCount(ctx context.Context, _ api.Module, stack []uint64) {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#count", err)
 	}
 	var filter []Condition
-	filter, err = readList_ListCondition(mem, uint32(stack[2]), uint32(stack[3]))
+	filter, err = readListListCondition(mem, uint32(stack[2]), uint32(stack[3]))
 	if err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#count", err)
 	}
@@ -1406,7 +1406,7 @@ func hostDataCount(ctx context.Context, _ api.Module, stack []uint64) {
 	if err = abi.CheckRegion(mem, rp, 24, 8); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#count", err)
 	}
-	if err = store_ResultU64DBError(ctx, g, rp, rv); err != nil {
+	if err = storeResultU64DBError(ctx, g, rp, rv); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#count", err)
 	}
 }
@@ -1430,7 +1430,7 @@ func hostDataIncrement(ctx context.Context, _ api.Module, stack []uint64) {
 	var by int64
 	by = int64(stack[4])
 	var filter []Condition
-	filter, err = readList_ListCondition(mem, uint32(stack[5]), uint32(stack[6]))
+	filter, err = readListListCondition(mem, uint32(stack[5]), uint32(stack[6]))
 	if err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#increment", err)
 	}
@@ -1457,7 +1457,7 @@ func hostDataIncrement(ctx context.Context, _ api.Module, stack []uint64) {
 	if err = abi.CheckRegion(mem, rp, 24, 8); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#increment", err)
 	}
-	if err = store_ResultU64DBError(ctx, g, rp, rv); err != nil {
+	if err = storeResultU64DBError(ctx, g, rp, rv); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#increment", err)
 	}
 }
@@ -1479,7 +1479,7 @@ func hostDataSum(ctx context.Context, _ api.Module, stack []uint64) {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#sum", err)
 	}
 	var filter []Condition
-	filter, err = readList_ListCondition(mem, uint32(stack[4]), uint32(stack[5]))
+	filter, err = readListListCondition(mem, uint32(stack[4]), uint32(stack[5]))
 	if err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#sum", err)
 	}
@@ -1506,7 +1506,7 @@ func hostDataSum(ctx context.Context, _ api.Module, stack []uint64) {
 	if err = abi.CheckRegion(mem, rp, 24, 8); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#sum", err)
 	}
-	if err = store_ResultValueDBError(ctx, g, rp, rv); err != nil {
+	if err = storeResultValueDBError(ctx, g, rp, rv); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#sum", err)
 	}
 }
@@ -1523,7 +1523,7 @@ func hostDataGroupBy(ctx context.Context, _ api.Module, stack []uint64) {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#group-by", err)
 	}
 	var by []string
-	by, err = readList_ListString(mem, uint32(stack[2]), uint32(stack[3]))
+	by, err = readListListString(mem, uint32(stack[2]), uint32(stack[3]))
 	if err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#group-by", err)
 	}
@@ -1538,7 +1538,7 @@ func hostDataGroupBy(ctx context.Context, _ api.Module, stack []uint64) {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#group-by", err)
 	}
 	var filter []Condition
-	filter, err = readList_ListCondition(mem, uint32(stack[7]), uint32(stack[8]))
+	filter, err = readListListCondition(mem, uint32(stack[7]), uint32(stack[8]))
 	if err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#group-by", err)
 	}
@@ -1565,7 +1565,7 @@ func hostDataGroupBy(ctx context.Context, _ api.Module, stack []uint64) {
 	if err = abi.CheckRegion(mem, rp, 16, 4); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#group-by", err)
 	}
-	if err = store_ResultListGroupDBError(ctx, g, rp, rv); err != nil {
+	if err = storeResultListGroupDBError(ctx, g, rp, rv); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#group-by", err)
 	}
 }
@@ -1604,7 +1604,7 @@ func (i *Instance) OnPostCreating(ctx context.Context, input PostInput) (*PostIn
 	if err != nil {
 		return zero, i.trapped(0, err)
 	}
-	res, err = load_OptionPostInput(mem, b[0:])
+	res, err = loadOptionPostInput(mem, b[0:])
 	if err != nil {
 		return zero, i.trapped(0, err)
 	}
@@ -1651,7 +1651,7 @@ func (i *Instance) OnPostUpdating(ctx context.Context, input PostInput) (*PostIn
 	if err != nil {
 		return zero, i.trapped(1, err)
 	}
-	res, err = load_OptionPostInput(mem, b[0:])
+	res, err = loadOptionPostInput(mem, b[0:])
 	if err != nil {
 		return zero, i.trapped(1, err)
 	}
@@ -1693,7 +1693,7 @@ func (i *Instance) OnCommentCreating(ctx context.Context, input CommentInput) (*
 	if err != nil {
 		return zero, i.trapped(2, err)
 	}
-	res, err = load_OptionCommentInput(mem, b[0:])
+	res, err = loadOptionCommentInput(mem, b[0:])
 	if err != nil {
 		return zero, i.trapped(2, err)
 	}
@@ -1735,7 +1735,7 @@ func (i *Instance) OnContentCreating(ctx context.Context, input ContentEvent) (*
 	if err != nil {
 		return zero, i.trapped(3, err)
 	}
-	res, err = load_OptionContentEvent(mem, b[0:])
+	res, err = loadOptionContentEvent(mem, b[0:])
 	if err != nil {
 		return zero, i.trapped(3, err)
 	}
@@ -1777,7 +1777,7 @@ func (i *Instance) OnContentUpdating(ctx context.Context, input ContentEvent) (*
 	if err != nil {
 		return zero, i.trapped(4, err)
 	}
-	res, err = load_OptionContentEvent(mem, b[0:])
+	res, err = loadOptionContentEvent(mem, b[0:])
 	if err != nil {
 		return zero, i.trapped(4, err)
 	}
@@ -1824,7 +1824,7 @@ func (i *Instance) RenderMarkdown(ctx context.Context, input string) (*string, e
 	if err != nil {
 		return zero, i.trapped(5, err)
 	}
-	res, err = load_OptionString(mem, b[0:])
+	res, err = loadOptionString(mem, b[0:])
 	if err != nil {
 		return zero, i.trapped(5, err)
 	}
@@ -1871,7 +1871,7 @@ func (i *Instance) FilterHTML(ctx context.Context, input string) (*string, error
 	if err != nil {
 		return zero, i.trapped(6, err)
 	}
-	res, err = load_OptionString(mem, b[0:])
+	res, err = loadOptionString(mem, b[0:])
 	if err != nil {
 		return zero, i.trapped(6, err)
 	}
@@ -2164,7 +2164,7 @@ func (i *Instance) OnCronTick(ctx context.Context, payload *string) error {
 	stack := i.stack
 	var err error
 	_ = err
-	if err = lower_OptionString(ctx, g, payload, stack[0:]); err != nil {
+	if err = lowerOptionString(ctx, g, payload, stack[0:]); err != nil {
 		return i.lowerFailed(15, err)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
@@ -3254,7 +3254,7 @@ func LinkAny(ctx context.Context, r wazero.Runtime, cm wazero.CompiledModule, ad
 	return nil, err
 }
 
-func store_OptionString(ctx context.Context, g *abi.Guest, ptr uint32, v *string) (err error) {
+func storeOptionString(ctx context.Context, g *abi.Guest, ptr uint32, v *string) (err error) {
 	if v == nil {
 		g.Mem.WriteByte(ptr, byte(0))
 		return
@@ -3272,7 +3272,7 @@ func store_OptionString(ctx context.Context, g *abi.Guest, ptr uint32, v *string
 	return
 }
 
-func lift_OptionString(mem api.Memory, f []uint64) (out *string, err error) {
+func liftOptionString(mem api.Memory, f []uint64) (out *string, err error) {
 	switch d := uint32(f[0]); d {
 	case 0:
 	case 1:
@@ -3292,7 +3292,7 @@ func lift_OptionString(mem api.Memory, f []uint64) (out *string, err error) {
 	return
 }
 
-func readList_ListField(mem api.Memory, p, n uint32) (out []Field, err error) {
+func readListListField(mem api.Memory, p, n uint32) (out []Field, err error) {
 	eb, err := abi.ReadList(mem, p, n, 24, 8)
 	if err != nil {
 		return
@@ -3308,7 +3308,7 @@ func readList_ListField(mem api.Memory, p, n uint32) (out []Field, err error) {
 	return
 }
 
-func store_ResultU64DBError(ctx context.Context, g *abi.Guest, ptr uint32, v witval.Result[uint64, DBError]) (err error) {
+func storeResultU64DBError(ctx context.Context, g *abi.Guest, ptr uint32, v witval.Result[uint64, DBError]) (err error) {
 	if v.IsErr {
 		g.Mem.WriteByte(ptr, byte(1))
 		if err = storeDBError(ctx, g, ptr+8, v.Err); err != nil {
@@ -3322,30 +3322,30 @@ func store_ResultU64DBError(ctx context.Context, g *abi.Guest, ptr uint32, v wit
 }
 
 func liftQuery(mem api.Memory, f []uint64) (out Query, err error) {
-	out.Columns, err = readList_ListString(mem, uint32(f[0]), uint32(f[1]))
+	out.Columns, err = readListListString(mem, uint32(f[0]), uint32(f[1]))
 	if err != nil {
 		return
 	}
-	out.Filter, err = readList_ListCondition(mem, uint32(f[2]), uint32(f[3]))
+	out.Filter, err = readListListCondition(mem, uint32(f[2]), uint32(f[3]))
 	if err != nil {
 		return
 	}
-	out.OrderBy, err = readList_ListOrder(mem, uint32(f[4]), uint32(f[5]))
+	out.OrderBy, err = readListListOrder(mem, uint32(f[4]), uint32(f[5]))
 	if err != nil {
 		return
 	}
-	out.Limit, err = lift_OptionU32(mem, f[6:])
+	out.Limit, err = liftOptionU32(mem, f[6:])
 	if err != nil {
 		return
 	}
-	out.Offset, err = lift_OptionU32(mem, f[8:])
+	out.Offset, err = liftOptionU32(mem, f[8:])
 	if err != nil {
 		return
 	}
 	return
 }
 
-func store_ResultOptionListFieldDBError(ctx context.Context, g *abi.Guest, ptr uint32, v witval.Result[*[]Field, DBError]) (err error) {
+func storeResultOptionListFieldDBError(ctx context.Context, g *abi.Guest, ptr uint32, v witval.Result[*[]Field, DBError]) (err error) {
 	if v.IsErr {
 		g.Mem.WriteByte(ptr, byte(1))
 		if err = storeDBError(ctx, g, ptr+4, v.Err); err != nil {
@@ -3353,14 +3353,14 @@ func store_ResultOptionListFieldDBError(ctx context.Context, g *abi.Guest, ptr u
 		}
 	} else {
 		g.Mem.WriteByte(ptr, byte(0))
-		if err = store_OptionListField(ctx, g, ptr+4, v.OK); err != nil {
+		if err = storeOptionListField(ctx, g, ptr+4, v.OK); err != nil {
 			return
 		}
 	}
 	return
 }
 
-func store_ResultListListFieldDBError(ctx context.Context, g *abi.Guest, ptr uint32, v witval.Result[[][]Field, DBError]) (err error) {
+func storeResultListListFieldDBError(ctx context.Context, g *abi.Guest, ptr uint32, v witval.Result[[][]Field, DBError]) (err error) {
 	if v.IsErr {
 		g.Mem.WriteByte(ptr, byte(1))
 		if err = storeDBError(ctx, g, ptr+4, v.Err); err != nil {
@@ -3370,7 +3370,7 @@ func store_ResultListListFieldDBError(ctx context.Context, g *abi.Guest, ptr uin
 		g.Mem.WriteByte(ptr, byte(0))
 		{
 			var lq uint32
-			lq, err = writeList_ListListField(ctx, g, v.OK)
+			lq, err = writeListListListField(ctx, g, v.OK)
 			if err != nil {
 				return
 			}
@@ -3381,7 +3381,7 @@ func store_ResultListListFieldDBError(ctx context.Context, g *abi.Guest, ptr uin
 	return
 }
 
-func readList_ListCondition(mem api.Memory, p, n uint32) (out []Condition, err error) {
+func readListListCondition(mem api.Memory, p, n uint32) (out []Condition, err error) {
 	eb, err := abi.ReadList(mem, p, n, 32, 8)
 	if err != nil {
 		return
@@ -3397,7 +3397,7 @@ func readList_ListCondition(mem api.Memory, p, n uint32) (out []Condition, err e
 	return
 }
 
-func store_ResultValueDBError(ctx context.Context, g *abi.Guest, ptr uint32, v witval.Result[Value, DBError]) (err error) {
+func storeResultValueDBError(ctx context.Context, g *abi.Guest, ptr uint32, v witval.Result[Value, DBError]) (err error) {
 	if v.IsErr {
 		g.Mem.WriteByte(ptr, byte(1))
 		if err = storeDBError(ctx, g, ptr+8, v.Err); err != nil {
@@ -3412,7 +3412,7 @@ func store_ResultValueDBError(ctx context.Context, g *abi.Guest, ptr uint32, v w
 	return
 }
 
-func readList_ListString(mem api.Memory, p, n uint32) (out []string, err error) {
+func readListListString(mem api.Memory, p, n uint32) (out []string, err error) {
 	eb, err := abi.ReadList(mem, p, n, 8, 4)
 	if err != nil {
 		return
@@ -3442,7 +3442,7 @@ func liftAggregate(mem api.Memory, f []uint64) (out Aggregate, err error) {
 	return
 }
 
-func store_ResultListGroupDBError(ctx context.Context, g *abi.Guest, ptr uint32, v witval.Result[[]Group, DBError]) (err error) {
+func storeResultListGroupDBError(ctx context.Context, g *abi.Guest, ptr uint32, v witval.Result[[]Group, DBError]) (err error) {
 	if v.IsErr {
 		g.Mem.WriteByte(ptr, byte(1))
 		if err = storeDBError(ctx, g, ptr+4, v.Err); err != nil {
@@ -3452,7 +3452,7 @@ func store_ResultListGroupDBError(ctx context.Context, g *abi.Guest, ptr uint32,
 		g.Mem.WriteByte(ptr, byte(0))
 		{
 			var lq uint32
-			lq, err = writeList_ListGroup(ctx, g, v.OK)
+			lq, err = writeListListGroup(ctx, g, v.OK)
 			if err != nil {
 				return
 			}
@@ -3482,28 +3482,28 @@ func storePostInput(ctx context.Context, g *abi.Guest, ptr uint32, v PostInput) 
 		g.Mem.WriteUint32Le(ptr+8, sp)
 		g.Mem.WriteUint32Le(ptr+12, sl)
 	}
-	if err = store_OptionString(ctx, g, ptr+16, v.Slug); err != nil {
+	if err = storeOptionString(ctx, g, ptr+16, v.Slug); err != nil {
 		return
 	}
-	if err = store_OptionString(ctx, g, ptr+28, v.Excerpt); err != nil {
+	if err = storeOptionString(ctx, g, ptr+28, v.Excerpt); err != nil {
 		return
 	}
-	if err = store_OptionString(ctx, g, ptr+40, v.CategoryID); err != nil {
+	if err = storeOptionString(ctx, g, ptr+40, v.CategoryID); err != nil {
 		return
 	}
-	if err = store_OptionListString(ctx, g, ptr+52, v.TagIDs); err != nil {
+	if err = storeOptionListString(ctx, g, ptr+52, v.TagIDs); err != nil {
 		return
 	}
-	if err = store_OptionString(ctx, g, ptr+64, v.Status); err != nil {
+	if err = storeOptionString(ctx, g, ptr+64, v.Status); err != nil {
 		return
 	}
-	if err = store_OptionString(ctx, g, ptr+76, v.CoverImage); err != nil {
+	if err = storeOptionString(ctx, g, ptr+76, v.CoverImage); err != nil {
 		return
 	}
 	return
 }
 
-func load_OptionPostInput(mem api.Memory, b []byte) (out *PostInput, err error) {
+func loadOptionPostInput(mem api.Memory, b []byte) (out *PostInput, err error) {
 	switch d := uint32(b[0]); d {
 	case 0:
 	case 1:
@@ -3532,19 +3532,19 @@ func lowerCommentInput(ctx context.Context, g *abi.Guest, v CommentInput, f []ui
 		}
 		f[0], f[1] = uint64(sp), uint64(sl)
 	}
-	if err = lower_OptionString(ctx, g, v.Nickname, f[2:]); err != nil {
+	if err = lowerOptionString(ctx, g, v.Nickname, f[2:]); err != nil {
 		return
 	}
-	if err = lower_OptionString(ctx, g, v.Email, f[5:]); err != nil {
+	if err = lowerOptionString(ctx, g, v.Email, f[5:]); err != nil {
 		return
 	}
-	if err = lower_OptionString(ctx, g, v.ParentID, f[8:]); err != nil {
+	if err = lowerOptionString(ctx, g, v.ParentID, f[8:]); err != nil {
 		return
 	}
 	return
 }
 
-func load_OptionCommentInput(mem api.Memory, b []byte) (out *CommentInput, err error) {
+func loadOptionCommentInput(mem api.Memory, b []byte) (out *CommentInput, err error) {
 	switch d := uint32(b[0]); d {
 	case 0:
 	case 1:
@@ -3581,13 +3581,13 @@ func lowerContentEvent(ctx context.Context, g *abi.Guest, v ContentEvent, f []ui
 		}
 		f[2], f[3] = uint64(sp), uint64(sl)
 	}
-	if err = lower_OptionString(ctx, g, v.ID, f[4:]); err != nil {
+	if err = lowerOptionString(ctx, g, v.ID, f[4:]); err != nil {
 		return
 	}
 	return
 }
 
-func load_OptionContentEvent(mem api.Memory, b []byte) (out *ContentEvent, err error) {
+func loadOptionContentEvent(mem api.Memory, b []byte) (out *ContentEvent, err error) {
 	switch d := uint32(b[0]); d {
 	case 0:
 	case 1:
@@ -3607,7 +3607,7 @@ func load_OptionContentEvent(mem api.Memory, b []byte) (out *ContentEvent, err e
 	return
 }
 
-func load_OptionString(mem api.Memory, b []byte) (out *string, err error) {
+func loadOptionString(mem api.Memory, b []byte) (out *string, err error) {
 	switch d := uint32(b[0]); d {
 	case 0:
 	case 1:
@@ -3664,7 +3664,7 @@ func storePostOutput(ctx context.Context, g *abi.Guest, ptr uint32, v PostOutput
 		g.Mem.WriteUint32Le(ptr+24, sp)
 		g.Mem.WriteUint32Le(ptr+28, sl)
 	}
-	if err = store_OptionString(ctx, g, ptr+32, v.Excerpt); err != nil {
+	if err = storeOptionString(ctx, g, ptr+32, v.Excerpt); err != nil {
 		return
 	}
 	{
@@ -3685,10 +3685,10 @@ func storePostOutput(ctx context.Context, g *abi.Guest, ptr uint32, v PostOutput
 		g.Mem.WriteUint32Le(ptr+52, sp)
 		g.Mem.WriteUint32Le(ptr+56, sl)
 	}
-	if err = store_OptionString(ctx, g, ptr+60, v.UpdatedBy); err != nil {
+	if err = storeOptionString(ctx, g, ptr+60, v.UpdatedBy); err != nil {
 		return
 	}
-	if err = store_OptionString(ctx, g, ptr+72, v.CategoryID); err != nil {
+	if err = storeOptionString(ctx, g, ptr+72, v.CategoryID); err != nil {
 		return
 	}
 	g.Mem.WriteUint64Le(ptr+88, uint64(v.ViewCount))
@@ -3710,13 +3710,13 @@ func storePostOutput(ctx context.Context, g *abi.Guest, ptr uint32, v PostOutput
 		g.Mem.WriteUint32Le(ptr+104, sp)
 		g.Mem.WriteUint32Le(ptr+108, sl)
 	}
-	if err = store_OptionString(ctx, g, ptr+112, v.PublishedAt); err != nil {
+	if err = storeOptionString(ctx, g, ptr+112, v.PublishedAt); err != nil {
 		return
 	}
 	return
 }
 
-func lower_OptionString(ctx context.Context, g *abi.Guest, v *string, f []uint64) (err error) {
+func lowerOptionString(ctx context.Context, g *abi.Guest, v *string, f []uint64) (err error) {
 	if v == nil {
 		clear(f[:3])
 		return
@@ -3854,7 +3854,7 @@ func storeDBError(ctx context.Context, g *abi.Guest, ptr uint32, v DBError) (err
 	return
 }
 
-func readList_ListOrder(mem api.Memory, p, n uint32) (out []Order, err error) {
+func readListListOrder(mem api.Memory, p, n uint32) (out []Order, err error) {
 	eb, err := abi.ReadList(mem, p, n, 12, 4)
 	if err != nil {
 		return
@@ -3870,7 +3870,7 @@ func readList_ListOrder(mem api.Memory, p, n uint32) (out []Order, err error) {
 	return
 }
 
-func lift_OptionU32(mem api.Memory, f []uint64) (out *uint32, err error) {
+func liftOptionU32(mem api.Memory, f []uint64) (out *uint32, err error) {
 	switch d := uint32(f[0]); d {
 	case 0:
 	case 1:
@@ -3887,7 +3887,7 @@ func lift_OptionU32(mem api.Memory, f []uint64) (out *uint32, err error) {
 	return
 }
 
-func store_OptionListField(ctx context.Context, g *abi.Guest, ptr uint32, v *[]Field) (err error) {
+func storeOptionListField(ctx context.Context, g *abi.Guest, ptr uint32, v *[]Field) (err error) {
 	if v == nil {
 		g.Mem.WriteByte(ptr, byte(0))
 		return
@@ -3895,7 +3895,7 @@ func store_OptionListField(ctx context.Context, g *abi.Guest, ptr uint32, v *[]F
 	g.Mem.WriteByte(ptr, byte(1))
 	{
 		var lq uint32
-		lq, err = writeList_ListField(ctx, g, *v)
+		lq, err = writeListListField(ctx, g, *v)
 		if err != nil {
 			return
 		}
@@ -3905,14 +3905,14 @@ func store_OptionListField(ctx context.Context, g *abi.Guest, ptr uint32, v *[]F
 	return
 }
 
-func writeList_ListListField(ctx context.Context, g *abi.Guest, v [][]Field) (lp uint32, err error) {
+func writeListListListField(ctx context.Context, g *abi.Guest, v [][]Field) (lp uint32, err error) {
 	if lp, err = g.AllocList(ctx, len(v), 8, 4); err != nil {
 		return
 	}
 	for i := range v {
 		{
 			var lq uint32
-			lq, err = writeList_ListField(ctx, g, v[i])
+			lq, err = writeListListField(ctx, g, v[i])
 			if err != nil {
 				return
 			}
@@ -3964,7 +3964,7 @@ func storeValue(ctx context.Context, g *abi.Guest, ptr uint32, v Value) (err err
 		g.Mem.WriteByte(ptr, byte(4))
 		{
 			var lq uint32
-			lq, err = writeList_ListU8(ctx, g, x.Value)
+			lq, err = writeListListU8(ctx, g, x.Value)
 			if err != nil {
 				return
 			}
@@ -3977,7 +3977,7 @@ func storeValue(ctx context.Context, g *abi.Guest, ptr uint32, v Value) (err err
 	return
 }
 
-func writeList_ListGroup(ctx context.Context, g *abi.Guest, v []Group) (lp uint32, err error) {
+func writeListListGroup(ctx context.Context, g *abi.Guest, v []Group) (lp uint32, err error) {
 	if lp, err = g.AllocList(ctx, len(v), 24, 8); err != nil {
 		return
 	}
@@ -3989,7 +3989,7 @@ func writeList_ListGroup(ctx context.Context, g *abi.Guest, v []Group) (lp uint3
 	return
 }
 
-func store_OptionListString(ctx context.Context, g *abi.Guest, ptr uint32, v *[]string) (err error) {
+func storeOptionListString(ctx context.Context, g *abi.Guest, ptr uint32, v *[]string) (err error) {
 	if v == nil {
 		g.Mem.WriteByte(ptr, byte(0))
 		return
@@ -3997,7 +3997,7 @@ func store_OptionListString(ctx context.Context, g *abi.Guest, ptr uint32, v *[]
 	g.Mem.WriteByte(ptr, byte(1))
 	{
 		var lq uint32
-		lq, err = writeList_ListString(ctx, g, *v)
+		lq, err = writeListListString(ctx, g, *v)
 		if err != nil {
 			return
 		}
@@ -4016,27 +4016,27 @@ func loadPostInput(mem api.Memory, b []byte) (out PostInput, err error) {
 	if err != nil {
 		return
 	}
-	out.Slug, err = load_OptionString(mem, b[16:])
+	out.Slug, err = loadOptionString(mem, b[16:])
 	if err != nil {
 		return
 	}
-	out.Excerpt, err = load_OptionString(mem, b[28:])
+	out.Excerpt, err = loadOptionString(mem, b[28:])
 	if err != nil {
 		return
 	}
-	out.CategoryID, err = load_OptionString(mem, b[40:])
+	out.CategoryID, err = loadOptionString(mem, b[40:])
 	if err != nil {
 		return
 	}
-	out.TagIDs, err = load_OptionListString(mem, b[52:])
+	out.TagIDs, err = loadOptionListString(mem, b[52:])
 	if err != nil {
 		return
 	}
-	out.Status, err = load_OptionString(mem, b[64:])
+	out.Status, err = loadOptionString(mem, b[64:])
 	if err != nil {
 		return
 	}
-	out.CoverImage, err = load_OptionString(mem, b[76:])
+	out.CoverImage, err = loadOptionString(mem, b[76:])
 	if err != nil {
 		return
 	}
@@ -4048,15 +4048,15 @@ func loadCommentInput(mem api.Memory, b []byte) (out CommentInput, err error) {
 	if err != nil {
 		return
 	}
-	out.Nickname, err = load_OptionString(mem, b[8:])
+	out.Nickname, err = loadOptionString(mem, b[8:])
 	if err != nil {
 		return
 	}
-	out.Email, err = load_OptionString(mem, b[20:])
+	out.Email, err = loadOptionString(mem, b[20:])
 	if err != nil {
 		return
 	}
-	out.ParentID, err = load_OptionString(mem, b[32:])
+	out.ParentID, err = loadOptionString(mem, b[32:])
 	if err != nil {
 		return
 	}
@@ -4072,7 +4072,7 @@ func loadContentEvent(mem api.Memory, b []byte) (out ContentEvent, err error) {
 	if err != nil {
 		return
 	}
-	out.ID, err = load_OptionString(mem, b[16:])
+	out.ID, err = loadOptionString(mem, b[16:])
 	if err != nil {
 		return
 	}
@@ -4100,7 +4100,7 @@ func loadValue(mem api.Memory, b []byte) (out Value, err error) {
 		out = ValueText{x}
 	case 4:
 		var x []byte
-		x, err = readList_ListU8(mem, binary.LittleEndian.Uint32(b[8:]), binary.LittleEndian.Uint32(b[12:]))
+		x, err = readListListU8(mem, binary.LittleEndian.Uint32(b[8:]), binary.LittleEndian.Uint32(b[12:]))
 		if err != nil {
 			return
 		}
@@ -4124,7 +4124,7 @@ func loadOrder(mem api.Memory, b []byte) (out Order, err error) {
 	return
 }
 
-func writeList_ListField(ctx context.Context, g *abi.Guest, v []Field) (lp uint32, err error) {
+func writeListListField(ctx context.Context, g *abi.Guest, v []Field) (lp uint32, err error) {
 	if lp, err = g.AllocList(ctx, len(v), 24, 8); err != nil {
 		return
 	}
@@ -4150,7 +4150,7 @@ func loadComparison(mem api.Memory, b []byte) (out Comparison, err error) {
 	return
 }
 
-func writeList_ListU8(ctx context.Context, g *abi.Guest, v []byte) (lp uint32, err error) {
+func writeListListU8(ctx context.Context, g *abi.Guest, v []byte) (lp uint32, err error) {
 	lp, _, err = g.StoreBytes(ctx, v)
 	return
 }
@@ -4158,7 +4158,7 @@ func writeList_ListU8(ctx context.Context, g *abi.Guest, v []byte) (lp uint32, e
 func storeGroup(ctx context.Context, g *abi.Guest, ptr uint32, v Group) (err error) {
 	{
 		var lq uint32
-		lq, err = writeList_ListField(ctx, g, v.Key)
+		lq, err = writeListListField(ctx, g, v.Key)
 		if err != nil {
 			return
 		}
@@ -4171,7 +4171,7 @@ func storeGroup(ctx context.Context, g *abi.Guest, ptr uint32, v Group) (err err
 	return
 }
 
-func writeList_ListString(ctx context.Context, g *abi.Guest, v []string) (lp uint32, err error) {
+func writeListListString(ctx context.Context, g *abi.Guest, v []string) (lp uint32, err error) {
 	if lp, err = g.AllocList(ctx, len(v), 8, 4); err != nil {
 		return
 	}
@@ -4189,12 +4189,12 @@ func writeList_ListString(ctx context.Context, g *abi.Guest, v []string) (lp uin
 	return
 }
 
-func load_OptionListString(mem api.Memory, b []byte) (out *[]string, err error) {
+func loadOptionListString(mem api.Memory, b []byte) (out *[]string, err error) {
 	switch d := uint32(b[0]); d {
 	case 0:
 	case 1:
 		var x []string
-		x, err = readList_ListString(mem, binary.LittleEndian.Uint32(b[4:]), binary.LittleEndian.Uint32(b[8:]))
+		x, err = readListListString(mem, binary.LittleEndian.Uint32(b[4:]), binary.LittleEndian.Uint32(b[8:]))
 		if err != nil {
 			return
 		}
@@ -4209,7 +4209,7 @@ func load_OptionListString(mem api.Memory, b []byte) (out *[]string, err error) 
 	return
 }
 
-func readList_ListU8(mem api.Memory, p, n uint32) (out []byte, err error) {
+func readListListU8(mem api.Memory, p, n uint32) (out []byte, err error) {
 	out, err = abi.LoadBytes(mem, p, n)
 	return
 }

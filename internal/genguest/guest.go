@@ -66,7 +66,7 @@ func Generate(w *m.World, opts Options) (map[string][]byte, error) {
 	wirePath := opts.ImportPath + "/" + wireDir
 	wf := g.newFile(wirePath, "wire")
 	wf.PackageComment(lc(fmt.Sprintf("Package wire holds the canonical-ABI lift and lower helpers of the guest bindings of %s/%s,\nshared by the import and export packages. Helpers a module does not use are\nremoved by the linker.", w.Package, w.Name)))
-	g.c = &codec{root: opts.ImportPath, wire: wirePath, f: wf, done: map[string]bool{}}
+	g.c = &codec{root: opts.ImportPath, wire: wirePath, f: wf, done: map[string]bool{}, names: map[helperKey]string{}}
 
 	if err := g.rootPackage(); err != nil {
 		return nil, err
@@ -354,7 +354,7 @@ func lowerFirst(s string) string {
 }
 
 // localNames are identifiers the generated function bodies use; parameters
-// named like them get a trailing underscore.
+// named like them get the suffix Arg (and a number if that is taken).
 var localNames = map[string]bool{"stack": true, "rp": true, "pa": true, "mark": true, "rv": true, "r0": true,
 	"sp": true, "sl": true, "cabi": true, "wire": true, "unsafe": true, "errors": true, "zero": true, "impl": true}
 
@@ -363,9 +363,10 @@ func (g *gen) paramNames(fn *m.Func) []string {
 	used := map[string]bool{}
 	for _, p := range fn.Params {
 		n := p.GoName
-		for localNames[n] || n == g.opts.Package || used[n] {
-			n += "_"
+		if localNames[n] || n == g.opts.Package {
+			n += "Arg"
 		}
+		n = m.Unique(n, func(n string) bool { return localNames[n] || n == g.opts.Package || used[n] })
 		used[n] = true
 		out = append(out, n)
 	}

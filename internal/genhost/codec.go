@@ -11,23 +11,39 @@ import (
 // load/store move a value between Go and guest memory, lift/lower between
 // Go and flat core values, readList/writeList handle list bodies.
 type codec struct {
-	f    *jen.File
-	done map[string]bool
-	todo []func()
+	f     *jen.File
+	done  map[string]bool // helper names emitted or scheduled
+	names map[helperKey]string
+	todo  []func()
 }
 
-func newCodec(f *jen.File) *codec { return &codec{f: f, done: map[string]bool{}} }
+func newCodec(f *jen.File) *codec {
+	return &codec{f: f, done: map[string]bool{}, names: map[helperKey]string{}}
+}
 
-func helperName(op string, t *m.Type) string {
-	if t.GoName != "" && !t.IsAlias() {
-		return op + t.GoName
+// helperName names helper op of t: op and the type's key ("storePostInput",
+// "loadOptionString"). Keys are built from WIT names, so two types may share
+// one (a record named option-string and option<string>): the later type's
+// helpers take a number, and every type keeps the names it got first.
+func (c *codec) helperName(op string, t *m.Type) string {
+	k := helperKey{op, t}
+	if name, ok := c.names[k]; ok {
+		return name
 	}
-	return op + "_" + t.Key
+	name := m.Unique(op+t.Key, func(n string) bool { return c.done[n] })
+	c.names[k] = name
+	return name
+}
+
+// helperKey is a helper of one type.
+type helperKey struct {
+	op string
+	t  *m.Type
 }
 
 // need returns the name of helper op for t and schedules its emission.
 func (c *codec) need(op string, t *m.Type) string {
-	name := helperName(op, t)
+	name := c.helperName(op, t)
 	if !c.done[name] {
 		c.done[name] = true
 		c.todo = append(c.todo, func() { c.emit(op, t, name) })

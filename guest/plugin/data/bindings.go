@@ -33,13 +33,13 @@ func Insert(table string, row []plugin.Field) (uint64, error) {
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	{
-		sp, sl := wire.WriteList_ListField(row), uint32(len(row))
+		sp, sl := wire.WriteListListField(row), uint32(len(row))
 		stack[2], stack[3] = uint64(sp), uint64(sl)
 	}
 	rp := cabi.Addr(unsafe.Pointer(&insertRet))
 	wasmimportInsert(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3]), rp)
 	var rv witval.Result[uint64, plugin.DBError]
-	rv = wire.Load_ResultU64DBError(rp)
+	rv = wire.LoadResultU64DBError(rp)
 	cabi.Release(mark)
 	if rv.IsErr {
 		return rv.OK, &witval.ResultError[plugin.DBError]{Value: rv.Err}
@@ -64,7 +64,7 @@ func FetchOne(table string, q plugin.Query) (*[]plugin.Field, error) {
 	rp := cabi.Addr(unsafe.Pointer(&fetchOneRet))
 	wasmimportFetchOne(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3]), uint32(stack[4]), uint32(stack[5]), uint32(stack[6]), uint32(stack[7]), uint32(stack[8]), uint32(stack[9]), uint32(stack[10]), uint32(stack[11]), rp)
 	var rv witval.Result[*[]plugin.Field, plugin.DBError]
-	rv = wire.Load_ResultOptionListFieldDBError(rp)
+	rv = wire.LoadResultOptionListFieldDBError(rp)
 	cabi.Release(mark)
 	if rv.IsErr {
 		return rv.OK, &witval.ResultError[plugin.DBError]{Value: rv.Err}
@@ -89,7 +89,7 @@ func FetchAll(table string, q plugin.Query) ([][]plugin.Field, error) {
 	rp := cabi.Addr(unsafe.Pointer(&fetchAllRet))
 	wasmimportFetchAll(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3]), uint32(stack[4]), uint32(stack[5]), uint32(stack[6]), uint32(stack[7]), uint32(stack[8]), uint32(stack[9]), uint32(stack[10]), uint32(stack[11]), rp)
 	var rv witval.Result[[][]plugin.Field, plugin.DBError]
-	rv = wire.Load_ResultListListFieldDBError(rp)
+	rv = wire.LoadResultListListFieldDBError(rp)
 	cabi.Release(mark)
 	if rv.IsErr {
 		return rv.OK, &witval.ResultError[plugin.DBError]{Value: rv.Err}
@@ -111,17 +111,17 @@ func Update(table string, set []plugin.Field, filter []plugin.Condition) (uint64
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	{
-		sp, sl := wire.WriteList_ListField(set), uint32(len(set))
+		sp, sl := wire.WriteListListField(set), uint32(len(set))
 		stack[2], stack[3] = uint64(sp), uint64(sl)
 	}
 	{
-		sp, sl := wire.WriteList_ListCondition(filter), uint32(len(filter))
+		sp, sl := wire.WriteListListCondition(filter), uint32(len(filter))
 		stack[4], stack[5] = uint64(sp), uint64(sl)
 	}
 	rp := cabi.Addr(unsafe.Pointer(&updateRet))
 	wasmimportUpdate(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3]), uint32(stack[4]), uint32(stack[5]), rp)
 	var rv witval.Result[uint64, plugin.DBError]
-	rv = wire.Load_ResultU64DBError(rp)
+	rv = wire.LoadResultU64DBError(rp)
 	cabi.Release(mark)
 	if rv.IsErr {
 		return rv.OK, &witval.ResultError[plugin.DBError]{Value: rv.Err}
@@ -143,13 +143,13 @@ func Delete(table string, filter []plugin.Condition) (uint64, error) {
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	{
-		sp, sl := wire.WriteList_ListCondition(filter), uint32(len(filter))
+		sp, sl := wire.WriteListListCondition(filter), uint32(len(filter))
 		stack[2], stack[3] = uint64(sp), uint64(sl)
 	}
 	rp := cabi.Addr(unsafe.Pointer(&deleteRet))
 	wasmimportDelete(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3]), rp)
 	var rv witval.Result[uint64, plugin.DBError]
-	rv = wire.Load_ResultU64DBError(rp)
+	rv = wire.LoadResultU64DBError(rp)
 	cabi.Release(mark)
 	if rv.IsErr {
 		return rv.OK, &witval.ResultError[plugin.DBError]{Value: rv.Err}
@@ -171,13 +171,13 @@ func Count(table string, filter []plugin.Condition) (uint64, error) {
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	{
-		sp, sl := wire.WriteList_ListCondition(filter), uint32(len(filter))
+		sp, sl := wire.WriteListListCondition(filter), uint32(len(filter))
 		stack[2], stack[3] = uint64(sp), uint64(sl)
 	}
 	rp := cabi.Addr(unsafe.Pointer(&countRet))
 	wasmimportCount(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3]), rp)
 	var rv witval.Result[uint64, plugin.DBError]
-	rv = wire.Load_ResultU64DBError(rp)
+	rv = wire.LoadResultU64DBError(rp)
 	cabi.Release(mark)
 	if rv.IsErr {
 		return rv.OK, &witval.ResultError[plugin.DBError]{Value: rv.Err}
@@ -204,13 +204,13 @@ func Increment(table string, column string, by int64, filter []plugin.Condition)
 	}
 	stack[4] = uint64(by)
 	{
-		sp, sl := wire.WriteList_ListCondition(filter), uint32(len(filter))
+		sp, sl := wire.WriteListListCondition(filter), uint32(len(filter))
 		stack[5], stack[6] = uint64(sp), uint64(sl)
 	}
 	rp := cabi.Addr(unsafe.Pointer(&incrementRet))
 	wasmimportIncrement(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3]), stack[4], uint32(stack[5]), uint32(stack[6]), rp)
 	var rv witval.Result[uint64, plugin.DBError]
-	rv = wire.Load_ResultU64DBError(rp)
+	rv = wire.LoadResultU64DBError(rp)
 	cabi.Release(mark)
 	if rv.IsErr {
 		return rv.OK, &witval.ResultError[plugin.DBError]{Value: rv.Err}
@@ -237,13 +237,13 @@ func Sum(table string, column string, filter []plugin.Condition) (plugin.Value, 
 		stack[2], stack[3] = uint64(sp), uint64(sl)
 	}
 	{
-		sp, sl := wire.WriteList_ListCondition(filter), uint32(len(filter))
+		sp, sl := wire.WriteListListCondition(filter), uint32(len(filter))
 		stack[4], stack[5] = uint64(sp), uint64(sl)
 	}
 	rp := cabi.Addr(unsafe.Pointer(&sumRet))
 	wasmimportSum(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3]), uint32(stack[4]), uint32(stack[5]), rp)
 	var rv witval.Result[plugin.Value, plugin.DBError]
-	rv = wire.Load_ResultValueDBError(rp)
+	rv = wire.LoadResultValueDBError(rp)
 	cabi.Release(mark)
 	if rv.IsErr {
 		return rv.OK, &witval.ResultError[plugin.DBError]{Value: rv.Err}
@@ -266,7 +266,7 @@ func GroupBy(table string, by []string, agg plugin.Aggregate, column string, fil
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	{
-		sp, sl := wire.WriteList_ListString(by), uint32(len(by))
+		sp, sl := wire.WriteListListString(by), uint32(len(by))
 		stack[2], stack[3] = uint64(sp), uint64(sl)
 	}
 	wire.LowerAggregate(agg, stack[4:])
@@ -275,13 +275,13 @@ func GroupBy(table string, by []string, agg plugin.Aggregate, column string, fil
 		stack[5], stack[6] = uint64(sp), uint64(sl)
 	}
 	{
-		sp, sl := wire.WriteList_ListCondition(filter), uint32(len(filter))
+		sp, sl := wire.WriteListListCondition(filter), uint32(len(filter))
 		stack[7], stack[8] = uint64(sp), uint64(sl)
 	}
 	rp := cabi.Addr(unsafe.Pointer(&groupByRet))
 	wasmimportGroupBy(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3]), uint32(stack[4]), uint32(stack[5]), uint32(stack[6]), uint32(stack[7]), uint32(stack[8]), rp)
 	var rv witval.Result[[]plugin.Group, plugin.DBError]
-	rv = wire.Load_ResultListGroupDBError(rp)
+	rv = wire.LoadResultListGroupDBError(rp)
 	cabi.Release(mark)
 	if rv.IsErr {
 		return rv.OK, &witval.ResultError[plugin.DBError]{Value: rv.Err}

@@ -45,7 +45,7 @@ func GetConfig(key string) (string, bool) {
 	rp := cabi.Addr(unsafe.Pointer(&getConfigRet))
 	wasmimportGetConfig(uint32(stack[0]), uint32(stack[1]), rp)
 	var rv *string
-	rv = wire.Load_OptionString(rp)
+	rv = wire.LoadOptionString(rp)
 	cabi.Release(mark)
 	if rv == nil {
 		var zero string
@@ -70,7 +70,7 @@ func HTTPGet(url string) (string, bool) {
 	rp := cabi.Addr(unsafe.Pointer(&httpGetRet))
 	wasmimportHTTPGet(uint32(stack[0]), uint32(stack[1]), rp)
 	var rv *string
-	rv = wire.Load_OptionString(rp)
+	rv = wire.LoadOptionString(rp)
 	cabi.Release(mark)
 	if rv == nil {
 		var zero string
@@ -99,7 +99,7 @@ func HTTPPost(url string, body string) (string, bool) {
 	rp := cabi.Addr(unsafe.Pointer(&httpPostRet))
 	wasmimportHTTPPost(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3]), rp)
 	var rv *string
-	rv = wire.Load_OptionString(rp)
+	rv = wire.LoadOptionString(rp)
 	cabi.Release(mark)
 	if rv == nil {
 		var zero string
@@ -124,7 +124,7 @@ func GetData(key string) (string, bool) {
 	rp := cabi.Addr(unsafe.Pointer(&getDataRet))
 	wasmimportGetData(uint32(stack[0]), uint32(stack[1]), rp)
 	var rv *string
-	rv = wire.Load_OptionString(rp)
+	rv = wire.LoadOptionString(rp)
 	cabi.Release(mark)
 	if rv == nil {
 		var zero string
@@ -170,7 +170,7 @@ func GetPost(slug string) (string, bool) {
 	rp := cabi.Addr(unsafe.Pointer(&getPostRet))
 	wasmimportGetPost(uint32(stack[0]), uint32(stack[1]), rp)
 	var rv *string
-	rv = wire.Load_OptionString(rp)
+	rv = wire.LoadOptionString(rp)
 	cabi.Release(mark)
 	if rv == nil {
 		var zero string
@@ -192,7 +192,7 @@ func DBQuery(sql string, params *string) string {
 		sp, sl := cabi.LowerString(sql)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
-	wire.Lower_OptionString(params, stack[2:])
+	wire.LowerOptionString(params, stack[2:])
 	rp := cabi.Addr(unsafe.Pointer(&dbQueryRet))
 	wasmimportDBQuery(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3]), uint32(stack[4]), rp)
 	var rv string
@@ -214,7 +214,7 @@ func DBExecute(sql string, params *string) string {
 		sp, sl := cabi.LowerString(sql)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
-	wire.Lower_OptionString(params, stack[2:])
+	wire.LowerOptionString(params, stack[2:])
 	rp := cabi.Addr(unsafe.Pointer(&dbExecuteRet))
 	wasmimportDBExecute(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3]), uint32(stack[4]), rp)
 	var rv string
@@ -287,7 +287,7 @@ func VFSRead(path string) (string, bool) {
 	rp := cabi.Addr(unsafe.Pointer(&vfsReadRet))
 	wasmimportVFSRead(uint32(stack[0]), uint32(stack[1]), rp)
 	var rv *string
-	rv = wire.Load_OptionString(rp)
+	rv = wire.LoadOptionString(rp)
 	cabi.Release(mark)
 	if rv == nil {
 		var zero string
@@ -367,7 +367,7 @@ func VFSList(path string) (string, bool) {
 	rp := cabi.Addr(unsafe.Pointer(&vfsListRet))
 	wasmimportVFSList(uint32(stack[0]), uint32(stack[1]), rp)
 	var rv *string
-	rv = wire.Load_OptionString(rp)
+	rv = wire.LoadOptionString(rp)
 	cabi.Release(mark)
 	if rv == nil {
 		var zero string
@@ -392,7 +392,7 @@ func VFSStat(path string) (string, bool) {
 	rp := cabi.Addr(unsafe.Pointer(&vfsStatRet))
 	wasmimportVFSStat(uint32(stack[0]), uint32(stack[1]), rp)
 	var rv *string
-	rv = wire.Load_OptionString(rp)
+	rv = wire.LoadOptionString(rp)
 	cabi.Release(mark)
 	if rv == nil {
 		var zero string
@@ -453,10 +453,10 @@ var dbPhRet [1]uint64
 // "?" on SQLite, "$n" on PostgreSQL, for db-query and db-execute.
 //
 // Since 0.1.1.
-func DBPh(n_ uint32) string {
+func DBPh(nArg uint32) string {
 	mark := cabi.Mark()
 	var stack [1]uint64
-	stack[0] = uint64(n_)
+	stack[0] = uint64(nArg)
 	rp := cabi.Addr(unsafe.Pointer(&dbPhRet))
 	wasmimportDBPh(uint32(stack[0]), rp)
 	var rv string

@@ -695,7 +695,7 @@ func hostHostSideEchoBytes(ctx context.Context, _ api.Module, stack []uint64) {
 	var err error
 	_ = err
 	var x []byte
-	x, err = readList_ListU8(mem, uint32(stack[0]), uint32(stack[1]))
+	x, err = readListListU8(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-bytes", err)
 	}
@@ -708,7 +708,7 @@ func hostHostSideEchoBytes(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	{
 		var lq uint32
-		lq, err = writeList_ListU8(ctx, g, rv)
+		lq, err = writeListListU8(ctx, g, rv)
 		if err != nil {
 			abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-bytes", err)
 		}
@@ -724,7 +724,7 @@ func hostHostSideEchoNames(ctx context.Context, _ api.Module, stack []uint64) {
 	var err error
 	_ = err
 	var x []string
-	x, err = readList_ListString(mem, uint32(stack[0]), uint32(stack[1]))
+	x, err = readListListString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-names", err)
 	}
@@ -737,7 +737,7 @@ func hostHostSideEchoNames(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	{
 		var lq uint32
-		lq, err = writeList_ListString(ctx, g, rv)
+		lq, err = writeListListString(ctx, g, rv)
 		if err != nil {
 			abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-names", err)
 		}
@@ -753,7 +753,7 @@ func hostHostSideEchoOption(ctx context.Context, _ api.Module, stack []uint64) {
 	var err error
 	_ = err
 	var x *string
-	x, err = lift_OptionString(mem, stack[0:])
+	x, err = liftOptionString(mem, stack[0:])
 	if err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-option", err)
 	}
@@ -768,7 +768,7 @@ func hostHostSideEchoOption(ctx context.Context, _ api.Module, stack []uint64) {
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-option", err)
 	}
-	if err = store_OptionString(ctx, g, rp, rv); err != nil {
+	if err = storeOptionString(ctx, g, rp, rv); err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-option", err)
 	}
 }
@@ -780,7 +780,7 @@ func hostHostSideEchoNested(ctx context.Context, _ api.Module, stack []uint64) {
 	var err error
 	_ = err
 	var x *[]*string
-	x, err = lift_OptionListOptionString(mem, stack[0:])
+	x, err = liftOptionListOptionString(mem, stack[0:])
 	if err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-nested", err)
 	}
@@ -795,7 +795,7 @@ func hostHostSideEchoNested(ctx context.Context, _ api.Module, stack []uint64) {
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-nested", err)
 	}
-	if err = store_OptionListOptionString(ctx, g, rp, rv); err != nil {
+	if err = storeOptionListOptionString(ctx, g, rp, rv); err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-nested", err)
 	}
 }
@@ -807,7 +807,7 @@ func hostHostSideEchoResult(ctx context.Context, _ api.Module, stack []uint64) {
 	var err error
 	_ = err
 	var x witval.Result[string, uint32]
-	x, err = lift_ResultStringU32(mem, stack[0:])
+	x, err = liftResultStringU32(mem, stack[0:])
 	if err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-result", err)
 	}
@@ -834,7 +834,7 @@ func hostHostSideEchoResult(ctx context.Context, _ api.Module, stack []uint64) {
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-result", err)
 	}
-	if err = store_ResultStringU32(ctx, g, rp, rv); err != nil {
+	if err = storeResultStringU32(ctx, g, rp, rv); err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-result", err)
 	}
 }
@@ -846,7 +846,7 @@ func hostHostSideEchoUnitResult(ctx context.Context, _ api.Module, stack []uint6
 	var err error
 	_ = err
 	var x witval.Result[witval.Unit, string]
-	x, err = lift_ResultUnitString(mem, stack[0:])
+	x, err = liftResultUnitString(mem, stack[0:])
 	if err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-unit-result", err)
 	}
@@ -867,7 +867,7 @@ func hostHostSideEchoUnitResult(ctx context.Context, _ api.Module, stack []uint6
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-unit-result", err)
 	}
-	if err = store_ResultUnitString(ctx, g, rp, rv); err != nil {
+	if err = storeResultUnitString(ctx, g, rp, rv); err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-unit-result", err)
 	}
 }
@@ -879,7 +879,7 @@ func hostHostSideEchoTuple(ctx context.Context, _ api.Module, stack []uint64) {
 	var err error
 	_ = err
 	var x witval.Tuple3[uint8, string, float64]
-	x, err = lift_Tuple3U8StringF64(mem, stack[0:])
+	x, err = liftTuple3U8StringF64(mem, stack[0:])
 	if err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-tuple", err)
 	}
@@ -890,7 +890,7 @@ func hostHostSideEchoTuple(ctx context.Context, _ api.Module, stack []uint64) {
 	if err = abi.CheckRegion(mem, rp, 24, 8); err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-tuple", err)
 	}
-	if err = store_Tuple3U8StringF64(ctx, g, rp, rv); err != nil {
+	if err = storeTuple3U8StringF64(ctx, g, rp, rv); err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-tuple", err)
 	}
 }
@@ -1028,7 +1028,7 @@ func hostHostSideEchoShapes(ctx context.Context, _ api.Module, stack []uint64) {
 	var err error
 	_ = err
 	var x []Shape
-	x, err = readList_ListShape(mem, uint32(stack[0]), uint32(stack[1]))
+	x, err = readListListShape(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-shapes", err)
 	}
@@ -1041,7 +1041,7 @@ func hostHostSideEchoShapes(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	{
 		var lq uint32
-		lq, err = writeList_ListShape(ctx, g, rv)
+		lq, err = writeListListShape(ctx, g, rv)
 		if err != nil {
 			abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-shapes", err)
 		}
@@ -1073,7 +1073,7 @@ func hostHostSideEchoMeta(ctx context.Context, _ api.Module, stack []uint64) {
 	if err = abi.CheckRegion(mem, rp, 16, 4); err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-meta", err)
 	}
-	if err = store_Tuple2MetaLevel(ctx, g, rp, rv); err != nil {
+	if err = storeTuple2MetaLevel(ctx, g, rp, rv); err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-meta", err)
 	}
 }
@@ -1191,7 +1191,7 @@ func hostHostSideSumPoints(ctx context.Context, _ api.Module, stack []uint64) {
 	var err error
 	_ = err
 	var x []Point
-	x, err = readList_ListPoint(mem, uint32(stack[0]), uint32(stack[1]))
+	x, err = readListListPoint(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#sum-points", err)
 	}
@@ -1667,7 +1667,7 @@ func (i *Instance) EchoBytes(ctx context.Context, x []byte) ([]byte, error) {
 	_ = err
 	{
 		var lq uint32
-		lq, err = writeList_ListU8(ctx, g, x)
+		lq, err = writeListListU8(ctx, g, x)
 		if err != nil {
 			return zero, i.lowerFailed(13, err)
 		}
@@ -1682,7 +1682,7 @@ func (i *Instance) EchoBytes(ctx context.Context, x []byte) ([]byte, error) {
 	if err != nil {
 		return zero, i.trapped(13, err)
 	}
-	res, err = readList_ListU8(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
+	res, err = readListListU8(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
 	if err != nil {
 		return zero, i.trapped(13, err)
 	}
@@ -1713,7 +1713,7 @@ func (i *Instance) EchoNames(ctx context.Context, x []string) ([]string, error) 
 	_ = err
 	{
 		var lq uint32
-		lq, err = writeList_ListString(ctx, g, x)
+		lq, err = writeListListString(ctx, g, x)
 		if err != nil {
 			return zero, i.lowerFailed(14, err)
 		}
@@ -1728,7 +1728,7 @@ func (i *Instance) EchoNames(ctx context.Context, x []string) ([]string, error) 
 	if err != nil {
 		return zero, i.trapped(14, err)
 	}
-	res, err = readList_ListString(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
+	res, err = readListListString(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
 	if err != nil {
 		return zero, i.trapped(14, err)
 	}
@@ -1757,7 +1757,7 @@ func (i *Instance) EchoOption(ctx context.Context, x *string) (*string, error) {
 	stack := i.stack
 	var err error
 	_ = err
-	if err = lower_OptionString(ctx, g, x, stack[0:]); err != nil {
+	if err = lowerOptionString(ctx, g, x, stack[0:]); err != nil {
 		return zero, i.lowerFailed(15, err)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
@@ -1769,7 +1769,7 @@ func (i *Instance) EchoOption(ctx context.Context, x *string) (*string, error) {
 	if err != nil {
 		return zero, i.trapped(15, err)
 	}
-	res, err = load_OptionString(mem, b[0:])
+	res, err = loadOptionString(mem, b[0:])
 	if err != nil {
 		return zero, i.trapped(15, err)
 	}
@@ -1798,7 +1798,7 @@ func (i *Instance) EchoNested(ctx context.Context, x *[]*string) (*[]*string, er
 	stack := i.stack
 	var err error
 	_ = err
-	if err = lower_OptionListOptionString(ctx, g, x, stack[0:]); err != nil {
+	if err = lowerOptionListOptionString(ctx, g, x, stack[0:]); err != nil {
 		return zero, i.lowerFailed(16, err)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
@@ -1810,7 +1810,7 @@ func (i *Instance) EchoNested(ctx context.Context, x *[]*string) (*[]*string, er
 	if err != nil {
 		return zero, i.trapped(16, err)
 	}
-	res, err = load_OptionListOptionString(mem, b[0:])
+	res, err = loadOptionListOptionString(mem, b[0:])
 	if err != nil {
 		return zero, i.trapped(16, err)
 	}
@@ -1839,7 +1839,7 @@ func (i *Instance) EchoResult(ctx context.Context, x witval.Result[string, uint3
 	stack := i.stack
 	var err error
 	_ = err
-	if err = lower_ResultStringU32(ctx, g, x, stack[0:]); err != nil {
+	if err = lowerResultStringU32(ctx, g, x, stack[0:]); err != nil {
 		return zero.OK, i.lowerFailed(17, err)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
@@ -1851,7 +1851,7 @@ func (i *Instance) EchoResult(ctx context.Context, x witval.Result[string, uint3
 	if err != nil {
 		return zero.OK, i.trapped(17, err)
 	}
-	res, err = load_ResultStringU32(mem, b[0:])
+	res, err = loadResultStringU32(mem, b[0:])
 	if err != nil {
 		return zero.OK, i.trapped(17, err)
 	}
@@ -1883,7 +1883,7 @@ func (i *Instance) EchoUnitResult(ctx context.Context, x witval.Result[witval.Un
 	stack := i.stack
 	var err error
 	_ = err
-	if err = lower_ResultUnitString(ctx, g, x, stack[0:]); err != nil {
+	if err = lowerResultUnitString(ctx, g, x, stack[0:]); err != nil {
 		return i.lowerFailed(18, err)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
@@ -1895,7 +1895,7 @@ func (i *Instance) EchoUnitResult(ctx context.Context, x witval.Result[witval.Un
 	if err != nil {
 		return i.trapped(18, err)
 	}
-	res, err = load_ResultUnitString(mem, b[0:])
+	res, err = loadResultUnitString(mem, b[0:])
 	if err != nil {
 		return i.trapped(18, err)
 	}
@@ -1927,7 +1927,7 @@ func (i *Instance) EchoTuple(ctx context.Context, x witval.Tuple3[uint8, string,
 	stack := i.stack
 	var err error
 	_ = err
-	if err = lower_Tuple3U8StringF64(ctx, g, x, stack[0:]); err != nil {
+	if err = lowerTuple3U8StringF64(ctx, g, x, stack[0:]); err != nil {
 		return zero, i.lowerFailed(19, err)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
@@ -1939,7 +1939,7 @@ func (i *Instance) EchoTuple(ctx context.Context, x witval.Tuple3[uint8, string,
 	if err != nil {
 		return zero, i.trapped(19, err)
 	}
-	res, err = load_Tuple3U8StringF64(mem, b[0:])
+	res, err = loadTuple3U8StringF64(mem, b[0:])
 	if err != nil {
 		return zero, i.trapped(19, err)
 	}
@@ -2204,7 +2204,7 @@ func (i *Instance) EchoShapes(ctx context.Context, x []Shape) ([]Shape, error) {
 	_ = err
 	{
 		var lq uint32
-		lq, err = writeList_ListShape(ctx, g, x)
+		lq, err = writeListListShape(ctx, g, x)
 		if err != nil {
 			return zero, i.lowerFailed(26, err)
 		}
@@ -2219,7 +2219,7 @@ func (i *Instance) EchoShapes(ctx context.Context, x []Shape) ([]Shape, error) {
 	if err != nil {
 		return zero, i.trapped(26, err)
 	}
-	res, err = readList_ListShape(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
+	res, err = readListListShape(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
 	if err != nil {
 		return zero, i.trapped(26, err)
 	}
@@ -2263,7 +2263,7 @@ func (i *Instance) EchoMeta(ctx context.Context, x Meta, l Level) (witval.Tuple2
 	if err != nil {
 		return zero, i.trapped(27, err)
 	}
-	res, err = load_Tuple2MetaLevel(mem, b[0:])
+	res, err = loadTuple2MetaLevel(mem, b[0:])
 	if err != nil {
 		return zero, i.trapped(27, err)
 	}
@@ -2447,7 +2447,7 @@ func (i *Instance) SumPoints(ctx context.Context, x []Point) (int64, error) {
 	_ = err
 	{
 		var lq uint32
-		lq, err = writeList_ListPoint(ctx, g, x)
+		lq, err = writeListListPoint(ctx, g, x)
 		if err != nil {
 			return zero, i.lowerFailed(31, err)
 		}
@@ -3860,17 +3860,17 @@ func LinkAny(ctx context.Context, r wazero.Runtime, cm wazero.CompiledModule, ad
 	return nil, err
 }
 
-func readList_ListU8(mem api.Memory, p, n uint32) (out []byte, err error) {
+func readListListU8(mem api.Memory, p, n uint32) (out []byte, err error) {
 	out, err = abi.LoadBytes(mem, p, n)
 	return
 }
 
-func writeList_ListU8(ctx context.Context, g *abi.Guest, v []byte) (lp uint32, err error) {
+func writeListListU8(ctx context.Context, g *abi.Guest, v []byte) (lp uint32, err error) {
 	lp, _, err = g.StoreBytes(ctx, v)
 	return
 }
 
-func readList_ListString(mem api.Memory, p, n uint32) (out []string, err error) {
+func readListListString(mem api.Memory, p, n uint32) (out []string, err error) {
 	eb, err := abi.ReadList(mem, p, n, 8, 4)
 	if err != nil {
 		return
@@ -3886,7 +3886,7 @@ func readList_ListString(mem api.Memory, p, n uint32) (out []string, err error) 
 	return
 }
 
-func writeList_ListString(ctx context.Context, g *abi.Guest, v []string) (lp uint32, err error) {
+func writeListListString(ctx context.Context, g *abi.Guest, v []string) (lp uint32, err error) {
 	if lp, err = g.AllocList(ctx, len(v), 8, 4); err != nil {
 		return
 	}
@@ -3904,7 +3904,7 @@ func writeList_ListString(ctx context.Context, g *abi.Guest, v []string) (lp uin
 	return
 }
 
-func lift_OptionString(mem api.Memory, f []uint64) (out *string, err error) {
+func liftOptionString(mem api.Memory, f []uint64) (out *string, err error) {
 	switch d := uint32(f[0]); d {
 	case 0:
 	case 1:
@@ -3924,7 +3924,7 @@ func lift_OptionString(mem api.Memory, f []uint64) (out *string, err error) {
 	return
 }
 
-func store_OptionString(ctx context.Context, g *abi.Guest, ptr uint32, v *string) (err error) {
+func storeOptionString(ctx context.Context, g *abi.Guest, ptr uint32, v *string) (err error) {
 	if v == nil {
 		g.Mem.WriteByte(ptr, byte(0))
 		return
@@ -3942,12 +3942,12 @@ func store_OptionString(ctx context.Context, g *abi.Guest, ptr uint32, v *string
 	return
 }
 
-func lift_OptionListOptionString(mem api.Memory, f []uint64) (out *[]*string, err error) {
+func liftOptionListOptionString(mem api.Memory, f []uint64) (out *[]*string, err error) {
 	switch d := uint32(f[0]); d {
 	case 0:
 	case 1:
 		var x []*string
-		x, err = readList_ListOptionString(mem, uint32(f[1]), uint32(f[2]))
+		x, err = readListListOptionString(mem, uint32(f[1]), uint32(f[2]))
 		if err != nil {
 			return
 		}
@@ -3962,7 +3962,7 @@ func lift_OptionListOptionString(mem api.Memory, f []uint64) (out *[]*string, er
 	return
 }
 
-func store_OptionListOptionString(ctx context.Context, g *abi.Guest, ptr uint32, v *[]*string) (err error) {
+func storeOptionListOptionString(ctx context.Context, g *abi.Guest, ptr uint32, v *[]*string) (err error) {
 	if v == nil {
 		g.Mem.WriteByte(ptr, byte(0))
 		return
@@ -3970,7 +3970,7 @@ func store_OptionListOptionString(ctx context.Context, g *abi.Guest, ptr uint32,
 	g.Mem.WriteByte(ptr, byte(1))
 	{
 		var lq uint32
-		lq, err = writeList_ListOptionString(ctx, g, *v)
+		lq, err = writeListListOptionString(ctx, g, *v)
 		if err != nil {
 			return
 		}
@@ -3980,7 +3980,7 @@ func store_OptionListOptionString(ctx context.Context, g *abi.Guest, ptr uint32,
 	return
 }
 
-func lift_ResultStringU32(mem api.Memory, f []uint64) (out witval.Result[string, uint32], err error) {
+func liftResultStringU32(mem api.Memory, f []uint64) (out witval.Result[string, uint32], err error) {
 	switch d := uint32(f[0]); d {
 	case 0:
 		var x string
@@ -4004,7 +4004,7 @@ func lift_ResultStringU32(mem api.Memory, f []uint64) (out witval.Result[string,
 	return
 }
 
-func store_ResultStringU32(ctx context.Context, g *abi.Guest, ptr uint32, v witval.Result[string, uint32]) (err error) {
+func storeResultStringU32(ctx context.Context, g *abi.Guest, ptr uint32, v witval.Result[string, uint32]) (err error) {
 	if v.IsErr {
 		g.Mem.WriteByte(ptr, byte(1))
 		g.Mem.WriteUint32Le(ptr+4, uint32(v.Err))
@@ -4023,7 +4023,7 @@ func store_ResultStringU32(ctx context.Context, g *abi.Guest, ptr uint32, v witv
 	return
 }
 
-func lift_ResultUnitString(mem api.Memory, f []uint64) (out witval.Result[witval.Unit, string], err error) {
+func liftResultUnitString(mem api.Memory, f []uint64) (out witval.Result[witval.Unit, string], err error) {
 	switch d := uint32(f[0]); d {
 	case 0:
 	case 1:
@@ -4044,7 +4044,7 @@ func lift_ResultUnitString(mem api.Memory, f []uint64) (out witval.Result[witval
 	return
 }
 
-func store_ResultUnitString(ctx context.Context, g *abi.Guest, ptr uint32, v witval.Result[witval.Unit, string]) (err error) {
+func storeResultUnitString(ctx context.Context, g *abi.Guest, ptr uint32, v witval.Result[witval.Unit, string]) (err error) {
 	if v.IsErr {
 		g.Mem.WriteByte(ptr, byte(1))
 		{
@@ -4062,7 +4062,7 @@ func store_ResultUnitString(ctx context.Context, g *abi.Guest, ptr uint32, v wit
 	return
 }
 
-func lift_Tuple3U8StringF64(mem api.Memory, f []uint64) (out witval.Tuple3[uint8, string, float64], err error) {
+func liftTuple3U8StringF64(mem api.Memory, f []uint64) (out witval.Tuple3[uint8, string, float64], err error) {
 	out.F0 = uint8(f[0])
 	out.F1, err = abi.LoadString(mem, uint32(f[1]), uint32(f[2]))
 	if err != nil {
@@ -4072,7 +4072,7 @@ func lift_Tuple3U8StringF64(mem api.Memory, f []uint64) (out witval.Tuple3[uint8
 	return
 }
 
-func store_Tuple3U8StringF64(ctx context.Context, g *abi.Guest, ptr uint32, v witval.Tuple3[uint8, string, float64]) (err error) {
+func storeTuple3U8StringF64(ctx context.Context, g *abi.Guest, ptr uint32, v witval.Tuple3[uint8, string, float64]) (err error) {
 	g.Mem.WriteByte(ptr, v.F0)
 	{
 		var sp, sl uint32
@@ -4150,7 +4150,7 @@ func liftPadded(mem api.Memory, f []uint64) (out Padded, err error) {
 	out.A = uint8(f[0])
 	out.B = int64(f[1])
 	out.C = uint16(f[2])
-	out.D, err = lift_OptionString(mem, f[3:])
+	out.D, err = liftOptionString(mem, f[3:])
 	if err != nil {
 		return
 	}
@@ -4167,7 +4167,7 @@ func storePadded(ctx context.Context, g *abi.Guest, ptr uint32, v Padded) (err e
 	g.Mem.WriteByte(ptr, v.A)
 	g.Mem.WriteUint64Le(ptr+8, uint64(v.B))
 	g.Mem.WriteUint16Le(ptr+16, uint16(v.C))
-	if err = store_OptionString(ctx, g, ptr+20, v.D); err != nil {
+	if err = storeOptionString(ctx, g, ptr+20, v.D); err != nil {
 		return
 	}
 	g.Mem.WriteFloat32Le(ptr+32, v.E)
@@ -4211,7 +4211,7 @@ func liftShape(mem api.Memory, f []uint64) (out Shape, err error) {
 		out = ShapeRatio{x}
 	case 6:
 		var x witval.Tuple2[uint8, string]
-		x, err = lift_Tuple2U8String(mem, f[1:])
+		x, err = liftTuple2U8String(mem, f[1:])
 		if err != nil {
 			return
 		}
@@ -4261,7 +4261,7 @@ func storeShape(ctx context.Context, g *abi.Guest, ptr uint32, v Shape) (err err
 		g.Mem.WriteFloat64Le(ptr+8, x.Value)
 	case ShapeTagged:
 		g.Mem.WriteByte(ptr, byte(6))
-		if err = store_Tuple2U8String(ctx, g, ptr+8, x.Value); err != nil {
+		if err = storeTuple2U8String(ctx, g, ptr+8, x.Value); err != nil {
 			return
 		}
 	case ShapeSmall:
@@ -4273,7 +4273,7 @@ func storeShape(ctx context.Context, g *abi.Guest, ptr uint32, v Shape) (err err
 	return
 }
 
-func readList_ListShape(mem api.Memory, p, n uint32) (out []Shape, err error) {
+func readListListShape(mem api.Memory, p, n uint32) (out []Shape, err error) {
 	eb, err := abi.ReadList(mem, p, n, 24, 8)
 	if err != nil {
 		return
@@ -4289,7 +4289,7 @@ func readList_ListShape(mem api.Memory, p, n uint32) (out []Shape, err error) {
 	return
 }
 
-func writeList_ListShape(ctx context.Context, g *abi.Guest, v []Shape) (lp uint32, err error) {
+func writeListListShape(ctx context.Context, g *abi.Guest, v []Shape) (lp uint32, err error) {
 	if lp, err = g.AllocList(ctx, len(v), 24, 8); err != nil {
 		return
 	}
@@ -4324,7 +4324,7 @@ func liftLevel(mem api.Memory, f []uint64) (out Level, err error) {
 	return
 }
 
-func store_Tuple2MetaLevel(ctx context.Context, g *abi.Guest, ptr uint32, v witval.Tuple2[Meta, Level]) (err error) {
+func storeTuple2MetaLevel(ctx context.Context, g *abi.Guest, ptr uint32, v witval.Tuple2[Meta, Level]) (err error) {
 	if err = storeMeta(ctx, g, ptr, v.F0); err != nil {
 		return
 	}
@@ -4354,31 +4354,31 @@ func loadEverything(mem api.Memory, b []byte) (out Everything, err error) {
 	if err != nil {
 		return
 	}
-	out.Bytes, err = readList_ListU8(mem, binary.LittleEndian.Uint32(b[60:]), binary.LittleEndian.Uint32(b[64:]))
+	out.Bytes, err = readListListU8(mem, binary.LittleEndian.Uint32(b[60:]), binary.LittleEndian.Uint32(b[64:]))
 	if err != nil {
 		return
 	}
-	out.Names, err = readList_ListString(mem, binary.LittleEndian.Uint32(b[68:]), binary.LittleEndian.Uint32(b[72:]))
+	out.Names, err = readListListString(mem, binary.LittleEndian.Uint32(b[68:]), binary.LittleEndian.Uint32(b[72:]))
 	if err != nil {
 		return
 	}
-	out.Opt, err = load_OptionString(mem, b[76:])
+	out.Opt, err = loadOptionString(mem, b[76:])
 	if err != nil {
 		return
 	}
-	out.Nested, err = load_OptionListOptionString(mem, b[88:])
+	out.Nested, err = loadOptionListOptionString(mem, b[88:])
 	if err != nil {
 		return
 	}
-	out.Res, err = load_ResultStringU32(mem, b[100:])
+	out.Res, err = loadResultStringU32(mem, b[100:])
 	if err != nil {
 		return
 	}
-	out.UnitRes, err = load_ResultUnitString(mem, b[112:])
+	out.UnitRes, err = loadResultUnitString(mem, b[112:])
 	if err != nil {
 		return
 	}
-	out.Tup, err = load_Tuple3U8StringF64(mem, b[128:])
+	out.Tup, err = loadTuple3U8StringF64(mem, b[128:])
 	if err != nil {
 		return
 	}
@@ -4398,7 +4398,7 @@ func loadEverything(mem api.Memory, b []byte) (out Everything, err error) {
 	if err != nil {
 		return
 	}
-	out.Points, err = readList_ListPoint(mem, binary.LittleEndian.Uint32(b[184:]), binary.LittleEndian.Uint32(b[188:]))
+	out.Points, err = readListListPoint(mem, binary.LittleEndian.Uint32(b[184:]), binary.LittleEndian.Uint32(b[188:]))
 	if err != nil {
 		return
 	}
@@ -4410,11 +4410,11 @@ func loadEverything(mem api.Memory, b []byte) (out Everything, err error) {
 	if err != nil {
 		return
 	}
-	out.Shapes, err = readList_ListShape(mem, binary.LittleEndian.Uint32(b[208:]), binary.LittleEndian.Uint32(b[212:]))
+	out.Shapes, err = readListListShape(mem, binary.LittleEndian.Uint32(b[208:]), binary.LittleEndian.Uint32(b[212:]))
 	if err != nil {
 		return
 	}
-	out.OptOpt, err = load_OptionOptionU32(mem, b[216:])
+	out.OptOpt, err = loadOptionOptionU32(mem, b[216:])
 	if err != nil {
 		return
 	}
@@ -4448,7 +4448,7 @@ func storeEverything(ctx context.Context, g *abi.Guest, ptr uint32, v Everything
 	}
 	{
 		var lq uint32
-		lq, err = writeList_ListU8(ctx, g, v.Bytes)
+		lq, err = writeListListU8(ctx, g, v.Bytes)
 		if err != nil {
 			return
 		}
@@ -4457,26 +4457,26 @@ func storeEverything(ctx context.Context, g *abi.Guest, ptr uint32, v Everything
 	}
 	{
 		var lq uint32
-		lq, err = writeList_ListString(ctx, g, v.Names)
+		lq, err = writeListListString(ctx, g, v.Names)
 		if err != nil {
 			return
 		}
 		g.Mem.WriteUint32Le(ptr+68, lq)
 		g.Mem.WriteUint32Le(ptr+72, uint32(len(v.Names)))
 	}
-	if err = store_OptionString(ctx, g, ptr+76, v.Opt); err != nil {
+	if err = storeOptionString(ctx, g, ptr+76, v.Opt); err != nil {
 		return
 	}
-	if err = store_OptionListOptionString(ctx, g, ptr+88, v.Nested); err != nil {
+	if err = storeOptionListOptionString(ctx, g, ptr+88, v.Nested); err != nil {
 		return
 	}
-	if err = store_ResultStringU32(ctx, g, ptr+100, v.Res); err != nil {
+	if err = storeResultStringU32(ctx, g, ptr+100, v.Res); err != nil {
 		return
 	}
-	if err = store_ResultUnitString(ctx, g, ptr+112, v.UnitRes); err != nil {
+	if err = storeResultUnitString(ctx, g, ptr+112, v.UnitRes); err != nil {
 		return
 	}
-	if err = store_Tuple3U8StringF64(ctx, g, ptr+128, v.Tup); err != nil {
+	if err = storeTuple3U8StringF64(ctx, g, ptr+128, v.Tup); err != nil {
 		return
 	}
 	if err = storeColor(ctx, g, ptr+152, v.Color); err != nil {
@@ -4493,7 +4493,7 @@ func storeEverything(ctx context.Context, g *abi.Guest, ptr uint32, v Everything
 	}
 	{
 		var lq uint32
-		lq, err = writeList_ListPoint(ctx, g, v.Points)
+		lq, err = writeListListPoint(ctx, g, v.Points)
 		if err != nil {
 			return
 		}
@@ -4508,14 +4508,14 @@ func storeEverything(ctx context.Context, g *abi.Guest, ptr uint32, v Everything
 	}
 	{
 		var lq uint32
-		lq, err = writeList_ListShape(ctx, g, v.Shapes)
+		lq, err = writeListListShape(ctx, g, v.Shapes)
 		if err != nil {
 			return
 		}
 		g.Mem.WriteUint32Le(ptr+208, lq)
 		g.Mem.WriteUint32Le(ptr+212, uint32(len(v.Shapes)))
 	}
-	if err = store_OptionOptionU32(ctx, g, ptr+216, v.OptOpt); err != nil {
+	if err = storeOptionOptionU32(ctx, g, ptr+216, v.OptOpt); err != nil {
 		return
 	}
 	return
@@ -4527,7 +4527,7 @@ func loadPoint(mem api.Memory, b []byte) (out Point, err error) {
 	return
 }
 
-func readList_ListPoint(mem api.Memory, p, n uint32) (out []Point, err error) {
+func readListListPoint(mem api.Memory, p, n uint32) (out []Point, err error) {
 	eb, err := abi.ReadList(mem, p, n, 8, 4)
 	if err != nil {
 		return
@@ -4543,7 +4543,7 @@ func readList_ListPoint(mem api.Memory, p, n uint32) (out []Point, err error) {
 	return
 }
 
-func lower_OptionString(ctx context.Context, g *abi.Guest, v *string, f []uint64) (err error) {
+func lowerOptionString(ctx context.Context, g *abi.Guest, v *string, f []uint64) (err error) {
 	if v == nil {
 		clear(f[:3])
 		return
@@ -4560,7 +4560,7 @@ func lower_OptionString(ctx context.Context, g *abi.Guest, v *string, f []uint64
 	return
 }
 
-func load_OptionString(mem api.Memory, b []byte) (out *string, err error) {
+func loadOptionString(mem api.Memory, b []byte) (out *string, err error) {
 	switch d := uint32(b[0]); d {
 	case 0:
 	case 1:
@@ -4580,7 +4580,7 @@ func load_OptionString(mem api.Memory, b []byte) (out *string, err error) {
 	return
 }
 
-func lower_OptionListOptionString(ctx context.Context, g *abi.Guest, v *[]*string, f []uint64) (err error) {
+func lowerOptionListOptionString(ctx context.Context, g *abi.Guest, v *[]*string, f []uint64) (err error) {
 	if v == nil {
 		clear(f[:3])
 		return
@@ -4588,7 +4588,7 @@ func lower_OptionListOptionString(ctx context.Context, g *abi.Guest, v *[]*strin
 	f[0] = 1
 	{
 		var lq uint32
-		lq, err = writeList_ListOptionString(ctx, g, *v)
+		lq, err = writeListListOptionString(ctx, g, *v)
 		if err != nil {
 			return
 		}
@@ -4597,12 +4597,12 @@ func lower_OptionListOptionString(ctx context.Context, g *abi.Guest, v *[]*strin
 	return
 }
 
-func load_OptionListOptionString(mem api.Memory, b []byte) (out *[]*string, err error) {
+func loadOptionListOptionString(mem api.Memory, b []byte) (out *[]*string, err error) {
 	switch d := uint32(b[0]); d {
 	case 0:
 	case 1:
 		var x []*string
-		x, err = readList_ListOptionString(mem, binary.LittleEndian.Uint32(b[4:]), binary.LittleEndian.Uint32(b[8:]))
+		x, err = readListListOptionString(mem, binary.LittleEndian.Uint32(b[4:]), binary.LittleEndian.Uint32(b[8:]))
 		if err != nil {
 			return
 		}
@@ -4617,7 +4617,7 @@ func load_OptionListOptionString(mem api.Memory, b []byte) (out *[]*string, err 
 	return
 }
 
-func lower_ResultStringU32(ctx context.Context, g *abi.Guest, v witval.Result[string, uint32], f []uint64) (err error) {
+func lowerResultStringU32(ctx context.Context, g *abi.Guest, v witval.Result[string, uint32], f []uint64) (err error) {
 	if v.IsErr {
 		f[0] = 1
 		f[1] = uint64(v.Err)
@@ -4636,7 +4636,7 @@ func lower_ResultStringU32(ctx context.Context, g *abi.Guest, v witval.Result[st
 	return
 }
 
-func load_ResultStringU32(mem api.Memory, b []byte) (out witval.Result[string, uint32], err error) {
+func loadResultStringU32(mem api.Memory, b []byte) (out witval.Result[string, uint32], err error) {
 	switch d := uint32(b[0]); d {
 	case 0:
 		var x string
@@ -4660,7 +4660,7 @@ func load_ResultStringU32(mem api.Memory, b []byte) (out witval.Result[string, u
 	return
 }
 
-func lower_ResultUnitString(ctx context.Context, g *abi.Guest, v witval.Result[witval.Unit, string], f []uint64) (err error) {
+func lowerResultUnitString(ctx context.Context, g *abi.Guest, v witval.Result[witval.Unit, string], f []uint64) (err error) {
 	if v.IsErr {
 		f[0] = 1
 		{
@@ -4678,7 +4678,7 @@ func lower_ResultUnitString(ctx context.Context, g *abi.Guest, v witval.Result[w
 	return
 }
 
-func load_ResultUnitString(mem api.Memory, b []byte) (out witval.Result[witval.Unit, string], err error) {
+func loadResultUnitString(mem api.Memory, b []byte) (out witval.Result[witval.Unit, string], err error) {
 	switch d := uint32(b[0]); d {
 	case 0:
 	case 1:
@@ -4699,7 +4699,7 @@ func load_ResultUnitString(mem api.Memory, b []byte) (out witval.Result[witval.U
 	return
 }
 
-func lower_Tuple3U8StringF64(ctx context.Context, g *abi.Guest, v witval.Tuple3[uint8, string, float64], f []uint64) (err error) {
+func lowerTuple3U8StringF64(ctx context.Context, g *abi.Guest, v witval.Tuple3[uint8, string, float64], f []uint64) (err error) {
 	f[0] = uint64(v.F0)
 	{
 		var sp, sl uint32
@@ -4713,7 +4713,7 @@ func lower_Tuple3U8StringF64(ctx context.Context, g *abi.Guest, v witval.Tuple3[
 	return
 }
 
-func load_Tuple3U8StringF64(mem api.Memory, b []byte) (out witval.Tuple3[uint8, string, float64], err error) {
+func loadTuple3U8StringF64(mem api.Memory, b []byte) (out witval.Tuple3[uint8, string, float64], err error) {
 	out.F0 = b[0]
 	out.F1, err = abi.LoadString(mem, binary.LittleEndian.Uint32(b[4:]), binary.LittleEndian.Uint32(b[8:]))
 	if err != nil {
@@ -4733,7 +4733,7 @@ func lowerPadded(ctx context.Context, g *abi.Guest, v Padded, f []uint64) (err e
 	f[0] = uint64(v.A)
 	f[1] = uint64(v.B)
 	f[2] = uint64(v.C)
-	if err = lower_OptionString(ctx, g, v.D, f[3:]); err != nil {
+	if err = lowerOptionString(ctx, g, v.D, f[3:]); err != nil {
 		return
 	}
 	f[6] = uint64(math.Float32bits(v.E))
@@ -4749,7 +4749,7 @@ func loadPadded(mem api.Memory, b []byte) (out Padded, err error) {
 	out.A = b[0]
 	out.B = int64(binary.LittleEndian.Uint64(b[8:]))
 	out.C = binary.LittleEndian.Uint16(b[16:])
-	out.D, err = load_OptionString(mem, b[20:])
+	out.D, err = loadOptionString(mem, b[20:])
 	if err != nil {
 		return
 	}
@@ -4798,7 +4798,7 @@ func lowerShape(ctx context.Context, g *abi.Guest, v Shape, f []uint64) (err err
 		clear(f[2:4])
 	case ShapeTagged:
 		f[0] = 6
-		if err = lower_Tuple2U8String(ctx, g, x.Value, f[1:]); err != nil {
+		if err = lowerTuple2U8String(ctx, g, x.Value, f[1:]); err != nil {
 			return
 		}
 	case ShapeSmall:
@@ -4843,7 +4843,7 @@ func loadShape(mem api.Memory, b []byte) (out Shape, err error) {
 		out = ShapeRatio{x}
 	case 6:
 		var x witval.Tuple2[uint8, string]
-		x, err = load_Tuple2U8String(mem, b[8:])
+		x, err = loadTuple2U8String(mem, b[8:])
 		if err != nil {
 			return
 		}
@@ -4888,7 +4888,7 @@ func lowerLevel(ctx context.Context, g *abi.Guest, v Level, f []uint64) (err err
 	return
 }
 
-func load_Tuple2MetaLevel(mem api.Memory, b []byte) (out witval.Tuple2[Meta, Level], err error) {
+func loadTuple2MetaLevel(mem api.Memory, b []byte) (out witval.Tuple2[Meta, Level], err error) {
 	out.F0, err = loadMeta(mem, b[0:])
 	if err != nil {
 		return
@@ -4900,7 +4900,7 @@ func load_Tuple2MetaLevel(mem api.Memory, b []byte) (out witval.Tuple2[Meta, Lev
 	return
 }
 
-func writeList_ListPoint(ctx context.Context, g *abi.Guest, v []Point) (lp uint32, err error) {
+func writeListListPoint(ctx context.Context, g *abi.Guest, v []Point) (lp uint32, err error) {
 	if lp, err = g.AllocList(ctx, len(v), 8, 4); err != nil {
 		return
 	}
@@ -4912,7 +4912,7 @@ func writeList_ListPoint(ctx context.Context, g *abi.Guest, v []Point) (lp uint3
 	return
 }
 
-func readList_ListOptionString(mem api.Memory, p, n uint32) (out []*string, err error) {
+func readListListOptionString(mem api.Memory, p, n uint32) (out []*string, err error) {
 	eb, err := abi.ReadList(mem, p, n, 12, 4)
 	if err != nil {
 		return
@@ -4920,7 +4920,7 @@ func readList_ListOptionString(mem api.Memory, p, n uint32) (out []*string, err 
 	out = make([]*string, n)
 	for i := range out {
 		e := eb[i*12:]
-		out[i], err = load_OptionString(mem, e[0:])
+		out[i], err = loadOptionString(mem, e[0:])
 		if err != nil {
 			return
 		}
@@ -4928,19 +4928,19 @@ func readList_ListOptionString(mem api.Memory, p, n uint32) (out []*string, err 
 	return
 }
 
-func writeList_ListOptionString(ctx context.Context, g *abi.Guest, v []*string) (lp uint32, err error) {
+func writeListListOptionString(ctx context.Context, g *abi.Guest, v []*string) (lp uint32, err error) {
 	if lp, err = g.AllocList(ctx, len(v), 12, 4); err != nil {
 		return
 	}
 	for i := range v {
-		if err = store_OptionString(ctx, g, (lp + uint32(i)*12), v[i]); err != nil {
+		if err = storeOptionString(ctx, g, (lp + uint32(i)*12), v[i]); err != nil {
 			return
 		}
 	}
 	return
 }
 
-func lift_Tuple2U8String(mem api.Memory, f []uint64) (out witval.Tuple2[uint8, string], err error) {
+func liftTuple2U8String(mem api.Memory, f []uint64) (out witval.Tuple2[uint8, string], err error) {
 	out.F0 = uint8(f[0])
 	out.F1, err = abi.LoadString(mem, uint32(f[1]), uint32(f[2]))
 	if err != nil {
@@ -4949,7 +4949,7 @@ func lift_Tuple2U8String(mem api.Memory, f []uint64) (out witval.Tuple2[uint8, s
 	return
 }
 
-func store_Tuple2U8String(ctx context.Context, g *abi.Guest, ptr uint32, v witval.Tuple2[uint8, string]) (err error) {
+func storeTuple2U8String(ctx context.Context, g *abi.Guest, ptr uint32, v witval.Tuple2[uint8, string]) (err error) {
 	g.Mem.WriteByte(ptr, v.F0)
 	{
 		var sp, sl uint32
@@ -5037,12 +5037,12 @@ func loadLevel(mem api.Memory, b []byte) (out Level, err error) {
 	return
 }
 
-func load_OptionOptionU32(mem api.Memory, b []byte) (out **uint32, err error) {
+func loadOptionOptionU32(mem api.Memory, b []byte) (out **uint32, err error) {
 	switch d := uint32(b[0]); d {
 	case 0:
 	case 1:
 		var x *uint32
-		x, err = load_OptionU32(mem, b[4:])
+		x, err = loadOptionU32(mem, b[4:])
 		if err != nil {
 			return
 		}
@@ -5080,19 +5080,19 @@ func storeWide(ctx context.Context, g *abi.Guest, ptr uint32, v Wide) (err error
 	return
 }
 
-func store_OptionOptionU32(ctx context.Context, g *abi.Guest, ptr uint32, v **uint32) (err error) {
+func storeOptionOptionU32(ctx context.Context, g *abi.Guest, ptr uint32, v **uint32) (err error) {
 	if v == nil {
 		g.Mem.WriteByte(ptr, byte(0))
 		return
 	}
 	g.Mem.WriteByte(ptr, byte(1))
-	if err = store_OptionU32(ctx, g, ptr+4, *v); err != nil {
+	if err = storeOptionU32(ctx, g, ptr+4, *v); err != nil {
 		return
 	}
 	return
 }
 
-func lower_Tuple2U8String(ctx context.Context, g *abi.Guest, v witval.Tuple2[uint8, string], f []uint64) (err error) {
+func lowerTuple2U8String(ctx context.Context, g *abi.Guest, v witval.Tuple2[uint8, string], f []uint64) (err error) {
 	f[0] = uint64(v.F0)
 	{
 		var sp, sl uint32
@@ -5105,7 +5105,7 @@ func lower_Tuple2U8String(ctx context.Context, g *abi.Guest, v witval.Tuple2[uin
 	return
 }
 
-func load_Tuple2U8String(mem api.Memory, b []byte) (out witval.Tuple2[uint8, string], err error) {
+func loadTuple2U8String(mem api.Memory, b []byte) (out witval.Tuple2[uint8, string], err error) {
 	out.F0 = b[0]
 	out.F1, err = abi.LoadString(mem, binary.LittleEndian.Uint32(b[4:]), binary.LittleEndian.Uint32(b[8:]))
 	if err != nil {
@@ -5114,7 +5114,7 @@ func load_Tuple2U8String(mem api.Memory, b []byte) (out witval.Tuple2[uint8, str
 	return
 }
 
-func load_OptionU32(mem api.Memory, b []byte) (out *uint32, err error) {
+func loadOptionU32(mem api.Memory, b []byte) (out *uint32, err error) {
 	switch d := uint32(b[0]); d {
 	case 0:
 	case 1:
@@ -5131,7 +5131,7 @@ func load_OptionU32(mem api.Memory, b []byte) (out *uint32, err error) {
 	return
 }
 
-func store_OptionU32(ctx context.Context, g *abi.Guest, ptr uint32, v *uint32) (err error) {
+func storeOptionU32(ctx context.Context, g *abi.Guest, ptr uint32, v *uint32) (err error) {
 	if v == nil {
 		g.Mem.WriteByte(ptr, byte(0))
 		return

@@ -105,7 +105,7 @@ func hostHostAPIKVGet(ctx context.Context, _ api.Module, stack []uint64) {
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.0.9#kv-get", err)
 	}
-	if err = store_OptionString(ctx, g, rp, rv); err != nil {
+	if err = storeOptionString(ctx, g, rp, rv); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.0.9#kv-get", err)
 	}
 }
@@ -184,7 +184,7 @@ func (i *Instance) OnPostCreating(ctx context.Context, input PostInput) (*PostIn
 	if err != nil {
 		return zero, i.trapped(0, err)
 	}
-	res, err = load_OptionPostInput(mem, b[0:])
+	res, err = loadOptionPostInput(mem, b[0:])
 	if err != nil {
 		return zero, i.trapped(0, err)
 	}
@@ -230,7 +230,7 @@ func (i *Instance) RenderMarkdown(ctx context.Context, input string) (*string, e
 	if err != nil {
 		return zero, i.trapped(1, err)
 	}
-	res, err = load_OptionString(mem, b[0:])
+	res, err = loadOptionString(mem, b[0:])
 	if err != nil {
 		return zero, i.trapped(1, err)
 	}
@@ -832,7 +832,7 @@ func LinkAny(ctx context.Context, r wazero.Runtime, cm wazero.CompiledModule, ad
 	return nil, err
 }
 
-func store_OptionString(ctx context.Context, g *abi.Guest, ptr uint32, v *string) (err error) {
+func storeOptionString(ctx context.Context, g *abi.Guest, ptr uint32, v *string) (err error) {
 	if v == nil {
 		g.Mem.WriteByte(ptr, byte(0))
 		return
@@ -867,13 +867,13 @@ func lowerPostInput(ctx context.Context, g *abi.Guest, v PostInput, f []uint64) 
 		}
 		f[2], f[3] = uint64(sp), uint64(sl)
 	}
-	if err = lower_OptionString(ctx, g, v.Slug, f[4:]); err != nil {
+	if err = lowerOptionString(ctx, g, v.Slug, f[4:]); err != nil {
 		return
 	}
 	return
 }
 
-func load_OptionPostInput(mem api.Memory, b []byte) (out *PostInput, err error) {
+func loadOptionPostInput(mem api.Memory, b []byte) (out *PostInput, err error) {
 	switch d := uint32(b[0]); d {
 	case 0:
 	case 1:
@@ -893,7 +893,7 @@ func load_OptionPostInput(mem api.Memory, b []byte) (out *PostInput, err error) 
 	return
 }
 
-func load_OptionString(mem api.Memory, b []byte) (out *string, err error) {
+func loadOptionString(mem api.Memory, b []byte) (out *string, err error) {
 	switch d := uint32(b[0]); d {
 	case 0:
 	case 1:
@@ -913,7 +913,7 @@ func load_OptionString(mem api.Memory, b []byte) (out *string, err error) {
 	return
 }
 
-func lower_OptionString(ctx context.Context, g *abi.Guest, v *string, f []uint64) (err error) {
+func lowerOptionString(ctx context.Context, g *abi.Guest, v *string, f []uint64) (err error) {
 	if v == nil {
 		clear(f[:3])
 		return
@@ -939,7 +939,7 @@ func loadPostInput(mem api.Memory, b []byte) (out PostInput, err error) {
 	if err != nil {
 		return
 	}
-	out.Slug, err = load_OptionString(mem, b[16:])
+	out.Slug, err = loadOptionString(mem, b[16:])
 	if err != nil {
 		return
 	}

@@ -227,7 +227,7 @@ func hostHostAPIGetConfig(ctx context.Context, _ api.Module, stack []uint64) {
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#get-config", err)
 	}
-	if err = store_OptionString(ctx, g, rp, rv); err != nil {
+	if err = storeOptionString(ctx, g, rp, rv); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#get-config", err)
 	}
 }
@@ -254,7 +254,7 @@ func hostHostAPIHTTPGet(ctx context.Context, _ api.Module, stack []uint64) {
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#http-get", err)
 	}
-	if err = store_OptionString(ctx, g, rp, rv); err != nil {
+	if err = storeOptionString(ctx, g, rp, rv); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#http-get", err)
 	}
 }
@@ -286,7 +286,7 @@ func hostHostAPIHTTPPost(ctx context.Context, _ api.Module, stack []uint64) {
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#http-post", err)
 	}
-	if err = store_OptionString(ctx, g, rp, rv); err != nil {
+	if err = storeOptionString(ctx, g, rp, rv); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#http-post", err)
 	}
 }
@@ -313,7 +313,7 @@ func hostHostAPIGetData(ctx context.Context, _ api.Module, stack []uint64) {
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#get-data", err)
 	}
-	if err = store_OptionString(ctx, g, rp, rv); err != nil {
+	if err = storeOptionString(ctx, g, rp, rv); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#get-data", err)
 	}
 }
@@ -362,7 +362,7 @@ func hostHostAPIGetPost(ctx context.Context, _ api.Module, stack []uint64) {
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#get-post", err)
 	}
-	if err = store_OptionString(ctx, g, rp, rv); err != nil {
+	if err = storeOptionString(ctx, g, rp, rv); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#get-post", err)
 	}
 }
@@ -379,7 +379,7 @@ func hostHostAPIDBQuery(ctx context.Context, _ api.Module, stack []uint64) {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#db-query", err)
 	}
 	var params *string
-	params, err = lift_OptionString(mem, stack[2:])
+	params, err = liftOptionString(mem, stack[2:])
 	if err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#db-query", err)
 	}
@@ -413,7 +413,7 @@ func hostHostAPIDBExecute(ctx context.Context, _ api.Module, stack []uint64) {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#db-execute", err)
 	}
 	var params *string
-	params, err = lift_OptionString(mem, stack[2:])
+	params, err = liftOptionString(mem, stack[2:])
 	if err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#db-execute", err)
 	}
@@ -529,7 +529,7 @@ func hostHostAPIVFSRead(ctx context.Context, _ api.Module, stack []uint64) {
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#vfs-read", err)
 	}
-	if err = store_OptionString(ctx, g, rp, rv); err != nil {
+	if err = storeOptionString(ctx, g, rp, rv); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#vfs-read", err)
 	}
 }
@@ -612,7 +612,7 @@ func hostHostAPIVFSList(ctx context.Context, _ api.Module, stack []uint64) {
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#vfs-list", err)
 	}
-	if err = store_OptionString(ctx, g, rp, rv); err != nil {
+	if err = storeOptionString(ctx, g, rp, rv); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#vfs-list", err)
 	}
 }
@@ -639,7 +639,7 @@ func hostHostAPIVFSStat(ctx context.Context, _ api.Module, stack []uint64) {
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#vfs-stat", err)
 	}
-	if err = store_OptionString(ctx, g, rp, rv); err != nil {
+	if err = storeOptionString(ctx, g, rp, rv); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#vfs-stat", err)
 	}
 }
@@ -724,7 +724,7 @@ func (i *Instance) OnPostCreating(ctx context.Context, input PostInput) (*PostIn
 	if err != nil {
 		return zero, i.trapped(0, err)
 	}
-	res, err = load_OptionPostInput(mem, b[0:])
+	res, err = loadOptionPostInput(mem, b[0:])
 	if err != nil {
 		return zero, i.trapped(0, err)
 	}
@@ -771,7 +771,7 @@ func (i *Instance) OnPostUpdating(ctx context.Context, input PostInput) (*PostIn
 	if err != nil {
 		return zero, i.trapped(1, err)
 	}
-	res, err = load_OptionPostInput(mem, b[0:])
+	res, err = loadOptionPostInput(mem, b[0:])
 	if err != nil {
 		return zero, i.trapped(1, err)
 	}
@@ -813,7 +813,7 @@ func (i *Instance) OnCommentCreating(ctx context.Context, input CommentInput) (*
 	if err != nil {
 		return zero, i.trapped(2, err)
 	}
-	res, err = load_OptionCommentInput(mem, b[0:])
+	res, err = loadOptionCommentInput(mem, b[0:])
 	if err != nil {
 		return zero, i.trapped(2, err)
 	}
@@ -855,7 +855,7 @@ func (i *Instance) OnContentCreating(ctx context.Context, input ContentEvent) (*
 	if err != nil {
 		return zero, i.trapped(3, err)
 	}
-	res, err = load_OptionContentEvent(mem, b[0:])
+	res, err = loadOptionContentEvent(mem, b[0:])
 	if err != nil {
 		return zero, i.trapped(3, err)
 	}
@@ -897,7 +897,7 @@ func (i *Instance) OnContentUpdating(ctx context.Context, input ContentEvent) (*
 	if err != nil {
 		return zero, i.trapped(4, err)
 	}
-	res, err = load_OptionContentEvent(mem, b[0:])
+	res, err = loadOptionContentEvent(mem, b[0:])
 	if err != nil {
 		return zero, i.trapped(4, err)
 	}
@@ -944,7 +944,7 @@ func (i *Instance) RenderMarkdown(ctx context.Context, input string) (*string, e
 	if err != nil {
 		return zero, i.trapped(5, err)
 	}
-	res, err = load_OptionString(mem, b[0:])
+	res, err = loadOptionString(mem, b[0:])
 	if err != nil {
 		return zero, i.trapped(5, err)
 	}
@@ -991,7 +991,7 @@ func (i *Instance) FilterHTML(ctx context.Context, input string) (*string, error
 	if err != nil {
 		return zero, i.trapped(6, err)
 	}
-	res, err = load_OptionString(mem, b[0:])
+	res, err = loadOptionString(mem, b[0:])
 	if err != nil {
 		return zero, i.trapped(6, err)
 	}
@@ -1284,7 +1284,7 @@ func (i *Instance) OnCronTick(ctx context.Context, payload *string) error {
 	stack := i.stack
 	var err error
 	_ = err
-	if err = lower_OptionString(ctx, g, payload, stack[0:]); err != nil {
+	if err = lowerOptionString(ctx, g, payload, stack[0:]); err != nil {
 		return i.lowerFailed(15, err)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
@@ -2341,7 +2341,7 @@ func LinkAny(ctx context.Context, r wazero.Runtime, cm wazero.CompiledModule, ad
 	return nil, err
 }
 
-func store_OptionString(ctx context.Context, g *abi.Guest, ptr uint32, v *string) (err error) {
+func storeOptionString(ctx context.Context, g *abi.Guest, ptr uint32, v *string) (err error) {
 	if v == nil {
 		g.Mem.WriteByte(ptr, byte(0))
 		return
@@ -2359,7 +2359,7 @@ func store_OptionString(ctx context.Context, g *abi.Guest, ptr uint32, v *string
 	return
 }
 
-func lift_OptionString(mem api.Memory, f []uint64) (out *string, err error) {
+func liftOptionString(mem api.Memory, f []uint64) (out *string, err error) {
 	switch d := uint32(f[0]); d {
 	case 0:
 	case 1:
@@ -2398,28 +2398,28 @@ func storePostInput(ctx context.Context, g *abi.Guest, ptr uint32, v PostInput) 
 		g.Mem.WriteUint32Le(ptr+8, sp)
 		g.Mem.WriteUint32Le(ptr+12, sl)
 	}
-	if err = store_OptionString(ctx, g, ptr+16, v.Slug); err != nil {
+	if err = storeOptionString(ctx, g, ptr+16, v.Slug); err != nil {
 		return
 	}
-	if err = store_OptionString(ctx, g, ptr+28, v.Excerpt); err != nil {
+	if err = storeOptionString(ctx, g, ptr+28, v.Excerpt); err != nil {
 		return
 	}
-	if err = store_OptionString(ctx, g, ptr+40, v.CategoryID); err != nil {
+	if err = storeOptionString(ctx, g, ptr+40, v.CategoryID); err != nil {
 		return
 	}
-	if err = store_OptionListString(ctx, g, ptr+52, v.TagIDs); err != nil {
+	if err = storeOptionListString(ctx, g, ptr+52, v.TagIDs); err != nil {
 		return
 	}
-	if err = store_OptionString(ctx, g, ptr+64, v.Status); err != nil {
+	if err = storeOptionString(ctx, g, ptr+64, v.Status); err != nil {
 		return
 	}
-	if err = store_OptionString(ctx, g, ptr+76, v.CoverImage); err != nil {
+	if err = storeOptionString(ctx, g, ptr+76, v.CoverImage); err != nil {
 		return
 	}
 	return
 }
 
-func load_OptionPostInput(mem api.Memory, b []byte) (out *PostInput, err error) {
+func loadOptionPostInput(mem api.Memory, b []byte) (out *PostInput, err error) {
 	switch d := uint32(b[0]); d {
 	case 0:
 	case 1:
@@ -2448,19 +2448,19 @@ func lowerCommentInput(ctx context.Context, g *abi.Guest, v CommentInput, f []ui
 		}
 		f[0], f[1] = uint64(sp), uint64(sl)
 	}
-	if err = lower_OptionString(ctx, g, v.Nickname, f[2:]); err != nil {
+	if err = lowerOptionString(ctx, g, v.Nickname, f[2:]); err != nil {
 		return
 	}
-	if err = lower_OptionString(ctx, g, v.Email, f[5:]); err != nil {
+	if err = lowerOptionString(ctx, g, v.Email, f[5:]); err != nil {
 		return
 	}
-	if err = lower_OptionString(ctx, g, v.ParentID, f[8:]); err != nil {
+	if err = lowerOptionString(ctx, g, v.ParentID, f[8:]); err != nil {
 		return
 	}
 	return
 }
 
-func load_OptionCommentInput(mem api.Memory, b []byte) (out *CommentInput, err error) {
+func loadOptionCommentInput(mem api.Memory, b []byte) (out *CommentInput, err error) {
 	switch d := uint32(b[0]); d {
 	case 0:
 	case 1:
@@ -2497,13 +2497,13 @@ func lowerContentEvent(ctx context.Context, g *abi.Guest, v ContentEvent, f []ui
 		}
 		f[2], f[3] = uint64(sp), uint64(sl)
 	}
-	if err = lower_OptionString(ctx, g, v.ID, f[4:]); err != nil {
+	if err = lowerOptionString(ctx, g, v.ID, f[4:]); err != nil {
 		return
 	}
 	return
 }
 
-func load_OptionContentEvent(mem api.Memory, b []byte) (out *ContentEvent, err error) {
+func loadOptionContentEvent(mem api.Memory, b []byte) (out *ContentEvent, err error) {
 	switch d := uint32(b[0]); d {
 	case 0:
 	case 1:
@@ -2523,7 +2523,7 @@ func load_OptionContentEvent(mem api.Memory, b []byte) (out *ContentEvent, err e
 	return
 }
 
-func load_OptionString(mem api.Memory, b []byte) (out *string, err error) {
+func loadOptionString(mem api.Memory, b []byte) (out *string, err error) {
 	switch d := uint32(b[0]); d {
 	case 0:
 	case 1:
@@ -2580,7 +2580,7 @@ func storePostOutput(ctx context.Context, g *abi.Guest, ptr uint32, v PostOutput
 		g.Mem.WriteUint32Le(ptr+24, sp)
 		g.Mem.WriteUint32Le(ptr+28, sl)
 	}
-	if err = store_OptionString(ctx, g, ptr+32, v.Excerpt); err != nil {
+	if err = storeOptionString(ctx, g, ptr+32, v.Excerpt); err != nil {
 		return
 	}
 	{
@@ -2601,10 +2601,10 @@ func storePostOutput(ctx context.Context, g *abi.Guest, ptr uint32, v PostOutput
 		g.Mem.WriteUint32Le(ptr+52, sp)
 		g.Mem.WriteUint32Le(ptr+56, sl)
 	}
-	if err = store_OptionString(ctx, g, ptr+60, v.UpdatedBy); err != nil {
+	if err = storeOptionString(ctx, g, ptr+60, v.UpdatedBy); err != nil {
 		return
 	}
-	if err = store_OptionString(ctx, g, ptr+72, v.CategoryID); err != nil {
+	if err = storeOptionString(ctx, g, ptr+72, v.CategoryID); err != nil {
 		return
 	}
 	g.Mem.WriteUint64Le(ptr+88, uint64(v.ViewCount))
@@ -2626,13 +2626,13 @@ func storePostOutput(ctx context.Context, g *abi.Guest, ptr uint32, v PostOutput
 		g.Mem.WriteUint32Le(ptr+104, sp)
 		g.Mem.WriteUint32Le(ptr+108, sl)
 	}
-	if err = store_OptionString(ctx, g, ptr+112, v.PublishedAt); err != nil {
+	if err = storeOptionString(ctx, g, ptr+112, v.PublishedAt); err != nil {
 		return
 	}
 	return
 }
 
-func lower_OptionString(ctx context.Context, g *abi.Guest, v *string, f []uint64) (err error) {
+func lowerOptionString(ctx context.Context, g *abi.Guest, v *string, f []uint64) (err error) {
 	if v == nil {
 		clear(f[:3])
 		return
@@ -2649,7 +2649,7 @@ func lower_OptionString(ctx context.Context, g *abi.Guest, v *string, f []uint64
 	return
 }
 
-func store_OptionListString(ctx context.Context, g *abi.Guest, ptr uint32, v *[]string) (err error) {
+func storeOptionListString(ctx context.Context, g *abi.Guest, ptr uint32, v *[]string) (err error) {
 	if v == nil {
 		g.Mem.WriteByte(ptr, byte(0))
 		return
@@ -2657,7 +2657,7 @@ func store_OptionListString(ctx context.Context, g *abi.Guest, ptr uint32, v *[]
 	g.Mem.WriteByte(ptr, byte(1))
 	{
 		var lq uint32
-		lq, err = writeList_ListString(ctx, g, *v)
+		lq, err = writeListListString(ctx, g, *v)
 		if err != nil {
 			return
 		}
@@ -2676,27 +2676,27 @@ func loadPostInput(mem api.Memory, b []byte) (out PostInput, err error) {
 	if err != nil {
 		return
 	}
-	out.Slug, err = load_OptionString(mem, b[16:])
+	out.Slug, err = loadOptionString(mem, b[16:])
 	if err != nil {
 		return
 	}
-	out.Excerpt, err = load_OptionString(mem, b[28:])
+	out.Excerpt, err = loadOptionString(mem, b[28:])
 	if err != nil {
 		return
 	}
-	out.CategoryID, err = load_OptionString(mem, b[40:])
+	out.CategoryID, err = loadOptionString(mem, b[40:])
 	if err != nil {
 		return
 	}
-	out.TagIDs, err = load_OptionListString(mem, b[52:])
+	out.TagIDs, err = loadOptionListString(mem, b[52:])
 	if err != nil {
 		return
 	}
-	out.Status, err = load_OptionString(mem, b[64:])
+	out.Status, err = loadOptionString(mem, b[64:])
 	if err != nil {
 		return
 	}
-	out.CoverImage, err = load_OptionString(mem, b[76:])
+	out.CoverImage, err = loadOptionString(mem, b[76:])
 	if err != nil {
 		return
 	}
@@ -2708,15 +2708,15 @@ func loadCommentInput(mem api.Memory, b []byte) (out CommentInput, err error) {
 	if err != nil {
 		return
 	}
-	out.Nickname, err = load_OptionString(mem, b[8:])
+	out.Nickname, err = loadOptionString(mem, b[8:])
 	if err != nil {
 		return
 	}
-	out.Email, err = load_OptionString(mem, b[20:])
+	out.Email, err = loadOptionString(mem, b[20:])
 	if err != nil {
 		return
 	}
-	out.ParentID, err = load_OptionString(mem, b[32:])
+	out.ParentID, err = loadOptionString(mem, b[32:])
 	if err != nil {
 		return
 	}
@@ -2732,14 +2732,14 @@ func loadContentEvent(mem api.Memory, b []byte) (out ContentEvent, err error) {
 	if err != nil {
 		return
 	}
-	out.ID, err = load_OptionString(mem, b[16:])
+	out.ID, err = loadOptionString(mem, b[16:])
 	if err != nil {
 		return
 	}
 	return
 }
 
-func writeList_ListString(ctx context.Context, g *abi.Guest, v []string) (lp uint32, err error) {
+func writeListListString(ctx context.Context, g *abi.Guest, v []string) (lp uint32, err error) {
 	if lp, err = g.AllocList(ctx, len(v), 8, 4); err != nil {
 		return
 	}
@@ -2757,12 +2757,12 @@ func writeList_ListString(ctx context.Context, g *abi.Guest, v []string) (lp uin
 	return
 }
 
-func load_OptionListString(mem api.Memory, b []byte) (out *[]string, err error) {
+func loadOptionListString(mem api.Memory, b []byte) (out *[]string, err error) {
 	switch d := uint32(b[0]); d {
 	case 0:
 	case 1:
 		var x []string
-		x, err = readList_ListString(mem, binary.LittleEndian.Uint32(b[4:]), binary.LittleEndian.Uint32(b[8:]))
+		x, err = readListListString(mem, binary.LittleEndian.Uint32(b[4:]), binary.LittleEndian.Uint32(b[8:]))
 		if err != nil {
 			return
 		}
@@ -2777,7 +2777,7 @@ func load_OptionListString(mem api.Memory, b []byte) (out *[]string, err error) 
 	return
 }
 
-func readList_ListString(mem api.Memory, p, n uint32) (out []string, err error) {
+func readListListString(mem api.Memory, p, n uint32) (out []string, err error) {
 	eb, err := abi.ReadList(mem, p, n, 8, 4)
 	if err != nil {
 		return

@@ -35,7 +35,7 @@ func (v Blob) Drop() {
 // implementation has a Drop() method, it runs when the counter is destroyed.
 type CounterImpl interface {
 	// Add implements test:res/counters@0.1.0#[method]counter.add.
-	Add(n_ int64) int64
+	Add(nArg int64) int64
 	// Get implements test:res/counters@0.1.0#[method]counter.get.
 	Get() int64
 	// Name implements test:res/counters@0.1.0#[method]counter.name.

@@ -63,18 +63,18 @@ type Store interface {
 	NewBlob(ctx context.Context, init []byte) Blob
 	// BlobConcat implements test:res/store@0.1.0#[static]blob.concat.
 	// concat makes a new blob from two borrowed ones.
-	BlobConcat(ctx context.Context, a_ Blob, b_ Blob) Blob
+	BlobConcat(ctx context.Context, aArg Blob, bArg Blob) Blob
 	// MakeMany implements test:res/store@0.1.0#make-many.
 	// n fresh blobs, each holding its index as one byte.
-	MakeMany(ctx context.Context, n_ uint32) []Blob
+	MakeMany(ctx context.Context, nArg uint32) []Blob
 	// TotalSize implements test:res/store@0.1.0#total-size.
 	TotalSize(ctx context.Context, items []Blob) uint32
 	// Wrap implements test:res/store@0.1.0#wrap.
-	Wrap(ctx context.Context, name string, b_ Blob) Tagged
+	Wrap(ctx context.Context, name string, bArg Blob) Tagged
 	// Unwrap implements test:res/store@0.1.0#unwrap.
 	Unwrap(ctx context.Context, t Tagged) Blob
 	// Pick implements test:res/store@0.1.0#pick.
-	Pick(ctx context.Context, b_ *Blob) (Blob, error)
+	Pick(ctx context.Context, bArg *Blob) (Blob, error)
 }
 
 // Blob is the resource blob of test:res/store@0.1.0, implemented by the host.
@@ -107,7 +107,7 @@ func hostStoreNewBlob(ctx context.Context, _ api.Module, stack []uint64) {
 	g := &inst.g
 	_ = g
 	var init []byte
-	init, err = readList_ListU8(mem, uint32(stack[0]), uint32(stack[1]))
+	init, err = readListListU8(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
 		abi.TrapOn("test:res/store@0.1.0#[constructor]blob", err)
 	}
@@ -142,7 +142,7 @@ func hostStoreBlobRead(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	{
 		var lq uint32
-		lq, err = writeList_ListU8(ctx, g, rv)
+		lq, err = writeListListU8(ctx, g, rv)
 		if err != nil {
 			abi.TrapOn("test:res/store@0.1.0#[method]blob.read", err)
 		}
@@ -165,7 +165,7 @@ func hostStoreBlobAppend(ctx context.Context, _ api.Module, stack []uint64) {
 		abi.TrapOn("test:res/store@0.1.0#[method]blob.append", err)
 	}
 	var more []byte
-	more, err = readList_ListU8(mem, uint32(stack[1]), uint32(stack[2]))
+	more, err = readListListU8(mem, uint32(stack[1]), uint32(stack[2]))
 	if err != nil {
 		abi.TrapOn("test:res/store@0.1.0#[method]blob.append", err)
 	}
@@ -197,17 +197,17 @@ func hostStoreBlobConcat(ctx context.Context, _ api.Module, stack []uint64) {
 	_ = err
 	g := &inst.g
 	_ = g
-	var a_ Blob
-	a_, err = liftBorrowBlob(g, uint32(stack[0]))
+	var aArg Blob
+	aArg, err = liftBorrowBlob(g, uint32(stack[0]))
 	if err != nil {
 		abi.TrapOn("test:res/store@0.1.0#[static]blob.concat", err)
 	}
-	var b_ Blob
-	b_, err = liftBorrowBlob(g, uint32(stack[1]))
+	var bArg Blob
+	bArg, err = liftBorrowBlob(g, uint32(stack[1]))
 	if err != nil {
 		abi.TrapOn("test:res/store@0.1.0#[static]blob.concat", err)
 	}
-	rv := inst.imports.Store.BlobConcat(ctx, a_, b_)
+	rv := inst.imports.Store.BlobConcat(ctx, aArg, bArg)
 	{
 		var hq uint32
 		hq, err = lowerOwnBlob(g, rv)
@@ -226,16 +226,16 @@ func hostStoreMakeMany(ctx context.Context, _ api.Module, stack []uint64) {
 	_ = err
 	g := &inst.g
 	_ = g
-	var n_ uint32
-	n_ = uint32(stack[0])
-	rv := inst.imports.Store.MakeMany(ctx, n_)
+	var nArg uint32
+	nArg = uint32(stack[0])
+	rv := inst.imports.Store.MakeMany(ctx, nArg)
 	rp := uint32(stack[1])
 	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
 		abi.TrapOn("test:res/store@0.1.0#make-many", err)
 	}
 	{
 		var lq uint32
-		lq, err = writeList_ListOwnBlob(ctx, g, rv)
+		lq, err = writeListListOwnBlob(ctx, g, rv)
 		if err != nil {
 			abi.TrapOn("test:res/store@0.1.0#make-many", err)
 		}
@@ -253,7 +253,7 @@ func hostStoreTotalSize(ctx context.Context, _ api.Module, stack []uint64) {
 	g := &inst.g
 	_ = g
 	var items []Blob
-	items, err = readList_ListBorrowBlob(g, uint32(stack[0]), uint32(stack[1]))
+	items, err = readListListBorrowBlob(g, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
 		abi.TrapOn("test:res/store@0.1.0#total-size", err)
 	}
@@ -274,12 +274,12 @@ func hostStoreWrap(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("test:res/store@0.1.0#wrap", err)
 	}
-	var b_ Blob
-	b_, err = liftOwnBlob(g, uint32(stack[2]))
+	var bArg Blob
+	bArg, err = liftOwnBlob(g, uint32(stack[2]))
 	if err != nil {
 		abi.TrapOn("test:res/store@0.1.0#wrap", err)
 	}
-	rv := inst.imports.Store.Wrap(ctx, name, b_)
+	rv := inst.imports.Store.Wrap(ctx, name, bArg)
 	rp := uint32(stack[3])
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
 		abi.TrapOn("test:res/store@0.1.0#wrap", err)
@@ -321,12 +321,12 @@ func hostStorePick(ctx context.Context, _ api.Module, stack []uint64) {
 	_ = err
 	g := &inst.g
 	_ = g
-	var b_ *Blob
-	b_, err = lift_OptionOwnBlob(g, stack[0:])
+	var bArg *Blob
+	bArg, err = liftOptionOwnBlob(g, stack[0:])
 	if err != nil {
 		abi.TrapOn("test:res/store@0.1.0#pick", err)
 	}
-	hv, callErr := inst.imports.Store.Pick(ctx, b_)
+	hv, callErr := inst.imports.Store.Pick(ctx, bArg)
 	var rv witval.Result[Blob, string]
 	if callErr != nil {
 		rv.IsErr = true
@@ -344,7 +344,7 @@ func hostStorePick(ctx context.Context, _ api.Module, stack []uint64) {
 	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
 		abi.TrapOn("test:res/store@0.1.0#pick", err)
 	}
-	if err = store_ResultOwnBlobString(ctx, g, rp, rv); err != nil {
+	if err = storeResultOwnBlobString(ctx, g, rp, rv); err != nil {
 		abi.TrapOn("test:res/store@0.1.0#pick", err)
 	}
 }
@@ -393,7 +393,7 @@ func (i *Instance) NewCounter(ctx context.Context, name string, start int64) (*C
 }
 
 // CounterAdd calls the guest's test:res/counters@0.1.0#[method]counter.add.
-func (i *Instance) CounterAdd(ctx context.Context, self *Counter, n_ int64) (int64, error) {
+func (i *Instance) CounterAdd(ctx context.Context, self *Counter, nArg int64) (int64, error) {
 	var zero int64
 	_ = zero
 	fn := i.funcs[1]
@@ -417,7 +417,7 @@ func (i *Instance) CounterAdd(ctx context.Context, self *Counter, n_ int64) (int
 		}
 		stack[0] = uint64(hq)
 	}
-	stack[1] = uint64(n_)
+	stack[1] = uint64(nArg)
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(1, err)
 	}
@@ -522,7 +522,7 @@ func (i *Instance) CounterName(ctx context.Context, self *Counter) (string, erro
 
 // CounterMerge calls the guest's test:res/counters@0.1.0#[static]counter.merge.
 // merge consumes both counters.
-func (i *Instance) CounterMerge(ctx context.Context, a_ *Counter, b_ *Counter) (*Counter, error) {
+func (i *Instance) CounterMerge(ctx context.Context, aArg *Counter, bArg *Counter) (*Counter, error) {
 	var zero *Counter
 	_ = zero
 	fn := i.funcs[4]
@@ -539,7 +539,7 @@ func (i *Instance) CounterMerge(ctx context.Context, a_ *Counter, b_ *Counter) (
 	_ = err
 	{
 		var hq uint32
-		hq, err = lowerOwnCounter(g, a_)
+		hq, err = lowerOwnCounter(g, aArg)
 		if err != nil {
 			return zero, i.lowerFailed(4, err)
 		}
@@ -547,7 +547,7 @@ func (i *Instance) CounterMerge(ctx context.Context, a_ *Counter, b_ *Counter) (
 	}
 	{
 		var hq uint32
-		hq, err = lowerOwnCounter(g, b_)
+		hq, err = lowerOwnCounter(g, bArg)
 		if err != nil {
 			return zero, i.lowerFailed(4, err)
 		}
@@ -572,7 +572,7 @@ func (i *Instance) CounterMerge(ctx context.Context, a_ *Counter, b_ *Counter) (
 }
 
 // MakeCounters calls the guest's test:res/counters@0.1.0#make-counters.
-func (i *Instance) MakeCounters(ctx context.Context, n_ uint32) ([]*Counter, error) {
+func (i *Instance) MakeCounters(ctx context.Context, nArg uint32) ([]*Counter, error) {
 	var zero []*Counter
 	_ = zero
 	fn := i.funcs[5]
@@ -587,7 +587,7 @@ func (i *Instance) MakeCounters(ctx context.Context, n_ uint32) ([]*Counter, err
 	stack := i.stack
 	var err error
 	_ = err
-	stack[0] = uint64(n_)
+	stack[0] = uint64(nArg)
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(5, err)
 	}
@@ -597,7 +597,7 @@ func (i *Instance) MakeCounters(ctx context.Context, n_ uint32) ([]*Counter, err
 	if err != nil {
 		return zero, i.trapped(5, err)
 	}
-	res, err = readList_ListOwnCounter(g, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
+	res, err = readListListOwnCounter(g, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
 	if err != nil {
 		return zero, i.trapped(5, err)
 	}
@@ -629,7 +629,7 @@ func (i *Instance) SumAll(ctx context.Context, cs []*Counter) (int64, error) {
 	defer g.Handles.EndCall()
 	{
 		var lq uint32
-		lq, err = writeList_ListBorrowCounter(ctx, g, cs)
+		lq, err = writeListListBorrowCounter(ctx, g, cs)
 		if err != nil {
 			return zero, i.lowerFailed(6, err)
 		}
@@ -668,7 +668,7 @@ func (i *Instance) Total(ctx context.Context, cs []*Counter) (int64, error) {
 	_ = err
 	{
 		var lq uint32
-		lq, err = writeList_ListOwnCounter(ctx, g, cs)
+		lq, err = writeListListOwnCounter(ctx, g, cs)
 		if err != nil {
 			return zero, i.lowerFailed(7, err)
 		}
@@ -690,7 +690,7 @@ func (i *Instance) Total(ctx context.Context, cs []*Counter) (int64, error) {
 }
 
 // Label calls the guest's test:res/counters@0.1.0#label.
-func (i *Instance) Label(ctx context.Context, n_ NamedCounter) (NamedCounter, error) {
+func (i *Instance) Label(ctx context.Context, nArg NamedCounter) (NamedCounter, error) {
 	var zero NamedCounter
 	_ = zero
 	fn := i.funcs[8]
@@ -705,7 +705,7 @@ func (i *Instance) Label(ctx context.Context, n_ NamedCounter) (NamedCounter, er
 	stack := i.stack
 	var err error
 	_ = err
-	if err = lowerNamedCounter(ctx, g, n_, stack[0:]); err != nil {
+	if err = lowerNamedCounter(ctx, g, nArg, stack[0:]); err != nil {
 		return zero, i.lowerFailed(8, err)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
@@ -746,7 +746,7 @@ func (i *Instance) Maybe(ctx context.Context, c **Counter) (*Counter, error) {
 	stack := i.stack
 	var err error
 	_ = err
-	if err = lower_OptionOwnCounter(ctx, g, c, stack[0:]); err != nil {
+	if err = lowerOptionOwnCounter(ctx, g, c, stack[0:]); err != nil {
 		return zero.OK, i.lowerFailed(9, err)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
@@ -758,7 +758,7 @@ func (i *Instance) Maybe(ctx context.Context, c **Counter) (*Counter, error) {
 	if err != nil {
 		return zero.OK, i.trapped(9, err)
 	}
-	res, err = load_ResultOwnCounterString(g, b[0:])
+	res, err = loadResultOwnCounterString(g, b[0:])
 	if err != nil {
 		return zero.OK, i.trapped(9, err)
 	}
@@ -800,7 +800,7 @@ func (i *Instance) Dropped(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return zero, i.trapped(10, err)
 	}
-	res, err = readList_ListString(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
+	res, err = readListListString(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
 	if err != nil {
 		return zero, i.trapped(10, err)
 	}
@@ -815,7 +815,7 @@ func (i *Instance) Dropped(ctx context.Context) ([]string, error) {
 
 // BlobSize calls the guest's test:res/counters@0.1.0#blob-size.
 // the guest passes the borrowed blob back to the host.
-func (i *Instance) BlobSize(ctx context.Context, b_ Blob) (uint32, error) {
+func (i *Instance) BlobSize(ctx context.Context, bArg Blob) (uint32, error) {
 	var zero uint32
 	_ = zero
 	fn := i.funcs[11]
@@ -833,7 +833,7 @@ func (i *Instance) BlobSize(ctx context.Context, b_ Blob) (uint32, error) {
 	defer g.Handles.EndCall()
 	{
 		var hq uint32
-		hq, err = lowerBorrowBlob(g, b_)
+		hq, err = lowerBorrowBlob(g, bArg)
 		if err != nil {
 			return zero, i.lowerFailed(11, err)
 		}
@@ -856,7 +856,7 @@ func (i *Instance) BlobSize(ctx context.Context, b_ Blob) (uint32, error) {
 
 // KeepBlob calls the guest's test:res/counters@0.1.0#keep-blob.
 // the guest keeps the blob until forget-blobs.
-func (i *Instance) KeepBlob(ctx context.Context, b_ Blob) error {
+func (i *Instance) KeepBlob(ctx context.Context, bArg Blob) error {
 	fn := i.funcs[12]
 	if fn == nil || i.err != nil || i.busy {
 		return i.unavailable(12)
@@ -871,7 +871,7 @@ func (i *Instance) KeepBlob(ctx context.Context, b_ Blob) error {
 	_ = err
 	{
 		var hq uint32
-		hq, err = lowerOwnBlob(g, b_)
+		hq, err = lowerOwnBlob(g, bArg)
 		if err != nil {
 			return i.lowerFailed(12, err)
 		}
@@ -921,7 +921,7 @@ func (i *Instance) ForgetBlobs(ctx context.Context) (uint32, error) {
 
 // Build calls the guest's test:res/counters@0.1.0#build.
 // the guest builds blobs through the host and returns them.
-func (i *Instance) Build(ctx context.Context, n_ uint32) ([]Blob, error) {
+func (i *Instance) Build(ctx context.Context, nArg uint32) ([]Blob, error) {
 	var zero []Blob
 	_ = zero
 	fn := i.funcs[14]
@@ -936,7 +936,7 @@ func (i *Instance) Build(ctx context.Context, n_ uint32) ([]Blob, error) {
 	stack := i.stack
 	var err error
 	_ = err
-	stack[0] = uint64(n_)
+	stack[0] = uint64(nArg)
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(14, err)
 	}
@@ -946,7 +946,7 @@ func (i *Instance) Build(ctx context.Context, n_ uint32) ([]Blob, error) {
 	if err != nil {
 		return zero, i.trapped(14, err)
 	}
-	res, err = readList_ListOwnBlob(g, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
+	res, err = readListListOwnBlob(g, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
 	if err != nil {
 		return zero, i.trapped(14, err)
 	}
@@ -1002,7 +1002,7 @@ func (i *Instance) Retag(ctx context.Context, t Tagged) (Tagged, error) {
 
 // StoreCheck calls the guest's test:res/counters@0.1.0#store-check.
 // the guest calls each store function; the result traces what it saw.
-func (i *Instance) StoreCheck(ctx context.Context, n_ uint32) (string, error) {
+func (i *Instance) StoreCheck(ctx context.Context, nArg uint32) (string, error) {
 	var zero string
 	_ = zero
 	fn := i.funcs[16]
@@ -1017,7 +1017,7 @@ func (i *Instance) StoreCheck(ctx context.Context, n_ uint32) (string, error) {
 	stack := i.stack
 	var err error
 	_ = err
-	stack[0] = uint64(n_)
+	stack[0] = uint64(nArg)
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.trapped(16, err)
 	}
@@ -1077,7 +1077,7 @@ func (i *Instance) BadHandle(ctx context.Context, how uint32) (uint32, error) {
 
 // StashBorrow calls the guest's test:res/counters@0.1.0#stash-borrow.
 // keeps the raw handle of a borrow past the call (for bad-handle 3).
-func (i *Instance) StashBorrow(ctx context.Context, b_ Blob) error {
+func (i *Instance) StashBorrow(ctx context.Context, bArg Blob) error {
 	fn := i.funcs[18]
 	if fn == nil || i.err != nil || i.busy {
 		return i.unavailable(18)
@@ -1093,7 +1093,7 @@ func (i *Instance) StashBorrow(ctx context.Context, b_ Blob) error {
 	defer g.Handles.EndCall()
 	{
 		var hq uint32
-		hq, err = lowerBorrowBlob(g, b_)
+		hq, err = lowerBorrowBlob(g, bArg)
 		if err != nil {
 			return i.lowerFailed(18, err)
 		}
@@ -1913,8 +1913,8 @@ func (v *Counter) usable(g *abi.Guest, op string) error {
 }
 
 // Add calls the guest's test:res/counters@0.1.0#[method]counter.add.
-func (v *Counter) Add(ctx context.Context, n_ int64) (int64, error) {
-	return v.inst.CounterAdd(ctx, v, n_)
+func (v *Counter) Add(ctx context.Context, nArg int64) (int64, error) {
+	return v.inst.CounterAdd(ctx, v, nArg)
 }
 
 // Get calls the guest's test:res/counters@0.1.0#[method]counter.get.
@@ -2309,24 +2309,24 @@ var Hooks = struct {
 // through it.
 type Guest interface {
 	NewCounter(ctx context.Context, name string, start int64) (*Counter, error)
-	CounterAdd(ctx context.Context, self *Counter, n_ int64) (int64, error)
+	CounterAdd(ctx context.Context, self *Counter, nArg int64) (int64, error)
 	CounterGet(ctx context.Context, self *Counter) (int64, error)
 	CounterName(ctx context.Context, self *Counter) (string, error)
-	CounterMerge(ctx context.Context, a_ *Counter, b_ *Counter) (*Counter, error)
-	MakeCounters(ctx context.Context, n_ uint32) ([]*Counter, error)
+	CounterMerge(ctx context.Context, aArg *Counter, bArg *Counter) (*Counter, error)
+	MakeCounters(ctx context.Context, nArg uint32) ([]*Counter, error)
 	SumAll(ctx context.Context, cs []*Counter) (int64, error)
 	Total(ctx context.Context, cs []*Counter) (int64, error)
-	Label(ctx context.Context, n_ NamedCounter) (NamedCounter, error)
+	Label(ctx context.Context, nArg NamedCounter) (NamedCounter, error)
 	Maybe(ctx context.Context, c **Counter) (*Counter, error)
 	Dropped(ctx context.Context) ([]string, error)
-	BlobSize(ctx context.Context, b_ Blob) (uint32, error)
-	KeepBlob(ctx context.Context, b_ Blob) error
+	BlobSize(ctx context.Context, bArg Blob) (uint32, error)
+	KeepBlob(ctx context.Context, bArg Blob) error
 	ForgetBlobs(ctx context.Context) (uint32, error)
-	Build(ctx context.Context, n_ uint32) ([]Blob, error)
+	Build(ctx context.Context, nArg uint32) ([]Blob, error)
 	Retag(ctx context.Context, t Tagged) (Tagged, error)
-	StoreCheck(ctx context.Context, n_ uint32) (string, error)
+	StoreCheck(ctx context.Context, nArg uint32) (string, error)
 	BadHandle(ctx context.Context, how uint32) (uint32, error)
-	StashBorrow(ctx context.Context, b_ Blob) error
+	StashBorrow(ctx context.Context, bArg Blob) error
 	ReturnDropped(ctx context.Context) (*Counter, error)
 	// Has reports whether the guest exports the function with export index k.
 	Has(k int) bool
@@ -2407,17 +2407,17 @@ func LinkAny(ctx context.Context, r wazero.Runtime, cm wazero.CompiledModule, ad
 	return nil, err
 }
 
-func readList_ListU8(mem api.Memory, p, n uint32) (out []byte, err error) {
+func readListListU8(mem api.Memory, p, n uint32) (out []byte, err error) {
 	out, err = abi.LoadBytes(mem, p, n)
 	return
 }
 
-func writeList_ListU8(ctx context.Context, g *abi.Guest, v []byte) (lp uint32, err error) {
+func writeListListU8(ctx context.Context, g *abi.Guest, v []byte) (lp uint32, err error) {
 	lp, _, err = g.StoreBytes(ctx, v)
 	return
 }
 
-func writeList_ListOwnBlob(ctx context.Context, g *abi.Guest, v []Blob) (lp uint32, err error) {
+func writeListListOwnBlob(ctx context.Context, g *abi.Guest, v []Blob) (lp uint32, err error) {
 	if lp, err = g.AllocList(ctx, len(v), 4, 4); err != nil {
 		return
 	}
@@ -2434,7 +2434,7 @@ func writeList_ListOwnBlob(ctx context.Context, g *abi.Guest, v []Blob) (lp uint
 	return
 }
 
-func readList_ListBorrowBlob(g *abi.Guest, p, n uint32) (out []Blob, err error) {
+func readListListBorrowBlob(g *abi.Guest, p, n uint32) (out []Blob, err error) {
 	mem := g.Mem
 	_ = mem
 	eb, err := abi.ReadList(mem, p, n, 4, 4)
@@ -2487,7 +2487,7 @@ func liftTagged(g *abi.Guest, f []uint64) (out Tagged, err error) {
 	return
 }
 
-func lift_OptionOwnBlob(g *abi.Guest, f []uint64) (out *Blob, err error) {
+func liftOptionOwnBlob(g *abi.Guest, f []uint64) (out *Blob, err error) {
 	mem := g.Mem
 	_ = mem
 	switch d := uint32(f[0]); d {
@@ -2509,7 +2509,7 @@ func lift_OptionOwnBlob(g *abi.Guest, f []uint64) (out *Blob, err error) {
 	return
 }
 
-func store_ResultOwnBlobString(ctx context.Context, g *abi.Guest, ptr uint32, v witval.Result[Blob, string]) (err error) {
+func storeResultOwnBlobString(ctx context.Context, g *abi.Guest, ptr uint32, v witval.Result[Blob, string]) (err error) {
 	if v.IsErr {
 		g.Mem.WriteByte(ptr, byte(1))
 		{
@@ -2535,7 +2535,7 @@ func store_ResultOwnBlobString(ctx context.Context, g *abi.Guest, ptr uint32, v 
 	return
 }
 
-func readList_ListOwnCounter(g *abi.Guest, p, n uint32) (out []*Counter, err error) {
+func readListListOwnCounter(g *abi.Guest, p, n uint32) (out []*Counter, err error) {
 	mem := g.Mem
 	_ = mem
 	eb, err := abi.ReadList(mem, p, n, 4, 4)
@@ -2553,7 +2553,7 @@ func readList_ListOwnCounter(g *abi.Guest, p, n uint32) (out []*Counter, err err
 	return
 }
 
-func writeList_ListBorrowCounter(ctx context.Context, g *abi.Guest, v []*Counter) (lp uint32, err error) {
+func writeListListBorrowCounter(ctx context.Context, g *abi.Guest, v []*Counter) (lp uint32, err error) {
 	if lp, err = g.AllocList(ctx, len(v), 4, 4); err != nil {
 		return
 	}
@@ -2570,7 +2570,7 @@ func writeList_ListBorrowCounter(ctx context.Context, g *abi.Guest, v []*Counter
 	return
 }
 
-func writeList_ListOwnCounter(ctx context.Context, g *abi.Guest, v []*Counter) (lp uint32, err error) {
+func writeListListOwnCounter(ctx context.Context, g *abi.Guest, v []*Counter) (lp uint32, err error) {
 	if lp, err = g.AllocList(ctx, len(v), 4, 4); err != nil {
 		return
 	}
@@ -2621,7 +2621,7 @@ func loadNamedCounter(g *abi.Guest, b []byte) (out NamedCounter, err error) {
 	return
 }
 
-func lower_OptionOwnCounter(ctx context.Context, g *abi.Guest, v **Counter, f []uint64) (err error) {
+func lowerOptionOwnCounter(ctx context.Context, g *abi.Guest, v **Counter, f []uint64) (err error) {
 	if v == nil {
 		clear(f[:2])
 		return
@@ -2638,7 +2638,7 @@ func lower_OptionOwnCounter(ctx context.Context, g *abi.Guest, v **Counter, f []
 	return
 }
 
-func load_ResultOwnCounterString(g *abi.Guest, b []byte) (out witval.Result[*Counter, string], err error) {
+func loadResultOwnCounterString(g *abi.Guest, b []byte) (out witval.Result[*Counter, string], err error) {
 	mem := g.Mem
 	_ = mem
 	switch d := uint32(b[0]); d {
@@ -2667,7 +2667,7 @@ func load_ResultOwnCounterString(g *abi.Guest, b []byte) (out witval.Result[*Cou
 	return
 }
 
-func readList_ListString(mem api.Memory, p, n uint32) (out []string, err error) {
+func readListListString(mem api.Memory, p, n uint32) (out []string, err error) {
 	eb, err := abi.ReadList(mem, p, n, 8, 4)
 	if err != nil {
 		return
@@ -2683,7 +2683,7 @@ func readList_ListString(mem api.Memory, p, n uint32) (out []string, err error) 
 	return
 }
 
-func readList_ListOwnBlob(g *abi.Guest, p, n uint32) (out []Blob, err error) {
+func readListListOwnBlob(g *abi.Guest, p, n uint32) (out []Blob, err error) {
 	mem := g.Mem
 	_ = mem
 	eb, err := abi.ReadList(mem, p, n, 4, 4)

@@ -11,7 +11,7 @@ import (
 	witval "github.com/raisfast/wasmplug/witval"
 )
 
-func Load_OptionString(p uint32) (out *string) {
+func LoadOptionString(p uint32) (out *string) {
 	switch uint32(cabi.Load8(p)) {
 	case 0:
 	case 1:
@@ -24,7 +24,7 @@ func Load_OptionString(p uint32) (out *string) {
 	return
 }
 
-func Lower_OptionString(v *string, f []uint64) {
+func LowerOptionString(v *string, f []uint64) {
 	if v == nil {
 		clear(f[:3])
 		return
@@ -36,7 +36,7 @@ func Lower_OptionString(v *string, f []uint64) {
 	}
 }
 
-func WriteList_ListField(v []plugin.Field) (lp uint32) {
+func WriteListListField(v []plugin.Field) (lp uint32) {
 	lp = cabi.Alloc(cabi.ListSize(len(v), 24))
 	for i := range v {
 		StoreField((lp + uint32(i)*24), v[i])
@@ -44,7 +44,7 @@ func WriteList_ListField(v []plugin.Field) (lp uint32) {
 	return
 }
 
-func Load_ResultU64DBError(p uint32) (out witval.Result[uint64, plugin.DBError]) {
+func LoadResultU64DBError(p uint32) (out witval.Result[uint64, plugin.DBError]) {
 	switch uint32(cabi.Load8(p)) {
 	case 0:
 		var x uint64
@@ -63,26 +63,26 @@ func Load_ResultU64DBError(p uint32) (out witval.Result[uint64, plugin.DBError])
 
 func LowerQuery(v plugin.Query, f []uint64) {
 	{
-		sp, sl := WriteList_ListString(v.Columns), uint32(len(v.Columns))
+		sp, sl := WriteListListString(v.Columns), uint32(len(v.Columns))
 		f[0], f[1] = uint64(sp), uint64(sl)
 	}
 	{
-		sp, sl := WriteList_ListCondition(v.Filter), uint32(len(v.Filter))
+		sp, sl := WriteListListCondition(v.Filter), uint32(len(v.Filter))
 		f[2], f[3] = uint64(sp), uint64(sl)
 	}
 	{
-		sp, sl := WriteList_ListOrder(v.OrderBy), uint32(len(v.OrderBy))
+		sp, sl := WriteListListOrder(v.OrderBy), uint32(len(v.OrderBy))
 		f[4], f[5] = uint64(sp), uint64(sl)
 	}
-	Lower_OptionU32(v.Limit, f[6:])
-	Lower_OptionU32(v.Offset, f[8:])
+	LowerOptionU32(v.Limit, f[6:])
+	LowerOptionU32(v.Offset, f[8:])
 }
 
-func Load_ResultOptionListFieldDBError(p uint32) (out witval.Result[*[]plugin.Field, plugin.DBError]) {
+func LoadResultOptionListFieldDBError(p uint32) (out witval.Result[*[]plugin.Field, plugin.DBError]) {
 	switch uint32(cabi.Load8(p)) {
 	case 0:
 		var x *[]plugin.Field
-		x = Load_OptionListField(p + 4)
+		x = LoadOptionListField(p + 4)
 		out.OK = x
 	case 1:
 		var x plugin.DBError
@@ -95,11 +95,11 @@ func Load_ResultOptionListFieldDBError(p uint32) (out witval.Result[*[]plugin.Fi
 	return
 }
 
-func Load_ResultListListFieldDBError(p uint32) (out witval.Result[[][]plugin.Field, plugin.DBError]) {
+func LoadResultListListFieldDBError(p uint32) (out witval.Result[[][]plugin.Field, plugin.DBError]) {
 	switch uint32(cabi.Load8(p)) {
 	case 0:
 		var x [][]plugin.Field
-		x = ReadList_ListListField(cabi.Load32(p+4), cabi.Load32(p+8))
+		x = ReadListListListField(cabi.Load32(p+4), cabi.Load32(p+8))
 		out.OK = x
 	case 1:
 		var x plugin.DBError
@@ -112,7 +112,7 @@ func Load_ResultListListFieldDBError(p uint32) (out witval.Result[[][]plugin.Fie
 	return
 }
 
-func WriteList_ListCondition(v []plugin.Condition) (lp uint32) {
+func WriteListListCondition(v []plugin.Condition) (lp uint32) {
 	lp = cabi.Alloc(cabi.ListSize(len(v), 32))
 	for i := range v {
 		StoreCondition((lp + uint32(i)*32), v[i])
@@ -120,7 +120,7 @@ func WriteList_ListCondition(v []plugin.Condition) (lp uint32) {
 	return
 }
 
-func Load_ResultValueDBError(p uint32) (out witval.Result[plugin.Value, plugin.DBError]) {
+func LoadResultValueDBError(p uint32) (out witval.Result[plugin.Value, plugin.DBError]) {
 	switch uint32(cabi.Load8(p)) {
 	case 0:
 		var x plugin.Value
@@ -137,7 +137,7 @@ func Load_ResultValueDBError(p uint32) (out witval.Result[plugin.Value, plugin.D
 	return
 }
 
-func WriteList_ListString(v []string) (lp uint32) {
+func WriteListListString(v []string) (lp uint32) {
 	lp = cabi.Alloc(cabi.ListSize(len(v), 8))
 	for i := range v {
 		{
@@ -153,11 +153,11 @@ func LowerAggregate(v plugin.Aggregate, f []uint64) {
 	f[0] = uint64(v)
 }
 
-func Load_ResultListGroupDBError(p uint32) (out witval.Result[[]plugin.Group, plugin.DBError]) {
+func LoadResultListGroupDBError(p uint32) (out witval.Result[[]plugin.Group, plugin.DBError]) {
 	switch uint32(cabi.Load8(p)) {
 	case 0:
 		var x []plugin.Group
-		x = ReadList_ListGroup(cabi.Load32(p+4), cabi.Load32(p+8))
+		x = ReadListListGroup(cabi.Load32(p+4), cabi.Load32(p+8))
 		out.OK = x
 	case 1:
 		var x plugin.DBError
@@ -172,13 +172,13 @@ func Load_ResultListGroupDBError(p uint32) (out witval.Result[[]plugin.Group, pl
 
 func LoadPostInput(p uint32) (out plugin.PostInput) {
 	type opts struct {
-		Slug         string
-		Excerpt      string
-		CategoryID   string
-		TagIDs       []string
-		TagIDs_elems [4]string
-		Status       string
-		CoverImage   string
+		Slug        string
+		Excerpt     string
+		CategoryID  string
+		TagIDs      []string
+		elemsTagIDs [4]string
+		Status      string
+		CoverImage  string
 	}
 	var o *opts
 	out.Title = cabi.String(cabi.Load32(p), cabi.Load32(p+4))
@@ -223,10 +223,10 @@ func LoadPostInput(p uint32) (out plugin.PostInput) {
 			o = new(opts)
 		}
 		if n := cabi.Load32(p + 60); n <= 4 {
-			o.TagIDs = o.TagIDs_elems[:n:n]
-			FillList_ListString(o.TagIDs, cabi.Load32(p+56))
+			o.TagIDs = o.elemsTagIDs[:n:n]
+			FillListListString(o.TagIDs, cabi.Load32(p+56))
 		} else {
-			o.TagIDs = ReadList_ListString(cabi.Load32(p+56), n)
+			o.TagIDs = ReadListListString(cabi.Load32(p+56), n)
 		}
 		out.TagIDs = &o.TagIDs
 	default:
@@ -257,7 +257,7 @@ func LoadPostInput(p uint32) (out plugin.PostInput) {
 	return
 }
 
-func Store_OptionPostInput(p uint32, v *plugin.PostInput) {
+func StoreOptionPostInput(p uint32, v *plugin.PostInput) {
 	if v == nil {
 		cabi.Store8(p, uint8(0))
 		return
@@ -310,7 +310,7 @@ func LiftCommentInput(f []uint64) (out plugin.CommentInput) {
 	return
 }
 
-func Store_OptionCommentInput(p uint32, v *plugin.CommentInput) {
+func StoreOptionCommentInput(p uint32, v *plugin.CommentInput) {
 	if v == nil {
 		cabi.Store8(p, uint8(0))
 		return
@@ -322,11 +322,11 @@ func Store_OptionCommentInput(p uint32, v *plugin.CommentInput) {
 func LiftContentEvent(f []uint64) (out plugin.ContentEvent) {
 	out.ContentType = cabi.String(uint32(f[0]), uint32(f[1]))
 	out.Data = cabi.String(uint32(f[2]), uint32(f[3]))
-	out.ID = Lift_OptionString(f[4:])
+	out.ID = LiftOptionString(f[4:])
 	return
 }
 
-func Store_OptionContentEvent(p uint32, v *plugin.ContentEvent) {
+func StoreOptionContentEvent(p uint32, v *plugin.ContentEvent) {
 	if v == nil {
 		cabi.Store8(p, uint8(0))
 		return
@@ -335,7 +335,7 @@ func Store_OptionContentEvent(p uint32, v *plugin.ContentEvent) {
 	StoreContentEvent(p+4, *v)
 }
 
-func Store_OptionString(p uint32, v *string) {
+func StoreOptionString(p uint32, v *string) {
 	if v == nil {
 		cabi.Store8(p, uint8(0))
 		return
@@ -412,7 +412,7 @@ func LoadPostOutput(p uint32) (out plugin.PostOutput) {
 	return
 }
 
-func Lift_OptionString(f []uint64) (out *string) {
+func LiftOptionString(f []uint64) (out *string) {
 	switch uint32(f[0]) {
 	case 0:
 	case 1:
@@ -480,7 +480,7 @@ func LoadDBError(p uint32) (out plugin.DBError) {
 	return
 }
 
-func WriteList_ListOrder(v []plugin.Order) (lp uint32) {
+func WriteListListOrder(v []plugin.Order) (lp uint32) {
 	lp = cabi.Alloc(cabi.ListSize(len(v), 12))
 	for i := range v {
 		StoreOrder((lp + uint32(i)*12), v[i])
@@ -488,7 +488,7 @@ func WriteList_ListOrder(v []plugin.Order) (lp uint32) {
 	return
 }
 
-func Lower_OptionU32(v *uint32, f []uint64) {
+func LowerOptionU32(v *uint32, f []uint64) {
 	if v == nil {
 		clear(f[:2])
 		return
@@ -497,12 +497,12 @@ func Lower_OptionU32(v *uint32, f []uint64) {
 	f[1] = uint64(*v)
 }
 
-func Load_OptionListField(p uint32) (out *[]plugin.Field) {
+func LoadOptionListField(p uint32) (out *[]plugin.Field) {
 	switch uint32(cabi.Load8(p)) {
 	case 0:
 	case 1:
 		var x []plugin.Field
-		x = ReadList_ListField(cabi.Load32(p+4), cabi.Load32(p+8))
+		x = ReadListListField(cabi.Load32(p+4), cabi.Load32(p+8))
 		out = &x
 	default:
 		cabi.Unreachable("discriminant out of range for option<list<field>>")
@@ -510,10 +510,10 @@ func Load_OptionListField(p uint32) (out *[]plugin.Field) {
 	return
 }
 
-func ReadList_ListListField(p, n uint32) (out [][]plugin.Field) {
+func ReadListListListField(p, n uint32) (out [][]plugin.Field) {
 	out = make([][]plugin.Field, n)
 	for i := range out {
-		out[i] = ReadList_ListField(cabi.Load32((p + uint32(i)*8)), cabi.Load32((p+uint32(i)*8)+4))
+		out[i] = ReadListListField(cabi.Load32((p + uint32(i)*8)), cabi.Load32((p+uint32(i)*8)+4))
 	}
 	return
 }
@@ -554,7 +554,7 @@ func LoadValue(p uint32) (out plugin.Value) {
 	return
 }
 
-func ReadList_ListGroup(p, n uint32) (out []plugin.Group) {
+func ReadListListGroup(p, n uint32) (out []plugin.Group) {
 	out = make([]plugin.Group, n)
 	for i := range out {
 		out[i] = LoadGroup((p + uint32(i)*24))
@@ -562,13 +562,13 @@ func ReadList_ListGroup(p, n uint32) (out []plugin.Group) {
 	return
 }
 
-func FillList_ListString(out []string, p uint32) {
+func FillListListString(out []string, p uint32) {
 	for i := range out {
 		out[i] = cabi.String(cabi.Load32((p + uint32(i)*8)), cabi.Load32((p+uint32(i)*8)+4))
 	}
 }
 
-func ReadList_ListString(p, n uint32) (out []string) {
+func ReadListListString(p, n uint32) (out []string) {
 	out = make([]string, n)
 	for i := range out {
 		out[i] = cabi.String(cabi.Load32((p + uint32(i)*8)), cabi.Load32((p+uint32(i)*8)+4))
@@ -587,12 +587,12 @@ func StorePostInput(p uint32, v plugin.PostInput) {
 		cabi.Store32(p+8, sp)
 		cabi.Store32(p+12, sl)
 	}
-	Store_OptionString(p+16, v.Slug)
-	Store_OptionString(p+28, v.Excerpt)
-	Store_OptionString(p+40, v.CategoryID)
-	Store_OptionListString(p+52, v.TagIDs)
-	Store_OptionString(p+64, v.Status)
-	Store_OptionString(p+76, v.CoverImage)
+	StoreOptionString(p+16, v.Slug)
+	StoreOptionString(p+28, v.Excerpt)
+	StoreOptionString(p+40, v.CategoryID)
+	StoreOptionListString(p+52, v.TagIDs)
+	StoreOptionString(p+64, v.Status)
+	StoreOptionString(p+76, v.CoverImage)
 }
 
 func StoreCommentInput(p uint32, v plugin.CommentInput) {
@@ -601,9 +601,9 @@ func StoreCommentInput(p uint32, v plugin.CommentInput) {
 		cabi.Store32(p, sp)
 		cabi.Store32(p+4, sl)
 	}
-	Store_OptionString(p+8, v.Nickname)
-	Store_OptionString(p+20, v.Email)
-	Store_OptionString(p+32, v.ParentID)
+	StoreOptionString(p+8, v.Nickname)
+	StoreOptionString(p+20, v.Email)
+	StoreOptionString(p+32, v.ParentID)
 }
 
 func StoreContentEvent(p uint32, v plugin.ContentEvent) {
@@ -617,7 +617,7 @@ func StoreContentEvent(p uint32, v plugin.ContentEvent) {
 		cabi.Store32(p+8, sp)
 		cabi.Store32(p+12, sl)
 	}
-	Store_OptionString(p+16, v.ID)
+	StoreOptionString(p+16, v.ID)
 }
 
 func StoreValue(p uint32, v plugin.Value) {
@@ -658,7 +658,7 @@ func StoreOrder(p uint32, v plugin.Order) {
 	cabi.Store8(p+8, uint8(cabi.Bool(v.Descending)))
 }
 
-func ReadList_ListField(p, n uint32) (out []plugin.Field) {
+func ReadListListField(p, n uint32) (out []plugin.Field) {
 	out = make([]plugin.Field, n)
 	for i := range out {
 		out[i] = LoadField((p + uint32(i)*24))
@@ -671,19 +671,19 @@ func StoreComparison(p uint32, v plugin.Comparison) {
 }
 
 func LoadGroup(p uint32) (out plugin.Group) {
-	out.Key = ReadList_ListField(cabi.Load32(p), cabi.Load32(p+4))
+	out.Key = ReadListListField(cabi.Load32(p), cabi.Load32(p+4))
 	out.Value = LoadValue(p + 8)
 	return
 }
 
-func Store_OptionListString(p uint32, v *[]string) {
+func StoreOptionListString(p uint32, v *[]string) {
 	if v == nil {
 		cabi.Store8(p, uint8(0))
 		return
 	}
 	cabi.Store8(p, uint8(1))
 	{
-		sp, sl := WriteList_ListString(*v), uint32(len(*v))
+		sp, sl := WriteListListString(*v), uint32(len(*v))
 		cabi.Store32(p+4, sp)
 		cabi.Store32(p+8, sl)
 	}

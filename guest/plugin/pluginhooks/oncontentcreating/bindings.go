@@ -42,7 +42,7 @@ func wasmexportOnContentCreating(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 
 		rv = impl(a0)
 	}
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
-	wire.Store_OptionContentEvent(rp, rv)
+	wire.StoreOptionContentEvent(rp, rv)
 	return rp
 }
 

@@ -32,7 +32,7 @@ func wasmexportOnCronTick(p0 uint32, p1 uint32, p2 uint32) {
 	}
 	var a0 *string
 	stack := [3]uint64{uint64(p0), uint64(p1), uint64(p2)}
-	a0 = wire.Lift_OptionString(stack[0:])
+	a0 = wire.LiftOptionString(stack[0:])
 	// The arguments are lifted: release the host's allocations (lifted values
 	// keep what they use) and anything an earlier call left pinned.
 	cabi.Release(0)

@@ -204,13 +204,13 @@ func EchoNames(x []string) []string {
 	mark := cabi.Mark()
 	var stack [2]uint64
 	{
-		sp, sl := wire.WriteList_ListString(x), uint32(len(x))
+		sp, sl := wire.WriteListListString(x), uint32(len(x))
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	rp := cabi.Addr(unsafe.Pointer(&echoNamesRet))
 	wasmimportEchoNames(uint32(stack[0]), uint32(stack[1]), rp)
 	var rv []string
-	rv = wire.ReadList_ListString(cabi.Load32(rp), cabi.Load32(rp+4))
+	rv = wire.ReadListListString(cabi.Load32(rp), cabi.Load32(rp+4))
 	cabi.Release(mark)
 	return rv
 }
@@ -222,11 +222,11 @@ var echoOptionRet [2]uint64
 func EchoOption(x *string) (string, bool) {
 	mark := cabi.Mark()
 	var stack [3]uint64
-	wire.Lower_OptionString(x, stack[0:])
+	wire.LowerOptionString(x, stack[0:])
 	rp := cabi.Addr(unsafe.Pointer(&echoOptionRet))
 	wasmimportEchoOption(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), rp)
 	var rv *string
-	rv = wire.Load_OptionString(rp)
+	rv = wire.LoadOptionString(rp)
 	cabi.Release(mark)
 	if rv == nil {
 		var zero string
@@ -242,11 +242,11 @@ var echoNestedRet [2]uint64
 func EchoNested(x *[]*string) ([]*string, bool) {
 	mark := cabi.Mark()
 	var stack [3]uint64
-	wire.Lower_OptionListOptionString(x, stack[0:])
+	wire.LowerOptionListOptionString(x, stack[0:])
 	rp := cabi.Addr(unsafe.Pointer(&echoNestedRet))
 	wasmimportEchoNested(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), rp)
 	var rv *[]*string
-	rv = wire.Load_OptionListOptionString(rp)
+	rv = wire.LoadOptionListOptionString(rp)
 	cabi.Release(mark)
 	if rv == nil {
 		var zero []*string
@@ -262,11 +262,11 @@ var echoResultRet [2]uint64
 func EchoResult(x witval.Result[string, uint32]) (string, error) {
 	mark := cabi.Mark()
 	var stack [3]uint64
-	wire.Lower_ResultStringU32(x, stack[0:])
+	wire.LowerResultStringU32(x, stack[0:])
 	rp := cabi.Addr(unsafe.Pointer(&echoResultRet))
 	wasmimportEchoResult(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), rp)
 	var rv witval.Result[string, uint32]
-	rv = wire.Load_ResultStringU32(rp)
+	rv = wire.LoadResultStringU32(rp)
 	cabi.Release(mark)
 	if rv.IsErr {
 		return rv.OK, &witval.ResultError[uint32]{Value: rv.Err}
@@ -281,11 +281,11 @@ var echoUnitResultRet [2]uint64
 func EchoUnitResult(x witval.Result[witval.Unit, string]) error {
 	mark := cabi.Mark()
 	var stack [3]uint64
-	wire.Lower_ResultUnitString(x, stack[0:])
+	wire.LowerResultUnitString(x, stack[0:])
 	rp := cabi.Addr(unsafe.Pointer(&echoUnitResultRet))
 	wasmimportEchoUnitResult(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), rp)
 	var rv witval.Result[witval.Unit, string]
-	rv = wire.Load_ResultUnitString(rp)
+	rv = wire.LoadResultUnitString(rp)
 	cabi.Release(mark)
 	if rv.IsErr {
 		return &witval.ResultError[string]{Value: rv.Err}
@@ -300,11 +300,11 @@ var echoTupleRet [3]uint64
 func EchoTuple(x witval.Tuple3[uint8, string, float64]) witval.Tuple3[uint8, string, float64] {
 	mark := cabi.Mark()
 	var stack [4]uint64
-	wire.Lower_Tuple3U8StringF64(x, stack[0:])
+	wire.LowerTuple3U8StringF64(x, stack[0:])
 	rp := cabi.Addr(unsafe.Pointer(&echoTupleRet))
 	wasmimportEchoTuple(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), cabi.F64(stack[3]), rp)
 	var rv witval.Tuple3[uint8, string, float64]
-	rv = wire.Load_Tuple3U8StringF64(rp)
+	rv = wire.LoadTuple3U8StringF64(rp)
 	cabi.Release(mark)
 	return rv
 }
@@ -401,13 +401,13 @@ func EchoShapes(x []guest.Shape) []guest.Shape {
 	mark := cabi.Mark()
 	var stack [2]uint64
 	{
-		sp, sl := wire.WriteList_ListShape(x), uint32(len(x))
+		sp, sl := wire.WriteListListShape(x), uint32(len(x))
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	rp := cabi.Addr(unsafe.Pointer(&echoShapesRet))
 	wasmimportEchoShapes(uint32(stack[0]), uint32(stack[1]), rp)
 	var rv []guest.Shape
-	rv = wire.ReadList_ListShape(cabi.Load32(rp), cabi.Load32(rp+4))
+	rv = wire.ReadListListShape(cabi.Load32(rp), cabi.Load32(rp+4))
 	cabi.Release(mark)
 	return rv
 }
@@ -424,7 +424,7 @@ func EchoMeta(x guest.Meta, l guest.Level) witval.Tuple2[guest.Meta, guest.Level
 	rp := cabi.Addr(unsafe.Pointer(&echoMetaRet))
 	wasmimportEchoMeta(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3]), rp)
 	var rv witval.Tuple2[guest.Meta, guest.Level]
-	rv = wire.Load_Tuple2MetaLevel(rp)
+	rv = wire.LoadTuple2MetaLevel(rp)
 	cabi.Release(mark)
 	return rv
 }
@@ -507,7 +507,7 @@ func SumPoints(x []guest.Point) int64 {
 	mark := cabi.Mark()
 	var stack [2]uint64
 	{
-		sp, sl := wire.WriteList_ListPoint(x), uint32(len(x))
+		sp, sl := wire.WriteListListPoint(x), uint32(len(x))
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	r0 := [1]uint64{wasmimportSumPoints(uint32(stack[0]), uint32(stack[1]))}

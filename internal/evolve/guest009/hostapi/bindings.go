@@ -45,7 +45,7 @@ func KVGet(key string) (string, bool) {
 	rp := cabi.Addr(unsafe.Pointer(&kvGetRet))
 	wasmimportKVGet(uint32(stack[0]), uint32(stack[1]), rp)
 	var rv *string
-	rv = wire.Load_OptionString(rp)
+	rv = wire.LoadOptionString(rp)
 	cabi.Release(mark)
 	if rv == nil {
 		var zero string

@@ -45,7 +45,7 @@ func GetConfig(key string) (string, bool) {
 	rp := cabi.Addr(unsafe.Pointer(&getConfigRet))
 	wasmimportGetConfig(uint32(stack[0]), uint32(stack[1]), rp)
 	var rv *string
-	rv = wire.Load_OptionString(rp)
+	rv = wire.LoadOptionString(rp)
 	cabi.Release(mark)
 	if rv == nil {
 		var zero string
@@ -70,7 +70,7 @@ func HTTPGet(url string) (string, bool) {
 	rp := cabi.Addr(unsafe.Pointer(&httpGetRet))
 	wasmimportHTTPGet(uint32(stack[0]), uint32(stack[1]), rp)
 	var rv *string
-	rv = wire.Load_OptionString(rp)
+	rv = wire.LoadOptionString(rp)
 	cabi.Release(mark)
 	if rv == nil {
 		var zero string
@@ -95,7 +95,7 @@ func GetData(key string) (string, bool) {
 	rp := cabi.Addr(unsafe.Pointer(&getDataRet))
 	wasmimportGetData(uint32(stack[0]), uint32(stack[1]), rp)
 	var rv *string
-	rv = wire.Load_OptionString(rp)
+	rv = wire.LoadOptionString(rp)
 	cabi.Release(mark)
 	if rv == nil {
 		var zero string
@@ -141,7 +141,7 @@ func GetPost(slug string) (string, bool) {
 	rp := cabi.Addr(unsafe.Pointer(&getPostRet))
 	wasmimportGetPost(uint32(stack[0]), uint32(stack[1]), rp)
 	var rv *string
-	rv = wire.Load_OptionString(rp)
+	rv = wire.LoadOptionString(rp)
 	cabi.Release(mark)
 	if rv == nil {
 		var zero string
@@ -163,7 +163,7 @@ func DBQuery(sql string, params *string) string {
 		sp, sl := cabi.LowerString(sql)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
-	wire.Lower_OptionString(params, stack[2:])
+	wire.LowerOptionString(params, stack[2:])
 	rp := cabi.Addr(unsafe.Pointer(&dbQueryRet))
 	wasmimportDBQuery(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3]), uint32(stack[4]), rp)
 	var rv string
@@ -185,7 +185,7 @@ func DBExecute(sql string, params *string) string {
 		sp, sl := cabi.LowerString(sql)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
-	wire.Lower_OptionString(params, stack[2:])
+	wire.LowerOptionString(params, stack[2:])
 	rp := cabi.Addr(unsafe.Pointer(&dbExecuteRet))
 	wasmimportDBExecute(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3]), uint32(stack[4]), rp)
 	var rv string
@@ -258,7 +258,7 @@ func VFSRead(path string) (string, bool) {
 	rp := cabi.Addr(unsafe.Pointer(&vfsReadRet))
 	wasmimportVFSRead(uint32(stack[0]), uint32(stack[1]), rp)
 	var rv *string
-	rv = wire.Load_OptionString(rp)
+	rv = wire.LoadOptionString(rp)
 	cabi.Release(mark)
 	if rv == nil {
 		var zero string
@@ -338,7 +338,7 @@ func VFSList(path string) (string, bool) {
 	rp := cabi.Addr(unsafe.Pointer(&vfsListRet))
 	wasmimportVFSList(uint32(stack[0]), uint32(stack[1]), rp)
 	var rv *string
-	rv = wire.Load_OptionString(rp)
+	rv = wire.LoadOptionString(rp)
 	cabi.Release(mark)
 	if rv == nil {
 		var zero string
@@ -363,7 +363,7 @@ func VFSStat(path string) (string, bool) {
 	rp := cabi.Addr(unsafe.Pointer(&vfsStatRet))
 	wasmimportVFSStat(uint32(stack[0]), uint32(stack[1]), rp)
 	var rv *string
-	rv = wire.Load_OptionString(rp)
+	rv = wire.LoadOptionString(rp)
 	cabi.Release(mark)
 	if rv == nil {
 		var zero string

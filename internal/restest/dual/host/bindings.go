@@ -174,7 +174,7 @@ func hostPoolGone(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	{
 		var lq uint32
-		lq, err = writeList_ListString(ctx, g, rv)
+		lq, err = writeListListString(ctx, g, rv)
 		if err != nil {
 			abi.TrapOn("test:dual/pool@0.2.0#gone", err)
 		}
@@ -339,7 +339,7 @@ func (i *Instance) Gone(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return zero, i.trapped(3, err)
 	}
-	res, err = readList_ListString(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
+	res, err = readListListString(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
 	if err != nil {
 		return zero, i.trapped(3, err)
 	}
@@ -1244,7 +1244,7 @@ func storePoolWrapped(ctx context.Context, g *abi.Guest, ptr uint32, v PoolWrapp
 	return
 }
 
-func writeList_ListString(ctx context.Context, g *abi.Guest, v []string) (lp uint32, err error) {
+func writeListListString(ctx context.Context, g *abi.Guest, v []string) (lp uint32, err error) {
 	if lp, err = g.AllocList(ctx, len(v), 8, 4); err != nil {
 		return
 	}
@@ -1286,7 +1286,7 @@ func loadExportPoolWrapped(g *abi.Guest, b []byte) (out ExportPoolWrapped, err e
 	return
 }
 
-func readList_ListString(mem api.Memory, p, n uint32) (out []string, err error) {
+func readListListString(mem api.Memory, p, n uint32) (out []string, err error) {
 	eb, err := abi.ReadList(mem, p, n, 8, 4)
 	if err != nil {
 		return

@@ -72,11 +72,11 @@ func BlobSize(self guest.Blob) uint32 {
 // BlobConcat calls test:res/store@0.1.0#[static]blob.concat.
 //
 // concat makes a new blob from two borrowed ones.
-func BlobConcat(a_ guest.Blob, b_ guest.Blob) guest.Blob {
+func BlobConcat(aArg guest.Blob, bArg guest.Blob) guest.Blob {
 	mark := cabi.Mark()
 	var stack [2]uint64
-	stack[0] = uint64((a_).Handle())
-	stack[1] = uint64((b_).Handle())
+	stack[0] = uint64((aArg).Handle())
+	stack[1] = uint64((bArg).Handle())
 	r0 := [1]uint64{uint64(wasmimportBlobConcat(uint32(stack[0]), uint32(stack[1])))}
 	var rv guest.Blob
 	rv = guest.BlobFromHandle(uint32(r0[0]))
@@ -90,14 +90,14 @@ var makeManyRet [1]uint64
 // MakeMany calls test:res/store@0.1.0#make-many.
 //
 // n fresh blobs, each holding its index as one byte.
-func MakeMany(n_ uint32) []guest.Blob {
+func MakeMany(nArg uint32) []guest.Blob {
 	mark := cabi.Mark()
 	var stack [1]uint64
-	stack[0] = uint64(n_)
+	stack[0] = uint64(nArg)
 	rp := cabi.Addr(unsafe.Pointer(&makeManyRet))
 	wasmimportMakeMany(uint32(stack[0]), rp)
 	var rv []guest.Blob
-	rv = wire.ReadList_ListOwnBlob(cabi.Load32(rp), cabi.Load32(rp+4))
+	rv = wire.ReadListListOwnBlob(cabi.Load32(rp), cabi.Load32(rp+4))
 	cabi.Release(mark)
 	return rv
 }
@@ -107,7 +107,7 @@ func TotalSize(items []guest.Blob) uint32 {
 	mark := cabi.Mark()
 	var stack [2]uint64
 	{
-		sp, sl := wire.WriteList_ListBorrowBlob(items), uint32(len(items))
+		sp, sl := wire.WriteListListBorrowBlob(items), uint32(len(items))
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	r0 := [1]uint64{uint64(wasmimportTotalSize(uint32(stack[0]), uint32(stack[1])))}
@@ -121,14 +121,14 @@ func TotalSize(items []guest.Blob) uint32 {
 var wrapRet [2]uint64
 
 // Wrap calls test:res/store@0.1.0#wrap.
-func Wrap(name string, b_ guest.Blob) guest.Tagged {
+func Wrap(name string, bArg guest.Blob) guest.Tagged {
 	mark := cabi.Mark()
 	var stack [3]uint64
 	{
 		sp, sl := cabi.LowerString(name)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
-	stack[2] = uint64((b_).Handle())
+	stack[2] = uint64((bArg).Handle())
 	rp := cabi.Addr(unsafe.Pointer(&wrapRet))
 	wasmimportWrap(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), rp)
 	var rv guest.Tagged
@@ -153,14 +153,14 @@ func Unwrap(t guest.Tagged) guest.Blob {
 var pickRet [2]uint64
 
 // Pick calls test:res/store@0.1.0#pick.
-func Pick(b_ *guest.Blob) (guest.Blob, error) {
+func Pick(bArg *guest.Blob) (guest.Blob, error) {
 	mark := cabi.Mark()
 	var stack [2]uint64
-	wire.Lower_OptionOwnBlob(b_, stack[0:])
+	wire.LowerOptionOwnBlob(bArg, stack[0:])
 	rp := cabi.Addr(unsafe.Pointer(&pickRet))
 	wasmimportPick(uint32(stack[0]), uint32(stack[1]), rp)
 	var rv witval.Result[guest.Blob, string]
-	rv = wire.Load_ResultOwnBlobString(rp)
+	rv = wire.LoadResultOwnBlobString(rp)
 	cabi.Release(mark)
 	if rv.IsErr {
 		return rv.OK, &witval.ResultError[string]{Value: rv.Err}

@@ -43,7 +43,7 @@ func wasmexportEchoMeta(p0 uint32, p1 uint32, p2 uint32, p3 uint32) uint32 {
 	cabi.Release(0)
 	rv := impl(a0, a1)
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
-	wire.Store_Tuple2MetaLevel(rp, rv)
+	wire.StoreTuple2MetaLevel(rp, rv)
 	return rp
 }
 

@@ -30,7 +30,7 @@ var retArea [2]uint64
 func wasmexportEchoNested(p0 uint32, p1 uint32, p2 uint32) uint32 {
 	var a0 *[]*string
 	stack := [3]uint64{uint64(p0), uint64(p1), uint64(p2)}
-	a0 = wire.Lift_OptionListOptionString(stack[0:])
+	a0 = wire.LiftOptionListOptionString(stack[0:])
 	// The arguments are lifted: release the host's allocations (lifted values
 	// keep what they use) and anything an earlier call left pinned.
 	cabi.Release(0)
@@ -39,7 +39,7 @@ func wasmexportEchoNested(p0 uint32, p1 uint32, p2 uint32) uint32 {
 		rv = impl(a0)
 	}
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
-	wire.Store_OptionListOptionString(rp, rv)
+	wire.StoreOptionListOptionString(rp, rv)
 	return rp
 }
 

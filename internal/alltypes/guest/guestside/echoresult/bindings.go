@@ -34,7 +34,7 @@ func wasmexportEchoResult(p0 uint32, p1 uint32, p2 uint32) uint32 {
 	}
 	var a0 witval.Result[string, uint32]
 	stack := [3]uint64{uint64(p0), uint64(p1), uint64(p2)}
-	a0 = wire.Lift_ResultStringU32(stack[0:])
+	a0 = wire.LiftResultStringU32(stack[0:])
 	// The arguments are lifted: release the host's allocations (lifted values
 	// keep what they use) and anything an earlier call left pinned.
 	cabi.Release(0)
@@ -51,7 +51,7 @@ func wasmexportEchoResult(p0 uint32, p1 uint32, p2 uint32) uint32 {
 		rv.OK = hv
 	}
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
-	wire.Store_ResultStringU32(rp, rv)
+	wire.StoreResultStringU32(rp, rv)
 	return rp
 }
 

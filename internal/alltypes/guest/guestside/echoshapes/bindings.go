@@ -34,14 +34,14 @@ func wasmexportEchoShapes(p0 uint32, p1 uint32) uint32 {
 	}
 	var a0 []guest.Shape
 	stack := [2]uint64{uint64(p0), uint64(p1)}
-	a0 = wire.ReadList_ListShape(uint32(stack[0]), uint32(stack[1]))
+	a0 = wire.ReadListListShape(uint32(stack[0]), uint32(stack[1]))
 	// The arguments are lifted: release the host's allocations (lifted values
 	// keep what they use) and anything an earlier call left pinned.
 	cabi.Release(0)
 	rv := impl(a0)
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
 	{
-		sp, sl := wire.WriteList_ListShape(rv), uint32(len(rv))
+		sp, sl := wire.WriteListListShape(rv), uint32(len(rv))
 		cabi.Store32(rp, sp)
 		cabi.Store32(rp+4, sl)
 	}

@@ -34,13 +34,13 @@ func wasmexportEchoTuple(p0 uint32, p1 uint32, p2 uint32, p3 float64) uint32 {
 	}
 	var a0 witval.Tuple3[uint8, string, float64]
 	stack := [4]uint64{uint64(p0), uint64(p1), uint64(p2), cabi.FromF64(p3)}
-	a0 = wire.Lift_Tuple3U8StringF64(stack[0:])
+	a0 = wire.LiftTuple3U8StringF64(stack[0:])
 	// The arguments are lifted: release the host's allocations (lifted values
 	// keep what they use) and anything an earlier call left pinned.
 	cabi.Release(0)
 	rv := impl(a0)
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
-	wire.Store_Tuple3U8StringF64(rp, rv)
+	wire.StoreTuple3U8StringF64(rp, rv)
 	return rp
 }
 

@@ -34,7 +34,7 @@ func wasmexportEchoUnitResult(p0 uint32, p1 uint32, p2 uint32) uint32 {
 	}
 	var a0 witval.Result[witval.Unit, string]
 	stack := [3]uint64{uint64(p0), uint64(p1), uint64(p2)}
-	a0 = wire.Lift_ResultUnitString(stack[0:])
+	a0 = wire.LiftResultUnitString(stack[0:])
 	// The arguments are lifted: release the host's allocations (lifted values
 	// keep what they use) and anything an earlier call left pinned.
 	cabi.Release(0)
@@ -49,7 +49,7 @@ func wasmexportEchoUnitResult(p0 uint32, p1 uint32, p2 uint32) uint32 {
 		}
 	}
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
-	wire.Store_ResultUnitString(rp, rv)
+	wire.StoreResultUnitString(rp, rv)
 	return rp
 }
 

@@ -32,7 +32,7 @@ func wasmexportSumPoints(p0 uint32, p1 uint32) uint64 {
 	}
 	var a0 []guest.Point
 	stack := [2]uint64{uint64(p0), uint64(p1)}
-	a0 = wire.ReadList_ListPoint(uint32(stack[0]), uint32(stack[1]))
+	a0 = wire.ReadListListPoint(uint32(stack[0]), uint32(stack[1]))
 	// The arguments are lifted: release the host's allocations (lifted values
 	// keep what they use) and anything an earlier call left pinned.
 	cabi.Release(0)

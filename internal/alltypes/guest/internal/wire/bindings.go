@@ -11,7 +11,7 @@ import (
 	witval "github.com/raisfast/wasmplug/witval"
 )
 
-func WriteList_ListString(v []string) (lp uint32) {
+func WriteListListString(v []string) (lp uint32) {
 	lp = cabi.Alloc(cabi.ListSize(len(v), 8))
 	for i := range v {
 		{
@@ -23,7 +23,7 @@ func WriteList_ListString(v []string) (lp uint32) {
 	return
 }
 
-func ReadList_ListString(p, n uint32) (out []string) {
+func ReadListListString(p, n uint32) (out []string) {
 	out = make([]string, n)
 	for i := range out {
 		out[i] = cabi.String(cabi.Load32((p + uint32(i)*8)), cabi.Load32((p+uint32(i)*8)+4))
@@ -31,7 +31,7 @@ func ReadList_ListString(p, n uint32) (out []string) {
 	return
 }
 
-func Lower_OptionString(v *string, f []uint64) {
+func LowerOptionString(v *string, f []uint64) {
 	if v == nil {
 		clear(f[:3])
 		return
@@ -43,7 +43,7 @@ func Lower_OptionString(v *string, f []uint64) {
 	}
 }
 
-func Load_OptionString(p uint32) (out *string) {
+func LoadOptionString(p uint32) (out *string) {
 	switch uint32(cabi.Load8(p)) {
 	case 0:
 	case 1:
@@ -56,24 +56,24 @@ func Load_OptionString(p uint32) (out *string) {
 	return
 }
 
-func Lower_OptionListOptionString(v *[]*string, f []uint64) {
+func LowerOptionListOptionString(v *[]*string, f []uint64) {
 	if v == nil {
 		clear(f[:3])
 		return
 	}
 	f[0] = 1
 	{
-		sp, sl := WriteList_ListOptionString(*v), uint32(len(*v))
+		sp, sl := WriteListListOptionString(*v), uint32(len(*v))
 		f[1], f[2] = uint64(sp), uint64(sl)
 	}
 }
 
-func Load_OptionListOptionString(p uint32) (out *[]*string) {
+func LoadOptionListOptionString(p uint32) (out *[]*string) {
 	switch uint32(cabi.Load8(p)) {
 	case 0:
 	case 1:
 		var x []*string
-		x = ReadList_ListOptionString(cabi.Load32(p+4), cabi.Load32(p+8))
+		x = ReadListListOptionString(cabi.Load32(p+4), cabi.Load32(p+8))
 		out = &x
 	default:
 		cabi.Unreachable("discriminant out of range for option<list<option<string>>>")
@@ -81,7 +81,7 @@ func Load_OptionListOptionString(p uint32) (out *[]*string) {
 	return
 }
 
-func Lower_ResultStringU32(v witval.Result[string, uint32], f []uint64) {
+func LowerResultStringU32(v witval.Result[string, uint32], f []uint64) {
 	if v.IsErr {
 		f[0] = 1
 		f[1] = uint64(v.Err)
@@ -95,7 +95,7 @@ func Lower_ResultStringU32(v witval.Result[string, uint32], f []uint64) {
 	}
 }
 
-func Load_ResultStringU32(p uint32) (out witval.Result[string, uint32]) {
+func LoadResultStringU32(p uint32) (out witval.Result[string, uint32]) {
 	switch uint32(cabi.Load8(p)) {
 	case 0:
 		var x string
@@ -112,7 +112,7 @@ func Load_ResultStringU32(p uint32) (out witval.Result[string, uint32]) {
 	return
 }
 
-func Lower_ResultUnitString(v witval.Result[witval.Unit, string], f []uint64) {
+func LowerResultUnitString(v witval.Result[witval.Unit, string], f []uint64) {
 	if v.IsErr {
 		f[0] = 1
 		{
@@ -125,7 +125,7 @@ func Lower_ResultUnitString(v witval.Result[witval.Unit, string], f []uint64) {
 	}
 }
 
-func Load_ResultUnitString(p uint32) (out witval.Result[witval.Unit, string]) {
+func LoadResultUnitString(p uint32) (out witval.Result[witval.Unit, string]) {
 	switch uint32(cabi.Load8(p)) {
 	case 0:
 	case 1:
@@ -139,7 +139,7 @@ func Load_ResultUnitString(p uint32) (out witval.Result[witval.Unit, string]) {
 	return
 }
 
-func Lower_Tuple3U8StringF64(v witval.Tuple3[uint8, string, float64], f []uint64) {
+func LowerTuple3U8StringF64(v witval.Tuple3[uint8, string, float64], f []uint64) {
 	f[0] = uint64(v.F0)
 	{
 		sp, sl := cabi.LowerString(v.F1)
@@ -148,7 +148,7 @@ func Lower_Tuple3U8StringF64(v witval.Tuple3[uint8, string, float64], f []uint64
 	f[3] = cabi.FromF64(v.F2)
 }
 
-func Load_Tuple3U8StringF64(p uint32) (out witval.Tuple3[uint8, string, float64]) {
+func LoadTuple3U8StringF64(p uint32) (out witval.Tuple3[uint8, string, float64]) {
 	out.F0 = cabi.Load8(p)
 	out.F1 = cabi.String(cabi.Load32(p+4), cabi.Load32(p+8))
 	out.F2 = cabi.LoadF64(p + 16)
@@ -201,7 +201,7 @@ func LowerPadded(v guest.Padded, f []uint64) {
 	f[0] = uint64(v.A)
 	f[1] = uint64(v.B)
 	f[2] = uint64(v.C)
-	Lower_OptionString(v.D, f[3:])
+	LowerOptionString(v.D, f[3:])
 	f[6] = cabi.FromF32(v.E)
 	f[7] = uint64(uint32(v.F))
 	f[8] = uint64(cabi.Bool(v.G))
@@ -211,7 +211,7 @@ func LoadPadded(p uint32) (out guest.Padded) {
 	out.A = cabi.Load8(p)
 	out.B = int64(cabi.Load64(p + 8))
 	out.C = cabi.Load16(p + 16)
-	out.D = Load_OptionString(p + 20)
+	out.D = LoadOptionString(p + 20)
 	out.E = cabi.LoadF32(p + 32)
 	out.F = rune(cabi.Load32(p + 36))
 	out.G = cabi.Load8(p+40) != 0
@@ -248,7 +248,7 @@ func LowerShape(v guest.Shape, f []uint64) {
 		clear(f[2:4])
 	case guest.ShapeTagged:
 		f[0] = 6
-		Lower_Tuple2U8String(x.Value, f[1:])
+		LowerTuple2U8String(x.Value, f[1:])
 	case guest.ShapeSmall:
 		f[0] = 7
 		f[1] = uint64(uint32(int32(x.Value)))
@@ -284,7 +284,7 @@ func LoadShape(p uint32) (out guest.Shape) {
 		out = guest.ShapeRatio{Value: x}
 	case 6:
 		var x witval.Tuple2[uint8, string]
-		x = Load_Tuple2U8String(p + 8)
+		x = LoadTuple2U8String(p + 8)
 		out = guest.ShapeTagged{Value: x}
 	case 7:
 		var x int8
@@ -296,7 +296,7 @@ func LoadShape(p uint32) (out guest.Shape) {
 	return
 }
 
-func WriteList_ListShape(v []guest.Shape) (lp uint32) {
+func WriteListListShape(v []guest.Shape) (lp uint32) {
 	lp = cabi.Alloc(cabi.ListSize(len(v), 24))
 	for i := range v {
 		StoreShape((lp + uint32(i)*24), v[i])
@@ -304,7 +304,7 @@ func WriteList_ListShape(v []guest.Shape) (lp uint32) {
 	return
 }
 
-func ReadList_ListShape(p, n uint32) (out []guest.Shape) {
+func ReadListListShape(p, n uint32) (out []guest.Shape) {
 	out = make([]guest.Shape, n)
 	for i := range out {
 		out[i] = LoadShape((p + uint32(i)*24))
@@ -324,7 +324,7 @@ func LowerLevel(v guest.Level, f []uint64) {
 	f[0] = uint64(v)
 }
 
-func Load_Tuple2MetaLevel(p uint32) (out witval.Tuple2[guest.Meta, guest.Level]) {
+func LoadTuple2MetaLevel(p uint32) (out witval.Tuple2[guest.Meta, guest.Level]) {
 	out.F0 = LoadMeta(p)
 	out.F1 = LoadLevel(p + 12)
 	return
@@ -354,40 +354,40 @@ func StoreEverything(p uint32, v guest.Everything) {
 		cabi.Store32(p+64, sl)
 	}
 	{
-		sp, sl := WriteList_ListString(v.Names), uint32(len(v.Names))
+		sp, sl := WriteListListString(v.Names), uint32(len(v.Names))
 		cabi.Store32(p+68, sp)
 		cabi.Store32(p+72, sl)
 	}
-	Store_OptionString(p+76, v.Opt)
-	Store_OptionListOptionString(p+88, v.Nested)
-	Store_ResultStringU32(p+100, v.Res)
-	Store_ResultUnitString(p+112, v.UnitRes)
-	Store_Tuple3U8StringF64(p+128, v.Tup)
+	StoreOptionString(p+76, v.Opt)
+	StoreOptionListOptionString(p+88, v.Nested)
+	StoreResultStringU32(p+100, v.Res)
+	StoreResultUnitString(p+112, v.UnitRes)
+	StoreTuple3U8StringF64(p+128, v.Tup)
 	StoreColor(p+152, v.Color)
 	StorePerms(p+153, v.Perms)
 	StoreWide(p+156, v.Wide)
 	StoreShape(p+160, v.Shape)
 	{
-		sp, sl := WriteList_ListPoint(v.Points), uint32(len(v.Points))
+		sp, sl := WriteListListPoint(v.Points), uint32(len(v.Points))
 		cabi.Store32(p+184, sp)
 		cabi.Store32(p+188, sl)
 	}
 	StoreMeta(p+192, v.Meta)
 	StoreLevel(p+204, v.Level)
 	{
-		sp, sl := WriteList_ListShape(v.Shapes), uint32(len(v.Shapes))
+		sp, sl := WriteListListShape(v.Shapes), uint32(len(v.Shapes))
 		cabi.Store32(p+208, sp)
 		cabi.Store32(p+212, sl)
 	}
-	Store_OptionOptionU32(p+216, v.OptOpt)
+	StoreOptionOptionU32(p+216, v.OptOpt)
 }
 
 func LoadEverything(p uint32) (out guest.Everything) {
 	type opts struct {
-		Opt          string
-		Nested       []*string
-		Nested_elems [4]*string
-		OptOpt       *uint32
+		Opt         string
+		Nested      []*string
+		elemsNested [4]*string
+		OptOpt      *uint32
 	}
 	var o *opts
 	out.B = cabi.Load8(p) != 0
@@ -404,7 +404,7 @@ func LoadEverything(p uint32) (out guest.Everything) {
 	out.Ch = rune(cabi.Load32(p + 48))
 	out.S = cabi.String(cabi.Load32(p+52), cabi.Load32(p+56))
 	out.Bytes = cabi.Bytes(cabi.Load32(p+60), cabi.Load32(p+64))
-	out.Names = ReadList_ListString(cabi.Load32(p+68), cabi.Load32(p+72))
+	out.Names = ReadListListString(cabi.Load32(p+68), cabi.Load32(p+72))
 	switch uint32(cabi.Load8(p + 76)) {
 	case 0:
 	case 1:
@@ -423,33 +423,33 @@ func LoadEverything(p uint32) (out guest.Everything) {
 			o = new(opts)
 		}
 		if n := cabi.Load32(p + 96); n <= 4 {
-			o.Nested = o.Nested_elems[:n:n]
-			FillList_ListOptionString(o.Nested, cabi.Load32(p+92))
+			o.Nested = o.elemsNested[:n:n]
+			FillListListOptionString(o.Nested, cabi.Load32(p+92))
 		} else {
-			o.Nested = ReadList_ListOptionString(cabi.Load32(p+92), n)
+			o.Nested = ReadListListOptionString(cabi.Load32(p+92), n)
 		}
 		out.Nested = &o.Nested
 	default:
 		cabi.Unreachable("discriminant out of range for option<list<option<string>>>")
 	}
-	out.Res = Load_ResultStringU32(p + 100)
-	out.UnitRes = Load_ResultUnitString(p + 112)
-	out.Tup = Load_Tuple3U8StringF64(p + 128)
+	out.Res = LoadResultStringU32(p + 100)
+	out.UnitRes = LoadResultUnitString(p + 112)
+	out.Tup = LoadTuple3U8StringF64(p + 128)
 	out.Color = LoadColor(p + 152)
 	out.Perms = LoadPerms(p + 153)
 	out.Wide = LoadWide(p + 156)
 	out.Shape = LoadShape(p + 160)
-	out.Points = ReadList_ListPoint(cabi.Load32(p+184), cabi.Load32(p+188))
+	out.Points = ReadListListPoint(cabi.Load32(p+184), cabi.Load32(p+188))
 	out.Meta = LoadMeta(p + 192)
 	out.Level = LoadLevel(p + 204)
-	out.Shapes = ReadList_ListShape(cabi.Load32(p+208), cabi.Load32(p+212))
+	out.Shapes = ReadListListShape(cabi.Load32(p+208), cabi.Load32(p+212))
 	switch uint32(cabi.Load8(p + 216)) {
 	case 0:
 	case 1:
 		if o == nil {
 			o = new(opts)
 		}
-		o.OptOpt = Load_OptionU32(p + 220)
+		o.OptOpt = LoadOptionU32(p + 220)
 		out.OptOpt = &o.OptOpt
 	default:
 		cabi.Unreachable("discriminant out of range for option<option<u32>>")
@@ -462,7 +462,7 @@ func StorePoint(p uint32, v guest.Point) {
 	cabi.Store32(p+4, uint32(v.Y))
 }
 
-func WriteList_ListPoint(v []guest.Point) (lp uint32) {
+func WriteListListPoint(v []guest.Point) (lp uint32) {
 	lp = cabi.Alloc(cabi.ListSize(len(v), 8))
 	for i := range v {
 		StorePoint((lp + uint32(i)*8), v[i])
@@ -470,7 +470,7 @@ func WriteList_ListPoint(v []guest.Point) (lp uint32) {
 	return
 }
 
-func Lift_OptionString(f []uint64) (out *string) {
+func LiftOptionString(f []uint64) (out *string) {
 	switch uint32(f[0]) {
 	case 0:
 	case 1:
@@ -483,7 +483,7 @@ func Lift_OptionString(f []uint64) (out *string) {
 	return
 }
 
-func Store_OptionString(p uint32, v *string) {
+func StoreOptionString(p uint32, v *string) {
 	if v == nil {
 		cabi.Store8(p, uint8(0))
 		return
@@ -496,12 +496,12 @@ func Store_OptionString(p uint32, v *string) {
 	}
 }
 
-func Lift_OptionListOptionString(f []uint64) (out *[]*string) {
+func LiftOptionListOptionString(f []uint64) (out *[]*string) {
 	switch uint32(f[0]) {
 	case 0:
 	case 1:
 		var x []*string
-		x = ReadList_ListOptionString(uint32(f[1]), uint32(f[2]))
+		x = ReadListListOptionString(uint32(f[1]), uint32(f[2]))
 		out = &x
 	default:
 		cabi.Unreachable("discriminant out of range for option<list<option<string>>>")
@@ -509,20 +509,20 @@ func Lift_OptionListOptionString(f []uint64) (out *[]*string) {
 	return
 }
 
-func Store_OptionListOptionString(p uint32, v *[]*string) {
+func StoreOptionListOptionString(p uint32, v *[]*string) {
 	if v == nil {
 		cabi.Store8(p, uint8(0))
 		return
 	}
 	cabi.Store8(p, uint8(1))
 	{
-		sp, sl := WriteList_ListOptionString(*v), uint32(len(*v))
+		sp, sl := WriteListListOptionString(*v), uint32(len(*v))
 		cabi.Store32(p+4, sp)
 		cabi.Store32(p+8, sl)
 	}
 }
 
-func Lift_ResultStringU32(f []uint64) (out witval.Result[string, uint32]) {
+func LiftResultStringU32(f []uint64) (out witval.Result[string, uint32]) {
 	switch uint32(f[0]) {
 	case 0:
 		var x string
@@ -539,7 +539,7 @@ func Lift_ResultStringU32(f []uint64) (out witval.Result[string, uint32]) {
 	return
 }
 
-func Store_ResultStringU32(p uint32, v witval.Result[string, uint32]) {
+func StoreResultStringU32(p uint32, v witval.Result[string, uint32]) {
 	if v.IsErr {
 		cabi.Store8(p, uint8(1))
 		cabi.Store32(p+4, v.Err)
@@ -553,7 +553,7 @@ func Store_ResultStringU32(p uint32, v witval.Result[string, uint32]) {
 	}
 }
 
-func Lift_ResultUnitString(f []uint64) (out witval.Result[witval.Unit, string]) {
+func LiftResultUnitString(f []uint64) (out witval.Result[witval.Unit, string]) {
 	switch uint32(f[0]) {
 	case 0:
 	case 1:
@@ -567,7 +567,7 @@ func Lift_ResultUnitString(f []uint64) (out witval.Result[witval.Unit, string]) 
 	return
 }
 
-func Store_ResultUnitString(p uint32, v witval.Result[witval.Unit, string]) {
+func StoreResultUnitString(p uint32, v witval.Result[witval.Unit, string]) {
 	if v.IsErr {
 		cabi.Store8(p, uint8(1))
 		{
@@ -580,14 +580,14 @@ func Store_ResultUnitString(p uint32, v witval.Result[witval.Unit, string]) {
 	}
 }
 
-func Lift_Tuple3U8StringF64(f []uint64) (out witval.Tuple3[uint8, string, float64]) {
+func LiftTuple3U8StringF64(f []uint64) (out witval.Tuple3[uint8, string, float64]) {
 	out.F0 = uint8(f[0])
 	out.F1 = cabi.String(uint32(f[1]), uint32(f[2]))
 	out.F2 = cabi.F64(f[3])
 	return
 }
 
-func Store_Tuple3U8StringF64(p uint32, v witval.Tuple3[uint8, string, float64]) {
+func StoreTuple3U8StringF64(p uint32, v witval.Tuple3[uint8, string, float64]) {
 	cabi.Store8(p, v.F0)
 	{
 		sp, sl := cabi.LowerString(v.F1)
@@ -607,7 +607,7 @@ func LiftPadded(f []uint64) (out guest.Padded) {
 	out.A = uint8(f[0])
 	out.B = int64(f[1])
 	out.C = uint16(f[2])
-	out.D = Lift_OptionString(f[3:])
+	out.D = LiftOptionString(f[3:])
 	out.E = cabi.F32(f[6])
 	out.F = rune(uint32(f[7]))
 	out.G = uint32(f[8]) != 0
@@ -618,7 +618,7 @@ func StorePadded(p uint32, v guest.Padded) {
 	cabi.Store8(p, v.A)
 	cabi.Store64(p+8, uint64(v.B))
 	cabi.Store16(p+16, v.C)
-	Store_OptionString(p+20, v.D)
+	StoreOptionString(p+20, v.D)
 	cabi.StoreF32(p+32, v.E)
 	cabi.Store32(p+36, uint32(v.F))
 	cabi.Store8(p+40, uint8(cabi.Bool(v.G)))
@@ -650,7 +650,7 @@ func LiftShape(f []uint64) (out guest.Shape) {
 		out = guest.ShapeRatio{Value: x}
 	case 6:
 		var x witval.Tuple2[uint8, string]
-		x = Lift_Tuple2U8String(f[1:])
+		x = LiftTuple2U8String(f[1:])
 		out = guest.ShapeTagged{Value: x}
 	case 7:
 		var x int8
@@ -687,7 +687,7 @@ func StoreShape(p uint32, v guest.Shape) {
 		cabi.StoreF64(p+8, x.Value)
 	case guest.ShapeTagged:
 		cabi.Store8(p, uint8(6))
-		Store_Tuple2U8String(p+8, x.Value)
+		StoreTuple2U8String(p+8, x.Value)
 	case guest.ShapeSmall:
 		cabi.Store8(p, uint8(7))
 		cabi.Store8(p+8, uint8(x.Value))
@@ -711,12 +711,12 @@ func LiftLevel(f []uint64) (out guest.Level) {
 	return
 }
 
-func Store_Tuple2MetaLevel(p uint32, v witval.Tuple2[guest.Meta, guest.Level]) {
+func StoreTuple2MetaLevel(p uint32, v witval.Tuple2[guest.Meta, guest.Level]) {
 	StoreMeta(p, v.F0)
 	StoreLevel(p+12, v.F1)
 }
 
-func ReadList_ListPoint(p, n uint32) (out []guest.Point) {
+func ReadListListPoint(p, n uint32) (out []guest.Point) {
 	out = make([]guest.Point, n)
 	for i := range out {
 		out[i] = LoadPoint((p + uint32(i)*8))
@@ -724,23 +724,23 @@ func ReadList_ListPoint(p, n uint32) (out []guest.Point) {
 	return
 }
 
-func WriteList_ListOptionString(v []*string) (lp uint32) {
+func WriteListListOptionString(v []*string) (lp uint32) {
 	lp = cabi.Alloc(cabi.ListSize(len(v), 12))
 	for i := range v {
-		Store_OptionString((lp + uint32(i)*12), v[i])
+		StoreOptionString((lp + uint32(i)*12), v[i])
 	}
 	return
 }
 
-func ReadList_ListOptionString(p, n uint32) (out []*string) {
+func ReadListListOptionString(p, n uint32) (out []*string) {
 	out = make([]*string, n)
 	for i := range out {
-		out[i] = Load_OptionString((p + uint32(i)*12))
+		out[i] = LoadOptionString((p + uint32(i)*12))
 	}
 	return
 }
 
-func Lower_Tuple2U8String(v witval.Tuple2[uint8, string], f []uint64) {
+func LowerTuple2U8String(v witval.Tuple2[uint8, string], f []uint64) {
 	f[0] = uint64(v.F0)
 	{
 		sp, sl := cabi.LowerString(v.F1)
@@ -748,7 +748,7 @@ func Lower_Tuple2U8String(v witval.Tuple2[uint8, string], f []uint64) {
 	}
 }
 
-func Load_Tuple2U8String(p uint32) (out witval.Tuple2[uint8, string]) {
+func LoadTuple2U8String(p uint32) (out witval.Tuple2[uint8, string]) {
 	out.F0 = cabi.Load8(p)
 	out.F1 = cabi.String(cabi.Load32(p+4), cabi.Load32(p+8))
 	return
@@ -794,18 +794,18 @@ func StoreLevel(p uint32, v guest.Level) {
 	cabi.Store8(p, uint8(v))
 }
 
-func Store_OptionOptionU32(p uint32, v **uint32) {
+func StoreOptionOptionU32(p uint32, v **uint32) {
 	if v == nil {
 		cabi.Store8(p, uint8(0))
 		return
 	}
 	cabi.Store8(p, uint8(1))
-	Store_OptionU32(p+4, *v)
+	StoreOptionU32(p+4, *v)
 }
 
-func FillList_ListOptionString(out []*string, p uint32) {
+func FillListListOptionString(out []*string, p uint32) {
 	for i := range out {
-		out[i] = Load_OptionString((p + uint32(i)*12))
+		out[i] = LoadOptionString((p + uint32(i)*12))
 	}
 }
 
@@ -828,7 +828,7 @@ func LoadWide(p uint32) (out guest.Wide) {
 	return
 }
 
-func Load_OptionU32(p uint32) (out *uint32) {
+func LoadOptionU32(p uint32) (out *uint32) {
 	switch uint32(cabi.Load8(p)) {
 	case 0:
 	case 1:
@@ -841,13 +841,13 @@ func Load_OptionU32(p uint32) (out *uint32) {
 	return
 }
 
-func Lift_Tuple2U8String(f []uint64) (out witval.Tuple2[uint8, string]) {
+func LiftTuple2U8String(f []uint64) (out witval.Tuple2[uint8, string]) {
 	out.F0 = uint8(f[0])
 	out.F1 = cabi.String(uint32(f[1]), uint32(f[2]))
 	return
 }
 
-func Store_Tuple2U8String(p uint32, v witval.Tuple2[uint8, string]) {
+func StoreTuple2U8String(p uint32, v witval.Tuple2[uint8, string]) {
 	cabi.Store8(p, v.F0)
 	{
 		sp, sl := cabi.LowerString(v.F1)
@@ -856,7 +856,7 @@ func Store_Tuple2U8String(p uint32, v witval.Tuple2[uint8, string]) {
 	}
 }
 
-func Store_OptionU32(p uint32, v *uint32) {
+func StoreOptionU32(p uint32, v *uint32) {
 	if v == nil {
 		cabi.Store8(p, uint8(0))
 		return

@@ -10,7 +10,7 @@ import (
 	"github.com/raisfast/wasmplug/internal/evolve/guest009"
 )
 
-func Load_OptionString(p uint32) (out *string) {
+func LoadOptionString(p uint32) (out *string) {
 	switch uint32(cabi.Load8(p)) {
 	case 0:
 	case 1:
@@ -26,11 +26,11 @@ func Load_OptionString(p uint32) (out *string) {
 func LiftPostInput(f []uint64) (out guest009.PostInput) {
 	out.Title = cabi.String(uint32(f[0]), uint32(f[1]))
 	out.Content = cabi.String(uint32(f[2]), uint32(f[3]))
-	out.Slug = Lift_OptionString(f[4:])
+	out.Slug = LiftOptionString(f[4:])
 	return
 }
 
-func Store_OptionPostInput(p uint32, v *guest009.PostInput) {
+func StoreOptionPostInput(p uint32, v *guest009.PostInput) {
 	if v == nil {
 		cabi.Store8(p, uint8(0))
 		return
@@ -39,7 +39,7 @@ func Store_OptionPostInput(p uint32, v *guest009.PostInput) {
 	StorePostInput(p+4, *v)
 }
 
-func Store_OptionString(p uint32, v *string) {
+func StoreOptionString(p uint32, v *string) {
 	if v == nil {
 		cabi.Store8(p, uint8(0))
 		return
@@ -52,7 +52,7 @@ func Store_OptionString(p uint32, v *string) {
 	}
 }
 
-func Lift_OptionString(f []uint64) (out *string) {
+func LiftOptionString(f []uint64) (out *string) {
 	switch uint32(f[0]) {
 	case 0:
 	case 1:
@@ -76,5 +76,5 @@ func StorePostInput(p uint32, v guest009.PostInput) {
 		cabi.Store32(p+8, sp)
 		cabi.Store32(p+12, sl)
 	}
-	Store_OptionString(p+16, v.Slug)
+	StoreOptionString(p+16, v.Slug)
 }

@@ -40,7 +40,7 @@ func wasmexportOnPostCreating(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 uin
 		rv = impl(a0)
 	}
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
-	wire.Store_OptionPostInput(rp, rv)
+	wire.StoreOptionPostInput(rp, rv)
 	return rp
 }
 

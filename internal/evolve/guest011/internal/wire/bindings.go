@@ -10,7 +10,7 @@ import (
 	"github.com/raisfast/wasmplug/internal/evolve/guest011"
 )
 
-func Load_OptionString(p uint32) (out *string) {
+func LoadOptionString(p uint32) (out *string) {
 	switch uint32(cabi.Load8(p)) {
 	case 0:
 	case 1:
@@ -23,7 +23,7 @@ func Load_OptionString(p uint32) (out *string) {
 	return
 }
 
-func Lower_OptionString(v *string, f []uint64) {
+func LowerOptionString(v *string, f []uint64) {
 	if v == nil {
 		clear(f[:3])
 		return
@@ -37,13 +37,13 @@ func Lower_OptionString(v *string, f []uint64) {
 
 func LoadPostInput(p uint32) (out guest011.PostInput) {
 	type opts struct {
-		Slug         string
-		Excerpt      string
-		CategoryID   string
-		TagIDs       []string
-		TagIDs_elems [4]string
-		Status       string
-		CoverImage   string
+		Slug        string
+		Excerpt     string
+		CategoryID  string
+		TagIDs      []string
+		elemsTagIDs [4]string
+		Status      string
+		CoverImage  string
 	}
 	var o *opts
 	out.Title = cabi.String(cabi.Load32(p), cabi.Load32(p+4))
@@ -88,10 +88,10 @@ func LoadPostInput(p uint32) (out guest011.PostInput) {
 			o = new(opts)
 		}
 		if n := cabi.Load32(p + 60); n <= 4 {
-			o.TagIDs = o.TagIDs_elems[:n:n]
-			FillList_ListString(o.TagIDs, cabi.Load32(p+56))
+			o.TagIDs = o.elemsTagIDs[:n:n]
+			FillListListString(o.TagIDs, cabi.Load32(p+56))
 		} else {
-			o.TagIDs = ReadList_ListString(cabi.Load32(p+56), n)
+			o.TagIDs = ReadListListString(cabi.Load32(p+56), n)
 		}
 		out.TagIDs = &o.TagIDs
 	default:
@@ -122,7 +122,7 @@ func LoadPostInput(p uint32) (out guest011.PostInput) {
 	return
 }
 
-func Store_OptionPostInput(p uint32, v *guest011.PostInput) {
+func StoreOptionPostInput(p uint32, v *guest011.PostInput) {
 	if v == nil {
 		cabi.Store8(p, uint8(0))
 		return
@@ -175,7 +175,7 @@ func LiftCommentInput(f []uint64) (out guest011.CommentInput) {
 	return
 }
 
-func Store_OptionCommentInput(p uint32, v *guest011.CommentInput) {
+func StoreOptionCommentInput(p uint32, v *guest011.CommentInput) {
 	if v == nil {
 		cabi.Store8(p, uint8(0))
 		return
@@ -187,11 +187,11 @@ func Store_OptionCommentInput(p uint32, v *guest011.CommentInput) {
 func LiftContentEvent(f []uint64) (out guest011.ContentEvent) {
 	out.ContentType = cabi.String(uint32(f[0]), uint32(f[1]))
 	out.Data = cabi.String(uint32(f[2]), uint32(f[3]))
-	out.ID = Lift_OptionString(f[4:])
+	out.ID = LiftOptionString(f[4:])
 	return
 }
 
-func Store_OptionContentEvent(p uint32, v *guest011.ContentEvent) {
+func StoreOptionContentEvent(p uint32, v *guest011.ContentEvent) {
 	if v == nil {
 		cabi.Store8(p, uint8(0))
 		return
@@ -200,7 +200,7 @@ func Store_OptionContentEvent(p uint32, v *guest011.ContentEvent) {
 	StoreContentEvent(p+4, *v)
 }
 
-func Store_OptionString(p uint32, v *string) {
+func StoreOptionString(p uint32, v *string) {
 	if v == nil {
 		cabi.Store8(p, uint8(0))
 		return
@@ -277,7 +277,7 @@ func LoadPostOutput(p uint32) (out guest011.PostOutput) {
 	return
 }
 
-func Lift_OptionString(f []uint64) (out *string) {
+func LiftOptionString(f []uint64) (out *string) {
 	switch uint32(f[0]) {
 	case 0:
 	case 1:
@@ -290,13 +290,13 @@ func Lift_OptionString(f []uint64) (out *string) {
 	return
 }
 
-func FillList_ListString(out []string, p uint32) {
+func FillListListString(out []string, p uint32) {
 	for i := range out {
 		out[i] = cabi.String(cabi.Load32((p + uint32(i)*8)), cabi.Load32((p+uint32(i)*8)+4))
 	}
 }
 
-func ReadList_ListString(p, n uint32) (out []string) {
+func ReadListListString(p, n uint32) (out []string) {
 	out = make([]string, n)
 	for i := range out {
 		out[i] = cabi.String(cabi.Load32((p + uint32(i)*8)), cabi.Load32((p+uint32(i)*8)+4))
@@ -315,12 +315,12 @@ func StorePostInput(p uint32, v guest011.PostInput) {
 		cabi.Store32(p+8, sp)
 		cabi.Store32(p+12, sl)
 	}
-	Store_OptionString(p+16, v.Slug)
-	Store_OptionString(p+28, v.Excerpt)
-	Store_OptionString(p+40, v.CategoryID)
-	Store_OptionListString(p+52, v.TagIDs)
-	Store_OptionString(p+64, v.Status)
-	Store_OptionString(p+76, v.CoverImage)
+	StoreOptionString(p+16, v.Slug)
+	StoreOptionString(p+28, v.Excerpt)
+	StoreOptionString(p+40, v.CategoryID)
+	StoreOptionListString(p+52, v.TagIDs)
+	StoreOptionString(p+64, v.Status)
+	StoreOptionString(p+76, v.CoverImage)
 }
 
 func StoreCommentInput(p uint32, v guest011.CommentInput) {
@@ -329,9 +329,9 @@ func StoreCommentInput(p uint32, v guest011.CommentInput) {
 		cabi.Store32(p, sp)
 		cabi.Store32(p+4, sl)
 	}
-	Store_OptionString(p+8, v.Nickname)
-	Store_OptionString(p+20, v.Email)
-	Store_OptionString(p+32, v.ParentID)
+	StoreOptionString(p+8, v.Nickname)
+	StoreOptionString(p+20, v.Email)
+	StoreOptionString(p+32, v.ParentID)
 }
 
 func StoreContentEvent(p uint32, v guest011.ContentEvent) {
@@ -345,23 +345,23 @@ func StoreContentEvent(p uint32, v guest011.ContentEvent) {
 		cabi.Store32(p+8, sp)
 		cabi.Store32(p+12, sl)
 	}
-	Store_OptionString(p+16, v.ID)
+	StoreOptionString(p+16, v.ID)
 }
 
-func Store_OptionListString(p uint32, v *[]string) {
+func StoreOptionListString(p uint32, v *[]string) {
 	if v == nil {
 		cabi.Store8(p, uint8(0))
 		return
 	}
 	cabi.Store8(p, uint8(1))
 	{
-		sp, sl := WriteList_ListString(*v), uint32(len(*v))
+		sp, sl := WriteListListString(*v), uint32(len(*v))
 		cabi.Store32(p+4, sp)
 		cabi.Store32(p+8, sl)
 	}
 }
 
-func WriteList_ListString(v []string) (lp uint32) {
+func WriteListListString(v []string) (lp uint32) {
 	lp = cabi.Alloc(cabi.ListSize(len(v), 8))
 	for i := range v {
 		{

@@ -41,7 +41,7 @@ func wasmexportOnPostUpdating(p0 uint32) uint32 {
 		rv = impl(a0)
 	}
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
-	wire.Store_OptionPostInput(rp, rv)
+	wire.StoreOptionPostInput(rp, rv)
 	return rp
 }
 

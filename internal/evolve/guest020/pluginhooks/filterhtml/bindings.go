@@ -41,7 +41,7 @@ func wasmexportFilterHTML(p0 uint32, p1 uint32) uint32 {
 		rv = impl(a0)
 	}
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
-	wire.Store_OptionString(rp, rv)
+	wire.StoreOptionString(rp, rv)
 	return rp
 }
 

@@ -42,7 +42,7 @@ func wasmexportOnCommentCreating(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 
 		rv = impl(a0)
 	}
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
-	wire.Store_OptionCommentInput(rp, rv)
+	wire.StoreOptionCommentInput(rp, rv)
 	return rp
 }
 

@@ -71,7 +71,7 @@ func Gone() []string {
 	rp := cabi.Addr(unsafe.Pointer(&goneRet))
 	wasmimportGone(rp)
 	var rv []string
-	rv = wire.ReadList_ListString(cabi.Load32(rp), cabi.Load32(rp+4))
+	rv = wire.ReadListListString(cabi.Load32(rp), cabi.Load32(rp+4))
 	cabi.Release(mark)
 	return rv
 }

@@ -13,11 +13,11 @@ import (
 	"github.com/raisfast/wasmplug/internal/restest/guest"
 )
 
-var impl func(b_ guest.Blob) uint32
+var impl func(bArg guest.Blob) uint32
 
 // Export sets the implementation of test:res/counters@0.1.0#blob-size. Call it from an init function
 // (a reactor's main never runs); a later call replaces fn.
-func Export(fn func(b_ guest.Blob) uint32) {
+func Export(fn func(bArg guest.Blob) uint32) {
 	impl = fn
 }
 

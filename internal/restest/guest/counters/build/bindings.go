@@ -15,11 +15,11 @@ import (
 	"unsafe"
 )
 
-var impl func(n_ uint32) []guest.Blob
+var impl func(nArg uint32) []guest.Blob
 
 // Export sets the implementation of test:res/counters@0.1.0#build. Call it from an init function
 // (a reactor's main never runs); a later call replaces fn.
-func Export(fn func(n_ uint32) []guest.Blob) {
+func Export(fn func(nArg uint32) []guest.Blob) {
 	impl = fn
 }
 
@@ -43,7 +43,7 @@ func wasmexportBuild(p0 uint32) uint32 {
 	rv := impl(a0)
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
 	{
-		sp, sl := wire.WriteList_ListOwnBlob(rv), uint32(len(rv))
+		sp, sl := wire.WriteListListOwnBlob(rv), uint32(len(rv))
 		cabi.Store32(rp, sp)
 		cabi.Store32(rp+4, sl)
 	}

@@ -13,11 +13,11 @@ import (
 	"unsafe"
 )
 
-var impl func(n_ guest.NamedCounter) guest.NamedCounter
+var impl func(nArg guest.NamedCounter) guest.NamedCounter
 
 // Export sets the implementation of test:res/counters@0.1.0#label. Call it from an init function
 // (a reactor's main never runs); a later call replaces fn.
-func Export(fn func(n_ guest.NamedCounter) guest.NamedCounter) {
+func Export(fn func(nArg guest.NamedCounter) guest.NamedCounter) {
 	impl = fn
 }
 

@@ -13,11 +13,11 @@ import (
 	"unsafe"
 )
 
-var impl func(n_ uint32) []guest.Counter
+var impl func(nArg uint32) []guest.Counter
 
 // Export sets the implementation of test:res/counters@0.1.0#make-counters. Call it from an init function
 // (a reactor's main never runs); a later call replaces fn.
-func Export(fn func(n_ uint32) []guest.Counter) {
+func Export(fn func(nArg uint32) []guest.Counter) {
 	impl = fn
 }
 
@@ -41,7 +41,7 @@ func wasmexportMakeCounters(p0 uint32) uint32 {
 	rv := impl(a0)
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
 	{
-		sp, sl := wire.WriteList_ListOwnCounter(rv), uint32(len(rv))
+		sp, sl := wire.WriteListListOwnCounter(rv), uint32(len(rv))
 		cabi.Store32(rp, sp)
 		cabi.Store32(rp+4, sl)
 	}

@@ -35,7 +35,7 @@ func wasmexportMaybe(p0 uint32, p1 uint32) uint32 {
 	}
 	var a0 *guest.Counter
 	stack := [2]uint64{uint64(p0), uint64(p1)}
-	a0 = wire.Lift_OptionOwnCounter(stack[0:])
+	a0 = wire.LiftOptionOwnCounter(stack[0:])
 	// The arguments are lifted: release the host's allocations (lifted values
 	// keep what they use) and anything an earlier call left pinned.
 	cabi.Release(0)
@@ -52,7 +52,7 @@ func wasmexportMaybe(p0 uint32, p1 uint32) uint32 {
 		rv.OK = hv
 	}
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
-	wire.Store_ResultOwnCounterString(rp, rv)
+	wire.StoreResultOwnCounterString(rp, rv)
 	return rp
 }
 

@@ -11,18 +11,18 @@ import (
 	"github.com/raisfast/wasmplug/internal/restest/guest"
 )
 
-var impl func(self guest.Counter, n_ int64) int64
+var impl func(self guest.Counter, nArg int64) int64
 
 func init() {
 	// By default the method calls the implementation behind self; Export replaces it.
-	impl = func(self guest.Counter, n_ int64) int64 {
-		return self.Impl().Add(n_)
+	impl = func(self guest.Counter, nArg int64) int64 {
+		return self.Impl().Add(nArg)
 	}
 }
 
 // Export sets the implementation of test:res/counters@0.1.0#[method]counter.add. Call it from an init function
 // (a reactor's main never runs); a later call replaces fn.
-func Export(fn func(self guest.Counter, n_ int64) int64) {
+func Export(fn func(self guest.Counter, nArg int64) int64) {
 	impl = fn
 }
 

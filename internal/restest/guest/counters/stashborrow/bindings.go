@@ -13,11 +13,11 @@ import (
 	"github.com/raisfast/wasmplug/internal/restest/guest"
 )
 
-var impl func(b_ guest.Blob)
+var impl func(bArg guest.Blob)
 
 // Export sets the implementation of test:res/counters@0.1.0#stash-borrow. Call it from an init function
 // (a reactor's main never runs); a later call replaces fn.
-func Export(fn func(b_ guest.Blob)) {
+func Export(fn func(bArg guest.Blob)) {
 	impl = fn
 }
 

@@ -13,11 +13,11 @@ import (
 	"github.com/raisfast/wasmplug/internal/restest/guest"
 )
 
-var impl func(a_ guest.Counter, b_ guest.Counter) guest.Counter
+var impl func(aArg guest.Counter, bArg guest.Counter) guest.Counter
 
 // Export sets the implementation of test:res/counters@0.1.0#[static]counter.merge. Call it from an init function
 // (a reactor's main never runs); a later call replaces fn.
-func Export(fn func(a_ guest.Counter, b_ guest.Counter) guest.Counter) {
+func Export(fn func(aArg guest.Counter, bArg guest.Counter) guest.Counter) {
 	impl = fn
 }
 

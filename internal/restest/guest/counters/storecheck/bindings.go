@@ -13,11 +13,11 @@ import (
 	"unsafe"
 )
 
-var impl func(n_ uint32) string
+var impl func(nArg uint32) string
 
 // Export sets the implementation of test:res/counters@0.1.0#store-check. Call it from an init function
 // (a reactor's main never runs); a later call replaces fn.
-func Export(fn func(n_ uint32) string) {
+func Export(fn func(nArg uint32) string) {
 	impl = fn
 }
 

@@ -11,7 +11,7 @@ import (
 	witval "github.com/raisfast/wasmplug/witval"
 )
 
-func ReadList_ListOwnBlob(p, n uint32) (out []guest.Blob) {
+func ReadListListOwnBlob(p, n uint32) (out []guest.Blob) {
 	out = make([]guest.Blob, n)
 	for i := range out {
 		out[i] = guest.BlobFromHandle(cabi.Load32((p + uint32(i)*4)))
@@ -19,7 +19,7 @@ func ReadList_ListOwnBlob(p, n uint32) (out []guest.Blob) {
 	return
 }
 
-func WriteList_ListBorrowBlob(v []guest.Blob) (lp uint32) {
+func WriteListListBorrowBlob(v []guest.Blob) (lp uint32) {
 	lp = cabi.Alloc(cabi.ListSize(len(v), 4))
 	for i := range v {
 		cabi.Store32((lp + uint32(i)*4), (v[i]).Handle())
@@ -41,7 +41,7 @@ func LowerTagged(v guest.Tagged, f []uint64) {
 	f[2] = uint64((v.Item).Handle())
 }
 
-func Lower_OptionOwnBlob(v *guest.Blob, f []uint64) {
+func LowerOptionOwnBlob(v *guest.Blob, f []uint64) {
 	if v == nil {
 		clear(f[:2])
 		return
@@ -50,7 +50,7 @@ func Lower_OptionOwnBlob(v *guest.Blob, f []uint64) {
 	f[1] = uint64((*v).Handle())
 }
 
-func Load_ResultOwnBlobString(p uint32) (out witval.Result[guest.Blob, string]) {
+func LoadResultOwnBlobString(p uint32) (out witval.Result[guest.Blob, string]) {
 	switch uint32(cabi.Load8(p)) {
 	case 0:
 		var x guest.Blob
@@ -67,7 +67,7 @@ func Load_ResultOwnBlobString(p uint32) (out witval.Result[guest.Blob, string]) 
 	return
 }
 
-func WriteList_ListOwnCounter(v []guest.Counter) (lp uint32) {
+func WriteListListOwnCounter(v []guest.Counter) (lp uint32) {
 	lp = cabi.Alloc(cabi.ListSize(len(v), 4))
 	for i := range v {
 		cabi.Store32((lp + uint32(i)*4), (v[i]).Handle())
@@ -75,7 +75,7 @@ func WriteList_ListOwnCounter(v []guest.Counter) (lp uint32) {
 	return
 }
 
-func ReadList_ListBorrowCounter(p, n uint32) (out []guest.Counter) {
+func ReadListListBorrowCounter(p, n uint32) (out []guest.Counter) {
 	out = make([]guest.Counter, n)
 	for i := range out {
 		out[i] = guest.CounterFromRep(cabi.Load32((p + uint32(i)*4)))
@@ -83,7 +83,7 @@ func ReadList_ListBorrowCounter(p, n uint32) (out []guest.Counter) {
 	return
 }
 
-func ReadList_ListOwnCounter(p, n uint32) (out []guest.Counter) {
+func ReadListListOwnCounter(p, n uint32) (out []guest.Counter) {
 	out = make([]guest.Counter, n)
 	for i := range out {
 		out[i] = guest.CounterFromHandle(cabi.Load32((p + uint32(i)*4)))
@@ -106,7 +106,7 @@ func StoreNamedCounter(p uint32, v guest.NamedCounter) {
 	cabi.Store32(p+8, (v.C).Handle())
 }
 
-func Lift_OptionOwnCounter(f []uint64) (out *guest.Counter) {
+func LiftOptionOwnCounter(f []uint64) (out *guest.Counter) {
 	switch uint32(f[0]) {
 	case 0:
 	case 1:
@@ -119,7 +119,7 @@ func Lift_OptionOwnCounter(f []uint64) (out *guest.Counter) {
 	return
 }
 
-func Store_ResultOwnCounterString(p uint32, v witval.Result[guest.Counter, string]) {
+func StoreResultOwnCounterString(p uint32, v witval.Result[guest.Counter, string]) {
 	if v.IsErr {
 		cabi.Store8(p, uint8(1))
 		{
@@ -133,7 +133,7 @@ func Store_ResultOwnCounterString(p uint32, v witval.Result[guest.Counter, strin
 	}
 }
 
-func WriteList_ListString(v []string) (lp uint32) {
+func WriteListListString(v []string) (lp uint32) {
 	lp = cabi.Alloc(cabi.ListSize(len(v), 8))
 	for i := range v {
 		{
@@ -145,7 +145,7 @@ func WriteList_ListString(v []string) (lp uint32) {
 	return
 }
 
-func WriteList_ListOwnBlob(v []guest.Blob) (lp uint32) {
+func WriteListListOwnBlob(v []guest.Blob) (lp uint32) {
 	lp = cabi.Alloc(cabi.ListSize(len(v), 4))
 	for i := range v {
 		cabi.Store32((lp + uint32(i)*4), (v[i]).Handle())

@@ -21,7 +21,7 @@ func LoadPoolWrapped(p uint32) (out guest.PoolWrapped) {
 	return
 }
 
-func ReadList_ListString(p, n uint32) (out []string) {
+func ReadListListString(p, n uint32) (out []string) {
 	out = make([]string, n)
 	for i := range out {
 		out[i] = cabi.String(cabi.Load32((p + uint32(i)*8)), cabi.Load32((p+uint32(i)*8)+4))
@@ -40,7 +40,7 @@ func StoreExportPoolWrapped(p uint32, v guest.ExportPoolWrapped) {
 	cabi.Store32(p+4, v.N)
 }
 
-func WriteList_ListString(v []string) (lp uint32) {
+func WriteListListString(v []string) (lp uint32) {
 	lp = cabi.Alloc(cabi.ListSize(len(v), 8))
 	for i := range v {
 		{

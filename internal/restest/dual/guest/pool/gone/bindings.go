@@ -39,7 +39,7 @@ func wasmexportGone() uint32 {
 	rv := impl()
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
 	{
-		sp, sl := wire.WriteList_ListString(rv), uint32(len(rv))
+		sp, sl := wire.WriteListListString(rv), uint32(len(rv))
 		cabi.Store32(rp, sp)
 		cabi.Store32(rp+4, sl)
 	}
