@@ -15,8 +15,8 @@ import (
 // The guest trusts its host, so nothing here returns errors: a
 // discriminant out of range or a nil variant traps (cabi.Unreachable).
 type codec struct {
-	root string // import path of the package declaring the world's types
-	wire string // import path of the helpers' package
+	root  string // import path of the package declaring the world's types
+	wire  string // import path of the helpers' package
 	f     *jen.File
 	done  map[string]bool // helper names emitted or scheduled
 	names map[helperKey]string
