@@ -638,7 +638,8 @@ func hostHostAPIGetConfig(ctx context.Context, _ api.Module, stack []uint64) {
 		rv = &hv
 	}
 	rp := uint32(stack[2])
-	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
+	// the result, option<string>: align 4, size 12
+	if err = abi.CheckRegion(mem, rp, 4, 12); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#get-config", err)
 	}
 	if err = storeOptionString(ctx, g, rp, rv); err != nil {
@@ -665,7 +666,8 @@ func hostHostAPIHTTPGet(ctx context.Context, _ api.Module, stack []uint64) {
 		rv = &hv
 	}
 	rp := uint32(stack[2])
-	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
+	// the result, option<string>: align 4, size 12
+	if err = abi.CheckRegion(mem, rp, 4, 12); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#http-get", err)
 	}
 	if err = storeOptionString(ctx, g, rp, rv); err != nil {
@@ -697,7 +699,8 @@ func hostHostAPIHTTPPost(ctx context.Context, _ api.Module, stack []uint64) {
 		rv = &hv
 	}
 	rp := uint32(stack[4])
-	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
+	// the result, option<string>: align 4, size 12
+	if err = abi.CheckRegion(mem, rp, 4, 12); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#http-post", err)
 	}
 	if err = storeOptionString(ctx, g, rp, rv); err != nil {
@@ -724,7 +727,8 @@ func hostHostAPIGetData(ctx context.Context, _ api.Module, stack []uint64) {
 		rv = &hv
 	}
 	rp := uint32(stack[2])
-	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
+	// the result, option<string>: align 4, size 12
+	if err = abi.CheckRegion(mem, rp, 4, 12); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#get-data", err)
 	}
 	if err = storeOptionString(ctx, g, rp, rv); err != nil {
@@ -773,7 +777,8 @@ func hostHostAPIGetPost(ctx context.Context, _ api.Module, stack []uint64) {
 		rv = &hv
 	}
 	rp := uint32(stack[2])
-	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
+	// the result, option<string>: align 4, size 12
+	if err = abi.CheckRegion(mem, rp, 4, 12); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#get-post", err)
 	}
 	if err = storeOptionString(ctx, g, rp, rv); err != nil {
@@ -801,7 +806,8 @@ func hostHostAPIDBQuery(ctx context.Context, _ api.Module, stack []uint64) {
 	_ = g
 	rv := inst.imports.HostAPI.DBQuery(ctx, sql, params)
 	rp := uint32(stack[5])
-	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
+	// the result, string: align 4, size 8
+	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#db-query", err)
 	}
 	{
@@ -835,7 +841,8 @@ func hostHostAPIDBExecute(ctx context.Context, _ api.Module, stack []uint64) {
 	_ = g
 	rv := inst.imports.HostAPI.DBExecute(ctx, sql, params)
 	rp := uint32(stack[5])
-	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
+	// the result, string: align 4, size 8
+	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#db-execute", err)
 	}
 	{
@@ -859,7 +866,8 @@ func hostHostAPIDBBegin(ctx context.Context, _ api.Module, stack []uint64) {
 	_ = g
 	rv := inst.imports.HostAPI.DBBegin(ctx)
 	rp := uint32(stack[0])
-	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
+	// the result, string: align 4, size 8
+	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#db-begin", err)
 	}
 	{
@@ -883,7 +891,8 @@ func hostHostAPIDBCommit(ctx context.Context, _ api.Module, stack []uint64) {
 	_ = g
 	rv := inst.imports.HostAPI.DBCommit(ctx)
 	rp := uint32(stack[0])
-	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
+	// the result, string: align 4, size 8
+	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#db-commit", err)
 	}
 	{
@@ -907,7 +916,8 @@ func hostHostAPIDBRollback(ctx context.Context, _ api.Module, stack []uint64) {
 	_ = g
 	rv := inst.imports.HostAPI.DBRollback(ctx)
 	rp := uint32(stack[0])
-	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
+	// the result, string: align 4, size 8
+	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#db-rollback", err)
 	}
 	{
@@ -940,7 +950,8 @@ func hostHostAPIVFSRead(ctx context.Context, _ api.Module, stack []uint64) {
 		rv = &hv
 	}
 	rp := uint32(stack[2])
-	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
+	// the result, option<string>: align 4, size 12
+	if err = abi.CheckRegion(mem, rp, 4, 12); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#vfs-read", err)
 	}
 	if err = storeOptionString(ctx, g, rp, rv); err != nil {
@@ -1023,7 +1034,8 @@ func hostHostAPIVFSList(ctx context.Context, _ api.Module, stack []uint64) {
 		rv = &hv
 	}
 	rp := uint32(stack[2])
-	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
+	// the result, option<string>: align 4, size 12
+	if err = abi.CheckRegion(mem, rp, 4, 12); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#vfs-list", err)
 	}
 	if err = storeOptionString(ctx, g, rp, rv); err != nil {
@@ -1050,7 +1062,8 @@ func hostHostAPIVFSStat(ctx context.Context, _ api.Module, stack []uint64) {
 		rv = &hv
 	}
 	rp := uint32(stack[2])
-	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
+	// the result, option<string>: align 4, size 12
+	if err = abi.CheckRegion(mem, rp, 4, 12); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#vfs-stat", err)
 	}
 	if err = storeOptionString(ctx, g, rp, rv); err != nil {
@@ -1078,7 +1091,8 @@ func hostHostAPIEmitEvent(ctx context.Context, _ api.Module, stack []uint64) {
 	_ = g
 	rv := inst.imports.HostAPI.EmitEvent(ctx, eventType, data)
 	rp := uint32(stack[4])
-	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
+	// the result, string: align 4, size 8
+	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#emit-event", err)
 	}
 	{
@@ -1102,7 +1116,8 @@ func hostHostAPINewID(ctx context.Context, _ api.Module, stack []uint64) {
 	_ = g
 	rv := inst.imports.HostAPI.NewID(ctx)
 	rp := uint32(stack[0])
-	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
+	// the result, string: align 4, size 8
+	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#new-id", err)
 	}
 	{
@@ -1128,7 +1143,8 @@ func hostHostAPIDBPh(ctx context.Context, _ api.Module, stack []uint64) {
 	_ = g
 	rv := inst.imports.HostAPI.DBPh(ctx, nArg)
 	rp := uint32(stack[1])
-	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
+	// the result, string: align 4, size 8
+	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.1#db-ph", err)
 	}
 	{
@@ -1178,7 +1194,8 @@ func hostDataInsert(ctx context.Context, _ api.Module, stack []uint64) {
 		rv.OK = hv
 	}
 	rp := uint32(stack[4])
-	if err = abi.CheckRegion(mem, rp, 24, 8); err != nil {
+	// the result, result<u64, db-error>: align 8, size 24
+	if err = abi.CheckRegion(mem, rp, 8, 24); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#insert", err)
 	}
 	if err = storeResultU64DBError(ctx, g, rp, rv); err != nil {
@@ -1222,7 +1239,8 @@ func hostDataFetchOne(ctx context.Context, _ api.Module, stack []uint64) {
 		rv.OK = hv
 	}
 	rp := uint32(stack[12])
-	if err = abi.CheckRegion(mem, rp, 16, 4); err != nil {
+	// the result, result<option<list<field>>, db-error>: align 4, size 16
+	if err = abi.CheckRegion(mem, rp, 4, 16); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#fetch-one", err)
 	}
 	if err = storeResultOptionListFieldDBError(ctx, g, rp, rv); err != nil {
@@ -1266,7 +1284,8 @@ func hostDataFetchAll(ctx context.Context, _ api.Module, stack []uint64) {
 		rv.OK = hv
 	}
 	rp := uint32(stack[12])
-	if err = abi.CheckRegion(mem, rp, 16, 4); err != nil {
+	// the result, result<list<list<field>>, db-error>: align 4, size 16
+	if err = abi.CheckRegion(mem, rp, 4, 16); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#fetch-all", err)
 	}
 	if err = storeResultListListFieldDBError(ctx, g, rp, rv); err != nil {
@@ -1315,7 +1334,8 @@ func hostDataUpdate(ctx context.Context, _ api.Module, stack []uint64) {
 		rv.OK = hv
 	}
 	rp := uint32(stack[6])
-	if err = abi.CheckRegion(mem, rp, 24, 8); err != nil {
+	// the result, result<u64, db-error>: align 8, size 24
+	if err = abi.CheckRegion(mem, rp, 8, 24); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#update", err)
 	}
 	if err = storeResultU64DBError(ctx, g, rp, rv); err != nil {
@@ -1359,7 +1379,8 @@ func hostDataDelete(ctx context.Context, _ api.Module, stack []uint64) {
 		rv.OK = hv
 	}
 	rp := uint32(stack[4])
-	if err = abi.CheckRegion(mem, rp, 24, 8); err != nil {
+	// the result, result<u64, db-error>: align 8, size 24
+	if err = abi.CheckRegion(mem, rp, 8, 24); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#delete", err)
 	}
 	if err = storeResultU64DBError(ctx, g, rp, rv); err != nil {
@@ -1403,7 +1424,8 @@ func hostDataCount(ctx context.Context, _ api.Module, stack []uint64) {
 		rv.OK = hv
 	}
 	rp := uint32(stack[4])
-	if err = abi.CheckRegion(mem, rp, 24, 8); err != nil {
+	// the result, result<u64, db-error>: align 8, size 24
+	if err = abi.CheckRegion(mem, rp, 8, 24); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#count", err)
 	}
 	if err = storeResultU64DBError(ctx, g, rp, rv); err != nil {
@@ -1454,7 +1476,8 @@ func hostDataIncrement(ctx context.Context, _ api.Module, stack []uint64) {
 		rv.OK = hv
 	}
 	rp := uint32(stack[7])
-	if err = abi.CheckRegion(mem, rp, 24, 8); err != nil {
+	// the result, result<u64, db-error>: align 8, size 24
+	if err = abi.CheckRegion(mem, rp, 8, 24); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#increment", err)
 	}
 	if err = storeResultU64DBError(ctx, g, rp, rv); err != nil {
@@ -1503,7 +1526,8 @@ func hostDataSum(ctx context.Context, _ api.Module, stack []uint64) {
 		rv.OK = hv
 	}
 	rp := uint32(stack[6])
-	if err = abi.CheckRegion(mem, rp, 24, 8); err != nil {
+	// the result, result<value, db-error>: align 8, size 24
+	if err = abi.CheckRegion(mem, rp, 8, 24); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#sum", err)
 	}
 	if err = storeResultValueDBError(ctx, g, rp, rv); err != nil {
@@ -1562,7 +1586,8 @@ func hostDataGroupBy(ctx context.Context, _ api.Module, stack []uint64) {
 		rv.OK = hv
 	}
 	rp := uint32(stack[9])
-	if err = abi.CheckRegion(mem, rp, 16, 4); err != nil {
+	// the result, result<list<group>, db-error>: align 4, size 16
+	if err = abi.CheckRegion(mem, rp, 4, 16); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/data@0.1.1#group-by", err)
 	}
 	if err = storeResultListGroupDBError(ctx, g, rp, rv); err != nil {
@@ -1587,7 +1612,7 @@ func (i *Instance) OnPostCreating(ctx context.Context, input PostInput) (*PostIn
 	stack := i.stack
 	var err error
 	_ = err
-	ptr, err := g.Alloc(ctx, 4, 88)
+	ptr, err := g.Alloc(ctx, 4, 88) // the parameters of on-post-creating: align 4, size 88
 	if err != nil {
 		return zero, i.lowerFailed(0, err)
 	}
@@ -1600,7 +1625,7 @@ func (i *Instance) OnPostCreating(ctx context.Context, input PostInput) (*PostIn
 	}
 	var res *PostInput
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 92, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 92) // the result, option<post-input>: align 4, size 92
 	if err != nil {
 		return zero, i.trapped(0, err)
 	}
@@ -1634,7 +1659,7 @@ func (i *Instance) OnPostUpdating(ctx context.Context, input PostInput) (*PostIn
 	stack := i.stack
 	var err error
 	_ = err
-	ptr, err := g.Alloc(ctx, 4, 88)
+	ptr, err := g.Alloc(ctx, 4, 88) // the parameters of on-post-updating: align 4, size 88
 	if err != nil {
 		return zero, i.lowerFailed(1, err)
 	}
@@ -1647,7 +1672,7 @@ func (i *Instance) OnPostUpdating(ctx context.Context, input PostInput) (*PostIn
 	}
 	var res *PostInput
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 92, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 92) // the result, option<post-input>: align 4, size 92
 	if err != nil {
 		return zero, i.trapped(1, err)
 	}
@@ -1689,7 +1714,7 @@ func (i *Instance) OnCommentCreating(ctx context.Context, input CommentInput) (*
 	}
 	var res *CommentInput
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 48, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 48) // the result, option<comment-input>: align 4, size 48
 	if err != nil {
 		return zero, i.trapped(2, err)
 	}
@@ -1731,7 +1756,7 @@ func (i *Instance) OnContentCreating(ctx context.Context, input ContentEvent) (*
 	}
 	var res *ContentEvent
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 32, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 32) // the result, option<content-event>: align 4, size 32
 	if err != nil {
 		return zero, i.trapped(3, err)
 	}
@@ -1773,7 +1798,7 @@ func (i *Instance) OnContentUpdating(ctx context.Context, input ContentEvent) (*
 	}
 	var res *ContentEvent
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 32, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 32) // the result, option<content-event>: align 4, size 32
 	if err != nil {
 		return zero, i.trapped(4, err)
 	}
@@ -1820,7 +1845,7 @@ func (i *Instance) RenderMarkdown(ctx context.Context, input string) (*string, e
 	}
 	var res *string
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 12, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 12) // the result, option<string>: align 4, size 12
 	if err != nil {
 		return zero, i.trapped(5, err)
 	}
@@ -1867,7 +1892,7 @@ func (i *Instance) FilterHTML(ctx context.Context, input string) (*string, error
 	}
 	var res *string
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 12, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 12) // the result, option<string>: align 4, size 12
 	if err != nil {
 		return zero, i.trapped(6, err)
 	}
@@ -1899,7 +1924,7 @@ func (i *Instance) OnPostCreated(ctx context.Context, output PostOutput) error {
 	stack := i.stack
 	var err error
 	_ = err
-	ptr, err := g.Alloc(ctx, 8, 128)
+	ptr, err := g.Alloc(ctx, 8, 128) // the parameters of on-post-created: align 8, size 128
 	if err != nil {
 		return i.lowerFailed(7, err)
 	}
@@ -1933,7 +1958,7 @@ func (i *Instance) OnPostUpdated(ctx context.Context, output PostOutput) error {
 	stack := i.stack
 	var err error
 	_ = err
-	ptr, err := g.Alloc(ctx, 8, 128)
+	ptr, err := g.Alloc(ctx, 8, 128) // the parameters of on-post-updated: align 8, size 128
 	if err != nil {
 		return i.lowerFailed(8, err)
 	}
@@ -3293,7 +3318,7 @@ func liftOptionString(mem api.Memory, f []uint64) (out *string, err error) {
 }
 
 func readListListField(mem api.Memory, p, n uint32) (out []Field, err error) {
-	eb, err := abi.ReadList(mem, p, n, 24, 8)
+	eb, err := abi.ReadList(mem, p, n, 8, 24) // elements of list<field>: align 8, size 24
 	if err != nil {
 		return
 	}
@@ -3382,7 +3407,7 @@ func storeResultListListFieldDBError(ctx context.Context, g *abi.Guest, ptr uint
 }
 
 func readListListCondition(mem api.Memory, p, n uint32) (out []Condition, err error) {
-	eb, err := abi.ReadList(mem, p, n, 32, 8)
+	eb, err := abi.ReadList(mem, p, n, 8, 32) // elements of list<condition>: align 8, size 32
 	if err != nil {
 		return
 	}
@@ -3413,7 +3438,7 @@ func storeResultValueDBError(ctx context.Context, g *abi.Guest, ptr uint32, v wi
 }
 
 func readListListString(mem api.Memory, p, n uint32) (out []string, err error) {
-	eb, err := abi.ReadList(mem, p, n, 8, 4)
+	eb, err := abi.ReadList(mem, p, n, 4, 8) // elements of list<string>: align 4, size 8
 	if err != nil {
 		return
 	}
@@ -3855,7 +3880,7 @@ func storeDBError(ctx context.Context, g *abi.Guest, ptr uint32, v DBError) (err
 }
 
 func readListListOrder(mem api.Memory, p, n uint32) (out []Order, err error) {
-	eb, err := abi.ReadList(mem, p, n, 12, 4)
+	eb, err := abi.ReadList(mem, p, n, 4, 12) // elements of list<order>: align 4, size 12
 	if err != nil {
 		return
 	}
@@ -3906,7 +3931,8 @@ func storeOptionListField(ctx context.Context, g *abi.Guest, ptr uint32, v *[]Fi
 }
 
 func writeListListListField(ctx context.Context, g *abi.Guest, v [][]Field) (lp uint32, err error) {
-	if lp, err = g.AllocList(ctx, len(v), 8, 4); err != nil {
+	// elements of list<list<field>>: align 4, size 8
+	if lp, err = g.AllocList(ctx, len(v), 4, 8); err != nil {
 		return
 	}
 	for i := range v {
@@ -3978,7 +4004,8 @@ func storeValue(ctx context.Context, g *abi.Guest, ptr uint32, v Value) (err err
 }
 
 func writeListListGroup(ctx context.Context, g *abi.Guest, v []Group) (lp uint32, err error) {
-	if lp, err = g.AllocList(ctx, len(v), 24, 8); err != nil {
+	// elements of list<group>: align 8, size 24
+	if lp, err = g.AllocList(ctx, len(v), 8, 24); err != nil {
 		return
 	}
 	for i := range v {
@@ -4125,7 +4152,8 @@ func loadOrder(mem api.Memory, b []byte) (out Order, err error) {
 }
 
 func writeListListField(ctx context.Context, g *abi.Guest, v []Field) (lp uint32, err error) {
-	if lp, err = g.AllocList(ctx, len(v), 24, 8); err != nil {
+	// elements of list<field>: align 8, size 24
+	if lp, err = g.AllocList(ctx, len(v), 8, 24); err != nil {
 		return
 	}
 	for i := range v {
@@ -4172,7 +4200,8 @@ func storeGroup(ctx context.Context, g *abi.Guest, ptr uint32, v Group) (err err
 }
 
 func writeListListString(ctx context.Context, g *abi.Guest, v []string) (lp uint32, err error) {
-	if lp, err = g.AllocList(ctx, len(v), 8, 4); err != nil {
+	// elements of list<string>: align 4, size 8
+	if lp, err = g.AllocList(ctx, len(v), 4, 8); err != nil {
 		return
 	}
 	for i := range v {

@@ -104,6 +104,13 @@ func UnitOr(t *m.Type, named func(*m.Type) jen.Code) jen.Code {
 // IsBytes reports whether t is list<u8>, which maps to []byte.
 func IsBytes(t *m.Type) bool { return t.Kind == m.List && t.Elem.Kind == m.U8 && t.Elem.GoName == "" }
 
+// Layout says what a size and an alignment in generated code are:
+// "the result, option<string>: align 4, size 12".
+func Layout(what string, t *m.Type) string { return what + ": " + AlignSize(t) }
+
+// AlignSize spells t's alignment and size in memory: "align 4, size 12".
+func AlignSize(t *m.Type) string { return fmt.Sprintf("align %d, size %d", t.Align, t.Size) }
+
 // DocLines trims a WIT doc comment.
 func DocLines(doc string) string { return strings.TrimSpace(doc) }
 

@@ -2,6 +2,7 @@ package genguest
 
 import (
 	"github.com/dave/jennifer/jen"
+	"github.com/raisfast/wasmplug/internal/gengo"
 	m "github.com/raisfast/wasmplug/internal/witmodel"
 )
 
@@ -272,6 +273,7 @@ func (c *codec) emit(op string, t *m.Type, name string) {
 		loop := c.loadInto(jen.Id("out").Index(jen.Id("i")), e, jen.Parens(jen.Id("p").Op("+").Uint32().Call(jen.Id("i")).Op("*").Lit(int(e.Size))), 0)
 		c.f.Func().Id(name).Params(jen.Id("p"), jen.Id("n").Uint32()).Params(jen.Id("out").Add(T)).Block(
 			jen.Id("out").Op("=").Make(T, jen.Id("n")),
+			jen.Comment(gengo.Layout("elements of "+t.WIT, e)),
 			jen.For(jen.Id("i").Op(":=").Range().Id("out")).Block(loop...),
 			ret,
 		)
@@ -279,13 +281,14 @@ func (c *codec) emit(op string, t *m.Type, name string) {
 		e := t.Elem
 		loop := c.loadInto(jen.Id("out").Index(jen.Id("i")), e, jen.Parens(jen.Id("p").Op("+").Uint32().Call(jen.Id("i")).Op("*").Lit(int(e.Size))), 0)
 		c.f.Func().Id(name).Params(jen.Id("out").Add(T), jen.Id("p").Uint32()).Block(
+			jen.Comment(gengo.Layout("elements of "+t.WIT, e)),
 			jen.For(jen.Id("i").Op(":=").Range().Id("out")).Block(loop...),
 		)
 	case "WriteList":
 		e := t.Elem
 		loop := c.storeFrom(jen.Id("v").Index(jen.Id("i")), e, jen.Parens(jen.Id("lp").Op("+").Uint32().Call(jen.Id("i")).Op("*").Lit(int(e.Size))), 0)
 		c.f.Func().Id(name).Params(jen.Id("v").Add(T)).Params(jen.Id("lp").Uint32()).Block(
-			jen.Id("lp").Op("=").Add(cabi("Alloc")).Call(cabi("ListSize").Call(jen.Len(jen.Id("v")), jen.Lit(int(e.Size)))),
+			jen.Id("lp").Op("=").Add(cabi("Alloc")).Call(cabi("ListSize").Call(jen.Len(jen.Id("v")), jen.Lit(int(e.Size)))).Comment(gengo.Layout("elements of "+t.WIT, e)),
 			jen.For(jen.Id("i").Op(":=").Range().Id("v")).Block(loop...),
 			ret,
 		)

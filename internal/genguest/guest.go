@@ -443,7 +443,7 @@ func (g *gen) importWrapper(f *jen.File, fn *m.Func, stub string) {
 	if fn.ParamsInMemory {
 		tt := fn.ParamTuple
 		area := base + "Params"
-		f.Comment(lc(fmt.Sprintf("%s holds the parameters of %s (more than %d flat values).", area, fn.Name, m.MaxFlatParams)))
+		f.Comment(lc(fmt.Sprintf("%s holds the parameters of %s (more than %d flat values; %s).", area, fn.Name, m.MaxFlatParams, gengo.AlignSize(tt))))
 		f.Var().Id(area).Add(areaType(tt.Size))
 		body = append(body, jen.Id("pa").Op(":=").Add(addrOf(area)))
 		for k, p := range fn.Params {
@@ -467,7 +467,7 @@ func (g *gen) importWrapper(f *jen.File, fn *m.Func, stub string) {
 		body = append(body, jen.Id(stub).Call(args...))
 	case fn.ResultInMemory:
 		area := base + "Ret"
-		f.Comment(lc(fmt.Sprintf("%s is where the host writes the result of %s.", area, fn.Name)))
+		f.Comment(lc(fmt.Sprintf("%s is where the host writes the result of %s (%s).", area, fn.Name, gengo.Layout(t.WIT, t))))
 		f.Var().Id(area).Add(areaType(t.Size))
 		body = append(body, jen.Id("rp").Op(":=").Add(addrOf(area)))
 		args = append(args, jen.Id("rp"))
@@ -651,7 +651,7 @@ func (g *gen) exportPackage(ep *exportPkg) error {
 	case t == nil:
 	case fn.ResultInMemory:
 		area := "retArea"
-		f.Comment(lc(fmt.Sprintf("%s holds the result until the host calls the post-return function.", area)))
+		f.Comment(lc(fmt.Sprintf("%s holds the result (%s) until the host calls the post-return function.", area, gengo.Layout(t.WIT, t))))
 		f.Var().Id(area).Add(areaType(t.Size))
 		body = append(body, jen.Id("rp").Op(":=").Add(addrOf(area)))
 		body = append(body, c.storeFrom(jen.Id("rv"), t, jen.Id("rp"), 0)...)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/dave/jennifer/jen"
+	"github.com/raisfast/wasmplug/internal/gengo"
 	m "github.com/raisfast/wasmplug/internal/witmodel"
 )
 
@@ -574,7 +575,7 @@ func (c *codec) readListBody(t *m.Type) []jen.Code {
 	loop := []jen.Code{jen.Id("e").Op(":=").Id("eb").Index(jen.Id("i").Op("*").Lit(int(e.Size)), jen.Empty())}
 	loop = append(loop, c.loadInto(jen.Id("out").Index(jen.Id("i")), e, jen.Id("e"), 0, ret)...)
 	return []jen.Code{
-		jen.List(jen.Id("eb"), jen.Err()).Op(":=").Qual(pkgABI, "ReadList").Call(jen.Id("mem"), jen.Id("p"), jen.Id("n"), jen.Lit(int(e.Size)), jen.Lit(int(e.Align))),
+		jen.List(jen.Id("eb"), jen.Err()).Op(":=").Qual(pkgABI, "ReadList").Call(jen.Id("mem"), jen.Id("p"), jen.Id("n"), jen.Lit(int(e.Align)), jen.Lit(int(e.Size))).Comment(gengo.Layout("elements of "+t.WIT, e)),
 		errCheck(ret),
 		jen.Id("out").Op("=").Make(GoType(t), jen.Id("n")),
 		jen.For(jen.Id("i").Op(":=").Range().Id("out")).Block(loop...),
@@ -589,7 +590,8 @@ func (c *codec) writeListBody(t *m.Type) []jen.Code {
 	at := jen.Id("lp").Op("+").Uint32().Call(jen.Id("i")).Op("*").Lit(int(e.Size))
 	loop := c.storeFrom(jen.Id("v").Index(jen.Id("i")), e, jen.Parens(at), 0, ret)
 	return []jen.Code{
-		jen.If(jen.List(jen.Id("lp"), jen.Err()).Op("=").Id("g").Dot("AllocList").Call(jen.Id("ctx"), jen.Len(jen.Id("v")), jen.Lit(int(e.Size)), jen.Lit(int(e.Align))), jen.Err().Op("!=").Nil()).Block(ret),
+		jen.Comment(gengo.Layout("elements of "+t.WIT, e)),
+		jen.If(jen.List(jen.Id("lp"), jen.Err()).Op("=").Id("g").Dot("AllocList").Call(jen.Id("ctx"), jen.Len(jen.Id("v")), jen.Lit(int(e.Align)), jen.Lit(int(e.Size))), jen.Err().Op("!=").Nil()).Block(ret),
 		jen.For(jen.Id("i").Op(":=").Range().Id("v")).Block(loop...),
 	}
 }

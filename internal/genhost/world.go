@@ -201,7 +201,7 @@ func (g *gen) hostFunc(iface *m.Interface, fn *m.Func) {
 	if fn.ParamsInMemory {
 		tt := fn.ParamTuple
 		body = append(body,
-			jen.List(jen.Id("b"), jen.Err()).Op(":=").Qual(pkgABI, "ReadAligned").Call(jen.Id("mem"), jen.Uint32().Call(jen.Id("stack").Index(jen.Lit(0))), jen.Lit(int(tt.Size)), jen.Lit(int(tt.Align))),
+			jen.List(jen.Id("b"), jen.Err()).Op(":=").Qual(pkgABI, "ReadAligned").Call(jen.Id("mem"), jen.Uint32().Call(jen.Id("stack").Index(jen.Lit(0))), jen.Lit(int(tt.Align)), jen.Lit(int(tt.Size))).Comment(gengo.Layout("the parameters of "+fn.Name, tt)),
 			errCheck(trap))
 		for i, p := range fn.Params {
 			body = append(body, jen.Var().Id(p.GoName).Add(GoType(p.Type)))
@@ -262,7 +262,8 @@ func (g *gen) hostFunc(iface *m.Interface, fn *m.Func) {
 			rp := jen.Uint32().Call(jen.Id("stack").Index(jen.Lit(len(fn.CoreParams) - 1)))
 			body = append(body,
 				jen.Id("rp").Op(":=").Add(rp),
-				jen.If(jen.Err().Op("=").Qual(pkgABI, "CheckRegion").Call(jen.Id("mem"), jen.Id("rp"), jen.Lit(int(t.Size)), jen.Lit(int(t.Align))), jen.Err().Op("!=").Nil()).Block(trap),
+				jen.Comment(gengo.Layout("the result, "+t.WIT, t)),
+				jen.If(jen.Err().Op("=").Qual(pkgABI, "CheckRegion").Call(jen.Id("mem"), jen.Id("rp"), jen.Lit(int(t.Align)), jen.Lit(int(t.Size))), jen.Err().Op("!=").Nil()).Block(trap),
 			)
 			body = append(body, g.c.storeFrom(jen.Id("rv"), t, jen.Id("rp"), 0, trap)...)
 		} else {
@@ -348,7 +349,7 @@ func (g *gen) exportMethod(fn *m.Func) {
 	if fn.ParamsInMemory {
 		tt := fn.ParamTuple
 		body = append(body,
-			jen.List(jen.Id("ptr"), jen.Err()).Op(":=").Id("g").Dot("Alloc").Call(jen.Id("ctx"), jen.Lit(int(tt.Align)), jen.Lit(int(tt.Size))),
+			jen.List(jen.Id("ptr"), jen.Err()).Op(":=").Id("g").Dot("Alloc").Call(jen.Id("ctx"), jen.Lit(int(tt.Align)), jen.Lit(int(tt.Size))).Comment(gengo.Layout("the parameters of "+fn.Name, tt)),
 			errCheck(lowerErr))
 		for i, p := range fn.Params {
 			body = append(body, g.c.storeFrom(jen.Id(p.GoName), p.Type, jen.Id("ptr"), tt.Fields[i].Offset, lowerErr)...)
@@ -367,7 +368,7 @@ func (g *gen) exportMethod(fn *m.Func) {
 		body = append(body, jen.Var().Id("res").Add(GoType(t)), jen.Id("r0").Op(":=").Id("stack").Index(jen.Lit(0)))
 		if fn.ResultInMemory {
 			body = append(body,
-				jen.List(jen.Id("b"), jen.Err()).Op(":=").Qual(pkgABI, "ReadAligned").Call(jen.Id("mem"), jen.Uint32().Call(jen.Id("r0")), jen.Lit(int(t.Size)), jen.Lit(int(t.Align))),
+				jen.List(jen.Id("b"), jen.Err()).Op(":=").Qual(pkgABI, "ReadAligned").Call(jen.Id("mem"), jen.Uint32().Call(jen.Id("r0")), jen.Lit(int(t.Align)), jen.Lit(int(t.Size))).Comment(gengo.Layout("the result, "+t.WIT, t)),
 				errCheck(trap))
 			body = append(body, g.c.loadInto(jen.Id("res"), t, jen.Id("b"), 0, trap)...)
 		} else {

@@ -19,7 +19,7 @@ import (
 	"unsafe"
 )
 
-// insertRet is where the host writes the result of insert.
+// insertRet is where the host writes the result of insert (result<u64, db-error>: align 8, size 24).
 var insertRet [3]uint64
 
 // Insert calls raisfast:plugin-wit/data@0.1.1#insert.
@@ -47,7 +47,7 @@ func Insert(table string, row []plugin.Field) (uint64, error) {
 	return rv.OK, nil
 }
 
-// fetchOneRet is where the host writes the result of fetch-one.
+// fetchOneRet is where the host writes the result of fetch-one (result<option<list<field>>, db-error>: align 4, size 16).
 var fetchOneRet [2]uint64
 
 // FetchOne calls raisfast:plugin-wit/data@0.1.1#fetch-one.
@@ -72,7 +72,7 @@ func FetchOne(table string, q plugin.Query) (*[]plugin.Field, error) {
 	return rv.OK, nil
 }
 
-// fetchAllRet is where the host writes the result of fetch-all.
+// fetchAllRet is where the host writes the result of fetch-all (result<list<list<field>>, db-error>: align 4, size 16).
 var fetchAllRet [2]uint64
 
 // FetchAll calls raisfast:plugin-wit/data@0.1.1#fetch-all.
@@ -97,7 +97,7 @@ func FetchAll(table string, q plugin.Query) ([][]plugin.Field, error) {
 	return rv.OK, nil
 }
 
-// updateRet is where the host writes the result of update.
+// updateRet is where the host writes the result of update (result<u64, db-error>: align 8, size 24).
 var updateRet [3]uint64
 
 // Update calls raisfast:plugin-wit/data@0.1.1#update.
@@ -129,7 +129,7 @@ func Update(table string, set []plugin.Field, filter []plugin.Condition) (uint64
 	return rv.OK, nil
 }
 
-// deleteRet is where the host writes the result of delete.
+// deleteRet is where the host writes the result of delete (result<u64, db-error>: align 8, size 24).
 var deleteRet [3]uint64
 
 // Delete calls raisfast:plugin-wit/data@0.1.1#delete.
@@ -157,7 +157,7 @@ func Delete(table string, filter []plugin.Condition) (uint64, error) {
 	return rv.OK, nil
 }
 
-// countRet is where the host writes the result of count.
+// countRet is where the host writes the result of count (result<u64, db-error>: align 8, size 24).
 var countRet [3]uint64
 
 // Count calls raisfast:plugin-wit/data@0.1.1#count.
@@ -185,7 +185,7 @@ func Count(table string, filter []plugin.Condition) (uint64, error) {
 	return rv.OK, nil
 }
 
-// incrementRet is where the host writes the result of increment.
+// incrementRet is where the host writes the result of increment (result<u64, db-error>: align 8, size 24).
 var incrementRet [3]uint64
 
 // Increment calls raisfast:plugin-wit/data@0.1.1#increment.
@@ -218,7 +218,7 @@ func Increment(table string, column string, by int64, filter []plugin.Condition)
 	return rv.OK, nil
 }
 
-// sumRet is where the host writes the result of sum.
+// sumRet is where the host writes the result of sum (result<value, db-error>: align 8, size 24).
 var sumRet [3]uint64
 
 // Sum calls raisfast:plugin-wit/data@0.1.1#sum.
@@ -251,7 +251,7 @@ func Sum(table string, column string, filter []plugin.Condition) (plugin.Value, 
 	return rv.OK, nil
 }
 
-// groupByRet is where the host writes the result of group-by.
+// groupByRet is where the host writes the result of group-by (result<list<group>, db-error>: align 4, size 16).
 var groupByRet [2]uint64
 
 // GroupBy calls raisfast:plugin-wit/data@0.1.1#group-by.

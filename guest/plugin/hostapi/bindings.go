@@ -29,7 +29,7 @@ func Log(level string, msg string) {
 	cabi.Release(mark)
 }
 
-// getConfigRet is where the host writes the result of get-config.
+// getConfigRet is where the host writes the result of get-config (option<string>: align 4, size 12).
 var getConfigRet [2]uint64
 
 // GetConfig calls raisfast:plugin-wit/host-api@0.1.1#get-config.
@@ -54,7 +54,7 @@ func GetConfig(key string) (string, bool) {
 	return *rv, true
 }
 
-// httpGetRet is where the host writes the result of http-get.
+// httpGetRet is where the host writes the result of http-get (option<string>: align 4, size 12).
 var httpGetRet [2]uint64
 
 // HTTPGet calls raisfast:plugin-wit/host-api@0.1.1#http-get.
@@ -79,7 +79,7 @@ func HTTPGet(url string) (string, bool) {
 	return *rv, true
 }
 
-// httpPostRet is where the host writes the result of http-post.
+// httpPostRet is where the host writes the result of http-post (option<string>: align 4, size 12).
 var httpPostRet [2]uint64
 
 // HTTPPost calls raisfast:plugin-wit/host-api@0.1.1#http-post.
@@ -108,7 +108,7 @@ func HTTPPost(url string, body string) (string, bool) {
 	return *rv, true
 }
 
-// getDataRet is where the host writes the result of get-data.
+// getDataRet is where the host writes the result of get-data (option<string>: align 4, size 12).
 var getDataRet [2]uint64
 
 // GetData calls raisfast:plugin-wit/host-api@0.1.1#get-data.
@@ -154,7 +154,7 @@ func SetData(key string, value string) bool {
 	return rv
 }
 
-// getPostRet is where the host writes the result of get-post.
+// getPostRet is where the host writes the result of get-post (option<string>: align 4, size 12).
 var getPostRet [2]uint64
 
 // GetPost calls raisfast:plugin-wit/host-api@0.1.1#get-post.
@@ -179,7 +179,7 @@ func GetPost(slug string) (string, bool) {
 	return *rv, true
 }
 
-// dbQueryRet is where the host writes the result of db-query.
+// dbQueryRet is where the host writes the result of db-query (string: align 4, size 8).
 var dbQueryRet [1]uint64
 
 // DBQuery calls raisfast:plugin-wit/host-api@0.1.1#db-query.
@@ -201,7 +201,7 @@ func DBQuery(sql string, params *string) string {
 	return rv
 }
 
-// dbExecuteRet is where the host writes the result of db-execute.
+// dbExecuteRet is where the host writes the result of db-execute (string: align 4, size 8).
 var dbExecuteRet [1]uint64
 
 // DBExecute calls raisfast:plugin-wit/host-api@0.1.1#db-execute.
@@ -223,7 +223,7 @@ func DBExecute(sql string, params *string) string {
 	return rv
 }
 
-// dbBeginRet is where the host writes the result of db-begin.
+// dbBeginRet is where the host writes the result of db-begin (string: align 4, size 8).
 var dbBeginRet [1]uint64
 
 // DBBegin calls raisfast:plugin-wit/host-api@0.1.1#db-begin.
@@ -239,7 +239,7 @@ func DBBegin() string {
 	return rv
 }
 
-// dbCommitRet is where the host writes the result of db-commit.
+// dbCommitRet is where the host writes the result of db-commit (string: align 4, size 8).
 var dbCommitRet [1]uint64
 
 // DBCommit calls raisfast:plugin-wit/host-api@0.1.1#db-commit.
@@ -255,7 +255,7 @@ func DBCommit() string {
 	return rv
 }
 
-// dbRollbackRet is where the host writes the result of db-rollback.
+// dbRollbackRet is where the host writes the result of db-rollback (string: align 4, size 8).
 var dbRollbackRet [1]uint64
 
 // DBRollback calls raisfast:plugin-wit/host-api@0.1.1#db-rollback.
@@ -271,7 +271,7 @@ func DBRollback() string {
 	return rv
 }
 
-// vfsReadRet is where the host writes the result of vfs-read.
+// vfsReadRet is where the host writes the result of vfs-read (option<string>: align 4, size 12).
 var vfsReadRet [2]uint64
 
 // VFSRead calls raisfast:plugin-wit/host-api@0.1.1#vfs-read.
@@ -351,7 +351,7 @@ func VFSExists(path string) bool {
 	return rv
 }
 
-// vfsListRet is where the host writes the result of vfs-list.
+// vfsListRet is where the host writes the result of vfs-list (option<string>: align 4, size 12).
 var vfsListRet [2]uint64
 
 // VFSList calls raisfast:plugin-wit/host-api@0.1.1#vfs-list.
@@ -376,7 +376,7 @@ func VFSList(path string) (string, bool) {
 	return *rv, true
 }
 
-// vfsStatRet is where the host writes the result of vfs-stat.
+// vfsStatRet is where the host writes the result of vfs-stat (option<string>: align 4, size 12).
 var vfsStatRet [2]uint64
 
 // VFSStat calls raisfast:plugin-wit/host-api@0.1.1#vfs-stat.
@@ -401,7 +401,7 @@ func VFSStat(path string) (string, bool) {
 	return *rv, true
 }
 
-// emitEventRet is where the host writes the result of emit-event.
+// emitEventRet is where the host writes the result of emit-event (string: align 4, size 8).
 var emitEventRet [1]uint64
 
 // EmitEvent calls raisfast:plugin-wit/host-api@0.1.1#emit-event.
@@ -426,7 +426,7 @@ func EmitEvent(eventType string, data string) string {
 	return rv
 }
 
-// newIDRet is where the host writes the result of new-id.
+// newIDRet is where the host writes the result of new-id (string: align 4, size 8).
 var newIDRet [1]uint64
 
 // NewID calls raisfast:plugin-wit/host-api@0.1.1#new-id.
@@ -444,7 +444,7 @@ func NewID() string {
 	return rv
 }
 
-// dbPhRet is where the host writes the result of db-ph.
+// dbPhRet is where the host writes the result of db-ph (string: align 4, size 8).
 var dbPhRet [1]uint64
 
 // DBPh calls raisfast:plugin-wit/host-api@0.1.1#db-ph.

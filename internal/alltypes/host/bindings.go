@@ -674,7 +674,8 @@ func hostHostSideEchoString(ctx context.Context, _ api.Module, stack []uint64) {
 	_ = g
 	rv := inst.imports.HostSide.EchoString(ctx, x)
 	rp := uint32(stack[2])
-	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
+	// the result, string: align 4, size 8
+	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-string", err)
 	}
 	{
@@ -703,7 +704,8 @@ func hostHostSideEchoBytes(ctx context.Context, _ api.Module, stack []uint64) {
 	_ = g
 	rv := inst.imports.HostSide.EchoBytes(ctx, x)
 	rp := uint32(stack[2])
-	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
+	// the result, list<u8>: align 4, size 8
+	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-bytes", err)
 	}
 	{
@@ -732,7 +734,8 @@ func hostHostSideEchoNames(ctx context.Context, _ api.Module, stack []uint64) {
 	_ = g
 	rv := inst.imports.HostSide.EchoNames(ctx, x)
 	rp := uint32(stack[2])
-	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
+	// the result, list<string>: align 4, size 8
+	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-names", err)
 	}
 	{
@@ -765,7 +768,8 @@ func hostHostSideEchoOption(ctx context.Context, _ api.Module, stack []uint64) {
 		rv = &hv
 	}
 	rp := uint32(stack[3])
-	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
+	// the result, option<string>: align 4, size 12
+	if err = abi.CheckRegion(mem, rp, 4, 12); err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-option", err)
 	}
 	if err = storeOptionString(ctx, g, rp, rv); err != nil {
@@ -792,7 +796,8 @@ func hostHostSideEchoNested(ctx context.Context, _ api.Module, stack []uint64) {
 		rv = &hv
 	}
 	rp := uint32(stack[3])
-	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
+	// the result, option<list<option<string>>>: align 4, size 12
+	if err = abi.CheckRegion(mem, rp, 4, 12); err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-nested", err)
 	}
 	if err = storeOptionListOptionString(ctx, g, rp, rv); err != nil {
@@ -831,7 +836,8 @@ func hostHostSideEchoResult(ctx context.Context, _ api.Module, stack []uint64) {
 		rv.OK = hv
 	}
 	rp := uint32(stack[3])
-	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
+	// the result, result<string, u32>: align 4, size 12
+	if err = abi.CheckRegion(mem, rp, 4, 12); err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-result", err)
 	}
 	if err = storeResultStringU32(ctx, g, rp, rv); err != nil {
@@ -864,7 +870,8 @@ func hostHostSideEchoUnitResult(ctx context.Context, _ api.Module, stack []uint6
 		}
 	}
 	rp := uint32(stack[3])
-	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
+	// the result, result<_, string>: align 4, size 12
+	if err = abi.CheckRegion(mem, rp, 4, 12); err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-unit-result", err)
 	}
 	if err = storeResultUnitString(ctx, g, rp, rv); err != nil {
@@ -887,7 +894,8 @@ func hostHostSideEchoTuple(ctx context.Context, _ api.Module, stack []uint64) {
 	_ = g
 	rv := inst.imports.HostSide.EchoTuple(ctx, x)
 	rp := uint32(stack[4])
-	if err = abi.CheckRegion(mem, rp, 24, 8); err != nil {
+	// the result, tuple<u8, string, f64>: align 8, size 24
+	if err = abi.CheckRegion(mem, rp, 8, 24); err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-tuple", err)
 	}
 	if err = storeTuple3U8StringF64(ctx, g, rp, rv); err != nil {
@@ -967,7 +975,8 @@ func hostHostSideEchoPoint(ctx context.Context, _ api.Module, stack []uint64) {
 	_ = g
 	rv := inst.imports.HostSide.EchoPoint(ctx, x)
 	rp := uint32(stack[2])
-	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
+	// the result, point: align 4, size 8
+	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-point", err)
 	}
 	if err = storePoint(ctx, g, rp, rv); err != nil {
@@ -990,7 +999,8 @@ func hostHostSideEchoPadded(ctx context.Context, _ api.Module, stack []uint64) {
 	_ = g
 	rv := inst.imports.HostSide.EchoPadded(ctx, x)
 	rp := uint32(stack[9])
-	if err = abi.CheckRegion(mem, rp, 48, 8); err != nil {
+	// the result, padded: align 8, size 48
+	if err = abi.CheckRegion(mem, rp, 8, 48); err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-padded", err)
 	}
 	if err = storePadded(ctx, g, rp, rv); err != nil {
@@ -1013,7 +1023,8 @@ func hostHostSideEchoShape(ctx context.Context, _ api.Module, stack []uint64) {
 	_ = g
 	rv := inst.imports.HostSide.EchoShape(ctx, x)
 	rp := uint32(stack[4])
-	if err = abi.CheckRegion(mem, rp, 24, 8); err != nil {
+	// the result, shape: align 8, size 24
+	if err = abi.CheckRegion(mem, rp, 8, 24); err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-shape", err)
 	}
 	if err = storeShape(ctx, g, rp, rv); err != nil {
@@ -1036,7 +1047,8 @@ func hostHostSideEchoShapes(ctx context.Context, _ api.Module, stack []uint64) {
 	_ = g
 	rv := inst.imports.HostSide.EchoShapes(ctx, x)
 	rp := uint32(stack[2])
-	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
+	// the result, list<shape>: align 4, size 8
+	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-shapes", err)
 	}
 	{
@@ -1070,7 +1082,8 @@ func hostHostSideEchoMeta(ctx context.Context, _ api.Module, stack []uint64) {
 	_ = g
 	rv := inst.imports.HostSide.EchoMeta(ctx, x, l)
 	rp := uint32(stack[4])
-	if err = abi.CheckRegion(mem, rp, 16, 4); err != nil {
+	// the result, tuple<meta, level>: align 4, size 16
+	if err = abi.CheckRegion(mem, rp, 4, 16); err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-meta", err)
 	}
 	if err = storeTuple2MetaLevel(ctx, g, rp, rv); err != nil {
@@ -1084,7 +1097,7 @@ func hostHostSideEchoEverything(ctx context.Context, _ api.Module, stack []uint6
 	_ = mem
 	var err error
 	_ = err
-	b, err := abi.ReadAligned(mem, uint32(stack[0]), 232, 8)
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 8, 232) // the parameters of echo-everything: align 8, size 232
 	if err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-everything", err)
 	}
@@ -1097,7 +1110,8 @@ func hostHostSideEchoEverything(ctx context.Context, _ api.Module, stack []uint6
 	_ = g
 	rv := inst.imports.HostSide.EchoEverything(ctx, x)
 	rp := uint32(stack[1])
-	if err = abi.CheckRegion(mem, rp, 232, 8); err != nil {
+	// the result, everything: align 8, size 232
+	if err = abi.CheckRegion(mem, rp, 8, 232); err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-everything", err)
 	}
 	if err = storeEverything(ctx, g, rp, rv); err != nil {
@@ -1111,7 +1125,7 @@ func hostHostSideManyArgs(ctx context.Context, _ api.Module, stack []uint64) {
 	_ = mem
 	var err error
 	_ = err
-	b, err := abi.ReadAligned(mem, uint32(stack[0]), 80, 8)
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 8, 80) // the parameters of many-args: align 8, size 80
 	if err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#many-args", err)
 	}
@@ -1161,7 +1175,8 @@ func hostHostSideManyArgs(ctx context.Context, _ api.Module, stack []uint64) {
 	_ = g
 	rv := inst.imports.HostSide.ManyArgs(ctx, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15)
 	rp := uint32(stack[1])
-	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
+	// the result, string: align 4, size 8
+	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#many-args", err)
 	}
 	{
@@ -1632,7 +1647,7 @@ func (i *Instance) EchoString(ctx context.Context, x string) (string, error) {
 	}
 	var res string
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 8, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 8) // the result, string: align 4, size 8
 	if err != nil {
 		return zero, i.trapped(12, err)
 	}
@@ -1678,7 +1693,7 @@ func (i *Instance) EchoBytes(ctx context.Context, x []byte) ([]byte, error) {
 	}
 	var res []byte
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 8, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 8) // the result, list<u8>: align 4, size 8
 	if err != nil {
 		return zero, i.trapped(13, err)
 	}
@@ -1724,7 +1739,7 @@ func (i *Instance) EchoNames(ctx context.Context, x []string) ([]string, error) 
 	}
 	var res []string
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 8, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 8) // the result, list<string>: align 4, size 8
 	if err != nil {
 		return zero, i.trapped(14, err)
 	}
@@ -1765,7 +1780,7 @@ func (i *Instance) EchoOption(ctx context.Context, x *string) (*string, error) {
 	}
 	var res *string
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 12, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 12) // the result, option<string>: align 4, size 12
 	if err != nil {
 		return zero, i.trapped(15, err)
 	}
@@ -1806,7 +1821,7 @@ func (i *Instance) EchoNested(ctx context.Context, x *[]*string) (*[]*string, er
 	}
 	var res *[]*string
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 12, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 12) // the result, option<list<option<string>>>: align 4, size 12
 	if err != nil {
 		return zero, i.trapped(16, err)
 	}
@@ -1847,7 +1862,7 @@ func (i *Instance) EchoResult(ctx context.Context, x witval.Result[string, uint3
 	}
 	var res witval.Result[string, uint32]
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 12, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 12) // the result, result<string, u32>: align 4, size 12
 	if err != nil {
 		return zero.OK, i.trapped(17, err)
 	}
@@ -1891,7 +1906,7 @@ func (i *Instance) EchoUnitResult(ctx context.Context, x witval.Result[witval.Un
 	}
 	var res witval.Result[witval.Unit, string]
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 12, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 12) // the result, result<_, string>: align 4, size 12
 	if err != nil {
 		return i.trapped(18, err)
 	}
@@ -1935,7 +1950,7 @@ func (i *Instance) EchoTuple(ctx context.Context, x witval.Tuple3[uint8, string,
 	}
 	var res witval.Tuple3[uint8, string, float64]
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 24, 8)
+	b, err := abi.ReadAligned(mem, uint32(r0), 8, 24) // the result, tuple<u8, string, f64>: align 8, size 24
 	if err != nil {
 		return zero, i.trapped(19, err)
 	}
@@ -2087,7 +2102,7 @@ func (i *Instance) EchoPoint(ctx context.Context, x Point) (Point, error) {
 	}
 	var res Point
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 8, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 8) // the result, point: align 4, size 8
 	if err != nil {
 		return zero, i.trapped(23, err)
 	}
@@ -2128,7 +2143,7 @@ func (i *Instance) EchoPadded(ctx context.Context, x Padded) (Padded, error) {
 	}
 	var res Padded
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 48, 8)
+	b, err := abi.ReadAligned(mem, uint32(r0), 8, 48) // the result, padded: align 8, size 48
 	if err != nil {
 		return zero, i.trapped(24, err)
 	}
@@ -2169,7 +2184,7 @@ func (i *Instance) EchoShape(ctx context.Context, x Shape) (Shape, error) {
 	}
 	var res Shape
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 24, 8)
+	b, err := abi.ReadAligned(mem, uint32(r0), 8, 24) // the result, shape: align 8, size 24
 	if err != nil {
 		return zero, i.trapped(25, err)
 	}
@@ -2215,7 +2230,7 @@ func (i *Instance) EchoShapes(ctx context.Context, x []Shape) ([]Shape, error) {
 	}
 	var res []Shape
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 8, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 8) // the result, list<shape>: align 4, size 8
 	if err != nil {
 		return zero, i.trapped(26, err)
 	}
@@ -2259,7 +2274,7 @@ func (i *Instance) EchoMeta(ctx context.Context, x Meta, l Level) (witval.Tuple2
 	}
 	var res witval.Tuple2[Meta, Level]
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 16, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 16) // the result, tuple<meta, level>: align 4, size 16
 	if err != nil {
 		return zero, i.trapped(27, err)
 	}
@@ -2292,7 +2307,7 @@ func (i *Instance) EchoEverything(ctx context.Context, x Everything) (Everything
 	stack := i.stack
 	var err error
 	_ = err
-	ptr, err := g.Alloc(ctx, 8, 232)
+	ptr, err := g.Alloc(ctx, 8, 232) // the parameters of echo-everything: align 8, size 232
 	if err != nil {
 		return zero, i.lowerFailed(28, err)
 	}
@@ -2305,7 +2320,7 @@ func (i *Instance) EchoEverything(ctx context.Context, x Everything) (Everything
 	}
 	var res Everything
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 232, 8)
+	b, err := abi.ReadAligned(mem, uint32(r0), 8, 232) // the result, everything: align 8, size 232
 	if err != nil {
 		return zero, i.trapped(28, err)
 	}
@@ -2339,7 +2354,7 @@ func (i *Instance) ManyArgs(ctx context.Context, a1 uint8, a2 int16, a3 uint32, 
 	stack := i.stack
 	var err error
 	_ = err
-	ptr, err := g.Alloc(ctx, 8, 80)
+	ptr, err := g.Alloc(ctx, 8, 80) // the parameters of many-args: align 8, size 80
 	if err != nil {
 		return zero, i.lowerFailed(29, err)
 	}
@@ -2385,7 +2400,7 @@ func (i *Instance) ManyArgs(ctx context.Context, a1 uint8, a2 int16, a3 uint32, 
 	}
 	var res string
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 8, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 8) // the result, string: align 4, size 8
 	if err != nil {
 		return zero, i.trapped(29, err)
 	}
@@ -2490,7 +2505,7 @@ func (i *Instance) Version(ctx context.Context) (string, error) {
 	}
 	var res string
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 8, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 8) // the result, string: align 4, size 8
 	if err != nil {
 		return zero, i.trapped(32, err)
 	}
@@ -3871,7 +3886,7 @@ func writeListListU8(ctx context.Context, g *abi.Guest, v []byte) (lp uint32, er
 }
 
 func readListListString(mem api.Memory, p, n uint32) (out []string, err error) {
-	eb, err := abi.ReadList(mem, p, n, 8, 4)
+	eb, err := abi.ReadList(mem, p, n, 4, 8) // elements of list<string>: align 4, size 8
 	if err != nil {
 		return
 	}
@@ -3887,7 +3902,8 @@ func readListListString(mem api.Memory, p, n uint32) (out []string, err error) {
 }
 
 func writeListListString(ctx context.Context, g *abi.Guest, v []string) (lp uint32, err error) {
-	if lp, err = g.AllocList(ctx, len(v), 8, 4); err != nil {
+	// elements of list<string>: align 4, size 8
+	if lp, err = g.AllocList(ctx, len(v), 4, 8); err != nil {
 		return
 	}
 	for i := range v {
@@ -4274,7 +4290,7 @@ func storeShape(ctx context.Context, g *abi.Guest, ptr uint32, v Shape) (err err
 }
 
 func readListListShape(mem api.Memory, p, n uint32) (out []Shape, err error) {
-	eb, err := abi.ReadList(mem, p, n, 24, 8)
+	eb, err := abi.ReadList(mem, p, n, 8, 24) // elements of list<shape>: align 8, size 24
 	if err != nil {
 		return
 	}
@@ -4290,7 +4306,8 @@ func readListListShape(mem api.Memory, p, n uint32) (out []Shape, err error) {
 }
 
 func writeListListShape(ctx context.Context, g *abi.Guest, v []Shape) (lp uint32, err error) {
-	if lp, err = g.AllocList(ctx, len(v), 24, 8); err != nil {
+	// elements of list<shape>: align 8, size 24
+	if lp, err = g.AllocList(ctx, len(v), 8, 24); err != nil {
 		return
 	}
 	for i := range v {
@@ -4528,7 +4545,7 @@ func loadPoint(mem api.Memory, b []byte) (out Point, err error) {
 }
 
 func readListListPoint(mem api.Memory, p, n uint32) (out []Point, err error) {
-	eb, err := abi.ReadList(mem, p, n, 8, 4)
+	eb, err := abi.ReadList(mem, p, n, 4, 8) // elements of list<point>: align 4, size 8
 	if err != nil {
 		return
 	}
@@ -4901,7 +4918,8 @@ func loadTuple2MetaLevel(mem api.Memory, b []byte) (out witval.Tuple2[Meta, Leve
 }
 
 func writeListListPoint(ctx context.Context, g *abi.Guest, v []Point) (lp uint32, err error) {
-	if lp, err = g.AllocList(ctx, len(v), 8, 4); err != nil {
+	// elements of list<point>: align 4, size 8
+	if lp, err = g.AllocList(ctx, len(v), 4, 8); err != nil {
 		return
 	}
 	for i := range v {
@@ -4913,7 +4931,7 @@ func writeListListPoint(ctx context.Context, g *abi.Guest, v []Point) (lp uint32
 }
 
 func readListListOptionString(mem api.Memory, p, n uint32) (out []*string, err error) {
-	eb, err := abi.ReadList(mem, p, n, 12, 4)
+	eb, err := abi.ReadList(mem, p, n, 4, 12) // elements of list<option<string>>: align 4, size 12
 	if err != nil {
 		return
 	}
@@ -4929,7 +4947,8 @@ func readListListOptionString(mem api.Memory, p, n uint32) (out []*string, err e
 }
 
 func writeListListOptionString(ctx context.Context, g *abi.Guest, v []*string) (lp uint32, err error) {
-	if lp, err = g.AllocList(ctx, len(v), 12, 4); err != nil {
+	// elements of list<option<string>>: align 4, size 12
+	if lp, err = g.AllocList(ctx, len(v), 4, 12); err != nil {
 		return
 	}
 	for i := range v {

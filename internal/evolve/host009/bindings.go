@@ -102,7 +102,8 @@ func hostHostAPIKVGet(ctx context.Context, _ api.Module, stack []uint64) {
 		rv = &hv
 	}
 	rp := uint32(stack[2])
-	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
+	// the result, option<string>: align 4, size 12
+	if err = abi.CheckRegion(mem, rp, 4, 12); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.0.9#kv-get", err)
 	}
 	if err = storeOptionString(ctx, g, rp, rv); err != nil {
@@ -142,7 +143,8 @@ func hostHostAPISiteName(ctx context.Context, _ api.Module, stack []uint64) {
 	_ = g
 	rv := inst.imports.HostAPI.SiteName(ctx)
 	rp := uint32(stack[0])
-	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
+	// the result, string: align 4, size 8
+	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.0.9#site-name", err)
 	}
 	{
@@ -180,7 +182,7 @@ func (i *Instance) OnPostCreating(ctx context.Context, input PostInput) (*PostIn
 	}
 	var res *PostInput
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 32, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 32) // the result, option<post-input>: align 4, size 32
 	if err != nil {
 		return zero, i.trapped(0, err)
 	}
@@ -226,7 +228,7 @@ func (i *Instance) RenderMarkdown(ctx context.Context, input string) (*string, e
 	}
 	var res *string
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 12, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 12) // the result, option<string>: align 4, size 12
 	if err != nil {
 		return zero, i.trapped(1, err)
 	}

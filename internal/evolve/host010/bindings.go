@@ -221,7 +221,8 @@ func hostHostAPIGetConfig(ctx context.Context, _ api.Module, stack []uint64) {
 		rv = &hv
 	}
 	rp := uint32(stack[2])
-	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
+	// the result, option<string>: align 4, size 12
+	if err = abi.CheckRegion(mem, rp, 4, 12); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.0#get-config", err)
 	}
 	if err = storeOptionString(ctx, g, rp, rv); err != nil {
@@ -248,7 +249,8 @@ func hostHostAPIHTTPGet(ctx context.Context, _ api.Module, stack []uint64) {
 		rv = &hv
 	}
 	rp := uint32(stack[2])
-	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
+	// the result, option<string>: align 4, size 12
+	if err = abi.CheckRegion(mem, rp, 4, 12); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.0#http-get", err)
 	}
 	if err = storeOptionString(ctx, g, rp, rv); err != nil {
@@ -280,7 +282,8 @@ func hostHostAPIHTTPPost(ctx context.Context, _ api.Module, stack []uint64) {
 		rv = &hv
 	}
 	rp := uint32(stack[4])
-	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
+	// the result, option<string>: align 4, size 12
+	if err = abi.CheckRegion(mem, rp, 4, 12); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.0#http-post", err)
 	}
 	if err = storeOptionString(ctx, g, rp, rv); err != nil {
@@ -307,7 +310,8 @@ func hostHostAPIGetData(ctx context.Context, _ api.Module, stack []uint64) {
 		rv = &hv
 	}
 	rp := uint32(stack[2])
-	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
+	// the result, option<string>: align 4, size 12
+	if err = abi.CheckRegion(mem, rp, 4, 12); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.0#get-data", err)
 	}
 	if err = storeOptionString(ctx, g, rp, rv); err != nil {
@@ -356,7 +360,8 @@ func hostHostAPIGetPost(ctx context.Context, _ api.Module, stack []uint64) {
 		rv = &hv
 	}
 	rp := uint32(stack[2])
-	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
+	// the result, option<string>: align 4, size 12
+	if err = abi.CheckRegion(mem, rp, 4, 12); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.0#get-post", err)
 	}
 	if err = storeOptionString(ctx, g, rp, rv); err != nil {
@@ -384,7 +389,8 @@ func hostHostAPIDBQuery(ctx context.Context, _ api.Module, stack []uint64) {
 	_ = g
 	rv := inst.imports.HostAPI.DBQuery(ctx, sql, params)
 	rp := uint32(stack[5])
-	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
+	// the result, string: align 4, size 8
+	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.0#db-query", err)
 	}
 	{
@@ -418,7 +424,8 @@ func hostHostAPIDBExecute(ctx context.Context, _ api.Module, stack []uint64) {
 	_ = g
 	rv := inst.imports.HostAPI.DBExecute(ctx, sql, params)
 	rp := uint32(stack[5])
-	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
+	// the result, string: align 4, size 8
+	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.0#db-execute", err)
 	}
 	{
@@ -442,7 +449,8 @@ func hostHostAPIDBBegin(ctx context.Context, _ api.Module, stack []uint64) {
 	_ = g
 	rv := inst.imports.HostAPI.DBBegin(ctx)
 	rp := uint32(stack[0])
-	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
+	// the result, string: align 4, size 8
+	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.0#db-begin", err)
 	}
 	{
@@ -466,7 +474,8 @@ func hostHostAPIDBCommit(ctx context.Context, _ api.Module, stack []uint64) {
 	_ = g
 	rv := inst.imports.HostAPI.DBCommit(ctx)
 	rp := uint32(stack[0])
-	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
+	// the result, string: align 4, size 8
+	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.0#db-commit", err)
 	}
 	{
@@ -490,7 +499,8 @@ func hostHostAPIDBRollback(ctx context.Context, _ api.Module, stack []uint64) {
 	_ = g
 	rv := inst.imports.HostAPI.DBRollback(ctx)
 	rp := uint32(stack[0])
-	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
+	// the result, string: align 4, size 8
+	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.0#db-rollback", err)
 	}
 	{
@@ -523,7 +533,8 @@ func hostHostAPIVFSRead(ctx context.Context, _ api.Module, stack []uint64) {
 		rv = &hv
 	}
 	rp := uint32(stack[2])
-	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
+	// the result, option<string>: align 4, size 12
+	if err = abi.CheckRegion(mem, rp, 4, 12); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.0#vfs-read", err)
 	}
 	if err = storeOptionString(ctx, g, rp, rv); err != nil {
@@ -606,7 +617,8 @@ func hostHostAPIVFSList(ctx context.Context, _ api.Module, stack []uint64) {
 		rv = &hv
 	}
 	rp := uint32(stack[2])
-	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
+	// the result, option<string>: align 4, size 12
+	if err = abi.CheckRegion(mem, rp, 4, 12); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.0#vfs-list", err)
 	}
 	if err = storeOptionString(ctx, g, rp, rv); err != nil {
@@ -633,7 +645,8 @@ func hostHostAPIVFSStat(ctx context.Context, _ api.Module, stack []uint64) {
 		rv = &hv
 	}
 	rp := uint32(stack[2])
-	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
+	// the result, option<string>: align 4, size 12
+	if err = abi.CheckRegion(mem, rp, 4, 12); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.0#vfs-stat", err)
 	}
 	if err = storeOptionString(ctx, g, rp, rv); err != nil {
@@ -661,7 +674,8 @@ func hostHostAPIEmitEvent(ctx context.Context, _ api.Module, stack []uint64) {
 	_ = g
 	rv := inst.imports.HostAPI.EmitEvent(ctx, eventType, data)
 	rp := uint32(stack[4])
-	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
+	// the result, string: align 4, size 8
+	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.1.0#emit-event", err)
 	}
 	{
@@ -692,7 +706,7 @@ func (i *Instance) OnPostCreating(ctx context.Context, input PostInput) (*PostIn
 	stack := i.stack
 	var err error
 	_ = err
-	ptr, err := g.Alloc(ctx, 4, 88)
+	ptr, err := g.Alloc(ctx, 4, 88) // the parameters of on-post-creating: align 4, size 88
 	if err != nil {
 		return zero, i.lowerFailed(0, err)
 	}
@@ -705,7 +719,7 @@ func (i *Instance) OnPostCreating(ctx context.Context, input PostInput) (*PostIn
 	}
 	var res *PostInput
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 92, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 92) // the result, option<post-input>: align 4, size 92
 	if err != nil {
 		return zero, i.trapped(0, err)
 	}
@@ -739,7 +753,7 @@ func (i *Instance) OnPostUpdating(ctx context.Context, input PostInput) (*PostIn
 	stack := i.stack
 	var err error
 	_ = err
-	ptr, err := g.Alloc(ctx, 4, 88)
+	ptr, err := g.Alloc(ctx, 4, 88) // the parameters of on-post-updating: align 4, size 88
 	if err != nil {
 		return zero, i.lowerFailed(1, err)
 	}
@@ -752,7 +766,7 @@ func (i *Instance) OnPostUpdating(ctx context.Context, input PostInput) (*PostIn
 	}
 	var res *PostInput
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 92, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 92) // the result, option<post-input>: align 4, size 92
 	if err != nil {
 		return zero, i.trapped(1, err)
 	}
@@ -794,7 +808,7 @@ func (i *Instance) OnCommentCreating(ctx context.Context, input CommentInput) (*
 	}
 	var res *CommentInput
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 48, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 48) // the result, option<comment-input>: align 4, size 48
 	if err != nil {
 		return zero, i.trapped(2, err)
 	}
@@ -836,7 +850,7 @@ func (i *Instance) OnContentCreating(ctx context.Context, input ContentEvent) (*
 	}
 	var res *ContentEvent
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 32, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 32) // the result, option<content-event>: align 4, size 32
 	if err != nil {
 		return zero, i.trapped(3, err)
 	}
@@ -878,7 +892,7 @@ func (i *Instance) OnContentUpdating(ctx context.Context, input ContentEvent) (*
 	}
 	var res *ContentEvent
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 32, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 32) // the result, option<content-event>: align 4, size 32
 	if err != nil {
 		return zero, i.trapped(4, err)
 	}
@@ -925,7 +939,7 @@ func (i *Instance) RenderMarkdown(ctx context.Context, input string) (*string, e
 	}
 	var res *string
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 12, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 12) // the result, option<string>: align 4, size 12
 	if err != nil {
 		return zero, i.trapped(5, err)
 	}
@@ -972,7 +986,7 @@ func (i *Instance) FilterHTML(ctx context.Context, input string) (*string, error
 	}
 	var res *string
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 12, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 12) // the result, option<string>: align 4, size 12
 	if err != nil {
 		return zero, i.trapped(6, err)
 	}
@@ -1004,7 +1018,7 @@ func (i *Instance) OnPostCreated(ctx context.Context, output PostOutput) error {
 	stack := i.stack
 	var err error
 	_ = err
-	ptr, err := g.Alloc(ctx, 8, 128)
+	ptr, err := g.Alloc(ctx, 8, 128) // the parameters of on-post-created: align 8, size 128
 	if err != nil {
 		return i.lowerFailed(7, err)
 	}
@@ -1038,7 +1052,7 @@ func (i *Instance) OnPostUpdated(ctx context.Context, output PostOutput) error {
 	stack := i.stack
 	var err error
 	_ = err
-	ptr, err := g.Alloc(ctx, 8, 128)
+	ptr, err := g.Alloc(ctx, 8, 128) // the parameters of on-post-updated: align 8, size 128
 	if err != nil {
 		return i.lowerFailed(8, err)
 	}
@@ -2661,7 +2675,8 @@ func loadContentEvent(mem api.Memory, b []byte) (out ContentEvent, err error) {
 }
 
 func writeListListString(ctx context.Context, g *abi.Guest, v []string) (lp uint32, err error) {
-	if lp, err = g.AllocList(ctx, len(v), 8, 4); err != nil {
+	// elements of list<string>: align 4, size 8
+	if lp, err = g.AllocList(ctx, len(v), 4, 8); err != nil {
 		return
 	}
 	for i := range v {
@@ -2699,7 +2714,7 @@ func loadOptionListString(mem api.Memory, b []byte) (out *[]string, err error) {
 }
 
 func readListListString(mem api.Memory, p, n uint32) (out []string, err error) {
-	eb, err := abi.ReadList(mem, p, n, 8, 4)
+	eb, err := abi.ReadList(mem, p, n, 4, 8) // elements of list<string>: align 4, size 8
 	if err != nil {
 		return
 	}

@@ -137,7 +137,8 @@ func hostStoreBlobRead(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rv := self.Read(ctx)
 	rp := uint32(stack[1])
-	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
+	// the result, list<u8>: align 4, size 8
+	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
 		abi.TrapOn("test:res/store@0.1.0#[method]blob.read", err)
 	}
 	{
@@ -230,7 +231,8 @@ func hostStoreMakeMany(ctx context.Context, _ api.Module, stack []uint64) {
 	nArg = uint32(stack[0])
 	rv := inst.imports.Store.MakeMany(ctx, nArg)
 	rp := uint32(stack[1])
-	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
+	// the result, list<own<test:res/store@0.1.0#blob>>: align 4, size 8
+	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
 		abi.TrapOn("test:res/store@0.1.0#make-many", err)
 	}
 	{
@@ -281,7 +283,8 @@ func hostStoreWrap(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rv := inst.imports.Store.Wrap(ctx, name, bArg)
 	rp := uint32(stack[3])
-	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
+	// the result, tagged: align 4, size 12
+	if err = abi.CheckRegion(mem, rp, 4, 12); err != nil {
 		abi.TrapOn("test:res/store@0.1.0#wrap", err)
 	}
 	if err = storeTagged(ctx, g, rp, rv); err != nil {
@@ -341,7 +344,8 @@ func hostStorePick(ctx context.Context, _ api.Module, stack []uint64) {
 		rv.OK = hv
 	}
 	rp := uint32(stack[2])
-	if err = abi.CheckRegion(mem, rp, 12, 4); err != nil {
+	// the result, result<own<test:res/store@0.1.0#blob>, string>: align 4, size 12
+	if err = abi.CheckRegion(mem, rp, 4, 12); err != nil {
 		abi.TrapOn("test:res/store@0.1.0#pick", err)
 	}
 	if err = storeResultOwnBlobString(ctx, g, rp, rv); err != nil {
@@ -503,7 +507,7 @@ func (i *Instance) CounterName(ctx context.Context, self *Counter) (string, erro
 	}
 	var res string
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 8, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 8) // the result, string: align 4, size 8
 	if err != nil {
 		return zero, i.trapped(3, err)
 	}
@@ -593,7 +597,7 @@ func (i *Instance) MakeCounters(ctx context.Context, nArg uint32) ([]*Counter, e
 	}
 	var res []*Counter
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 8, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 8) // the result, list<own<test:res/counters@0.1.0#counter>>: align 4, size 8
 	if err != nil {
 		return zero, i.trapped(5, err)
 	}
@@ -713,7 +717,7 @@ func (i *Instance) Label(ctx context.Context, nArg NamedCounter) (NamedCounter, 
 	}
 	var res NamedCounter
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 12, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 12) // the result, named-counter: align 4, size 12
 	if err != nil {
 		return zero, i.trapped(8, err)
 	}
@@ -754,7 +758,7 @@ func (i *Instance) Maybe(ctx context.Context, c **Counter) (*Counter, error) {
 	}
 	var res witval.Result[*Counter, string]
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 12, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 12) // the result, result<own<test:res/counters@0.1.0#counter>, string>: align 4, size 12
 	if err != nil {
 		return zero.OK, i.trapped(9, err)
 	}
@@ -796,7 +800,7 @@ func (i *Instance) Dropped(ctx context.Context) ([]string, error) {
 	}
 	var res []string
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 8, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 8) // the result, list<string>: align 4, size 8
 	if err != nil {
 		return zero, i.trapped(10, err)
 	}
@@ -942,7 +946,7 @@ func (i *Instance) Build(ctx context.Context, nArg uint32) ([]Blob, error) {
 	}
 	var res []Blob
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 8, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 8) // the result, list<own<test:res/store@0.1.0#blob>>: align 4, size 8
 	if err != nil {
 		return zero, i.trapped(14, err)
 	}
@@ -983,7 +987,7 @@ func (i *Instance) Retag(ctx context.Context, t Tagged) (Tagged, error) {
 	}
 	var res Tagged
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 12, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 12) // the result, tagged: align 4, size 12
 	if err != nil {
 		return zero, i.trapped(15, err)
 	}
@@ -1023,7 +1027,7 @@ func (i *Instance) StoreCheck(ctx context.Context, nArg uint32) (string, error) 
 	}
 	var res string
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 8, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 8) // the result, string: align 4, size 8
 	if err != nil {
 		return zero, i.trapped(16, err)
 	}
@@ -2418,6 +2422,7 @@ func writeListListU8(ctx context.Context, g *abi.Guest, v []byte) (lp uint32, er
 }
 
 func writeListListOwnBlob(ctx context.Context, g *abi.Guest, v []Blob) (lp uint32, err error) {
+	// elements of list<own<test:res/store@0.1.0#blob>>: align 4, size 4
 	if lp, err = g.AllocList(ctx, len(v), 4, 4); err != nil {
 		return
 	}
@@ -2437,7 +2442,7 @@ func writeListListOwnBlob(ctx context.Context, g *abi.Guest, v []Blob) (lp uint3
 func readListListBorrowBlob(g *abi.Guest, p, n uint32) (out []Blob, err error) {
 	mem := g.Mem
 	_ = mem
-	eb, err := abi.ReadList(mem, p, n, 4, 4)
+	eb, err := abi.ReadList(mem, p, n, 4, 4) // elements of list<borrow<test:res/store@0.1.0#blob>>: align 4, size 4
 	if err != nil {
 		return
 	}
@@ -2538,7 +2543,7 @@ func storeResultOwnBlobString(ctx context.Context, g *abi.Guest, ptr uint32, v w
 func readListListOwnCounter(g *abi.Guest, p, n uint32) (out []*Counter, err error) {
 	mem := g.Mem
 	_ = mem
-	eb, err := abi.ReadList(mem, p, n, 4, 4)
+	eb, err := abi.ReadList(mem, p, n, 4, 4) // elements of list<own<test:res/counters@0.1.0#counter>>: align 4, size 4
 	if err != nil {
 		return
 	}
@@ -2554,6 +2559,7 @@ func readListListOwnCounter(g *abi.Guest, p, n uint32) (out []*Counter, err erro
 }
 
 func writeListListBorrowCounter(ctx context.Context, g *abi.Guest, v []*Counter) (lp uint32, err error) {
+	// elements of list<borrow<test:res/counters@0.1.0#counter>>: align 4, size 4
 	if lp, err = g.AllocList(ctx, len(v), 4, 4); err != nil {
 		return
 	}
@@ -2571,6 +2577,7 @@ func writeListListBorrowCounter(ctx context.Context, g *abi.Guest, v []*Counter)
 }
 
 func writeListListOwnCounter(ctx context.Context, g *abi.Guest, v []*Counter) (lp uint32, err error) {
+	// elements of list<own<test:res/counters@0.1.0#counter>>: align 4, size 4
 	if lp, err = g.AllocList(ctx, len(v), 4, 4); err != nil {
 		return
 	}
@@ -2668,7 +2675,7 @@ func loadResultOwnCounterString(g *abi.Guest, b []byte) (out witval.Result[*Coun
 }
 
 func readListListString(mem api.Memory, p, n uint32) (out []string, err error) {
-	eb, err := abi.ReadList(mem, p, n, 8, 4)
+	eb, err := abi.ReadList(mem, p, n, 4, 8) // elements of list<string>: align 4, size 8
 	if err != nil {
 		return
 	}
@@ -2686,7 +2693,7 @@ func readListListString(mem api.Memory, p, n uint32) (out []string, err error) {
 func readListListOwnBlob(g *abi.Guest, p, n uint32) (out []Blob, err error) {
 	mem := g.Mem
 	_ = mem
-	eb, err := abi.ReadList(mem, p, n, 4, 4)
+	eb, err := abi.ReadList(mem, p, n, 4, 4) // elements of list<own<test:res/store@0.1.0#blob>>: align 4, size 4
 	if err != nil {
 		return
 	}

@@ -37,7 +37,7 @@ func LowerOptionString(v *string, f []uint64) {
 }
 
 func WriteListListField(v []plugin.Field) (lp uint32) {
-	lp = cabi.Alloc(cabi.ListSize(len(v), 24))
+	lp = cabi.Alloc(cabi.ListSize(len(v), 24)) // elements of list<field>: align 8, size 24
 	for i := range v {
 		StoreField((lp + uint32(i)*24), v[i])
 	}
@@ -113,7 +113,7 @@ func LoadResultListListFieldDBError(p uint32) (out witval.Result[[][]plugin.Fiel
 }
 
 func WriteListListCondition(v []plugin.Condition) (lp uint32) {
-	lp = cabi.Alloc(cabi.ListSize(len(v), 32))
+	lp = cabi.Alloc(cabi.ListSize(len(v), 32)) // elements of list<condition>: align 8, size 32
 	for i := range v {
 		StoreCondition((lp + uint32(i)*32), v[i])
 	}
@@ -138,7 +138,7 @@ func LoadResultValueDBError(p uint32) (out witval.Result[plugin.Value, plugin.DB
 }
 
 func WriteListListString(v []string) (lp uint32) {
-	lp = cabi.Alloc(cabi.ListSize(len(v), 8))
+	lp = cabi.Alloc(cabi.ListSize(len(v), 8)) // elements of list<string>: align 4, size 8
 	for i := range v {
 		{
 			sp, sl := cabi.LowerString(v[i])
@@ -481,7 +481,7 @@ func LoadDBError(p uint32) (out plugin.DBError) {
 }
 
 func WriteListListOrder(v []plugin.Order) (lp uint32) {
-	lp = cabi.Alloc(cabi.ListSize(len(v), 12))
+	lp = cabi.Alloc(cabi.ListSize(len(v), 12)) // elements of list<order>: align 4, size 12
 	for i := range v {
 		StoreOrder((lp + uint32(i)*12), v[i])
 	}
@@ -512,6 +512,7 @@ func LoadOptionListField(p uint32) (out *[]plugin.Field) {
 
 func ReadListListListField(p, n uint32) (out [][]plugin.Field) {
 	out = make([][]plugin.Field, n)
+	// elements of list<list<field>>: align 4, size 8
 	for i := range out {
 		out[i] = ReadListListField(cabi.Load32((p + uint32(i)*8)), cabi.Load32((p+uint32(i)*8)+4))
 	}
@@ -556,6 +557,7 @@ func LoadValue(p uint32) (out plugin.Value) {
 
 func ReadListListGroup(p, n uint32) (out []plugin.Group) {
 	out = make([]plugin.Group, n)
+	// elements of list<group>: align 8, size 24
 	for i := range out {
 		out[i] = LoadGroup((p + uint32(i)*24))
 	}
@@ -563,6 +565,7 @@ func ReadListListGroup(p, n uint32) (out []plugin.Group) {
 }
 
 func FillListListString(out []string, p uint32) {
+	// elements of list<string>: align 4, size 8
 	for i := range out {
 		out[i] = cabi.String(cabi.Load32((p + uint32(i)*8)), cabi.Load32((p+uint32(i)*8)+4))
 	}
@@ -570,6 +573,7 @@ func FillListListString(out []string, p uint32) {
 
 func ReadListListString(p, n uint32) (out []string) {
 	out = make([]string, n)
+	// elements of list<string>: align 4, size 8
 	for i := range out {
 		out[i] = cabi.String(cabi.Load32((p + uint32(i)*8)), cabi.Load32((p+uint32(i)*8)+4))
 	}
@@ -660,6 +664,7 @@ func StoreOrder(p uint32, v plugin.Order) {
 
 func ReadListListField(p, n uint32) (out []plugin.Field) {
 	out = make([]plugin.Field, n)
+	// elements of list<field>: align 8, size 24
 	for i := range out {
 		out[i] = LoadField((p + uint32(i)*24))
 	}

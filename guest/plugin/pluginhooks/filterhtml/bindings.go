@@ -22,7 +22,7 @@ func Export(fn func(input string) *string) {
 	impl = fn
 }
 
-// retArea holds the result until the host calls the post-return function.
+// retArea holds the result (option<string>: align 4, size 12) until the host calls the post-return function.
 var retArea [2]uint64
 
 // wasmexportFilterHTML is the core export "raisfast:plugin-wit/plugin-hooks@0.1.1#filter-html": it lifts the arguments, calls

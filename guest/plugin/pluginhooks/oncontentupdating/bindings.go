@@ -23,7 +23,7 @@ func Export(fn func(input plugin.ContentEvent) *plugin.ContentEvent) {
 	impl = fn
 }
 
-// retArea holds the result until the host calls the post-return function.
+// retArea holds the result (option<content-event>: align 4, size 32) until the host calls the post-return function.
 var retArea [4]uint64
 
 // wasmexportOnContentUpdating is the core export "raisfast:plugin-wit/plugin-hooks@0.1.1#on-content-updating": it lifts the arguments, calls

@@ -158,7 +158,7 @@ func EchoChar(x rune) rune {
 	return rv
 }
 
-// echoStringRet is where the host writes the result of echo-string.
+// echoStringRet is where the host writes the result of echo-string (string: align 4, size 8).
 var echoStringRet [1]uint64
 
 // EchoString calls witgen:alltypes/host-side@0.2.0#echo-string.
@@ -177,7 +177,7 @@ func EchoString(x string) string {
 	return rv
 }
 
-// echoBytesRet is where the host writes the result of echo-bytes.
+// echoBytesRet is where the host writes the result of echo-bytes (list<u8>: align 4, size 8).
 var echoBytesRet [1]uint64
 
 // EchoBytes calls witgen:alltypes/host-side@0.2.0#echo-bytes.
@@ -196,7 +196,7 @@ func EchoBytes(x []byte) []byte {
 	return rv
 }
 
-// echoNamesRet is where the host writes the result of echo-names.
+// echoNamesRet is where the host writes the result of echo-names (list<string>: align 4, size 8).
 var echoNamesRet [1]uint64
 
 // EchoNames calls witgen:alltypes/host-side@0.2.0#echo-names.
@@ -215,7 +215,7 @@ func EchoNames(x []string) []string {
 	return rv
 }
 
-// echoOptionRet is where the host writes the result of echo-option.
+// echoOptionRet is where the host writes the result of echo-option (option<string>: align 4, size 12).
 var echoOptionRet [2]uint64
 
 // EchoOption calls witgen:alltypes/host-side@0.2.0#echo-option.
@@ -235,7 +235,7 @@ func EchoOption(x *string) (string, bool) {
 	return *rv, true
 }
 
-// echoNestedRet is where the host writes the result of echo-nested.
+// echoNestedRet is where the host writes the result of echo-nested (option<list<option<string>>>: align 4, size 12).
 var echoNestedRet [2]uint64
 
 // EchoNested calls witgen:alltypes/host-side@0.2.0#echo-nested.
@@ -255,7 +255,7 @@ func EchoNested(x *[]*string) ([]*string, bool) {
 	return *rv, true
 }
 
-// echoResultRet is where the host writes the result of echo-result.
+// echoResultRet is where the host writes the result of echo-result (result<string, u32>: align 4, size 12).
 var echoResultRet [2]uint64
 
 // EchoResult calls witgen:alltypes/host-side@0.2.0#echo-result.
@@ -274,7 +274,7 @@ func EchoResult(x witval.Result[string, uint32]) (string, error) {
 	return rv.OK, nil
 }
 
-// echoUnitResultRet is where the host writes the result of echo-unit-result.
+// echoUnitResultRet is where the host writes the result of echo-unit-result (result<_, string>: align 4, size 12).
 var echoUnitResultRet [2]uint64
 
 // EchoUnitResult calls witgen:alltypes/host-side@0.2.0#echo-unit-result.
@@ -293,7 +293,7 @@ func EchoUnitResult(x witval.Result[witval.Unit, string]) error {
 	return nil
 }
 
-// echoTupleRet is where the host writes the result of echo-tuple.
+// echoTupleRet is where the host writes the result of echo-tuple (tuple<u8, string, f64>: align 8, size 24).
 var echoTupleRet [3]uint64
 
 // EchoTuple calls witgen:alltypes/host-side@0.2.0#echo-tuple.
@@ -345,7 +345,7 @@ func EchoWide(x guest.Wide) guest.Wide {
 	return rv
 }
 
-// echoPointRet is where the host writes the result of echo-point.
+// echoPointRet is where the host writes the result of echo-point (point: align 4, size 8).
 var echoPointRet [1]uint64
 
 // EchoPoint calls witgen:alltypes/host-side@0.2.0#echo-point.
@@ -361,7 +361,7 @@ func EchoPoint(x guest.Point) guest.Point {
 	return rv
 }
 
-// echoPaddedRet is where the host writes the result of echo-padded.
+// echoPaddedRet is where the host writes the result of echo-padded (padded: align 8, size 48).
 var echoPaddedRet [6]uint64
 
 // EchoPadded calls witgen:alltypes/host-side@0.2.0#echo-padded.
@@ -377,7 +377,7 @@ func EchoPadded(x guest.Padded) guest.Padded {
 	return rv
 }
 
-// echoShapeRet is where the host writes the result of echo-shape.
+// echoShapeRet is where the host writes the result of echo-shape (shape: align 8, size 24).
 var echoShapeRet [3]uint64
 
 // EchoShape calls witgen:alltypes/host-side@0.2.0#echo-shape.
@@ -393,7 +393,7 @@ func EchoShape(x guest.Shape) guest.Shape {
 	return rv
 }
 
-// echoShapesRet is where the host writes the result of echo-shapes.
+// echoShapesRet is where the host writes the result of echo-shapes (list<shape>: align 4, size 8).
 var echoShapesRet [1]uint64
 
 // EchoShapes calls witgen:alltypes/host-side@0.2.0#echo-shapes.
@@ -412,7 +412,7 @@ func EchoShapes(x []guest.Shape) []guest.Shape {
 	return rv
 }
 
-// echoMetaRet is where the host writes the result of echo-meta.
+// echoMetaRet is where the host writes the result of echo-meta (tuple<meta, level>: align 4, size 16).
 var echoMetaRet [2]uint64
 
 // EchoMeta calls witgen:alltypes/host-side@0.2.0#echo-meta.
@@ -429,10 +429,10 @@ func EchoMeta(x guest.Meta, l guest.Level) witval.Tuple2[guest.Meta, guest.Level
 	return rv
 }
 
-// echoEverythingParams holds the parameters of echo-everything (more than 16 flat values).
+// echoEverythingParams holds the parameters of echo-everything (more than 16 flat values; align 8, size 232).
 var echoEverythingParams [29]uint64
 
-// echoEverythingRet is where the host writes the result of echo-everything.
+// echoEverythingRet is where the host writes the result of echo-everything (everything: align 8, size 232).
 var echoEverythingRet [29]uint64
 
 // EchoEverything calls witgen:alltypes/host-side@0.2.0#echo-everything.
@@ -448,10 +448,10 @@ func EchoEverything(x guest.Everything) guest.Everything {
 	return rv
 }
 
-// manyArgsParams holds the parameters of many-args (more than 16 flat values).
+// manyArgsParams holds the parameters of many-args (more than 16 flat values; align 8, size 80).
 var manyArgsParams [10]uint64
 
-// manyArgsRet is where the host writes the result of many-args.
+// manyArgsRet is where the host writes the result of many-args (string: align 4, size 8).
 var manyArgsRet [1]uint64
 
 // ManyArgs calls witgen:alltypes/host-side@0.2.0#many-args.

@@ -29,7 +29,7 @@ func Log(level string, msg string) {
 	cabi.Release(mark)
 }
 
-// kvGetRet is where the host writes the result of kv-get.
+// kvGetRet is where the host writes the result of kv-get (option<string>: align 4, size 12).
 var kvGetRet [2]uint64
 
 // KVGet calls raisfast:plugin-wit/host-api@0.0.9#kv-get.
@@ -75,7 +75,7 @@ func KVSet(key string, value string) bool {
 	return rv
 }
 
-// siteNameRet is where the host writes the result of site-name.
+// siteNameRet is where the host writes the result of site-name (string: align 4, size 8).
 var siteNameRet [1]uint64
 
 // SiteName calls raisfast:plugin-wit/host-api@0.0.9#site-name.

@@ -122,7 +122,8 @@ func hostPoolPoolConnName(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rv := self.Name(ctx)
 	rp := uint32(stack[1])
-	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
+	// the result, string: align 4, size 8
+	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
 		abi.TrapOn("test:dual/pool@0.2.0#[method]conn.name", err)
 	}
 	{
@@ -151,7 +152,8 @@ func hostPoolEcho(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 	rv := inst.imports.Pool.Echo(ctx, w)
 	rp := uint32(stack[2])
-	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
+	// the result, wrapped: align 4, size 8
+	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
 		abi.TrapOn("test:dual/pool@0.2.0#echo", err)
 	}
 	if err = storePoolWrapped(ctx, g, rp, rv); err != nil {
@@ -169,7 +171,8 @@ func hostPoolGone(ctx context.Context, _ api.Module, stack []uint64) {
 	_ = g
 	rv := inst.imports.Pool.Gone(ctx)
 	rp := uint32(stack[0])
-	if err = abi.CheckRegion(mem, rp, 8, 4); err != nil {
+	// the result, list<string>: align 4, size 8
+	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
 		abi.TrapOn("test:dual/pool@0.2.0#gone", err)
 	}
 	{
@@ -255,7 +258,7 @@ func (i *Instance) ExportPoolConnName(ctx context.Context, self *ExportPoolConn)
 	}
 	var res string
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 8, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 8) // the result, string: align 4, size 8
 	if err != nil {
 		return zero, i.trapped(1, err)
 	}
@@ -296,7 +299,7 @@ func (i *Instance) Echo(ctx context.Context, w ExportPoolWrapped) (ExportPoolWra
 	}
 	var res ExportPoolWrapped
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 8, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 8) // the result, wrapped: align 4, size 8
 	if err != nil {
 		return zero, i.trapped(2, err)
 	}
@@ -335,7 +338,7 @@ func (i *Instance) Gone(ctx context.Context) ([]string, error) {
 	}
 	var res []string
 	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 8, 4)
+	b, err := abi.ReadAligned(mem, uint32(r0), 4, 8) // the result, list<string>: align 4, size 8
 	if err != nil {
 		return zero, i.trapped(3, err)
 	}
@@ -1245,7 +1248,8 @@ func storePoolWrapped(ctx context.Context, g *abi.Guest, ptr uint32, v PoolWrapp
 }
 
 func writeListListString(ctx context.Context, g *abi.Guest, v []string) (lp uint32, err error) {
-	if lp, err = g.AllocList(ctx, len(v), 8, 4); err != nil {
+	// elements of list<string>: align 4, size 8
+	if lp, err = g.AllocList(ctx, len(v), 4, 8); err != nil {
 		return
 	}
 	for i := range v {
@@ -1287,7 +1291,7 @@ func loadExportPoolWrapped(g *abi.Guest, b []byte) (out ExportPoolWrapped, err e
 }
 
 func readListListString(mem api.Memory, p, n uint32) (out []string, err error) {
-	eb, err := abi.ReadList(mem, p, n, 8, 4)
+	eb, err := abi.ReadList(mem, p, n, 4, 8) // elements of list<string>: align 4, size 8
 	if err != nil {
 		return
 	}

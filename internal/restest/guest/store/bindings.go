@@ -28,7 +28,7 @@ func NewBlob(init []byte) guest.Blob {
 	return rv
 }
 
-// blobReadRet is where the host writes the result of [method]blob.read.
+// blobReadRet is where the host writes the result of [method]blob.read (list<u8>: align 4, size 8).
 var blobReadRet [1]uint64
 
 // BlobRead calls test:res/store@0.1.0#[method]blob.read.
@@ -84,7 +84,7 @@ func BlobConcat(aArg guest.Blob, bArg guest.Blob) guest.Blob {
 	return rv
 }
 
-// makeManyRet is where the host writes the result of make-many.
+// makeManyRet is where the host writes the result of make-many (list<own<test:res/store@0.1.0#blob>>: align 4, size 8).
 var makeManyRet [1]uint64
 
 // MakeMany calls test:res/store@0.1.0#make-many.
@@ -117,7 +117,7 @@ func TotalSize(items []guest.Blob) uint32 {
 	return rv
 }
 
-// wrapRet is where the host writes the result of wrap.
+// wrapRet is where the host writes the result of wrap (tagged: align 4, size 12).
 var wrapRet [2]uint64
 
 // Wrap calls test:res/store@0.1.0#wrap.
@@ -149,7 +149,7 @@ func Unwrap(t guest.Tagged) guest.Blob {
 	return rv
 }
 
-// pickRet is where the host writes the result of pick.
+// pickRet is where the host writes the result of pick (result<own<test:res/store@0.1.0#blob>, string>: align 4, size 12).
 var pickRet [2]uint64
 
 // Pick calls test:res/store@0.1.0#pick.

@@ -21,7 +21,7 @@ func Export(fn func() string) {
 	impl = fn
 }
 
-// retArea holds the result until the host calls the post-return function.
+// retArea holds the result (string: align 4, size 8) until the host calls the post-return function.
 var retArea [1]uint64
 
 // wasmexportVersion is the core export "version": it lifts the arguments, calls

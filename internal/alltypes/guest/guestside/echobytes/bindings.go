@@ -19,7 +19,7 @@ func Export(fn func(x []byte) []byte) {
 	impl = fn
 }
 
-// retArea holds the result until the host calls the post-return function.
+// retArea holds the result (list<u8>: align 4, size 8) until the host calls the post-return function.
 var retArea [1]uint64
 
 // wasmexportEchoBytes is the core export "witgen:alltypes/guest-side@0.2.0#echo-bytes": it lifts the arguments, calls

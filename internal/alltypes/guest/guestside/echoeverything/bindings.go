@@ -21,7 +21,7 @@ func Export(fn func(x guest.Everything) guest.Everything) {
 	impl = fn
 }
 
-// retArea holds the result until the host calls the post-return function.
+// retArea holds the result (everything: align 8, size 232) until the host calls the post-return function.
 var retArea [29]uint64
 
 // wasmexportEchoEverything is the core export "witgen:alltypes/guest-side@0.2.0#echo-everything": it lifts the arguments, calls

@@ -22,7 +22,7 @@ func Export(fn func(x guest.Meta, l guest.Level) witval.Tuple2[guest.Meta, guest
 	impl = fn
 }
 
-// retArea holds the result until the host calls the post-return function.
+// retArea holds the result (tuple<meta, level>: align 4, size 16) until the host calls the post-return function.
 var retArea [2]uint64
 
 // wasmexportEchoMeta is the core export "witgen:alltypes/guest-side@0.2.0#echo-meta": it lifts the arguments, calls

@@ -20,7 +20,7 @@ func Export(fn func(x *[]*string) *[]*string) {
 	impl = fn
 }
 
-// retArea holds the result until the host calls the post-return function.
+// retArea holds the result (option<list<option<string>>>: align 4, size 12) until the host calls the post-return function.
 var retArea [2]uint64
 
 // wasmexportEchoNested is the core export "witgen:alltypes/guest-side@0.2.0#echo-nested": it lifts the arguments, calls

@@ -21,7 +21,7 @@ func Export(fn func(x guest.Padded) guest.Padded) {
 	impl = fn
 }
 
-// retArea holds the result until the host calls the post-return function.
+// retArea holds the result (padded: align 8, size 48) until the host calls the post-return function.
 var retArea [6]uint64
 
 // wasmexportEchoPadded is the core export "witgen:alltypes/guest-side@0.2.0#echo-padded": it lifts the arguments, calls

@@ -21,7 +21,7 @@ func Export(fn func(x guest.Point) guest.Point) {
 	impl = fn
 }
 
-// retArea holds the result until the host calls the post-return function.
+// retArea holds the result (point: align 4, size 8) until the host calls the post-return function.
 var retArea [1]uint64
 
 // wasmexportEchoPoint is the core export "witgen:alltypes/guest-side@0.2.0#echo-point": it lifts the arguments, calls

@@ -21,7 +21,7 @@ func Export(fn func(x witval.Result[string, uint32]) (string, error)) {
 	impl = fn
 }
 
-// retArea holds the result until the host calls the post-return function.
+// retArea holds the result (result<string, u32>: align 4, size 12) until the host calls the post-return function.
 var retArea [2]uint64
 
 // wasmexportEchoResult is the core export "witgen:alltypes/guest-side@0.2.0#echo-result": it lifts the arguments, calls

@@ -21,7 +21,7 @@ func Export(fn func(x guest.Shape) guest.Shape) {
 	impl = fn
 }
 
-// retArea holds the result until the host calls the post-return function.
+// retArea holds the result (shape: align 8, size 24) until the host calls the post-return function.
 var retArea [3]uint64
 
 // wasmexportEchoShape is the core export "witgen:alltypes/guest-side@0.2.0#echo-shape": it lifts the arguments, calls

@@ -19,7 +19,7 @@ func Export(fn func(x string) string) {
 	impl = fn
 }
 
-// retArea holds the result until the host calls the post-return function.
+// retArea holds the result (string: align 4, size 8) until the host calls the post-return function.
 var retArea [1]uint64
 
 // wasmexportEchoString is the core export "witgen:alltypes/guest-side@0.2.0#echo-string": it lifts the arguments, calls

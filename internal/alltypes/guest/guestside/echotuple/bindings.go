@@ -21,7 +21,7 @@ func Export(fn func(x witval.Tuple3[uint8, string, float64]) witval.Tuple3[uint8
 	impl = fn
 }
 
-// retArea holds the result until the host calls the post-return function.
+// retArea holds the result (tuple<u8, string, f64>: align 8, size 24) until the host calls the post-return function.
 var retArea [3]uint64
 
 // wasmexportEchoTuple is the core export "witgen:alltypes/guest-side@0.2.0#echo-tuple": it lifts the arguments, calls

@@ -21,7 +21,7 @@ func Export(fn func(x witval.Result[witval.Unit, string]) error) {
 	impl = fn
 }
 
-// retArea holds the result until the host calls the post-return function.
+// retArea holds the result (result<_, string>: align 4, size 12) until the host calls the post-return function.
 var retArea [2]uint64
 
 // wasmexportEchoUnitResult is the core export "witgen:alltypes/guest-side@0.2.0#echo-unit-result": it lifts the arguments, calls

@@ -23,7 +23,7 @@ func Export(fn func(a1 uint8, a2 int16, a3 uint32, a4 int64, a5 float32, a6 floa
 	impl = fn
 }
 
-// retArea holds the result until the host calls the post-return function.
+// retArea holds the result (string: align 4, size 8) until the host calls the post-return function.
 var retArea [1]uint64
 
 // wasmexportManyArgs is the core export "witgen:alltypes/guest-side@0.2.0#many-args": it lifts the arguments, calls

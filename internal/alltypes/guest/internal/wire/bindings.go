@@ -12,7 +12,7 @@ import (
 )
 
 func WriteListListString(v []string) (lp uint32) {
-	lp = cabi.Alloc(cabi.ListSize(len(v), 8))
+	lp = cabi.Alloc(cabi.ListSize(len(v), 8)) // elements of list<string>: align 4, size 8
 	for i := range v {
 		{
 			sp, sl := cabi.LowerString(v[i])
@@ -25,6 +25,7 @@ func WriteListListString(v []string) (lp uint32) {
 
 func ReadListListString(p, n uint32) (out []string) {
 	out = make([]string, n)
+	// elements of list<string>: align 4, size 8
 	for i := range out {
 		out[i] = cabi.String(cabi.Load32((p + uint32(i)*8)), cabi.Load32((p+uint32(i)*8)+4))
 	}
@@ -297,7 +298,7 @@ func LoadShape(p uint32) (out guest.Shape) {
 }
 
 func WriteListListShape(v []guest.Shape) (lp uint32) {
-	lp = cabi.Alloc(cabi.ListSize(len(v), 24))
+	lp = cabi.Alloc(cabi.ListSize(len(v), 24)) // elements of list<shape>: align 8, size 24
 	for i := range v {
 		StoreShape((lp + uint32(i)*24), v[i])
 	}
@@ -306,6 +307,7 @@ func WriteListListShape(v []guest.Shape) (lp uint32) {
 
 func ReadListListShape(p, n uint32) (out []guest.Shape) {
 	out = make([]guest.Shape, n)
+	// elements of list<shape>: align 8, size 24
 	for i := range out {
 		out[i] = LoadShape((p + uint32(i)*24))
 	}
@@ -463,7 +465,7 @@ func StorePoint(p uint32, v guest.Point) {
 }
 
 func WriteListListPoint(v []guest.Point) (lp uint32) {
-	lp = cabi.Alloc(cabi.ListSize(len(v), 8))
+	lp = cabi.Alloc(cabi.ListSize(len(v), 8)) // elements of list<point>: align 4, size 8
 	for i := range v {
 		StorePoint((lp + uint32(i)*8), v[i])
 	}
@@ -718,6 +720,7 @@ func StoreTuple2MetaLevel(p uint32, v witval.Tuple2[guest.Meta, guest.Level]) {
 
 func ReadListListPoint(p, n uint32) (out []guest.Point) {
 	out = make([]guest.Point, n)
+	// elements of list<point>: align 4, size 8
 	for i := range out {
 		out[i] = LoadPoint((p + uint32(i)*8))
 	}
@@ -725,7 +728,7 @@ func ReadListListPoint(p, n uint32) (out []guest.Point) {
 }
 
 func WriteListListOptionString(v []*string) (lp uint32) {
-	lp = cabi.Alloc(cabi.ListSize(len(v), 12))
+	lp = cabi.Alloc(cabi.ListSize(len(v), 12)) // elements of list<option<string>>: align 4, size 12
 	for i := range v {
 		StoreOptionString((lp + uint32(i)*12), v[i])
 	}
@@ -734,6 +737,7 @@ func WriteListListOptionString(v []*string) (lp uint32) {
 
 func ReadListListOptionString(p, n uint32) (out []*string) {
 	out = make([]*string, n)
+	// elements of list<option<string>>: align 4, size 12
 	for i := range out {
 		out[i] = LoadOptionString((p + uint32(i)*12))
 	}
@@ -804,6 +808,7 @@ func StoreOptionOptionU32(p uint32, v **uint32) {
 }
 
 func FillListListOptionString(out []*string, p uint32) {
+	// elements of list<option<string>>: align 4, size 12
 	for i := range out {
 		out[i] = LoadOptionString((p + uint32(i)*12))
 	}

@@ -21,7 +21,7 @@ func Export(fn func(input guest009.PostInput) *guest009.PostInput) {
 	impl = fn
 }
 
-// retArea holds the result until the host calls the post-return function.
+// retArea holds the result (option<post-input>: align 4, size 32) until the host calls the post-return function.
 var retArea [4]uint64
 
 // wasmexportOnPostCreating is the core export "raisfast:plugin-wit/plugin-hooks@0.0.9#on-post-creating": it lifts the arguments, calls

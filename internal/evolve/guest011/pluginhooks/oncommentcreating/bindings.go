@@ -23,7 +23,7 @@ func Export(fn func(input guest011.CommentInput) *guest011.CommentInput) {
 	impl = fn
 }
 
-// retArea holds the result until the host calls the post-return function.
+// retArea holds the result (option<comment-input>: align 4, size 48) until the host calls the post-return function.
 var retArea [6]uint64
 
 // wasmexportOnCommentCreating is the core export "raisfast:plugin-wit/plugin-hooks@0.1.1#on-comment-creating": it lifts the arguments, calls

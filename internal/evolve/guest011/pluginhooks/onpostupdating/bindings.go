@@ -23,7 +23,7 @@ func Export(fn func(input guest011.PostInput) *guest011.PostInput) {
 	impl = fn
 }
 
-// retArea holds the result until the host calls the post-return function.
+// retArea holds the result (option<post-input>: align 4, size 92) until the host calls the post-return function.
 var retArea [12]uint64
 
 // wasmexportOnPostUpdating is the core export "raisfast:plugin-wit/plugin-hooks@0.1.1#on-post-updating": it lifts the arguments, calls

@@ -291,6 +291,7 @@ func LiftOptionString(f []uint64) (out *string) {
 }
 
 func FillListListString(out []string, p uint32) {
+	// elements of list<string>: align 4, size 8
 	for i := range out {
 		out[i] = cabi.String(cabi.Load32((p + uint32(i)*8)), cabi.Load32((p+uint32(i)*8)+4))
 	}
@@ -298,6 +299,7 @@ func FillListListString(out []string, p uint32) {
 
 func ReadListListString(p, n uint32) (out []string) {
 	out = make([]string, n)
+	// elements of list<string>: align 4, size 8
 	for i := range out {
 		out[i] = cabi.String(cabi.Load32((p + uint32(i)*8)), cabi.Load32((p+uint32(i)*8)+4))
 	}
@@ -362,7 +364,7 @@ func StoreOptionListString(p uint32, v *[]string) {
 }
 
 func WriteListListString(v []string) (lp uint32) {
-	lp = cabi.Alloc(cabi.ListSize(len(v), 8))
+	lp = cabi.Alloc(cabi.ListSize(len(v), 8)) // elements of list<string>: align 4, size 8
 	for i := range v {
 		{
 			sp, sl := cabi.LowerString(v[i])

@@ -23,7 +23,7 @@ func Export(fn func(input guest020.PostInput) *guest020.PostInput) {
 	impl = fn
 }
 
-// retArea holds the result until the host calls the post-return function.
+// retArea holds the result (option<post-input>: align 4, size 92) until the host calls the post-return function.
 var retArea [12]uint64
 
 // wasmexportOnPostCreating is the core export "raisfast:plugin-wit/plugin-hooks@0.2.0#on-post-creating": it lifts the arguments, calls

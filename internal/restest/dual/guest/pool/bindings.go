@@ -28,7 +28,7 @@ func NewPoolConn(name string) guest.PoolConn {
 	return rv
 }
 
-// poolConnNameRet is where the host writes the result of [method]conn.name.
+// poolConnNameRet is where the host writes the result of [method]conn.name (string: align 4, size 8).
 var poolConnNameRet [1]uint64
 
 // PoolConnName calls test:dual/pool@0.2.0#[method]conn.name.
@@ -44,7 +44,7 @@ func PoolConnName(self guest.PoolConn) string {
 	return rv
 }
 
-// echoRet is where the host writes the result of echo.
+// echoRet is where the host writes the result of echo (wrapped: align 4, size 8).
 var echoRet [1]uint64
 
 // Echo calls test:dual/pool@0.2.0#echo.
@@ -60,7 +60,7 @@ func Echo(w guest.PoolWrapped) guest.PoolWrapped {
 	return rv
 }
 
-// goneRet is where the host writes the result of gone.
+// goneRet is where the host writes the result of gone (list<string>: align 4, size 8).
 var goneRet [1]uint64
 
 // Gone calls test:dual/pool@0.2.0#gone.

@@ -23,7 +23,7 @@ func Export(fn func(nArg uint32) []guest.Blob) {
 	impl = fn
 }
 
-// retArea holds the result until the host calls the post-return function.
+// retArea holds the result (list<own<test:res/store@0.1.0#blob>>: align 4, size 8) until the host calls the post-return function.
 var retArea [1]uint64
 
 // wasmexportBuild is the core export "test:res/counters@0.1.0#build": it lifts the arguments, calls

@@ -22,7 +22,7 @@ func Export(fn func() []string) {
 	impl = fn
 }
 
-// retArea holds the result until the host calls the post-return function.
+// retArea holds the result (list<string>: align 4, size 8) until the host calls the post-return function.
 var retArea [1]uint64
 
 // wasmexportDropped is the core export "test:res/counters@0.1.0#dropped": it lifts the arguments, calls

@@ -21,7 +21,7 @@ func Export(fn func(nArg guest.NamedCounter) guest.NamedCounter) {
 	impl = fn
 }
 
-// retArea holds the result until the host calls the post-return function.
+// retArea holds the result (named-counter: align 4, size 12) until the host calls the post-return function.
 var retArea [2]uint64
 
 // wasmexportLabel is the core export "test:res/counters@0.1.0#label": it lifts the arguments, calls

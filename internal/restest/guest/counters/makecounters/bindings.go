@@ -21,7 +21,7 @@ func Export(fn func(nArg uint32) []guest.Counter) {
 	impl = fn
 }
 
-// retArea holds the result until the host calls the post-return function.
+// retArea holds the result (list<own<test:res/counters@0.1.0#counter>>: align 4, size 8) until the host calls the post-return function.
 var retArea [1]uint64
 
 // wasmexportMakeCounters is the core export "test:res/counters@0.1.0#make-counters": it lifts the arguments, calls

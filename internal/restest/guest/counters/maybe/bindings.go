@@ -22,7 +22,7 @@ func Export(fn func(c *guest.Counter) (guest.Counter, error)) {
 	impl = fn
 }
 
-// retArea holds the result until the host calls the post-return function.
+// retArea holds the result (result<own<test:res/counters@0.1.0#counter>, string>: align 4, size 12) until the host calls the post-return function.
 var retArea [2]uint64
 
 // wasmexportMaybe is the core export "test:res/counters@0.1.0#maybe": it lifts the arguments, calls

@@ -27,7 +27,7 @@ func Export(fn func(self guest.Counter) string) {
 	impl = fn
 }
 
-// retArea holds the result until the host calls the post-return function.
+// retArea holds the result (string: align 4, size 8) until the host calls the post-return function.
 var retArea [1]uint64
 
 // wasmexportCounterName is the core export "test:res/counters@0.1.0#[method]counter.name": it lifts the arguments, calls

@@ -21,7 +21,7 @@ func Export(fn func(t guest.Tagged) guest.Tagged) {
 	impl = fn
 }
 
-// retArea holds the result until the host calls the post-return function.
+// retArea holds the result (tagged: align 4, size 12) until the host calls the post-return function.
 var retArea [2]uint64
 
 // wasmexportRetag is the core export "test:res/counters@0.1.0#retag": it lifts the arguments, calls

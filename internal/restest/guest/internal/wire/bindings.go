@@ -13,6 +13,7 @@ import (
 
 func ReadListListOwnBlob(p, n uint32) (out []guest.Blob) {
 	out = make([]guest.Blob, n)
+	// elements of list<own<test:res/store@0.1.0#blob>>: align 4, size 4
 	for i := range out {
 		out[i] = guest.BlobFromHandle(cabi.Load32((p + uint32(i)*4)))
 	}
@@ -20,7 +21,7 @@ func ReadListListOwnBlob(p, n uint32) (out []guest.Blob) {
 }
 
 func WriteListListBorrowBlob(v []guest.Blob) (lp uint32) {
-	lp = cabi.Alloc(cabi.ListSize(len(v), 4))
+	lp = cabi.Alloc(cabi.ListSize(len(v), 4)) // elements of list<borrow<test:res/store@0.1.0#blob>>: align 4, size 4
 	for i := range v {
 		cabi.Store32((lp + uint32(i)*4), (v[i]).Handle())
 	}
@@ -68,7 +69,7 @@ func LoadResultOwnBlobString(p uint32) (out witval.Result[guest.Blob, string]) {
 }
 
 func WriteListListOwnCounter(v []guest.Counter) (lp uint32) {
-	lp = cabi.Alloc(cabi.ListSize(len(v), 4))
+	lp = cabi.Alloc(cabi.ListSize(len(v), 4)) // elements of list<own<test:res/counters@0.1.0#counter>>: align 4, size 4
 	for i := range v {
 		cabi.Store32((lp + uint32(i)*4), (v[i]).Handle())
 	}
@@ -77,6 +78,7 @@ func WriteListListOwnCounter(v []guest.Counter) (lp uint32) {
 
 func ReadListListBorrowCounter(p, n uint32) (out []guest.Counter) {
 	out = make([]guest.Counter, n)
+	// elements of list<borrow<test:res/counters@0.1.0#counter>>: align 4, size 4
 	for i := range out {
 		out[i] = guest.CounterFromRep(cabi.Load32((p + uint32(i)*4)))
 	}
@@ -85,6 +87,7 @@ func ReadListListBorrowCounter(p, n uint32) (out []guest.Counter) {
 
 func ReadListListOwnCounter(p, n uint32) (out []guest.Counter) {
 	out = make([]guest.Counter, n)
+	// elements of list<own<test:res/counters@0.1.0#counter>>: align 4, size 4
 	for i := range out {
 		out[i] = guest.CounterFromHandle(cabi.Load32((p + uint32(i)*4)))
 	}
@@ -134,7 +137,7 @@ func StoreResultOwnCounterString(p uint32, v witval.Result[guest.Counter, string
 }
 
 func WriteListListString(v []string) (lp uint32) {
-	lp = cabi.Alloc(cabi.ListSize(len(v), 8))
+	lp = cabi.Alloc(cabi.ListSize(len(v), 8)) // elements of list<string>: align 4, size 8
 	for i := range v {
 		{
 			sp, sl := cabi.LowerString(v[i])
@@ -146,7 +149,7 @@ func WriteListListString(v []string) (lp uint32) {
 }
 
 func WriteListListOwnBlob(v []guest.Blob) (lp uint32) {
-	lp = cabi.Alloc(cabi.ListSize(len(v), 4))
+	lp = cabi.Alloc(cabi.ListSize(len(v), 4)) // elements of list<own<test:res/store@0.1.0#blob>>: align 4, size 4
 	for i := range v {
 		cabi.Store32((lp + uint32(i)*4), (v[i]).Handle())
 	}

@@ -23,6 +23,7 @@ func LoadPoolWrapped(p uint32) (out guest.PoolWrapped) {
 
 func ReadListListString(p, n uint32) (out []string) {
 	out = make([]string, n)
+	// elements of list<string>: align 4, size 8
 	for i := range out {
 		out[i] = cabi.String(cabi.Load32((p + uint32(i)*8)), cabi.Load32((p+uint32(i)*8)+4))
 	}
@@ -41,7 +42,7 @@ func StoreExportPoolWrapped(p uint32, v guest.ExportPoolWrapped) {
 }
 
 func WriteListListString(v []string) (lp uint32) {
-	lp = cabi.Alloc(cabi.ListSize(len(v), 8))
+	lp = cabi.Alloc(cabi.ListSize(len(v), 8)) // elements of list<string>: align 4, size 8
 	for i := range v {
 		{
 			sp, sl := cabi.LowerString(v[i])

@@ -21,7 +21,7 @@ func Export(fn func(w guest.ExportPoolWrapped) guest.ExportPoolWrapped) {
 	impl = fn
 }
 
-// retArea holds the result until the host calls the post-return function.
+// retArea holds the result (wrapped: align 4, size 8) until the host calls the post-return function.
 var retArea [1]uint64
 
 // wasmexportEcho is the core export "test:dual/pool@0.2.0#echo": it lifts the arguments, calls

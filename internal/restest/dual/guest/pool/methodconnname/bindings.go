@@ -27,7 +27,7 @@ func Export(fn func(self guest.ExportPoolConn) string) {
 	impl = fn
 }
 
-// retArea holds the result until the host calls the post-return function.
+// retArea holds the result (string: align 4, size 8) until the host calls the post-return function.
 var retArea [1]uint64
 
 // wasmexportExportPoolConnName is the core export "test:dual/pool@0.2.0#[method]conn.name": it lifts the arguments, calls
