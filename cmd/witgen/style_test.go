@@ -66,6 +66,9 @@ func TestGeneratedStyle(t *testing.T) {
 			if !generatedHeader.Match(header) {
 				t.Errorf("header %q does not match %s", header, generatedHeader)
 			}
+			if want := " (" + witgenModule + " devel). DO NOT EDIT."; !bytes.HasSuffix(header, []byte(want)) {
+				t.Errorf("header %q does not end in %q", header, want)
+			}
 			fset := token.NewFileSet()
 			f, err := parser.ParseFile(fset, name, src, parser.ParseComments)
 			if err != nil {
