@@ -66,7 +66,8 @@ func (g *Guest) StoreBytes(ctx context.Context, b []byte) (ptr, length uint32, e
 }
 
 // AllocList allocates count elements of elemSize bytes aligned to align.
-func (g *Guest) AllocList(ctx context.Context, count int, elemSize, align uint32) (uint32, error) {
+// Like [Guest.Alloc] (and cabi_realloc) it takes the alignment before the size.
+func (g *Guest) AllocList(ctx context.Context, count int, align, elemSize uint32) (uint32, error) {
 	size, err := ListSize(count, elemSize)
 	if err != nil {
 		return 0, err

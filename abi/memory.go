@@ -22,8 +22,11 @@ func Read(mem api.Memory, ptr, size uint32) ([]byte, error) {
 	return b, nil
 }
 
-// ReadAligned is [Read] that also checks ptr against align.
-func ReadAligned(mem api.Memory, ptr, size, align uint32) ([]byte, error) {
+// ReadAligned is [Read] that also checks ptr against align. Like every
+// function of this package that takes both, it takes the alignment before
+// the size, as the canonical ABI's cabi_realloc(old_ptr, old_size, align,
+// new_size) does.
+func ReadAligned(mem api.Memory, ptr, align, size uint32) ([]byte, error) {
 	if align > 1 && ptr&(align-1) != 0 {
 		return nil, &AlignmentError{Ptr: ptr, Align: align}
 	}
@@ -32,7 +35,7 @@ func ReadAligned(mem api.Memory, ptr, size, align uint32) ([]byte, error) {
 
 // ReadList returns a view of count elements of elemSize bytes at ptr,
 // checking alignment, overflow and bounds before anything is allocated.
-func ReadList(mem api.Memory, ptr, count, elemSize, align uint32) ([]byte, error) {
+func ReadList(mem api.Memory, ptr, count, align, elemSize uint32) ([]byte, error) {
 	total := uint64(count) * uint64(elemSize)
 	if total > 1<<32-1 {
 		return nil, &SizeError{Count: uint64(count), ElemSize: elemSize}
@@ -40,12 +43,12 @@ func ReadList(mem api.Memory, ptr, count, elemSize, align uint32) ([]byte, error
 	if elemSize == 0 && count > maxZeroSizeList {
 		return nil, &SizeError{Count: uint64(count), ElemSize: elemSize}
 	}
-	return ReadAligned(mem, ptr, uint32(total), align)
+	return ReadAligned(mem, ptr, align, uint32(total))
 }
 
 // CheckRegion reports whether [ptr, ptr+size) is inside memory and aligned.
-func CheckRegion(mem api.Memory, ptr, size, align uint32) error {
-	_, err := ReadAligned(mem, ptr, size, align)
+func CheckRegion(mem api.Memory, ptr, align, size uint32) error {
+	_, err := ReadAligned(mem, ptr, align, size)
 	return err
 }
 

@@ -50,7 +50,7 @@ func TestFeaturesFlag(t *testing.T) {
 				t.Fatal(err)
 			}
 			first, _, _ := strings.Cut(string(src), "\n")
-			if want := c.header + ". DO NOT EDIT."; !strings.HasSuffix(first, want) {
+			if want := c.header + " (" + witgenModule + " devel). DO NOT EDIT."; !strings.HasSuffix(first, want) {
 				t.Errorf("header %q does not end in %q", first, want)
 			}
 			for _, s := range c.has {
@@ -82,7 +82,7 @@ func TestFeaturesFlag(t *testing.T) {
 	if err != nil {
 		t.Fatalf("with -features fancy: %v", err)
 	}
-	if first, _, _ := strings.Cut(string(src), "\n"); !strings.HasSuffix(first, " -pkg g -features fancy. DO NOT EDIT.") {
+	if first, _, _ := strings.Cut(string(src), "\n"); !strings.HasSuffix(first, " -pkg g -features fancy ("+witgenModule+" devel). DO NOT EDIT.") {
 		t.Errorf("guest header %q", first)
 	}
 	guest()

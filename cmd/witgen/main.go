@@ -7,6 +7,12 @@
 // generated, and the same for the same input, so `go generate` is idempotent.
 // Items gated by @unstable(feature = F) are left out unless -features A,B
 // lists F (or -all-features is given); the header records those flags.
+//
+// The header also names the witgen that wrote the file, by module and
+// version: "(github.com/raisfast/wasmplug v0.3.0)" for a downloaded witgen
+// (go run …@v0.3.0, or a version required in go.mod), "(… devel)" for one
+// built from a checkout of this module, so that regenerating in a checkout
+// writes the same bytes on every machine and at every commit.
 package main
 
 import (
@@ -161,7 +167,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	header := append(commandArgs(sub, *witPath, *world, *out, *pkg), featureArgs(feats, *allFeatures)...)
-	command := "witgen " + strings.Join(header, " ")
+	bi, _ := debug.ReadBuildInfo()
+	command := "witgen " + strings.Join(header, " ") + " (" + generatorVersion(bi) + ")"
 	files, err := gen(request{world: w, pkg: *pkg, command: command, out: *out, importPath: *importPath})
 	if err != nil {
 		return err
@@ -179,6 +186,44 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// witgenModule is the module witgen is part of.
+const witgenModule = "github.com/raisfast/wasmplug"
+
+// generatorVersion names the witgen that writes a generated-code header:
+// its module and version, "github.com/raisfast/wasmplug v0.3.0". The
+// version is the one the go command recorded for a downloaded module (go
+// run …/cmd/witgen@v0.3.0, or witgen as a dependency in go.mod), which the
+// same go.mod always resolves alike. A witgen built from a checkout of its
+// own module (go generate, go run ./cmd/witgen, the tests) says devel,
+// whatever version control stamping would give (a pseudo-version that
+// changes with every commit would make every regeneration differ, and the
+// stale-file test, whose binary is never stamped, fail).
+func generatorVersion(bi *debug.BuildInfo) string {
+	v := "devel"
+	switch {
+	case bi == nil:
+	case bi.Main.Path == witgenModule:
+		if bi.Main.Sum != "" {
+			v = bi.Main.Version
+		}
+	default:
+		for _, d := range bi.Deps {
+			if d.Path != witgenModule {
+				continue
+			}
+			if d.Replace == nil {
+				v = d.Version
+			} else if d.Replace.Sum != "" { // replaced by another version, not a directory
+				v = d.Replace.Version
+			}
+		}
+	}
+	if v == "" || v == "(devel)" {
+		v = "devel"
+	}
+	return witgenModule + " " + v
 }
 
 // commandArgs spells the command line for the generated-code header with

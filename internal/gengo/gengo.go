@@ -3,7 +3,12 @@
 package gengo
 
 import (
+	"bytes"
 	"fmt"
+	"go/ast"
+	"go/format"
+	"go/parser"
+	"go/token"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
@@ -98,6 +103,13 @@ func UnitOr(t *m.Type, named func(*m.Type) jen.Code) jen.Code {
 
 // IsBytes reports whether t is list<u8>, which maps to []byte.
 func IsBytes(t *m.Type) bool { return t.Kind == m.List && t.Elem.Kind == m.U8 && t.Elem.GoName == "" }
+
+// Layout says what a size and an alignment in generated code are:
+// "the result, option<string>: align 4, size 12".
+func Layout(what string, t *m.Type) string { return what + ": " + AlignSize(t) }
+
+// AlignSize spells t's alignment and size in memory: "align 4, size 12".
+func AlignSize(t *m.Type) string { return fmt.Sprintf("align %d, size %d", t.Align, t.Size) }
 
 // DocLines trims a WIT doc comment.
 func DocLines(doc string) string { return strings.TrimSpace(doc) }
@@ -257,4 +269,51 @@ func genFlagsMethods(f *jen.File, t *m.Type) {
 	body = append(body, jen.Return(jen.Qual(pkgStrings, "Join").Call(jen.Id("names"), jen.Lit("|"))))
 	f.Comment(LineComment("String lists the WIT names of the set flags, separated by |."))
 	f.Func().Params(jen.Id("v").Id(t.GoName)).Id("String").Params().String().Block(body...)
+}
+
+// Format gofmts rendered source and puts a blank line between top-level
+// declarations that jennifer wrote on consecutive lines (it separates a
+// file's items by one newline only), so the generated code reads like
+// hand-written Go.
+func Format(src []byte) ([]byte, error) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "", src, parser.ParseComments)
+	if err != nil {
+		return nil, fmt.Errorf("gengo: parse: %w", err)
+	}
+	var at []int // offsets of the declarations to push down, in order
+	for i := 1; i < len(f.Decls); i++ {
+		start := declStart(f.Decls[i])
+		if fset.Position(start).Line == fset.Position(f.Decls[i-1].End()).Line+1 {
+			at = append(at, fset.Position(start).Offset)
+		}
+	}
+	var out bytes.Buffer
+	prev := 0
+	for _, off := range at {
+		out.Write(src[prev:off])
+		out.WriteByte('\n')
+		prev = off
+	}
+	out.Write(src[prev:])
+	formatted, err := format.Source(out.Bytes())
+	if err != nil {
+		return nil, fmt.Errorf("gengo: format: %w", err)
+	}
+	return formatted, nil
+}
+
+// declStart is where d begins: its doc comment, or its keyword.
+func declStart(d ast.Decl) token.Pos {
+	switch d := d.(type) {
+	case *ast.FuncDecl:
+		if d.Doc != nil {
+			return d.Doc.Pos()
+		}
+	case *ast.GenDecl:
+		if d.Doc != nil {
+			return d.Doc.Pos()
+		}
+	}
+	return d.Pos()
 }

@@ -2,6 +2,7 @@ package genguest
 
 import (
 	"github.com/dave/jennifer/jen"
+	"github.com/raisfast/wasmplug/internal/gengo"
 	m "github.com/raisfast/wasmplug/internal/witmodel"
 )
 
@@ -15,27 +16,41 @@ import (
 // The guest trusts its host, so nothing here returns errors: a
 // discriminant out of range or a nil variant traps (cabi.Unreachable).
 type codec struct {
-	root string // import path of the package declaring the world's types
-	wire string // import path of the helpers' package
-	f    *jen.File
-	done map[string]bool
-	todo []func()
+	root  string // import path of the package declaring the world's types
+	wire  string // import path of the helpers' package
+	f     *jen.File
+	done  map[string]bool // helper names emitted or scheduled
+	names map[helperKey]string
+	todo  []func()
 }
 
 func (c *codec) typ(t *m.Type) jen.Code { return GoType(c.root, t) }
 
 func cabi(name string) *jen.Statement { return jen.Qual(pkgCABI, name) }
 
-func helperName(op string, t *m.Type) string {
-	if t.GoName != "" && !t.IsAlias() {
-		return op + t.GoName
+// helperName names helper op of t: op and the type's key ("storePostInput",
+// "loadOptionString"). Keys are built from WIT names, so two types may share
+// one (a record named option-string and option<string>): the later type's
+// helpers take a number, and every type keeps the names it got first.
+func (c *codec) helperName(op string, t *m.Type) string {
+	k := helperKey{op, t}
+	if name, ok := c.names[k]; ok {
+		return name
 	}
-	return op + "_" + t.Key
+	name := m.Unique(op+t.Key, func(n string) bool { return c.done[n] })
+	c.names[k] = name
+	return name
+}
+
+// helperKey is a helper of one type.
+type helperKey struct {
+	op string
+	t  *m.Type
 }
 
 // need returns helper op of t and schedules its emission.
 func (c *codec) need(op string, t *m.Type) *jen.Statement {
-	name := helperName(op, t)
+	name := c.helperName(op, t)
 	if !c.done[name] {
 		c.done[name] = true
 		c.todo = append(c.todo, func() { c.emit(op, t, name) })
@@ -258,6 +273,7 @@ func (c *codec) emit(op string, t *m.Type, name string) {
 		loop := c.loadInto(jen.Id("out").Index(jen.Id("i")), e, jen.Parens(jen.Id("p").Op("+").Uint32().Call(jen.Id("i")).Op("*").Lit(int(e.Size))), 0)
 		c.f.Func().Id(name).Params(jen.Id("p"), jen.Id("n").Uint32()).Params(jen.Id("out").Add(T)).Block(
 			jen.Id("out").Op("=").Make(T, jen.Id("n")),
+			jen.Comment(gengo.Layout("elements of "+t.WIT, e)),
 			jen.For(jen.Id("i").Op(":=").Range().Id("out")).Block(loop...),
 			ret,
 		)
@@ -265,13 +281,14 @@ func (c *codec) emit(op string, t *m.Type, name string) {
 		e := t.Elem
 		loop := c.loadInto(jen.Id("out").Index(jen.Id("i")), e, jen.Parens(jen.Id("p").Op("+").Uint32().Call(jen.Id("i")).Op("*").Lit(int(e.Size))), 0)
 		c.f.Func().Id(name).Params(jen.Id("out").Add(T), jen.Id("p").Uint32()).Block(
+			jen.Comment(gengo.Layout("elements of "+t.WIT, e)),
 			jen.For(jen.Id("i").Op(":=").Range().Id("out")).Block(loop...),
 		)
 	case "WriteList":
 		e := t.Elem
 		loop := c.storeFrom(jen.Id("v").Index(jen.Id("i")), e, jen.Parens(jen.Id("lp").Op("+").Uint32().Call(jen.Id("i")).Op("*").Lit(int(e.Size))), 0)
 		c.f.Func().Id(name).Params(jen.Id("v").Add(T)).Params(jen.Id("lp").Uint32()).Block(
-			jen.Id("lp").Op("=").Add(cabi("Alloc")).Call(cabi("ListSize").Call(jen.Len(jen.Id("v")), jen.Lit(int(e.Size)))),
+			jen.Id("lp").Op("=").Add(cabi("Alloc")).Call(cabi("ListSize").Call(jen.Len(jen.Id("v")), jen.Lit(int(e.Size)))).Comment(gengo.Layout("elements of "+t.WIT, e)),
 			jen.For(jen.Id("i").Op(":=").Range().Id("v")).Block(loop...),
 			ret,
 		)
@@ -509,7 +526,7 @@ func (c *codec) fieldsBody(t *m.Type, field func(dst jen.Code, fl *m.Field) []je
 		if fl.Type.Kind == m.Option {
 			opts = append(opts, jen.Id(fl.GoName).Add(c.typ(fl.Type.Elem)))
 			if inlineList(fl.Type.Elem) {
-				opts = append(opts, jen.Id(fl.GoName+"_elems").Index(jen.Lit(inlineListLen)).Add(c.typ(fl.Type.Elem.Elem)))
+				opts = append(opts, jen.Id("elems"+fl.GoName).Index(jen.Lit(inlineListLen)).Add(c.typ(fl.Type.Elem.Elem)))
 			}
 		}
 	}
@@ -531,7 +548,7 @@ func (c *codec) fieldsBody(t *m.Type, field func(dst jen.Code, fl *m.Field) []je
 		if lt := fl.Type.Elem; inlineList(lt) {
 			ptr, n := listAt(fl)
 			some = append(some, jen.If(jen.Id("n").Op(":=").Add(n), jen.Id("n").Op("<=").Lit(inlineListLen)).Block(
-				jen.Add(x).Op("=").Id("o").Dot(fl.GoName+"_elems").Index(jen.Empty(), jen.Id("n"), jen.Id("n")),
+				jen.Add(x).Op("=").Id("o").Dot("elems"+fl.GoName).Index(jen.Empty(), jen.Id("n"), jen.Id("n")),
 				c.need("FillList", lt).Call(x, ptr),
 			).Else().Block(
 				jen.Add(x).Op("=").Add(c.need("ReadList", lt)).Call(ptr, jen.Id("n")),

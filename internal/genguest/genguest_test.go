@@ -40,7 +40,7 @@ func TestAlltypesCurrent(t *testing.T) {
 	files, err := genguest.Generate(w, genguest.Options{
 		Package:    "guest",
 		ImportPath: module + "/internal/alltypes/guest",
-		Command:    "witgen guest -wit ../../../testdata/alltypes -world alltypes -out . -pkg guest",
+		Command:    "witgen guest -wit ../../../testdata/alltypes -world alltypes -out . -pkg guest (github.com/raisfast/wasmplug devel)",
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -24,12 +24,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"go/format"
 	"go/token"
 	"path"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
+	"github.com/raisfast/wasmplug/internal/gengo"
 	m "github.com/raisfast/wasmplug/internal/witmodel"
 )
 
@@ -62,7 +62,7 @@ func Generate(w *m.World, opts Options) (map[string][]byte, error) {
 	wirePath := opts.ImportPath + "/" + wireDir
 	wf := g.newFile(wirePath, "wire")
 	wf.PackageComment(lc(fmt.Sprintf("Package wire holds the canonical-ABI lift and lower helpers of the guest bindings of %s/%s,\nshared by the import and export packages. Helpers a module does not use are\nremoved by the linker.", w.Package, w.Name)))
-	g.c = &codec{root: opts.ImportPath, wire: wirePath, f: wf, done: map[string]bool{}}
+	g.c = &codec{root: opts.ImportPath, wire: wirePath, f: wf, done: map[string]bool{}, names: map[helperKey]string{}}
 
 	if err := g.rootPackage(); err != nil {
 		return nil, err
@@ -183,9 +183,9 @@ func (g *gen) render(f *jen.File, name, build string) error {
 	if err := f.Render(&buf); err != nil {
 		return fmt.Errorf("genguest: render %s: %w", name, err)
 	}
-	src, err := format.Source(buf.Bytes())
+	src, err := gengo.Format(buf.Bytes())
 	if err != nil {
-		return fmt.Errorf("genguest: format %s: %w", name, err)
+		return fmt.Errorf("genguest: %s: %w", name, err)
 	}
 	g.out[name] = src
 	return nil
@@ -337,7 +337,7 @@ func lowerFirst(s string) string {
 }
 
 // localNames are identifiers the generated function bodies use; parameters
-// named like them get a trailing underscore.
+// named like them get the suffix Arg (and a number if that is taken).
 var localNames = map[string]bool{"stack": true, "rp": true, "pa": true, "mark": true, "rv": true, "r0": true,
 	"sp": true, "sl": true, "cabi": true, "wire": true, "unsafe": true, "errors": true, "zero": true, "impl": true}
 
@@ -346,9 +346,10 @@ func (g *gen) paramNames(fn *m.Func) []string {
 	used := map[string]bool{}
 	for _, p := range fn.Params {
 		n := p.GoName
-		for localNames[n] || n == g.opts.Package || used[n] {
-			n += "_"
+		if localNames[n] || n == g.opts.Package {
+			n += "Arg"
 		}
+		n = m.Unique(n, func(n string) bool { return localNames[n] || n == g.opts.Package || used[n] })
 		used[n] = true
 		out = append(out, n)
 	}
@@ -425,7 +426,7 @@ func (g *gen) importWrapper(f *jen.File, fn *m.Func, stub string) {
 	if fn.ParamsInMemory {
 		tt := fn.ParamTuple
 		area := base + "Params"
-		f.Comment(lc(fmt.Sprintf("%s holds the parameters of %s (more than %d flat values).", area, fn.Name, m.MaxFlatParams)))
+		f.Comment(lc(fmt.Sprintf("%s holds the parameters of %s (more than %d flat values; %s).", area, fn.Name, m.MaxFlatParams, gengo.AlignSize(tt))))
 		f.Var().Id(area).Add(areaType(tt.Size))
 		body = append(body, jen.Id("pa").Op(":=").Add(addrOf(area)))
 		for k, p := range fn.Params {
@@ -449,7 +450,7 @@ func (g *gen) importWrapper(f *jen.File, fn *m.Func, stub string) {
 		body = append(body, jen.Id(stub).Call(args...))
 	case fn.ResultInMemory:
 		area := base + "Ret"
-		f.Comment(lc(fmt.Sprintf("%s is where the host writes the result of %s.", area, fn.Name)))
+		f.Comment(lc(fmt.Sprintf("%s is where the host writes the result of %s (%s).", area, fn.Name, gengo.Layout(t.WIT, t))))
 		f.Var().Id(area).Add(areaType(t.Size))
 		body = append(body, jen.Id("rp").Op(":=").Add(addrOf(area)))
 		args = append(args, jen.Id("rp"))
@@ -633,7 +634,7 @@ func (g *gen) exportPackage(ep *exportPkg) error {
 	case t == nil:
 	case fn.ResultInMemory:
 		area := "retArea"
-		f.Comment(lc(fmt.Sprintf("%s holds the result until the host calls the post-return function.", area)))
+		f.Comment(lc(fmt.Sprintf("%s holds the result (%s) until the host calls the post-return function.", area, gengo.Layout(t.WIT, t))))
 		f.Var().Id(area).Add(areaType(t.Size))
 		body = append(body, jen.Id("rp").Op(":=").Add(addrOf(area)))
 		body = append(body, c.storeFrom(jen.Id("rv"), t, jen.Id("rp"), 0)...)

@@ -23,16 +23,16 @@ func (g *gen) adapters() {
 		jen.Comment("Module returns the underlying wazero module (its memory and globals)."),
 		jen.Id("Module").Params().Qual(pkgAPI, "Module"),
 	)
-	f.Comment(`Guest is what a runtime calls on one guest: the world's exports, one
+	f.Comment(lineComment(`Guest is what a runtime calls on one guest: the world's exports, one
 method per export with the same contract as Instance's. *Instance
 implements it, and so does an adapter that runs a module built for an
 older major of the contract (see Adapter). The typed hooks in Hooks call
-through it.`)
+through it.`))
 	f.Type().Id("Guest").Interface(methods...)
 	f.Var().Id("_").Id("Guest").Op("=").Parens(jen.Op("*").Id("Instance")).Parens(jen.Nil())
 
-	f.Comment(`GuestModule is a compiled, linked module ready to instantiate: *Module
-for modules on this contract's semver track, or what an Adapter links.`)
+	f.Comment(lineComment(`GuestModule is a compiled, linked module ready to instantiate: *Module
+for modules on this contract's semver track, or what an Adapter links.`))
 	f.Type().Id("GuestModule").Interface(
 		jen.Comment("Contract says which contract version the module was built for and how it is taken."),
 		jen.Id("Contract").Params().Qual(pkgABI, "Contract"),
@@ -51,27 +51,27 @@ for modules on this contract's semver track, or what an Adapter links.`)
 		jen.Return(jen.Id("i"), jen.Nil()),
 	)
 
-	f.Comment(`Adapter runs modules built for an older major of the contract as this
+	f.Comment(lineComment(`Adapter runs modules built for an older major of the contract as this
 contract's Guest. It is hand-written over bindings generated from the
 older contract: its guests map each hook of this contract onto the older
 one (new record fields get documented defaults; hooks the older major
 lacks report abi.ErrNotExported), and its host side serves the older
-host functions with this contract's Imports.`)
+host functions with this contract's Imports.`))
 	f.Type().Id("Adapter").Interface(
-		jen.Comment(`Version is the older contract's version ("0.0.9"); modules built for
-any version on its semver track are given to this adapter.`),
+		jen.Comment(lineComment(`Version is the older contract's version ("0.0.9"); modules built for
+any version on its semver track are given to this adapter.`)),
 		jen.Id("Version").Params().String(),
-		jen.Comment(`Link checks cm against the older contract, with the exports named in
+		jen.Comment(lineComment(`Link checks cm against the older contract, with the exports named in
 required (this contract's names) required, and defines on r the host
-modules it imports. Its Contract's Take is abi.TakeAdapted.`),
+modules it imports. Its Contract's Take is abi.TakeAdapted.`)),
 		jen.Id("Link").Params(ctxParam(), jen.Id("r").Qual(pkgWazero, "Runtime"), jen.Id("cm").Qual(pkgWazero, "CompiledModule"), jen.Id("required").Op("...").String()).Params(jen.Id("GuestModule"), jen.Error()),
 	)
 
-	f.Comment(`LinkAny links cm against this contract (Link with the exports named in
+	f.Comment(lineComment(`LinkAny links cm against this contract (Link with the exports named in
 required required). A module built for another semver track goes to the
 first adapter whose version is on that track; without one it is refused
 with Link's error, which names both versions. r must have been prepared
-by Define.`)
+by Define.`))
 	f.Func().Id("LinkAny").Params(ctxParam(), jen.Id("r").Qual(pkgWazero, "Runtime"), jen.Id("cm").Qual(pkgWazero, "CompiledModule"), jen.Id("adapters").Index().Id("Adapter"), jen.Id("required").Op("...").String()).Params(jen.Id("GuestModule"), jen.Error()).Block(
 		jen.List(jen.Id("mod"), jen.Err()).Op(":=").Id("Link").Call(jen.Id("ctx"), jen.Id("r"), jen.Id("cm"), jen.Id("OptionalExports").Call(jen.Id("required").Op("..."))),
 		jen.If(jen.Err().Op("==").Nil()).Block(jen.Return(jen.Id("mod"), jen.Nil())),

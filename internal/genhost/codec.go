@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/dave/jennifer/jen"
+	"github.com/raisfast/wasmplug/internal/gengo"
 	m "github.com/raisfast/wasmplug/internal/witmodel"
 )
 
@@ -11,23 +12,39 @@ import (
 // load/store move a value between Go and guest memory, lift/lower between
 // Go and flat core values, readList/writeList handle list bodies.
 type codec struct {
-	f    *jen.File
-	done map[string]bool
-	todo []func()
+	f     *jen.File
+	done  map[string]bool // helper names emitted or scheduled
+	names map[helperKey]string
+	todo  []func()
 }
 
-func newCodec(f *jen.File) *codec { return &codec{f: f, done: map[string]bool{}} }
+func newCodec(f *jen.File) *codec {
+	return &codec{f: f, done: map[string]bool{}, names: map[helperKey]string{}}
+}
 
-func helperName(op string, t *m.Type) string {
-	if t.GoName != "" && !t.IsAlias() {
-		return op + t.GoName
+// helperName names helper op of t: op and the type's key ("storePostInput",
+// "loadOptionString"). Keys are built from WIT names, so two types may share
+// one (a record named option-string and option<string>): the later type's
+// helpers take a number, and every type keeps the names it got first.
+func (c *codec) helperName(op string, t *m.Type) string {
+	k := helperKey{op, t}
+	if name, ok := c.names[k]; ok {
+		return name
 	}
-	return op + "_" + t.Key
+	name := m.Unique(op+t.Key, func(n string) bool { return c.done[n] })
+	c.names[k] = name
+	return name
+}
+
+// helperKey is a helper of one type.
+type helperKey struct {
+	op string
+	t  *m.Type
 }
 
 // need returns the name of helper op for t and schedules its emission.
 func (c *codec) need(op string, t *m.Type) string {
-	name := helperName(op, t)
+	name := c.helperName(op, t)
 	if !c.done[name] {
 		c.done[name] = true
 		c.todo = append(c.todo, func() { c.emit(op, t, name) })
@@ -558,7 +575,7 @@ func (c *codec) readListBody(t *m.Type) []jen.Code {
 	loop := []jen.Code{jen.Id("e").Op(":=").Id("eb").Index(jen.Id("i").Op("*").Lit(int(e.Size)), jen.Empty())}
 	loop = append(loop, c.loadInto(jen.Id("out").Index(jen.Id("i")), e, jen.Id("e"), 0, ret)...)
 	return []jen.Code{
-		jen.List(jen.Id("eb"), jen.Err()).Op(":=").Qual(pkgABI, "ReadList").Call(jen.Id("mem"), jen.Id("p"), jen.Id("n"), jen.Lit(int(e.Size)), jen.Lit(int(e.Align))),
+		jen.List(jen.Id("eb"), jen.Err()).Op(":=").Qual(pkgABI, "ReadList").Call(jen.Id("mem"), jen.Id("p"), jen.Id("n"), jen.Lit(int(e.Align)), jen.Lit(int(e.Size))).Comment(gengo.Layout("elements of "+t.WIT, e)),
 		errCheck(ret),
 		jen.Id("out").Op("=").Make(GoType(t), jen.Id("n")),
 		jen.For(jen.Id("i").Op(":=").Range().Id("out")).Block(loop...),
@@ -573,7 +590,8 @@ func (c *codec) writeListBody(t *m.Type) []jen.Code {
 	at := jen.Id("lp").Op("+").Uint32().Call(jen.Id("i")).Op("*").Lit(int(e.Size))
 	loop := c.storeFrom(jen.Id("v").Index(jen.Id("i")), e, jen.Parens(at), 0, ret)
 	return []jen.Code{
-		jen.If(jen.List(jen.Id("lp"), jen.Err()).Op("=").Id("g").Dot("AllocList").Call(jen.Id("ctx"), jen.Len(jen.Id("v")), jen.Lit(int(e.Size)), jen.Lit(int(e.Align))), jen.Err().Op("!=").Nil()).Block(ret),
+		jen.Comment(gengo.Layout("elements of "+t.WIT, e)),
+		jen.If(jen.List(jen.Id("lp"), jen.Err()).Op("=").Id("g").Dot("AllocList").Call(jen.Id("ctx"), jen.Len(jen.Id("v")), jen.Lit(int(e.Align)), jen.Lit(int(e.Size))), jen.Err().Op("!=").Nil()).Block(ret),
 		jen.For(jen.Id("i").Op(":=").Range().Id("v")).Block(loop...),
 	}
 }

@@ -73,10 +73,10 @@ func (g *gen) module() {
 	ifaceCases = append(ifaceCases, g.exportModuleCases()...)
 	ifaceCases = append(ifaceCases, jen.Default().Block(
 		jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("define host module %s: the world imports no interface %q"), jen.Id("name"), jen.Id("iface")))))
-	f.Comment(`defineModule instantiates the host functions of the imported interface
+	f.Comment(lineComment(`defineModule instantiates the host functions of the imported interface
 iface (ifaceBase; "" for world-level functions) as the host module name,
 unless r has a module of that name already. Two concurrent calls for one
-name are fine: the loser finds the winner's module.`)
+name are fine: the loser finds the winner's module.`))
 	defineBody := []jen.Code{
 		jen.If(jen.Id("r").Dot("Module").Call(jen.Id("name")).Op("!=").Nil()).Block(jen.Return(jen.Nil())),
 		jen.Id("b").Op(":=").Id("r").Dot("NewHostModuleBuilder").Call(jen.Id("name")),
@@ -114,13 +114,13 @@ name are fine: the loser finds the winner's module.`)
 			jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("b").Dot("Instantiate").Call(jen.Id("ctx")), jen.Err().Op("!=").Nil()).Block(
 				jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("define WASI preview1: %w"), jen.Err())))),
 		jen.Return(jen.Nil()))
-	f.Comment(`Define registers the host side of every imported interface on r, under
+	f.Comment(lineComment(`Define registers the host side of every imported interface on r, under
 the legacy, unversioned and standard32 module names, and WASI preview1 for
 guests that import it (standard Go guests do). Call it once per runtime
 before Compile; calling it again is a no-op. Modules built for another
 version on the world's semver track name other modules; Link defines
 those as it meets them. The host functions find the calling Instance
-through the context of the export call.`)
+through the context of the export call.`))
 	f.Func().Id("Define").Params(ctxParam(), jen.Id("r").Qual(pkgWazero, "Runtime")).Error().Block(defs...)
 
 	// Module
@@ -133,9 +133,9 @@ through the context of the export call.`)
 	)
 	f.Comment("CompileOption changes what Compile requires of a module.")
 	f.Type().Id("CompileOption").Func().Params(jen.Op("*").Qual(pkgABI, "LinkOptions"))
-	f.Comment(`OptionalExports accepts modules that lack some exports (calling a missing
+	f.Comment(lineComment(`OptionalExports accepts modules that lack some exports (calling a missing
 one returns abi.ErrNotExported), except those named: plugins that implement
-only some hooks. Without it every export is required.`)
+only some hooks. Without it every export is required.`))
 	f.Func().Id("OptionalExports").Params(jen.Id("required").Op("...").String()).Id("CompileOption").Block(
 		jen.Return(jen.Func().Params(jen.Id("o").Op("*").Qual(pkgABI, "LinkOptions")).Block(
 			jen.Id("o").Dot("Required").Op("=").Index().Int().Values(),
@@ -170,16 +170,16 @@ only some hooks. Without it every export is required.`)
 		}
 		cases = append(cases, jen.Case(names...).Return(jen.Lit(fn.Index)))
 	}
-	f.Comment(`ExportIndex returns the index of an export by WIT name ("on-login",
-"plugin-hooks#on-login" or fully qualified), or -1.`)
+	f.Comment(lineComment(`ExportIndex returns the index of an export by WIT name ("on-login",
+"plugin-hooks#on-login" or fully qualified), or -1.`))
 	f.Func().Id("ExportIndex").Params(jen.Id("name").String()).Int().Block(
 		jen.Switch(jen.Id("name")).Block(cases...), jen.Return(jen.Lit(-1)))
 
-	f.Comment(`Compile compiles wasm on r (which Define has prepared) and checks it
+	f.Comment(lineComment(`Compile compiles wasm on r (which Define has prepared) and checks it
 against the world: every import must be a function of the world with the
 same core signature, exports must have theirs, and memory and cabi_realloc
 must exist where the world needs them. All problems are reported in one
-*abi.LinkError.`)
+*abi.LinkError.`))
 	f.Func().Id("Compile").Params(ctxParam(), jen.Id("r").Qual(pkgWazero, "Runtime"), jen.Id("wasm").Index().Byte(), jen.Id("opts").Op("...").Id("CompileOption")).Params(jen.Op("*").Id("Module"), jen.Error()).Block(
 		jen.List(jen.Id("cm"), jen.Err()).Op(":=").Id("r").Dot("CompileModule").Call(jen.Id("ctx"), jen.Id("wasm")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit("compile: %w"), jen.Err()))),
@@ -187,9 +187,9 @@ must exist where the world needs them. All problems are reported in one
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Id("_").Op("=").Id("cm").Dot("Close").Call(jen.Id("ctx")), jen.Return(jen.Nil(), jen.Err())),
 		jen.Return(jen.Id("mod"), jen.Nil()),
 	)
-	f.Comment(`Link checks an already compiled module against the world (see Compile)
+	f.Comment(lineComment(`Link checks an already compiled module against the world (see Compile)
 and defines on r the host modules it imports under names Define did not
-cover (another version on the world's track).`)
+cover (another version on the world's track).`))
 	f.Func().Id("Link").Params(ctxParam(), jen.Id("r").Qual(pkgWazero, "Runtime"), jen.Id("cm").Qual(pkgWazero, "CompiledModule"), jen.Id("opts").Op("...").Id("CompileOption")).Params(jen.Op("*").Id("Module"), jen.Error()).Block(
 		jen.Id("o").Op(":=").Qual(pkgABI, "LinkOptions").Values(jen.Dict{
 			jen.Id("NeedMemory"): jen.Lit(mem), jen.Id("NeedRealloc"): jen.Lit(realloc),
@@ -214,9 +214,9 @@ cover (another version on the world's track).`)
 	f.Func().Params(jen.Id("m").Op("*").Id("Module")).Id("Close").Params(ctxParam()).Error().Block(jen.Return(jen.Id("m").Dot("compiled").Dot("Close").Call(jen.Id("ctx"))))
 
 	// Instance
-	f.Comment(`Instance is one instantiated guest. It is not safe for concurrent use: a
+	f.Comment(lineComment(`Instance is one instantiated guest. It is not safe for concurrent use: a
 pool hands each instance to one caller at a time. After a call fails with
-an error matching abi.ErrTrap the instance refuses further calls; replace it.`)
+an error matching abi.ErrTrap the instance refuses further calls; replace it.`))
 	f.Type().Id("Instance").Struct(append([]jen.Code{
 		jen.Id("mod").Qual(pkgAPI, "Module"),
 		jen.Id("g").Qual(pkgABI, "Guest"),
@@ -276,11 +276,11 @@ an error matching abi.ErrTrap the instance refuses further calls; replace it.`)
 		at := len(nilChecks) + 14 // after i.g = abi.NewGuest(…)
 		inst = append(inst[:at:at], append(setup, inst[at:]...)...)
 	}
-	f.Comment(`Instantiate creates an instance whose imports are served by imports. cfg
+	f.Comment(lineComment(`Instantiate creates an instance whose imports are served by imports. cfg
 may be nil; whatever it says, the instance is anonymous, has no start
 function, and uses the system clocks. _initialize runs once if exported,
 after the function abi.WithInstantiated put in ctx (if any) has seen the
-module.`)
+module.`))
 	f.Func().Params(jen.Id("m").Op("*").Id("Module")).Id("Instantiate").Params(ctxParam(), jen.Id("imports").Id("Imports"), jen.Id("cfg").Qual(pkgWazero, "ModuleConfig")).Params(jen.Op("*").Id("Instance"), jen.Error()).Block(inst...)
 
 	f.Comment("Close closes the wasm instance.")
@@ -315,8 +315,8 @@ func (g *gen) callPlumbing(n int) {
 	// concurrently and may outlive the call, so rewriting a shared one would
 	// be a data race. The last one is reused when the caller passes the same
 	// context again (no allocation); otherwise a new one is made.
-	f.Comment(`enter marks the instance busy and returns the context export calls run
-under: the caller's, carrying the instance to host functions.`)
+	f.Comment(lineComment(`enter marks the instance busy and returns the context export calls run
+under: the caller's, carrying the instance to host functions.`))
 	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("enter").Params(ctxParam()).Qual("context", "Context").Block(
 		jen.Id("i").Dot("busy").Op("=").True(),
 		jen.If(jen.Id("i").Dot("last").Op("!=").Nil().Op("&&").Id("sameContext").Call(jen.Id("i").Dot("last").Dot("Context"), jen.Id("ctx"))).Block(
@@ -395,10 +395,10 @@ func (g *gen) hooks() {
 		),
 		jen.Return(jen.Lit("HookKind(").Op("+").Qual("strconv", "Itoa").Call(jen.Int().Call(jen.Id("k"))).Op("+").Lit(")")),
 	)
-	f.Comment(`Hook describes one export for generic dispatch. CallJSON takes the
+	f.Comment(lineComment(`Hook describes one export for generic dispatch. CallJSON takes the
 arguments as JSON (the single parameter's value, or an object of all
 parameters by snake_case name) and returns the result as JSON (null for
-none and for actions).`)
+none and for actions).`))
 	f.Type().Id("Hook").Struct(
 		jen.Id("Name").String(),
 		jen.Id("Interface").String(),
@@ -422,7 +422,7 @@ none and for actions).`)
 			for _, p := range fn.Params {
 				fs = append(fs, jen.Id(m.GoName(p.Name)).Add(GoType(p.Type)).Tag(map[string]string{"json": m.SnakeName(p.Name)}))
 			}
-			f.Comment(fmt.Sprintf("%sArgs holds the arguments of %s.", fn.GoName, fn.Name))
+			f.Comment(lineComment(fmt.Sprintf("%sArgs holds the arguments of %s.", fn.GoName, fn.Name)))
 			f.Type().Id(fn.GoName + "Args").Struct(fs...)
 		}
 		var call []jen.Code
@@ -499,8 +499,8 @@ none and for actions).`)
 		),
 		jen.Return(jen.Id("names")),
 	)
-	f.Comment(`Hooks holds the typed filter and action hooks. It is read-only; a runtime
-passes one of its fields to its generic dispatch.`)
+	f.Comment(lineComment(`Hooks holds the typed filter and action hooks. It is read-only; a runtime
+passes one of its fields to its generic dispatch.`))
 	f.Var().Id("Hooks").Op("=").Struct(typedFields...).Values(typedVals)
 	g.adapters()
 }

@@ -35,6 +35,10 @@ func isBytes(t *m.Type) bool { return gengo.IsBytes(t) }
 
 func docLines(doc string) string { return gengo.DocLines(doc) }
 
+// lineComment spells a comment as // lines. Every comment text that may
+// span lines goes through it: jennifer writes a multi-line Comment as an
+// indented /* */ block, which go/doc reads as preformatted text (and which
+// hides a "Deprecated:" paragraph from the tools that look for one).
 func lineComment(text string) string { return gengo.LineComment(text) }
 
 // genTypeDecls declares the world's named types; gated ones document

@@ -505,10 +505,7 @@ func (b *builder) function(f *wit.Function, owner *Interface) (*Func, error) {
 		if err != nil {
 			return nil, fmt.Errorf("function %s, param %s: %w", f.Name, p.Name, err)
 		}
-		name := ParamName(p.Name)
-		for used[name] {
-			name += "_"
-		}
+		name := Unique(ParamName(p.Name), func(n string) bool { return used[n] })
 		used[name] = true
 		fn.Params = append(fn.Params, &Param{Name: p.Name, GoName: name, Type: t})
 		fn.FlatArgs = append(fn.FlatArgs, t.Flat...)
@@ -893,9 +890,7 @@ func (b *builder) nameTypes() error {
 		if count[n] > 1 || generatorNames[n] {
 			n = ownerGoName(t.Owner) + n
 		}
-		for taken[n] {
-			n += "_"
-		}
+		n = Unique(n, func(n string) bool { return taken[n] })
 		taken[n] = true
 		t.GoName = n
 		if !t.IsAlias() {

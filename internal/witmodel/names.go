@@ -2,6 +2,7 @@ package witmodel
 
 import (
 	"go/token"
+	"strconv"
 	"strings"
 )
 
@@ -40,7 +41,7 @@ func GoName(wit string) string {
 }
 
 // reservedLocals are names generated code uses for its own locals; a
-// parameter with one of these names gets a trailing underscore.
+// parameter with one of these names gets the suffix Arg.
 var reservedLocals = map[string]bool{
 	"ctx": true, "err": true, "ret": true, "inst": true, "g": true, "mem": true, "stack": true,
 	"ptr": true, "b": true, "i": true, "n": true, "v": true, "ok": true, "mod": true, "res": true,
@@ -75,9 +76,23 @@ func ParamName(wit string) string {
 	}
 	s = string(r)
 	if token.IsKeyword(s) || reservedLocals[s] || !token.IsIdentifier(s) {
-		s += "_"
+		s += "Arg"
 	}
 	return s
+}
+
+// Unique returns name, or if taken reports it in use, name followed by the
+// first number from 2 up that makes it free: a mixedCaps way of telling
+// apart Go names that WIT names map to alike.
+func Unique(name string, taken func(string) bool) string {
+	if !taken(name) {
+		return name
+	}
+	for i := 2; ; i++ {
+		if n := name + strconv.Itoa(i); !taken(n) {
+			return n
+		}
+	}
 }
 
 // SnakeName turns a kebab-case WIT name into the JSON field name used by

@@ -17,11 +17,20 @@ func TestGoName(t *testing.T) {
 
 func TestParamName(t *testing.T) {
 	for in, want := range map[string]string{
-		"input": "input", "user-id": "userID", "id": "id", "type": "type_", "url-path": "urlPath",
-		"content-type": "contentType", "ctx": "ctx_", "x": "x", "a1": "a1", "err": "err_",
+		"input": "input", "user-id": "userID", "id": "id", "type": "typeArg", "url-path": "urlPath",
+		"content-type": "contentType", "ctx": "ctxArg", "x": "x", "a1": "a1", "err": "errArg",
 	} {
 		if got := ParamName(in); got != want {
 			t.Errorf("ParamName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestUnique(t *testing.T) {
+	taken := map[string]bool{"n": true, "n2": true, "x": true}
+	for in, want := range map[string]string{"n": "n3", "x": "x2", "y": "y"} {
+		if got := Unique(in, func(s string) bool { return taken[s] }); got != want {
+			t.Errorf("Unique(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

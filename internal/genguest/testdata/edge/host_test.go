@@ -32,6 +32,10 @@ func (impl) Type(ctx context.Context, x []witval.Tuple2[uint8, *string]) [][]byt
 func (impl) Get(ctx context.Context, c Cfg) witval.Tuple2[Cfg, Cfg] {
 	return witval.Tuple2[Cfg, Cfg]{F0: c, F1: c}
 }
+func (impl) Clash(ctx context.Context, n *string, a OptionString, l []OptionString, m []*string) witval.Tuple4[OptionString, *string, []OptionString, []*string] {
+	s := *n + "!"
+	return witval.Tuple4[OptionString, *string, []OptionString, []*string]{F0: OptionString{S: a.S + "!", N: a.N + 1}, F1: &s, F2: l, F3: m}
+}
 func (impl) Imp(ctx context.Context, x float32) float32 { return x * 2 }
 
 func TestEdge(t *testing.T) {

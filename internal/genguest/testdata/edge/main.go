@@ -1,7 +1,7 @@
 // A guest of edge.wit: names that collide with generated identifiers, 40
 // flags, variants with joined flat types, results of records, same-named
 // functions in several interfaces, world-level imports and exports (one
-// named main). ping checks every import's result and traps on a mismatch.
+// named main), types whose helper names clash (option-string, option<string>). ping checks every import's result and traps on a mismatch.
 package main
 
 import (
@@ -42,6 +42,9 @@ func init() {
 		must(len(l) == 2 && len(l[0]) == 1 && l[0][0] == 1 && len(l[1]) == 0, "type")
 		t := b.Get(c)
 		must(t.F0.Cabi == "c!" && t.F1.Cabi == "c!", "get")
+		s := "s"
+		cl := b.Clash(&s, g.OptionString{S: "a", N: 2}, []g.OptionString{{S: "l", N: 3}}, []*string{nil, &s})
+		must(cl.F0 == g.OptionString{S: "a!", N: 3} && *cl.F1 == "s!" && len(cl.F2) == 1 && cl.F2[0].S == "l" && len(cl.F3) == 2 && cl.F3[0] == nil && *cl.F3[1] == "s", "clash")
 		return x + int8(edge.Imp(1))
 	})
 	exp.Export(func(x []byte) error { return witval.NewResultError(uint32(len(x))) })
