@@ -8,7 +8,6 @@ require (
 	github.com/google/uuid v1.6.0
 	github.com/jackc/pgx/v5 v5.13.0
 	github.com/tetratelabs/wazero v1.12.0
-	github.com/yuin/goldmark v1.8.7
 	go.bytecodealliance.org v0.7.0
 	golang.org/x/net v0.62.0
 	modernc.org/libc v1.80.1

@@ -97,17 +97,13 @@ func load(t *testing.T, name string) *loaded {
 
 func compile(name string, wasm []byte) *loaded {
 	l := &loaded{wasm: wasm}
-	known := make([]string, len(plugin.HookList))
-	for i, h := range plugin.HookList {
-		known[i] = h.Name
-	}
 	file := filepath.Join(name, manifest.FileName)
 	src, err := os.ReadFile(file)
 	if err != nil {
 		l.err = err
 		return l
 	}
-	if l.m, err = manifest.Parse(file, src, known); err != nil {
+	if l.m, err = manifest.Parse(file, src, plugin.HookNames()); err != nil {
 		l.err = fmt.Errorf("manifest: %w", err)
 		return l
 	}

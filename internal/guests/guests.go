@@ -144,8 +144,14 @@ func BuildGo(tb testing.TB, pkg string, dirs ...string) []byte {
 	}
 	tmp.Close()
 	defer os.Remove(tmp.Name())
+	// A plugin with its own go.mod (examples/plugins/markdown) is built
+	// in its module; the others as packages of this one.
 	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", tmp.Name(), "./"+filepath.ToSlash(pkg))
 	cmd.Dir = root
+	if _, err := os.Stat(filepath.Join(root, pkg, "go.mod")); err == nil {
+		cmd.Args[len(cmd.Args)-1] = "."
+		cmd.Dir = filepath.Join(root, pkg)
+	}
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0", "GOWORK=off")
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		tb.Fatalf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, msg)
