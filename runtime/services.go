@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/raisfast/wasmplug/gen/plugin"
@@ -29,6 +30,9 @@ var knownHooks = plugin.HookNames()
 //	db = "write"                → sqldb.Permissions{Read, Write}: also
 //	                              db-execute and transactions (no Schema)
 //	db_tables                   → sqldb.Permissions.Tables
+//	db_schema (with db="write") → sqldb.Permissions.Schema, SchemaTables;
+//	                              the tables join Tables (the plugin
+//	                              creates, alters, drops its own tables)
 //	vfs_max_bytes               → vfs.Limits.MaxTotalSize of this version's
 //	                              handle on DataDir/<id> (the other limits:
 //	                              Config.VFS); 0 = no sandbox
@@ -50,6 +54,11 @@ func (rt *Runtime) hostPlugin(m *manifest.Manifest) (_ *hostapi.Plugin, release 
 		hp.SQL = sqldb.Permissions{Read: true, Tables: perm.DBTables}
 	case manifest.DBWrite:
 		hp.SQL = sqldb.Permissions{Read: true, Write: true, Tables: perm.DBTables}
+		if len(perm.DBSchema) > 0 {
+			hp.SQL.Schema = true
+			hp.SQL.SchemaTables = perm.DBSchema
+			hp.SQL.Tables = append(slices.Clip(perm.DBTables), perm.DBSchema...)
+		}
 	}
 	if len(perm.HTTPAllow) > 0 {
 		pol := rt.cfg.HTTP

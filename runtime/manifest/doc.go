@@ -118,6 +118,10 @@
 //     db-query; "write" adds db-execute and db-begin/db-commit/db-rollback.
 //   - db_tables (array of strings, default []: every table): restricts SQL to
 //     these tables. Requires db = "read" or "write".
+//   - db_schema (array of strings, default []): the plugin's own tables, which
+//     it may create (CREATE TABLE/INDEX … IF NOT EXISTS through db-execute),
+//     alter and drop; they join the allow-list, so with db_schema and no
+//     db_tables the plugin touches only them. Requires db = "write".
 //   - vfs_max_bytes (integer, default 16777216 = 16 MiB): the most bytes the
 //     plugin's sandbox directory may hold; 0 disables the vfs-* functions.
 //

@@ -132,6 +132,12 @@ type Permissions struct {
 	DB DBAccess
 	// DBTables, if not empty, restricts SQL to these tables.
 	DBTables []string
+	// DBSchema lists the tables the plugin owns: it may create them (and
+	// their indexes) itself with db-execute, and alter or drop them; it
+	// needs DB = DBWrite. They join its allow-list, so a plugin with
+	// db_schema and no db_tables touches only its own tables. No host-side
+	// setup (extensions/init.sql) is needed for them.
+	DBSchema []string
 	// VFSMaxBytes caps the total size of the plugin's sandbox directory; 0
 	// disables the vfs-* host functions.
 	VFSMaxBytes int64
@@ -682,7 +688,7 @@ func (c *checker) permissions(m *Manifest, v any) {
 	if !ok {
 		return
 	}
-	allowed := []string{"http_allow", "http_allow_private", "db", "db_tables", "vfs_max_bytes"}
+	allowed := []string{"http_allow", "http_allow_private", "db", "db_tables", "db_schema", "vfs_max_bytes"}
 	for _, k := range sortedKeys(t) {
 		path := "permissions." + k
 		switch k {
@@ -720,22 +726,9 @@ func (c *checker) permissions(m *Manifest, v any) {
 				c.add(path, ErrInvalid, "db %q must be \"none\", \"read\" or \"write\"", s)
 			}
 		case "db_tables":
-			list, ok := c.strList(path, t[k])
-			if !ok {
-				continue
-			}
-			for i, name := range list {
-				if !c.fits(fmt.Sprintf("%s[%d]", path, i), name, MaxKeyBytes) {
-					continue
-				}
-				if !tableRE.MatchString(name) {
-					c.add(fmt.Sprintf("%s[%d]", path, i), ErrInvalid, "db_tables %q is not a table name", name)
-					continue
-				}
-				if !slices.Contains(p.DBTables, name) {
-					p.DBTables = append(p.DBTables, name)
-				}
-			}
+			p.DBTables = c.tableList(path, k, t[k], p.DBTables)
+		case "db_schema":
+			p.DBSchema = c.tableList(path, k, t[k], p.DBSchema)
 		case "vfs_max_bytes":
 			n, ok := c.integer(path, t[k])
 			if !ok {
@@ -753,6 +746,32 @@ func (c *checker) permissions(m *Manifest, v any) {
 	if len(p.DBTables) > 0 && p.DB == DBNone {
 		c.add("permissions.db_tables", ErrInvalid, "db_tables needs db = \"read\" or \"write\"")
 	}
+	if len(p.DBSchema) > 0 && p.DB != DBWrite {
+		c.add("permissions.db_schema", ErrInvalid, "db_schema needs db = \"write\" (creating tables writes)")
+	}
+}
+
+// tableList reads the list of table names key (db_tables, db_schema) and
+// appends the valid ones not yet in to to it.
+func (c *checker) tableList(path, key string, v any, to []string) []string {
+	list, ok := c.strList(path, v)
+	if !ok {
+		return to
+	}
+	for i, name := range list {
+		at := fmt.Sprintf("%s[%d]", path, i)
+		if !c.fits(at, name, MaxKeyBytes) {
+			continue
+		}
+		if !tableRE.MatchString(name) {
+			c.add(at, ErrInvalid, "%s %q is not a table name", key, name)
+			continue
+		}
+		if !slices.Contains(to, name) {
+			to = append(to, name)
+		}
+	}
+	return to
 }
 
 // checkHostPattern validates one http_allow entry and returns it

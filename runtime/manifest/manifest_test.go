@@ -118,6 +118,7 @@ http_allow = ["API.example.com", "*.example.org", "example.net:8443", "203.0.113
 http_allow_private = true
 db = "write"
 db_tables = ["posts", "seo_meta"]
+db_schema = ["seo_cache", "seo_cache"]
 vfs_max_bytes = 0
 `
 	m, err := manifest.Parse("manifest.toml", []byte(src), hooks)
@@ -143,6 +144,7 @@ vfs_max_bytes = 0
 		HTTPAllowPrivate: true,
 		DB:               manifest.DBWrite,
 		DBTables:         []string{"posts", "seo_meta"},
+		DBSchema:         []string{"seo_cache"},
 		VFSMaxBytes:      0,
 	}
 	if !reflect.DeepEqual(m.Permissions, wantPerm) {
@@ -244,6 +246,8 @@ func TestParseErrors(t *testing.T) {
 		{"permissions db level", header + "[permissions]\ndb = \"admin\"\n", 8, "permissions.db", manifest.ErrInvalid, `"none", "read" or "write"`},
 		{"db_tables needs db", header + "[permissions]\ndb_tables = [\"posts\"]\n", 8, "permissions.db_tables", manifest.ErrInvalid, "needs db"},
 		{"db_tables bad name", header + "[permissions]\ndb = \"read\"\ndb_tables = [\n  \"posts\",\n  \"posts; drop\",\n]\n", 11, "permissions.db_tables[1]", manifest.ErrInvalid, "not a table name"},
+		{"db_schema needs write", header + "[permissions]\ndb = \"read\"\ndb_schema = [\"mine\"]\n", 9, "permissions.db_schema", manifest.ErrInvalid, `needs db = "write"`},
+		{"db_schema bad name", header + "[permissions]\ndb = \"write\"\ndb_schema = [\"a-b\"]\n", 9, "permissions.db_schema[0]", manifest.ErrInvalid, `db_schema "a-b" is not a table name`},
 		{"vfs negative", header + "[permissions]\nvfs_max_bytes = -1\n", 8, "permissions.vfs_max_bytes", manifest.ErrInvalid, "outside 0.."},
 		{"http_allow URL", header + "[permissions]\nhttp_allow = [\"https://api.example.com/v1\"]\n", 8, "permissions.http_allow[0]", manifest.ErrInvalid, "not a URL"},
 		{"http_allow port", header + "[permissions]\nhttp_allow = [\"a.example.com:99999\"]\n", 8, "permissions.http_allow[0]", manifest.ErrInvalid, "bad port"},

@@ -146,7 +146,7 @@ func classify(query string, kind stmtKind, perm sqldb.Permissions) (statement, e
 
 // classifyDDL lets through CREATE/DROP TABLE, INDEX and VIEW and ALTER
 // TABLE/INDEX; with a Tables allow-list, CREATE TABLE and CREATE VIEW must
-// name a listed table. (ALTER and DROP need ownership, which PostgreSQL
+// name a listed table (one of SchemaTables when they are set). (ALTER and DROP need ownership, which PostgreSQL
 // checks: a plugin alters and drops only what it created.)
 func classifyDDL(st []token, perm sqldb.Permissions) (statement, error) {
 	deny := func(format string, args ...any) (statement, error) {
@@ -180,12 +180,16 @@ func classifyDDL(st []token, perm sqldb.Permissions) (statement, error) {
 	if i+2 < len(st) && st[i+1].kind == tokPunct && st[i+1].text == "." {
 		name = identAt(st, i+2)
 	}
-	for _, t := range perm.Tables {
+	list, what := perm.Tables, "in the allow-list"
+	if len(perm.SchemaTables) > 0 {
+		list, what = perm.SchemaTables, "one of the plugin's own tables (db_schema)"
+	}
+	for _, t := range list {
 		if name != "" && strings.EqualFold(t, name) {
 			return statement{ddl: true}, nil
 		}
 	}
-	return deny("table %s is not in the allow-list", name)
+	return deny("table %s is not %s", name, what)
 }
 
 func word(st []token, i int) string {

@@ -382,3 +382,45 @@ func TestRebind(t *testing.T) {
 		}
 	}
 }
+
+// TestSchemaTables: with SchemaTables (a manifest's db_schema) a plugin
+// creates and indexes its own tables; a listed table it does not own can be
+// read and written, not dropped, altered or indexed; other names are not
+// created.
+func TestSchemaTables(t *testing.T) {
+	f := newFixture(t, sqldb.Config{})
+	ctx := context.Background()
+	c := f.b.Open("owner", sqldb.Permissions{Read: true, Write: true, Schema: true,
+		Tables: []string{"notes", "own_counts"}, SchemaTables: []string{"own_counts"}})
+	defer c.Close()
+	for _, q := range []string{
+		"CREATE TABLE IF NOT EXISTS own_counts (name text PRIMARY KEY, n bigint NOT NULL DEFAULT 0)",
+		"CREATE TABLE IF NOT EXISTS own_counts (name text PRIMARY KEY)",
+		"CREATE INDEX IF NOT EXISTS own_counts_n ON own_counts (n)",
+		"INSERT INTO own_counts (name, n) VALUES ('a', 1)",
+		"INSERT INTO notes (body) VALUES ('x')",
+	} {
+		if _, err := c.Execute(ctx, q, nil); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	for _, q := range []string{
+		"CREATE TABLE notes2 (x int)",
+		"CREATE TABLE other (x int)",
+		"DROP TABLE notes",
+		"ALTER TABLE notes ADD COLUMN y int",
+		"CREATE INDEX n ON notes (body)",
+	} {
+		_, err := c.Execute(ctx, q, nil)
+		wantCode(t, err, sqldb.CodePermissionDenied)
+	}
+	if n := f.count(t, "SELECT count(*) FROM pg_tables WHERE tablename IN ('notes2', 'other')"); n != 0 {
+		t.Error("a refused table was created")
+	}
+	if n := f.count(t, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'notes'"); n != 2 {
+		t.Errorf("notes has %d columns, want 2", n)
+	}
+	if _, err := c.Execute(ctx, "DROP TABLE own_counts", nil); err != nil {
+		t.Fatalf("dropping its own table: %v", err)
+	}
+}

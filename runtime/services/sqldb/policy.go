@@ -26,6 +26,10 @@ type Permissions struct {
 	// and the tables written by triggers. Empty means every table of the main
 	// database.
 	Tables []string
+	// SchemaTables, when non-empty, narrows Schema to these tables (each
+	// also in Tables): DDL may create, alter and drop them and their
+	// indexes and views of that name, nothing else. A manifest's db_schema.
+	SchemaTables []string
 }
 
 // stmtKind is the host-api function a statement arrives through.
@@ -55,6 +59,7 @@ type policy struct {
 	perm   Permissions
 	kind   stmtKind
 	tables map[string]bool // lower-cased allow-list; nil = all
+	owned  map[string]bool // lower-cased SchemaTables; nil = Tables
 	denied string          // first refusal, for the error message
 
 	// Function calls the statement compiled, for Config.MaxFunctionCost.
@@ -72,7 +77,29 @@ func newPolicy(perm Permissions, kind stmtKind) *policy {
 			p.tables[strings.ToLower(t)] = true
 		}
 	}
+	if len(perm.SchemaTables) > 0 {
+		p.owned = make(map[string]bool, len(perm.SchemaTables))
+		for _, t := range perm.SchemaTables {
+			p.owned[strings.ToLower(t)] = true
+		}
+	}
 	return p
+}
+
+// schemaDenied refuses DDL on table name.
+func (p *policy) schemaDenied(name string) sqlite.AuthorizerReturnCode {
+	if p.owned != nil {
+		return p.deny("table %s is not one of the plugin's own tables (db_schema)", name)
+	}
+	return p.deny("table %s is not in the allow-list", name)
+}
+
+// schemaAllowed reports whether DDL may change table name.
+func (p *policy) schemaAllowed(name string) bool {
+	if p.owned != nil {
+		return p.owned[strings.ToLower(name)]
+	}
+	return p.tableAllowed(name)
 }
 
 func (p *policy) tableAllowed(name string) bool {
@@ -149,27 +176,27 @@ func (p *policy) allow(action sqlite.AuthorizerActionCode, arg1, arg2, dbName, _
 		if !schema {
 			return p.deny("schema changes are not permitted")
 		}
-		if p.tableAllowed(arg1) {
+		if p.schemaAllowed(arg1) {
 			return ok
 		}
-		return p.deny("table %s is not in the allow-list", arg1)
+		return p.schemaDenied(arg1)
 	case sqlite.AuthCreateIndex, sqlite.AuthDropIndex:
 		if !schema {
 			return p.deny("schema changes are not permitted")
 		}
-		if p.tableAllowed(arg2) {
+		if p.schemaAllowed(arg2) {
 			return ok
 		}
-		return p.deny("table %s is not in the allow-list", arg2)
+		return p.schemaDenied(arg2)
 	case sqlite.AuthAlterTable:
 		// arg1 is the database, arg2 the table.
 		if !schema {
 			return p.deny("schema changes are not permitted")
 		}
-		if p.tableAllowed(arg2) {
+		if p.schemaAllowed(arg2) {
 			return ok
 		}
-		return p.deny("table %s is not in the allow-list", arg2)
+		return p.schemaDenied(arg2)
 	case sqlite.AuthReindex:
 		// SQLite reports one while creating an index.
 		if schema {

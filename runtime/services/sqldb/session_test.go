@@ -665,3 +665,51 @@ func TestQueryResultTypes(t *testing.T) {
 		t.Fatalf("db-query = %s, want %s", js, wantJS)
 	}
 }
+
+// TestSchemaTables: with SchemaTables (a manifest's db_schema) a plugin
+// creates, indexes, alters and drops its own tables, and still only reads
+// and writes the other listed ones.
+func TestSchemaTables(t *testing.T) {
+	f := newFixture(t, Config{}, sqlitedb.Options{})
+	ctx := context.Background()
+	f.hostExec("CREATE TABLE plugin_log (msg TEXT)")
+	perm := Permissions{Read: true, Write: true, Schema: true,
+		Tables: []string{"plugin_log", "own_counts"}, SchemaTables: []string{"own_counts"}}
+	s := f.session(perm)
+	for _, q := range []string{
+		"CREATE TABLE IF NOT EXISTS own_counts (name TEXT PRIMARY KEY, n INTEGER NOT NULL DEFAULT 0)",
+		"CREATE TABLE IF NOT EXISTS own_counts (name TEXT PRIMARY KEY)", // again: a no-op
+		"CREATE INDEX IF NOT EXISTS own_counts_n ON own_counts (n)",
+		"ALTER TABLE own_counts ADD COLUMN at TEXT",
+		"INSERT INTO own_counts (name, n) VALUES ('a', 1)",
+		"INSERT INTO plugin_log (msg) VALUES ('x')",
+	} {
+		if _, err := s.Execute(ctx, q, nil); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	for _, q := range []string{
+		"DROP TABLE plugin_log",                           // listed, not its own
+		"CREATE INDEX l ON plugin_log (msg)",              // an index on a table it does not own
+		"ALTER TABLE plugin_log ADD COLUMN y",             //
+		"CREATE TABLE other (x)",                          // neither listed nor its own
+		"CREATE TABLE own_counts2 AS SELECT * FROM posts", // not its own, and reads posts
+		"CREATE TRIGGER t AFTER INSERT ON own_counts BEGIN DELETE FROM plugin_log; END",
+	} {
+		_, err := s.Execute(ctx, q, nil)
+		var e *Error
+		if !errors.As(err, &e) || e.Code != CodePermissionDenied {
+			t.Errorf("%s: err = %v, want permission_denied", q, err)
+		}
+	}
+	msg, _ := decodeError(t, s.ExecuteJSON(ctx, "DROP TABLE plugin_log", nil))
+	if !strings.Contains(msg, "plugin_log") || !strings.Contains(msg, "db_schema") {
+		t.Errorf("message does not say why: %q", msg)
+	}
+	if _, err := s.Execute(ctx, "DROP TABLE own_counts", nil); err != nil {
+		t.Fatalf("dropping its own table: %v", err)
+	}
+	if f.count("plugin_log") != 1 {
+		t.Error("plugin_log changed")
+	}
+}
