@@ -1,5 +1,8 @@
 // Package gengo holds what the host and guest emitters share: the mapping
-// of WIT types to Go types and the declarations of a world's named types.
+// of WIT types to Go types, the declarations of a world's named types, and
+// the lift/lower helper machinery whose shape does not depend on the
+// direction (codec.go: helper naming and scheduling, the bodies of the
+// store and lower helpers, the case analysis of load and lift).
 package gengo
 
 import (

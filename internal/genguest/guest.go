@@ -62,7 +62,7 @@ func Generate(w *m.World, opts Options) (map[string][]byte, error) {
 	wirePath := opts.ImportPath + "/" + wireDir
 	wf := g.newFile(wirePath, "wire")
 	wf.PackageComment(lc(fmt.Sprintf("Package wire holds the canonical-ABI lift and lower helpers of the guest bindings of %s/%s,\nshared by the import and export packages. Helpers a module does not use are\nremoved by the linker.", w.Package, w.Name)))
-	g.c = &codec{root: opts.ImportPath, wire: wirePath, f: wf, done: map[string]bool{}, names: map[helperKey]string{}}
+	g.c = newCodec(opts.ImportPath, wirePath, wf)
 
 	if err := g.rootPackage(); err != nil {
 		return nil, err

@@ -12,57 +12,64 @@ import (
 // load/store move a value between Go and guest memory, lift/lower between
 // Go and flat core values, readList/writeList handle list bodies.
 type codec struct {
-	f     *jen.File
-	done  map[string]bool // helper names emitted or scheduled
-	names map[helperKey]string
-	todo  []func()
+	f       *jen.File
+	helpers *gengo.Helpers
+	shared  gengo.Codec
 }
 
 func newCodec(f *jen.File) *codec {
-	return &codec{f: f, done: map[string]bool{}, names: map[helperKey]string{}}
-}
-
-// helperName names helper op of t: op and the type's key ("storePostInput",
-// "loadOptionString"). Keys are built from WIT names, so two types may share
-// one (a record named option-string and option<string>): the later type's
-// helpers take a number, and every type keeps the names it got first.
-func (c *codec) helperName(op string, t *m.Type) string {
-	k := helperKey{op, t}
-	if name, ok := c.names[k]; ok {
-		return name
+	c := &codec{f: f}
+	c.helpers = gengo.NewHelpers(c.emit)
+	c.shared = gengo.Codec{
+		Type:  GoType,
+		Named: func(goName string) jen.Code { return jen.Id(goName) },
+		CaseValue: func(cs *m.Case, x jen.Code) jen.Code {
+			if x == nil {
+				return jen.Id(cs.GoName).Values()
+			}
+			return jen.Id(cs.GoName).Values(x)
+		},
+		NilVariant: nilVariant,
+		Write:      write,
+		Store: func(v jen.Code, t *m.Type, p jen.Code, off uint32) []jen.Code {
+			return c.storeFrom(v, t, p, off, ret)
+		},
+		Lower: func(v jen.Code, t *m.Type, f jen.Code, i int) []jen.Code {
+			return c.lowerFrom(v, t, f, i, ret)
+		},
 	}
-	name := m.Unique(op+t.Key, func(n string) bool { return c.done[n] })
-	c.names[k] = name
-	return name
-}
-
-// helperKey is a helper of one type.
-type helperKey struct {
-	op string
-	t  *m.Type
+	return c
 }
 
 // need returns the name of helper op for t and schedules its emission.
-func (c *codec) need(op string, t *m.Type) string {
-	name := c.helperName(op, t)
-	if !c.done[name] {
-		c.done[name] = true
-		c.todo = append(c.todo, func() { c.emit(op, t, name) })
-	}
-	return name
-}
+func (c *codec) need(op string, t *m.Type) string { return c.helpers.Need(op, t) }
 
 // flush emits every scheduled helper (emitting may schedule more).
-func (c *codec) flush() {
-	for len(c.todo) > 0 {
-		next := c.todo[0]
-		c.todo = c.todo[1:]
-		next()
-	}
-}
+func (c *codec) flush() { c.helpers.Flush() }
 
 func le(bits int, b jen.Code, off uint32) jen.Code {
 	return jen.Qual(pkgBin, "LittleEndian").Dot(fmt.Sprintf("Uint%d", bits)).Call(jen.Add(b).Index(jen.Lit(int(off)), jen.Empty()))
+}
+
+// load reads an unsigned integer of the given width at offset off of b.
+func load(b jen.Code) func(bits int, off uint32) jen.Code {
+	return func(bits int, off uint32) jen.Code {
+		if bits == 8 {
+			return jen.Add(b).Index(jen.Lit(int(off)))
+		}
+		return le(bits, b, off)
+	}
+}
+
+// write stores the low bits of integer x in guest memory at address at.
+func write(bits int, at, x jen.Code) jen.Code {
+	switch bits {
+	case 8:
+		return memCall("WriteByte", at, jen.Byte().Call(x))
+	case 16:
+		return memCall("WriteUint16Le", at, jen.Uint16().Call(x))
+	}
+	return memCall("WriteUint32Le", at, jen.Uint32().Call(x))
 }
 
 func errCheck(onErr jen.Code) jen.Code {
@@ -112,16 +119,9 @@ func memCall(method string, args ...jen.Code) jen.Code {
 	return jen.Id("g").Dot("Mem").Dot(method).Call(args...)
 }
 
-func plus(p jen.Code, off uint32) jen.Code {
-	if off == 0 {
-		return p
-	}
-	return jen.Add(p).Op("+").Lit(int(off))
-}
-
 // storeFrom writes v of type t at p+off (a region already checked).
 func (c *codec) storeFrom(v jen.Code, t *m.Type, p jen.Code, off uint32, onErr jen.Code) []jen.Code {
-	at := plus(p, off)
+	at := gengo.Plus(p, off)
 	switch t.Kind {
 	case m.Bool:
 		return []jen.Code{memCall("WriteByte", at, jen.Byte().Call(jen.Qual(pkgABI, "Bool").Call(v)))}
@@ -150,7 +150,7 @@ func (c *codec) storeFrom(v jen.Code, t *m.Type, p jen.Code, off uint32, onErr j
 			jen.List(jen.Id("sp"), jen.Id("sl"), jen.Err()).Op("=").Id("g").Dot("StoreString").Call(jen.Id("ctx"), v),
 			errCheck(onErr),
 			memCall("WriteUint32Le", at, jen.Id("sp")),
-			memCall("WriteUint32Le", plus(p, off+4), jen.Id("sl")),
+			memCall("WriteUint32Le", gengo.Plus(p, off+4), jen.Id("sl")),
 		)}
 	case m.List:
 		return []jen.Code{jen.Block(
@@ -158,7 +158,7 @@ func (c *codec) storeFrom(v jen.Code, t *m.Type, p jen.Code, off uint32, onErr j
 			jen.List(jen.Id("lq"), jen.Err()).Op("=").Id(c.need("writeList", t)).Call(jen.Id("ctx"), jen.Id("g"), v),
 			errCheck(onErr),
 			memCall("WriteUint32Le", at, jen.Id("lq")),
-			memCall("WriteUint32Le", plus(p, off+4), jen.Uint32().Call(jen.Len(v))),
+			memCall("WriteUint32Le", gengo.Plus(p, off+4), jen.Uint32().Call(jen.Len(v))),
 		)}
 	case m.Own, m.Borrow:
 		return lowerHandle(v, t, onErr, func(idx jen.Code) jen.Code { return memCall("WriteUint32Le", at, idx) })
@@ -166,35 +166,33 @@ func (c *codec) storeFrom(v jen.Code, t *m.Type, p jen.Code, off uint32, onErr j
 	return []jen.Code{jen.If(jen.Err().Op("=").Id(c.need("store", t)).Call(jen.Id("ctx"), jen.Id("g"), at, v), jen.Err().Op("!=").Nil()).Block(onErr)}
 }
 
-func flat(f jen.Code, i int) *jen.Statement { return jen.Add(f).Index(jen.Lit(i)) }
-
 // liftInto assigns to dst the value of type t flattened in f starting at i.
 func (c *codec) liftInto(dst jen.Code, t *m.Type, f jen.Code, i int, onErr jen.Code) []jen.Code {
 	set := func(v jen.Code) []jen.Code { return []jen.Code{jen.Add(dst).Op("=").Add(v)} }
-	u32 := func(i int) *jen.Statement { return jen.Uint32().Call(flat(f, i)) }
+	u32 := func(i int) *jen.Statement { return jen.Uint32().Call(gengo.Flat(f, i)) }
 	switch t.Kind {
 	case m.Bool:
 		return set(u32(i).Op("!=").Lit(0))
 	case m.S8:
 		return set(jen.Int8().Call(u32(i)))
 	case m.U8:
-		return set(jen.Uint8().Call(flat(f, i)))
+		return set(jen.Uint8().Call(gengo.Flat(f, i)))
 	case m.S16:
 		return set(jen.Int16().Call(u32(i)))
 	case m.U16:
-		return set(jen.Uint16().Call(flat(f, i)))
+		return set(jen.Uint16().Call(gengo.Flat(f, i)))
 	case m.S32:
 		return set(jen.Int32().Call(u32(i)))
 	case m.U32:
 		return set(u32(i))
 	case m.S64:
-		return set(jen.Int64().Call(flat(f, i)))
+		return set(jen.Int64().Call(gengo.Flat(f, i)))
 	case m.U64:
-		return set(flat(f, i))
+		return set(gengo.Flat(f, i))
 	case m.F32:
 		return set(jen.Qual(pkgMath, "Float32frombits").Call(u32(i)))
 	case m.F64:
-		return set(jen.Qual(pkgMath, "Float64frombits").Call(flat(f, i)))
+		return set(jen.Qual(pkgMath, "Float64frombits").Call(gengo.Flat(f, i)))
 	case m.Char:
 		return []jen.Code{jen.List(dst, jen.Err()).Op("=").Qual(pkgABI, "Char").Call(u32(i)), errCheck(onErr)}
 	case m.String:
@@ -209,7 +207,7 @@ func (c *codec) liftInto(dst jen.Code, t *m.Type, f jen.Code, i int, onErr jen.C
 
 // lowerFrom flattens v of type t into f starting at i.
 func (c *codec) lowerFrom(v jen.Code, t *m.Type, f jen.Code, i int, onErr jen.Code) []jen.Code {
-	set := func(x jen.Code) []jen.Code { return []jen.Code{flat(f, i).Op("=").Add(x)} }
+	set := func(x jen.Code) []jen.Code { return []jen.Code{gengo.Flat(f, i).Op("=").Add(x)} }
 	switch t.Kind {
 	case m.Bool:
 		return set(jen.Qual(pkgABI, "Bool").Call(v))
@@ -228,24 +226,24 @@ func (c *codec) lowerFrom(v jen.Code, t *m.Type, f jen.Code, i int, onErr jen.Co
 	case m.Char:
 		return []jen.Code{
 			jen.If(jen.Err().Op("=").Qual(pkgABI, "CheckChar").Call(v), jen.Err().Op("!=").Nil()).Block(onErr),
-			flat(f, i).Op("=").Uint64().Call(jen.Uint32().Call(v)),
+			gengo.Flat(f, i).Op("=").Uint64().Call(jen.Uint32().Call(v)),
 		}
 	case m.String:
 		return []jen.Code{jen.Block(
 			jen.Var().List(jen.Id("sp"), jen.Id("sl")).Uint32(),
 			jen.List(jen.Id("sp"), jen.Id("sl"), jen.Err()).Op("=").Id("g").Dot("StoreString").Call(jen.Id("ctx"), v),
 			errCheck(onErr),
-			jen.List(flat(f, i), flat(f, i+1)).Op("=").List(jen.Uint64().Call(jen.Id("sp")), jen.Uint64().Call(jen.Id("sl"))),
+			jen.List(gengo.Flat(f, i), gengo.Flat(f, i+1)).Op("=").List(jen.Uint64().Call(jen.Id("sp")), jen.Uint64().Call(jen.Id("sl"))),
 		)}
 	case m.List:
 		return []jen.Code{jen.Block(
 			jen.Var().Id("lq").Uint32(),
 			jen.List(jen.Id("lq"), jen.Err()).Op("=").Id(c.need("writeList", t)).Call(jen.Id("ctx"), jen.Id("g"), v),
 			errCheck(onErr),
-			jen.List(flat(f, i), flat(f, i+1)).Op("=").List(jen.Uint64().Call(jen.Id("lq")), jen.Uint64().Call(jen.Len(v))),
+			jen.List(gengo.Flat(f, i), gengo.Flat(f, i+1)).Op("=").List(jen.Uint64().Call(jen.Id("lq")), jen.Uint64().Call(jen.Len(v))),
 		)}
 	case m.Own, m.Borrow:
-		return lowerHandle(v, t, onErr, func(idx jen.Code) jen.Code { return flat(f, i).Op("=").Uint64().Call(idx) })
+		return lowerHandle(v, t, onErr, func(idx jen.Code) jen.Code { return gengo.Flat(f, i).Op("=").Uint64().Call(idx) })
 	}
 	return []jen.Code{jen.If(jen.Err().Op("=").Id(c.need("lower", t)).Call(jen.Id("ctx"), jen.Id("g"), v, jen.Add(f).Index(jen.Lit(i), jen.Empty())), jen.Err().Op("!=").Nil()).Block(onErr)}
 }
@@ -292,27 +290,10 @@ func discErr(t *m.Type, d jen.Code) jen.Code {
 }
 
 func readDisc(t *m.Type, b jen.Code) jen.Code {
-	switch t.DiscSize {
-	case 1:
-		return jen.Uint32().Call(jen.Add(b).Index(jen.Lit(0)))
-	case 2:
-		return jen.Uint32().Call(le(16, b, 0))
-	}
-	return le(32, b, 0)
+	return gengo.ReadDisc(t, func(bits int) jen.Code { return load(b)(bits, 0) })
 }
 
-func writeDisc(t *m.Type, p jen.Code, k jen.Code) jen.Code {
-	switch t.DiscSize {
-	case 1:
-		return memCall("WriteByte", p, jen.Byte().Call(k))
-	case 2:
-		return memCall("WriteUint16Le", p, jen.Uint16().Call(k))
-	}
-	return memCall("WriteUint32Le", p, jen.Uint32().Call(k))
-}
-
-// caseTarget returns, for case k of a variant-like type, a Go expression
-// building the case value from payload v.
+// loadBody is the body of helper load of t, reading b.
 func (c *codec) loadBody(t *m.Type) []jen.Code {
 	b := jen.Id("b")
 	switch t.Kind {
@@ -323,151 +304,35 @@ func (c *codec) loadBody(t *m.Type) []jen.Code {
 		}
 		return body
 	case m.Flags:
-		return []jen.Code{jen.Id("out").Op("=").Add(flagsFromMem(t))}
+		return []jen.Code{jen.Id("out").Op("=").Add(c.shared.FlagsValue(t, gengo.FlagsFromMem(t, load(b))))}
 	case m.Enum:
-		return []jen.Code{
-			jen.Id("d").Op(":=").Add(readDisc(t, b)),
-			jen.If(jen.Id("d").Op(">=").Lit(len(t.Cases))).Block(discErr(t, jen.Id("d")), ret),
-			jen.Id("out").Op("=").Id(t.GoName).Call(jen.Id("d")),
-		}
+		return c.shared.EnumBody(t, readDisc(t, b), discErr(t, jen.Id("d")), ret)
 	}
 	// option, result, variant
-	var cases []jen.Code
-	for k, cs := range t.Cases {
-		var stmts []jen.Code
-		if cs.Type != nil {
-			stmts = append(stmts, jen.Var().Id("x").Add(GoType(cs.Type)))
-			stmts = append(stmts, c.loadInto(jen.Id("x"), cs.Type, b, t.PayloadOffset, ret)...)
-		}
-		stmts = append(stmts, c.assignCase(t, k, cs)...)
-		cases = append(cases, jen.Case(jen.Lit(k)).Block(stmts...))
-	}
-	cases = append(cases, jen.Default().Block(discErr(t, jen.Id("d"))))
-	return []jen.Code{jen.Switch(jen.Id("d").Op(":=").Add(readDisc(t, b)), jen.Id("d")).Block(cases...)}
+	return c.shared.CasesBody(t, []jen.Code{jen.Id("d").Op(":=").Add(readDisc(t, b)), jen.Id("d")},
+		func(x jen.Code, pt *m.Type) []jen.Code { return c.loadInto(x, pt, b, t.PayloadOffset, ret) },
+		discErr(t, jen.Id("d")))
 }
 
-// assignCase sets out to case k whose payload (if any) is in x.
-func (c *codec) assignCase(t *m.Type, k int, cs *m.Case) []jen.Code {
-	switch t.Kind {
-	case m.Option:
-		if k == 0 {
-			return nil
-		}
-		return []jen.Code{jen.Id("out").Op("=").Op("&").Id("x")}
-	case m.Result:
-		var s []jen.Code
-		if k == 1 {
-			s = append(s, jen.Id("out").Dot("IsErr").Op("=").True())
-		}
-		if cs.Type != nil {
-			field := "OK"
-			if k == 1 {
-				field = "Err"
-			}
-			s = append(s, jen.Id("out").Dot(field).Op("=").Id("x"))
-		}
-		return s
-	}
-	if cs.Type != nil {
-		return []jen.Code{jen.Id("out").Op("=").Id(cs.GoName).Values(jen.Id("x"))}
-	}
-	return []jen.Code{jen.Id("out").Op("=").Id(cs.GoName).Values()}
-}
-
-func flagsMask(t *m.Type) uint64 {
-	if len(t.Flags) == 64 {
-		return ^uint64(0)
-	}
-	return 1<<uint(len(t.Flags)) - 1
-}
-
-func flagsFromMem(t *m.Type) jen.Code {
-	b := jen.Id("b")
-	var raw jen.Code
-	switch {
-	case len(t.Flags) <= 8:
-		raw = jen.Uint64().Call(b.Clone().Index(jen.Lit(0)))
-	case len(t.Flags) <= 16:
-		raw = jen.Uint64().Call(le(16, b, 0))
-	case len(t.Flags) <= 32:
-		raw = jen.Uint64().Call(le(32, b, 0))
-	default:
-		raw = jen.Uint64().Call(le(32, b, 0)).Op("|").Uint64().Call(le(32, b, 4)).Op("<<").Lit(32)
-	}
-	return jen.Id(t.GoName).Call(jen.Parens(raw).Op("&").Lit(flagsMask(t)))
-}
-
+// storeBody is the body of helper store of t, writing at ptr.
 func (c *codec) storeBody(t *m.Type) []jen.Code {
-	p := jen.Id("ptr")
-	switch t.Kind {
-	case m.Record, m.Tuple:
-		var body []jen.Code
-		for _, fl := range t.Fields {
-			body = append(body, c.storeFrom(jen.Id("v").Dot(fl.GoName), fl.Type, p, fl.Offset, ret)...)
-		}
-		return body
-	case m.Flags:
-		x := jen.Uint64().Call(jen.Id("v")).Op("&").Lit(flagsMask(t))
-		switch {
-		case len(t.Flags) <= 8:
-			return []jen.Code{memCall("WriteByte", p, jen.Byte().Call(x))}
-		case len(t.Flags) <= 16:
-			return []jen.Code{memCall("WriteUint16Le", p, jen.Uint16().Call(x))}
-		case len(t.Flags) <= 32:
-			return []jen.Code{memCall("WriteUint32Le", p, jen.Uint32().Call(x))}
-		}
-		return []jen.Code{
-			memCall("WriteUint32Le", p, jen.Uint32().Call(x)),
-			memCall("WriteUint32Le", plus(p, 4), jen.Uint32().Call(jen.Parens(x).Op(">>").Lit(32))),
-		}
-	case m.Enum:
-		return []jen.Code{
-			jen.If(jen.Uint32().Call(jen.Id("v")).Op(">=").Lit(len(t.Cases))).Block(discErr(t, jen.Id("v")), ret),
-			writeDisc(t, p, jen.Id("v")),
-		}
-	case m.Option:
-		some := []jen.Code{writeDisc(t, p, jen.Lit(1))}
-		some = append(some, c.storeFrom(jen.Op("*").Id("v"), t.Elem, p, t.PayloadOffset, ret)...)
-		return append([]jen.Code{jen.If(jen.Id("v").Op("==").Nil()).Block(writeDisc(t, p, jen.Lit(0)), ret)}, some...)
-	case m.Result:
-		okS := []jen.Code{writeDisc(t, p, jen.Lit(0))}
-		if t.OK != nil {
-			okS = append(okS, c.storeFrom(jen.Id("v").Dot("OK"), t.OK, p, t.PayloadOffset, ret)...)
-		}
-		errS := []jen.Code{writeDisc(t, p, jen.Lit(1))}
-		if t.Err != nil {
-			errS = append(errS, c.storeFrom(jen.Id("v").Dot("Err"), t.Err, p, t.PayloadOffset, ret)...)
-		}
-		return []jen.Code{jen.If(jen.Id("v").Dot("IsErr")).Block(errS...).Else().Block(okS...)}
+	body := c.shared.StoreBody(t, jen.Id("ptr"))
+	if t.Kind == m.Enum {
+		return append([]jen.Code{enumCheck(t)}, body...)
 	}
-	// variant
-	var cases []jen.Code
-	for k, cs := range t.Cases {
-		s := []jen.Code{writeDisc(t, p, jen.Lit(k))}
-		if cs.Type != nil {
-			s = append(s, c.storeFrom(jen.Id("x").Dot("Value"), cs.Type, p, t.PayloadOffset, ret)...)
-		}
-		cases = append(cases, jen.Case(jen.Id(cs.GoName)).Block(s...))
-	}
-	cases = append(cases, jen.Default().Block(nilVariant(t)))
-	return []jen.Code{jen.Switch(typeSwitch(t)).Block(cases...)}
+	return body
 }
 
-// typeSwitch is the guard of a type switch over a variant value v: it
-// binds x only when a case has a payload to read from it.
-func typeSwitch(t *m.Type) jen.Code {
-	for _, cs := range t.Cases {
-		if cs.Type != nil {
-			return jen.Id("x").Op(":=").Id("v").Assert(jen.Type())
-		}
-	}
-	return jen.Id("v").Assert(jen.Type())
+// enumCheck returns an error for an enum value v out of range.
+func enumCheck(t *m.Type) jen.Code {
+	return jen.If(jen.Uint32().Call(jen.Id("v")).Op(">=").Lit(len(t.Cases))).Block(discErr(t, jen.Id("v")), ret)
 }
 
 func nilVariant(t *m.Type) jen.Code {
 	return jen.Err().Op("=").Qual("fmt", "Errorf").Call(jen.Lit(t.WIT+" value %T: %w"), jen.Id("v"), jen.Qual(pkgABI, "ErrNilVariant"))
 }
 
+// liftBody is the body of helper lift of t, reading f.
 func (c *codec) liftBody(t *m.Type) []jen.Code {
 	f := jen.Id("f")
 	switch t.Kind {
@@ -478,93 +343,22 @@ func (c *codec) liftBody(t *m.Type) []jen.Code {
 		}
 		return body
 	case m.Flags:
-		raw := jen.Id("f").Index(jen.Lit(0)).Op("&").Lit(0xffffffff)
-		if len(t.Flags) > 32 {
-			raw = jen.Parens(raw).Op("|").Id("f").Index(jen.Lit(1)).Op("<<").Lit(32)
-		}
-		return []jen.Code{jen.Id("out").Op("=").Id(t.GoName).Call(jen.Parens(raw).Op("&").Lit(flagsMask(t)))}
+		return []jen.Code{jen.Id("out").Op("=").Add(c.shared.FlagsValue(t, gengo.FlagsFromFlat(t)))}
 	case m.Enum:
-		return []jen.Code{
-			jen.Id("d").Op(":=").Uint32().Call(jen.Id("f").Index(jen.Lit(0))),
-			jen.If(jen.Id("d").Op(">=").Lit(len(t.Cases))).Block(discErr(t, jen.Id("d")), ret),
-			jen.Id("out").Op("=").Id(t.GoName).Call(jen.Id("d")),
-		}
+		return c.shared.EnumBody(t, jen.Uint32().Call(jen.Id("f").Index(jen.Lit(0))), discErr(t, jen.Id("d")), ret)
 	}
-	var cases []jen.Code
-	for k, cs := range t.Cases {
-		var stmts []jen.Code
-		if cs.Type != nil {
-			stmts = append(stmts, jen.Var().Id("x").Add(GoType(cs.Type)))
-			stmts = append(stmts, c.liftInto(jen.Id("x"), cs.Type, f, 1, ret)...)
-		}
-		stmts = append(stmts, c.assignCase(t, k, cs)...)
-		cases = append(cases, jen.Case(jen.Lit(k)).Block(stmts...))
-	}
-	cases = append(cases, jen.Default().Block(discErr(t, jen.Id("d"))))
-	return []jen.Code{jen.Switch(jen.Id("d").Op(":=").Uint32().Call(jen.Id("f").Index(jen.Lit(0))), jen.Id("d")).Block(cases...)}
+	return c.shared.CasesBody(t, []jen.Code{jen.Id("d").Op(":=").Uint32().Call(jen.Id("f").Index(jen.Lit(0))), jen.Id("d")},
+		func(x jen.Code, pt *m.Type) []jen.Code { return c.liftInto(x, pt, f, 1, ret) },
+		discErr(t, jen.Id("d")))
 }
 
-// clearRest zeroes the flat slots a case does not use.
-func clearRest(t *m.Type, payload *m.Type) jen.Code {
-	from := 1
-	if payload != nil {
-		from += len(payload.Flat)
-	}
-	if from >= len(t.Flat) {
-		return jen.Null()
-	}
-	return jen.Clear(jen.Id("f").Index(jen.Lit(from), jen.Lit(len(t.Flat))))
-}
-
+// lowerBody is the body of helper lower of t, writing f.
 func (c *codec) lowerBody(t *m.Type) []jen.Code {
-	f := jen.Id("f")
-	switch t.Kind {
-	case m.Record, m.Tuple:
-		var body []jen.Code
-		for _, fl := range t.Fields {
-			body = append(body, c.lowerFrom(jen.Id("v").Dot(fl.GoName), fl.Type, f, fl.FlatAt, ret)...)
-		}
-		return body
-	case m.Flags:
-		x := jen.Uint64().Call(jen.Id("v")).Op("&").Lit(flagsMask(t))
-		s := []jen.Code{jen.Id("f").Index(jen.Lit(0)).Op("=").Parens(x.Clone()).Op("&").Lit(0xffffffff)}
-		if len(t.Flags) > 32 {
-			s = append(s, jen.Id("f").Index(jen.Lit(1)).Op("=").Parens(x).Op(">>").Lit(32))
-		}
-		return s
-	case m.Enum:
-		return []jen.Code{
-			jen.If(jen.Uint32().Call(jen.Id("v")).Op(">=").Lit(len(t.Cases))).Block(discErr(t, jen.Id("v")), ret),
-			jen.Id("f").Index(jen.Lit(0)).Op("=").Uint64().Call(jen.Id("v")),
-		}
-	case m.Option:
-		some := []jen.Code{jen.Id("f").Index(jen.Lit(0)).Op("=").Lit(1)}
-		some = append(some, c.lowerFrom(jen.Op("*").Id("v"), t.Elem, f, 1, ret)...)
-		return append([]jen.Code{jen.If(jen.Id("v").Op("==").Nil()).Block(jen.Clear(jen.Id("f").Index(jen.Empty(), jen.Lit(len(t.Flat)))), ret)}, some...)
-	case m.Result:
-		okS := []jen.Code{jen.Id("f").Index(jen.Lit(0)).Op("=").Lit(0)}
-		if t.OK != nil {
-			okS = append(okS, c.lowerFrom(jen.Id("v").Dot("OK"), t.OK, f, 1, ret)...)
-		}
-		okS = append(okS, clearRest(t, t.OK))
-		errS := []jen.Code{jen.Id("f").Index(jen.Lit(0)).Op("=").Lit(1)}
-		if t.Err != nil {
-			errS = append(errS, c.lowerFrom(jen.Id("v").Dot("Err"), t.Err, f, 1, ret)...)
-		}
-		errS = append(errS, clearRest(t, t.Err))
-		return []jen.Code{jen.If(jen.Id("v").Dot("IsErr")).Block(errS...).Else().Block(okS...)}
+	body := c.shared.LowerBody(t)
+	if t.Kind == m.Enum {
+		return append([]jen.Code{enumCheck(t)}, body...)
 	}
-	var cases []jen.Code
-	for k, cs := range t.Cases {
-		s := []jen.Code{jen.Id("f").Index(jen.Lit(0)).Op("=").Lit(k)}
-		if cs.Type != nil {
-			s = append(s, c.lowerFrom(jen.Id("x").Dot("Value"), cs.Type, f, 1, ret)...)
-		}
-		s = append(s, clearRest(t, cs.Type))
-		cases = append(cases, jen.Case(jen.Id(cs.GoName)).Block(s...))
-	}
-	cases = append(cases, jen.Default().Block(nilVariant(t)))
-	return []jen.Code{jen.Switch(typeSwitch(t)).Block(cases...)}
+	return body
 }
 
 func (c *codec) readListBody(t *m.Type) []jen.Code {
