@@ -22,27 +22,18 @@ import (
 // compiler's output on stderr and exits with status 1 (an older wasm is
 // left as it was).
 func buildCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	dir, rest := splitPositional(args)
 	fs := flag.NewFlagSet("pluginhost build", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: pluginhost build DIR\n\nbuilds the Go plugin in DIR (manifest.toml and go.mod or main.go) into its manifest's entry:\n  GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o <entry> .")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(rest); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return fmt.Errorf("%w: %v", errUsage, err)
+	dir, err := parseDirArgs(fs, args, "build")
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
 	}
-	if dir == "" && fs.NArg() > 0 {
-		dir = fs.Arg(0)
-		if err := fs.Parse(fs.Args()[1:]); err != nil {
-			return fmt.Errorf("%w: %v", errUsage, err)
-		}
-	}
-	if dir == "" || fs.NArg() > 0 {
-		return fmt.Errorf("%w: build takes one plugin directory", errUsage)
+	if err != nil {
+		return err
 	}
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return fmt.Errorf("%w: %s: not a directory", errUsage, dir)

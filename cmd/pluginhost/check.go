@@ -47,7 +47,6 @@ import (
 // is reported stale (a failure), not checked. Exit status 1 when anything
 // failed. With -json the report is one JSON object (checkReport).
 func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	dir, rest := splitPositional(args)
 	fs := flag.NewFlagSet("pluginhost check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -56,20 +55,12 @@ func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	build := fs.Bool("build", true, "build a Go plugin first if its wasm is missing or older than its sources")
 	asJSON := fs.Bool("json", false, `print the report as one JSON object {"dir", "ok", "checks": [{"status": "ok"|"fail"|"warn", "message", "details"}], "notes"}`)
-	if err := fs.Parse(rest); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return fmt.Errorf("%w: %v", errUsage, err)
+	dir, err := parseDirArgs(fs, args, "check")
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
 	}
-	if dir == "" && fs.NArg() > 0 {
-		dir = fs.Arg(0)
-		if err := fs.Parse(fs.Args()[1:]); err != nil {
-			return fmt.Errorf("%w: %v", errUsage, err)
-		}
-	}
-	if dir == "" || fs.NArg() > 0 {
-		return fmt.Errorf("%w: check takes one plugin directory", errUsage)
+	if err != nil {
+		return err
 	}
 	rep := &report{w: stdout}
 	if *asJSON {

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/raisfast/wasmplug/internal/buildinfo"
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 
 	"github.com/raisfast/wasmplug/gen/plugin"
@@ -72,15 +72,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // command recorded it: "(devel)" in a checkout), wazero's, and the
 // contract the host's bindings (gen/plugin) were generated from.
 func printVersion(w io.Writer) error {
-	mod, wazero := "(unknown)", "(unknown)"
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		mod = bi.Main.Path + " " + bi.Main.Version
-		for _, d := range bi.Deps {
-			if d.Path == "github.com/tetratelabs/wazero" {
-				wazero = d.Version
-			}
-		}
-	}
+	mod, wazero := buildinfo.Versions()
 	_, err := fmt.Fprintf(w, "pluginhost %s\nwazero     %s\ncontract   %s@%s (wit/plugin.wit, gen/plugin)\n", mod, wazero, plugin.WorldPackage, plugin.WorldVersion)
 	return err
 }

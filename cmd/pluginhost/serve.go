@@ -211,6 +211,29 @@ func readInitSQL(path string) (string, error) {
 
 // splitPositional separates one positional argument from flags given
 // before or after it: "call HOOK -json …" and "call -json … HOOK".
+// parseDirArgs parses the flags of a command that takes one plugin
+// directory, before or after its flags ("check DIR -json", "check -json
+// DIR"). A help request returns flag.ErrHelp.
+func parseDirArgs(fs *flag.FlagSet, args []string, what string) (string, error) {
+	dir, rest := splitPositional(args)
+	if err := fs.Parse(rest); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return "", err
+		}
+		return "", fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if dir == "" && fs.NArg() > 0 {
+		dir = fs.Arg(0)
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return "", fmt.Errorf("%w: %v", errUsage, err)
+		}
+	}
+	if dir == "" || fs.NArg() > 0 {
+		return "", fmt.Errorf("%w: %s takes one plugin directory", errUsage, what)
+	}
+	return dir, nil
+}
+
 func splitPositional(args []string) (string, []string) {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		return args[0], args[1:]

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/raisfast/wasmplug/internal/buildinfo"
 	"io"
 	"os"
 	"path/filepath"
@@ -287,15 +288,7 @@ func writeIfChanged(path string, src []byte) error {
 // command recorded it: "(devel)" in a checkout), wazero's, and the
 // contract the module's own bindings (gen/plugin) were generated from.
 func printVersion(w io.Writer) error {
-	mod, wazero := "(unknown)", "(unknown)"
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		mod = bi.Main.Path + " " + bi.Main.Version
-		for _, d := range bi.Deps {
-			if d.Path == "github.com/tetratelabs/wazero" {
-				wazero = d.Version
-			}
-		}
-	}
+	mod, wazero := buildinfo.Versions()
 	fmt.Fprintf(w, "witgen   %s\nwazero   %s\ncontract %s@%s (wit/plugin.wit, gen/plugin)\n", mod, wazero, plugin.WorldPackage, plugin.WorldVersion)
 	return nil
 }
