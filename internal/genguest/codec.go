@@ -149,9 +149,9 @@ func (c *codec) storeFrom(v jen.Code, t *m.Type, a jen.Code, off uint32) []jen.C
 		var lower jen.Code
 		switch {
 		case t.Kind == m.String:
-			lower = cabi("LowerString").Call(v)
+			lower = cabi("StringData").Call(v)
 		case isBytes(t):
-			lower = cabi("LowerBytes").Call(v)
+			lower = cabi("BytesData").Call(v)
 		default:
 			lower = jen.List(c.need("WriteList", t).Call(v), jen.Uint32().Call(jen.Len(v)))
 		}
@@ -233,9 +233,9 @@ func (c *codec) lowerFrom(v jen.Code, t *m.Type, f jen.Code, i int) []jen.Code {
 		var lower jen.Code
 		switch {
 		case t.Kind == m.String:
-			lower = cabi("LowerString").Call(v)
+			lower = cabi("StringData").Call(v)
 		case isBytes(t):
-			lower = cabi("LowerBytes").Call(v)
+			lower = cabi("BytesData").Call(v)
 		default:
 			lower = jen.List(c.need("WriteList", t).Call(v), jen.Uint32().Call(jen.Len(v)))
 		}
