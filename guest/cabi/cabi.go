@@ -19,11 +19,17 @@
 //     of the generated code: they never move and are never freed. One per
 //     function is enough because a wasm instance runs one call at a time and
 //     Go on wasm switches goroutines only when one blocks.
-//   - Everything else the host may touch is a heap object that is pinned:
-//     recorded in a list of pins, which keeps it reachable. Memory the host
-//     allocates with cabi_realloc is pinned; so is every string, byte slice
-//     and list buffer the guest lowers (their data is passed by address, not
-//     copied).
+//   - Everything else the host may touch is a heap object kept reachable
+//     until the host is done with it, by whichever of these is cheapest:
+//     the chunk Alloc is carving is a package variable (so cabi_realloc's
+//     allocations and the list buffers the guest lowers need nothing more
+//     while it is current); a chunk Alloc retires, and any block too big
+//     for a chunk, is pinned, i.e. recorded in a list of pins; a string or
+//     byte slice the guest lowers is passed by address (StringData,
+//     BytesData: not copied, not pinned) and stays reachable through the
+//     Go value it belongs to: an import wrapper keeps its parameters alive
+//     (runtime.KeepAlive) until the host returns, an export keeps its
+//     result in a package variable until its cabi_post_* clears it.
 //   - Pins are released at fixed points: an import call releases the pins it
 //     made (Mark before lowering the arguments, Release after lifting the
 //     result); an export releases every pin once it has lifted its arguments
@@ -33,21 +39,23 @@
 //     read). Calls nest like a stack, so a mark taken by an import inside an
 //     export never releases the export's own pins.
 //   - Lifting is zero-copy: a lifted string or list<u8> points into the
-//     memory the host wrote (a cabi_realloc allocation). Once released, that
-//     allocation lives as long as the Go values that point into it, like any
-//     other Go memory. The guest owns lifted values outright.
+//     memory the host wrote (a cabi_realloc allocation). That memory is
+//     never handed out again, so it lives as long as the Go values that
+//     point into it, like any other Go memory: the guest owns lifted values
+//     outright and may keep them after the call.
 //   - Allocations of at most 8 KiB (cabi_realloc's, and the list buffers
-//     the guest lowers) are carved from 32 KiB chunks (see Alloc), whose
-//     bytes are never handed out twice: a Go allocation per chunk rather
-//     than per string, so a call costs no Go allocation for them, and
-//     cabi_realloc then runs no Go allocation at all. The price: a lifted
-//     value the author keeps keeps its whole chunk (at most 32 KiB) alive,
-//     not just its bytes; and the chunk being carved stays referenced
-//     between calls.
+//     the guest lowers) are carved from chunks of just under 32 KiB (see
+//     Alloc), whose bytes are never handed out twice: a Go allocation per
+//     chunk rather than per string, so a call costs no Go allocation for
+//     them, and cabi_realloc then runs no Go allocation (its bump path calls
+//     nothing). The price: a lifted value the
+//     author keeps keeps its whole chunk alive, not just its bytes; and the
+//     chunk being carved stays referenced between calls.
 //
 // So no Go memory is pinned between calls once the host has called the
 // post-return of the last export (or made the next call): a guest called
-// any number of times holds only what the author's code keeps.
+// any number of times holds only what the author's code keeps (and the
+// current chunk).
 //
 // # Inside a component
 //
@@ -116,16 +124,40 @@ func Addr(p unsafe.Pointer) uint32 { return uint32(uintptr(p)) }
 func Ptr(a uint32) unsafe.Pointer { return unsafe.Add(unsafe.Pointer(nil), uintptr(a)) }
 
 // Alloc returns the address of size fresh zeroed bytes aligned to 8 (the
-// largest canonical-ABI alignment), pinned.
+// largest canonical-ABI alignment), kept alive until a Release at the
+// current level at the earliest.
 //
 // Small requests are bump-allocated from a chunk (see chunkSize): one Go
 // allocation serves many requests, across calls. A chunk's bytes are never
-// handed out twice, so a chunk is freed by the GC like any other Go memory:
-// once it is neither pinned (each request pins it, at the level of the call
-// that made it, so the usual Release rules apply) nor the current chunk nor
-// pointed into by a Go value (a lifted string, say). Larger requests get a
-// dedicated allocation.
+// handed out twice, so a chunk is freed by the GC like any other Go memory
+// once it is unreachable. The chunk being carved is reachable through a
+// package variable, so a request from it needs no pin; when a chunk is
+// replaced, the retired chunk is pinned once (at the level of the call that
+// replaced it, so the usual Release rules apply) and after that Release only
+// the Go values pointing into it (a lifted string, say) keep it alive.
+// Larger requests get a dedicated, pinned allocation.
 func Alloc(size uint32) uint32 {
+	if p, ok := bump(size); ok {
+		return p
+	}
+	return allocSlow(size)
+}
+
+// bump carves size bytes from the current chunk if they fit: the fast path
+// of Alloc and cabi_realloc, small enough to be inlined into both.
+func bump(size uint32) (uint32, bool) {
+	n := (size + 7) &^ 7
+	if chunk == nil || size == 0 || size > chunkMax || chunkUsed+n > chunkSize {
+		return 0, false
+	}
+	p := Addr(unsafe.Pointer(chunk)) + chunkUsed
+	chunkUsed += n
+	return p, true
+}
+
+// allocSlow is Alloc when the request does not fit the current chunk: a
+// zero-size request, a dedicated block or a new chunk.
+func allocSlow(size uint32) uint32 {
 	if size == 0 {
 		return Addr(unsafe.Pointer(&zeroArea))
 	}
@@ -136,15 +168,13 @@ func Alloc(size uint32) uint32 {
 		Pin(p)
 		return Addr(p)
 	}
-	n := (size + 7) &^ 7
-	if chunkUsed+n > chunkSize || chunk == nil {
-		chunk = new([chunkSize / 8]uint64)
-		chunkUsed = 0
+	if chunk != nil {
+		Pin(unsafe.Pointer(chunk)) // its requests may not be lifted yet
 	}
-	p := unsafe.Add(unsafe.Pointer(chunk), chunkUsed)
-	chunkUsed += n
-	Pin(unsafe.Pointer(chunk))
-	return Addr(p)
+	chunk = new([chunkSize / 8]uint64)
+	chunkUsed = 0
+	p, _ := bump(size)
+	return p
 }
 
 // allocNeedsHeap reports whether Alloc(size) would allocate Go memory (a
@@ -157,12 +187,14 @@ func allocNeedsHeap(size uint32) bool {
 	return size > chunkMax || chunk == nil || chunkUsed+(size+7)&^7 > chunkSize || len(pins) == cap(pins)
 }
 
-// chunkSize is the size of Alloc's chunks: the largest small-object size
-// class of Go's allocator. Requests above chunkMax get their own
-// allocation, so at most a quarter of a chunk is wasted at its end.
+// chunkSize is the size of Alloc's chunks: the largest size that Go's
+// allocator still serves as a small object (32 KiB less its 8-byte malloc
+// header bound; a 32 KiB object takes the slower large-object path).
+// Requests above chunkMax get their own allocation, so at most a quarter of
+// a chunk is wasted at its end.
 const (
-	chunkSize = 32 << 10
-	chunkMax  = chunkSize / 4
+	chunkSize = 32<<10 - 8
+	chunkMax  = 8 << 10
 )
 
 var (
@@ -184,13 +216,21 @@ var (
 //go:wasmexport cabi_realloc
 //go:nosplit
 func realloc(oldPtr, oldSize, align, newSize uint32) uint32 {
+	if heapReady && oldPtr == 0 && align <= 8 {
+		// The host's every request: bump the current chunk (its requests
+		// are 8-aligned).
+		if p, ok := bump(newSize); ok {
+			return p
+		}
+	}
 	if !heapReady {
 		return earlyRealloc(oldPtr, oldSize, align, newSize)
 	}
 	return heapRealloc(oldPtr, oldSize, align, newSize)
 }
 
-// heapRealloc is cabi_realloc once the runtime is up: pinned Go heap memory.
+// heapRealloc is cabi_realloc once the runtime is up, when the request does
+// not fit the current chunk (or is a real realloc): pinned Go heap memory.
 // Inside a component, cabi_realloc must not call imports, but a Go
 // allocation may read the clock (to start a GC cycle, or when the heap grows
 // and scavenges), which goes through the adapter to a component import; so
@@ -257,8 +297,34 @@ func Bytes(a, n uint32) []byte {
 	return unsafe.Slice((*byte)(Ptr(a)), n)
 }
 
+// StringData returns the address and length of s's bytes for the host,
+// without copying or pinning them: the caller keeps s reachable until the
+// host has read them (generated import wrappers keep their parameters alive
+// across the call, exports keep their result until the post-return).
+func StringData(s string) (a, n uint32) {
+	if len(s) == 0 {
+		return 0, 0
+	}
+	if uint64(len(s)) > math.MaxUint32 {
+		panic("cabi: string longer than 4 GiB")
+	}
+	return Addr(unsafe.Pointer(unsafe.StringData(s))), uint32(len(s))
+}
+
+// BytesData is StringData for a byte slice.
+func BytesData(b []byte) (a, n uint32) {
+	if len(b) == 0 {
+		return 0, 0
+	}
+	if uint64(len(b)) > math.MaxUint32 {
+		panic("cabi: list longer than 4 GiB")
+	}
+	return Addr(unsafe.Pointer(unsafe.SliceData(b))), uint32(len(b))
+}
+
 // LowerString returns the address and length of s for the host, pinning
-// its bytes.
+// its bytes. Bindings generated before StringData called it; current ones
+// call StringData and keep the value alive instead.
 func LowerString(s string) (a, n uint32) {
 	if len(s) == 0 {
 		return 0, 0
@@ -272,7 +338,7 @@ func LowerString(s string) (a, n uint32) {
 }
 
 // LowerBytes returns the address and length of b for the host, pinning its
-// bytes.
+// bytes (see LowerString).
 func LowerBytes(b []byte) (a, n uint32) {
 	if len(b) == 0 {
 		return 0, 0

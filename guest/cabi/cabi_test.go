@@ -73,8 +73,9 @@ func TestEarlyRealloc(t *testing.T) {
 }
 
 // TestAllocChunks checks Alloc's bookkeeping: small requests are carved
-// from one chunk (8-aligned, never handed out twice) and pin it, large ones
-// get their own block, and allocNeedsHeap tells which requests allocate.
+// from one chunk (8-aligned, never handed out twice) without a pin, a
+// replaced chunk is pinned once, large requests get their own pinned block,
+// and allocNeedsHeap tells which requests allocate.
 func TestAllocChunks(t *testing.T) {
 	defer Release(0)
 	Release(0)
@@ -93,10 +94,9 @@ func TestAllocChunks(t *testing.T) {
 	if b := Alloc(16); b != a+8 || chunkUsed != 24 {
 		t.Errorf("second request at %#x, want %#x", b, a+8)
 	}
-	if Pinned() != 2 || pins[0] != unsafe.Pointer(c) || pins[1] != unsafe.Pointer(c) {
-		t.Errorf("chunk pins: %d", Pinned())
+	if Pinned() != 0 {
+		t.Errorf("requests from the current chunk pinned %d", Pinned())
 	}
-	Release(0)
 	for range 64 { // give the pin list spare capacity, so only the chunk matters
 		Pin(nil)
 	}
@@ -104,18 +104,25 @@ func TestAllocChunks(t *testing.T) {
 	if allocNeedsHeap(chunkMax) {
 		t.Error("a request that fits needs the heap")
 	}
-	if big := Alloc(chunkMax + 1); chunk != c || chunkUsed != 24 || big >= a && big < a+chunkSize {
-		t.Errorf("large request at %#x came from the chunk", big)
+	if big := Alloc(chunkMax + 1); chunk != c || chunkUsed != 24 || big >= a && big < a+chunkSize || Pinned() != 1 {
+		t.Errorf("large request at %#x came from the chunk, or is not pinned (%d pins)", big, Pinned())
 	}
+	Release(0)
 	for chunkUsed+chunkMax <= chunkSize {
 		Alloc(chunkMax)
 	}
 	if !allocNeedsHeap(chunkMax) || allocNeedsHeap(chunkSize-chunkUsed) {
 		t.Errorf("allocNeedsHeap at %d used", chunkUsed)
 	}
+	if Pinned() != 0 {
+		t.Errorf("filling the chunk pinned %d", Pinned())
+	}
 	Alloc(chunkMax)
 	if chunk == c || chunkUsed != chunkMax {
 		t.Errorf("full chunk not replaced (used %d)", chunkUsed)
+	}
+	if Pinned() != 1 || pins[0] != unsafe.Pointer(c) {
+		t.Errorf("the replaced chunk is not pinned (%d pins)", Pinned())
 	}
 }
 

@@ -156,9 +156,9 @@ func (c *codec) lowerSlice(v jen.Code, t *m.Type) jen.Code {
 	var lower jen.Code
 	switch {
 	case t.Kind == m.String:
-		lower = cabi("LowerString").Call(v)
+		lower = cabi("StringData").Call(v)
 	case isBytes(t):
-		lower = cabi("LowerBytes").Call(v)
+		lower = cabi("BytesData").Call(v)
 	default:
 		lower = jen.List(c.need("WriteList", t).Call(v), jen.Uint32().Call(jen.Len(v)))
 	}

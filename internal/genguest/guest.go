@@ -462,6 +462,7 @@ func (g *gen) importWrapper(f *jen.File, fn *m.Func, stub string) {
 			jen.Var().Id("rv").Add(g.typ(t)))
 		body = append(body, c.liftInto(jen.Id("rv"), t, jen.Id("r0"), 0)...)
 	}
+	body = append(body, keepParamsAlive(fn, names)...)
 	body = append(body, cabi("Release").Call(jen.Id("mark")))
 	switch {
 	case t == nil:
@@ -484,6 +485,24 @@ func (g *gen) importWrapper(f *jen.File, fn *m.Func, stub string) {
 	}
 	f.Comment(lc(fmt.Sprintf("%s calls %s.%s%s", importName(fn), fn.QualifiedName(), funcDoc(fn), gateDoc(fn.Gate))))
 	f.Func().Id(importName(fn)).Params(params...).Params(g.wrapperResults(t)...).Block(body...)
+}
+
+// resultKeep is the package variable of an export's package that holds its
+// last result until the post-return function (see exportPackage).
+const resultKeep = "retKeep"
+
+// keepParamsAlive keeps an import's parameters that point to memory
+// reachable until the host has returned: the guest lowers their strings and
+// byte lists by address without pinning them (cabi.StringData), and the
+// host may run cabi_realloc, so Go code, before it reads them.
+func keepParamsAlive(fn *m.Func, names []string) []jen.Code {
+	var out []jen.Code
+	for k, p := range fn.Params {
+		if p.Type.HasPointers() {
+			out = append(out, jen.Qual("runtime", "KeepAlive").Call(jen.Id(names[k])))
+		}
+	}
+	return out
 }
 
 // importName is the Go name of an import's wrapper. Each interface has its
@@ -636,6 +655,11 @@ func (g *gen) exportPackage(ep *exportPkg) error {
 		area := "retArea"
 		f.Comment(lc(fmt.Sprintf("%s holds the result (%s) until the host calls the post-return function.", area, gengo.Layout(t.WIT, t))))
 		f.Var().Id(area).Add(areaType(t.Size))
+		if t.HasPointers() {
+			f.Comment(lc(resultKeep + " keeps the memory the result points to reachable until the post-return\nfunction: the host reads it by address, so nothing else may free it."))
+			f.Var().Id(resultKeep).Add(g.typ(t))
+			body = append(body, jen.Id(resultKeep).Op("=").Id("rv"))
+		}
 		body = append(body, jen.Id("rp").Op(":=").Add(addrOf(area)))
 		body = append(body, c.storeFrom(jen.Id("rv"), t, jen.Id("rp"), 0)...)
 		body = append(body, jen.Return(jen.Id("rp")))
@@ -654,7 +678,12 @@ func (g *gen) exportPackage(ep *exportPkg) error {
 		f.Comment(lc(fmt.Sprintf("%s is the post-return of %s: the host has read the\nresult, so the memory it pointed to is released.", "wasmexportPost"+fn.GoName, fn.Name)))
 		f.Comment(lc(""))
 		f.Comment("//go:wasmexport " + post)
-		f.Func().Id("wasmexportPost" + fn.GoName).Params(jen.Id("_").Uint32()).Block(cabi("Release").Call(jen.Lit(0)))
+		var postBody []jen.Code
+		if t.HasPointers() {
+			postBody = append(postBody, jen.Var().Id("zero").Add(g.typ(t)), jen.Id(resultKeep).Op("=").Id("zero"))
+		}
+		postBody = append(postBody, cabi("Release").Call(jen.Lit(0)))
+		f.Func().Id("wasmexportPost" + fn.GoName).Params(jen.Id("_").Uint32()).Block(postBody...)
 	}
 	return g.render(f, path.Join(ep.dir, bindingsFile), "")
 }

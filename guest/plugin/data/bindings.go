@@ -16,6 +16,7 @@ import (
 	"github.com/raisfast/wasmplug/guest/plugin"
 	"github.com/raisfast/wasmplug/guest/plugin/internal/wire"
 	witval "github.com/raisfast/wasmplug/witval"
+	"runtime"
 	"unsafe"
 )
 
@@ -29,7 +30,7 @@ func Insert(table string, row []plugin.Field) (uint64, error) {
 	mark := cabi.Mark()
 	var stack [4]uint64
 	{
-		sp, sl := cabi.LowerString(table)
+		sp, sl := cabi.StringData(table)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	{
@@ -40,6 +41,8 @@ func Insert(table string, row []plugin.Field) (uint64, error) {
 	wasmimportInsert(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3]), rp)
 	var rv witval.Result[uint64, plugin.DBError]
 	rv = wire.LoadResultU64DBError(rp)
+	runtime.KeepAlive(table)
+	runtime.KeepAlive(row)
 	cabi.Release(mark)
 	if rv.IsErr {
 		return rv.OK, &witval.ResultError[plugin.DBError]{Value: rv.Err}
@@ -57,7 +60,7 @@ func FetchOne(table string, q plugin.Query) (*[]plugin.Field, error) {
 	mark := cabi.Mark()
 	var stack [12]uint64
 	{
-		sp, sl := cabi.LowerString(table)
+		sp, sl := cabi.StringData(table)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	wire.LowerQuery(q, stack[2:])
@@ -65,6 +68,8 @@ func FetchOne(table string, q plugin.Query) (*[]plugin.Field, error) {
 	wasmimportFetchOne(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3]), uint32(stack[4]), uint32(stack[5]), uint32(stack[6]), uint32(stack[7]), uint32(stack[8]), uint32(stack[9]), uint32(stack[10]), uint32(stack[11]), rp)
 	var rv witval.Result[*[]plugin.Field, plugin.DBError]
 	rv = wire.LoadResultOptionListFieldDBError(rp)
+	runtime.KeepAlive(table)
+	runtime.KeepAlive(q)
 	cabi.Release(mark)
 	if rv.IsErr {
 		return rv.OK, &witval.ResultError[plugin.DBError]{Value: rv.Err}
@@ -82,7 +87,7 @@ func FetchAll(table string, q plugin.Query) ([][]plugin.Field, error) {
 	mark := cabi.Mark()
 	var stack [12]uint64
 	{
-		sp, sl := cabi.LowerString(table)
+		sp, sl := cabi.StringData(table)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	wire.LowerQuery(q, stack[2:])
@@ -90,6 +95,8 @@ func FetchAll(table string, q plugin.Query) ([][]plugin.Field, error) {
 	wasmimportFetchAll(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3]), uint32(stack[4]), uint32(stack[5]), uint32(stack[6]), uint32(stack[7]), uint32(stack[8]), uint32(stack[9]), uint32(stack[10]), uint32(stack[11]), rp)
 	var rv witval.Result[[][]plugin.Field, plugin.DBError]
 	rv = wire.LoadResultListListFieldDBError(rp)
+	runtime.KeepAlive(table)
+	runtime.KeepAlive(q)
 	cabi.Release(mark)
 	if rv.IsErr {
 		return rv.OK, &witval.ResultError[plugin.DBError]{Value: rv.Err}
@@ -107,7 +114,7 @@ func Update(table string, set []plugin.Field, filter []plugin.Condition) (uint64
 	mark := cabi.Mark()
 	var stack [6]uint64
 	{
-		sp, sl := cabi.LowerString(table)
+		sp, sl := cabi.StringData(table)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	{
@@ -122,6 +129,9 @@ func Update(table string, set []plugin.Field, filter []plugin.Condition) (uint64
 	wasmimportUpdate(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3]), uint32(stack[4]), uint32(stack[5]), rp)
 	var rv witval.Result[uint64, plugin.DBError]
 	rv = wire.LoadResultU64DBError(rp)
+	runtime.KeepAlive(table)
+	runtime.KeepAlive(set)
+	runtime.KeepAlive(filter)
 	cabi.Release(mark)
 	if rv.IsErr {
 		return rv.OK, &witval.ResultError[plugin.DBError]{Value: rv.Err}
@@ -139,7 +149,7 @@ func Delete(table string, filter []plugin.Condition) (uint64, error) {
 	mark := cabi.Mark()
 	var stack [4]uint64
 	{
-		sp, sl := cabi.LowerString(table)
+		sp, sl := cabi.StringData(table)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	{
@@ -150,6 +160,8 @@ func Delete(table string, filter []plugin.Condition) (uint64, error) {
 	wasmimportDelete(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3]), rp)
 	var rv witval.Result[uint64, plugin.DBError]
 	rv = wire.LoadResultU64DBError(rp)
+	runtime.KeepAlive(table)
+	runtime.KeepAlive(filter)
 	cabi.Release(mark)
 	if rv.IsErr {
 		return rv.OK, &witval.ResultError[plugin.DBError]{Value: rv.Err}
@@ -167,7 +179,7 @@ func Count(table string, filter []plugin.Condition) (uint64, error) {
 	mark := cabi.Mark()
 	var stack [4]uint64
 	{
-		sp, sl := cabi.LowerString(table)
+		sp, sl := cabi.StringData(table)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	{
@@ -178,6 +190,8 @@ func Count(table string, filter []plugin.Condition) (uint64, error) {
 	wasmimportCount(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3]), rp)
 	var rv witval.Result[uint64, plugin.DBError]
 	rv = wire.LoadResultU64DBError(rp)
+	runtime.KeepAlive(table)
+	runtime.KeepAlive(filter)
 	cabi.Release(mark)
 	if rv.IsErr {
 		return rv.OK, &witval.ResultError[plugin.DBError]{Value: rv.Err}
@@ -195,11 +209,11 @@ func Increment(table string, column string, by int64, filter []plugin.Condition)
 	mark := cabi.Mark()
 	var stack [7]uint64
 	{
-		sp, sl := cabi.LowerString(table)
+		sp, sl := cabi.StringData(table)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	{
-		sp, sl := cabi.LowerString(column)
+		sp, sl := cabi.StringData(column)
 		stack[2], stack[3] = uint64(sp), uint64(sl)
 	}
 	stack[4] = uint64(by)
@@ -211,6 +225,9 @@ func Increment(table string, column string, by int64, filter []plugin.Condition)
 	wasmimportIncrement(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3]), stack[4], uint32(stack[5]), uint32(stack[6]), rp)
 	var rv witval.Result[uint64, plugin.DBError]
 	rv = wire.LoadResultU64DBError(rp)
+	runtime.KeepAlive(table)
+	runtime.KeepAlive(column)
+	runtime.KeepAlive(filter)
 	cabi.Release(mark)
 	if rv.IsErr {
 		return rv.OK, &witval.ResultError[plugin.DBError]{Value: rv.Err}
@@ -229,11 +246,11 @@ func Sum(table string, column string, filter []plugin.Condition) (plugin.Value, 
 	mark := cabi.Mark()
 	var stack [6]uint64
 	{
-		sp, sl := cabi.LowerString(table)
+		sp, sl := cabi.StringData(table)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	{
-		sp, sl := cabi.LowerString(column)
+		sp, sl := cabi.StringData(column)
 		stack[2], stack[3] = uint64(sp), uint64(sl)
 	}
 	{
@@ -244,6 +261,9 @@ func Sum(table string, column string, filter []plugin.Condition) (plugin.Value, 
 	wasmimportSum(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3]), uint32(stack[4]), uint32(stack[5]), rp)
 	var rv witval.Result[plugin.Value, plugin.DBError]
 	rv = wire.LoadResultValueDBError(rp)
+	runtime.KeepAlive(table)
+	runtime.KeepAlive(column)
+	runtime.KeepAlive(filter)
 	cabi.Release(mark)
 	if rv.IsErr {
 		return rv.OK, &witval.ResultError[plugin.DBError]{Value: rv.Err}
@@ -262,7 +282,7 @@ func GroupBy(table string, by []string, agg plugin.Aggregate, column string, fil
 	mark := cabi.Mark()
 	var stack [9]uint64
 	{
-		sp, sl := cabi.LowerString(table)
+		sp, sl := cabi.StringData(table)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	{
@@ -271,7 +291,7 @@ func GroupBy(table string, by []string, agg plugin.Aggregate, column string, fil
 	}
 	wire.LowerAggregate(agg, stack[4:])
 	{
-		sp, sl := cabi.LowerString(column)
+		sp, sl := cabi.StringData(column)
 		stack[5], stack[6] = uint64(sp), uint64(sl)
 	}
 	{
@@ -282,6 +302,10 @@ func GroupBy(table string, by []string, agg plugin.Aggregate, column string, fil
 	wasmimportGroupBy(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3]), uint32(stack[4]), uint32(stack[5]), uint32(stack[6]), uint32(stack[7]), uint32(stack[8]), rp)
 	var rv witval.Result[[]plugin.Group, plugin.DBError]
 	rv = wire.LoadResultListGroupDBError(rp)
+	runtime.KeepAlive(table)
+	runtime.KeepAlive(by)
+	runtime.KeepAlive(column)
+	runtime.KeepAlive(filter)
 	cabi.Release(mark)
 	if rv.IsErr {
 		return rv.OK, &witval.ResultError[plugin.DBError]{Value: rv.Err}

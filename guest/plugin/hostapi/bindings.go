@@ -8,6 +8,7 @@ package hostapi
 import (
 	"github.com/raisfast/wasmplug/guest/cabi"
 	"github.com/raisfast/wasmplug/guest/plugin/internal/wire"
+	"runtime"
 	"unsafe"
 )
 
@@ -18,14 +19,16 @@ func Log(level string, msg string) {
 	mark := cabi.Mark()
 	var stack [4]uint64
 	{
-		sp, sl := cabi.LowerString(level)
+		sp, sl := cabi.StringData(level)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	{
-		sp, sl := cabi.LowerString(msg)
+		sp, sl := cabi.StringData(msg)
 		stack[2], stack[3] = uint64(sp), uint64(sl)
 	}
 	wasmimportLog(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3]))
+	runtime.KeepAlive(level)
+	runtime.KeepAlive(msg)
 	cabi.Release(mark)
 }
 
@@ -39,13 +42,14 @@ func GetConfig(key string) (string, bool) {
 	mark := cabi.Mark()
 	var stack [2]uint64
 	{
-		sp, sl := cabi.LowerString(key)
+		sp, sl := cabi.StringData(key)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	rp := cabi.Addr(unsafe.Pointer(&getConfigRet))
 	wasmimportGetConfig(uint32(stack[0]), uint32(stack[1]), rp)
 	var rv *string
 	rv = wire.LoadOptionString(rp)
+	runtime.KeepAlive(key)
 	cabi.Release(mark)
 	if rv == nil {
 		var zero string
@@ -64,13 +68,14 @@ func HTTPGet(url string) (string, bool) {
 	mark := cabi.Mark()
 	var stack [2]uint64
 	{
-		sp, sl := cabi.LowerString(url)
+		sp, sl := cabi.StringData(url)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	rp := cabi.Addr(unsafe.Pointer(&httpGetRet))
 	wasmimportHTTPGet(uint32(stack[0]), uint32(stack[1]), rp)
 	var rv *string
 	rv = wire.LoadOptionString(rp)
+	runtime.KeepAlive(url)
 	cabi.Release(mark)
 	if rv == nil {
 		var zero string
@@ -89,17 +94,19 @@ func HTTPPost(url string, body string) (string, bool) {
 	mark := cabi.Mark()
 	var stack [4]uint64
 	{
-		sp, sl := cabi.LowerString(url)
+		sp, sl := cabi.StringData(url)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	{
-		sp, sl := cabi.LowerString(body)
+		sp, sl := cabi.StringData(body)
 		stack[2], stack[3] = uint64(sp), uint64(sl)
 	}
 	rp := cabi.Addr(unsafe.Pointer(&httpPostRet))
 	wasmimportHTTPPost(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3]), rp)
 	var rv *string
 	rv = wire.LoadOptionString(rp)
+	runtime.KeepAlive(url)
+	runtime.KeepAlive(body)
 	cabi.Release(mark)
 	if rv == nil {
 		var zero string
@@ -118,13 +125,14 @@ func GetData(key string) (string, bool) {
 	mark := cabi.Mark()
 	var stack [2]uint64
 	{
-		sp, sl := cabi.LowerString(key)
+		sp, sl := cabi.StringData(key)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	rp := cabi.Addr(unsafe.Pointer(&getDataRet))
 	wasmimportGetData(uint32(stack[0]), uint32(stack[1]), rp)
 	var rv *string
 	rv = wire.LoadOptionString(rp)
+	runtime.KeepAlive(key)
 	cabi.Release(mark)
 	if rv == nil {
 		var zero string
@@ -140,16 +148,18 @@ func SetData(key string, value string) bool {
 	mark := cabi.Mark()
 	var stack [4]uint64
 	{
-		sp, sl := cabi.LowerString(key)
+		sp, sl := cabi.StringData(key)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	{
-		sp, sl := cabi.LowerString(value)
+		sp, sl := cabi.StringData(value)
 		stack[2], stack[3] = uint64(sp), uint64(sl)
 	}
 	r0 := [1]uint64{uint64(wasmimportSetData(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3])))}
 	var rv bool
 	rv = uint32(r0[0]) != 0
+	runtime.KeepAlive(key)
+	runtime.KeepAlive(value)
 	cabi.Release(mark)
 	return rv
 }
@@ -164,13 +174,14 @@ func GetPost(slug string) (string, bool) {
 	mark := cabi.Mark()
 	var stack [2]uint64
 	{
-		sp, sl := cabi.LowerString(slug)
+		sp, sl := cabi.StringData(slug)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	rp := cabi.Addr(unsafe.Pointer(&getPostRet))
 	wasmimportGetPost(uint32(stack[0]), uint32(stack[1]), rp)
 	var rv *string
 	rv = wire.LoadOptionString(rp)
+	runtime.KeepAlive(slug)
 	cabi.Release(mark)
 	if rv == nil {
 		var zero string
@@ -189,7 +200,7 @@ func DBQuery(sql string, params *string) string {
 	mark := cabi.Mark()
 	var stack [5]uint64
 	{
-		sp, sl := cabi.LowerString(sql)
+		sp, sl := cabi.StringData(sql)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	wire.LowerOptionString(params, stack[2:])
@@ -197,6 +208,8 @@ func DBQuery(sql string, params *string) string {
 	wasmimportDBQuery(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3]), uint32(stack[4]), rp)
 	var rv string
 	rv = cabi.String(cabi.Load32(rp), cabi.Load32(rp+4))
+	runtime.KeepAlive(sql)
+	runtime.KeepAlive(params)
 	cabi.Release(mark)
 	return rv
 }
@@ -211,7 +224,7 @@ func DBExecute(sql string, params *string) string {
 	mark := cabi.Mark()
 	var stack [5]uint64
 	{
-		sp, sl := cabi.LowerString(sql)
+		sp, sl := cabi.StringData(sql)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	wire.LowerOptionString(params, stack[2:])
@@ -219,6 +232,8 @@ func DBExecute(sql string, params *string) string {
 	wasmimportDBExecute(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3]), uint32(stack[4]), rp)
 	var rv string
 	rv = cabi.String(cabi.Load32(rp), cabi.Load32(rp+4))
+	runtime.KeepAlive(sql)
+	runtime.KeepAlive(params)
 	cabi.Release(mark)
 	return rv
 }
@@ -281,13 +296,14 @@ func VFSRead(path string) (string, bool) {
 	mark := cabi.Mark()
 	var stack [2]uint64
 	{
-		sp, sl := cabi.LowerString(path)
+		sp, sl := cabi.StringData(path)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	rp := cabi.Addr(unsafe.Pointer(&vfsReadRet))
 	wasmimportVFSRead(uint32(stack[0]), uint32(stack[1]), rp)
 	var rv *string
 	rv = wire.LoadOptionString(rp)
+	runtime.KeepAlive(path)
 	cabi.Release(mark)
 	if rv == nil {
 		var zero string
@@ -303,16 +319,18 @@ func VFSWrite(path string, content string) bool {
 	mark := cabi.Mark()
 	var stack [4]uint64
 	{
-		sp, sl := cabi.LowerString(path)
+		sp, sl := cabi.StringData(path)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	{
-		sp, sl := cabi.LowerString(content)
+		sp, sl := cabi.StringData(content)
 		stack[2], stack[3] = uint64(sp), uint64(sl)
 	}
 	r0 := [1]uint64{uint64(wasmimportVFSWrite(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3])))}
 	var rv bool
 	rv = uint32(r0[0]) != 0
+	runtime.KeepAlive(path)
+	runtime.KeepAlive(content)
 	cabi.Release(mark)
 	return rv
 }
@@ -324,12 +342,13 @@ func VFSDelete(path string) bool {
 	mark := cabi.Mark()
 	var stack [2]uint64
 	{
-		sp, sl := cabi.LowerString(path)
+		sp, sl := cabi.StringData(path)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	r0 := [1]uint64{uint64(wasmimportVFSDelete(uint32(stack[0]), uint32(stack[1])))}
 	var rv bool
 	rv = uint32(r0[0]) != 0
+	runtime.KeepAlive(path)
 	cabi.Release(mark)
 	return rv
 }
@@ -341,12 +360,13 @@ func VFSExists(path string) bool {
 	mark := cabi.Mark()
 	var stack [2]uint64
 	{
-		sp, sl := cabi.LowerString(path)
+		sp, sl := cabi.StringData(path)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	r0 := [1]uint64{uint64(wasmimportVFSExists(uint32(stack[0]), uint32(stack[1])))}
 	var rv bool
 	rv = uint32(r0[0]) != 0
+	runtime.KeepAlive(path)
 	cabi.Release(mark)
 	return rv
 }
@@ -361,13 +381,14 @@ func VFSList(path string) (string, bool) {
 	mark := cabi.Mark()
 	var stack [2]uint64
 	{
-		sp, sl := cabi.LowerString(path)
+		sp, sl := cabi.StringData(path)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	rp := cabi.Addr(unsafe.Pointer(&vfsListRet))
 	wasmimportVFSList(uint32(stack[0]), uint32(stack[1]), rp)
 	var rv *string
 	rv = wire.LoadOptionString(rp)
+	runtime.KeepAlive(path)
 	cabi.Release(mark)
 	if rv == nil {
 		var zero string
@@ -386,13 +407,14 @@ func VFSStat(path string) (string, bool) {
 	mark := cabi.Mark()
 	var stack [2]uint64
 	{
-		sp, sl := cabi.LowerString(path)
+		sp, sl := cabi.StringData(path)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	rp := cabi.Addr(unsafe.Pointer(&vfsStatRet))
 	wasmimportVFSStat(uint32(stack[0]), uint32(stack[1]), rp)
 	var rv *string
 	rv = wire.LoadOptionString(rp)
+	runtime.KeepAlive(path)
 	cabi.Release(mark)
 	if rv == nil {
 		var zero string
@@ -411,17 +433,19 @@ func EmitEvent(eventType string, data string) string {
 	mark := cabi.Mark()
 	var stack [4]uint64
 	{
-		sp, sl := cabi.LowerString(eventType)
+		sp, sl := cabi.StringData(eventType)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	{
-		sp, sl := cabi.LowerString(data)
+		sp, sl := cabi.StringData(data)
 		stack[2], stack[3] = uint64(sp), uint64(sl)
 	}
 	rp := cabi.Addr(unsafe.Pointer(&emitEventRet))
 	wasmimportEmitEvent(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3]), rp)
 	var rv string
 	rv = cabi.String(cabi.Load32(rp), cabi.Load32(rp+4))
+	runtime.KeepAlive(eventType)
+	runtime.KeepAlive(data)
 	cabi.Release(mark)
 	return rv
 }

@@ -31,7 +31,7 @@ func LowerOptionString(v *string, f []uint64) {
 	}
 	f[0] = 1
 	{
-		sp, sl := cabi.LowerString(*v)
+		sp, sl := cabi.StringData(*v)
 		f[1], f[2] = uint64(sp), uint64(sl)
 	}
 }
@@ -141,7 +141,7 @@ func WriteListListString(v []string) (lp uint32) {
 	lp = cabi.Alloc(cabi.ListSize(len(v), 8)) // elements of list<string>: align 4, size 8
 	for i := range v {
 		{
-			sp, sl := cabi.LowerString(v[i])
+			sp, sl := cabi.StringData(v[i])
 			cabi.Store32((lp + uint32(i)*8), sp)
 			cabi.Store32((lp+uint32(i)*8)+4, sl)
 		}
@@ -342,7 +342,7 @@ func StoreOptionString(p uint32, v *string) {
 	}
 	cabi.Store8(p, uint8(1))
 	{
-		sp, sl := cabi.LowerString(*v)
+		sp, sl := cabi.StringData(*v)
 		cabi.Store32(p+4, sp)
 		cabi.Store32(p+8, sl)
 	}
@@ -427,7 +427,7 @@ func LiftOptionString(f []uint64) (out *string) {
 
 func StoreField(p uint32, v plugin.Field) {
 	{
-		sp, sl := cabi.LowerString(v.Column)
+		sp, sl := cabi.StringData(v.Column)
 		cabi.Store32(p, sp)
 		cabi.Store32(p+4, sl)
 	}
@@ -521,7 +521,7 @@ func ReadListListListField(p, n uint32) (out [][]plugin.Field) {
 
 func StoreCondition(p uint32, v plugin.Condition) {
 	{
-		sp, sl := cabi.LowerString(v.Column)
+		sp, sl := cabi.StringData(v.Column)
 		cabi.Store32(p, sp)
 		cabi.Store32(p+4, sl)
 	}
@@ -582,12 +582,12 @@ func ReadListListString(p, n uint32) (out []string) {
 
 func StorePostInput(p uint32, v plugin.PostInput) {
 	{
-		sp, sl := cabi.LowerString(v.Title)
+		sp, sl := cabi.StringData(v.Title)
 		cabi.Store32(p, sp)
 		cabi.Store32(p+4, sl)
 	}
 	{
-		sp, sl := cabi.LowerString(v.Content)
+		sp, sl := cabi.StringData(v.Content)
 		cabi.Store32(p+8, sp)
 		cabi.Store32(p+12, sl)
 	}
@@ -601,7 +601,7 @@ func StorePostInput(p uint32, v plugin.PostInput) {
 
 func StoreCommentInput(p uint32, v plugin.CommentInput) {
 	{
-		sp, sl := cabi.LowerString(v.Content)
+		sp, sl := cabi.StringData(v.Content)
 		cabi.Store32(p, sp)
 		cabi.Store32(p+4, sl)
 	}
@@ -612,12 +612,12 @@ func StoreCommentInput(p uint32, v plugin.CommentInput) {
 
 func StoreContentEvent(p uint32, v plugin.ContentEvent) {
 	{
-		sp, sl := cabi.LowerString(v.ContentType)
+		sp, sl := cabi.StringData(v.ContentType)
 		cabi.Store32(p, sp)
 		cabi.Store32(p+4, sl)
 	}
 	{
-		sp, sl := cabi.LowerString(v.Data)
+		sp, sl := cabi.StringData(v.Data)
 		cabi.Store32(p+8, sp)
 		cabi.Store32(p+12, sl)
 	}
@@ -637,14 +637,14 @@ func StoreValue(p uint32, v plugin.Value) {
 	case plugin.ValueText:
 		cabi.Store8(p, uint8(3))
 		{
-			sp, sl := cabi.LowerString(x.Value)
+			sp, sl := cabi.StringData(x.Value)
 			cabi.Store32(p+8, sp)
 			cabi.Store32(p+12, sl)
 		}
 	case plugin.ValueBlob:
 		cabi.Store8(p, uint8(4))
 		{
-			sp, sl := cabi.LowerBytes(x.Value)
+			sp, sl := cabi.BytesData(x.Value)
 			cabi.Store32(p+8, sp)
 			cabi.Store32(p+12, sl)
 		}
@@ -655,7 +655,7 @@ func StoreValue(p uint32, v plugin.Value) {
 
 func StoreOrder(p uint32, v plugin.Order) {
 	{
-		sp, sl := cabi.LowerString(v.Column)
+		sp, sl := cabi.StringData(v.Column)
 		cabi.Store32(p, sp)
 		cabi.Store32(p+4, sl)
 	}

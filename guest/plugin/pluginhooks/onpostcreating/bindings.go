@@ -26,6 +26,10 @@ func Export(fn func(input plugin.PostInput) *plugin.PostInput) {
 // retArea holds the result (option<post-input>: align 4, size 92) until the host calls the post-return function.
 var retArea [12]uint64
 
+// retKeep keeps the memory the result points to reachable until the post-return
+// function: the host reads it by address, so nothing else may free it.
+var retKeep *plugin.PostInput
+
 // wasmexportOnPostCreating is the core export "raisfast:plugin-wit/plugin-hooks@0.1.1#on-post-creating": it lifts the arguments, calls
 // the implementation and lowers its result.
 //
@@ -40,6 +44,7 @@ func wasmexportOnPostCreating(p0 uint32) uint32 {
 	if impl != nil {
 		rv = impl(a0)
 	}
+	retKeep = rv
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
 	wire.StoreOptionPostInput(rp, rv)
 	return rp
@@ -50,5 +55,7 @@ func wasmexportOnPostCreating(p0 uint32) uint32 {
 //
 //go:wasmexport cabi_post_raisfast:plugin-wit/plugin-hooks@0.1.1#on-post-creating
 func wasmexportPostOnPostCreating(_ uint32) {
+	var zero *plugin.PostInput
+	retKeep = zero
 	cabi.Release(0)
 }

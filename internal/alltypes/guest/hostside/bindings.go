@@ -11,6 +11,7 @@ import (
 	"github.com/raisfast/wasmplug/internal/alltypes/guest"
 	"github.com/raisfast/wasmplug/internal/alltypes/guest/internal/wire"
 	witval "github.com/raisfast/wasmplug/witval"
+	"runtime"
 	"unsafe"
 )
 
@@ -166,13 +167,14 @@ func EchoString(x string) string {
 	mark := cabi.Mark()
 	var stack [2]uint64
 	{
-		sp, sl := cabi.LowerString(x)
+		sp, sl := cabi.StringData(x)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	rp := cabi.Addr(unsafe.Pointer(&echoStringRet))
 	wasmimportEchoString(uint32(stack[0]), uint32(stack[1]), rp)
 	var rv string
 	rv = cabi.String(cabi.Load32(rp), cabi.Load32(rp+4))
+	runtime.KeepAlive(x)
 	cabi.Release(mark)
 	return rv
 }
@@ -185,13 +187,14 @@ func EchoBytes(x []byte) []byte {
 	mark := cabi.Mark()
 	var stack [2]uint64
 	{
-		sp, sl := cabi.LowerBytes(x)
+		sp, sl := cabi.BytesData(x)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	rp := cabi.Addr(unsafe.Pointer(&echoBytesRet))
 	wasmimportEchoBytes(uint32(stack[0]), uint32(stack[1]), rp)
 	var rv []byte
 	rv = cabi.Bytes(cabi.Load32(rp), cabi.Load32(rp+4))
+	runtime.KeepAlive(x)
 	cabi.Release(mark)
 	return rv
 }
@@ -211,6 +214,7 @@ func EchoNames(x []string) []string {
 	wasmimportEchoNames(uint32(stack[0]), uint32(stack[1]), rp)
 	var rv []string
 	rv = wire.ReadListListString(cabi.Load32(rp), cabi.Load32(rp+4))
+	runtime.KeepAlive(x)
 	cabi.Release(mark)
 	return rv
 }
@@ -227,6 +231,7 @@ func EchoOption(x *string) (string, bool) {
 	wasmimportEchoOption(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), rp)
 	var rv *string
 	rv = wire.LoadOptionString(rp)
+	runtime.KeepAlive(x)
 	cabi.Release(mark)
 	if rv == nil {
 		var zero string
@@ -247,6 +252,7 @@ func EchoNested(x *[]*string) ([]*string, bool) {
 	wasmimportEchoNested(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), rp)
 	var rv *[]*string
 	rv = wire.LoadOptionListOptionString(rp)
+	runtime.KeepAlive(x)
 	cabi.Release(mark)
 	if rv == nil {
 		var zero []*string
@@ -267,6 +273,7 @@ func EchoResult(x witval.Result[string, uint32]) (string, error) {
 	wasmimportEchoResult(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), rp)
 	var rv witval.Result[string, uint32]
 	rv = wire.LoadResultStringU32(rp)
+	runtime.KeepAlive(x)
 	cabi.Release(mark)
 	if rv.IsErr {
 		return rv.OK, &witval.ResultError[uint32]{Value: rv.Err}
@@ -286,6 +293,7 @@ func EchoUnitResult(x witval.Result[witval.Unit, string]) error {
 	wasmimportEchoUnitResult(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), rp)
 	var rv witval.Result[witval.Unit, string]
 	rv = wire.LoadResultUnitString(rp)
+	runtime.KeepAlive(x)
 	cabi.Release(mark)
 	if rv.IsErr {
 		return &witval.ResultError[string]{Value: rv.Err}
@@ -305,6 +313,7 @@ func EchoTuple(x witval.Tuple3[uint8, string, float64]) witval.Tuple3[uint8, str
 	wasmimportEchoTuple(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), cabi.F64(stack[3]), rp)
 	var rv witval.Tuple3[uint8, string, float64]
 	rv = wire.LoadTuple3U8StringF64(rp)
+	runtime.KeepAlive(x)
 	cabi.Release(mark)
 	return rv
 }
@@ -373,6 +382,7 @@ func EchoPadded(x guest.Padded) guest.Padded {
 	wasmimportEchoPadded(uint32(stack[0]), stack[1], uint32(stack[2]), uint32(stack[3]), uint32(stack[4]), uint32(stack[5]), cabi.F32(stack[6]), uint32(stack[7]), uint32(stack[8]), rp)
 	var rv guest.Padded
 	rv = wire.LoadPadded(rp)
+	runtime.KeepAlive(x)
 	cabi.Release(mark)
 	return rv
 }
@@ -389,6 +399,7 @@ func EchoShape(x guest.Shape) guest.Shape {
 	wasmimportEchoShape(uint32(stack[0]), stack[1], uint32(stack[2]), uint32(stack[3]), rp)
 	var rv guest.Shape
 	rv = wire.LoadShape(rp)
+	runtime.KeepAlive(x)
 	cabi.Release(mark)
 	return rv
 }
@@ -408,6 +419,7 @@ func EchoShapes(x []guest.Shape) []guest.Shape {
 	wasmimportEchoShapes(uint32(stack[0]), uint32(stack[1]), rp)
 	var rv []guest.Shape
 	rv = wire.ReadListListShape(cabi.Load32(rp), cabi.Load32(rp+4))
+	runtime.KeepAlive(x)
 	cabi.Release(mark)
 	return rv
 }
@@ -425,6 +437,7 @@ func EchoMeta(x guest.Meta, l guest.Level) witval.Tuple2[guest.Meta, guest.Level
 	wasmimportEchoMeta(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3]), rp)
 	var rv witval.Tuple2[guest.Meta, guest.Level]
 	rv = wire.LoadTuple2MetaLevel(rp)
+	runtime.KeepAlive(x)
 	cabi.Release(mark)
 	return rv
 }
@@ -444,6 +457,7 @@ func EchoEverything(x guest.Everything) guest.Everything {
 	wasmimportEchoEverything(pa, rp)
 	var rv guest.Everything
 	rv = wire.LoadEverything(rp)
+	runtime.KeepAlive(x)
 	cabi.Release(mark)
 	return rv
 }
@@ -467,7 +481,7 @@ func ManyArgs(a1 uint8, a2 int16, a3 uint32, a4 int64, a5 float32, a6 float64, a
 	cabi.StoreF32(pa+16, a5)
 	cabi.StoreF64(pa+24, a6)
 	{
-		sp, sl := cabi.LowerString(a7)
+		sp, sl := cabi.StringData(a7)
 		cabi.Store32(pa+32, sp)
 		cabi.Store32(pa+36, sl)
 	}
@@ -477,7 +491,7 @@ func ManyArgs(a1 uint8, a2 int16, a3 uint32, a4 int64, a5 float32, a6 float64, a
 	cabi.Store8(pa+56, uint8(a11))
 	cabi.Store16(pa+58, a12)
 	{
-		sp, sl := cabi.LowerString(a13)
+		sp, sl := cabi.StringData(a13)
 		cabi.Store32(pa+60, sp)
 		cabi.Store32(pa+64, sl)
 	}
@@ -487,6 +501,8 @@ func ManyArgs(a1 uint8, a2 int16, a3 uint32, a4 int64, a5 float32, a6 float64, a
 	wasmimportManyArgs(pa, rp)
 	var rv string
 	rv = cabi.String(cabi.Load32(rp), cabi.Load32(rp+4))
+	runtime.KeepAlive(a7)
+	runtime.KeepAlive(a13)
 	cabi.Release(mark)
 	return rv
 }
@@ -513,6 +529,7 @@ func SumPoints(x []guest.Point) int64 {
 	r0 := [1]uint64{wasmimportSumPoints(uint32(stack[0]), uint32(stack[1]))}
 	var rv int64
 	rv = int64(r0[0])
+	runtime.KeepAlive(x)
 	cabi.Release(mark)
 	return rv
 }

@@ -8,6 +8,7 @@ package hostapi
 import (
 	"github.com/raisfast/wasmplug/guest/cabi"
 	"github.com/raisfast/wasmplug/internal/evolve/guest009/internal/wire"
+	"runtime"
 	"unsafe"
 )
 
@@ -18,14 +19,16 @@ func Log(level string, msg string) {
 	mark := cabi.Mark()
 	var stack [4]uint64
 	{
-		sp, sl := cabi.LowerString(level)
+		sp, sl := cabi.StringData(level)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	{
-		sp, sl := cabi.LowerString(msg)
+		sp, sl := cabi.StringData(msg)
 		stack[2], stack[3] = uint64(sp), uint64(sl)
 	}
 	wasmimportLog(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3]))
+	runtime.KeepAlive(level)
+	runtime.KeepAlive(msg)
 	cabi.Release(mark)
 }
 
@@ -39,13 +42,14 @@ func KVGet(key string) (string, bool) {
 	mark := cabi.Mark()
 	var stack [2]uint64
 	{
-		sp, sl := cabi.LowerString(key)
+		sp, sl := cabi.StringData(key)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	rp := cabi.Addr(unsafe.Pointer(&kvGetRet))
 	wasmimportKVGet(uint32(stack[0]), uint32(stack[1]), rp)
 	var rv *string
 	rv = wire.LoadOptionString(rp)
+	runtime.KeepAlive(key)
 	cabi.Release(mark)
 	if rv == nil {
 		var zero string
@@ -61,16 +65,18 @@ func KVSet(key string, value string) bool {
 	mark := cabi.Mark()
 	var stack [4]uint64
 	{
-		sp, sl := cabi.LowerString(key)
+		sp, sl := cabi.StringData(key)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	{
-		sp, sl := cabi.LowerString(value)
+		sp, sl := cabi.StringData(value)
 		stack[2], stack[3] = uint64(sp), uint64(sl)
 	}
 	r0 := [1]uint64{uint64(wasmimportKVSet(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3])))}
 	var rv bool
 	rv = uint32(r0[0]) != 0
+	runtime.KeepAlive(key)
+	runtime.KeepAlive(value)
 	cabi.Release(mark)
 	return rv
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/raisfast/wasmplug/internal/restest/guest"
 	"github.com/raisfast/wasmplug/internal/restest/guest/internal/wire"
 	witval "github.com/raisfast/wasmplug/witval"
+	"runtime"
 	"unsafe"
 )
 
@@ -18,12 +19,13 @@ func NewBlob(init []byte) guest.Blob {
 	mark := cabi.Mark()
 	var stack [2]uint64
 	{
-		sp, sl := cabi.LowerBytes(init)
+		sp, sl := cabi.BytesData(init)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	r0 := [1]uint64{uint64(wasmimportNewBlob(uint32(stack[0]), uint32(stack[1])))}
 	var rv guest.Blob
 	rv = guest.BlobFromHandle(uint32(r0[0]))
+	runtime.KeepAlive(init)
 	cabi.Release(mark)
 	return rv
 }
@@ -50,10 +52,11 @@ func BlobAppend(self guest.Blob, more []byte) {
 	var stack [3]uint64
 	stack[0] = uint64((self).Handle())
 	{
-		sp, sl := cabi.LowerBytes(more)
+		sp, sl := cabi.BytesData(more)
 		stack[1], stack[2] = uint64(sp), uint64(sl)
 	}
 	wasmimportBlobAppend(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]))
+	runtime.KeepAlive(more)
 	cabi.Release(mark)
 }
 
@@ -113,6 +116,7 @@ func TotalSize(items []guest.Blob) uint32 {
 	r0 := [1]uint64{uint64(wasmimportTotalSize(uint32(stack[0]), uint32(stack[1])))}
 	var rv uint32
 	rv = uint32(r0[0])
+	runtime.KeepAlive(items)
 	cabi.Release(mark)
 	return rv
 }
@@ -125,7 +129,7 @@ func Wrap(name string, bArg guest.Blob) guest.Tagged {
 	mark := cabi.Mark()
 	var stack [3]uint64
 	{
-		sp, sl := cabi.LowerString(name)
+		sp, sl := cabi.StringData(name)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	stack[2] = uint64((bArg).Handle())
@@ -133,6 +137,7 @@ func Wrap(name string, bArg guest.Blob) guest.Tagged {
 	wasmimportWrap(uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), rp)
 	var rv guest.Tagged
 	rv = wire.LoadTagged(rp)
+	runtime.KeepAlive(name)
 	cabi.Release(mark)
 	return rv
 }
@@ -145,6 +150,7 @@ func Unwrap(t guest.Tagged) guest.Blob {
 	r0 := [1]uint64{uint64(wasmimportUnwrap(uint32(stack[0]), uint32(stack[1]), uint32(stack[2])))}
 	var rv guest.Blob
 	rv = guest.BlobFromHandle(uint32(r0[0]))
+	runtime.KeepAlive(t)
 	cabi.Release(mark)
 	return rv
 }

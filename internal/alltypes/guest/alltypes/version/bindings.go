@@ -24,6 +24,10 @@ func Export(fn func() string) {
 // retArea holds the result (string: align 4, size 8) until the host calls the post-return function.
 var retArea [1]uint64
 
+// retKeep keeps the memory the result points to reachable until the post-return
+// function: the host reads it by address, so nothing else may free it.
+var retKeep string
+
 // wasmexportVersion is the core export "version": it lifts the arguments, calls
 // the implementation and lowers its result.
 //
@@ -36,9 +40,10 @@ func wasmexportVersion() uint32 {
 	// keep what they use) and anything an earlier call left pinned.
 	cabi.Release(0)
 	rv := impl()
+	retKeep = rv
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
 	{
-		sp, sl := cabi.LowerString(rv)
+		sp, sl := cabi.StringData(rv)
 		cabi.Store32(rp, sp)
 		cabi.Store32(rp+4, sl)
 	}
@@ -50,5 +55,7 @@ func wasmexportVersion() uint32 {
 //
 //go:wasmexport cabi_post_version
 func wasmexportPostVersion(_ uint32) {
+	var zero string
+	retKeep = zero
 	cabi.Release(0)
 }

@@ -22,6 +22,10 @@ func Export(fn func(x []byte) []byte) {
 // retArea holds the result (list<u8>: align 4, size 8) until the host calls the post-return function.
 var retArea [1]uint64
 
+// retKeep keeps the memory the result points to reachable until the post-return
+// function: the host reads it by address, so nothing else may free it.
+var retKeep []byte
+
 // wasmexportEchoBytes is the core export "witgen:alltypes/guest-side@0.2.0#echo-bytes": it lifts the arguments, calls
 // the implementation and lowers its result.
 //
@@ -37,9 +41,10 @@ func wasmexportEchoBytes(p0 uint32, p1 uint32) uint32 {
 	// keep what they use) and anything an earlier call left pinned.
 	cabi.Release(0)
 	rv := impl(a0)
+	retKeep = rv
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
 	{
-		sp, sl := cabi.LowerBytes(rv)
+		sp, sl := cabi.BytesData(rv)
 		cabi.Store32(rp, sp)
 		cabi.Store32(rp+4, sl)
 	}
@@ -51,5 +56,7 @@ func wasmexportEchoBytes(p0 uint32, p1 uint32) uint32 {
 //
 //go:wasmexport cabi_post_witgen:alltypes/guest-side@0.2.0#echo-bytes
 func wasmexportPostEchoBytes(_ uint32) {
+	var zero []byte
+	retKeep = zero
 	cabi.Release(0)
 }

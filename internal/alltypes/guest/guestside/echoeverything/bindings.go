@@ -24,6 +24,10 @@ func Export(fn func(x guest.Everything) guest.Everything) {
 // retArea holds the result (everything: align 8, size 232) until the host calls the post-return function.
 var retArea [29]uint64
 
+// retKeep keeps the memory the result points to reachable until the post-return
+// function: the host reads it by address, so nothing else may free it.
+var retKeep guest.Everything
+
 // wasmexportEchoEverything is the core export "witgen:alltypes/guest-side@0.2.0#echo-everything": it lifts the arguments, calls
 // the implementation and lowers its result.
 //
@@ -38,6 +42,7 @@ func wasmexportEchoEverything(p0 uint32) uint32 {
 	// keep what they use) and anything an earlier call left pinned.
 	cabi.Release(0)
 	rv := impl(a0)
+	retKeep = rv
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
 	wire.StoreEverything(rp, rv)
 	return rp
@@ -48,5 +53,7 @@ func wasmexportEchoEverything(p0 uint32) uint32 {
 //
 //go:wasmexport cabi_post_witgen:alltypes/guest-side@0.2.0#echo-everything
 func wasmexportPostEchoEverything(_ uint32) {
+	var zero guest.Everything
+	retKeep = zero
 	cabi.Release(0)
 }

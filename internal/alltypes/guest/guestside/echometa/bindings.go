@@ -25,6 +25,10 @@ func Export(fn func(x guest.Meta, l guest.Level) witval.Tuple2[guest.Meta, guest
 // retArea holds the result (tuple<meta, level>: align 4, size 16) until the host calls the post-return function.
 var retArea [2]uint64
 
+// retKeep keeps the memory the result points to reachable until the post-return
+// function: the host reads it by address, so nothing else may free it.
+var retKeep witval.Tuple2[guest.Meta, guest.Level]
+
 // wasmexportEchoMeta is the core export "witgen:alltypes/guest-side@0.2.0#echo-meta": it lifts the arguments, calls
 // the implementation and lowers its result.
 //
@@ -42,6 +46,7 @@ func wasmexportEchoMeta(p0 uint32, p1 uint32, p2 uint32, p3 uint32) uint32 {
 	// keep what they use) and anything an earlier call left pinned.
 	cabi.Release(0)
 	rv := impl(a0, a1)
+	retKeep = rv
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
 	wire.StoreTuple2MetaLevel(rp, rv)
 	return rp
@@ -52,5 +57,7 @@ func wasmexportEchoMeta(p0 uint32, p1 uint32, p2 uint32, p3 uint32) uint32 {
 //
 //go:wasmexport cabi_post_witgen:alltypes/guest-side@0.2.0#echo-meta
 func wasmexportPostEchoMeta(_ uint32) {
+	var zero witval.Tuple2[guest.Meta, guest.Level]
+	retKeep = zero
 	cabi.Release(0)
 }

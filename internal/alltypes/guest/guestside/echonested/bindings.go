@@ -23,6 +23,10 @@ func Export(fn func(x *[]*string) *[]*string) {
 // retArea holds the result (option<list<option<string>>>: align 4, size 12) until the host calls the post-return function.
 var retArea [2]uint64
 
+// retKeep keeps the memory the result points to reachable until the post-return
+// function: the host reads it by address, so nothing else may free it.
+var retKeep *[]*string
+
 // wasmexportEchoNested is the core export "witgen:alltypes/guest-side@0.2.0#echo-nested": it lifts the arguments, calls
 // the implementation and lowers its result.
 //
@@ -38,6 +42,7 @@ func wasmexportEchoNested(p0 uint32, p1 uint32, p2 uint32) uint32 {
 	if impl != nil {
 		rv = impl(a0)
 	}
+	retKeep = rv
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
 	wire.StoreOptionListOptionString(rp, rv)
 	return rp
@@ -48,5 +53,7 @@ func wasmexportEchoNested(p0 uint32, p1 uint32, p2 uint32) uint32 {
 //
 //go:wasmexport cabi_post_witgen:alltypes/guest-side@0.2.0#echo-nested
 func wasmexportPostEchoNested(_ uint32) {
+	var zero *[]*string
+	retKeep = zero
 	cabi.Release(0)
 }

@@ -24,6 +24,10 @@ func Export(fn func(x guest.Padded) guest.Padded) {
 // retArea holds the result (padded: align 8, size 48) until the host calls the post-return function.
 var retArea [6]uint64
 
+// retKeep keeps the memory the result points to reachable until the post-return
+// function: the host reads it by address, so nothing else may free it.
+var retKeep guest.Padded
+
 // wasmexportEchoPadded is the core export "witgen:alltypes/guest-side@0.2.0#echo-padded": it lifts the arguments, calls
 // the implementation and lowers its result.
 //
@@ -39,6 +43,7 @@ func wasmexportEchoPadded(p0 uint32, p1 uint64, p2 uint32, p3 uint32, p4 uint32,
 	// keep what they use) and anything an earlier call left pinned.
 	cabi.Release(0)
 	rv := impl(a0)
+	retKeep = rv
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
 	wire.StorePadded(rp, rv)
 	return rp
@@ -49,5 +54,7 @@ func wasmexportEchoPadded(p0 uint32, p1 uint64, p2 uint32, p3 uint32, p4 uint32,
 //
 //go:wasmexport cabi_post_witgen:alltypes/guest-side@0.2.0#echo-padded
 func wasmexportPostEchoPadded(_ uint32) {
+	var zero guest.Padded
+	retKeep = zero
 	cabi.Release(0)
 }

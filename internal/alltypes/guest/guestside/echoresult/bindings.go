@@ -24,6 +24,10 @@ func Export(fn func(x witval.Result[string, uint32]) (string, error)) {
 // retArea holds the result (result<string, u32>: align 4, size 12) until the host calls the post-return function.
 var retArea [2]uint64
 
+// retKeep keeps the memory the result points to reachable until the post-return
+// function: the host reads it by address, so nothing else may free it.
+var retKeep witval.Result[string, uint32]
+
 // wasmexportEchoResult is the core export "witgen:alltypes/guest-side@0.2.0#echo-result": it lifts the arguments, calls
 // the implementation and lowers its result.
 //
@@ -50,6 +54,7 @@ func wasmexportEchoResult(p0 uint32, p1 uint32, p2 uint32) uint32 {
 	} else {
 		rv.OK = hv
 	}
+	retKeep = rv
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
 	wire.StoreResultStringU32(rp, rv)
 	return rp
@@ -60,5 +65,7 @@ func wasmexportEchoResult(p0 uint32, p1 uint32, p2 uint32) uint32 {
 //
 //go:wasmexport cabi_post_witgen:alltypes/guest-side@0.2.0#echo-result
 func wasmexportPostEchoResult(_ uint32) {
+	var zero witval.Result[string, uint32]
+	retKeep = zero
 	cabi.Release(0)
 }

@@ -24,6 +24,10 @@ func Export(fn func(x []guest.Shape) []guest.Shape) {
 // retArea holds the result (list<shape>: align 4, size 8) until the host calls the post-return function.
 var retArea [1]uint64
 
+// retKeep keeps the memory the result points to reachable until the post-return
+// function: the host reads it by address, so nothing else may free it.
+var retKeep []guest.Shape
+
 // wasmexportEchoShapes is the core export "witgen:alltypes/guest-side@0.2.0#echo-shapes": it lifts the arguments, calls
 // the implementation and lowers its result.
 //
@@ -39,6 +43,7 @@ func wasmexportEchoShapes(p0 uint32, p1 uint32) uint32 {
 	// keep what they use) and anything an earlier call left pinned.
 	cabi.Release(0)
 	rv := impl(a0)
+	retKeep = rv
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
 	{
 		sp, sl := wire.WriteListListShape(rv), uint32(len(rv))
@@ -53,5 +58,7 @@ func wasmexportEchoShapes(p0 uint32, p1 uint32) uint32 {
 //
 //go:wasmexport cabi_post_witgen:alltypes/guest-side@0.2.0#echo-shapes
 func wasmexportPostEchoShapes(_ uint32) {
+	var zero []guest.Shape
+	retKeep = zero
 	cabi.Release(0)
 }

@@ -24,6 +24,10 @@ func Export(fn func(x witval.Tuple3[uint8, string, float64]) witval.Tuple3[uint8
 // retArea holds the result (tuple<u8, string, f64>: align 8, size 24) until the host calls the post-return function.
 var retArea [3]uint64
 
+// retKeep keeps the memory the result points to reachable until the post-return
+// function: the host reads it by address, so nothing else may free it.
+var retKeep witval.Tuple3[uint8, string, float64]
+
 // wasmexportEchoTuple is the core export "witgen:alltypes/guest-side@0.2.0#echo-tuple": it lifts the arguments, calls
 // the implementation and lowers its result.
 //
@@ -39,6 +43,7 @@ func wasmexportEchoTuple(p0 uint32, p1 uint32, p2 uint32, p3 float64) uint32 {
 	// keep what they use) and anything an earlier call left pinned.
 	cabi.Release(0)
 	rv := impl(a0)
+	retKeep = rv
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
 	wire.StoreTuple3U8StringF64(rp, rv)
 	return rp
@@ -49,5 +54,7 @@ func wasmexportEchoTuple(p0 uint32, p1 uint32, p2 uint32, p3 float64) uint32 {
 //
 //go:wasmexport cabi_post_witgen:alltypes/guest-side@0.2.0#echo-tuple
 func wasmexportPostEchoTuple(_ uint32) {
+	var zero witval.Tuple3[uint8, string, float64]
+	retKeep = zero
 	cabi.Release(0)
 }

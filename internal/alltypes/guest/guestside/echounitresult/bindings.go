@@ -24,6 +24,10 @@ func Export(fn func(x witval.Result[witval.Unit, string]) error) {
 // retArea holds the result (result<_, string>: align 4, size 12) until the host calls the post-return function.
 var retArea [2]uint64
 
+// retKeep keeps the memory the result points to reachable until the post-return
+// function: the host reads it by address, so nothing else may free it.
+var retKeep witval.Result[witval.Unit, string]
+
 // wasmexportEchoUnitResult is the core export "witgen:alltypes/guest-side@0.2.0#echo-unit-result": it lifts the arguments, calls
 // the implementation and lowers its result.
 //
@@ -48,6 +52,7 @@ func wasmexportEchoUnitResult(p0 uint32, p1 uint32, p2 uint32) uint32 {
 			rv.Err = err.Error()
 		}
 	}
+	retKeep = rv
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
 	wire.StoreResultUnitString(rp, rv)
 	return rp
@@ -58,5 +63,7 @@ func wasmexportEchoUnitResult(p0 uint32, p1 uint32, p2 uint32) uint32 {
 //
 //go:wasmexport cabi_post_witgen:alltypes/guest-side@0.2.0#echo-unit-result
 func wasmexportPostEchoUnitResult(_ uint32) {
+	var zero witval.Result[witval.Unit, string]
+	retKeep = zero
 	cabi.Release(0)
 }

@@ -26,6 +26,10 @@ func Export(fn func(a1 uint8, a2 int16, a3 uint32, a4 int64, a5 float32, a6 floa
 // retArea holds the result (string: align 4, size 8) until the host calls the post-return function.
 var retArea [1]uint64
 
+// retKeep keeps the memory the result points to reachable until the post-return
+// function: the host reads it by address, so nothing else may free it.
+var retKeep string
+
 // wasmexportManyArgs is the core export "witgen:alltypes/guest-side@0.2.0#many-args": it lifts the arguments, calls
 // the implementation and lowers its result.
 //
@@ -68,9 +72,10 @@ func wasmexportManyArgs(p0 uint32) uint32 {
 	// keep what they use) and anything an earlier call left pinned.
 	cabi.Release(0)
 	rv := impl(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14)
+	retKeep = rv
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
 	{
-		sp, sl := cabi.LowerString(rv)
+		sp, sl := cabi.StringData(rv)
 		cabi.Store32(rp, sp)
 		cabi.Store32(rp+4, sl)
 	}
@@ -82,5 +87,7 @@ func wasmexportManyArgs(p0 uint32) uint32 {
 //
 //go:wasmexport cabi_post_witgen:alltypes/guest-side@0.2.0#many-args
 func wasmexportPostManyArgs(_ uint32) {
+	var zero string
+	retKeep = zero
 	cabi.Release(0)
 }

@@ -15,7 +15,7 @@ func WriteListListString(v []string) (lp uint32) {
 	lp = cabi.Alloc(cabi.ListSize(len(v), 8)) // elements of list<string>: align 4, size 8
 	for i := range v {
 		{
-			sp, sl := cabi.LowerString(v[i])
+			sp, sl := cabi.StringData(v[i])
 			cabi.Store32((lp + uint32(i)*8), sp)
 			cabi.Store32((lp+uint32(i)*8)+4, sl)
 		}
@@ -39,7 +39,7 @@ func LowerOptionString(v *string, f []uint64) {
 	}
 	f[0] = 1
 	{
-		sp, sl := cabi.LowerString(*v)
+		sp, sl := cabi.StringData(*v)
 		f[1], f[2] = uint64(sp), uint64(sl)
 	}
 }
@@ -90,7 +90,7 @@ func LowerResultStringU32(v witval.Result[string, uint32], f []uint64) {
 	} else {
 		f[0] = 0
 		{
-			sp, sl := cabi.LowerString(v.OK)
+			sp, sl := cabi.StringData(v.OK)
 			f[1], f[2] = uint64(sp), uint64(sl)
 		}
 	}
@@ -117,7 +117,7 @@ func LowerResultUnitString(v witval.Result[witval.Unit, string], f []uint64) {
 	if v.IsErr {
 		f[0] = 1
 		{
-			sp, sl := cabi.LowerString(v.Err)
+			sp, sl := cabi.StringData(v.Err)
 			f[1], f[2] = uint64(sp), uint64(sl)
 		}
 	} else {
@@ -143,7 +143,7 @@ func LoadResultUnitString(p uint32) (out witval.Result[witval.Unit, string]) {
 func LowerTuple3U8StringF64(v witval.Tuple3[uint8, string, float64], f []uint64) {
 	f[0] = uint64(v.F0)
 	{
-		sp, sl := cabi.LowerString(v.F1)
+		sp, sl := cabi.StringData(v.F1)
 		f[1], f[2] = uint64(sp), uint64(sl)
 	}
 	f[3] = cabi.FromF64(v.F2)
@@ -235,7 +235,7 @@ func LowerShape(v guest.Shape, f []uint64) {
 	case guest.ShapeLabel:
 		f[0] = 3
 		{
-			sp, sl := cabi.LowerString(x.Value)
+			sp, sl := cabi.StringData(x.Value)
 			f[1], f[2] = uint64(sp), uint64(sl)
 		}
 		clear(f[3:4])
@@ -317,7 +317,7 @@ func ReadListListShape(p, n uint32) (out []guest.Shape) {
 func LowerMeta(v guest.Meta, f []uint64) {
 	f[0] = uint64(v.ID)
 	{
-		sp, sl := cabi.LowerString(v.Label)
+		sp, sl := cabi.StringData(v.Label)
 		f[1], f[2] = uint64(sp), uint64(sl)
 	}
 }
@@ -346,12 +346,12 @@ func StoreEverything(p uint32, v guest.Everything) {
 	cabi.StoreF64(p+40, v.F64v)
 	cabi.Store32(p+48, uint32(v.Ch))
 	{
-		sp, sl := cabi.LowerString(v.S)
+		sp, sl := cabi.StringData(v.S)
 		cabi.Store32(p+52, sp)
 		cabi.Store32(p+56, sl)
 	}
 	{
-		sp, sl := cabi.LowerBytes(v.Bytes)
+		sp, sl := cabi.BytesData(v.Bytes)
 		cabi.Store32(p+60, sp)
 		cabi.Store32(p+64, sl)
 	}
@@ -492,7 +492,7 @@ func StoreOptionString(p uint32, v *string) {
 	}
 	cabi.Store8(p, uint8(1))
 	{
-		sp, sl := cabi.LowerString(*v)
+		sp, sl := cabi.StringData(*v)
 		cabi.Store32(p+4, sp)
 		cabi.Store32(p+8, sl)
 	}
@@ -548,7 +548,7 @@ func StoreResultStringU32(p uint32, v witval.Result[string, uint32]) {
 	} else {
 		cabi.Store8(p, uint8(0))
 		{
-			sp, sl := cabi.LowerString(v.OK)
+			sp, sl := cabi.StringData(v.OK)
 			cabi.Store32(p+4, sp)
 			cabi.Store32(p+8, sl)
 		}
@@ -573,7 +573,7 @@ func StoreResultUnitString(p uint32, v witval.Result[witval.Unit, string]) {
 	if v.IsErr {
 		cabi.Store8(p, uint8(1))
 		{
-			sp, sl := cabi.LowerString(v.Err)
+			sp, sl := cabi.StringData(v.Err)
 			cabi.Store32(p+4, sp)
 			cabi.Store32(p+8, sl)
 		}
@@ -592,7 +592,7 @@ func LiftTuple3U8StringF64(f []uint64) (out witval.Tuple3[uint8, string, float64
 func StoreTuple3U8StringF64(p uint32, v witval.Tuple3[uint8, string, float64]) {
 	cabi.Store8(p, v.F0)
 	{
-		sp, sl := cabi.LowerString(v.F1)
+		sp, sl := cabi.StringData(v.F1)
 		cabi.Store32(p+4, sp)
 		cabi.Store32(p+8, sl)
 	}
@@ -677,7 +677,7 @@ func StoreShape(p uint32, v guest.Shape) {
 	case guest.ShapeLabel:
 		cabi.Store8(p, uint8(3))
 		{
-			sp, sl := cabi.LowerString(x.Value)
+			sp, sl := cabi.StringData(x.Value)
 			cabi.Store32(p+8, sp)
 			cabi.Store32(p+12, sl)
 		}
@@ -747,7 +747,7 @@ func ReadListListOptionString(p, n uint32) (out []*string) {
 func LowerTuple2U8String(v witval.Tuple2[uint8, string], f []uint64) {
 	f[0] = uint64(v.F0)
 	{
-		sp, sl := cabi.LowerString(v.F1)
+		sp, sl := cabi.StringData(v.F1)
 		f[1], f[2] = uint64(sp), uint64(sl)
 	}
 }
@@ -788,7 +788,7 @@ func StoreWide(p uint32, v guest.Wide) {
 func StoreMeta(p uint32, v guest.Meta) {
 	cabi.Store32(p, v.ID)
 	{
-		sp, sl := cabi.LowerString(v.Label)
+		sp, sl := cabi.StringData(v.Label)
 		cabi.Store32(p+4, sp)
 		cabi.Store32(p+8, sl)
 	}
@@ -855,7 +855,7 @@ func LiftTuple2U8String(f []uint64) (out witval.Tuple2[uint8, string]) {
 func StoreTuple2U8String(p uint32, v witval.Tuple2[uint8, string]) {
 	cabi.Store8(p, v.F0)
 	{
-		sp, sl := cabi.LowerString(v.F1)
+		sp, sl := cabi.StringData(v.F1)
 		cabi.Store32(p+4, sp)
 		cabi.Store32(p+8, sl)
 	}

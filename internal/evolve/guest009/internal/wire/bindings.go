@@ -46,7 +46,7 @@ func StoreOptionString(p uint32, v *string) {
 	}
 	cabi.Store8(p, uint8(1))
 	{
-		sp, sl := cabi.LowerString(*v)
+		sp, sl := cabi.StringData(*v)
 		cabi.Store32(p+4, sp)
 		cabi.Store32(p+8, sl)
 	}
@@ -67,12 +67,12 @@ func LiftOptionString(f []uint64) (out *string) {
 
 func StorePostInput(p uint32, v guest009.PostInput) {
 	{
-		sp, sl := cabi.LowerString(v.Title)
+		sp, sl := cabi.StringData(v.Title)
 		cabi.Store32(p, sp)
 		cabi.Store32(p+4, sl)
 	}
 	{
-		sp, sl := cabi.LowerString(v.Content)
+		sp, sl := cabi.StringData(v.Content)
 		cabi.Store32(p+8, sp)
 		cabi.Store32(p+12, sl)
 	}

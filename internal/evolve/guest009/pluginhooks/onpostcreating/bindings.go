@@ -24,6 +24,10 @@ func Export(fn func(input guest009.PostInput) *guest009.PostInput) {
 // retArea holds the result (option<post-input>: align 4, size 32) until the host calls the post-return function.
 var retArea [4]uint64
 
+// retKeep keeps the memory the result points to reachable until the post-return
+// function: the host reads it by address, so nothing else may free it.
+var retKeep *guest009.PostInput
+
 // wasmexportOnPostCreating is the core export "raisfast:plugin-wit/plugin-hooks@0.0.9#on-post-creating": it lifts the arguments, calls
 // the implementation and lowers its result.
 //
@@ -39,6 +43,7 @@ func wasmexportOnPostCreating(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 uin
 	if impl != nil {
 		rv = impl(a0)
 	}
+	retKeep = rv
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
 	wire.StoreOptionPostInput(rp, rv)
 	return rp
@@ -49,5 +54,7 @@ func wasmexportOnPostCreating(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 uin
 //
 //go:wasmexport cabi_post_raisfast:plugin-wit/plugin-hooks@0.0.9#on-post-creating
 func wasmexportPostOnPostCreating(_ uint32) {
+	var zero *guest009.PostInput
+	retKeep = zero
 	cabi.Release(0)
 }

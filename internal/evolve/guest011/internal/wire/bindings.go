@@ -30,7 +30,7 @@ func LowerOptionString(v *string, f []uint64) {
 	}
 	f[0] = 1
 	{
-		sp, sl := cabi.LowerString(*v)
+		sp, sl := cabi.StringData(*v)
 		f[1], f[2] = uint64(sp), uint64(sl)
 	}
 }
@@ -207,7 +207,7 @@ func StoreOptionString(p uint32, v *string) {
 	}
 	cabi.Store8(p, uint8(1))
 	{
-		sp, sl := cabi.LowerString(*v)
+		sp, sl := cabi.StringData(*v)
 		cabi.Store32(p+4, sp)
 		cabi.Store32(p+8, sl)
 	}
@@ -308,12 +308,12 @@ func ReadListListString(p, n uint32) (out []string) {
 
 func StorePostInput(p uint32, v guest011.PostInput) {
 	{
-		sp, sl := cabi.LowerString(v.Title)
+		sp, sl := cabi.StringData(v.Title)
 		cabi.Store32(p, sp)
 		cabi.Store32(p+4, sl)
 	}
 	{
-		sp, sl := cabi.LowerString(v.Content)
+		sp, sl := cabi.StringData(v.Content)
 		cabi.Store32(p+8, sp)
 		cabi.Store32(p+12, sl)
 	}
@@ -327,7 +327,7 @@ func StorePostInput(p uint32, v guest011.PostInput) {
 
 func StoreCommentInput(p uint32, v guest011.CommentInput) {
 	{
-		sp, sl := cabi.LowerString(v.Content)
+		sp, sl := cabi.StringData(v.Content)
 		cabi.Store32(p, sp)
 		cabi.Store32(p+4, sl)
 	}
@@ -338,12 +338,12 @@ func StoreCommentInput(p uint32, v guest011.CommentInput) {
 
 func StoreContentEvent(p uint32, v guest011.ContentEvent) {
 	{
-		sp, sl := cabi.LowerString(v.ContentType)
+		sp, sl := cabi.StringData(v.ContentType)
 		cabi.Store32(p, sp)
 		cabi.Store32(p+4, sl)
 	}
 	{
-		sp, sl := cabi.LowerString(v.Data)
+		sp, sl := cabi.StringData(v.Data)
 		cabi.Store32(p+8, sp)
 		cabi.Store32(p+12, sl)
 	}
@@ -367,7 +367,7 @@ func WriteListListString(v []string) (lp uint32) {
 	lp = cabi.Alloc(cabi.ListSize(len(v), 8)) // elements of list<string>: align 4, size 8
 	for i := range v {
 		{
-			sp, sl := cabi.LowerString(v[i])
+			sp, sl := cabi.StringData(v[i])
 			cabi.Store32((lp + uint32(i)*8), sp)
 			cabi.Store32((lp+uint32(i)*8)+4, sl)
 		}

@@ -26,6 +26,10 @@ func Export(fn func(input guest011.ContentEvent) *guest011.ContentEvent) {
 // retArea holds the result (option<content-event>: align 4, size 32) until the host calls the post-return function.
 var retArea [4]uint64
 
+// retKeep keeps the memory the result points to reachable until the post-return
+// function: the host reads it by address, so nothing else may free it.
+var retKeep *guest011.ContentEvent
+
 // wasmexportOnContentUpdating is the core export "raisfast:plugin-wit/plugin-hooks@0.1.1#on-content-updating": it lifts the arguments, calls
 // the implementation and lowers its result.
 //
@@ -41,6 +45,7 @@ func wasmexportOnContentUpdating(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 
 	if impl != nil {
 		rv = impl(a0)
 	}
+	retKeep = rv
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
 	wire.StoreOptionContentEvent(rp, rv)
 	return rp
@@ -51,5 +56,7 @@ func wasmexportOnContentUpdating(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 
 //
 //go:wasmexport cabi_post_raisfast:plugin-wit/plugin-hooks@0.1.1#on-content-updating
 func wasmexportPostOnContentUpdating(_ uint32) {
+	var zero *guest011.ContentEvent
+	retKeep = zero
 	cabi.Release(0)
 }

@@ -25,6 +25,10 @@ func Export(fn func(input string) *string) {
 // retArea holds the result (option<string>: align 4, size 12) until the host calls the post-return function.
 var retArea [2]uint64
 
+// retKeep keeps the memory the result points to reachable until the post-return
+// function: the host reads it by address, so nothing else may free it.
+var retKeep *string
+
 // wasmexportRenderMarkdown is the core export "raisfast:plugin-wit/plugin-hooks@0.1.1#render-markdown": it lifts the arguments, calls
 // the implementation and lowers its result.
 //
@@ -40,6 +44,7 @@ func wasmexportRenderMarkdown(p0 uint32, p1 uint32) uint32 {
 	if impl != nil {
 		rv = impl(a0)
 	}
+	retKeep = rv
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
 	wire.StoreOptionString(rp, rv)
 	return rp
@@ -50,5 +55,7 @@ func wasmexportRenderMarkdown(p0 uint32, p1 uint32) uint32 {
 //
 //go:wasmexport cabi_post_raisfast:plugin-wit/plugin-hooks@0.1.1#render-markdown
 func wasmexportPostRenderMarkdown(_ uint32) {
+	var zero *string
+	retKeep = zero
 	cabi.Release(0)
 }

@@ -26,6 +26,10 @@ func Export(fn func(input guest020.CommentInput) *guest020.CommentInput) {
 // retArea holds the result (option<comment-input>: align 4, size 48) until the host calls the post-return function.
 var retArea [6]uint64
 
+// retKeep keeps the memory the result points to reachable until the post-return
+// function: the host reads it by address, so nothing else may free it.
+var retKeep *guest020.CommentInput
+
 // wasmexportOnCommentCreating is the core export "raisfast:plugin-wit/plugin-hooks@0.2.0#on-comment-creating": it lifts the arguments, calls
 // the implementation and lowers its result.
 //
@@ -41,6 +45,7 @@ func wasmexportOnCommentCreating(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 
 	if impl != nil {
 		rv = impl(a0)
 	}
+	retKeep = rv
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
 	wire.StoreOptionCommentInput(rp, rv)
 	return rp
@@ -51,5 +56,7 @@ func wasmexportOnCommentCreating(p0 uint32, p1 uint32, p2 uint32, p3 uint32, p4 
 //
 //go:wasmexport cabi_post_raisfast:plugin-wit/plugin-hooks@0.2.0#on-comment-creating
 func wasmexportPostOnCommentCreating(_ uint32) {
+	var zero *guest020.CommentInput
+	retKeep = zero
 	cabi.Release(0)
 }

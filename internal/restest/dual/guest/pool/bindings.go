@@ -10,6 +10,7 @@ import (
 	"github.com/raisfast/wasmplug/guest/cabi"
 	"github.com/raisfast/wasmplug/internal/restest/dual/guest"
 	"github.com/raisfast/wasmplug/internal/restest/dual/guest/internal/wire"
+	"runtime"
 	"unsafe"
 )
 
@@ -18,12 +19,13 @@ func NewPoolConn(name string) guest.PoolConn {
 	mark := cabi.Mark()
 	var stack [2]uint64
 	{
-		sp, sl := cabi.LowerString(name)
+		sp, sl := cabi.StringData(name)
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	r0 := [1]uint64{uint64(wasmimportNewPoolConn(uint32(stack[0]), uint32(stack[1])))}
 	var rv guest.PoolConn
 	rv = guest.PoolConnFromHandle(uint32(r0[0]))
+	runtime.KeepAlive(name)
 	cabi.Release(mark)
 	return rv
 }

@@ -26,6 +26,10 @@ func Export(fn func(nArg uint32) []guest.Blob) {
 // retArea holds the result (list<own<test:res/store@0.1.0#blob>>: align 4, size 8) until the host calls the post-return function.
 var retArea [1]uint64
 
+// retKeep keeps the memory the result points to reachable until the post-return
+// function: the host reads it by address, so nothing else may free it.
+var retKeep []guest.Blob
+
 // wasmexportBuild is the core export "test:res/counters@0.1.0#build": it lifts the arguments, calls
 // the implementation and lowers its result.
 //
@@ -41,6 +45,7 @@ func wasmexportBuild(p0 uint32) uint32 {
 	// keep what they use) and anything an earlier call left pinned.
 	cabi.Release(0)
 	rv := impl(a0)
+	retKeep = rv
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
 	{
 		sp, sl := wire.WriteListListOwnBlob(rv), uint32(len(rv))
@@ -55,5 +60,7 @@ func wasmexportBuild(p0 uint32) uint32 {
 //
 //go:wasmexport cabi_post_test:res/counters@0.1.0#build
 func wasmexportPostBuild(_ uint32) {
+	var zero []guest.Blob
+	retKeep = zero
 	cabi.Release(0)
 }

@@ -24,6 +24,10 @@ func Export(fn func(nArg uint32) []guest.Counter) {
 // retArea holds the result (list<own<test:res/counters@0.1.0#counter>>: align 4, size 8) until the host calls the post-return function.
 var retArea [1]uint64
 
+// retKeep keeps the memory the result points to reachable until the post-return
+// function: the host reads it by address, so nothing else may free it.
+var retKeep []guest.Counter
+
 // wasmexportMakeCounters is the core export "test:res/counters@0.1.0#make-counters": it lifts the arguments, calls
 // the implementation and lowers its result.
 //
@@ -39,6 +43,7 @@ func wasmexportMakeCounters(p0 uint32) uint32 {
 	// keep what they use) and anything an earlier call left pinned.
 	cabi.Release(0)
 	rv := impl(a0)
+	retKeep = rv
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
 	{
 		sp, sl := wire.WriteListListOwnCounter(rv), uint32(len(rv))
@@ -53,5 +58,7 @@ func wasmexportMakeCounters(p0 uint32) uint32 {
 //
 //go:wasmexport cabi_post_test:res/counters@0.1.0#make-counters
 func wasmexportPostMakeCounters(_ uint32) {
+	var zero []guest.Counter
+	retKeep = zero
 	cabi.Release(0)
 }

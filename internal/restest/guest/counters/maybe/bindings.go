@@ -25,6 +25,10 @@ func Export(fn func(c *guest.Counter) (guest.Counter, error)) {
 // retArea holds the result (result<own<test:res/counters@0.1.0#counter>, string>: align 4, size 12) until the host calls the post-return function.
 var retArea [2]uint64
 
+// retKeep keeps the memory the result points to reachable until the post-return
+// function: the host reads it by address, so nothing else may free it.
+var retKeep witval.Result[guest.Counter, string]
+
 // wasmexportMaybe is the core export "test:res/counters@0.1.0#maybe": it lifts the arguments, calls
 // the implementation and lowers its result.
 //
@@ -51,6 +55,7 @@ func wasmexportMaybe(p0 uint32, p1 uint32) uint32 {
 	} else {
 		rv.OK = hv
 	}
+	retKeep = rv
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
 	wire.StoreResultOwnCounterString(rp, rv)
 	return rp
@@ -61,5 +66,7 @@ func wasmexportMaybe(p0 uint32, p1 uint32) uint32 {
 //
 //go:wasmexport cabi_post_test:res/counters@0.1.0#maybe
 func wasmexportPostMaybe(_ uint32) {
+	var zero witval.Result[guest.Counter, string]
+	retKeep = zero
 	cabi.Release(0)
 }

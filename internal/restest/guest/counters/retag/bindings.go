@@ -24,6 +24,10 @@ func Export(fn func(t guest.Tagged) guest.Tagged) {
 // retArea holds the result (tagged: align 4, size 12) until the host calls the post-return function.
 var retArea [2]uint64
 
+// retKeep keeps the memory the result points to reachable until the post-return
+// function: the host reads it by address, so nothing else may free it.
+var retKeep guest.Tagged
+
 // wasmexportRetag is the core export "test:res/counters@0.1.0#retag": it lifts the arguments, calls
 // the implementation and lowers its result.
 //
@@ -39,6 +43,7 @@ func wasmexportRetag(p0 uint32, p1 uint32, p2 uint32) uint32 {
 	// keep what they use) and anything an earlier call left pinned.
 	cabi.Release(0)
 	rv := impl(a0)
+	retKeep = rv
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
 	wire.StoreTagged(rp, rv)
 	return rp
@@ -49,5 +54,7 @@ func wasmexportRetag(p0 uint32, p1 uint32, p2 uint32) uint32 {
 //
 //go:wasmexport cabi_post_test:res/counters@0.1.0#retag
 func wasmexportPostRetag(_ uint32) {
+	var zero guest.Tagged
+	retKeep = zero
 	cabi.Release(0)
 }

@@ -36,7 +36,7 @@ func LoadTagged(p uint32) (out guest.Tagged) {
 
 func LowerTagged(v guest.Tagged, f []uint64) {
 	{
-		sp, sl := cabi.LowerString(v.Name)
+		sp, sl := cabi.StringData(v.Name)
 		f[0], f[1] = uint64(sp), uint64(sl)
 	}
 	f[2] = uint64((v.Item).Handle())
@@ -102,7 +102,7 @@ func LiftNamedCounter(f []uint64) (out guest.NamedCounter) {
 
 func StoreNamedCounter(p uint32, v guest.NamedCounter) {
 	{
-		sp, sl := cabi.LowerString(v.Label)
+		sp, sl := cabi.StringData(v.Label)
 		cabi.Store32(p, sp)
 		cabi.Store32(p+4, sl)
 	}
@@ -126,7 +126,7 @@ func StoreResultOwnCounterString(p uint32, v witval.Result[guest.Counter, string
 	if v.IsErr {
 		cabi.Store8(p, uint8(1))
 		{
-			sp, sl := cabi.LowerString(v.Err)
+			sp, sl := cabi.StringData(v.Err)
 			cabi.Store32(p+4, sp)
 			cabi.Store32(p+8, sl)
 		}
@@ -140,7 +140,7 @@ func WriteListListString(v []string) (lp uint32) {
 	lp = cabi.Alloc(cabi.ListSize(len(v), 8)) // elements of list<string>: align 4, size 8
 	for i := range v {
 		{
-			sp, sl := cabi.LowerString(v[i])
+			sp, sl := cabi.StringData(v[i])
 			cabi.Store32((lp + uint32(i)*8), sp)
 			cabi.Store32((lp+uint32(i)*8)+4, sl)
 		}
@@ -164,7 +164,7 @@ func LiftTagged(f []uint64) (out guest.Tagged) {
 
 func StoreTagged(p uint32, v guest.Tagged) {
 	{
-		sp, sl := cabi.LowerString(v.Name)
+		sp, sl := cabi.StringData(v.Name)
 		cabi.Store32(p, sp)
 		cabi.Store32(p+4, sl)
 	}

@@ -45,7 +45,7 @@ func WriteListListString(v []string) (lp uint32) {
 	lp = cabi.Alloc(cabi.ListSize(len(v), 8)) // elements of list<string>: align 4, size 8
 	for i := range v {
 		{
-			sp, sl := cabi.LowerString(v[i])
+			sp, sl := cabi.StringData(v[i])
 			cabi.Store32((lp + uint32(i)*8), sp)
 			cabi.Store32((lp+uint32(i)*8)+4, sl)
 		}

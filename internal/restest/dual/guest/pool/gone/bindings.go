@@ -25,6 +25,10 @@ func Export(fn func() []string) {
 // retArea holds the result (list<string>: align 4, size 8) until the host calls the post-return function.
 var retArea [1]uint64
 
+// retKeep keeps the memory the result points to reachable until the post-return
+// function: the host reads it by address, so nothing else may free it.
+var retKeep []string
+
 // wasmexportGone is the core export "test:dual/pool@0.2.0#gone": it lifts the arguments, calls
 // the implementation and lowers its result.
 //
@@ -37,6 +41,7 @@ func wasmexportGone() uint32 {
 	// keep what they use) and anything an earlier call left pinned.
 	cabi.Release(0)
 	rv := impl()
+	retKeep = rv
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
 	{
 		sp, sl := wire.WriteListListString(rv), uint32(len(rv))
@@ -51,5 +56,7 @@ func wasmexportGone() uint32 {
 //
 //go:wasmexport cabi_post_test:dual/pool@0.2.0#gone
 func wasmexportPostGone(_ uint32) {
+	var zero []string
+	retKeep = zero
 	cabi.Release(0)
 }

@@ -30,6 +30,10 @@ func Export(fn func(self guest.ExportPoolConn) string) {
 // retArea holds the result (string: align 4, size 8) until the host calls the post-return function.
 var retArea [1]uint64
 
+// retKeep keeps the memory the result points to reachable until the post-return
+// function: the host reads it by address, so nothing else may free it.
+var retKeep string
+
 // wasmexportExportPoolConnName is the core export "test:dual/pool@0.2.0#[method]conn.name": it lifts the arguments, calls
 // the implementation and lowers its result.
 //
@@ -45,9 +49,10 @@ func wasmexportExportPoolConnName(p0 uint32) uint32 {
 	// keep what they use) and anything an earlier call left pinned.
 	cabi.Release(0)
 	rv := impl(a0)
+	retKeep = rv
 	rp := cabi.Addr(unsafe.Pointer(&retArea))
 	{
-		sp, sl := cabi.LowerString(rv)
+		sp, sl := cabi.StringData(rv)
 		cabi.Store32(rp, sp)
 		cabi.Store32(rp+4, sl)
 	}
@@ -59,5 +64,7 @@ func wasmexportExportPoolConnName(p0 uint32) uint32 {
 //
 //go:wasmexport cabi_post_test:dual/pool@0.2.0#[method]conn.name
 func wasmexportPostExportPoolConnName(_ uint32) {
+	var zero string
+	retKeep = zero
 	cabi.Release(0)
 }
