@@ -11,29 +11,32 @@ import (
 
 // Instance is the world-independent state of one instantiated guest whose
 // imports are served by an I (a generated Imports struct): its exports, its
-// call stack, whether it is in a call, and the failure that made it
-// unusable. Generated bindings wrap one per instance and call its methods
-// from their typed export methods and host functions. It is not safe for
-// concurrent use.
+// call stack, its handle table, whether it is in a call, and the failure
+// that made it unusable. A generated Instance holds one (its zero value,
+// made ready by Instantiate) and calls its methods from the typed export
+// methods; host functions find it with Host. It is not safe for concurrent
+// use.
 type Instance[I any] struct {
 	mod     api.Module
 	g       Guest
 	imports I
-	exports []CoreFunc
-	funcs   []api.Function
-	posts   []api.Function
+	w       *World
+	funcs   []api.Function // by export index, nil when not exported
+	posts   []api.Function // post-return functions, by export index
+	dtors   []api.Function // destructors of exported resources, by type tag
 	stack   []uint64
 	busy    bool
 	last    *callContext[I]
 	err     error
 }
 
-// Instantiate creates an instance of m whose imports are served by
-// imports. cfg may be nil; whatever it says, the instance is anonymous, has
-// no start function, and uses the system clocks. _initialize runs once if
-// exported, after the function WithInstantiated put in ctx (if any) has
-// seen the module.
-func Instantiate[I any](ctx context.Context, m *Module, imports I, cfg wazero.ModuleConfig) (*Instance[I], error) {
+// Instantiate makes i, a zero Instance, an instance of m whose imports are
+// served by imports; owner (the generated instance holding i) is what
+// i's handle table records as its Owner. cfg may be nil; whatever it says,
+// the instance is anonymous, has no start function, and uses the system
+// clocks. _initialize runs once if exported, after the function
+// WithInstantiated put in ctx (if any) has seen the module.
+func (i *Instance[I]) Instantiate(ctx context.Context, m *Module, imports I, cfg wazero.ModuleConfig, owner any) error {
 	if cfg == nil {
 		cfg = wazero.NewModuleConfig()
 	}
@@ -41,32 +44,46 @@ func Instantiate[I any](ctx context.Context, m *Module, imports I, cfg wazero.Mo
 	// _initialize runs below with the instance in context); real clocks, without
 	// which a standard Go guest's GC stalls and its memory grows without bound.
 	cfg = cfg.WithName("").WithStartFunctions().WithSysNanotime().WithSysWalltime()
-	exports := m.world.Exports
+	w := m.world
 	depth := 1
-	for _, fn := range exports {
+	for _, fn := range w.Exports {
 		depth = max(depth, len(fn.Params), len(fn.Results))
 	}
-	i := &Instance[I]{
-		imports: imports,
-		exports: exports,
-		funcs:   make([]api.Function, len(exports)),
-		posts:   make([]api.Function, len(exports)),
-		stack:   make([]uint64, depth),
-	}
+	i.imports, i.w = imports, w
+	i.funcs = make([]api.Function, len(w.Exports))
+	i.posts = make([]api.Function, len(w.Exports))
+	i.stack = make([]uint64, depth)
 	mod, err := m.r.InstantiateModule(ctx, m.compiled, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("instantiate: %w", err)
+		return fmt.Errorf("instantiate: %w", err)
 	}
 	i.mod = mod
 	if f := Instantiated(ctx); f != nil {
 		f(mod)
 	}
-	l := m.linked
+	i.lookUp(m.linked, owner)
+	if init := m.linked.Init; init != "" {
+		_, err := mod.ExportedFunction(init).Call(i.enter(ctx))
+		i.Leave()
+		if err != nil {
+			_ = mod.Close(ctx) // the _initialize failure is what the caller needs
+			return fmt.Errorf("instantiate: %s: %w", init, err)
+		}
+	}
+	return nil
+}
+
+// lookUp finds the functions of l in the instantiated module and sets up
+// the handle table.
+func (i *Instance[I]) lookUp(l *Linked, owner any) {
+	mod := i.mod
 	var realloc api.Function
 	if l.Realloc != "" {
 		realloc = mod.ExportedFunction(l.Realloc)
 	}
 	i.g = NewGuest(mod.ExportedMemory(l.Memory), realloc)
+	i.g.Handles.Owner = owner
+	i.g.Handles.Names = i.w.Resources
 	for k := range i.funcs {
 		if l.Exports[k] != "" {
 			i.funcs[k] = mod.ExportedFunction(l.Exports[k])
@@ -75,19 +92,32 @@ func Instantiate[I any](ctx context.Context, m *Module, imports I, cfg wazero.Mo
 			i.posts[k] = mod.ExportedFunction(l.Posts[k])
 		}
 	}
-	if l.Init != "" {
-		_, err := mod.ExportedFunction(l.Init).Call(i.enter(ctx))
-		i.Leave()
-		if err != nil {
-			_ = mod.Close(ctx) // the _initialize failure is what the caller needs
-			return nil, fmt.Errorf("instantiate: %s: %w", l.Init, err)
+	if len(i.w.Dtors) == 0 {
+		return
+	}
+	i.dtors = make([]api.Function, len(i.w.Dtors))
+	for k, names := range i.w.Dtors {
+		for _, n := range names {
+			if fn := mod.ExportedFunction(n); fn != nil {
+				i.dtors[k] = fn
+				break
+			}
 		}
 	}
-	return i, nil
 }
 
-// Close closes the wasm instance.
-func (i *Instance[I]) Close(ctx context.Context) error { return i.mod.Close(ctx) }
+// Close closes the wasm instance, first dropping the host resources the
+// guest still holds (handle values with a Drop(context.Context) method).
+func (i *Instance[I]) Close(ctx context.Context) error {
+	if i.g.Handles.Len() > 0 {
+		i.g.Handles.Clear(func(h Handle) {
+			if d, ok := h.Val.(interface{ Drop(context.Context) }); ok {
+				d.Drop(ctx)
+			}
+		})
+	}
+	return i.mod.Close(ctx)
+}
 
 // Err returns the failure that made the instance unusable, or nil.
 func (i *Instance[I]) Err() error { return i.err }
@@ -145,7 +175,7 @@ func (i *Instance[I]) Return(ctx context.Context, k int) error {
 // host could not lift) and returns the error; the instance refuses further
 // calls.
 func (i *Instance[I]) Trapped(k int, err error) error {
-	i.err = &CallError{Err: err, Func: i.exports[k].WIT}
+	i.err = &CallError{Err: err, Func: i.w.Exports[k].WIT}
 	return i.err
 }
 
@@ -155,11 +185,11 @@ func (i *Instance[I]) LowerFailed(k int, err error) error {
 	if errors.Is(err, ErrRealloc) {
 		return i.Trapped(k, err)
 	}
-	return fmt.Errorf("call %s: arguments: %w", i.exports[k].WIT, err)
+	return fmt.Errorf("call %s: arguments: %w", i.w.Exports[k].WIT, err)
 }
 
 func (i *Instance[I]) unavailable(k int) error {
-	name := i.exports[k].WIT
+	name := i.w.Exports[k].WIT
 	switch {
 	case i.err != nil:
 		return fmt.Errorf("call %s: instance unusable after an earlier failure: %w", name, i.err)
@@ -167,6 +197,28 @@ func (i *Instance[I]) unavailable(k int) error {
 		return fmt.Errorf("call %s: instance is already in a call (reentrant calls are not allowed)", name)
 	}
 	return fmt.Errorf("call %s: %w", name, ErrNotExported)
+}
+
+// Destroy runs the guest's destructor of the exported resource with type
+// tag k (if the guest has one) for rep, inside the running export call or
+// as a call of its own. A trap in it makes the instance unusable.
+func (i *Instance[I]) Destroy(ctx context.Context, k, rep uint32) error {
+	if i.err != nil {
+		return fmt.Errorf("drop %s: instance unusable after an earlier failure: %w", i.w.Resources[k], i.err)
+	}
+	if int(k) >= len(i.dtors) || i.dtors[k] == nil {
+		return nil
+	}
+	fn := i.dtors[k]
+	if !i.busy {
+		ctx = i.enter(ctx)
+		defer i.Leave()
+	}
+	if _, err := fn.Call(ctx, uint64(rep)); err != nil {
+		i.err = &CallError{Err: err, Func: i.w.Dtors[k][0]}
+		return i.err
+	}
+	return nil
 }
 
 // A callContext is never changed once made: with wazero's
