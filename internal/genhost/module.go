@@ -57,7 +57,7 @@ func (g *gen) hostTable() (funcs, hosts []jen.Code) {
 func (g *gen) moduleRefs() []jen.Code {
 	var refs []jen.Code
 	ref := func(name, iface string) jen.Code {
-		return jen.Values(jen.Dict{jen.Id("Name"): jen.Lit(name), jen.Id("Interface"): jen.Lit(iface)})
+		return jen.Values(jen.Id("Name").Op(":").Lit(name), jen.Id("Interface").Op(":").Lit(iface))
 	}
 	for _, iface := range g.w.Imports {
 		for _, name := range iface.ImportModules() {
@@ -75,6 +75,16 @@ func (g *gen) moduleRefs() []jen.Code {
 	return refs
 }
 
+// oneALine is a composite literal's values, one a line.
+func oneALine(items []jen.Code) jen.Code {
+	return jen.ValuesFunc(func(g *jen.Group) {
+		for _, it := range items {
+			g.Line().Add(it)
+		}
+		g.Line()
+	})
+}
+
 // genWorld emits WorldPackage, WorldVersion and the abi.World the rest
 // works from.
 func (g *gen) genWorld() {
@@ -90,26 +100,25 @@ func (g *gen) genWorld() {
 		exports = append(exports, coreFunc(fn))
 	}
 	imports, hosts := g.hostTable()
-	mem, realloc := g.needs()
-	d := jen.Dict{
-		jen.Id("Package"): jen.Id("WorldPackage"),
-		jen.Id("Version"): jen.Id("WorldVersion"),
-		jen.Id("Imports"): jen.Index().Qual(pkgABI, "CoreFunc").Values(imports...),
-		jen.Id("Host"):    jen.Index().Qual(pkgAPI, "GoModuleFunc").Values(hosts...),
-		jen.Id("Exports"): jen.Index().Qual(pkgABI, "CoreFunc").Values(exports...),
-		jen.Id("Modules"): jen.Index().Qual(pkgABI, "ModuleRef").Values(g.moduleRefs()...),
+	field := func(name string, v jen.Code) jen.Code { return jen.Id(name).Op(":").Add(v) }
+	fields := []jen.Code{
+		field("Package", jen.Id("WorldPackage")),
+		field("Version", jen.Id("WorldVersion")),
+		field("Imports", jen.Index().Qual(pkgABI, "CoreFunc").Values(imports...)),
+		field("Host", jen.Index().Qual(pkgAPI, "GoModuleFunc").Add(oneALine(hosts))),
+		field("Exports", jen.Index().Qual(pkgABI, "CoreFunc").Values(exports...)),
+		field("Modules", jen.Index().Qual(pkgABI, "ModuleRef").Add(oneALine(g.moduleRefs()))),
 	}
-	if mem {
-		d[jen.Id("NeedMemory")] = jen.True()
+	if mem, realloc := g.needs(); mem || realloc {
+		fields = append(fields, field("NeedMemory", jen.Lit(mem)), field("NeedRealloc", jen.Lit(realloc)))
 	}
-	if realloc {
-		d[jen.Id("NeedRealloc")] = jen.True()
+	if names, dtors := g.resourceTables(); names != nil {
+		fields = append(fields, field("Resources", names), field("Dtors", dtors))
 	}
-	g.resourceWorld(d)
 	f.Comment(lineComment(`world is what package abi knows of the world: the core functions the host
 provides (Imports, served by Host), those a guest exports (by export
 index), and the host modules Define registers.`))
-	f.Var().Id("world").Op("=").Qual(pkgABI, "World").Values(d)
+	f.Var().Id("world").Op("=").Qual(pkgABI, "World").Add(oneALine(fields))
 }
 
 // genDefine emits Define.

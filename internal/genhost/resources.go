@@ -119,10 +119,6 @@ func (g *gen) resourceInterfaces(iface *m.Interface) {
 	}
 }
 
-func trapIn(name string) jen.Code {
-	return jen.Panic(jen.Op("&").Qual(pkgABI, "TrapError").Values(jen.Dict{jen.Id("Func"): jen.Lit(name), jen.Id("Err"): jen.Err()}))
-}
-
 func handleErr(op string, r *m.Resource, why string) jen.Code {
 	return jen.Op("&").Qual(pkgABI, "HandleError").Values(jen.Dict{jen.Id("Op"): jen.Lit(op), jen.Id("Want"): jen.Lit(r.Name), jen.Id("Why"): jen.Lit(why)})
 }
@@ -143,45 +139,46 @@ func (g *gen) resourceHostTable() (funcs, hosts []jen.Code) {
 		}
 		return jen.Values(d)
 	}
-	host := func(r *m.Resource, what string) jen.Code { return jen.Id(intrinsicName(r, what)) }
+	// The intrinsics' host functions are abi's, for the resource's type tag.
+	host := func(r *m.Resource, intrinsic, wit string) jen.Code {
+		return jen.Qual(pkgABI, intrinsic).Types(jen.Id("Imports")).Call(jen.Lit(int(r.ID)), jen.Lit(wit))
+	}
 	i32 := []m.CoreType{m.I32}
 	for _, r := range g.w.Resources {
 		if r.Export {
 			base := r.Iface.ExportModuleBase()
+			wit := func(s string) string { return base + "#" + s }
 			funcs = append(funcs, cf(r, base, r.NewName(), i32, i32), cf(r, base, r.RepName(), i32, i32), cf(r, base, r.DropName(), i32, nil))
-			hosts = append(hosts, host(r, "New"), host(r, "Rep"), host(r, "Drop"))
+			hosts = append(hosts, host(r, "ResourceNew", wit(r.NewName())), host(r, "ResourceRep", wit(r.RepName())), host(r, "ResourceDrop", wit(r.DropName())))
 		} else {
 			funcs = append(funcs, cf(r, ifaceBase(r.Iface), r.DropName(), i32, nil))
-			hosts = append(hosts, host(r, "Drop"))
+			hosts = append(hosts, host(r, "HostResourceDrop", r.Owner+"#"+r.DropName()))
 		}
 	}
 	return funcs, hosts
 }
 
-func intrinsicName(r *m.Resource, what string) string { return "host" + r.GoName + what }
-
-// resourceWorld adds the resources' names and destructors to the world
-// table d.
-func (g *gen) resourceWorld(d jen.Dict) {
+// resourceTables are the world table's Resources and Dtors (nil without
+// resources).
+func (g *gen) resourceTables() (names, dtors jen.Code) {
 	if !hasResources(g.w) {
-		return
+		return nil, nil
 	}
-	names := []jen.Code{jen.Lit("")}
-	dtors := []jen.Code{jen.Nil()}
+	ns := []jen.Code{jen.Lit("")}
+	ds := []jen.Code{jen.Nil()}
 	for _, r := range g.w.Resources {
-		names = append(names, jen.Lit(r.Name))
+		ns = append(ns, jen.Lit(r.Name))
 		if r.Export {
-			dtors = append(dtors, strs(r.DtorNames()))
+			ds = append(ds, strs(r.DtorNames()))
 		} else {
-			dtors = append(dtors, jen.Nil())
+			ds = append(ds, jen.Nil())
 		}
 	}
-	d[jen.Id("Resources")] = jen.Index().String().Values(names...)
-	d[jen.Id("Dtors")] = jen.Index().Index().String().Values(dtors...)
+	return jen.Index().String().Values(ns...), jen.Index().Index().String().Values(ds...)
 }
 
-// resources emits the handle types, their lift/lower helpers and the
-// intrinsics' host functions.
+// resources emits LiveHandles, the handle types and their lift/lower
+// helpers (the intrinsics' host functions are abi's; see resourceHostTable).
 func (g *gen) resources() {
 	if !hasResources(g.w) {
 		return
@@ -217,28 +214,6 @@ handles the guest holds, and borrows lent for the running call.`))
 			f.Func().Id(resLower(false, r)).Params(gp, jen.Id("v").Add(T)).Params(jen.Uint32(), jen.Error()).Block(
 				jen.If(jen.Err().Op(":=").Id("v").Dot("usable").Call(jen.Id("g"), jen.Lit("lower borrow")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(0), jen.Err())),
 				jen.Return(jen.Id("v").Dot("rep"), jen.Nil()))
-			// intrinsics
-			name := func(s string) string { return r.Iface.ExportModuleBase() + "#" + s }
-			hostFn := func(goName, wit string, body ...jen.Code) {
-				pre := []jen.Code{
-					jen.Id("inst").Op(":=").Add(hostInstance(wit)),
-					jen.Id("h").Op(":=").Uint32().Call(jen.Id("stack").Index(jen.Lit(0))),
-				}
-				f.Func().Id(goName).Params(ctxParam(), jen.Id("_").Qual(pkgAPI, "Module"), jen.Id("stack").Index().Uint64()).Block(append(pre, body...)...)
-			}
-			hostFn(intrinsicName(r, "New"), name(r.NewName()),
-				jen.List(jen.Id("n"), jen.Err()).Op(":=").Id("inst").Dot("Guest").Call().Dot("Handles").Dot("New").Call(k, jen.Id("h"), jen.Nil()),
-				jen.If(jen.Err().Op("!=").Nil()).Block(trapIn(name(r.NewName()))),
-				jen.Id("stack").Index(jen.Lit(0)).Op("=").Uint64().Call(jen.Id("n")))
-			hostFn(intrinsicName(r, "Rep"), name(r.RepName()),
-				jen.List(jen.Id("e"), jen.Err()).Op(":=").Id("inst").Dot("Guest").Call().Dot("Handles").Dot("Get").Call(jen.Lit("rep"), k, jen.Id("h")),
-				jen.If(jen.Err().Op("!=").Nil()).Block(trapIn(name(r.RepName()))),
-				jen.Id("stack").Index(jen.Lit(0)).Op("=").Uint64().Call(jen.Id("e").Dot("Rep")))
-			hostFn(intrinsicName(r, "Drop"), name(r.DropName()),
-				jen.List(jen.Id("e"), jen.Err()).Op(":=").Id("inst").Dot("Guest").Call().Dot("Handles").Dot("Drop").Call(k, jen.Id("h")),
-				jen.If(jen.Err().Op("!=").Nil()).Block(trapIn(name(r.DropName()))),
-				jen.If(jen.Id("e").Dot("Own")).Block(
-					jen.If(jen.Err().Op("=").Id("inst").Dot("Destroy").Call(jen.Id("ctx"), k, jen.Id("e").Dot("Rep")), jen.Err().Op("!=").Nil()).Block(trapIn(name(r.DropName())))))
 			continue
 		}
 		f.Func().Id(resLift(true, r)).Params(gp, jen.Id("h").Uint32()).Params(T, jen.Error()).Block(
@@ -256,12 +231,6 @@ handles the guest holds, and borrows lent for the running call.`))
 		f.Func().Id(resLower(false, r)).Params(gp, jen.Id("v").Add(T)).Params(jen.Uint32(), jen.Error()).Block(
 			jen.If(jen.Id("v").Op("==").Nil()).Block(jen.Return(jen.Lit(0), handleErr("lower borrow", r, "nil value"))),
 			jen.Return(jen.Id("g").Dot("Handles").Dot("Lend").Call(k, jen.Lit(0), jen.Id("v"))))
-		wit := r.Owner + "#" + r.DropName()
-		f.Func().Id(intrinsicName(r, "Drop")).Params(ctxParam(), jen.Id("_").Qual(pkgAPI, "Module"), jen.Id("stack").Index().Uint64()).Block(
-			jen.Id("inst").Op(":=").Add(hostInstance(wit)),
-			jen.List(jen.Id("e"), jen.Err()).Op(":=").Id("inst").Dot("Guest").Call().Dot("Handles").Dot("Drop").Call(k, jen.Uint32().Call(jen.Id("stack").Index(jen.Lit(0)))),
-			jen.If(jen.Err().Op("!=").Nil()).Block(trapIn(wit)),
-			jen.If(jen.Id("e").Dot("Own")).Block(jen.Id("e").Dot("Val").Assert(T).Dot("Drop").Call(jen.Id("ctx"))))
 	}
 }
 

@@ -267,29 +267,8 @@ const (
 // provides (Imports, served by Host), those a guest exports (by export
 // index), and the host modules Define registers.
 var world = abi.World{
-	Exports: []abi.CoreFunc{{
-		Interface: "raisfast:plugin-wit/plugin-hooks",
-		Name:      "on-post-creating",
-		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-		Results:   []api.ValueType{api.ValueTypeI32},
-		Version:   "0.0.9",
-		WIT:       "raisfast:plugin-wit/plugin-hooks@0.0.9#on-post-creating",
-	}, {
-		Interface: "raisfast:plugin-wit/plugin-hooks",
-		Name:      "render-markdown",
-		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-		Results:   []api.ValueType{api.ValueTypeI32},
-		Version:   "0.0.9",
-		WIT:       "raisfast:plugin-wit/plugin-hooks@0.0.9#render-markdown",
-	}, {
-		Interface: "raisfast:plugin-wit/plugin-hooks",
-		Name:      "on-login",
-		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-		Results:   []api.ValueType{},
-		Version:   "0.0.9",
-		WIT:       "raisfast:plugin-wit/plugin-hooks@0.0.9#on-login",
-	}},
-	Host: []api.GoModuleFunc{hostHostAPILog, hostHostAPIKVGet, hostHostAPIKVSet, hostHostAPISiteName},
+	Package: WorldPackage,
+	Version: WorldVersion,
 	Imports: []abi.CoreFunc{{
 		Interface: "raisfast:plugin-wit/host-api",
 		Name:      "log",
@@ -319,23 +298,42 @@ var world = abi.World{
 		Version:   "0.0.9",
 		WIT:       "raisfast:plugin-wit/host-api@0.0.9#site-name",
 	}},
-	Modules: []abi.ModuleRef{{
-		Interface: "raisfast:plugin-wit/host-api",
-		Name:      "raisfast:plugin-wit/host-api@0.0.9",
+	Host: []api.GoModuleFunc{
+		hostHostAPILog,
+		hostHostAPIKVGet,
+		hostHostAPIKVSet,
+		hostHostAPISiteName,
+	},
+	Exports: []abi.CoreFunc{{
+		Interface: "raisfast:plugin-wit/plugin-hooks",
+		Name:      "on-post-creating",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.0.9",
+		WIT:       "raisfast:plugin-wit/plugin-hooks@0.0.9#on-post-creating",
 	}, {
-		Interface: "raisfast:plugin-wit/host-api",
-		Name:      "raisfast:plugin-wit/host-api",
+		Interface: "raisfast:plugin-wit/plugin-hooks",
+		Name:      "render-markdown",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.0.9",
+		WIT:       "raisfast:plugin-wit/plugin-hooks@0.0.9#render-markdown",
 	}, {
-		Interface: "raisfast:plugin-wit/host-api",
-		Name:      "cm32p2|raisfast:plugin-wit/host-api@0.0.9",
-	}, {
-		Interface: "raisfast:plugin-wit/host-api",
-		Name:      "cm32p2|raisfast:plugin-wit/host-api",
+		Interface: "raisfast:plugin-wit/plugin-hooks",
+		Name:      "on-login",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.0.9",
+		WIT:       "raisfast:plugin-wit/plugin-hooks@0.0.9#on-login",
 	}},
+	Modules: []abi.ModuleRef{
+		{Name: "raisfast:plugin-wit/host-api@0.0.9", Interface: "raisfast:plugin-wit/host-api"},
+		{Name: "raisfast:plugin-wit/host-api", Interface: "raisfast:plugin-wit/host-api"},
+		{Name: "cm32p2|raisfast:plugin-wit/host-api@0.0.9", Interface: "raisfast:plugin-wit/host-api"},
+		{Name: "cm32p2|raisfast:plugin-wit/host-api", Interface: "raisfast:plugin-wit/host-api"},
+	},
 	NeedMemory:  true,
 	NeedRealloc: true,
-	Package:     WorldPackage,
-	Version:     WorldVersion,
 }
 
 // Define registers the host side of every imported interface on r, under

@@ -1013,7 +1013,123 @@ const (
 // provides (Imports, served by Host), those a guest exports (by export
 // index), and the host modules Define registers.
 var world = abi.World{
-	Dtors: [][]string{nil, nil, []string{"test:res/counters@0.1.0#[dtor]counter", "test:res/counters#[dtor]counter"}},
+	Package: WorldPackage,
+	Version: WorldVersion,
+	Imports: []abi.CoreFunc{{
+		Interface: "test:res/store",
+		Name:      "[constructor]blob",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.1.0",
+		WIT:       "test:res/store@0.1.0#[constructor]blob",
+	}, {
+		Interface: "test:res/store",
+		Name:      "[method]blob.read",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.1.0",
+		WIT:       "test:res/store@0.1.0#[method]blob.read",
+	}, {
+		Interface: "test:res/store",
+		Name:      "[method]blob.append",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.1.0",
+		WIT:       "test:res/store@0.1.0#[method]blob.append",
+	}, {
+		Interface: "test:res/store",
+		Name:      "[method]blob.size",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.1.0",
+		WIT:       "test:res/store@0.1.0#[method]blob.size",
+	}, {
+		Interface: "test:res/store",
+		Name:      "[static]blob.concat",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.1.0",
+		WIT:       "test:res/store@0.1.0#[static]blob.concat",
+	}, {
+		Interface: "test:res/store",
+		Name:      "make-many",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.1.0",
+		WIT:       "test:res/store@0.1.0#make-many",
+	}, {
+		Interface: "test:res/store",
+		Name:      "total-size",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.1.0",
+		WIT:       "test:res/store@0.1.0#total-size",
+	}, {
+		Interface: "test:res/store",
+		Name:      "wrap",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.1.0",
+		WIT:       "test:res/store@0.1.0#wrap",
+	}, {
+		Interface: "test:res/store",
+		Name:      "unwrap",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.1.0",
+		WIT:       "test:res/store@0.1.0#unwrap",
+	}, {
+		Interface: "test:res/store",
+		Name:      "pick",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.1.0",
+		WIT:       "test:res/store@0.1.0#pick",
+	}, {
+		Interface: "test:res/store",
+		Name:      "[resource-drop]blob",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.1.0",
+		WIT:       "test:res/store@0.1.0#[resource-drop]blob",
+	}, {
+		Interface: "[export]test:res/counters",
+		Name:      "[resource-new]counter",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.1.0",
+		WIT:       "test:res/counters@0.1.0#[resource-new]counter",
+	}, {
+		Interface: "[export]test:res/counters",
+		Name:      "[resource-rep]counter",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.1.0",
+		WIT:       "test:res/counters@0.1.0#[resource-rep]counter",
+	}, {
+		Interface: "[export]test:res/counters",
+		Name:      "[resource-drop]counter",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.1.0",
+		WIT:       "test:res/counters@0.1.0#[resource-drop]counter",
+	}},
+	Host: []api.GoModuleFunc{
+		hostStoreNewBlob,
+		hostStoreBlobRead,
+		hostStoreBlobAppend,
+		hostStoreBlobSize,
+		hostStoreBlobConcat,
+		hostStoreMakeMany,
+		hostStoreTotalSize,
+		hostStoreWrap,
+		hostStoreUnwrap,
+		hostStorePick,
+		abi.HostResourceDrop[Imports](1, "test:res/store@0.1.0#[resource-drop]blob"),
+		abi.ResourceNew[Imports](2, "[export]test:res/counters#[resource-new]counter"),
+		abi.ResourceRep[Imports](2, "[export]test:res/counters#[resource-rep]counter"),
+		abi.ResourceDrop[Imports](2, "[export]test:res/counters#[resource-drop]counter"),
+	},
 	Exports: []abi.CoreFunc{{
 		Interface: "test:res/counters",
 		Name:      "[constructor]counter",
@@ -1155,130 +1271,18 @@ var world = abi.World{
 		Version:   "0.1.0",
 		WIT:       "test:res/counters@0.1.0#return-dropped",
 	}},
-	Host: []api.GoModuleFunc{hostStoreNewBlob, hostStoreBlobRead, hostStoreBlobAppend, hostStoreBlobSize, hostStoreBlobConcat, hostStoreMakeMany, hostStoreTotalSize, hostStoreWrap, hostStoreUnwrap, hostStorePick, hostBlobDrop, hostCounterNew, hostCounterRep, hostCounterDrop},
-	Imports: []abi.CoreFunc{{
-		Interface: "test:res/store",
-		Name:      "[constructor]blob",
-		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-		Results:   []api.ValueType{api.ValueTypeI32},
-		Version:   "0.1.0",
-		WIT:       "test:res/store@0.1.0#[constructor]blob",
-	}, {
-		Interface: "test:res/store",
-		Name:      "[method]blob.read",
-		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-		Results:   []api.ValueType{},
-		Version:   "0.1.0",
-		WIT:       "test:res/store@0.1.0#[method]blob.read",
-	}, {
-		Interface: "test:res/store",
-		Name:      "[method]blob.append",
-		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-		Results:   []api.ValueType{},
-		Version:   "0.1.0",
-		WIT:       "test:res/store@0.1.0#[method]blob.append",
-	}, {
-		Interface: "test:res/store",
-		Name:      "[method]blob.size",
-		Params:    []api.ValueType{api.ValueTypeI32},
-		Results:   []api.ValueType{api.ValueTypeI32},
-		Version:   "0.1.0",
-		WIT:       "test:res/store@0.1.0#[method]blob.size",
-	}, {
-		Interface: "test:res/store",
-		Name:      "[static]blob.concat",
-		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-		Results:   []api.ValueType{api.ValueTypeI32},
-		Version:   "0.1.0",
-		WIT:       "test:res/store@0.1.0#[static]blob.concat",
-	}, {
-		Interface: "test:res/store",
-		Name:      "make-many",
-		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-		Results:   []api.ValueType{},
-		Version:   "0.1.0",
-		WIT:       "test:res/store@0.1.0#make-many",
-	}, {
-		Interface: "test:res/store",
-		Name:      "total-size",
-		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-		Results:   []api.ValueType{api.ValueTypeI32},
-		Version:   "0.1.0",
-		WIT:       "test:res/store@0.1.0#total-size",
-	}, {
-		Interface: "test:res/store",
-		Name:      "wrap",
-		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-		Results:   []api.ValueType{},
-		Version:   "0.1.0",
-		WIT:       "test:res/store@0.1.0#wrap",
-	}, {
-		Interface: "test:res/store",
-		Name:      "unwrap",
-		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-		Results:   []api.ValueType{api.ValueTypeI32},
-		Version:   "0.1.0",
-		WIT:       "test:res/store@0.1.0#unwrap",
-	}, {
-		Interface: "test:res/store",
-		Name:      "pick",
-		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-		Results:   []api.ValueType{},
-		Version:   "0.1.0",
-		WIT:       "test:res/store@0.1.0#pick",
-	}, {
-		Interface: "test:res/store",
-		Name:      "[resource-drop]blob",
-		Params:    []api.ValueType{api.ValueTypeI32},
-		Results:   []api.ValueType{},
-		Version:   "0.1.0",
-		WIT:       "test:res/store@0.1.0#[resource-drop]blob",
-	}, {
-		Interface: "[export]test:res/counters",
-		Name:      "[resource-new]counter",
-		Params:    []api.ValueType{api.ValueTypeI32},
-		Results:   []api.ValueType{api.ValueTypeI32},
-		Version:   "0.1.0",
-		WIT:       "test:res/counters@0.1.0#[resource-new]counter",
-	}, {
-		Interface: "[export]test:res/counters",
-		Name:      "[resource-rep]counter",
-		Params:    []api.ValueType{api.ValueTypeI32},
-		Results:   []api.ValueType{api.ValueTypeI32},
-		Version:   "0.1.0",
-		WIT:       "test:res/counters@0.1.0#[resource-rep]counter",
-	}, {
-		Interface: "[export]test:res/counters",
-		Name:      "[resource-drop]counter",
-		Params:    []api.ValueType{api.ValueTypeI32},
-		Results:   []api.ValueType{},
-		Version:   "0.1.0",
-		WIT:       "test:res/counters@0.1.0#[resource-drop]counter",
-	}},
-	Modules: []abi.ModuleRef{{
-		Interface: "test:res/store",
-		Name:      "test:res/store@0.1.0",
-	}, {
-		Interface: "test:res/store",
-		Name:      "test:res/store",
-	}, {
-		Interface: "test:res/store",
-		Name:      "cm32p2|test:res/store@0.1",
-	}, {
-		Interface: "test:res/store",
-		Name:      "cm32p2|test:res/store",
-	}, {
-		Interface: "[export]test:res/counters",
-		Name:      "[export]test:res/counters@0.1.0",
-	}, {
-		Interface: "[export]test:res/counters",
-		Name:      "[export]test:res/counters",
-	}},
+	Modules: []abi.ModuleRef{
+		{Name: "test:res/store@0.1.0", Interface: "test:res/store"},
+		{Name: "test:res/store", Interface: "test:res/store"},
+		{Name: "cm32p2|test:res/store@0.1", Interface: "test:res/store"},
+		{Name: "cm32p2|test:res/store", Interface: "test:res/store"},
+		{Name: "[export]test:res/counters@0.1.0", Interface: "[export]test:res/counters"},
+		{Name: "[export]test:res/counters", Interface: "[export]test:res/counters"},
+	},
 	NeedMemory:  true,
 	NeedRealloc: true,
-	Package:     WorldPackage,
 	Resources:   []string{"", "blob", "counter"},
-	Version:     WorldVersion,
+	Dtors:       [][]string{nil, nil, []string{"test:res/counters@0.1.0#[dtor]counter", "test:res/counters#[dtor]counter"}},
 }
 
 // Define registers the host side of every imported interface on r, under
@@ -1494,20 +1498,6 @@ func lowerBorrowBlob(g *abi.Guest, v Blob) (uint32, error) {
 	return g.Handles.Lend(1, 0, v)
 }
 
-func hostBlobDrop(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := abi.Host[Imports](ctx, "test:res/store@0.1.0#[resource-drop]blob")
-	e, err := inst.Guest().Handles.Drop(1, uint32(stack[0]))
-	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "test:res/store@0.1.0#[resource-drop]blob",
-		})
-	}
-	if e.Own {
-		e.Val.(Blob).Drop(ctx)
-	}
-}
-
 // Counter is an owned or borrowed handle of the resource counter of test:res/counters@0.1.0, which the
 // guest implements. It is usable only with the instance that made it. Drop
 // runs the guest's destructor; passing it to a function that takes an owned
@@ -1623,52 +1613,6 @@ func lowerBorrowCounter(g *abi.Guest, v *Counter) (uint32, error) {
 		return 0, err
 	}
 	return v.rep, nil
-}
-
-func hostCounterNew(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := abi.Host[Imports](ctx, "[export]test:res/counters#[resource-new]counter")
-	h := uint32(stack[0])
-	n, err := inst.Guest().Handles.New(2, h, nil)
-	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "[export]test:res/counters#[resource-new]counter",
-		})
-	}
-	stack[0] = uint64(n)
-}
-
-func hostCounterRep(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := abi.Host[Imports](ctx, "[export]test:res/counters#[resource-rep]counter")
-	h := uint32(stack[0])
-	e, err := inst.Guest().Handles.Get("rep", 2, h)
-	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "[export]test:res/counters#[resource-rep]counter",
-		})
-	}
-	stack[0] = uint64(e.Rep)
-}
-
-func hostCounterDrop(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := abi.Host[Imports](ctx, "[export]test:res/counters#[resource-drop]counter")
-	h := uint32(stack[0])
-	e, err := inst.Guest().Handles.Drop(2, h)
-	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "[export]test:res/counters#[resource-drop]counter",
-		})
-	}
-	if e.Own {
-		if err = inst.Destroy(ctx, 2, e.Rep); err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "[export]test:res/counters#[resource-drop]counter",
-			})
-		}
-	}
 }
 
 // HookKind tells a runtime how to dispatch an export.

@@ -333,37 +333,8 @@ const (
 // provides (Imports, served by Host), those a guest exports (by export
 // index), and the host modules Define registers.
 var world = abi.World{
-	Dtors: [][]string{nil, nil, []string{"test:dual/pool@0.2.0#[dtor]conn", "test:dual/pool#[dtor]conn"}},
-	Exports: []abi.CoreFunc{{
-		Interface: "test:dual/pool",
-		Name:      "[constructor]conn",
-		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-		Results:   []api.ValueType{api.ValueTypeI32},
-		Version:   "0.2.0",
-		WIT:       "test:dual/pool@0.2.0#[constructor]conn",
-	}, {
-		Interface: "test:dual/pool",
-		Name:      "[method]conn.name",
-		Params:    []api.ValueType{api.ValueTypeI32},
-		Results:   []api.ValueType{api.ValueTypeI32},
-		Version:   "0.2.0",
-		WIT:       "test:dual/pool@0.2.0#[method]conn.name",
-	}, {
-		Interface: "test:dual/pool",
-		Name:      "echo",
-		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-		Results:   []api.ValueType{api.ValueTypeI32},
-		Version:   "0.2.0",
-		WIT:       "test:dual/pool@0.2.0#echo",
-	}, {
-		Interface: "test:dual/pool",
-		Name:      "gone",
-		Params:    []api.ValueType{},
-		Results:   []api.ValueType{api.ValueTypeI32},
-		Version:   "0.2.0",
-		WIT:       "test:dual/pool@0.2.0#gone",
-	}},
-	Host: []api.GoModuleFunc{hostPoolNewPoolConn, hostPoolPoolConnName, hostPoolEcho, hostPoolGone, hostPoolConnDrop, hostExportPoolConnNew, hostExportPoolConnRep, hostExportPoolConnDrop},
+	Package: WorldPackage,
+	Version: WorldVersion,
 	Imports: []abi.CoreFunc{{
 		Interface: "test:dual/pool",
 		Name:      "[constructor]conn",
@@ -421,30 +392,57 @@ var world = abi.World{
 		Version:   "0.2.0",
 		WIT:       "[export]test:dual/pool@0.2.0#[resource-drop]conn",
 	}},
-	Modules: []abi.ModuleRef{{
+	Host: []api.GoModuleFunc{
+		hostPoolNewPoolConn,
+		hostPoolPoolConnName,
+		hostPoolEcho,
+		hostPoolGone,
+		abi.HostResourceDrop[Imports](1, "test:dual/pool@0.2.0#[resource-drop]conn"),
+		abi.ResourceNew[Imports](2, "[export]test:dual/pool#[resource-new]conn"),
+		abi.ResourceRep[Imports](2, "[export]test:dual/pool#[resource-rep]conn"),
+		abi.ResourceDrop[Imports](2, "[export]test:dual/pool#[resource-drop]conn"),
+	},
+	Exports: []abi.CoreFunc{{
 		Interface: "test:dual/pool",
-		Name:      "test:dual/pool@0.2.0",
+		Name:      "[constructor]conn",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "test:dual/pool@0.2.0#[constructor]conn",
 	}, {
 		Interface: "test:dual/pool",
-		Name:      "test:dual/pool",
+		Name:      "[method]conn.name",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "test:dual/pool@0.2.0#[method]conn.name",
 	}, {
 		Interface: "test:dual/pool",
-		Name:      "cm32p2|test:dual/pool@0.2",
+		Name:      "echo",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "test:dual/pool@0.2.0#echo",
 	}, {
 		Interface: "test:dual/pool",
-		Name:      "cm32p2|test:dual/pool",
-	}, {
-		Interface: "[export]test:dual/pool",
-		Name:      "[export]test:dual/pool@0.2.0",
-	}, {
-		Interface: "[export]test:dual/pool",
-		Name:      "[export]test:dual/pool",
+		Name:      "gone",
+		Params:    []api.ValueType{},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "test:dual/pool@0.2.0#gone",
 	}},
+	Modules: []abi.ModuleRef{
+		{Name: "test:dual/pool@0.2.0", Interface: "test:dual/pool"},
+		{Name: "test:dual/pool", Interface: "test:dual/pool"},
+		{Name: "cm32p2|test:dual/pool@0.2", Interface: "test:dual/pool"},
+		{Name: "cm32p2|test:dual/pool", Interface: "test:dual/pool"},
+		{Name: "[export]test:dual/pool@0.2.0", Interface: "[export]test:dual/pool"},
+		{Name: "[export]test:dual/pool", Interface: "[export]test:dual/pool"},
+	},
 	NeedMemory:  true,
 	NeedRealloc: true,
-	Package:     WorldPackage,
 	Resources:   []string{"", "conn", "conn"},
-	Version:     WorldVersion,
+	Dtors:       [][]string{nil, nil, []string{"test:dual/pool@0.2.0#[dtor]conn", "test:dual/pool#[dtor]conn"}},
 }
 
 // Define registers the host side of every imported interface on r, under
@@ -628,20 +626,6 @@ func lowerBorrowPoolConn(g *abi.Guest, v PoolConn) (uint32, error) {
 	return g.Handles.Lend(1, 0, v)
 }
 
-func hostPoolConnDrop(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := abi.Host[Imports](ctx, "test:dual/pool@0.2.0#[resource-drop]conn")
-	e, err := inst.Guest().Handles.Drop(1, uint32(stack[0]))
-	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "test:dual/pool@0.2.0#[resource-drop]conn",
-		})
-	}
-	if e.Own {
-		e.Val.(PoolConn).Drop(ctx)
-	}
-}
-
 // ExportPoolConn is an owned or borrowed handle of the resource conn of [export]test:dual/pool@0.2.0, which the
 // guest implements. It is usable only with the instance that made it. Drop
 // runs the guest's destructor; passing it to a function that takes an owned
@@ -747,52 +731,6 @@ func lowerBorrowExportPoolConn(g *abi.Guest, v *ExportPoolConn) (uint32, error) 
 		return 0, err
 	}
 	return v.rep, nil
-}
-
-func hostExportPoolConnNew(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := abi.Host[Imports](ctx, "[export]test:dual/pool#[resource-new]conn")
-	h := uint32(stack[0])
-	n, err := inst.Guest().Handles.New(2, h, nil)
-	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "[export]test:dual/pool#[resource-new]conn",
-		})
-	}
-	stack[0] = uint64(n)
-}
-
-func hostExportPoolConnRep(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := abi.Host[Imports](ctx, "[export]test:dual/pool#[resource-rep]conn")
-	h := uint32(stack[0])
-	e, err := inst.Guest().Handles.Get("rep", 2, h)
-	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "[export]test:dual/pool#[resource-rep]conn",
-		})
-	}
-	stack[0] = uint64(e.Rep)
-}
-
-func hostExportPoolConnDrop(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := abi.Host[Imports](ctx, "[export]test:dual/pool#[resource-drop]conn")
-	h := uint32(stack[0])
-	e, err := inst.Guest().Handles.Drop(2, h)
-	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "[export]test:dual/pool#[resource-drop]conn",
-		})
-	}
-	if e.Own {
-		if err = inst.Destroy(ctx, 2, e.Rep); err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "[export]test:dual/pool#[resource-drop]conn",
-			})
-		}
-	}
 }
 
 // HookKind tells a runtime how to dispatch an export.
