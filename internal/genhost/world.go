@@ -1,8 +1,12 @@
 // Package genhost emits typed Go host bindings for wazero from a resolved
 // WIT world (see internal/witmodel): the world's types, one Go interface per
 // imported interface for the host to implement, a Module/Instance pair with
-// one typed method per export, the core-name tables used to link a module,
-// and a hook table a runtime dispatches generically.
+// one typed method per export, the world table (abi.World) package abi
+// defines, links and instantiates from, and a hook table a runtime
+// dispatches generically. What does not depend on the world (host-module
+// definition, linking, instantiation, call bookkeeping, resource
+// intrinsics) is abi's: Module and Instance are thin wrappers of
+// abi.Module and abi.Instance[Imports].
 package genhost
 
 import (
