@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -141,8 +142,18 @@ func (i *Instance[I]) Imports() I { return i.imports }
 // the call runs under (the caller's, carrying the instance to host
 // functions), or why the call cannot be made (not exported, the instance
 // unusable or already in a call). After a nil error the caller must call
-// Leave.
+// Leave. The common case (the caller's context is the last call's) is
+// inlined into the generated export methods.
 func (i *Instance[I]) Enter(ctx context.Context, k int) (api.Function, context.Context, error) {
+	fn, c := i.funcs[k], i.last
+	if fn != nil && i.err == nil && !i.busy && c != nil && c.safe && c.Context == ctx {
+		i.busy = true
+		return fn, c, nil
+	}
+	return i.enterSlow(ctx, k)
+}
+
+func (i *Instance[I]) enterSlow(ctx context.Context, k int) (api.Function, context.Context, error) {
 	fn := i.funcs[k]
 	if fn == nil || i.err != nil || i.busy {
 		return nil, ctx, i.unavailable(k)
@@ -153,22 +164,20 @@ func (i *Instance[I]) Enter(ctx context.Context, k int) (api.Function, context.C
 // Leave ends the call Enter started.
 func (i *Instance[I]) Leave() { i.busy = false }
 
-// Call runs export k's fn on the stack; a failure is a trap (see Trapped).
-func (i *Instance[I]) Call(ctx context.Context, k int, fn api.Function) error {
-	if err := fn.CallWithStack(ctx, i.stack); err != nil {
+// Return runs export k's post-return function, if the guest has one, on
+// the results the call left on the stack; a failure is a trap.
+func (i *Instance[I]) Return(ctx context.Context, k int) error {
+	if i.posts[k] == nil {
+		return nil
+	}
+	return i.callPost(ctx, k)
+}
+
+func (i *Instance[I]) callPost(ctx context.Context, k int) error {
+	if err := i.posts[k].CallWithStack(ctx, i.stack); err != nil {
 		return i.Trapped(k, err)
 	}
 	return nil
-}
-
-// Return runs export k's post-return function, if the guest has one, on
-// the results the call left on the stack.
-func (i *Instance[I]) Return(ctx context.Context, k int) error {
-	post := i.posts[k]
-	if post == nil {
-		return nil
-	}
-	return i.Call(ctx, k, post)
 }
 
 // Trapped records that export k failed with err (a trap, or results the
@@ -228,18 +237,20 @@ func (i *Instance[I]) Destroy(ctx context.Context, k, rep uint32) error {
 // context again (no allocation); otherwise a new one is made.
 func (i *Instance[I]) enter(ctx context.Context) context.Context {
 	i.busy = true
-	if i.last != nil && sameContext(i.last.Context, ctx) {
-		return i.last
+	if c := i.last; c != nil && (c.safe && c.Context == ctx || !c.safe && sameContext(c.Context, ctx)) {
+		return c
 	}
-	i.last = &callContext[I]{Context: ctx, inst: i}
+	i.last = &callContext[I]{Context: ctx, inst: i, safe: ctx != nil && comparesSafely(reflect.TypeOf(ctx))}
 	return i.last
 }
 
 // callContext carries the instance into host functions (one small
-// allocation per new caller context).
+// allocation per new caller context). safe says whether comparing the
+// caller's context with == can never panic (see comparesSafely).
 type callContext[I any] struct {
 	context.Context
 	inst *Instance[I]
+	safe bool
 }
 
 type instanceKey[I any] struct{}
@@ -249,6 +260,27 @@ func (c *callContext[I]) Value(key any) any {
 		return c.inst
 	}
 	return c.Context.Value(key)
+}
+
+// comparesSafely reports whether == on two values of type t never panics:
+// t holds no interface (whose dynamic value may not be comparable) and
+// nothing incomparable. Comparing an interface holding such a t with any
+// other interface never panics either: different dynamic types are
+// unequal without comparing values.
+func comparesSafely(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Interface, reflect.Func, reflect.Map, reflect.Slice:
+		return false
+	case reflect.Array:
+		return comparesSafely(t.Elem())
+	case reflect.Struct:
+		for f := range t.Fields() {
+			if !comparesSafely(f.Type) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // sameContext reports a == b; a Context of a non-comparable type counts as
@@ -267,6 +299,11 @@ func Host[I any](ctx context.Context, fn string) *Instance[I] {
 	if c, ok := ctx.(*callContext[I]); ok {
 		return c.inst
 	}
+	return hostFromValue[I](ctx, fn)
+}
+
+// hostFromValue is Host for a context derived from the call's.
+func hostFromValue[I any](ctx context.Context, fn string) *Instance[I] {
 	if inst, ok := ctx.Value(instanceKey[I]{}).(*Instance[I]); ok {
 		return inst
 	}

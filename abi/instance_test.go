@@ -3,6 +3,7 @@ package abi
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -173,5 +174,44 @@ func TestWorldDefine(t *testing.T) {
 	}
 	if err := w.DefineModule(ctx, r, "other", "t:w/none"); err == nil || !strings.Contains(err.Error(), `"t:w/none"`) {
 		t.Errorf("DefineModule of an interface the world lacks: %v", err)
+	}
+}
+
+// wrapped is a comparable Context type whose == compares an interface: it
+// panics when that holds an uncomparable value.
+type wrapped struct{ context.Context }
+
+func TestComparesSafely(t *testing.T) {
+	for _, c := range []struct {
+		ctx  context.Context
+		safe bool
+	}{
+		{context.Background(), true},
+		{context.WithValue(context.Background(), ctxKey{}, 1), true}, // a pointer
+		{wrapped{context.Background()}, false},
+		{uncomparable{Context: context.Background()}, false},
+	} {
+		if got := comparesSafely(reflect.TypeOf(c.ctx)); got != c.safe {
+			t.Errorf("comparesSafely(%T) = %v, want %v", c.ctx, got, c.safe)
+		}
+	}
+	// Contexts that cannot take the fast path are still reused when equal,
+	// and one whose == would panic is not.
+	i := newTestInstance()
+	w := wrapped{context.Background()}
+	_, c1, _ := i.Enter(w, 0)
+	i.Leave()
+	_, c2, _ := i.Enter(w, 0)
+	i.Leave()
+	if c1 != c2 {
+		t.Error("an equal wrapped context was not reused")
+	}
+	u := wrapped{uncomparable{Context: context.Background()}}
+	_, c3, _ := i.Enter(u, 0)
+	i.Leave()
+	_, c4, _ := i.Enter(u, 0)
+	i.Leave()
+	if c3 == c4 {
+		t.Error("a context whose == panics was reused")
 	}
 }

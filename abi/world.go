@@ -77,11 +77,11 @@ func (w *World) Define(ctx context.Context, r wazero.Runtime) error {
 			return err
 		}
 	}
-	return DefineWASI(ctx, r)
+	return defineWASI(ctx, r)
 }
 
-// DefineWASI instantiates WASI preview1 on r unless it is there already.
-func DefineWASI(ctx context.Context, r wazero.Runtime) error {
+// defineWASI instantiates WASI preview1 on r unless it is there already.
+func defineWASI(ctx context.Context, r wazero.Runtime) error {
 	if r.Module(wasi.ModuleName) != nil {
 		return nil
 	}

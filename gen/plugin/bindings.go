@@ -1588,8 +1588,8 @@ func (i *Instance) OnPostCreating(ctx context.Context, input PostInput) (*PostIn
 		return zero, i.core.LowerFailed(0, err)
 	}
 	stack[0] = uint64(ptr)
-	if err = i.core.Call(ctx, 0, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(0, err)
 	}
 	var res *PostInput
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 92) // the result, option<post-input>: align 4, size 92
@@ -1628,8 +1628,8 @@ func (i *Instance) OnPostUpdating(ctx context.Context, input PostInput) (*PostIn
 		return zero, i.core.LowerFailed(1, err)
 	}
 	stack[0] = uint64(ptr)
-	if err = i.core.Call(ctx, 1, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(1, err)
 	}
 	var res *PostInput
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 92) // the result, option<post-input>: align 4, size 92
@@ -1663,8 +1663,8 @@ func (i *Instance) OnCommentCreating(ctx context.Context, input CommentInput) (*
 	if err = lowerCommentInput(ctx, g, input, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(2, err)
 	}
-	if err = i.core.Call(ctx, 2, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(2, err)
 	}
 	var res *CommentInput
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 48) // the result, option<comment-input>: align 4, size 48
@@ -1698,8 +1698,8 @@ func (i *Instance) OnContentCreating(ctx context.Context, input ContentEvent) (*
 	if err = lowerContentEvent(ctx, g, input, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(3, err)
 	}
-	if err = i.core.Call(ctx, 3, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(3, err)
 	}
 	var res *ContentEvent
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 32) // the result, option<content-event>: align 4, size 32
@@ -1733,8 +1733,8 @@ func (i *Instance) OnContentUpdating(ctx context.Context, input ContentEvent) (*
 	if err = lowerContentEvent(ctx, g, input, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(4, err)
 	}
-	if err = i.core.Call(ctx, 4, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(4, err)
 	}
 	var res *ContentEvent
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 32) // the result, option<content-event>: align 4, size 32
@@ -1773,8 +1773,8 @@ func (i *Instance) RenderMarkdown(ctx context.Context, input string) (*string, e
 		}
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
-	if err = i.core.Call(ctx, 5, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(5, err)
 	}
 	var res *string
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 12) // the result, option<string>: align 4, size 12
@@ -1813,8 +1813,8 @@ func (i *Instance) FilterHTML(ctx context.Context, input string) (*string, error
 		}
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
-	if err = i.core.Call(ctx, 6, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(6, err)
 	}
 	var res *string
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 12) // the result, option<string>: align 4, size 12
@@ -1851,8 +1851,8 @@ func (i *Instance) OnPostCreated(ctx context.Context, output PostOutput) error {
 		return i.core.LowerFailed(7, err)
 	}
 	stack[0] = uint64(ptr)
-	if err = i.core.Call(ctx, 7, fn); err != nil {
-		return err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return i.core.Trapped(7, err)
 	}
 	if err = i.core.Return(ctx, 7); err != nil {
 		return err
@@ -1880,8 +1880,8 @@ func (i *Instance) OnPostUpdated(ctx context.Context, output PostOutput) error {
 		return i.core.LowerFailed(8, err)
 	}
 	stack[0] = uint64(ptr)
-	if err = i.core.Call(ctx, 8, fn); err != nil {
-		return err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return i.core.Trapped(8, err)
 	}
 	if err = i.core.Return(ctx, 8); err != nil {
 		return err
@@ -1909,8 +1909,8 @@ func (i *Instance) OnPostDeleted(ctx context.Context, id string) error {
 		}
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
-	if err = i.core.Call(ctx, 9, fn); err != nil {
-		return err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return i.core.Trapped(9, err)
 	}
 	if err = i.core.Return(ctx, 9); err != nil {
 		return err
@@ -1933,8 +1933,8 @@ func (i *Instance) OnCommentCreated(ctx context.Context, input CommentInput) err
 	if err = lowerCommentInput(ctx, g, input, stack[0:]); err != nil {
 		return i.core.LowerFailed(10, err)
 	}
-	if err = i.core.Call(ctx, 10, fn); err != nil {
-		return err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return i.core.Trapped(10, err)
 	}
 	if err = i.core.Return(ctx, 10); err != nil {
 		return err
@@ -1957,8 +1957,8 @@ func (i *Instance) OnContentCreated(ctx context.Context, input ContentEvent) err
 	if err = lowerContentEvent(ctx, g, input, stack[0:]); err != nil {
 		return i.core.LowerFailed(11, err)
 	}
-	if err = i.core.Call(ctx, 11, fn); err != nil {
-		return err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return i.core.Trapped(11, err)
 	}
 	if err = i.core.Return(ctx, 11); err != nil {
 		return err
@@ -1981,8 +1981,8 @@ func (i *Instance) OnContentUpdated(ctx context.Context, input ContentEvent) err
 	if err = lowerContentEvent(ctx, g, input, stack[0:]); err != nil {
 		return i.core.LowerFailed(12, err)
 	}
-	if err = i.core.Call(ctx, 12, fn); err != nil {
-		return err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return i.core.Trapped(12, err)
 	}
 	if err = i.core.Return(ctx, 12); err != nil {
 		return err
@@ -2018,8 +2018,8 @@ func (i *Instance) OnContentDeleted(ctx context.Context, contentType string, id 
 		}
 		stack[2], stack[3] = uint64(sp), uint64(sl)
 	}
-	if err = i.core.Call(ctx, 13, fn); err != nil {
-		return err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return i.core.Trapped(13, err)
 	}
 	if err = i.core.Return(ctx, 13); err != nil {
 		return err
@@ -2047,8 +2047,8 @@ func (i *Instance) OnLogin(ctx context.Context, userID string) error {
 		}
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
-	if err = i.core.Call(ctx, 14, fn); err != nil {
-		return err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return i.core.Trapped(14, err)
 	}
 	if err = i.core.Return(ctx, 14); err != nil {
 		return err
@@ -2071,8 +2071,8 @@ func (i *Instance) OnCronTick(ctx context.Context, payload *string) error {
 	if err = lowerOptionString(ctx, g, payload, stack[0:]); err != nil {
 		return i.core.LowerFailed(15, err)
 	}
-	if err = i.core.Call(ctx, 15, fn); err != nil {
-		return err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return i.core.Trapped(15, err)
 	}
 	if err = i.core.Return(ctx, 15); err != nil {
 		return err

@@ -324,10 +324,8 @@ func (g *gen) exportMethod(fn *m.Func) {
 		jen.Id("g").Op(":=").Add(core()).Dot("Guest").Call(),
 		jen.Id("mem").Op(":=").Id("g").Dot("Mem"),
 		jen.Id("_").Op("=").Id("mem"),
+		jen.Id("stack").Op(":=").Add(core()).Dot("Stack").Call(),
 	)
-	if len(fn.CoreParams) > 0 || len(fn.CoreResults) > 0 {
-		body = append(body, jen.Id("stack").Op(":=").Add(core()).Dot("Stack").Call())
-	}
 	if fn.BorrowsParams() {
 		body = append(body, jen.Defer().Id("g").Dot("Handles").Dot("EndCall").Call()) // borrows lent for this call end with it
 	}
@@ -348,9 +346,9 @@ func (g *gen) exportMethod(fn *m.Func) {
 			at += len(p.Type.Flat)
 		}
 	}
-	body = append(body, jen.If(jen.Err().Op("=").Add(core()).Dot("Call").Call(jen.Id("ctx"), k, jen.Id("fn")), jen.Err().Op("!=").Nil()).Block(fail(jen.Err())))
+	trap := fail(core().Dot("Trapped").Call(k, jen.Err()))
+	body = append(body, jen.If(jen.Err().Op("=").Id("fn").Dot("CallWithStack").Call(jen.Id("ctx"), jen.Id("stack")), jen.Err().Op("!=").Nil()).Block(trap))
 	if t != nil {
-		trap := fail(core().Dot("Trapped").Call(k, jen.Err()))
 		body = append(body, jen.Var().Id("res").Add(GoType(t)))
 		if fn.ResultInMemory {
 			body = append(body,

@@ -1210,8 +1210,8 @@ func (i *Instance) EchoBool(ctx context.Context, x bool) (bool, error) {
 	_ = mem
 	stack := i.core.Stack()
 	stack[0] = abi.Bool(x)
-	if err = i.core.Call(ctx, 0, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(0, err)
 	}
 	var res bool
 	res = uint32(stack[0]) != 0
@@ -1235,8 +1235,8 @@ func (i *Instance) EchoS8(ctx context.Context, x int8) (int8, error) {
 	_ = mem
 	stack := i.core.Stack()
 	stack[0] = uint64(uint32(int32(x)))
-	if err = i.core.Call(ctx, 1, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(1, err)
 	}
 	var res int8
 	res = int8(uint32(stack[0]))
@@ -1260,8 +1260,8 @@ func (i *Instance) EchoU8(ctx context.Context, x uint8) (uint8, error) {
 	_ = mem
 	stack := i.core.Stack()
 	stack[0] = uint64(x)
-	if err = i.core.Call(ctx, 2, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(2, err)
 	}
 	var res uint8
 	res = uint8(stack[0])
@@ -1285,8 +1285,8 @@ func (i *Instance) EchoS16(ctx context.Context, x int16) (int16, error) {
 	_ = mem
 	stack := i.core.Stack()
 	stack[0] = uint64(uint32(int32(x)))
-	if err = i.core.Call(ctx, 3, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(3, err)
 	}
 	var res int16
 	res = int16(uint32(stack[0]))
@@ -1310,8 +1310,8 @@ func (i *Instance) EchoU16(ctx context.Context, x uint16) (uint16, error) {
 	_ = mem
 	stack := i.core.Stack()
 	stack[0] = uint64(x)
-	if err = i.core.Call(ctx, 4, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(4, err)
 	}
 	var res uint16
 	res = uint16(stack[0])
@@ -1335,8 +1335,8 @@ func (i *Instance) EchoS32(ctx context.Context, x int32) (int32, error) {
 	_ = mem
 	stack := i.core.Stack()
 	stack[0] = uint64(uint32(int32(x)))
-	if err = i.core.Call(ctx, 5, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(5, err)
 	}
 	var res int32
 	res = int32(uint32(stack[0]))
@@ -1360,8 +1360,8 @@ func (i *Instance) EchoU32(ctx context.Context, x uint32) (uint32, error) {
 	_ = mem
 	stack := i.core.Stack()
 	stack[0] = uint64(x)
-	if err = i.core.Call(ctx, 6, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(6, err)
 	}
 	var res uint32
 	res = uint32(stack[0])
@@ -1385,8 +1385,8 @@ func (i *Instance) EchoS64(ctx context.Context, x int64) (int64, error) {
 	_ = mem
 	stack := i.core.Stack()
 	stack[0] = uint64(x)
-	if err = i.core.Call(ctx, 7, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(7, err)
 	}
 	var res int64
 	res = int64(stack[0])
@@ -1410,8 +1410,8 @@ func (i *Instance) EchoU64(ctx context.Context, x uint64) (uint64, error) {
 	_ = mem
 	stack := i.core.Stack()
 	stack[0] = x
-	if err = i.core.Call(ctx, 8, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(8, err)
 	}
 	var res uint64
 	res = stack[0]
@@ -1435,8 +1435,8 @@ func (i *Instance) EchoF32(ctx context.Context, x float32) (float32, error) {
 	_ = mem
 	stack := i.core.Stack()
 	stack[0] = uint64(math.Float32bits(x))
-	if err = i.core.Call(ctx, 9, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(9, err)
 	}
 	var res float32
 	res = math.Float32frombits(uint32(stack[0]))
@@ -1460,8 +1460,8 @@ func (i *Instance) EchoF64(ctx context.Context, x float64) (float64, error) {
 	_ = mem
 	stack := i.core.Stack()
 	stack[0] = math.Float64bits(x)
-	if err = i.core.Call(ctx, 10, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(10, err)
 	}
 	var res float64
 	res = math.Float64frombits(stack[0])
@@ -1488,8 +1488,8 @@ func (i *Instance) EchoChar(ctx context.Context, x rune) (rune, error) {
 		return zero, i.core.LowerFailed(11, err)
 	}
 	stack[0] = uint64(uint32(x))
-	if err = i.core.Call(ctx, 11, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(11, err)
 	}
 	var res rune
 	res, err = abi.Char(uint32(stack[0]))
@@ -1523,8 +1523,8 @@ func (i *Instance) EchoString(ctx context.Context, x string) (string, error) {
 		}
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
-	if err = i.core.Call(ctx, 12, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(12, err)
 	}
 	var res string
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 8) // the result, string: align 4, size 8
@@ -1562,8 +1562,8 @@ func (i *Instance) EchoBytes(ctx context.Context, x []byte) ([]byte, error) {
 		}
 		stack[0], stack[1] = uint64(lq), uint64(len(x))
 	}
-	if err = i.core.Call(ctx, 13, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(13, err)
 	}
 	var res []byte
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 8) // the result, list<u8>: align 4, size 8
@@ -1601,8 +1601,8 @@ func (i *Instance) EchoNames(ctx context.Context, x []string) ([]string, error) 
 		}
 		stack[0], stack[1] = uint64(lq), uint64(len(x))
 	}
-	if err = i.core.Call(ctx, 14, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(14, err)
 	}
 	var res []string
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 8) // the result, list<string>: align 4, size 8
@@ -1635,8 +1635,8 @@ func (i *Instance) EchoOption(ctx context.Context, x *string) (*string, error) {
 	if err = lowerOptionString(ctx, g, x, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(15, err)
 	}
-	if err = i.core.Call(ctx, 15, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(15, err)
 	}
 	var res *string
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 12) // the result, option<string>: align 4, size 12
@@ -1669,8 +1669,8 @@ func (i *Instance) EchoNested(ctx context.Context, x *[]*string) (*[]*string, er
 	if err = lowerOptionListOptionString(ctx, g, x, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(16, err)
 	}
-	if err = i.core.Call(ctx, 16, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(16, err)
 	}
 	var res *[]*string
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 12) // the result, option<list<option<string>>>: align 4, size 12
@@ -1703,8 +1703,8 @@ func (i *Instance) EchoResult(ctx context.Context, x witval.Result[string, uint3
 	if err = lowerResultStringU32(ctx, g, x, stack[0:]); err != nil {
 		return zero.OK, i.core.LowerFailed(17, err)
 	}
-	if err = i.core.Call(ctx, 17, fn); err != nil {
-		return zero.OK, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero.OK, i.core.Trapped(17, err)
 	}
 	var res witval.Result[string, uint32]
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 12) // the result, result<string, u32>: align 4, size 12
@@ -1740,8 +1740,8 @@ func (i *Instance) EchoUnitResult(ctx context.Context, x witval.Result[witval.Un
 	if err = lowerResultUnitString(ctx, g, x, stack[0:]); err != nil {
 		return i.core.LowerFailed(18, err)
 	}
-	if err = i.core.Call(ctx, 18, fn); err != nil {
-		return err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return i.core.Trapped(18, err)
 	}
 	var res witval.Result[witval.Unit, string]
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 12) // the result, result<_, string>: align 4, size 12
@@ -1777,8 +1777,8 @@ func (i *Instance) EchoTuple(ctx context.Context, x witval.Tuple3[uint8, string,
 	if err = lowerTuple3U8StringF64(ctx, g, x, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(19, err)
 	}
-	if err = i.core.Call(ctx, 19, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(19, err)
 	}
 	var res witval.Tuple3[uint8, string, float64]
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 8, 24) // the result, tuple<u8, string, f64>: align 8, size 24
@@ -1811,8 +1811,8 @@ func (i *Instance) EchoColor(ctx context.Context, x Color) (Color, error) {
 	if err = lowerColor(ctx, g, x, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(20, err)
 	}
-	if err = i.core.Call(ctx, 20, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(20, err)
 	}
 	var res Color
 	res, err = liftColor(mem, stack[0:])
@@ -1841,8 +1841,8 @@ func (i *Instance) EchoPerms(ctx context.Context, x Perms) (Perms, error) {
 	if err = lowerPerms(ctx, g, x, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(21, err)
 	}
-	if err = i.core.Call(ctx, 21, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(21, err)
 	}
 	var res Perms
 	res, err = liftPerms(mem, stack[0:])
@@ -1871,8 +1871,8 @@ func (i *Instance) EchoWide(ctx context.Context, x Wide) (Wide, error) {
 	if err = lowerWide(ctx, g, x, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(22, err)
 	}
-	if err = i.core.Call(ctx, 22, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(22, err)
 	}
 	var res Wide
 	res, err = liftWide(mem, stack[0:])
@@ -1901,8 +1901,8 @@ func (i *Instance) EchoPoint(ctx context.Context, x Point) (Point, error) {
 	if err = lowerPoint(ctx, g, x, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(23, err)
 	}
-	if err = i.core.Call(ctx, 23, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(23, err)
 	}
 	var res Point
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 8) // the result, point: align 4, size 8
@@ -1935,8 +1935,8 @@ func (i *Instance) EchoPadded(ctx context.Context, x Padded) (Padded, error) {
 	if err = lowerPadded(ctx, g, x, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(24, err)
 	}
-	if err = i.core.Call(ctx, 24, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(24, err)
 	}
 	var res Padded
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 8, 48) // the result, padded: align 8, size 48
@@ -1969,8 +1969,8 @@ func (i *Instance) EchoShape(ctx context.Context, x Shape) (Shape, error) {
 	if err = lowerShape(ctx, g, x, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(25, err)
 	}
-	if err = i.core.Call(ctx, 25, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(25, err)
 	}
 	var res Shape
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 8, 24) // the result, shape: align 8, size 24
@@ -2008,8 +2008,8 @@ func (i *Instance) EchoShapes(ctx context.Context, x []Shape) ([]Shape, error) {
 		}
 		stack[0], stack[1] = uint64(lq), uint64(len(x))
 	}
-	if err = i.core.Call(ctx, 26, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(26, err)
 	}
 	var res []Shape
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 8) // the result, list<shape>: align 4, size 8
@@ -2045,8 +2045,8 @@ func (i *Instance) EchoMeta(ctx context.Context, x Meta, l Level) (witval.Tuple2
 	if err = lowerLevel(ctx, g, l, stack[3:]); err != nil {
 		return zero, i.core.LowerFailed(27, err)
 	}
-	if err = i.core.Call(ctx, 27, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(27, err)
 	}
 	var res witval.Tuple2[Meta, Level]
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 16) // the result, tuple<meta, level>: align 4, size 16
@@ -2084,8 +2084,8 @@ func (i *Instance) EchoEverything(ctx context.Context, x Everything) (Everything
 		return zero, i.core.LowerFailed(28, err)
 	}
 	stack[0] = uint64(ptr)
-	if err = i.core.Call(ctx, 28, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(28, err)
 	}
 	var res Everything
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 8, 232) // the result, everything: align 8, size 232
@@ -2157,8 +2157,8 @@ func (i *Instance) ManyArgs(ctx context.Context, a1 uint8, a2 int16, a3 uint32, 
 		return zero, i.core.LowerFailed(29, err)
 	}
 	stack[0] = uint64(ptr)
-	if err = i.core.Call(ctx, 29, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(29, err)
 	}
 	var res string
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 8) // the result, string: align 4, size 8
@@ -2186,8 +2186,9 @@ func (i *Instance) Ping(ctx context.Context) error {
 	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	if err = i.core.Call(ctx, 30, fn); err != nil {
-		return err
+	stack := i.core.Stack()
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return i.core.Trapped(30, err)
 	}
 	if err = i.core.Return(ctx, 30); err != nil {
 		return err
@@ -2217,8 +2218,8 @@ func (i *Instance) SumPoints(ctx context.Context, x []Point) (int64, error) {
 		}
 		stack[0], stack[1] = uint64(lq), uint64(len(x))
 	}
-	if err = i.core.Call(ctx, 31, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(31, err)
 	}
 	var res int64
 	res = int64(stack[0])
@@ -2242,8 +2243,8 @@ func (i *Instance) Version(ctx context.Context) (string, error) {
 	mem := g.Mem
 	_ = mem
 	stack := i.core.Stack()
-	if err = i.core.Call(ctx, 32, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(32, err)
 	}
 	var res string
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 8) // the result, string: align 4, size 8

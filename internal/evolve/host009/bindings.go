@@ -172,8 +172,8 @@ func (i *Instance) OnPostCreating(ctx context.Context, input PostInput) (*PostIn
 	if err = lowerPostInput(ctx, g, input, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(0, err)
 	}
-	if err = i.core.Call(ctx, 0, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(0, err)
 	}
 	var res *PostInput
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 32) // the result, option<post-input>: align 4, size 32
@@ -211,8 +211,8 @@ func (i *Instance) RenderMarkdown(ctx context.Context, input string) (*string, e
 		}
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
-	if err = i.core.Call(ctx, 1, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(1, err)
 	}
 	var res *string
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 12) // the result, option<string>: align 4, size 12
@@ -248,8 +248,8 @@ func (i *Instance) OnLogin(ctx context.Context, userID string) error {
 		}
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
-	if err = i.core.Call(ctx, 2, fn); err != nil {
-		return err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return i.core.Trapped(2, err)
 	}
 	if err = i.core.Return(ctx, 2); err != nil {
 		return err

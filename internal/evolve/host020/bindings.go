@@ -673,8 +673,8 @@ func (i *Instance) OnPostCreating(ctx context.Context, input PostInput) (*PostIn
 		return zero, i.core.LowerFailed(0, err)
 	}
 	stack[0] = uint64(ptr)
-	if err = i.core.Call(ctx, 0, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(0, err)
 	}
 	var res *PostInput
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 92) // the result, option<post-input>: align 4, size 92
@@ -713,8 +713,8 @@ func (i *Instance) OnPostUpdating(ctx context.Context, input PostInput) (*PostIn
 		return zero, i.core.LowerFailed(1, err)
 	}
 	stack[0] = uint64(ptr)
-	if err = i.core.Call(ctx, 1, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(1, err)
 	}
 	var res *PostInput
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 92) // the result, option<post-input>: align 4, size 92
@@ -748,8 +748,8 @@ func (i *Instance) OnCommentCreating(ctx context.Context, input CommentInput) (*
 	if err = lowerCommentInput(ctx, g, input, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(2, err)
 	}
-	if err = i.core.Call(ctx, 2, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(2, err)
 	}
 	var res *CommentInput
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 48) // the result, option<comment-input>: align 4, size 48
@@ -783,8 +783,8 @@ func (i *Instance) OnContentCreating(ctx context.Context, input ContentEvent) (*
 	if err = lowerContentEvent(ctx, g, input, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(3, err)
 	}
-	if err = i.core.Call(ctx, 3, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(3, err)
 	}
 	var res *ContentEvent
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 32) // the result, option<content-event>: align 4, size 32
@@ -818,8 +818,8 @@ func (i *Instance) OnContentUpdating(ctx context.Context, input ContentEvent) (*
 	if err = lowerContentEvent(ctx, g, input, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(4, err)
 	}
-	if err = i.core.Call(ctx, 4, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(4, err)
 	}
 	var res *ContentEvent
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 32) // the result, option<content-event>: align 4, size 32
@@ -858,8 +858,8 @@ func (i *Instance) RenderMarkdown(ctx context.Context, input string) (*string, e
 		}
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
-	if err = i.core.Call(ctx, 5, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(5, err)
 	}
 	var res *string
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 12) // the result, option<string>: align 4, size 12
@@ -898,8 +898,8 @@ func (i *Instance) FilterHTML(ctx context.Context, input string) (*string, error
 		}
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
-	if err = i.core.Call(ctx, 6, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(6, err)
 	}
 	var res *string
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 12) // the result, option<string>: align 4, size 12
@@ -936,8 +936,8 @@ func (i *Instance) OnPostCreated(ctx context.Context, output PostOutput) error {
 		return i.core.LowerFailed(7, err)
 	}
 	stack[0] = uint64(ptr)
-	if err = i.core.Call(ctx, 7, fn); err != nil {
-		return err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return i.core.Trapped(7, err)
 	}
 	if err = i.core.Return(ctx, 7); err != nil {
 		return err
@@ -965,8 +965,8 @@ func (i *Instance) OnPostUpdated(ctx context.Context, output PostOutput) error {
 		return i.core.LowerFailed(8, err)
 	}
 	stack[0] = uint64(ptr)
-	if err = i.core.Call(ctx, 8, fn); err != nil {
-		return err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return i.core.Trapped(8, err)
 	}
 	if err = i.core.Return(ctx, 8); err != nil {
 		return err
@@ -994,8 +994,8 @@ func (i *Instance) OnPostDeleted(ctx context.Context, id string) error {
 		}
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
-	if err = i.core.Call(ctx, 9, fn); err != nil {
-		return err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return i.core.Trapped(9, err)
 	}
 	if err = i.core.Return(ctx, 9); err != nil {
 		return err
@@ -1018,8 +1018,8 @@ func (i *Instance) OnCommentCreated(ctx context.Context, input CommentInput) err
 	if err = lowerCommentInput(ctx, g, input, stack[0:]); err != nil {
 		return i.core.LowerFailed(10, err)
 	}
-	if err = i.core.Call(ctx, 10, fn); err != nil {
-		return err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return i.core.Trapped(10, err)
 	}
 	if err = i.core.Return(ctx, 10); err != nil {
 		return err
@@ -1042,8 +1042,8 @@ func (i *Instance) OnContentCreated(ctx context.Context, input ContentEvent) err
 	if err = lowerContentEvent(ctx, g, input, stack[0:]); err != nil {
 		return i.core.LowerFailed(11, err)
 	}
-	if err = i.core.Call(ctx, 11, fn); err != nil {
-		return err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return i.core.Trapped(11, err)
 	}
 	if err = i.core.Return(ctx, 11); err != nil {
 		return err
@@ -1066,8 +1066,8 @@ func (i *Instance) OnContentUpdated(ctx context.Context, input ContentEvent) err
 	if err = lowerContentEvent(ctx, g, input, stack[0:]); err != nil {
 		return i.core.LowerFailed(12, err)
 	}
-	if err = i.core.Call(ctx, 12, fn); err != nil {
-		return err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return i.core.Trapped(12, err)
 	}
 	if err = i.core.Return(ctx, 12); err != nil {
 		return err
@@ -1103,8 +1103,8 @@ func (i *Instance) OnContentDeleted(ctx context.Context, contentType string, id 
 		}
 		stack[2], stack[3] = uint64(sp), uint64(sl)
 	}
-	if err = i.core.Call(ctx, 13, fn); err != nil {
-		return err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return i.core.Trapped(13, err)
 	}
 	if err = i.core.Return(ctx, 13); err != nil {
 		return err
@@ -1133,8 +1133,8 @@ func (i *Instance) OnLogin(ctx context.Context, userID string, atMillis uint64) 
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	stack[2] = atMillis
-	if err = i.core.Call(ctx, 14, fn); err != nil {
-		return err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return i.core.Trapped(14, err)
 	}
 	if err = i.core.Return(ctx, 14); err != nil {
 		return err
@@ -1157,8 +1157,8 @@ func (i *Instance) OnCronTick(ctx context.Context, payload *string) error {
 	if err = lowerOptionString(ctx, g, payload, stack[0:]); err != nil {
 		return i.core.LowerFailed(15, err)
 	}
-	if err = i.core.Call(ctx, 15, fn); err != nil {
-		return err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return i.core.Trapped(15, err)
 	}
 	if err = i.core.Return(ctx, 15); err != nil {
 		return err

@@ -365,8 +365,8 @@ func (i *Instance) NewCounter(ctx context.Context, name string, start int64) (*C
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	stack[2] = uint64(start)
-	if err = i.core.Call(ctx, 0, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(0, err)
 	}
 	var res *Counter
 	res, err = liftOwnCounter(g, uint32(stack[0]))
@@ -402,8 +402,8 @@ func (i *Instance) CounterAdd(ctx context.Context, self *Counter, nArg int64) (i
 		stack[0] = uint64(hq)
 	}
 	stack[1] = uint64(nArg)
-	if err = i.core.Call(ctx, 1, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(1, err)
 	}
 	var res int64
 	res = int64(stack[0])
@@ -435,8 +435,8 @@ func (i *Instance) CounterGet(ctx context.Context, self *Counter) (int64, error)
 		}
 		stack[0] = uint64(hq)
 	}
-	if err = i.core.Call(ctx, 2, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(2, err)
 	}
 	var res int64
 	res = int64(stack[0])
@@ -468,8 +468,8 @@ func (i *Instance) CounterName(ctx context.Context, self *Counter) (string, erro
 		}
 		stack[0] = uint64(hq)
 	}
-	if err = i.core.Call(ctx, 3, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(3, err)
 	}
 	var res string
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 8) // the result, string: align 4, size 8
@@ -516,8 +516,8 @@ func (i *Instance) CounterMerge(ctx context.Context, aArg *Counter, bArg *Counte
 		}
 		stack[1] = uint64(hq)
 	}
-	if err = i.core.Call(ctx, 4, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(4, err)
 	}
 	var res *Counter
 	res, err = liftOwnCounter(g, uint32(stack[0]))
@@ -544,8 +544,8 @@ func (i *Instance) MakeCounters(ctx context.Context, nArg uint32) ([]*Counter, e
 	_ = mem
 	stack := i.core.Stack()
 	stack[0] = uint64(nArg)
-	if err = i.core.Call(ctx, 5, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(5, err)
 	}
 	var res []*Counter
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 8) // the result, list<own<test:res/counters@0.1.0#counter>>: align 4, size 8
@@ -584,8 +584,8 @@ func (i *Instance) SumAll(ctx context.Context, cs []*Counter) (int64, error) {
 		}
 		stack[0], stack[1] = uint64(lq), uint64(len(cs))
 	}
-	if err = i.core.Call(ctx, 6, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(6, err)
 	}
 	var res int64
 	res = int64(stack[0])
@@ -616,8 +616,8 @@ func (i *Instance) Total(ctx context.Context, cs []*Counter) (int64, error) {
 		}
 		stack[0], stack[1] = uint64(lq), uint64(len(cs))
 	}
-	if err = i.core.Call(ctx, 7, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(7, err)
 	}
 	var res int64
 	res = int64(stack[0])
@@ -643,8 +643,8 @@ func (i *Instance) Label(ctx context.Context, nArg NamedCounter) (NamedCounter, 
 	if err = lowerNamedCounter(ctx, g, nArg, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(8, err)
 	}
-	if err = i.core.Call(ctx, 8, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(8, err)
 	}
 	var res NamedCounter
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 12) // the result, named-counter: align 4, size 12
@@ -677,8 +677,8 @@ func (i *Instance) Maybe(ctx context.Context, c **Counter) (*Counter, error) {
 	if err = lowerOptionOwnCounter(ctx, g, c, stack[0:]); err != nil {
 		return zero.OK, i.core.LowerFailed(9, err)
 	}
-	if err = i.core.Call(ctx, 9, fn); err != nil {
-		return zero.OK, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero.OK, i.core.Trapped(9, err)
 	}
 	var res witval.Result[*Counter, string]
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 12) // the result, result<own<test:res/counters@0.1.0#counter>, string>: align 4, size 12
@@ -712,8 +712,8 @@ func (i *Instance) Dropped(ctx context.Context) ([]string, error) {
 	mem := g.Mem
 	_ = mem
 	stack := i.core.Stack()
-	if err = i.core.Call(ctx, 10, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(10, err)
 	}
 	var res []string
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 8) // the result, list<string>: align 4, size 8
@@ -753,8 +753,8 @@ func (i *Instance) BlobSize(ctx context.Context, bArg Blob) (uint32, error) {
 		}
 		stack[0] = uint64(hq)
 	}
-	if err = i.core.Call(ctx, 11, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(11, err)
 	}
 	var res uint32
 	res = uint32(stack[0])
@@ -784,8 +784,8 @@ func (i *Instance) KeepBlob(ctx context.Context, bArg Blob) error {
 		}
 		stack[0] = uint64(hq)
 	}
-	if err = i.core.Call(ctx, 12, fn); err != nil {
-		return err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return i.core.Trapped(12, err)
 	}
 	if err = i.core.Return(ctx, 12); err != nil {
 		return err
@@ -806,8 +806,8 @@ func (i *Instance) ForgetBlobs(ctx context.Context) (uint32, error) {
 	mem := g.Mem
 	_ = mem
 	stack := i.core.Stack()
-	if err = i.core.Call(ctx, 13, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(13, err)
 	}
 	var res uint32
 	res = uint32(stack[0])
@@ -832,8 +832,8 @@ func (i *Instance) Build(ctx context.Context, nArg uint32) ([]Blob, error) {
 	_ = mem
 	stack := i.core.Stack()
 	stack[0] = uint64(nArg)
-	if err = i.core.Call(ctx, 14, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(14, err)
 	}
 	var res []Blob
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 8) // the result, list<own<test:res/store@0.1.0#blob>>: align 4, size 8
@@ -866,8 +866,8 @@ func (i *Instance) Retag(ctx context.Context, t Tagged) (Tagged, error) {
 	if err = lowerTagged(ctx, g, t, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(15, err)
 	}
-	if err = i.core.Call(ctx, 15, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(15, err)
 	}
 	var res Tagged
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 12) // the result, tagged: align 4, size 12
@@ -899,8 +899,8 @@ func (i *Instance) StoreCheck(ctx context.Context, nArg uint32) (string, error) 
 	_ = mem
 	stack := i.core.Stack()
 	stack[0] = uint64(nArg)
-	if err = i.core.Call(ctx, 16, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(16, err)
 	}
 	var res string
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 8) // the result, string: align 4, size 8
@@ -934,8 +934,8 @@ func (i *Instance) BadHandle(ctx context.Context, how uint32) (uint32, error) {
 	_ = mem
 	stack := i.core.Stack()
 	stack[0] = uint64(how)
-	if err = i.core.Call(ctx, 17, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(17, err)
 	}
 	var res uint32
 	res = uint32(stack[0])
@@ -966,8 +966,8 @@ func (i *Instance) StashBorrow(ctx context.Context, bArg Blob) error {
 		}
 		stack[0] = uint64(hq)
 	}
-	if err = i.core.Call(ctx, 18, fn); err != nil {
-		return err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return i.core.Trapped(18, err)
 	}
 	if err = i.core.Return(ctx, 18); err != nil {
 		return err
@@ -989,8 +989,8 @@ func (i *Instance) ReturnDropped(ctx context.Context) (*Counter, error) {
 	mem := g.Mem
 	_ = mem
 	stack := i.core.Stack()
-	if err = i.core.Call(ctx, 19, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(19, err)
 	}
 	var res *Counter
 	res, err = liftOwnCounter(g, uint32(stack[0]))

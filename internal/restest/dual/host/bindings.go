@@ -203,8 +203,8 @@ func (i *Instance) NewExportPoolConn(ctx context.Context, name string) (*ExportP
 		}
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
-	if err = i.core.Call(ctx, 0, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(0, err)
 	}
 	var res *ExportPoolConn
 	res, err = liftOwnExportPoolConn(g, uint32(stack[0]))
@@ -239,8 +239,8 @@ func (i *Instance) ExportPoolConnName(ctx context.Context, self *ExportPoolConn)
 		}
 		stack[0] = uint64(hq)
 	}
-	if err = i.core.Call(ctx, 1, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(1, err)
 	}
 	var res string
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 8) // the result, string: align 4, size 8
@@ -273,8 +273,8 @@ func (i *Instance) Echo(ctx context.Context, w ExportPoolWrapped) (ExportPoolWra
 	if err = lowerExportPoolWrapped(ctx, g, w, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(2, err)
 	}
-	if err = i.core.Call(ctx, 2, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(2, err)
 	}
 	var res ExportPoolWrapped
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 8) // the result, wrapped: align 4, size 8
@@ -305,8 +305,8 @@ func (i *Instance) Gone(ctx context.Context) ([]string, error) {
 	mem := g.Mem
 	_ = mem
 	stack := i.core.Stack()
-	if err = i.core.Call(ctx, 3, fn); err != nil {
-		return zero, err
+	if err = fn.CallWithStack(ctx, stack); err != nil {
+		return zero, i.core.Trapped(3, err)
 	}
 	var res []string
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 8) // the result, list<string>: align 4, size 8
