@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -11,29 +12,32 @@ import (
 
 // Instance is the world-independent state of one instantiated guest whose
 // imports are served by an I (a generated Imports struct): its exports, its
-// call stack, whether it is in a call, and the failure that made it
-// unusable. Generated bindings wrap one per instance and call its methods
-// from their typed export methods and host functions. It is not safe for
-// concurrent use.
+// call stack, its handle table, whether it is in a call, and the failure
+// that made it unusable. A generated Instance holds one (its zero value,
+// made ready by Instantiate) and calls its methods from the typed export
+// methods; host functions find it with Host. It is not safe for concurrent
+// use.
 type Instance[I any] struct {
 	mod     api.Module
 	g       Guest
 	imports I
-	exports []CoreFunc
-	funcs   []api.Function
-	posts   []api.Function
+	w       *World
+	funcs   []api.Function // by export index, nil when not exported
+	posts   []api.Function // post-return functions, by export index
+	dtors   []api.Function // destructors of exported resources, by type tag
 	stack   []uint64
 	busy    bool
 	last    *callContext[I]
 	err     error
 }
 
-// Instantiate creates an instance of m whose imports are served by
-// imports. cfg may be nil; whatever it says, the instance is anonymous, has
-// no start function, and uses the system clocks. _initialize runs once if
-// exported, after the function WithInstantiated put in ctx (if any) has
-// seen the module.
-func Instantiate[I any](ctx context.Context, m *Module, imports I, cfg wazero.ModuleConfig) (*Instance[I], error) {
+// Instantiate makes i, a zero Instance, an instance of m whose imports are
+// served by imports; owner (the generated instance holding i) is what
+// i's handle table records as its Owner. cfg may be nil; whatever it says,
+// the instance is anonymous, has no start function, and uses the system
+// clocks. _initialize runs once if exported, after the function
+// WithInstantiated put in ctx (if any) has seen the module.
+func (i *Instance[I]) Instantiate(ctx context.Context, m *Module, imports I, cfg wazero.ModuleConfig, owner any) error {
 	if cfg == nil {
 		cfg = wazero.NewModuleConfig()
 	}
@@ -41,32 +45,46 @@ func Instantiate[I any](ctx context.Context, m *Module, imports I, cfg wazero.Mo
 	// _initialize runs below with the instance in context); real clocks, without
 	// which a standard Go guest's GC stalls and its memory grows without bound.
 	cfg = cfg.WithName("").WithStartFunctions().WithSysNanotime().WithSysWalltime()
-	exports := m.world.Exports
+	w := m.world
 	depth := 1
-	for _, fn := range exports {
+	for _, fn := range w.Exports {
 		depth = max(depth, len(fn.Params), len(fn.Results))
 	}
-	i := &Instance[I]{
-		imports: imports,
-		exports: exports,
-		funcs:   make([]api.Function, len(exports)),
-		posts:   make([]api.Function, len(exports)),
-		stack:   make([]uint64, depth),
-	}
+	i.imports, i.w = imports, w
+	i.funcs = make([]api.Function, len(w.Exports))
+	i.posts = make([]api.Function, len(w.Exports))
+	i.stack = make([]uint64, depth)
 	mod, err := m.r.InstantiateModule(ctx, m.compiled, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("instantiate: %w", err)
+		return fmt.Errorf("instantiate: %w", err)
 	}
 	i.mod = mod
 	if f := Instantiated(ctx); f != nil {
 		f(mod)
 	}
-	l := m.linked
+	i.lookUp(m.linked, owner)
+	if init := m.linked.Init; init != "" {
+		_, err := mod.ExportedFunction(init).Call(i.enter(ctx))
+		i.Leave()
+		if err != nil {
+			_ = mod.Close(ctx) // the _initialize failure is what the caller needs
+			return fmt.Errorf("instantiate: %s: %w", init, err)
+		}
+	}
+	return nil
+}
+
+// lookUp finds the functions of l in the instantiated module and sets up
+// the handle table.
+func (i *Instance[I]) lookUp(l *Linked, owner any) {
+	mod := i.mod
 	var realloc api.Function
 	if l.Realloc != "" {
 		realloc = mod.ExportedFunction(l.Realloc)
 	}
 	i.g = NewGuest(mod.ExportedMemory(l.Memory), realloc)
+	i.g.Handles.Owner = owner
+	i.g.Handles.Names = i.w.Resources
 	for k := range i.funcs {
 		if l.Exports[k] != "" {
 			i.funcs[k] = mod.ExportedFunction(l.Exports[k])
@@ -75,19 +93,32 @@ func Instantiate[I any](ctx context.Context, m *Module, imports I, cfg wazero.Mo
 			i.posts[k] = mod.ExportedFunction(l.Posts[k])
 		}
 	}
-	if l.Init != "" {
-		_, err := mod.ExportedFunction(l.Init).Call(i.enter(ctx))
-		i.Leave()
-		if err != nil {
-			_ = mod.Close(ctx) // the _initialize failure is what the caller needs
-			return nil, fmt.Errorf("instantiate: %s: %w", l.Init, err)
+	if len(i.w.Dtors) == 0 {
+		return
+	}
+	i.dtors = make([]api.Function, len(i.w.Dtors))
+	for k, names := range i.w.Dtors {
+		for _, n := range names {
+			if fn := mod.ExportedFunction(n); fn != nil {
+				i.dtors[k] = fn
+				break
+			}
 		}
 	}
-	return i, nil
 }
 
-// Close closes the wasm instance.
-func (i *Instance[I]) Close(ctx context.Context) error { return i.mod.Close(ctx) }
+// Close closes the wasm instance, first dropping the host resources the
+// guest still holds (handle values with a Drop(context.Context) method).
+func (i *Instance[I]) Close(ctx context.Context) error {
+	if i.g.Handles.Len() > 0 {
+		i.g.Handles.Clear(func(h Handle) {
+			if d, ok := h.Val.(interface{ Drop(context.Context) }); ok {
+				d.Drop(ctx)
+			}
+		})
+	}
+	return i.mod.Close(ctx)
+}
 
 // Err returns the failure that made the instance unusable, or nil.
 func (i *Instance[I]) Err() error { return i.err }
@@ -111,8 +142,18 @@ func (i *Instance[I]) Imports() I { return i.imports }
 // the call runs under (the caller's, carrying the instance to host
 // functions), or why the call cannot be made (not exported, the instance
 // unusable or already in a call). After a nil error the caller must call
-// Leave.
+// Leave. The common case (the caller's context is the last call's) is
+// inlined into the generated export methods.
 func (i *Instance[I]) Enter(ctx context.Context, k int) (api.Function, context.Context, error) {
+	fn, c := i.funcs[k], i.last
+	if fn != nil && i.err == nil && !i.busy && c != nil && c.safe && c.Context == ctx {
+		i.busy = true
+		return fn, c, nil
+	}
+	return i.enterSlow(ctx, k)
+}
+
+func (i *Instance[I]) enterSlow(ctx context.Context, k int) (api.Function, context.Context, error) {
 	fn := i.funcs[k]
 	if fn == nil || i.err != nil || i.busy {
 		return nil, ctx, i.unavailable(k)
@@ -123,29 +164,27 @@ func (i *Instance[I]) Enter(ctx context.Context, k int) (api.Function, context.C
 // Leave ends the call Enter started.
 func (i *Instance[I]) Leave() { i.busy = false }
 
-// Call runs export k's fn on the stack; a failure is a trap (see Trapped).
-func (i *Instance[I]) Call(ctx context.Context, k int, fn api.Function) error {
-	if err := fn.CallWithStack(ctx, i.stack); err != nil {
+// Return runs export k's post-return function, if the guest has one, on
+// the results the call left on the stack; a failure is a trap.
+func (i *Instance[I]) Return(ctx context.Context, k int) error {
+	if i.posts[k] == nil {
+		return nil
+	}
+	return i.callPost(ctx, k)
+}
+
+func (i *Instance[I]) callPost(ctx context.Context, k int) error {
+	if err := i.posts[k].CallWithStack(ctx, i.stack); err != nil {
 		return i.Trapped(k, err)
 	}
 	return nil
-}
-
-// Return runs export k's post-return function, if the guest has one, on
-// the results the call left on the stack.
-func (i *Instance[I]) Return(ctx context.Context, k int) error {
-	post := i.posts[k]
-	if post == nil {
-		return nil
-	}
-	return i.Call(ctx, k, post)
 }
 
 // Trapped records that export k failed with err (a trap, or results the
 // host could not lift) and returns the error; the instance refuses further
 // calls.
 func (i *Instance[I]) Trapped(k int, err error) error {
-	i.err = &CallError{Err: err, Func: i.exports[k].WIT}
+	i.err = &CallError{Err: err, Func: i.w.Exports[k].WIT}
 	return i.err
 }
 
@@ -155,11 +194,11 @@ func (i *Instance[I]) LowerFailed(k int, err error) error {
 	if errors.Is(err, ErrRealloc) {
 		return i.Trapped(k, err)
 	}
-	return fmt.Errorf("call %s: arguments: %w", i.exports[k].WIT, err)
+	return fmt.Errorf("call %s: arguments: %w", i.w.Exports[k].WIT, err)
 }
 
 func (i *Instance[I]) unavailable(k int) error {
-	name := i.exports[k].WIT
+	name := i.w.Exports[k].WIT
 	switch {
 	case i.err != nil:
 		return fmt.Errorf("call %s: instance unusable after an earlier failure: %w", name, i.err)
@@ -169,6 +208,28 @@ func (i *Instance[I]) unavailable(k int) error {
 	return fmt.Errorf("call %s: %w", name, ErrNotExported)
 }
 
+// Destroy runs the guest's destructor of the exported resource with type
+// tag k (if the guest has one) for rep, inside the running export call or
+// as a call of its own. A trap in it makes the instance unusable.
+func (i *Instance[I]) Destroy(ctx context.Context, k, rep uint32) error {
+	if i.err != nil {
+		return fmt.Errorf("drop %s: instance unusable after an earlier failure: %w", i.w.Resources[k], i.err)
+	}
+	if int(k) >= len(i.dtors) || i.dtors[k] == nil {
+		return nil
+	}
+	fn := i.dtors[k]
+	if !i.busy {
+		ctx = i.enter(ctx)
+		defer i.Leave()
+	}
+	if _, err := fn.Call(ctx, uint64(rep)); err != nil {
+		i.err = &CallError{Err: err, Func: i.w.Dtors[k][0]}
+		return i.err
+	}
+	return nil
+}
+
 // A callContext is never changed once made: with wazero's
 // WithCloseOnContextDone a watcher goroutine reads the call's context
 // concurrently and may outlive the call, so rewriting a shared one would be
@@ -176,18 +237,20 @@ func (i *Instance[I]) unavailable(k int) error {
 // context again (no allocation); otherwise a new one is made.
 func (i *Instance[I]) enter(ctx context.Context) context.Context {
 	i.busy = true
-	if i.last != nil && sameContext(i.last.Context, ctx) {
-		return i.last
+	if c := i.last; c != nil && (c.safe && c.Context == ctx || !c.safe && sameContext(c.Context, ctx)) {
+		return c
 	}
-	i.last = &callContext[I]{Context: ctx, inst: i}
+	i.last = &callContext[I]{Context: ctx, inst: i, safe: ctx != nil && comparesSafely(reflect.TypeOf(ctx))}
 	return i.last
 }
 
 // callContext carries the instance into host functions (one small
-// allocation per new caller context).
+// allocation per new caller context). safe says whether comparing the
+// caller's context with == can never panic (see comparesSafely).
 type callContext[I any] struct {
 	context.Context
 	inst *Instance[I]
+	safe bool
 }
 
 type instanceKey[I any] struct{}
@@ -197,6 +260,27 @@ func (c *callContext[I]) Value(key any) any {
 		return c.inst
 	}
 	return c.Context.Value(key)
+}
+
+// comparesSafely reports whether == on two values of type t never panics:
+// t holds no interface (whose dynamic value may not be comparable) and
+// nothing incomparable. Comparing an interface holding such a t with any
+// other interface never panics either: different dynamic types are
+// unequal without comparing values.
+func comparesSafely(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Interface, reflect.Func, reflect.Map, reflect.Slice:
+		return false
+	case reflect.Array:
+		return comparesSafely(t.Elem())
+	case reflect.Struct:
+		for f := range t.Fields() {
+			if !comparesSafely(f.Type) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // sameContext reports a == b; a Context of a non-comparable type counts as
@@ -215,6 +299,11 @@ func Host[I any](ctx context.Context, fn string) *Instance[I] {
 	if c, ok := ctx.(*callContext[I]); ok {
 		return c.inst
 	}
+	return hostFromValue[I](ctx, fn)
+}
+
+// hostFromValue is Host for a context derived from the call's.
+func hostFromValue[I any](ctx context.Context, fn string) *Instance[I] {
 	if inst, ok := ctx.Value(instanceKey[I]{}).(*Instance[I]); ok {
 		return inst
 	}

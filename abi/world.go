@@ -31,6 +31,12 @@ type World struct {
 	// NeedMemory and NeedRealloc say whether the world's functions move
 	// values through memory in the directions that need them.
 	NeedMemory, NeedRealloc bool
+	// Resources names the world's resources by handle-table type tag
+	// (Resources[0] is unused); Dtors lists, by the same tag, the export
+	// names of an exported resource's destructor (nil for a resource the
+	// host implements). Both are empty in a world without resources.
+	Resources []string
+	Dtors     [][]string
 }
 
 // LinkOption changes what Link requires of a module.
@@ -71,11 +77,11 @@ func (w *World) Define(ctx context.Context, r wazero.Runtime) error {
 			return err
 		}
 	}
-	return DefineWASI(ctx, r)
+	return defineWASI(ctx, r)
 }
 
-// DefineWASI instantiates WASI preview1 on r unless it is there already.
-func DefineWASI(ctx context.Context, r wazero.Runtime) error {
+// defineWASI instantiates WASI preview1 on r unless it is there already.
+func defineWASI(ctx context.Context, r wazero.Runtime) error {
 	if r.Module(wasi.ModuleName) != nil {
 		return nil
 	}
@@ -153,6 +159,9 @@ func (m *Module) HasExport(k int) bool {
 // ImportsInterface reports whether the module imports any function of the
 // world interface iface (see Linked.ImportsInterface).
 func (m *Module) ImportsInterface(iface string) bool { return m.linked.ImportsInterface(iface) }
+
+// Linked returns what the module provides of the world's exports.
+func (m *Module) Linked() *Linked { return m.linked }
 
 // Compiled returns the underlying wazero module.
 func (m *Module) Compiled() wazero.CompiledModule { return m.compiled }

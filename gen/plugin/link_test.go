@@ -65,8 +65,8 @@ func TestLinksReferenceModules(t *testing.T) {
 					t.Errorf("export %s not found", HookList[k].Name)
 				}
 			}
-			if mod.linked.Realloc == "" || mod.linked.Memory == "" || mod.linked.Init == "" {
-				t.Errorf("realloc/memory/init not found: %+v", mod.linked)
+			if mod.m.Linked().Realloc == "" || mod.m.Linked().Memory == "" || mod.m.Linked().Init == "" {
+				t.Errorf("realloc/memory/init not found: %+v", mod.m.Linked())
 			}
 		})
 	}
@@ -331,8 +331,8 @@ func TestSemverTrack(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if k := ExportIndex("on-login"); mod.linked.Exports[k] != "raisfast:plugin-wit/plugin-hooks@0.1.1#on-login" || mod.Contract().Built != "0.1.9" {
-			t.Fatalf("export %q, contract %+v", mod.linked.Exports[k], mod.Contract())
+		if k := ExportIndex("on-login"); mod.m.Linked().Exports[k] != "raisfast:plugin-wit/plugin-hooks@0.1.1#on-login" || mod.Contract().Built != "0.1.9" {
+			t.Fatalf("export %q, contract %+v", mod.m.Linked().Exports[k], mod.Contract())
 		}
 	})
 }

@@ -8,131 +8,137 @@ import (
 	m "github.com/raisfast/wasmplug/internal/witmodel"
 )
 
-func (g *gen) maxStack() int {
-	n := 1
-	for _, fn := range g.allExports() {
-		n = max(n, len(fn.CoreParams), len(fn.CoreResults))
-	}
-	return n
+// module emits what links and runs a guest: the world table package abi
+// works from, and the thin Define, Compile, Link, Module and Instance over
+// abi.World, abi.Module and abi.Instance.
+func (g *gen) module() {
+	g.genWorld()
+	g.genDefine()
+	g.genCompileOptions()
+	g.genExportIndex()
+	g.genCompile()
+	g.genModule()
+	g.genInstance()
 }
 
-// module emits the link tables, Define, Compile, Module and Instance.
-func (g *gen) module() {
+// coreFunc is the abi.CoreFunc literal of fn.
+func coreFunc(fn *m.Func) jen.Code {
+	d := jen.Dict{
+		jen.Id("WIT"):     jen.Lit(fn.QualifiedName()),
+		jen.Id("Name"):    jen.Lit(fn.Name),
+		jen.Id("Params"):  valueTypes(fn.CoreParams),
+		jen.Id("Results"): valueTypes(fn.CoreResults),
+	}
+	if fn.Iface.Name != "" {
+		d[jen.Id("Interface")] = jen.Lit(ifaceBase(fn.Iface))
+		if fn.Iface.Version != "" {
+			d[jen.Id("Version")] = jen.Lit(fn.Iface.Version)
+		}
+	}
+	return jen.Values(d)
+}
+
+// hostTable lists the core functions the host provides and, by the same
+// index, the Go host function serving each.
+func (g *gen) hostTable() (funcs, hosts []jen.Code) {
+	for _, iface := range g.w.Imports {
+		for _, fn := range iface.Funcs {
+			funcs = append(funcs, coreFunc(fn))
+			hosts = append(hosts, jen.Id("host"+iface.GoName+fn.GoName))
+		}
+	}
+	rf, rh := g.resourceHostTable()
+	return append(funcs, rf...), append(hosts, rh...)
+}
+
+// moduleRefs lists the host modules Define registers: every imported
+// interface under each of its manglings, then the "[export]" modules of
+// exported interfaces with resources.
+func (g *gen) moduleRefs() []jen.Code {
+	var refs []jen.Code
+	ref := func(name, iface string) jen.Code {
+		return jen.Values(jen.Id("Name").Op(":").Lit(name), jen.Id("Interface").Op(":").Lit(iface))
+	}
+	for _, iface := range g.w.Imports {
+		for _, name := range iface.ImportModules() {
+			refs = append(refs, ref(name, ifaceBase(iface)))
+		}
+	}
+	for _, iface := range g.w.Exports {
+		if len(iface.Resources) == 0 {
+			continue
+		}
+		for _, name := range iface.ExportModules() {
+			refs = append(refs, ref(name, iface.ExportModuleBase()))
+		}
+	}
+	return refs
+}
+
+// oneALine is a composite literal's values, one a line.
+func oneALine(items []jen.Code) jen.Code {
+	return jen.ValuesFunc(func(g *jen.Group) {
+		for _, it := range items {
+			g.Line().Add(it)
+		}
+		g.Line()
+	})
+}
+
+// genWorld emits WorldPackage, WorldVersion and the abi.World the rest
+// works from.
+func (g *gen) genWorld() {
 	f := g.f
-	exports, imports := g.allExports(), g.allImports()
-	n := len(exports)
-
-	// link tables
-	coreFunc := func(fn *m.Func) jen.Code {
-		d := jen.Dict{
-			jen.Id("WIT"):     jen.Lit(fn.QualifiedName()),
-			jen.Id("Name"):    jen.Lit(fn.Name),
-			jen.Id("Params"):  valueTypes(fn.CoreParams),
-			jen.Id("Results"): valueTypes(fn.CoreResults),
-		}
-		if fn.Iface.Name != "" {
-			d[jen.Id("Interface")] = jen.Lit(ifaceBase(fn.Iface))
-			if fn.Iface.Version != "" {
-				d[jen.Id("Version")] = jen.Lit(fn.Iface.Version)
-			}
-		}
-		return jen.Values(d)
-	}
-	var imp, exp []jen.Code
-	for _, fn := range imports {
-		imp = append(imp, coreFunc(fn))
-	}
-	for _, fn := range exports {
-		exp = append(exp, coreFunc(fn))
-	}
-	imp = append(imp, g.resourceCoreFuncs()...)
-	f.Comment("importFuncs lists the core functions the host provides.")
-	f.Var().Id("importFuncs").Op("=").Index().Qual(pkgABI, "CoreFunc").Values(imp...)
-	f.Comment("exportFuncs lists the core functions a guest exports, by export index.")
-	f.Var().Id("exportFuncs").Op("=").Index().Qual(pkgABI, "CoreFunc").Values(exp...)
-
 	pkgName, pkgVersion, _ := strings.Cut(g.w.Package, "@")
 	f.Comment("WorldPackage and WorldVersion name the contract these bindings were generated from.")
 	f.Const().Defs(
 		jen.Id("WorldPackage").Op("=").Lit(pkgName),
 		jen.Id("WorldVersion").Op("=").Lit(pkgVersion),
 	)
+	var exports []jen.Code
+	for _, fn := range g.allExports() {
+		exports = append(exports, coreFunc(fn))
+	}
+	imports, hosts := g.hostTable()
+	field := func(name string, v jen.Code) jen.Code { return jen.Id(name).Op(":").Add(v) }
+	fields := []jen.Code{
+		field("Package", jen.Id("WorldPackage")),
+		field("Version", jen.Id("WorldVersion")),
+		field("Imports", jen.Index().Qual(pkgABI, "CoreFunc").Values(imports...)),
+		field("Host", jen.Index().Qual(pkgAPI, "GoModuleFunc").Add(oneALine(hosts))),
+		field("Exports", jen.Index().Qual(pkgABI, "CoreFunc").Values(exports...)),
+		field("Modules", jen.Index().Qual(pkgABI, "ModuleRef").Add(oneALine(g.moduleRefs()))),
+	}
+	if mem, realloc := g.needs(); mem || realloc {
+		fields = append(fields, field("NeedMemory", jen.Lit(mem)), field("NeedRealloc", jen.Lit(realloc)))
+	}
+	if names, dtors := g.resourceTables(); names != nil {
+		fields = append(fields, field("Resources", names), field("Dtors", dtors))
+	}
+	f.Comment(lineComment(`world is what package abi knows of the world: the core functions the host
+provides (Imports, served by Host), those a guest exports (by export
+index), and the host modules Define registers.`))
+	f.Var().Id("world").Op("=").Qual(pkgABI, "World").Add(oneALine(fields))
+}
 
-	// defineModule
-	var ifaceCases []jen.Code
-	for _, iface := range g.w.Imports {
-		var fns []jen.Code
-		for _, fn := range iface.Funcs {
-			fns = append(fns, jen.Id("b").Dot("NewFunctionBuilder").Call().
-				Dot("WithGoModuleFunction").Call(jen.Qual(pkgAPI, "GoModuleFunc").Call(jen.Id("host"+iface.GoName+fn.GoName)), valueTypes(fn.CoreParams), valueTypes(fn.CoreResults)).
-				Dot("WithName").Call(jen.Lit(fn.Name)).Dot("Export").Call(jen.Lit(fn.Name)))
-		}
-		fns = append(fns, g.resourceDefines(iface)...)
-		ifaceCases = append(ifaceCases, jen.Case(jen.Lit(ifaceBase(iface))).Block(fns...))
-	}
-	ifaceCases = append(ifaceCases, g.exportModuleCases()...)
-	ifaceCases = append(ifaceCases, jen.Default().Block(
-		jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("define host module %s: the world imports no interface %q"), jen.Id("name"), jen.Id("iface")))))
-	f.Comment(lineComment(`defineModule instantiates the host functions of the imported interface
-iface (ifaceBase; "" for world-level functions) as the host module name,
-unless r has a module of that name already. Two concurrent calls for one
-name are fine: the loser finds the winner's module.`))
-	defineBody := []jen.Code{
-		jen.If(jen.Id("r").Dot("Module").Call(jen.Id("name")).Op("!=").Nil()).Block(jen.Return(jen.Nil())),
-		jen.Id("b").Op(":=").Id("r").Dot("NewHostModuleBuilder").Call(jen.Id("name")),
-		jen.Switch(jen.Id("iface")).Block(ifaceCases...),
-		jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("b").Dot("Instantiate").Call(jen.Id("ctx")), jen.Err().Op("!=").Nil().Op("&&").Id("r").Dot("Module").Call(jen.Id("name")).Op("==").Nil()).Block(
-			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("define host module %s: %w"), jen.Id("name"), jen.Err()))),
-		jen.Return(jen.Nil()),
-	}
-	if len(ifaceCases) == 1 { // nothing to define: only the default case's error
-		defineBody = []jen.Code{
-			jen.If(jen.Id("r").Dot("Module").Call(jen.Id("name")).Op("!=").Nil()).Block(jen.Return(jen.Nil())),
-			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("define host module %s: the world imports no interface %q"), jen.Id("name"), jen.Id("iface"))),
-		}
-	}
-	f.Func().Id("defineModule").Params(ctxParam(), jen.Id("r").Qual(pkgWazero, "Runtime"), jen.List(jen.Id("name"), jen.Id("iface")).String()).Error().Block(defineBody...)
-
-	// Define
-	var defs []jen.Code
-	for _, iface := range g.w.Imports {
-		defs = append(defs, jen.For(jen.List(jen.Id("_"), jen.Id("name")).Op(":=").Range().Add(strs(iface.ImportModules()))).Block(
-			jen.If(jen.Err().Op(":=").Id("defineModule").Call(jen.Id("ctx"), jen.Id("r"), jen.Id("name"), jen.Lit(ifaceBase(iface))), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err()))))
-	}
-	defs = append(defs, g.exportModuleDefines()...)
-	defs = append(defs,
-		jen.If(jen.Id("r").Dot("Module").Call(jen.Qual(pkgWASI, "ModuleName")).Op("==").Nil()).Block(
-			jen.Id("b").Op(":=").Id("r").Dot("NewHostModuleBuilder").Call(jen.Qual(pkgWASI, "ModuleName")),
-			jen.Qual(pkgWASI, "NewFunctionExporter").Call().Dot("ExportFunctions").Call(jen.Id("b")),
-			jen.Comment("Guests of wit-bindgen's Go generator import this function of the preview1"),
-			jen.Comment("component adapter (it pauses the adapter's clock during GC); without the"),
-			jen.Comment("adapter there is no clock to pause."),
-			jen.Id("b").Dot("NewFunctionBuilder").Call().Dot("WithGoFunction").Call(
-				jen.Qual(pkgAPI, "GoFunc").Call(jen.Func().Params(jen.Qual("context", "Context"), jen.Index().Uint64()).Block()),
-				jen.Index().Qual(pkgAPI, "ValueType").Values(jen.Qual(pkgAPI, "ValueTypeI32")), jen.Nil()).
-				Dot("Export").Call(jen.Lit("adapter_monotonic_clock_set_paused")),
-			jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("b").Dot("Instantiate").Call(jen.Id("ctx")), jen.Err().Op("!=").Nil()).Block(
-				jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("define WASI preview1: %w"), jen.Err())))),
-		jen.Return(jen.Nil()))
-	f.Comment(lineComment(`Define registers the host side of every imported interface on r, under
+// genDefine emits Define.
+func (g *gen) genDefine() {
+	g.f.Comment(lineComment(`Define registers the host side of every imported interface on r, under
 the legacy, unversioned and standard32 module names, and WASI preview1 for
 guests that import it (standard Go guests do). Call it once per runtime
 before Compile; calling it again is a no-op. Modules built for another
 version on the world's semver track name other modules; Link defines
 those as it meets them. The host functions find the calling Instance
 through the context of the export call.`))
-	f.Func().Id("Define").Params(ctxParam(), jen.Id("r").Qual(pkgWazero, "Runtime")).Error().Block(defs...)
+	g.f.Func().Id("Define").Params(ctxParam(), jen.Id("r").Qual(pkgWazero, "Runtime")).Error().Block(
+		jen.Return(jen.Id("world").Dot("Define").Call(jen.Id("ctx"), jen.Id("r"))))
+}
 
-	// Module
-	mem, realloc := g.needs()
-	f.Comment("Module is a guest module compiled and checked against the world.")
-	f.Type().Id("Module").Struct(
-		jen.Id("r").Qual(pkgWazero, "Runtime"),
-		jen.Id("compiled").Qual(pkgWazero, "CompiledModule"),
-		jen.Id("linked").Op("*").Qual(pkgABI, "Linked"),
-	)
+// genCompileOptions emits CompileOption and OptionalExports.
+func (g *gen) genCompileOptions() {
+	f := g.f
 	f.Comment("CompileOption changes what Compile requires of a module.")
-	f.Type().Id("CompileOption").Func().Params(jen.Op("*").Qual(pkgABI, "LinkOptions"))
+	f.Type().Id("CompileOption").Op("=").Qual(pkgABI, "LinkOption")
 	f.Comment(lineComment(`OptionalExports accepts modules that lack some exports (calling a missing
 one returns abi.ErrNotExported), except those named: plugins that implement
 only some hooks. Without it every export is required.`))
@@ -143,26 +149,32 @@ only some hooks. Without it every export is required.`))
 				jen.If(jen.Id("k").Op(":=").Id("ExportIndex").Call(jen.Id("name")), jen.Id("k").Op(">=").Lit(0)).Block(
 					jen.Id("o").Dot("Required").Op("=").Append(jen.Id("o").Dot("Required"), jen.Id("k")))),
 		)))
-	var cases []jen.Code
-	// A bare name ("on-login") or an interface-relative one
-	// ("plugin-hooks#on-login") two exports share is ambiguous: only the
-	// qualified name finds them.
-	spellings := func(fn *m.Func) []string {
-		if fn.Iface.Name == "" {
-			return []string{fn.Name}
-		}
-		return []string{fn.Name, fn.Iface.Name + "#" + fn.Name, fn.QualifiedName()}
+}
+
+// exportSpellings are the names ExportIndex finds fn by: its bare name, its
+// interface-relative one ("plugin-hooks#on-login") and its qualified one.
+func exportSpellings(fn *m.Func) []string {
+	if fn.Iface.Name == "" {
+		return []string{fn.Name}
 	}
+	return []string{fn.Name, fn.Iface.Name + "#" + fn.Name, fn.QualifiedName()}
+}
+
+// genExportIndex emits ExportIndex. A bare or interface-relative name two
+// exports share is ambiguous: only the qualified names find them.
+func (g *gen) genExportIndex() {
+	exports := g.allExports()
 	count := map[string]int{}
 	for _, fn := range exports {
-		for _, s := range spellings(fn) {
+		for _, s := range exportSpellings(fn) {
 			count[s]++
 		}
 	}
+	var cases []jen.Code
 	for _, fn := range exports {
 		var names []jen.Code
 		seen := map[string]bool{}
-		for _, s := range spellings(fn) {
+		for _, s := range exportSpellings(fn) {
 			if !seen[s] && (count[s] == 1 || s == fn.QualifiedName()) {
 				names = append(names, jen.Lit(s))
 			}
@@ -170,185 +182,120 @@ only some hooks. Without it every export is required.`))
 		}
 		cases = append(cases, jen.Case(names...).Return(jen.Lit(fn.Index)))
 	}
-	f.Comment(lineComment(`ExportIndex returns the index of an export by WIT name ("on-login",
+	g.f.Comment(lineComment(`ExportIndex returns the index of an export by WIT name ("on-login",
 "plugin-hooks#on-login" or fully qualified), or -1.`))
-	f.Func().Id("ExportIndex").Params(jen.Id("name").String()).Int().Block(
+	g.f.Func().Id("ExportIndex").Params(jen.Id("name").String()).Int().Block(
 		jen.Switch(jen.Id("name")).Block(cases...), jen.Return(jen.Lit(-1)))
+}
 
+// wrapModule is the tail of Compile and Link: the *Module over the
+// *abi.Module world.Compile or world.Link returned as am.
+func wrapModule() []jen.Code {
+	return []jen.Code{
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+		jen.Return(jen.Op("&").Id("Module").Values(jen.Dict{jen.Id("m"): jen.Id("am")}), jen.Nil()),
+	}
+}
+
+// genCompile emits Compile and Link.
+func (g *gen) genCompile() {
+	f := g.f
+	opts := jen.Id("opts").Op("...").Id("CompileOption")
 	f.Comment(lineComment(`Compile compiles wasm on r (which Define has prepared) and checks it
 against the world: every import must be a function of the world with the
 same core signature, exports must have theirs, and memory and cabi_realloc
 must exist where the world needs them. All problems are reported in one
 *abi.LinkError.`))
-	f.Func().Id("Compile").Params(ctxParam(), jen.Id("r").Qual(pkgWazero, "Runtime"), jen.Id("wasm").Index().Byte(), jen.Id("opts").Op("...").Id("CompileOption")).Params(jen.Op("*").Id("Module"), jen.Error()).Block(
-		jen.List(jen.Id("cm"), jen.Err()).Op(":=").Id("r").Dot("CompileModule").Call(jen.Id("ctx"), jen.Id("wasm")),
-		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit("compile: %w"), jen.Err()))),
-		jen.List(jen.Id("mod"), jen.Err()).Op(":=").Id("Link").Call(jen.Id("ctx"), jen.Id("r"), jen.Id("cm"), jen.Id("opts").Op("...")),
-		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Id("_").Op("=").Id("cm").Dot("Close").Call(jen.Id("ctx")), jen.Return(jen.Nil(), jen.Err())),
-		jen.Return(jen.Id("mod"), jen.Nil()),
-	)
+	f.Func().Id("Compile").Params(ctxParam(), jen.Id("r").Qual(pkgWazero, "Runtime"), jen.Id("wasm").Index().Byte(), opts).Params(jen.Op("*").Id("Module"), jen.Error()).Block(
+		append([]jen.Code{jen.List(jen.Id("am"), jen.Err()).Op(":=").Id("world").Dot("Compile").Call(jen.Id("ctx"), jen.Id("r"), jen.Id("wasm"), jen.Id("opts").Op("..."))}, wrapModule()...)...)
 	f.Comment(lineComment(`Link checks an already compiled module against the world (see Compile)
 and defines on r the host modules it imports under names Define did not
 cover (another version on the world's track).`))
-	f.Func().Id("Link").Params(ctxParam(), jen.Id("r").Qual(pkgWazero, "Runtime"), jen.Id("cm").Qual(pkgWazero, "CompiledModule"), jen.Id("opts").Op("...").Id("CompileOption")).Params(jen.Op("*").Id("Module"), jen.Error()).Block(
-		jen.Id("o").Op(":=").Qual(pkgABI, "LinkOptions").Values(jen.Dict{
-			jen.Id("NeedMemory"): jen.Lit(mem), jen.Id("NeedRealloc"): jen.Lit(realloc),
-			jen.Id("Package"): jen.Id("WorldPackage"), jen.Id("Version"): jen.Id("WorldVersion"),
-		}),
-		jen.For(jen.List(jen.Id("_"), jen.Id("opt")).Op(":=").Range().Id("opts")).Block(jen.Id("opt").Call(jen.Op("&").Id("o"))),
-		jen.List(jen.Id("l"), jen.Err()).Op(":=").Qual(pkgABI, "Link").Call(jen.Id("cm"), jen.Id("importFuncs"), jen.Id("exportFuncs"), jen.Id("o")),
-		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
-		jen.For(jen.List(jen.Id("_"), jen.Id("ref")).Op(":=").Range().Id("l").Dot("Modules")).Block(
-			jen.If(jen.Err().Op(":=").Id("defineModule").Call(jen.Id("ctx"), jen.Id("r"), jen.Id("ref").Dot("Name"), jen.Id("ref").Dot("Interface")), jen.Err().Op("!=").Nil()).Block(
-				jen.Return(jen.Nil(), jen.Err()))),
-		jen.Return(jen.Op("&").Id("Module").Values(jen.Dict{jen.Id("r"): jen.Id("r"), jen.Id("compiled"): jen.Id("cm"), jen.Id("linked"): jen.Id("l")}), jen.Nil()),
-	)
-	f.Comment("Contract says which contract version the module was built for and how these bindings take it.")
-	f.Func().Params(jen.Id("m").Op("*").Id("Module")).Id("Contract").Params().Qual(pkgABI, "Contract").Block(jen.Return(jen.Id("m").Dot("linked").Dot("Contract")))
-	f.Comment("HasExport reports whether the module exports the function with index k.")
-	f.Func().Params(jen.Id("m").Op("*").Id("Module")).Id("HasExport").Params(jen.Id("k").Int()).Bool().Block(
-		jen.Return(jen.Id("k").Op(">=").Lit(0).Op("&&").Id("k").Op("<").Len(jen.Id("m").Dot("linked").Dot("Exports")).Op("&&").Id("m").Dot("linked").Dot("Exports").Index(jen.Id("k")).Op("!=").Lit("")))
-	f.Comment("Compiled returns the underlying wazero module.")
-	f.Func().Params(jen.Id("m").Op("*").Id("Module")).Id("Compiled").Params().Qual(pkgWazero, "CompiledModule").Block(jen.Return(jen.Id("m").Dot("compiled")))
-	f.Comment("Close releases the compiled module.")
-	f.Func().Params(jen.Id("m").Op("*").Id("Module")).Id("Close").Params(ctxParam()).Error().Block(jen.Return(jen.Id("m").Dot("compiled").Dot("Close").Call(jen.Id("ctx"))))
+	f.Func().Id("Link").Params(ctxParam(), jen.Id("r").Qual(pkgWazero, "Runtime"), jen.Id("cm").Qual(pkgWazero, "CompiledModule"), opts).Params(jen.Op("*").Id("Module"), jen.Error()).Block(
+		append([]jen.Code{jen.List(jen.Id("am"), jen.Err()).Op(":=").Id("world").Dot("Link").Call(jen.Id("ctx"), jen.Id("r"), jen.Id("cm"), jen.Id("opts").Op("..."))}, wrapModule()...)...)
+}
 
-	// Instance
-	f.Comment(lineComment(`Instance is one instantiated guest. It is not safe for concurrent use: a
-pool hands each instance to one caller at a time. After a call fails with
-an error matching abi.ErrTrap the instance refuses further calls; replace it.`))
-	f.Type().Id("Instance").Struct(append([]jen.Code{
-		jen.Id("mod").Qual(pkgAPI, "Module"),
-		jen.Id("g").Qual(pkgABI, "Guest"),
-		jen.Id("imports").Id("Imports"),
-		jen.Id("funcs").Index(jen.Lit(n)).Qual(pkgAPI, "Function"),
-		jen.Id("posts").Index(jen.Lit(n)).Qual(pkgAPI, "Function"),
-		jen.Id("stack").Index().Uint64(),
-		jen.Id("busy").Bool(),
-		jen.Id("last").Op("*").Id("callContext"),
-		jen.Id("err").Error(),
-	}, g.instanceFields()...)...)
-	var nilChecks []jen.Code
-	// An implementation is needed only for an interface the module imports
-	// from: a host of a later minor version can leave out what its older
-	// plugins never call.
+// forwarder is a generated type whose methods forward to one field.
+type forwarder struct{ recv, typ, field string }
+
+var (
+	moduleFwd   = forwarder{"m", "Module", "m"}
+	instanceFwd = forwarder{"i", "Instance", "core"}
+)
+
+// method emits a method of *fw.typ that returns what fw.field answers to
+// the same call.
+func (fw forwarder) method(f *jen.File, doc, name string, ps, args []jen.Code, results ...jen.Code) {
+	f.Comment(doc)
+	f.Func().Params(jen.Id(fw.recv).Op("*").Id(fw.typ)).Id(name).Params(ps...).Params(results...).Block(
+		jen.Return(jen.Id(fw.recv).Dot(fw.field).Dot(name).Call(args...)))
+}
+
+// genModule emits Module and its methods.
+func (g *gen) genModule() {
+	f := g.f
+	f.Comment("Module is a guest module compiled and checked against the world.")
+	f.Type().Id("Module").Struct(jen.Id("m").Op("*").Qual(pkgABI, "Module"))
+	k := []jen.Code{jen.Id("k").Int()}
+	ctx := []jen.Code{ctxParam()}
+	moduleFwd.method(f, "Contract says which contract version the module was built for and how these bindings take it.",
+		"Contract", nil, nil, jen.Qual(pkgABI, "Contract"))
+	moduleFwd.method(f, "HasExport reports whether the module exports the function with index k.",
+		"HasExport", k, []jen.Code{jen.Id("k")}, jen.Bool())
+	moduleFwd.method(f, "Compiled returns the underlying wazero module.",
+		"Compiled", nil, nil, jen.Qual(pkgWazero, "CompiledModule"))
+	moduleFwd.method(f, "Close releases the compiled module.",
+		"Close", ctx, []jen.Code{jen.Id("ctx")}, jen.Error())
+}
+
+// importChecks are Instantiate's checks that imports implements every
+// interface the module imports from: a host of a later minor version can
+// leave out what its older plugins never call.
+func (g *gen) importChecks() []jen.Code {
+	var out []jen.Code
 	for _, iface := range g.w.Imports {
 		name := ifaceBase(iface)
 		what := name
 		if what == "" {
 			what = "world-level functions"
 		}
-		nilChecks = append(nilChecks, jen.If(jen.Id("imports").Dot(iface.GoName).Op("==").Nil().Op("&&").Id("m").Dot("linked").Dot("ImportsInterface").Call(jen.Lit(name))).Block(
+		out = append(out, jen.If(jen.Id("imports").Dot(iface.GoName).Op("==").Nil().Op("&&").Id("m").Dot("m").Dot("ImportsInterface").Call(jen.Lit(name))).Block(
 			jen.Return(jen.Nil(), jen.Qual("errors", "New").Call(jen.Lit("instantiate: the module imports "+what+" but Imports."+iface.GoName+" is nil")))))
 	}
-	setup := g.instanceSetup()
-	inst := append(nilChecks,
-		jen.If(jen.Id("cfg").Op("==").Nil()).Block(jen.Id("cfg").Op("=").Qual(pkgWazero, "NewModuleConfig").Call()),
-		jen.Comment("Anonymous, so a pool can hold many; no start function (the reactor's"),
-		jen.Comment("_initialize runs below with the instance in context); real clocks, without"),
-		jen.Comment("which a standard Go guest's GC stalls and its memory grows without bound."),
-		jen.Id("cfg").Op("=").Id("cfg").Dot("WithName").Call(jen.Lit("")).Dot("WithStartFunctions").Call().Dot("WithSysNanotime").Call().Dot("WithSysWalltime").Call(),
-		jen.Id("i").Op(":=").Op("&").Id("Instance").Values(jen.Dict{jen.Id("imports"): jen.Id("imports"), jen.Id("stack"): jen.Make(jen.Index().Uint64(), jen.Lit(g.maxStack()))}),
-		jen.List(jen.Id("mod"), jen.Err()).Op(":=").Id("m").Dot("r").Dot("InstantiateModule").Call(jen.Id("ctx"), jen.Id("m").Dot("compiled"), jen.Id("cfg")),
-		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit("instantiate: %w"), jen.Err()))),
-		jen.Id("i").Dot("mod").Op("=").Id("mod"),
-		jen.If(jen.Id("f").Op(":=").Qual(pkgABI, "Instantiated").Call(jen.Id("ctx")), jen.Id("f").Op("!=").Nil()).Block(jen.Id("f").Call(jen.Id("mod"))),
-		jen.Id("l").Op(":=").Id("m").Dot("linked"),
-		jen.Var().Id("realloc").Qual(pkgAPI, "Function"),
-		jen.If(jen.Id("l").Dot("Realloc").Op("!=").Lit("")).Block(jen.Id("realloc").Op("=").Id("mod").Dot("ExportedFunction").Call(jen.Id("l").Dot("Realloc"))),
-		jen.Id("i").Dot("g").Op("=").Qual(pkgABI, "NewGuest").Call(jen.Id("mod").Dot("ExportedMemory").Call(jen.Id("l").Dot("Memory")), jen.Id("realloc")),
-		jen.For(jen.Id("k").Op(":=").Range().Id("i").Dot("funcs")).Block(
-			jen.If(jen.Id("l").Dot("Exports").Index(jen.Id("k")).Op("!=").Lit("")).Block(
-				jen.Id("i").Dot("funcs").Index(jen.Id("k")).Op("=").Id("mod").Dot("ExportedFunction").Call(jen.Id("l").Dot("Exports").Index(jen.Id("k")))),
-			jen.If(jen.Id("l").Dot("Posts").Index(jen.Id("k")).Op("!=").Lit("")).Block(
-				jen.Id("i").Dot("posts").Index(jen.Id("k")).Op("=").Id("mod").Dot("ExportedFunction").Call(jen.Id("l").Dot("Posts").Index(jen.Id("k")))),
-		),
-		jen.If(jen.Id("l").Dot("Init").Op("!=").Lit("")).Block(
-			jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("mod").Dot("ExportedFunction").Call(jen.Id("l").Dot("Init")).Dot("Call").Call(jen.Id("i").Dot("enter").Call(jen.Id("ctx"))), jen.Err().Op("!=").Nil()).Block(
-				jen.Id("i").Dot("leave").Call(),
-				jen.Id("_").Op("=").Id("mod").Dot("Close").Call(jen.Id("ctx")),
-				jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit("instantiate: %s: %w"), jen.Id("l").Dot("Init"), jen.Err()))),
-			jen.Id("i").Dot("leave").Call(),
-		),
+	return out
+}
+
+// genInstance emits Instance, Module.Instantiate and Instance's
+// world-independent methods.
+func (g *gen) genInstance() {
+	f := g.f
+	f.Comment(lineComment(`Instance is one instantiated guest. It is not safe for concurrent use: a
+pool hands each instance to one caller at a time. After a call fails with
+an error matching abi.ErrTrap the instance refuses further calls; replace it.`))
+	f.Type().Id("Instance").Struct(jen.Id("core").Qual(pkgABI, "Instance").Types(jen.Id("Imports")))
+	body := append(g.importChecks(),
+		jen.Id("i").Op(":=").Op("&").Id("Instance").Values(),
+		jen.If(jen.Err().Op(":=").Id("i").Dot("core").Dot("Instantiate").Call(jen.Id("ctx"), jen.Id("m").Dot("m"), jen.Id("imports"), jen.Id("cfg"), jen.Id("i")), jen.Err().Op("!=").Nil()).Block(
+			jen.Return(jen.Nil(), jen.Err())),
 		jen.Return(jen.Id("i"), jen.Nil()),
 	)
-	if len(setup) > 0 {
-		at := len(nilChecks) + 14 // after i.g = abi.NewGuest(…)
-		inst = append(inst[:at:at], append(setup, inst[at:]...)...)
-	}
 	f.Comment(lineComment(`Instantiate creates an instance whose imports are served by imports. cfg
 may be nil; whatever it says, the instance is anonymous, has no start
 function, and uses the system clocks. _initialize runs once if exported,
 after the function abi.WithInstantiated put in ctx (if any) has seen the
 module.`))
-	f.Func().Params(jen.Id("m").Op("*").Id("Module")).Id("Instantiate").Params(ctxParam(), jen.Id("imports").Id("Imports"), jen.Id("cfg").Qual(pkgWazero, "ModuleConfig")).Params(jen.Op("*").Id("Instance"), jen.Error()).Block(inst...)
-
-	f.Comment("Close closes the wasm instance.")
-	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("Close").Params(ctxParam()).Error().Block(append(g.closeResources(), jen.Return(jen.Id("i").Dot("mod").Dot("Close").Call(jen.Id("ctx"))))...)
-	f.Comment("Err returns the failure that made the instance unusable, or nil.")
-	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("Err").Params().Error().Block(jen.Return(jen.Id("i").Dot("err")))
-	f.Comment("Has reports whether the guest exports the function with index k.")
-	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("Has").Params(jen.Id("k").Int()).Bool().Block(
-		jen.Return(jen.Id("k").Op(">=").Lit(0).Op("&&").Id("k").Op("<").Lit(n).Op("&&").Id("i").Dot("funcs").Index(jen.Id("k")).Op("!=").Nil()))
-	f.Comment("Module returns the underlying wazero module (its memory, for instance).")
-	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("Module").Params().Qual(pkgAPI, "Module").Block(jen.Return(jen.Id("i").Dot("mod")))
-
-	g.callPlumbing(n)
-}
-
-func (g *gen) callPlumbing(n int) {
-	f := g.f
-	f.Comment("callContext carries the instance into host functions (one small allocation per call).")
-	f.Type().Id("callContext").Struct(jen.Qual("context", "Context"), jen.Id("inst").Op("*").Id("Instance"))
-	f.Type().Id("instanceKey").Struct()
-	f.Func().Params(jen.Id("c").Op("*").Id("callContext")).Id("Value").Params(jen.Id("key").Any()).Any().Block(
-		jen.If(jen.List(jen.Id("_"), jen.Id("ok")).Op(":=").Id("key").Assert(jen.Id("instanceKey")), jen.Id("ok")).Block(jen.Return(jen.Id("c").Dot("inst"))),
-		jen.Return(jen.Id("c").Dot("Context").Dot("Value").Call(jen.Id("key"))),
-	)
-	f.Func().Id("instanceFrom").Params(ctxParam(), jen.Id("fn").String()).Op("*").Id("Instance").Block(
-		jen.If(jen.List(jen.Id("c"), jen.Id("ok")).Op(":=").Id("ctx").Assert(jen.Op("*").Id("callContext")), jen.Id("ok")).Block(jen.Return(jen.Id("c").Dot("inst"))),
-		jen.If(jen.List(jen.Id("inst"), jen.Id("ok")).Op(":=").Id("ctx").Dot("Value").Call(jen.Id("instanceKey").Values()).Assert(jen.Op("*").Id("Instance")), jen.Id("ok")).Block(jen.Return(jen.Id("inst"))),
-		jen.Panic(jen.Op("&").Qual(pkgABI, "TrapError").Values(jen.Dict{jen.Id("Func"): jen.Id("fn"), jen.Id("Err"): jen.Qual(pkgABI, "ErrNoInstance")})),
-	)
-	// A callContext is never changed once made: with wazero's
-	// WithCloseOnContextDone a watcher goroutine reads the call's context
-	// concurrently and may outlive the call, so rewriting a shared one would
-	// be a data race. The last one is reused when the caller passes the same
-	// context again (no allocation); otherwise a new one is made.
-	f.Comment(lineComment(`enter marks the instance busy and returns the context export calls run
-under: the caller's, carrying the instance to host functions.`))
-	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("enter").Params(ctxParam()).Qual("context", "Context").Block(
-		jen.Id("i").Dot("busy").Op("=").True(),
-		jen.If(jen.Id("i").Dot("last").Op("!=").Nil().Op("&&").Id("sameContext").Call(jen.Id("i").Dot("last").Dot("Context"), jen.Id("ctx"))).Block(
-			jen.Return(jen.Id("i").Dot("last"))),
-		jen.Id("i").Dot("last").Op("=").Op("&").Id("callContext").Values(jen.Dict{jen.Id("Context"): jen.Id("ctx"), jen.Id("inst"): jen.Id("i")}),
-		jen.Return(jen.Id("i").Dot("last")),
-	)
-	f.Comment("sameContext reports a == b; a Context of a non-comparable type counts as different.")
-	f.Func().Id("sameContext").Params(jen.List(jen.Id("a"), jen.Id("b")).Qual("context", "Context")).Params(jen.Id("same").Bool()).Block(
-		jen.Defer().Func().Params().Block(jen.Id("_").Op("=").Recover()).Call(),
-		jen.Return(jen.Id("a").Op("==").Id("b")),
-	)
-	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("leave").Params().Block(
-		jen.Id("i").Dot("busy").Op("=").False(),
-	)
-	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("unavailable").Params(jen.Id("k").Int()).Error().Block(
-		jen.Id("name").Op(":=").Id("exportFuncs").Index(jen.Id("k")).Dot("WIT"),
-		jen.Switch().Block(
-			jen.Case(jen.Id("i").Dot("err").Op("!=").Nil()).Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("call %s: instance unusable after an earlier failure: %w"), jen.Id("name"), jen.Id("i").Dot("err"))),
-			jen.Case(jen.Id("i").Dot("busy")).Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("call %s: instance is already in a call (reentrant calls are not allowed)"), jen.Id("name"))),
-		),
-		jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("call %s: %w"), jen.Id("name"), jen.Qual(pkgABI, "ErrNotExported"))),
-	)
-	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("trapped").Params(jen.Id("k").Int(), jen.Err().Error()).Error().Block(
-		jen.Id("i").Dot("err").Op("=").Op("&").Qual(pkgABI, "CallError").Values(jen.Dict{jen.Id("Func"): jen.Id("exportFuncs").Index(jen.Id("k")).Dot("WIT"), jen.Id("Err"): jen.Err()}),
-		jen.Return(jen.Id("i").Dot("err")),
-	)
-	f.Comment("lowerFailed reports arguments the host could not lower; only a failed cabi_realloc makes the instance unusable.")
-	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("lowerFailed").Params(jen.Id("k").Int(), jen.Err().Error()).Error().Block(
-		jen.If(jen.Qual("errors", "Is").Call(jen.Err(), jen.Qual(pkgABI, "ErrRealloc"))).Block(jen.Return(jen.Id("i").Dot("trapped").Call(jen.Id("k"), jen.Err()))),
-		jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("call %s: arguments: %w"), jen.Id("exportFuncs").Index(jen.Id("k")).Dot("WIT"), jen.Err())),
-	)
+	f.Func().Params(jen.Id("m").Op("*").Id("Module")).Id("Instantiate").Params(ctxParam(), jen.Id("imports").Id("Imports"), jen.Id("cfg").Qual(pkgWazero, "ModuleConfig")).Params(jen.Op("*").Id("Instance"), jen.Error()).Block(body...)
+	closeDoc := "Close closes the wasm instance."
+	if hasResources(g.w) {
+		closeDoc = "Close closes the wasm instance, first dropping the host resources the guest still holds."
+	}
+	instanceFwd.method(f, closeDoc, "Close", []jen.Code{ctxParam()}, []jen.Code{jen.Id("ctx")}, jen.Error())
+	instanceFwd.method(f, "Err returns the failure that made the instance unusable, or nil.",
+		"Err", nil, nil, jen.Error())
+	instanceFwd.method(f, "Has reports whether the guest exports the function with index k.",
+		"Has", []jen.Code{jen.Id("k").Int()}, []jen.Code{jen.Id("k")}, jen.Bool())
+	instanceFwd.method(f, "Module returns the underlying wazero module (its memory, for instance).",
+		"Module", nil, nil, jen.Qual(pkgAPI, "Module"))
 }
 
 // hookKind classifies an export for generic dispatch.

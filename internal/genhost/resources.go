@@ -94,7 +94,7 @@ func importCall(iface *m.Interface, fn *m.Func, args []jen.Code) *jen.Statement 
 		rest := append([]jen.Code{args[0]}, args[2:]...)
 		return jen.Add(args[1]).Dot(fn.MethodName).Call(rest...)
 	}
-	return jen.Id("inst").Dot("imports").Dot(iface.GoName).Dot(fn.GoName).Call(args...)
+	return jen.Id("inst").Dot("Imports").Call().Dot(iface.GoName).Dot(fn.GoName).Call(args...)
 }
 
 // resourceInterfaces declares the Go interfaces of an imported interface's
@@ -119,17 +119,13 @@ func (g *gen) resourceInterfaces(iface *m.Interface) {
 	}
 }
 
-func trapIn(name string) jen.Code {
-	return jen.Panic(jen.Op("&").Qual(pkgABI, "TrapError").Values(jen.Dict{jen.Id("Func"): jen.Lit(name), jen.Id("Err"): jen.Err()}))
-}
-
 func handleErr(op string, r *m.Resource, why string) jen.Code {
 	return jen.Op("&").Qual(pkgABI, "HandleError").Values(jen.Dict{jen.Id("Op"): jen.Lit(op), jen.Id("Want"): jen.Lit(r.Name), jen.Id("Why"): jen.Lit(why)})
 }
 
-// resourceCoreFuncs lists the intrinsics' core functions for importFuncs.
-func (g *gen) resourceCoreFuncs() []jen.Code {
-	var out []jen.Code
+// resourceHostTable lists the intrinsics' core functions and their host
+// functions for the world's Imports and Host.
+func (g *gen) resourceHostTable() (funcs, hosts []jen.Code) {
 	cf := func(r *m.Resource, ifaceName, name string, params, results []m.CoreType) jen.Code {
 		d := jen.Dict{
 			jen.Id("WIT"):       jen.Lit(r.Owner + "#" + name),
@@ -143,142 +139,54 @@ func (g *gen) resourceCoreFuncs() []jen.Code {
 		}
 		return jen.Values(d)
 	}
+	// The intrinsics' host functions are abi's, for the resource's type tag.
+	host := func(r *m.Resource, intrinsic, wit string) jen.Code {
+		return jen.Qual(pkgABI, intrinsic).Types(jen.Id("Imports")).Call(jen.Lit(int(r.ID)), jen.Lit(wit))
+	}
 	i32 := []m.CoreType{m.I32}
 	for _, r := range g.w.Resources {
 		if r.Export {
 			base := r.Iface.ExportModuleBase()
-			out = append(out, cf(r, base, r.NewName(), i32, i32), cf(r, base, r.RepName(), i32, i32), cf(r, base, r.DropName(), i32, nil))
+			wit := func(s string) string { return base + "#" + s }
+			funcs = append(funcs, cf(r, base, r.NewName(), i32, i32), cf(r, base, r.RepName(), i32, i32), cf(r, base, r.DropName(), i32, nil))
+			hosts = append(hosts, host(r, "ResourceNew", wit(r.NewName())), host(r, "ResourceRep", wit(r.RepName())), host(r, "ResourceDrop", wit(r.DropName())))
 		} else {
-			out = append(out, cf(r, ifaceBase(r.Iface), r.DropName(), i32, nil))
+			funcs = append(funcs, cf(r, ifaceBase(r.Iface), r.DropName(), i32, nil))
+			hosts = append(hosts, host(r, "HostResourceDrop", r.Owner+"#"+r.DropName()))
 		}
 	}
-	return out
+	return funcs, hosts
 }
 
-func intrinsicName(r *m.Resource, what string) string { return "host" + r.GoName + what }
-
-// resourceDefines lists the builder calls that define iface's drop intrinsics.
-func (g *gen) resourceDefines(iface *m.Interface) []jen.Code {
-	var out []jen.Code
-	for _, r := range iface.Resources {
-		out = append(out, defineIntrinsic(intrinsicName(r, "Drop"), r.DropName(), []m.CoreType{m.I32}, nil))
-	}
-	return out
-}
-
-func defineIntrinsic(goFn, name string, params, results []m.CoreType) jen.Code {
-	return jen.Id("b").Dot("NewFunctionBuilder").Call().
-		Dot("WithGoModuleFunction").Call(jen.Qual(pkgAPI, "GoModuleFunc").Call(jen.Id(goFn)), valueTypes(params), valueTypes(results)).
-		Dot("WithName").Call(jen.Lit(name)).Dot("Export").Call(jen.Lit(name))
-}
-
-// exportModuleCases are the defineModule cases of "[export]" modules.
-func (g *gen) exportModuleCases() []jen.Code {
-	var out []jen.Code
-	i32 := []m.CoreType{m.I32}
-	for _, iface := range g.w.Exports {
-		if len(iface.Resources) == 0 {
-			continue
-		}
-		var fns []jen.Code
-		for _, r := range iface.Resources {
-			fns = append(fns,
-				defineIntrinsic(intrinsicName(r, "New"), r.NewName(), i32, i32),
-				defineIntrinsic(intrinsicName(r, "Rep"), r.RepName(), i32, i32),
-				defineIntrinsic(intrinsicName(r, "Drop"), r.DropName(), i32, nil))
-		}
-		out = append(out, jen.Case(jen.Lit(iface.ExportModuleBase())).Block(fns...))
-	}
-	return out
-}
-
-// exportModuleDefines are Define's loops over the "[export]" modules.
-func (g *gen) exportModuleDefines() []jen.Code {
-	var out []jen.Code
-	for _, iface := range g.w.Exports {
-		if len(iface.Resources) == 0 {
-			continue
-		}
-		out = append(out, jen.For(jen.List(jen.Id("_"), jen.Id("name")).Op(":=").Range().Add(strs(iface.ExportModules()))).Block(
-			jen.If(jen.Err().Op(":=").Id("defineModule").Call(jen.Id("ctx"), jen.Id("r"), jen.Id("name"), jen.Lit(iface.ExportModuleBase())), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err()))))
-	}
-	return out
-}
-
-// instanceFields are the Instance fields resources need.
-func (g *gen) instanceFields() []jen.Code {
+// resourceTables are the world table's Resources and Dtors (nil without
+// resources).
+func (g *gen) resourceTables() (names, dtors jen.Code) {
 	if !hasResources(g.w) {
-		return nil
+		return nil, nil
 	}
-	return []jen.Code{jen.Id("dtors").Index(jen.Lit(len(g.w.Resources)+1)).Qual(pkgAPI, "Function")}
+	ns := []jen.Code{jen.Lit("")}
+	ds := []jen.Code{jen.Nil()}
+	for _, r := range g.w.Resources {
+		ns = append(ns, jen.Lit(r.Name))
+		if r.Export {
+			ds = append(ds, strs(r.DtorNames()))
+		} else {
+			ds = append(ds, jen.Nil())
+		}
+	}
+	return jen.Index().String().Values(ns...), jen.Index().Index().String().Values(ds...)
 }
 
-// instanceSetup runs in Instantiate once the module exists.
-func (g *gen) instanceSetup() []jen.Code {
-	if !hasResources(g.w) {
-		return nil
-	}
-	return []jen.Code{
-		jen.Id("i").Dot("g").Dot("Handles").Dot("Owner").Op("=").Id("i"),
-		jen.Id("i").Dot("g").Dot("Handles").Dot("Names").Op("=").Id("resourceNames"),
-		jen.For(jen.List(jen.Id("k"), jen.Id("names")).Op(":=").Range().Id("dtorNames")).Block(
-			jen.For(jen.List(jen.Id("_"), jen.Id("n")).Op(":=").Range().Id("names")).Block(
-				jen.If(jen.Id("fn").Op(":=").Id("mod").Dot("ExportedFunction").Call(jen.Id("n")), jen.Id("fn").Op("!=").Nil()).Block(
-					jen.Id("i").Dot("dtors").Index(jen.Id("k")).Op("=").Id("fn"), jen.Break()))),
-	}
-}
-
-// closeResources runs in Instance.Close: the host's resources the guest
-// still holds are dropped.
-func (g *gen) closeResources() []jen.Code {
-	if !hasResources(g.w) {
-		return nil
-	}
-	return []jen.Code{jen.Id("i").Dot("g").Dot("Handles").Dot("Clear").Call(jen.Func().Params(jen.Id("h").Qual(pkgABI, "Handle")).Block(
-		jen.If(jen.List(jen.Id("d"), jen.Id("ok")).Op(":=").Id("h").Dot("Val").Assert(jen.Interface(jen.Id("Drop").Params(jen.Qual("context", "Context")))), jen.Id("ok")).Block(
-			jen.Id("d").Dot("Drop").Call(jen.Id("ctx")))))}
-}
-
-// resources emits the handle types, their lift/lower helpers and the
-// intrinsics' host functions.
+// resources emits LiveHandles, the handle types and their lift/lower
+// helpers (the intrinsics' host functions are abi's; see resourceHostTable).
 func (g *gen) resources() {
 	if !hasResources(g.w) {
 		return
 	}
 	f := g.f
-	names := []jen.Code{jen.Lit("")}
-	dtors := []jen.Code{jen.Nil()}
-	for _, r := range g.w.Resources {
-		names = append(names, jen.Lit(r.Name))
-		if r.Export {
-			dtors = append(dtors, strs(r.DtorNames()))
-		} else {
-			dtors = append(dtors, jen.Nil())
-		}
-	}
-	f.Comment("resourceNames names the resources by handle-table type tag.")
-	f.Var().Id("resourceNames").Op("=").Index().String().Values(names...)
-	f.Comment("dtorNames lists the export names of each exported resource's destructor.")
-	f.Var().Id("dtorNames").Op("=").Index().Index().String().Values(dtors...)
-
 	f.Comment(lineComment(`LiveHandles returns the number of handles in the guest's table: owned
 handles the guest holds, and borrows lent for the running call.`))
-	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("LiveHandles").Params().Int().Block(jen.Return(jen.Id("i").Dot("g").Dot("Handles").Dot("Len").Call()))
-
-	f.Comment(lineComment(`dtor runs the guest's destructor of an exported resource (if it has
-one) for rep. A trap in it makes the instance unusable.`))
-	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("dtor").Params(ctxParam(), jen.Id("k").Uint32(), jen.Id("rep").Uint32()).Error().Block(
-		jen.If(jen.Id("i").Dot("err").Op("!=").Nil()).Block(jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("drop %s: instance unusable after an earlier failure: %w"), jen.Id("resourceNames").Index(jen.Id("k")), jen.Id("i").Dot("err")))),
-		jen.Id("fn").Op(":=").Id("i").Dot("dtors").Index(jen.Id("k")),
-		jen.If(jen.Id("fn").Op("==").Nil()).Block(jen.Return(jen.Nil())),
-		jen.If(jen.Op("!").Id("i").Dot("busy")).Block(
-			jen.Id("ctx").Op("=").Id("i").Dot("enter").Call(jen.Id("ctx")),
-			jen.Defer().Id("i").Dot("leave").Call()),
-		jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("fn").Dot("Call").Call(jen.Id("ctx"), jen.Uint64().Call(jen.Id("rep"))), jen.Err().Op("!=").Nil()).Block(
-			jen.Id("i").Dot("err").Op("=").Op("&").Qual(pkgABI, "CallError").Values(jen.Dict{jen.Id("Func"): jen.Id("dtorNames").Index(jen.Id("k")).Index(jen.Lit(0)), jen.Id("Err"): jen.Err()}),
-			jen.Return(jen.Id("i").Dot("err"))),
-		jen.Return(jen.Nil()),
-	)
+	f.Func().Params(jen.Id("i").Op("*").Id("Instance")).Id("LiveHandles").Params().Int().Block(jen.Return(core().Dot("Guest").Call().Dot("Handles").Dot("Len").Call()))
 
 	gp := jen.Id("g").Op("*").Qual(pkgABI, "Guest")
 	for _, r := range g.w.Resources {
@@ -306,28 +214,6 @@ one) for rep. A trap in it makes the instance unusable.`))
 			f.Func().Id(resLower(false, r)).Params(gp, jen.Id("v").Add(T)).Params(jen.Uint32(), jen.Error()).Block(
 				jen.If(jen.Err().Op(":=").Id("v").Dot("usable").Call(jen.Id("g"), jen.Lit("lower borrow")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(0), jen.Err())),
 				jen.Return(jen.Id("v").Dot("rep"), jen.Nil()))
-			// intrinsics
-			name := func(s string) string { return r.Iface.ExportModuleBase() + "#" + s }
-			hostFn := func(goName, wit string, body ...jen.Code) {
-				pre := []jen.Code{
-					jen.Id("inst").Op(":=").Id("instanceFrom").Call(jen.Id("ctx"), jen.Lit(wit)),
-					jen.Id("h").Op(":=").Uint32().Call(jen.Id("stack").Index(jen.Lit(0))),
-				}
-				f.Func().Id(goName).Params(ctxParam(), jen.Id("_").Qual(pkgAPI, "Module"), jen.Id("stack").Index().Uint64()).Block(append(pre, body...)...)
-			}
-			hostFn(intrinsicName(r, "New"), name(r.NewName()),
-				jen.List(jen.Id("n"), jen.Err()).Op(":=").Id("inst").Dot("g").Dot("Handles").Dot("New").Call(k, jen.Id("h"), jen.Nil()),
-				jen.If(jen.Err().Op("!=").Nil()).Block(trapIn(name(r.NewName()))),
-				jen.Id("stack").Index(jen.Lit(0)).Op("=").Uint64().Call(jen.Id("n")))
-			hostFn(intrinsicName(r, "Rep"), name(r.RepName()),
-				jen.List(jen.Id("e"), jen.Err()).Op(":=").Id("inst").Dot("g").Dot("Handles").Dot("Get").Call(jen.Lit("rep"), k, jen.Id("h")),
-				jen.If(jen.Err().Op("!=").Nil()).Block(trapIn(name(r.RepName()))),
-				jen.Id("stack").Index(jen.Lit(0)).Op("=").Uint64().Call(jen.Id("e").Dot("Rep")))
-			hostFn(intrinsicName(r, "Drop"), name(r.DropName()),
-				jen.List(jen.Id("e"), jen.Err()).Op(":=").Id("inst").Dot("g").Dot("Handles").Dot("Drop").Call(k, jen.Id("h")),
-				jen.If(jen.Err().Op("!=").Nil()).Block(trapIn(name(r.DropName()))),
-				jen.If(jen.Id("e").Dot("Own")).Block(
-					jen.If(jen.Err().Op("=").Id("inst").Dot("dtor").Call(jen.Id("ctx"), k, jen.Id("e").Dot("Rep")), jen.Err().Op("!=").Nil()).Block(trapIn(name(r.DropName())))))
 			continue
 		}
 		f.Func().Id(resLift(true, r)).Params(gp, jen.Id("h").Uint32()).Params(T, jen.Error()).Block(
@@ -345,12 +231,6 @@ one) for rep. A trap in it makes the instance unusable.`))
 		f.Func().Id(resLower(false, r)).Params(gp, jen.Id("v").Add(T)).Params(jen.Uint32(), jen.Error()).Block(
 			jen.If(jen.Id("v").Op("==").Nil()).Block(jen.Return(jen.Lit(0), handleErr("lower borrow", r, "nil value"))),
 			jen.Return(jen.Id("g").Dot("Handles").Dot("Lend").Call(k, jen.Lit(0), jen.Id("v"))))
-		wit := r.Owner + "#" + r.DropName()
-		f.Func().Id(intrinsicName(r, "Drop")).Params(ctxParam(), jen.Id("_").Qual(pkgAPI, "Module"), jen.Id("stack").Index().Uint64()).Block(
-			jen.Id("inst").Op(":=").Id("instanceFrom").Call(jen.Id("ctx"), jen.Lit(wit)),
-			jen.List(jen.Id("e"), jen.Err()).Op(":=").Id("inst").Dot("g").Dot("Handles").Dot("Drop").Call(k, jen.Uint32().Call(jen.Id("stack").Index(jen.Lit(0)))),
-			jen.If(jen.Err().Op("!=").Nil()).Block(trapIn(wit)),
-			jen.If(jen.Id("e").Dot("Own")).Block(jen.Id("e").Dot("Val").Assert(T).Dot("Drop").Call(jen.Id("ctx"))))
 	}
 }
 
@@ -396,7 +276,7 @@ borrowed handle, or one already dropped or moved, is refused.`))
 		jen.If(jen.Err().Op(":=").Id("v").Dot("usable").Call(jen.Nil(), jen.Lit("drop")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
 		jen.If(jen.Id("v").Dot("borrowed")).Block(jen.Return(handleErr("drop", r, "a borrowed handle is not the caller's to drop"))),
 		jen.Id("v").Dot("gone").Op("=").True(),
-		jen.Return(jen.Id("v").Dot("inst").Dot("dtor").Call(jen.Id("ctx"), jen.Lit(int(r.ID)), jen.Id("v").Dot("rep"))),
+		jen.Return(jen.Id("v").Dot("inst").Dot("core").Dot("Destroy").Call(jen.Id("ctx"), jen.Lit(int(r.ID)), jen.Id("v").Dot("rep"))),
 	)
 }
 

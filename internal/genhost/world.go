@@ -1,8 +1,12 @@
 // Package genhost emits typed Go host bindings for wazero from a resolved
 // WIT world (see internal/witmodel): the world's types, one Go interface per
 // imported interface for the host to implement, a Module/Instance pair with
-// one typed method per export, the core-name tables used to link a module,
-// and a hook table a runtime dispatches generically.
+// one typed method per export, the world table (abi.World) package abi
+// defines, links and instantiates from, and a hook table a runtime
+// dispatches generically. What does not depend on the world (host-module
+// definition, linking, instantiation, call bookkeeping, resource
+// intrinsics) is abi's: Module and Instance are thin wrappers of
+// abi.Module and abi.Instance[Imports].
 package genhost
 
 import (
@@ -169,14 +173,12 @@ func (g *gen) imports() {
 func (g *gen) hostFunc(iface *m.Interface, fn *m.Func) {
 	trap := jen.Qual(pkgABI, "TrapOn").Call(jen.Lit(fn.QualifiedName()), jen.Err())
 	body := []jen.Code{
-		jen.Id("inst").Op(":=").Id("instanceFrom").Call(jen.Id("ctx"), jen.Lit(fn.QualifiedName())),
-		jen.Id("mem").Op(":=").Id("inst").Dot("g").Dot("Mem"),
+		jen.Id("inst").Op(":=").Add(hostInstance(fn.QualifiedName())),
+		jen.Id("g").Op(":=").Id("inst").Dot("Guest").Call(),
+		jen.Id("mem").Op(":=").Id("g").Dot("Mem"),
 		jen.Id("_").Op("=").Id("mem"),
 		jen.Var().Err().Error(),
 		jen.Id("_").Op("=").Err(),
-	}
-	if fn.UsesHandles() {
-		body = append(body, jen.Id("g").Op(":=").Op("&").Id("inst").Dot("g"), jen.Id("_").Op("=").Id("g"))
 	}
 	var args []jen.Code
 	args = append(args, jen.Id("ctx"))
@@ -204,9 +206,6 @@ func (g *gen) hostFunc(iface *m.Interface, fn *m.Func) {
 	if t == nil {
 		body = append(body, call)
 	} else {
-		if !fn.UsesHandles() {
-			body = append(body, jen.Id("g").Op(":=").Op("&").Id("inst").Dot("g"), jen.Id("_").Op("=").Id("g"))
-		}
 		// Build the WIT value of the result in v.
 		switch t.Kind {
 		case m.Option:
@@ -254,6 +253,15 @@ func (g *gen) hostFunc(iface *m.Interface, fn *m.Func) {
 	}
 	g.f.Func().Id("host"+iface.GoName+fn.GoName).Params(ctxParam(), jen.Id("_").Qual(pkgAPI, "Module"), jen.Id("stack").Index().Uint64()).Block(body...)
 }
+
+// hostInstance is the expression a host function of wit (a WIT name, for
+// the trap outside an export call) finds its *abi.Instance by.
+func hostInstance(wit string) *jen.Statement {
+	return jen.Qual(pkgABI, "Host").Types(jen.Id("Imports")).Call(jen.Id("ctx"), jen.Lit(wit))
+}
+
+// core is i.core, the *abi.Instance under an Instance method.
+func core() *jen.Statement { return jen.Id("i").Dot("core") }
 
 // resultErrFallback handles a host error that is not an *witval.ResultError[E]:
 // for result<_, string>-like E it becomes the error text, otherwise it traps.
@@ -308,26 +316,20 @@ func (g *gen) exportMethod(fn *m.Func) {
 	if t != nil {
 		zero = append(zero, jen.Var().Id("zero").Add(GoType(t)), jen.Id("_").Op("=").Id("zero"))
 	}
-	fail := func(method string) jen.Code {
-		return jen.Return(append(zeroResults(t), jen.Id("i").Dot(method).Call(k, jen.Err()))...)
-	}
+	fail := func(err jen.Code) jen.Code { return jen.Return(append(zeroResults(t), err)...) }
 	body := append(zero,
-		jen.Id("fn").Op(":=").Id("i").Dot("funcs").Index(k),
-		jen.If(jen.Id("fn").Op("==").Nil().Op("||").Id("i").Dot("err").Op("!=").Nil().Op("||").Id("i").Dot("busy")).Block(
-			jen.Return(append(zeroResults(t), jen.Id("i").Dot("unavailable").Call(k))...)),
-		jen.Id("ctx").Op("=").Id("i").Dot("enter").Call(jen.Id("ctx")),
-		jen.Defer().Id("i").Dot("leave").Call(),
-		jen.Id("g").Op(":=").Op("&").Id("i").Dot("g"),
+		jen.List(jen.Id("fn"), jen.Id("ctx"), jen.Err()).Op(":=").Add(core()).Dot("Enter").Call(jen.Id("ctx"), k),
+		errCheck(fail(jen.Err())),
+		jen.Defer().Add(core()).Dot("Leave").Call(),
+		jen.Id("g").Op(":=").Add(core()).Dot("Guest").Call(),
 		jen.Id("mem").Op(":=").Id("g").Dot("Mem"),
 		jen.Id("_").Op("=").Id("mem"),
-		jen.Id("stack").Op(":=").Id("i").Dot("stack"),
-		jen.Var().Err().Error(),
-		jen.Id("_").Op("=").Err(),
+		jen.Id("stack").Op(":=").Add(core()).Dot("Stack").Call(),
 	)
 	if fn.BorrowsParams() {
 		body = append(body, jen.Defer().Id("g").Dot("Handles").Dot("EndCall").Call()) // borrows lent for this call end with it
 	}
-	lowerErr := fail("lowerFailed")
+	lowerErr := fail(core().Dot("LowerFailed").Call(k, jen.Err()))
 	if fn.ParamsInMemory {
 		tt := fn.ParamTuple
 		body = append(body,
@@ -344,27 +346,20 @@ func (g *gen) exportMethod(fn *m.Func) {
 			at += len(p.Type.Flat)
 		}
 	}
-	trap := fail("trapped")
+	trap := fail(core().Dot("Trapped").Call(k, jen.Err()))
 	body = append(body, jen.If(jen.Err().Op("=").Id("fn").Dot("CallWithStack").Call(jen.Id("ctx"), jen.Id("stack")), jen.Err().Op("!=").Nil()).Block(trap))
 	if t != nil {
-		body = append(body, jen.Var().Id("res").Add(GoType(t)), jen.Id("r0").Op(":=").Id("stack").Index(jen.Lit(0)))
+		body = append(body, jen.Var().Id("res").Add(GoType(t)))
 		if fn.ResultInMemory {
 			body = append(body,
-				jen.List(jen.Id("b"), jen.Err()).Op(":=").Qual(pkgABI, "ReadAligned").Call(jen.Id("mem"), jen.Uint32().Call(jen.Id("r0")), jen.Lit(int(t.Align)), jen.Lit(int(t.Size))).Comment(gengo.Layout("the result, "+t.WIT, t)),
+				jen.List(jen.Id("b"), jen.Err()).Op(":=").Qual(pkgABI, "ReadAligned").Call(jen.Id("mem"), jen.Uint32().Call(jen.Id("stack").Index(jen.Lit(0))), jen.Lit(int(t.Align)), jen.Lit(int(t.Size))).Comment(gengo.Layout("the result, "+t.WIT, t)),
 				errCheck(trap))
 			body = append(body, g.c.loadInto(jen.Id("res"), t, jen.Id("b"), 0, trap)...)
 		} else {
 			body = append(body, g.c.liftInto(jen.Id("res"), t, jen.Id("stack"), 0, trap)...)
 		}
-		body = append(body, jen.If(jen.Id("post").Op(":=").Id("i").Dot("posts").Index(k), jen.Id("post").Op("!=").Nil()).Block(
-			jen.Id("stack").Index(jen.Lit(0)).Op("=").Id("r0"),
-			jen.If(jen.Err().Op("=").Id("post").Dot("CallWithStack").Call(jen.Id("ctx"), jen.Id("stack")), jen.Err().Op("!=").Nil()).Block(trap),
-		))
-	} else {
-		body = append(body, jen.If(jen.Id("post").Op(":=").Id("i").Dot("posts").Index(k), jen.Id("post").Op("!=").Nil()).Block(
-			jen.If(jen.Err().Op("=").Id("post").Dot("CallWithStack").Call(jen.Id("ctx"), jen.Id("stack")), jen.Err().Op("!=").Nil()).Block(trap),
-		))
 	}
+	body = append(body, jen.If(jen.Err().Op("=").Add(core()).Dot("Return").Call(jen.Id("ctx"), k), jen.Err().Op("!=").Nil()).Block(fail(jen.Err())))
 	switch {
 	case t == nil:
 		body = append(body, jen.Return(jen.Nil()))

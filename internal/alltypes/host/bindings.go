@@ -31,7 +31,6 @@ import (
 	witval "github.com/raisfast/wasmplug/witval"
 	wazero "github.com/tetratelabs/wazero"
 	api "github.com/tetratelabs/wazero/api"
-	wasi "github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"math"
 	"strconv"
 	"strings"
@@ -486,162 +485,152 @@ type Imports struct {
 }
 
 func hostHostSideEchoBool(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "witgen:alltypes/host-side@0.2.0#echo-bool")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-bool")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
 	var x bool
 	x = uint32(stack[0]) != 0
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostSide.EchoBool(ctx, x)
+	rv := inst.Imports().HostSide.EchoBool(ctx, x)
 	stack[0] = abi.Bool(rv)
 }
 
 func hostHostSideEchoS8(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "witgen:alltypes/host-side@0.2.0#echo-s8")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-s8")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
 	var x int8
 	x = int8(uint32(stack[0]))
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostSide.EchoS8(ctx, x)
+	rv := inst.Imports().HostSide.EchoS8(ctx, x)
 	stack[0] = uint64(uint32(int32(rv)))
 }
 
 func hostHostSideEchoU8(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "witgen:alltypes/host-side@0.2.0#echo-u8")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-u8")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
 	var x uint8
 	x = uint8(stack[0])
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostSide.EchoU8(ctx, x)
+	rv := inst.Imports().HostSide.EchoU8(ctx, x)
 	stack[0] = uint64(rv)
 }
 
 func hostHostSideEchoS16(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "witgen:alltypes/host-side@0.2.0#echo-s16")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-s16")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
 	var x int16
 	x = int16(uint32(stack[0]))
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostSide.EchoS16(ctx, x)
+	rv := inst.Imports().HostSide.EchoS16(ctx, x)
 	stack[0] = uint64(uint32(int32(rv)))
 }
 
 func hostHostSideEchoU16(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "witgen:alltypes/host-side@0.2.0#echo-u16")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-u16")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
 	var x uint16
 	x = uint16(stack[0])
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostSide.EchoU16(ctx, x)
+	rv := inst.Imports().HostSide.EchoU16(ctx, x)
 	stack[0] = uint64(rv)
 }
 
 func hostHostSideEchoS32(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "witgen:alltypes/host-side@0.2.0#echo-s32")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-s32")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
 	var x int32
 	x = int32(uint32(stack[0]))
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostSide.EchoS32(ctx, x)
+	rv := inst.Imports().HostSide.EchoS32(ctx, x)
 	stack[0] = uint64(uint32(int32(rv)))
 }
 
 func hostHostSideEchoU32(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "witgen:alltypes/host-side@0.2.0#echo-u32")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-u32")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
 	var x uint32
 	x = uint32(stack[0])
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostSide.EchoU32(ctx, x)
+	rv := inst.Imports().HostSide.EchoU32(ctx, x)
 	stack[0] = uint64(rv)
 }
 
 func hostHostSideEchoS64(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "witgen:alltypes/host-side@0.2.0#echo-s64")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-s64")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
 	var x int64
 	x = int64(stack[0])
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostSide.EchoS64(ctx, x)
+	rv := inst.Imports().HostSide.EchoS64(ctx, x)
 	stack[0] = uint64(rv)
 }
 
 func hostHostSideEchoU64(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "witgen:alltypes/host-side@0.2.0#echo-u64")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-u64")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
 	var x uint64
 	x = stack[0]
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostSide.EchoU64(ctx, x)
+	rv := inst.Imports().HostSide.EchoU64(ctx, x)
 	stack[0] = rv
 }
 
 func hostHostSideEchoF32(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "witgen:alltypes/host-side@0.2.0#echo-f32")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-f32")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
 	var x float32
 	x = math.Float32frombits(uint32(stack[0]))
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostSide.EchoF32(ctx, x)
+	rv := inst.Imports().HostSide.EchoF32(ctx, x)
 	stack[0] = uint64(math.Float32bits(rv))
 }
 
 func hostHostSideEchoF64(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "witgen:alltypes/host-side@0.2.0#echo-f64")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-f64")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
 	var x float64
 	x = math.Float64frombits(stack[0])
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostSide.EchoF64(ctx, x)
+	rv := inst.Imports().HostSide.EchoF64(ctx, x)
 	stack[0] = math.Float64bits(rv)
 }
 
 func hostHostSideEchoChar(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "witgen:alltypes/host-side@0.2.0#echo-char")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-char")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -650,9 +639,7 @@ func hostHostSideEchoChar(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-char", err)
 	}
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostSide.EchoChar(ctx, x)
+	rv := inst.Imports().HostSide.EchoChar(ctx, x)
 	if err = abi.CheckChar(rv); err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-char", err)
 	}
@@ -660,8 +647,9 @@ func hostHostSideEchoChar(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostHostSideEchoString(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "witgen:alltypes/host-side@0.2.0#echo-string")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-string")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -670,9 +658,7 @@ func hostHostSideEchoString(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-string", err)
 	}
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostSide.EchoString(ctx, x)
+	rv := inst.Imports().HostSide.EchoString(ctx, x)
 	rp := uint32(stack[2])
 	// the result, string: align 4, size 8
 	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
@@ -690,8 +676,9 @@ func hostHostSideEchoString(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostHostSideEchoBytes(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "witgen:alltypes/host-side@0.2.0#echo-bytes")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-bytes")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -700,9 +687,7 @@ func hostHostSideEchoBytes(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-bytes", err)
 	}
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostSide.EchoBytes(ctx, x)
+	rv := inst.Imports().HostSide.EchoBytes(ctx, x)
 	rp := uint32(stack[2])
 	// the result, list<u8>: align 4, size 8
 	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
@@ -720,8 +705,9 @@ func hostHostSideEchoBytes(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostHostSideEchoNames(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "witgen:alltypes/host-side@0.2.0#echo-names")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-names")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -730,9 +716,7 @@ func hostHostSideEchoNames(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-names", err)
 	}
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostSide.EchoNames(ctx, x)
+	rv := inst.Imports().HostSide.EchoNames(ctx, x)
 	rp := uint32(stack[2])
 	// the result, list<string>: align 4, size 8
 	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
@@ -750,8 +734,9 @@ func hostHostSideEchoNames(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostHostSideEchoOption(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "witgen:alltypes/host-side@0.2.0#echo-option")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-option")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -760,9 +745,7 @@ func hostHostSideEchoOption(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-option", err)
 	}
-	g := &inst.g
-	_ = g
-	hv, hok := inst.imports.HostSide.EchoOption(ctx, x)
+	hv, hok := inst.Imports().HostSide.EchoOption(ctx, x)
 	var rv *string
 	if hok {
 		rv = &hv
@@ -778,8 +761,9 @@ func hostHostSideEchoOption(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostHostSideEchoNested(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "witgen:alltypes/host-side@0.2.0#echo-nested")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-nested")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -788,9 +772,7 @@ func hostHostSideEchoNested(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-nested", err)
 	}
-	g := &inst.g
-	_ = g
-	hv, hok := inst.imports.HostSide.EchoNested(ctx, x)
+	hv, hok := inst.Imports().HostSide.EchoNested(ctx, x)
 	var rv *[]*string
 	if hok {
 		rv = &hv
@@ -806,8 +788,9 @@ func hostHostSideEchoNested(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostHostSideEchoResult(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "witgen:alltypes/host-side@0.2.0#echo-result")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-result")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -816,9 +799,7 @@ func hostHostSideEchoResult(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-result", err)
 	}
-	g := &inst.g
-	_ = g
-	hv, callErr := inst.imports.HostSide.EchoResult(ctx, x)
+	hv, callErr := inst.Imports().HostSide.EchoResult(ctx, x)
 	var rv witval.Result[string, uint32]
 	if callErr != nil {
 		rv.IsErr = true
@@ -846,8 +827,9 @@ func hostHostSideEchoResult(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostHostSideEchoUnitResult(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "witgen:alltypes/host-side@0.2.0#echo-unit-result")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-unit-result")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -856,9 +838,7 @@ func hostHostSideEchoUnitResult(ctx context.Context, _ api.Module, stack []uint6
 	if err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-unit-result", err)
 	}
-	g := &inst.g
-	_ = g
-	callErr := inst.imports.HostSide.EchoUnitResult(ctx, x)
+	callErr := inst.Imports().HostSide.EchoUnitResult(ctx, x)
 	var rv witval.Result[witval.Unit, string]
 	if callErr != nil {
 		rv.IsErr = true
@@ -880,8 +860,9 @@ func hostHostSideEchoUnitResult(ctx context.Context, _ api.Module, stack []uint6
 }
 
 func hostHostSideEchoTuple(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "witgen:alltypes/host-side@0.2.0#echo-tuple")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-tuple")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -890,9 +871,7 @@ func hostHostSideEchoTuple(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-tuple", err)
 	}
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostSide.EchoTuple(ctx, x)
+	rv := inst.Imports().HostSide.EchoTuple(ctx, x)
 	rp := uint32(stack[4])
 	// the result, tuple<u8, string, f64>: align 8, size 24
 	if err = abi.CheckRegion(mem, rp, 8, 24); err != nil {
@@ -904,8 +883,9 @@ func hostHostSideEchoTuple(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostHostSideEchoColor(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "witgen:alltypes/host-side@0.2.0#echo-color")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-color")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -914,17 +894,16 @@ func hostHostSideEchoColor(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-color", err)
 	}
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostSide.EchoColor(ctx, x)
+	rv := inst.Imports().HostSide.EchoColor(ctx, x)
 	if err = lowerColor(ctx, g, rv, stack[0:]); err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-color", err)
 	}
 }
 
 func hostHostSideEchoPerms(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "witgen:alltypes/host-side@0.2.0#echo-perms")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-perms")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -933,17 +912,16 @@ func hostHostSideEchoPerms(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-perms", err)
 	}
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostSide.EchoPerms(ctx, x)
+	rv := inst.Imports().HostSide.EchoPerms(ctx, x)
 	if err = lowerPerms(ctx, g, rv, stack[0:]); err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-perms", err)
 	}
 }
 
 func hostHostSideEchoWide(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "witgen:alltypes/host-side@0.2.0#echo-wide")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-wide")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -952,17 +930,16 @@ func hostHostSideEchoWide(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-wide", err)
 	}
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostSide.EchoWide(ctx, x)
+	rv := inst.Imports().HostSide.EchoWide(ctx, x)
 	if err = lowerWide(ctx, g, rv, stack[0:]); err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-wide", err)
 	}
 }
 
 func hostHostSideEchoPoint(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "witgen:alltypes/host-side@0.2.0#echo-point")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-point")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -971,9 +948,7 @@ func hostHostSideEchoPoint(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-point", err)
 	}
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostSide.EchoPoint(ctx, x)
+	rv := inst.Imports().HostSide.EchoPoint(ctx, x)
 	rp := uint32(stack[2])
 	// the result, point: align 4, size 8
 	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
@@ -985,8 +960,9 @@ func hostHostSideEchoPoint(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostHostSideEchoPadded(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "witgen:alltypes/host-side@0.2.0#echo-padded")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-padded")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -995,9 +971,7 @@ func hostHostSideEchoPadded(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-padded", err)
 	}
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostSide.EchoPadded(ctx, x)
+	rv := inst.Imports().HostSide.EchoPadded(ctx, x)
 	rp := uint32(stack[9])
 	// the result, padded: align 8, size 48
 	if err = abi.CheckRegion(mem, rp, 8, 48); err != nil {
@@ -1009,8 +983,9 @@ func hostHostSideEchoPadded(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostHostSideEchoShape(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "witgen:alltypes/host-side@0.2.0#echo-shape")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-shape")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -1019,9 +994,7 @@ func hostHostSideEchoShape(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-shape", err)
 	}
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostSide.EchoShape(ctx, x)
+	rv := inst.Imports().HostSide.EchoShape(ctx, x)
 	rp := uint32(stack[4])
 	// the result, shape: align 8, size 24
 	if err = abi.CheckRegion(mem, rp, 8, 24); err != nil {
@@ -1033,8 +1006,9 @@ func hostHostSideEchoShape(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostHostSideEchoShapes(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "witgen:alltypes/host-side@0.2.0#echo-shapes")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-shapes")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -1043,9 +1017,7 @@ func hostHostSideEchoShapes(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-shapes", err)
 	}
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostSide.EchoShapes(ctx, x)
+	rv := inst.Imports().HostSide.EchoShapes(ctx, x)
 	rp := uint32(stack[2])
 	// the result, list<shape>: align 4, size 8
 	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
@@ -1063,8 +1035,9 @@ func hostHostSideEchoShapes(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostHostSideEchoMeta(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "witgen:alltypes/host-side@0.2.0#echo-meta")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-meta")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -1078,9 +1051,7 @@ func hostHostSideEchoMeta(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-meta", err)
 	}
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostSide.EchoMeta(ctx, x, l)
+	rv := inst.Imports().HostSide.EchoMeta(ctx, x, l)
 	rp := uint32(stack[4])
 	// the result, tuple<meta, level>: align 4, size 16
 	if err = abi.CheckRegion(mem, rp, 4, 16); err != nil {
@@ -1092,8 +1063,9 @@ func hostHostSideEchoMeta(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostHostSideEchoEverything(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "witgen:alltypes/host-side@0.2.0#echo-everything")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-everything")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -1106,9 +1078,7 @@ func hostHostSideEchoEverything(ctx context.Context, _ api.Module, stack []uint6
 	if err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-everything", err)
 	}
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostSide.EchoEverything(ctx, x)
+	rv := inst.Imports().HostSide.EchoEverything(ctx, x)
 	rp := uint32(stack[1])
 	// the result, everything: align 8, size 232
 	if err = abi.CheckRegion(mem, rp, 8, 232); err != nil {
@@ -1120,8 +1090,9 @@ func hostHostSideEchoEverything(ctx context.Context, _ api.Module, stack []uint6
 }
 
 func hostHostSideManyArgs(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "witgen:alltypes/host-side@0.2.0#many-args")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#many-args")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -1171,9 +1142,7 @@ func hostHostSideManyArgs(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#many-args", err)
 	}
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostSide.ManyArgs(ctx, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15)
+	rv := inst.Imports().HostSide.ManyArgs(ctx, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15)
 	rp := uint32(stack[1])
 	// the result, string: align 4, size 8
 	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
@@ -1191,17 +1160,19 @@ func hostHostSideManyArgs(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostHostSidePing(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "witgen:alltypes/host-side@0.2.0#ping")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#ping")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
-	inst.imports.HostSide.Ping(ctx)
+	inst.Imports().HostSide.Ping(ctx)
 }
 
 func hostHostSideSumPoints(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "witgen:alltypes/host-side@0.2.0#sum-points")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#sum-points")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -1210,21 +1181,18 @@ func hostHostSideSumPoints(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#sum-points", err)
 	}
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostSide.SumPoints(ctx, x)
+	rv := inst.Imports().HostSide.SumPoints(ctx, x)
 	stack[0] = uint64(rv)
 }
 
 func hostAlltypesImportsNow(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "now")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "now")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
-	g := &inst.g
-	_ = g
-	rv := inst.imports.AlltypesImports.Now(ctx)
+	rv := inst.Imports().AlltypesImports.Now(ctx)
 	stack[0] = rv
 }
 
@@ -1232,30 +1200,23 @@ func hostAlltypesImportsNow(ctx context.Context, _ api.Module, stack []uint64) {
 func (i *Instance) EchoBool(ctx context.Context, x bool) (bool, error) {
 	var zero bool
 	_ = zero
-	fn := i.funcs[0]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(0)
+	fn, ctx, err := i.core.Enter(ctx, 0)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	stack[0] = abi.Bool(x)
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(0, err)
+		return zero, i.core.Trapped(0, err)
 	}
 	var res bool
-	r0 := stack[0]
 	res = uint32(stack[0]) != 0
-	if post := i.posts[0]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(0, err)
-		}
+	if err = i.core.Return(ctx, 0); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -1264,30 +1225,23 @@ func (i *Instance) EchoBool(ctx context.Context, x bool) (bool, error) {
 func (i *Instance) EchoS8(ctx context.Context, x int8) (int8, error) {
 	var zero int8
 	_ = zero
-	fn := i.funcs[1]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(1)
+	fn, ctx, err := i.core.Enter(ctx, 1)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	stack[0] = uint64(uint32(int32(x)))
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(1, err)
+		return zero, i.core.Trapped(1, err)
 	}
 	var res int8
-	r0 := stack[0]
 	res = int8(uint32(stack[0]))
-	if post := i.posts[1]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(1, err)
-		}
+	if err = i.core.Return(ctx, 1); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -1296,30 +1250,23 @@ func (i *Instance) EchoS8(ctx context.Context, x int8) (int8, error) {
 func (i *Instance) EchoU8(ctx context.Context, x uint8) (uint8, error) {
 	var zero uint8
 	_ = zero
-	fn := i.funcs[2]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(2)
+	fn, ctx, err := i.core.Enter(ctx, 2)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	stack[0] = uint64(x)
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(2, err)
+		return zero, i.core.Trapped(2, err)
 	}
 	var res uint8
-	r0 := stack[0]
 	res = uint8(stack[0])
-	if post := i.posts[2]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(2, err)
-		}
+	if err = i.core.Return(ctx, 2); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -1328,30 +1275,23 @@ func (i *Instance) EchoU8(ctx context.Context, x uint8) (uint8, error) {
 func (i *Instance) EchoS16(ctx context.Context, x int16) (int16, error) {
 	var zero int16
 	_ = zero
-	fn := i.funcs[3]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(3)
+	fn, ctx, err := i.core.Enter(ctx, 3)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	stack[0] = uint64(uint32(int32(x)))
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(3, err)
+		return zero, i.core.Trapped(3, err)
 	}
 	var res int16
-	r0 := stack[0]
 	res = int16(uint32(stack[0]))
-	if post := i.posts[3]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(3, err)
-		}
+	if err = i.core.Return(ctx, 3); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -1360,30 +1300,23 @@ func (i *Instance) EchoS16(ctx context.Context, x int16) (int16, error) {
 func (i *Instance) EchoU16(ctx context.Context, x uint16) (uint16, error) {
 	var zero uint16
 	_ = zero
-	fn := i.funcs[4]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(4)
+	fn, ctx, err := i.core.Enter(ctx, 4)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	stack[0] = uint64(x)
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(4, err)
+		return zero, i.core.Trapped(4, err)
 	}
 	var res uint16
-	r0 := stack[0]
 	res = uint16(stack[0])
-	if post := i.posts[4]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(4, err)
-		}
+	if err = i.core.Return(ctx, 4); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -1392,30 +1325,23 @@ func (i *Instance) EchoU16(ctx context.Context, x uint16) (uint16, error) {
 func (i *Instance) EchoS32(ctx context.Context, x int32) (int32, error) {
 	var zero int32
 	_ = zero
-	fn := i.funcs[5]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(5)
+	fn, ctx, err := i.core.Enter(ctx, 5)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	stack[0] = uint64(uint32(int32(x)))
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(5, err)
+		return zero, i.core.Trapped(5, err)
 	}
 	var res int32
-	r0 := stack[0]
 	res = int32(uint32(stack[0]))
-	if post := i.posts[5]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(5, err)
-		}
+	if err = i.core.Return(ctx, 5); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -1424,30 +1350,23 @@ func (i *Instance) EchoS32(ctx context.Context, x int32) (int32, error) {
 func (i *Instance) EchoU32(ctx context.Context, x uint32) (uint32, error) {
 	var zero uint32
 	_ = zero
-	fn := i.funcs[6]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(6)
+	fn, ctx, err := i.core.Enter(ctx, 6)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	stack[0] = uint64(x)
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(6, err)
+		return zero, i.core.Trapped(6, err)
 	}
 	var res uint32
-	r0 := stack[0]
 	res = uint32(stack[0])
-	if post := i.posts[6]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(6, err)
-		}
+	if err = i.core.Return(ctx, 6); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -1456,30 +1375,23 @@ func (i *Instance) EchoU32(ctx context.Context, x uint32) (uint32, error) {
 func (i *Instance) EchoS64(ctx context.Context, x int64) (int64, error) {
 	var zero int64
 	_ = zero
-	fn := i.funcs[7]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(7)
+	fn, ctx, err := i.core.Enter(ctx, 7)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	stack[0] = uint64(x)
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(7, err)
+		return zero, i.core.Trapped(7, err)
 	}
 	var res int64
-	r0 := stack[0]
 	res = int64(stack[0])
-	if post := i.posts[7]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(7, err)
-		}
+	if err = i.core.Return(ctx, 7); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -1488,30 +1400,23 @@ func (i *Instance) EchoS64(ctx context.Context, x int64) (int64, error) {
 func (i *Instance) EchoU64(ctx context.Context, x uint64) (uint64, error) {
 	var zero uint64
 	_ = zero
-	fn := i.funcs[8]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(8)
+	fn, ctx, err := i.core.Enter(ctx, 8)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	stack[0] = x
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(8, err)
+		return zero, i.core.Trapped(8, err)
 	}
 	var res uint64
-	r0 := stack[0]
 	res = stack[0]
-	if post := i.posts[8]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(8, err)
-		}
+	if err = i.core.Return(ctx, 8); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -1520,30 +1425,23 @@ func (i *Instance) EchoU64(ctx context.Context, x uint64) (uint64, error) {
 func (i *Instance) EchoF32(ctx context.Context, x float32) (float32, error) {
 	var zero float32
 	_ = zero
-	fn := i.funcs[9]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(9)
+	fn, ctx, err := i.core.Enter(ctx, 9)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	stack[0] = uint64(math.Float32bits(x))
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(9, err)
+		return zero, i.core.Trapped(9, err)
 	}
 	var res float32
-	r0 := stack[0]
 	res = math.Float32frombits(uint32(stack[0]))
-	if post := i.posts[9]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(9, err)
-		}
+	if err = i.core.Return(ctx, 9); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -1552,30 +1450,23 @@ func (i *Instance) EchoF32(ctx context.Context, x float32) (float32, error) {
 func (i *Instance) EchoF64(ctx context.Context, x float64) (float64, error) {
 	var zero float64
 	_ = zero
-	fn := i.funcs[10]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(10)
+	fn, ctx, err := i.core.Enter(ctx, 10)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	stack[0] = math.Float64bits(x)
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(10, err)
+		return zero, i.core.Trapped(10, err)
 	}
 	var res float64
-	r0 := stack[0]
 	res = math.Float64frombits(stack[0])
-	if post := i.posts[10]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(10, err)
-		}
+	if err = i.core.Return(ctx, 10); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -1584,36 +1475,29 @@ func (i *Instance) EchoF64(ctx context.Context, x float64) (float64, error) {
 func (i *Instance) EchoChar(ctx context.Context, x rune) (rune, error) {
 	var zero rune
 	_ = zero
-	fn := i.funcs[11]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(11)
+	fn, ctx, err := i.core.Enter(ctx, 11)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	if err = abi.CheckChar(x); err != nil {
-		return zero, i.lowerFailed(11, err)
+		return zero, i.core.LowerFailed(11, err)
 	}
 	stack[0] = uint64(uint32(x))
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(11, err)
+		return zero, i.core.Trapped(11, err)
 	}
 	var res rune
-	r0 := stack[0]
 	res, err = abi.Char(uint32(stack[0]))
 	if err != nil {
-		return zero, i.trapped(11, err)
+		return zero, i.core.Trapped(11, err)
 	}
-	if post := i.posts[11]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(11, err)
-		}
+	if err = i.core.Return(ctx, 11); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -1622,44 +1506,37 @@ func (i *Instance) EchoChar(ctx context.Context, x rune) (rune, error) {
 func (i *Instance) EchoString(ctx context.Context, x string) (string, error) {
 	var zero string
 	_ = zero
-	fn := i.funcs[12]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(12)
+	fn, ctx, err := i.core.Enter(ctx, 12)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, x)
 		if err != nil {
-			return zero, i.lowerFailed(12, err)
+			return zero, i.core.LowerFailed(12, err)
 		}
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(12, err)
+		return zero, i.core.Trapped(12, err)
 	}
 	var res string
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 4, 8) // the result, string: align 4, size 8
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 8) // the result, string: align 4, size 8
 	if err != nil {
-		return zero, i.trapped(12, err)
+		return zero, i.core.Trapped(12, err)
 	}
 	res, err = abi.LoadString(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
 	if err != nil {
-		return zero, i.trapped(12, err)
+		return zero, i.core.Trapped(12, err)
 	}
-	if post := i.posts[12]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(12, err)
-		}
+	if err = i.core.Return(ctx, 12); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -1668,44 +1545,37 @@ func (i *Instance) EchoString(ctx context.Context, x string) (string, error) {
 func (i *Instance) EchoBytes(ctx context.Context, x []byte) ([]byte, error) {
 	var zero []byte
 	_ = zero
-	fn := i.funcs[13]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(13)
+	fn, ctx, err := i.core.Enter(ctx, 13)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	{
 		var lq uint32
 		lq, err = writeListListU8(ctx, g, x)
 		if err != nil {
-			return zero, i.lowerFailed(13, err)
+			return zero, i.core.LowerFailed(13, err)
 		}
 		stack[0], stack[1] = uint64(lq), uint64(len(x))
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(13, err)
+		return zero, i.core.Trapped(13, err)
 	}
 	var res []byte
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 4, 8) // the result, list<u8>: align 4, size 8
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 8) // the result, list<u8>: align 4, size 8
 	if err != nil {
-		return zero, i.trapped(13, err)
+		return zero, i.core.Trapped(13, err)
 	}
 	res, err = readListListU8(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
 	if err != nil {
-		return zero, i.trapped(13, err)
+		return zero, i.core.Trapped(13, err)
 	}
-	if post := i.posts[13]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(13, err)
-		}
+	if err = i.core.Return(ctx, 13); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -1714,44 +1584,37 @@ func (i *Instance) EchoBytes(ctx context.Context, x []byte) ([]byte, error) {
 func (i *Instance) EchoNames(ctx context.Context, x []string) ([]string, error) {
 	var zero []string
 	_ = zero
-	fn := i.funcs[14]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(14)
+	fn, ctx, err := i.core.Enter(ctx, 14)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	{
 		var lq uint32
 		lq, err = writeListListString(ctx, g, x)
 		if err != nil {
-			return zero, i.lowerFailed(14, err)
+			return zero, i.core.LowerFailed(14, err)
 		}
 		stack[0], stack[1] = uint64(lq), uint64(len(x))
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(14, err)
+		return zero, i.core.Trapped(14, err)
 	}
 	var res []string
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 4, 8) // the result, list<string>: align 4, size 8
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 8) // the result, list<string>: align 4, size 8
 	if err != nil {
-		return zero, i.trapped(14, err)
+		return zero, i.core.Trapped(14, err)
 	}
 	res, err = readListListString(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
 	if err != nil {
-		return zero, i.trapped(14, err)
+		return zero, i.core.Trapped(14, err)
 	}
-	if post := i.posts[14]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(14, err)
-		}
+	if err = i.core.Return(ctx, 14); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -1760,39 +1623,32 @@ func (i *Instance) EchoNames(ctx context.Context, x []string) ([]string, error) 
 func (i *Instance) EchoOption(ctx context.Context, x *string) (*string, error) {
 	var zero *string
 	_ = zero
-	fn := i.funcs[15]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(15)
+	fn, ctx, err := i.core.Enter(ctx, 15)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	if err = lowerOptionString(ctx, g, x, stack[0:]); err != nil {
-		return zero, i.lowerFailed(15, err)
+		return zero, i.core.LowerFailed(15, err)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(15, err)
+		return zero, i.core.Trapped(15, err)
 	}
 	var res *string
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 4, 12) // the result, option<string>: align 4, size 12
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 12) // the result, option<string>: align 4, size 12
 	if err != nil {
-		return zero, i.trapped(15, err)
+		return zero, i.core.Trapped(15, err)
 	}
 	res, err = loadOptionString(mem, b[0:])
 	if err != nil {
-		return zero, i.trapped(15, err)
+		return zero, i.core.Trapped(15, err)
 	}
-	if post := i.posts[15]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(15, err)
-		}
+	if err = i.core.Return(ctx, 15); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -1801,39 +1657,32 @@ func (i *Instance) EchoOption(ctx context.Context, x *string) (*string, error) {
 func (i *Instance) EchoNested(ctx context.Context, x *[]*string) (*[]*string, error) {
 	var zero *[]*string
 	_ = zero
-	fn := i.funcs[16]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(16)
+	fn, ctx, err := i.core.Enter(ctx, 16)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	if err = lowerOptionListOptionString(ctx, g, x, stack[0:]); err != nil {
-		return zero, i.lowerFailed(16, err)
+		return zero, i.core.LowerFailed(16, err)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(16, err)
+		return zero, i.core.Trapped(16, err)
 	}
 	var res *[]*string
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 4, 12) // the result, option<list<option<string>>>: align 4, size 12
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 12) // the result, option<list<option<string>>>: align 4, size 12
 	if err != nil {
-		return zero, i.trapped(16, err)
+		return zero, i.core.Trapped(16, err)
 	}
 	res, err = loadOptionListOptionString(mem, b[0:])
 	if err != nil {
-		return zero, i.trapped(16, err)
+		return zero, i.core.Trapped(16, err)
 	}
-	if post := i.posts[16]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(16, err)
-		}
+	if err = i.core.Return(ctx, 16); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -1842,39 +1691,32 @@ func (i *Instance) EchoNested(ctx context.Context, x *[]*string) (*[]*string, er
 func (i *Instance) EchoResult(ctx context.Context, x witval.Result[string, uint32]) (string, error) {
 	var zero witval.Result[string, uint32]
 	_ = zero
-	fn := i.funcs[17]
-	if fn == nil || i.err != nil || i.busy {
-		return zero.OK, i.unavailable(17)
+	fn, ctx, err := i.core.Enter(ctx, 17)
+	if err != nil {
+		return zero.OK, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	if err = lowerResultStringU32(ctx, g, x, stack[0:]); err != nil {
-		return zero.OK, i.lowerFailed(17, err)
+		return zero.OK, i.core.LowerFailed(17, err)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero.OK, i.trapped(17, err)
+		return zero.OK, i.core.Trapped(17, err)
 	}
 	var res witval.Result[string, uint32]
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 4, 12) // the result, result<string, u32>: align 4, size 12
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 12) // the result, result<string, u32>: align 4, size 12
 	if err != nil {
-		return zero.OK, i.trapped(17, err)
+		return zero.OK, i.core.Trapped(17, err)
 	}
 	res, err = loadResultStringU32(mem, b[0:])
 	if err != nil {
-		return zero.OK, i.trapped(17, err)
+		return zero.OK, i.core.Trapped(17, err)
 	}
-	if post := i.posts[17]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero.OK, i.trapped(17, err)
-		}
+	if err = i.core.Return(ctx, 17); err != nil {
+		return zero.OK, err
 	}
 	if res.IsErr {
 		return zero.OK, &witval.ResultError[uint32]{Value: res.Err}
@@ -1886,39 +1728,32 @@ func (i *Instance) EchoResult(ctx context.Context, x witval.Result[string, uint3
 func (i *Instance) EchoUnitResult(ctx context.Context, x witval.Result[witval.Unit, string]) error {
 	var zero witval.Result[witval.Unit, string]
 	_ = zero
-	fn := i.funcs[18]
-	if fn == nil || i.err != nil || i.busy {
-		return i.unavailable(18)
+	fn, ctx, err := i.core.Enter(ctx, 18)
+	if err != nil {
+		return err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	if err = lowerResultUnitString(ctx, g, x, stack[0:]); err != nil {
-		return i.lowerFailed(18, err)
+		return i.core.LowerFailed(18, err)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return i.trapped(18, err)
+		return i.core.Trapped(18, err)
 	}
 	var res witval.Result[witval.Unit, string]
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 4, 12) // the result, result<_, string>: align 4, size 12
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 12) // the result, result<_, string>: align 4, size 12
 	if err != nil {
-		return i.trapped(18, err)
+		return i.core.Trapped(18, err)
 	}
 	res, err = loadResultUnitString(mem, b[0:])
 	if err != nil {
-		return i.trapped(18, err)
+		return i.core.Trapped(18, err)
 	}
-	if post := i.posts[18]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return i.trapped(18, err)
-		}
+	if err = i.core.Return(ctx, 18); err != nil {
+		return err
 	}
 	if res.IsErr {
 		return &witval.ResultError[string]{Value: res.Err}
@@ -1930,39 +1765,32 @@ func (i *Instance) EchoUnitResult(ctx context.Context, x witval.Result[witval.Un
 func (i *Instance) EchoTuple(ctx context.Context, x witval.Tuple3[uint8, string, float64]) (witval.Tuple3[uint8, string, float64], error) {
 	var zero witval.Tuple3[uint8, string, float64]
 	_ = zero
-	fn := i.funcs[19]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(19)
+	fn, ctx, err := i.core.Enter(ctx, 19)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	if err = lowerTuple3U8StringF64(ctx, g, x, stack[0:]); err != nil {
-		return zero, i.lowerFailed(19, err)
+		return zero, i.core.LowerFailed(19, err)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(19, err)
+		return zero, i.core.Trapped(19, err)
 	}
 	var res witval.Tuple3[uint8, string, float64]
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 8, 24) // the result, tuple<u8, string, f64>: align 8, size 24
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 8, 24) // the result, tuple<u8, string, f64>: align 8, size 24
 	if err != nil {
-		return zero, i.trapped(19, err)
+		return zero, i.core.Trapped(19, err)
 	}
 	res, err = loadTuple3U8StringF64(mem, b[0:])
 	if err != nil {
-		return zero, i.trapped(19, err)
+		return zero, i.core.Trapped(19, err)
 	}
-	if post := i.posts[19]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(19, err)
-		}
+	if err = i.core.Return(ctx, 19); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -1971,35 +1799,28 @@ func (i *Instance) EchoTuple(ctx context.Context, x witval.Tuple3[uint8, string,
 func (i *Instance) EchoColor(ctx context.Context, x Color) (Color, error) {
 	var zero Color
 	_ = zero
-	fn := i.funcs[20]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(20)
+	fn, ctx, err := i.core.Enter(ctx, 20)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	if err = lowerColor(ctx, g, x, stack[0:]); err != nil {
-		return zero, i.lowerFailed(20, err)
+		return zero, i.core.LowerFailed(20, err)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(20, err)
+		return zero, i.core.Trapped(20, err)
 	}
 	var res Color
-	r0 := stack[0]
 	res, err = liftColor(mem, stack[0:])
 	if err != nil {
-		return zero, i.trapped(20, err)
+		return zero, i.core.Trapped(20, err)
 	}
-	if post := i.posts[20]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(20, err)
-		}
+	if err = i.core.Return(ctx, 20); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -2008,35 +1829,28 @@ func (i *Instance) EchoColor(ctx context.Context, x Color) (Color, error) {
 func (i *Instance) EchoPerms(ctx context.Context, x Perms) (Perms, error) {
 	var zero Perms
 	_ = zero
-	fn := i.funcs[21]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(21)
+	fn, ctx, err := i.core.Enter(ctx, 21)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	if err = lowerPerms(ctx, g, x, stack[0:]); err != nil {
-		return zero, i.lowerFailed(21, err)
+		return zero, i.core.LowerFailed(21, err)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(21, err)
+		return zero, i.core.Trapped(21, err)
 	}
 	var res Perms
-	r0 := stack[0]
 	res, err = liftPerms(mem, stack[0:])
 	if err != nil {
-		return zero, i.trapped(21, err)
+		return zero, i.core.Trapped(21, err)
 	}
-	if post := i.posts[21]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(21, err)
-		}
+	if err = i.core.Return(ctx, 21); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -2045,35 +1859,28 @@ func (i *Instance) EchoPerms(ctx context.Context, x Perms) (Perms, error) {
 func (i *Instance) EchoWide(ctx context.Context, x Wide) (Wide, error) {
 	var zero Wide
 	_ = zero
-	fn := i.funcs[22]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(22)
+	fn, ctx, err := i.core.Enter(ctx, 22)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	if err = lowerWide(ctx, g, x, stack[0:]); err != nil {
-		return zero, i.lowerFailed(22, err)
+		return zero, i.core.LowerFailed(22, err)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(22, err)
+		return zero, i.core.Trapped(22, err)
 	}
 	var res Wide
-	r0 := stack[0]
 	res, err = liftWide(mem, stack[0:])
 	if err != nil {
-		return zero, i.trapped(22, err)
+		return zero, i.core.Trapped(22, err)
 	}
-	if post := i.posts[22]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(22, err)
-		}
+	if err = i.core.Return(ctx, 22); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -2082,39 +1889,32 @@ func (i *Instance) EchoWide(ctx context.Context, x Wide) (Wide, error) {
 func (i *Instance) EchoPoint(ctx context.Context, x Point) (Point, error) {
 	var zero Point
 	_ = zero
-	fn := i.funcs[23]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(23)
+	fn, ctx, err := i.core.Enter(ctx, 23)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	if err = lowerPoint(ctx, g, x, stack[0:]); err != nil {
-		return zero, i.lowerFailed(23, err)
+		return zero, i.core.LowerFailed(23, err)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(23, err)
+		return zero, i.core.Trapped(23, err)
 	}
 	var res Point
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 4, 8) // the result, point: align 4, size 8
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 8) // the result, point: align 4, size 8
 	if err != nil {
-		return zero, i.trapped(23, err)
+		return zero, i.core.Trapped(23, err)
 	}
 	res, err = loadPoint(mem, b[0:])
 	if err != nil {
-		return zero, i.trapped(23, err)
+		return zero, i.core.Trapped(23, err)
 	}
-	if post := i.posts[23]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(23, err)
-		}
+	if err = i.core.Return(ctx, 23); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -2123,39 +1923,32 @@ func (i *Instance) EchoPoint(ctx context.Context, x Point) (Point, error) {
 func (i *Instance) EchoPadded(ctx context.Context, x Padded) (Padded, error) {
 	var zero Padded
 	_ = zero
-	fn := i.funcs[24]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(24)
+	fn, ctx, err := i.core.Enter(ctx, 24)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	if err = lowerPadded(ctx, g, x, stack[0:]); err != nil {
-		return zero, i.lowerFailed(24, err)
+		return zero, i.core.LowerFailed(24, err)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(24, err)
+		return zero, i.core.Trapped(24, err)
 	}
 	var res Padded
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 8, 48) // the result, padded: align 8, size 48
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 8, 48) // the result, padded: align 8, size 48
 	if err != nil {
-		return zero, i.trapped(24, err)
+		return zero, i.core.Trapped(24, err)
 	}
 	res, err = loadPadded(mem, b[0:])
 	if err != nil {
-		return zero, i.trapped(24, err)
+		return zero, i.core.Trapped(24, err)
 	}
-	if post := i.posts[24]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(24, err)
-		}
+	if err = i.core.Return(ctx, 24); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -2164,39 +1957,32 @@ func (i *Instance) EchoPadded(ctx context.Context, x Padded) (Padded, error) {
 func (i *Instance) EchoShape(ctx context.Context, x Shape) (Shape, error) {
 	var zero Shape
 	_ = zero
-	fn := i.funcs[25]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(25)
+	fn, ctx, err := i.core.Enter(ctx, 25)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	if err = lowerShape(ctx, g, x, stack[0:]); err != nil {
-		return zero, i.lowerFailed(25, err)
+		return zero, i.core.LowerFailed(25, err)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(25, err)
+		return zero, i.core.Trapped(25, err)
 	}
 	var res Shape
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 8, 24) // the result, shape: align 8, size 24
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 8, 24) // the result, shape: align 8, size 24
 	if err != nil {
-		return zero, i.trapped(25, err)
+		return zero, i.core.Trapped(25, err)
 	}
 	res, err = loadShape(mem, b[0:])
 	if err != nil {
-		return zero, i.trapped(25, err)
+		return zero, i.core.Trapped(25, err)
 	}
-	if post := i.posts[25]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(25, err)
-		}
+	if err = i.core.Return(ctx, 25); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -2205,44 +1991,37 @@ func (i *Instance) EchoShape(ctx context.Context, x Shape) (Shape, error) {
 func (i *Instance) EchoShapes(ctx context.Context, x []Shape) ([]Shape, error) {
 	var zero []Shape
 	_ = zero
-	fn := i.funcs[26]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(26)
+	fn, ctx, err := i.core.Enter(ctx, 26)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	{
 		var lq uint32
 		lq, err = writeListListShape(ctx, g, x)
 		if err != nil {
-			return zero, i.lowerFailed(26, err)
+			return zero, i.core.LowerFailed(26, err)
 		}
 		stack[0], stack[1] = uint64(lq), uint64(len(x))
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(26, err)
+		return zero, i.core.Trapped(26, err)
 	}
 	var res []Shape
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 4, 8) // the result, list<shape>: align 4, size 8
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 8) // the result, list<shape>: align 4, size 8
 	if err != nil {
-		return zero, i.trapped(26, err)
+		return zero, i.core.Trapped(26, err)
 	}
 	res, err = readListListShape(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
 	if err != nil {
-		return zero, i.trapped(26, err)
+		return zero, i.core.Trapped(26, err)
 	}
-	if post := i.posts[26]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(26, err)
-		}
+	if err = i.core.Return(ctx, 26); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -2251,42 +2030,35 @@ func (i *Instance) EchoShapes(ctx context.Context, x []Shape) ([]Shape, error) {
 func (i *Instance) EchoMeta(ctx context.Context, x Meta, l Level) (witval.Tuple2[Meta, Level], error) {
 	var zero witval.Tuple2[Meta, Level]
 	_ = zero
-	fn := i.funcs[27]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(27)
+	fn, ctx, err := i.core.Enter(ctx, 27)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	if err = lowerMeta(ctx, g, x, stack[0:]); err != nil {
-		return zero, i.lowerFailed(27, err)
+		return zero, i.core.LowerFailed(27, err)
 	}
 	if err = lowerLevel(ctx, g, l, stack[3:]); err != nil {
-		return zero, i.lowerFailed(27, err)
+		return zero, i.core.LowerFailed(27, err)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(27, err)
+		return zero, i.core.Trapped(27, err)
 	}
 	var res witval.Tuple2[Meta, Level]
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 4, 16) // the result, tuple<meta, level>: align 4, size 16
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 16) // the result, tuple<meta, level>: align 4, size 16
 	if err != nil {
-		return zero, i.trapped(27, err)
+		return zero, i.core.Trapped(27, err)
 	}
 	res, err = loadTuple2MetaLevel(mem, b[0:])
 	if err != nil {
-		return zero, i.trapped(27, err)
+		return zero, i.core.Trapped(27, err)
 	}
-	if post := i.posts[27]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(27, err)
-		}
+	if err = i.core.Return(ctx, 27); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -2295,44 +2067,37 @@ func (i *Instance) EchoMeta(ctx context.Context, x Meta, l Level) (witval.Tuple2
 func (i *Instance) EchoEverything(ctx context.Context, x Everything) (Everything, error) {
 	var zero Everything
 	_ = zero
-	fn := i.funcs[28]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(28)
+	fn, ctx, err := i.core.Enter(ctx, 28)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	ptr, err := g.Alloc(ctx, 8, 232) // the parameters of echo-everything: align 8, size 232
 	if err != nil {
-		return zero, i.lowerFailed(28, err)
+		return zero, i.core.LowerFailed(28, err)
 	}
 	if err = storeEverything(ctx, g, ptr, x); err != nil {
-		return zero, i.lowerFailed(28, err)
+		return zero, i.core.LowerFailed(28, err)
 	}
 	stack[0] = uint64(ptr)
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(28, err)
+		return zero, i.core.Trapped(28, err)
 	}
 	var res Everything
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 8, 232) // the result, everything: align 8, size 232
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 8, 232) // the result, everything: align 8, size 232
 	if err != nil {
-		return zero, i.trapped(28, err)
+		return zero, i.core.Trapped(28, err)
 	}
 	res, err = loadEverything(mem, b[0:])
 	if err != nil {
-		return zero, i.trapped(28, err)
+		return zero, i.core.Trapped(28, err)
 	}
-	if post := i.posts[28]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(28, err)
-		}
+	if err = i.core.Return(ctx, 28); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -2342,21 +2107,18 @@ func (i *Instance) EchoEverything(ctx context.Context, x Everything) (Everything
 func (i *Instance) ManyArgs(ctx context.Context, a1 uint8, a2 int16, a3 uint32, a4 int64, a5 float32, a6 float64, a7 string, a8 bool, a9 rune, a10 uint64, a11 int8, a12 uint16, a13 string, a14 float32, a15 Point) (string, error) {
 	var zero string
 	_ = zero
-	fn := i.funcs[29]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(29)
+	fn, ctx, err := i.core.Enter(ctx, 29)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	ptr, err := g.Alloc(ctx, 8, 80) // the parameters of many-args: align 8, size 80
 	if err != nil {
-		return zero, i.lowerFailed(29, err)
+		return zero, i.core.LowerFailed(29, err)
 	}
 	g.Mem.WriteByte(ptr, a1)
 	g.Mem.WriteUint16Le(ptr+2, uint16(a2))
@@ -2368,14 +2130,14 @@ func (i *Instance) ManyArgs(ctx context.Context, a1 uint8, a2 int16, a3 uint32, 
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, a7)
 		if err != nil {
-			return zero, i.lowerFailed(29, err)
+			return zero, i.core.LowerFailed(29, err)
 		}
 		g.Mem.WriteUint32Le(ptr+32, sp)
 		g.Mem.WriteUint32Le(ptr+36, sl)
 	}
 	g.Mem.WriteByte(ptr+40, byte(abi.Bool(a8)))
 	if err = abi.CheckChar(a9); err != nil {
-		return zero, i.lowerFailed(29, err)
+		return zero, i.core.LowerFailed(29, err)
 	}
 	g.Mem.WriteUint32Le(ptr+44, uint32(a9))
 	g.Mem.WriteUint64Le(ptr+48, uint64(a10))
@@ -2385,34 +2147,30 @@ func (i *Instance) ManyArgs(ctx context.Context, a1 uint8, a2 int16, a3 uint32, 
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, a13)
 		if err != nil {
-			return zero, i.lowerFailed(29, err)
+			return zero, i.core.LowerFailed(29, err)
 		}
 		g.Mem.WriteUint32Le(ptr+60, sp)
 		g.Mem.WriteUint32Le(ptr+64, sl)
 	}
 	g.Mem.WriteFloat32Le(ptr+68, a14)
 	if err = storePoint(ctx, g, ptr+72, a15); err != nil {
-		return zero, i.lowerFailed(29, err)
+		return zero, i.core.LowerFailed(29, err)
 	}
 	stack[0] = uint64(ptr)
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(29, err)
+		return zero, i.core.Trapped(29, err)
 	}
 	var res string
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 4, 8) // the result, string: align 4, size 8
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 8) // the result, string: align 4, size 8
 	if err != nil {
-		return zero, i.trapped(29, err)
+		return zero, i.core.Trapped(29, err)
 	}
 	res, err = abi.LoadString(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
 	if err != nil {
-		return zero, i.trapped(29, err)
+		return zero, i.core.Trapped(29, err)
 	}
-	if post := i.posts[29]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(29, err)
-		}
+	if err = i.core.Return(ctx, 29); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -2420,25 +2178,20 @@ func (i *Instance) ManyArgs(ctx context.Context, a1 uint8, a2 int16, a3 uint32, 
 // Ping calls the guest's witgen:alltypes/guest-side@0.2.0#ping.
 // No parameters and no result.
 func (i *Instance) Ping(ctx context.Context) error {
-	fn := i.funcs[30]
-	if fn == nil || i.err != nil || i.busy {
-		return i.unavailable(30)
+	fn, ctx, err := i.core.Enter(ctx, 30)
+	if err != nil {
+		return err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return i.trapped(30, err)
+		return i.core.Trapped(30, err)
 	}
-	if post := i.posts[30]; post != nil {
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return i.trapped(30, err)
-		}
+	if err = i.core.Return(ctx, 30); err != nil {
+		return err
 	}
 	return nil
 }
@@ -2448,37 +2201,30 @@ func (i *Instance) Ping(ctx context.Context) error {
 func (i *Instance) SumPoints(ctx context.Context, x []Point) (int64, error) {
 	var zero int64
 	_ = zero
-	fn := i.funcs[31]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(31)
+	fn, ctx, err := i.core.Enter(ctx, 31)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	{
 		var lq uint32
 		lq, err = writeListListPoint(ctx, g, x)
 		if err != nil {
-			return zero, i.lowerFailed(31, err)
+			return zero, i.core.LowerFailed(31, err)
 		}
 		stack[0], stack[1] = uint64(lq), uint64(len(x))
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(31, err)
+		return zero, i.core.Trapped(31, err)
 	}
 	var res int64
-	r0 := stack[0]
 	res = int64(stack[0])
-	if post := i.posts[31]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(31, err)
-		}
+	if err = i.core.Return(ctx, 31); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -2488,503 +2234,32 @@ func (i *Instance) SumPoints(ctx context.Context, x []Point) (int64, error) {
 func (i *Instance) Version(ctx context.Context) (string, error) {
 	var zero string
 	_ = zero
-	fn := i.funcs[32]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(32)
+	fn, ctx, err := i.core.Enter(ctx, 32)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(32, err)
+		return zero, i.core.Trapped(32, err)
 	}
 	var res string
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 4, 8) // the result, string: align 4, size 8
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 8) // the result, string: align 4, size 8
 	if err != nil {
-		return zero, i.trapped(32, err)
+		return zero, i.core.Trapped(32, err)
 	}
 	res, err = abi.LoadString(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
 	if err != nil {
-		return zero, i.trapped(32, err)
+		return zero, i.core.Trapped(32, err)
 	}
-	if post := i.posts[32]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(32, err)
-		}
+	if err = i.core.Return(ctx, 32); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
-
-// importFuncs lists the core functions the host provides.
-var importFuncs = []abi.CoreFunc{{
-	Interface: "witgen:alltypes/host-side",
-	Name:      "echo-bool",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/host-side@0.2.0#echo-bool",
-}, {
-	Interface: "witgen:alltypes/host-side",
-	Name:      "echo-s8",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/host-side@0.2.0#echo-s8",
-}, {
-	Interface: "witgen:alltypes/host-side",
-	Name:      "echo-u8",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/host-side@0.2.0#echo-u8",
-}, {
-	Interface: "witgen:alltypes/host-side",
-	Name:      "echo-s16",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/host-side@0.2.0#echo-s16",
-}, {
-	Interface: "witgen:alltypes/host-side",
-	Name:      "echo-u16",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/host-side@0.2.0#echo-u16",
-}, {
-	Interface: "witgen:alltypes/host-side",
-	Name:      "echo-s32",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/host-side@0.2.0#echo-s32",
-}, {
-	Interface: "witgen:alltypes/host-side",
-	Name:      "echo-u32",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/host-side@0.2.0#echo-u32",
-}, {
-	Interface: "witgen:alltypes/host-side",
-	Name:      "echo-s64",
-	Params:    []api.ValueType{api.ValueTypeI64},
-	Results:   []api.ValueType{api.ValueTypeI64},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/host-side@0.2.0#echo-s64",
-}, {
-	Interface: "witgen:alltypes/host-side",
-	Name:      "echo-u64",
-	Params:    []api.ValueType{api.ValueTypeI64},
-	Results:   []api.ValueType{api.ValueTypeI64},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/host-side@0.2.0#echo-u64",
-}, {
-	Interface: "witgen:alltypes/host-side",
-	Name:      "echo-f32",
-	Params:    []api.ValueType{api.ValueTypeF32},
-	Results:   []api.ValueType{api.ValueTypeF32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/host-side@0.2.0#echo-f32",
-}, {
-	Interface: "witgen:alltypes/host-side",
-	Name:      "echo-f64",
-	Params:    []api.ValueType{api.ValueTypeF64},
-	Results:   []api.ValueType{api.ValueTypeF64},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/host-side@0.2.0#echo-f64",
-}, {
-	Interface: "witgen:alltypes/host-side",
-	Name:      "echo-char",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/host-side@0.2.0#echo-char",
-}, {
-	Interface: "witgen:alltypes/host-side",
-	Name:      "echo-string",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/host-side@0.2.0#echo-string",
-}, {
-	Interface: "witgen:alltypes/host-side",
-	Name:      "echo-bytes",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/host-side@0.2.0#echo-bytes",
-}, {
-	Interface: "witgen:alltypes/host-side",
-	Name:      "echo-names",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/host-side@0.2.0#echo-names",
-}, {
-	Interface: "witgen:alltypes/host-side",
-	Name:      "echo-option",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/host-side@0.2.0#echo-option",
-}, {
-	Interface: "witgen:alltypes/host-side",
-	Name:      "echo-nested",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/host-side@0.2.0#echo-nested",
-}, {
-	Interface: "witgen:alltypes/host-side",
-	Name:      "echo-result",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/host-side@0.2.0#echo-result",
-}, {
-	Interface: "witgen:alltypes/host-side",
-	Name:      "echo-unit-result",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/host-side@0.2.0#echo-unit-result",
-}, {
-	Interface: "witgen:alltypes/host-side",
-	Name:      "echo-tuple",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeF64, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/host-side@0.2.0#echo-tuple",
-}, {
-	Interface: "witgen:alltypes/host-side",
-	Name:      "echo-color",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/host-side@0.2.0#echo-color",
-}, {
-	Interface: "witgen:alltypes/host-side",
-	Name:      "echo-perms",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/host-side@0.2.0#echo-perms",
-}, {
-	Interface: "witgen:alltypes/host-side",
-	Name:      "echo-wide",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/host-side@0.2.0#echo-wide",
-}, {
-	Interface: "witgen:alltypes/host-side",
-	Name:      "echo-point",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/host-side@0.2.0#echo-point",
-}, {
-	Interface: "witgen:alltypes/host-side",
-	Name:      "echo-padded",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI64, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeF32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/host-side@0.2.0#echo-padded",
-}, {
-	Interface: "witgen:alltypes/host-side",
-	Name:      "echo-shape",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI64, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/host-side@0.2.0#echo-shape",
-}, {
-	Interface: "witgen:alltypes/host-side",
-	Name:      "echo-shapes",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/host-side@0.2.0#echo-shapes",
-}, {
-	Interface: "witgen:alltypes/host-side",
-	Name:      "echo-meta",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/host-side@0.2.0#echo-meta",
-}, {
-	Interface: "witgen:alltypes/host-side",
-	Name:      "echo-everything",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/host-side@0.2.0#echo-everything",
-}, {
-	Interface: "witgen:alltypes/host-side",
-	Name:      "many-args",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/host-side@0.2.0#many-args",
-}, {
-	Interface: "witgen:alltypes/host-side",
-	Name:      "ping",
-	Params:    []api.ValueType{},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/host-side@0.2.0#ping",
-}, {
-	Interface: "witgen:alltypes/host-side",
-	Name:      "sum-points",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI64},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/host-side@0.2.0#sum-points",
-}, {
-	Name:    "now",
-	Params:  []api.ValueType{},
-	Results: []api.ValueType{api.ValueTypeI64},
-	WIT:     "now",
-}}
-
-// exportFuncs lists the core functions a guest exports, by export index.
-var exportFuncs = []abi.CoreFunc{{
-	Interface: "witgen:alltypes/guest-side",
-	Name:      "echo-bool",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-bool",
-}, {
-	Interface: "witgen:alltypes/guest-side",
-	Name:      "echo-s8",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-s8",
-}, {
-	Interface: "witgen:alltypes/guest-side",
-	Name:      "echo-u8",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-u8",
-}, {
-	Interface: "witgen:alltypes/guest-side",
-	Name:      "echo-s16",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-s16",
-}, {
-	Interface: "witgen:alltypes/guest-side",
-	Name:      "echo-u16",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-u16",
-}, {
-	Interface: "witgen:alltypes/guest-side",
-	Name:      "echo-s32",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-s32",
-}, {
-	Interface: "witgen:alltypes/guest-side",
-	Name:      "echo-u32",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-u32",
-}, {
-	Interface: "witgen:alltypes/guest-side",
-	Name:      "echo-s64",
-	Params:    []api.ValueType{api.ValueTypeI64},
-	Results:   []api.ValueType{api.ValueTypeI64},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-s64",
-}, {
-	Interface: "witgen:alltypes/guest-side",
-	Name:      "echo-u64",
-	Params:    []api.ValueType{api.ValueTypeI64},
-	Results:   []api.ValueType{api.ValueTypeI64},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-u64",
-}, {
-	Interface: "witgen:alltypes/guest-side",
-	Name:      "echo-f32",
-	Params:    []api.ValueType{api.ValueTypeF32},
-	Results:   []api.ValueType{api.ValueTypeF32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-f32",
-}, {
-	Interface: "witgen:alltypes/guest-side",
-	Name:      "echo-f64",
-	Params:    []api.ValueType{api.ValueTypeF64},
-	Results:   []api.ValueType{api.ValueTypeF64},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-f64",
-}, {
-	Interface: "witgen:alltypes/guest-side",
-	Name:      "echo-char",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-char",
-}, {
-	Interface: "witgen:alltypes/guest-side",
-	Name:      "echo-string",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-string",
-}, {
-	Interface: "witgen:alltypes/guest-side",
-	Name:      "echo-bytes",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-bytes",
-}, {
-	Interface: "witgen:alltypes/guest-side",
-	Name:      "echo-names",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-names",
-}, {
-	Interface: "witgen:alltypes/guest-side",
-	Name:      "echo-option",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-option",
-}, {
-	Interface: "witgen:alltypes/guest-side",
-	Name:      "echo-nested",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-nested",
-}, {
-	Interface: "witgen:alltypes/guest-side",
-	Name:      "echo-result",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-result",
-}, {
-	Interface: "witgen:alltypes/guest-side",
-	Name:      "echo-unit-result",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-unit-result",
-}, {
-	Interface: "witgen:alltypes/guest-side",
-	Name:      "echo-tuple",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeF64},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-tuple",
-}, {
-	Interface: "witgen:alltypes/guest-side",
-	Name:      "echo-color",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-color",
-}, {
-	Interface: "witgen:alltypes/guest-side",
-	Name:      "echo-perms",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-perms",
-}, {
-	Interface: "witgen:alltypes/guest-side",
-	Name:      "echo-wide",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-wide",
-}, {
-	Interface: "witgen:alltypes/guest-side",
-	Name:      "echo-point",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-point",
-}, {
-	Interface: "witgen:alltypes/guest-side",
-	Name:      "echo-padded",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI64, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeF32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-padded",
-}, {
-	Interface: "witgen:alltypes/guest-side",
-	Name:      "echo-shape",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI64, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-shape",
-}, {
-	Interface: "witgen:alltypes/guest-side",
-	Name:      "echo-shapes",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-shapes",
-}, {
-	Interface: "witgen:alltypes/guest-side",
-	Name:      "echo-meta",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-meta",
-}, {
-	Interface: "witgen:alltypes/guest-side",
-	Name:      "echo-everything",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/guest-side@0.2.0#echo-everything",
-}, {
-	Interface: "witgen:alltypes/guest-side",
-	Name:      "many-args",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/guest-side@0.2.0#many-args",
-}, {
-	Interface: "witgen:alltypes/guest-side",
-	Name:      "ping",
-	Params:    []api.ValueType{},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/guest-side@0.2.0#ping",
-}, {
-	Interface: "witgen:alltypes/guest-side",
-	Name:      "sum-points",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI64},
-	Version:   "0.2.0",
-	WIT:       "witgen:alltypes/guest-side@0.2.0#sum-points",
-}, {
-	Name:    "version",
-	Params:  []api.ValueType{},
-	Results: []api.ValueType{api.ValueTypeI32},
-	WIT:     "version",
-}}
 
 // WorldPackage and WorldVersion name the contract these bindings were generated from.
 const (
@@ -2992,58 +2267,517 @@ const (
 	WorldVersion = "0.2.0"
 )
 
-// defineModule instantiates the host functions of the imported interface
-// iface (ifaceBase; "" for world-level functions) as the host module name,
-// unless r has a module of that name already. Two concurrent calls for one
-// name are fine: the loser finds the winner's module.
-func defineModule(ctx context.Context, r wazero.Runtime, name, iface string) error {
-	if r.Module(name) != nil {
-		return nil
-	}
-	b := r.NewHostModuleBuilder(name)
-	switch iface {
-	case "witgen:alltypes/host-side":
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideEchoBool), []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithName("echo-bool").Export("echo-bool")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideEchoS8), []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithName("echo-s8").Export("echo-s8")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideEchoU8), []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithName("echo-u8").Export("echo-u8")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideEchoS16), []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithName("echo-s16").Export("echo-s16")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideEchoU16), []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithName("echo-u16").Export("echo-u16")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideEchoS32), []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithName("echo-s32").Export("echo-s32")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideEchoU32), []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithName("echo-u32").Export("echo-u32")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideEchoS64), []api.ValueType{api.ValueTypeI64}, []api.ValueType{api.ValueTypeI64}).WithName("echo-s64").Export("echo-s64")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideEchoU64), []api.ValueType{api.ValueTypeI64}, []api.ValueType{api.ValueTypeI64}).WithName("echo-u64").Export("echo-u64")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideEchoF32), []api.ValueType{api.ValueTypeF32}, []api.ValueType{api.ValueTypeF32}).WithName("echo-f32").Export("echo-f32")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideEchoF64), []api.ValueType{api.ValueTypeF64}, []api.ValueType{api.ValueTypeF64}).WithName("echo-f64").Export("echo-f64")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideEchoChar), []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithName("echo-char").Export("echo-char")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideEchoString), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("echo-string").Export("echo-string")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideEchoBytes), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("echo-bytes").Export("echo-bytes")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideEchoNames), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("echo-names").Export("echo-names")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideEchoOption), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("echo-option").Export("echo-option")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideEchoNested), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("echo-nested").Export("echo-nested")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideEchoResult), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("echo-result").Export("echo-result")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideEchoUnitResult), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("echo-unit-result").Export("echo-unit-result")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideEchoTuple), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeF64, api.ValueTypeI32}, []api.ValueType{}).WithName("echo-tuple").Export("echo-tuple")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideEchoColor), []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithName("echo-color").Export("echo-color")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideEchoPerms), []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithName("echo-perms").Export("echo-perms")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideEchoWide), []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithName("echo-wide").Export("echo-wide")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideEchoPoint), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("echo-point").Export("echo-point")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideEchoPadded), []api.ValueType{api.ValueTypeI32, api.ValueTypeI64, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeF32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("echo-padded").Export("echo-padded")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideEchoShape), []api.ValueType{api.ValueTypeI32, api.ValueTypeI64, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("echo-shape").Export("echo-shape")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideEchoShapes), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("echo-shapes").Export("echo-shapes")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideEchoMeta), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("echo-meta").Export("echo-meta")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideEchoEverything), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("echo-everything").Export("echo-everything")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideManyArgs), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("many-args").Export("many-args")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSidePing), []api.ValueType{}, []api.ValueType{}).WithName("ping").Export("ping")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostSideSumPoints), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI64}).WithName("sum-points").Export("sum-points")
-	case "":
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostAlltypesImportsNow), []api.ValueType{}, []api.ValueType{api.ValueTypeI64}).WithName("now").Export("now")
-	default:
-		return fmt.Errorf("define host module %s: the world imports no interface %q", name, iface)
-	}
-	if _, err := b.Instantiate(ctx); err != nil && r.Module(name) == nil {
-		return fmt.Errorf("define host module %s: %w", name, err)
-	}
-	return nil
+// world is what package abi knows of the world: the core functions the host
+// provides (Imports, served by Host), those a guest exports (by export
+// index), and the host modules Define registers.
+var world = abi.World{
+	Package: WorldPackage,
+	Version: WorldVersion,
+	Imports: []abi.CoreFunc{{
+		Interface: "witgen:alltypes/host-side",
+		Name:      "echo-bool",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/host-side@0.2.0#echo-bool",
+	}, {
+		Interface: "witgen:alltypes/host-side",
+		Name:      "echo-s8",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/host-side@0.2.0#echo-s8",
+	}, {
+		Interface: "witgen:alltypes/host-side",
+		Name:      "echo-u8",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/host-side@0.2.0#echo-u8",
+	}, {
+		Interface: "witgen:alltypes/host-side",
+		Name:      "echo-s16",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/host-side@0.2.0#echo-s16",
+	}, {
+		Interface: "witgen:alltypes/host-side",
+		Name:      "echo-u16",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/host-side@0.2.0#echo-u16",
+	}, {
+		Interface: "witgen:alltypes/host-side",
+		Name:      "echo-s32",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/host-side@0.2.0#echo-s32",
+	}, {
+		Interface: "witgen:alltypes/host-side",
+		Name:      "echo-u32",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/host-side@0.2.0#echo-u32",
+	}, {
+		Interface: "witgen:alltypes/host-side",
+		Name:      "echo-s64",
+		Params:    []api.ValueType{api.ValueTypeI64},
+		Results:   []api.ValueType{api.ValueTypeI64},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/host-side@0.2.0#echo-s64",
+	}, {
+		Interface: "witgen:alltypes/host-side",
+		Name:      "echo-u64",
+		Params:    []api.ValueType{api.ValueTypeI64},
+		Results:   []api.ValueType{api.ValueTypeI64},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/host-side@0.2.0#echo-u64",
+	}, {
+		Interface: "witgen:alltypes/host-side",
+		Name:      "echo-f32",
+		Params:    []api.ValueType{api.ValueTypeF32},
+		Results:   []api.ValueType{api.ValueTypeF32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/host-side@0.2.0#echo-f32",
+	}, {
+		Interface: "witgen:alltypes/host-side",
+		Name:      "echo-f64",
+		Params:    []api.ValueType{api.ValueTypeF64},
+		Results:   []api.ValueType{api.ValueTypeF64},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/host-side@0.2.0#echo-f64",
+	}, {
+		Interface: "witgen:alltypes/host-side",
+		Name:      "echo-char",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/host-side@0.2.0#echo-char",
+	}, {
+		Interface: "witgen:alltypes/host-side",
+		Name:      "echo-string",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/host-side@0.2.0#echo-string",
+	}, {
+		Interface: "witgen:alltypes/host-side",
+		Name:      "echo-bytes",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/host-side@0.2.0#echo-bytes",
+	}, {
+		Interface: "witgen:alltypes/host-side",
+		Name:      "echo-names",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/host-side@0.2.0#echo-names",
+	}, {
+		Interface: "witgen:alltypes/host-side",
+		Name:      "echo-option",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/host-side@0.2.0#echo-option",
+	}, {
+		Interface: "witgen:alltypes/host-side",
+		Name:      "echo-nested",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/host-side@0.2.0#echo-nested",
+	}, {
+		Interface: "witgen:alltypes/host-side",
+		Name:      "echo-result",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/host-side@0.2.0#echo-result",
+	}, {
+		Interface: "witgen:alltypes/host-side",
+		Name:      "echo-unit-result",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/host-side@0.2.0#echo-unit-result",
+	}, {
+		Interface: "witgen:alltypes/host-side",
+		Name:      "echo-tuple",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeF64, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/host-side@0.2.0#echo-tuple",
+	}, {
+		Interface: "witgen:alltypes/host-side",
+		Name:      "echo-color",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/host-side@0.2.0#echo-color",
+	}, {
+		Interface: "witgen:alltypes/host-side",
+		Name:      "echo-perms",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/host-side@0.2.0#echo-perms",
+	}, {
+		Interface: "witgen:alltypes/host-side",
+		Name:      "echo-wide",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/host-side@0.2.0#echo-wide",
+	}, {
+		Interface: "witgen:alltypes/host-side",
+		Name:      "echo-point",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/host-side@0.2.0#echo-point",
+	}, {
+		Interface: "witgen:alltypes/host-side",
+		Name:      "echo-padded",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI64, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeF32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/host-side@0.2.0#echo-padded",
+	}, {
+		Interface: "witgen:alltypes/host-side",
+		Name:      "echo-shape",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI64, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/host-side@0.2.0#echo-shape",
+	}, {
+		Interface: "witgen:alltypes/host-side",
+		Name:      "echo-shapes",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/host-side@0.2.0#echo-shapes",
+	}, {
+		Interface: "witgen:alltypes/host-side",
+		Name:      "echo-meta",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/host-side@0.2.0#echo-meta",
+	}, {
+		Interface: "witgen:alltypes/host-side",
+		Name:      "echo-everything",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/host-side@0.2.0#echo-everything",
+	}, {
+		Interface: "witgen:alltypes/host-side",
+		Name:      "many-args",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/host-side@0.2.0#many-args",
+	}, {
+		Interface: "witgen:alltypes/host-side",
+		Name:      "ping",
+		Params:    []api.ValueType{},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/host-side@0.2.0#ping",
+	}, {
+		Interface: "witgen:alltypes/host-side",
+		Name:      "sum-points",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI64},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/host-side@0.2.0#sum-points",
+	}, {
+		Name:    "now",
+		Params:  []api.ValueType{},
+		Results: []api.ValueType{api.ValueTypeI64},
+		WIT:     "now",
+	}},
+	Host: []api.GoModuleFunc{
+		hostHostSideEchoBool,
+		hostHostSideEchoS8,
+		hostHostSideEchoU8,
+		hostHostSideEchoS16,
+		hostHostSideEchoU16,
+		hostHostSideEchoS32,
+		hostHostSideEchoU32,
+		hostHostSideEchoS64,
+		hostHostSideEchoU64,
+		hostHostSideEchoF32,
+		hostHostSideEchoF64,
+		hostHostSideEchoChar,
+		hostHostSideEchoString,
+		hostHostSideEchoBytes,
+		hostHostSideEchoNames,
+		hostHostSideEchoOption,
+		hostHostSideEchoNested,
+		hostHostSideEchoResult,
+		hostHostSideEchoUnitResult,
+		hostHostSideEchoTuple,
+		hostHostSideEchoColor,
+		hostHostSideEchoPerms,
+		hostHostSideEchoWide,
+		hostHostSideEchoPoint,
+		hostHostSideEchoPadded,
+		hostHostSideEchoShape,
+		hostHostSideEchoShapes,
+		hostHostSideEchoMeta,
+		hostHostSideEchoEverything,
+		hostHostSideManyArgs,
+		hostHostSidePing,
+		hostHostSideSumPoints,
+		hostAlltypesImportsNow,
+	},
+	Exports: []abi.CoreFunc{{
+		Interface: "witgen:alltypes/guest-side",
+		Name:      "echo-bool",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/guest-side@0.2.0#echo-bool",
+	}, {
+		Interface: "witgen:alltypes/guest-side",
+		Name:      "echo-s8",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/guest-side@0.2.0#echo-s8",
+	}, {
+		Interface: "witgen:alltypes/guest-side",
+		Name:      "echo-u8",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/guest-side@0.2.0#echo-u8",
+	}, {
+		Interface: "witgen:alltypes/guest-side",
+		Name:      "echo-s16",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/guest-side@0.2.0#echo-s16",
+	}, {
+		Interface: "witgen:alltypes/guest-side",
+		Name:      "echo-u16",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/guest-side@0.2.0#echo-u16",
+	}, {
+		Interface: "witgen:alltypes/guest-side",
+		Name:      "echo-s32",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/guest-side@0.2.0#echo-s32",
+	}, {
+		Interface: "witgen:alltypes/guest-side",
+		Name:      "echo-u32",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/guest-side@0.2.0#echo-u32",
+	}, {
+		Interface: "witgen:alltypes/guest-side",
+		Name:      "echo-s64",
+		Params:    []api.ValueType{api.ValueTypeI64},
+		Results:   []api.ValueType{api.ValueTypeI64},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/guest-side@0.2.0#echo-s64",
+	}, {
+		Interface: "witgen:alltypes/guest-side",
+		Name:      "echo-u64",
+		Params:    []api.ValueType{api.ValueTypeI64},
+		Results:   []api.ValueType{api.ValueTypeI64},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/guest-side@0.2.0#echo-u64",
+	}, {
+		Interface: "witgen:alltypes/guest-side",
+		Name:      "echo-f32",
+		Params:    []api.ValueType{api.ValueTypeF32},
+		Results:   []api.ValueType{api.ValueTypeF32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/guest-side@0.2.0#echo-f32",
+	}, {
+		Interface: "witgen:alltypes/guest-side",
+		Name:      "echo-f64",
+		Params:    []api.ValueType{api.ValueTypeF64},
+		Results:   []api.ValueType{api.ValueTypeF64},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/guest-side@0.2.0#echo-f64",
+	}, {
+		Interface: "witgen:alltypes/guest-side",
+		Name:      "echo-char",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/guest-side@0.2.0#echo-char",
+	}, {
+		Interface: "witgen:alltypes/guest-side",
+		Name:      "echo-string",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/guest-side@0.2.0#echo-string",
+	}, {
+		Interface: "witgen:alltypes/guest-side",
+		Name:      "echo-bytes",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/guest-side@0.2.0#echo-bytes",
+	}, {
+		Interface: "witgen:alltypes/guest-side",
+		Name:      "echo-names",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/guest-side@0.2.0#echo-names",
+	}, {
+		Interface: "witgen:alltypes/guest-side",
+		Name:      "echo-option",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/guest-side@0.2.0#echo-option",
+	}, {
+		Interface: "witgen:alltypes/guest-side",
+		Name:      "echo-nested",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/guest-side@0.2.0#echo-nested",
+	}, {
+		Interface: "witgen:alltypes/guest-side",
+		Name:      "echo-result",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/guest-side@0.2.0#echo-result",
+	}, {
+		Interface: "witgen:alltypes/guest-side",
+		Name:      "echo-unit-result",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/guest-side@0.2.0#echo-unit-result",
+	}, {
+		Interface: "witgen:alltypes/guest-side",
+		Name:      "echo-tuple",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeF64},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/guest-side@0.2.0#echo-tuple",
+	}, {
+		Interface: "witgen:alltypes/guest-side",
+		Name:      "echo-color",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/guest-side@0.2.0#echo-color",
+	}, {
+		Interface: "witgen:alltypes/guest-side",
+		Name:      "echo-perms",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/guest-side@0.2.0#echo-perms",
+	}, {
+		Interface: "witgen:alltypes/guest-side",
+		Name:      "echo-wide",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/guest-side@0.2.0#echo-wide",
+	}, {
+		Interface: "witgen:alltypes/guest-side",
+		Name:      "echo-point",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/guest-side@0.2.0#echo-point",
+	}, {
+		Interface: "witgen:alltypes/guest-side",
+		Name:      "echo-padded",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI64, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeF32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/guest-side@0.2.0#echo-padded",
+	}, {
+		Interface: "witgen:alltypes/guest-side",
+		Name:      "echo-shape",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI64, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/guest-side@0.2.0#echo-shape",
+	}, {
+		Interface: "witgen:alltypes/guest-side",
+		Name:      "echo-shapes",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/guest-side@0.2.0#echo-shapes",
+	}, {
+		Interface: "witgen:alltypes/guest-side",
+		Name:      "echo-meta",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/guest-side@0.2.0#echo-meta",
+	}, {
+		Interface: "witgen:alltypes/guest-side",
+		Name:      "echo-everything",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/guest-side@0.2.0#echo-everything",
+	}, {
+		Interface: "witgen:alltypes/guest-side",
+		Name:      "many-args",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/guest-side@0.2.0#many-args",
+	}, {
+		Interface: "witgen:alltypes/guest-side",
+		Name:      "ping",
+		Params:    []api.ValueType{},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/guest-side@0.2.0#ping",
+	}, {
+		Interface: "witgen:alltypes/guest-side",
+		Name:      "sum-points",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI64},
+		Version:   "0.2.0",
+		WIT:       "witgen:alltypes/guest-side@0.2.0#sum-points",
+	}, {
+		Name:    "version",
+		Params:  []api.ValueType{},
+		Results: []api.ValueType{api.ValueTypeI32},
+		WIT:     "version",
+	}},
+	Modules: []abi.ModuleRef{
+		{Name: "witgen:alltypes/host-side@0.2.0", Interface: "witgen:alltypes/host-side"},
+		{Name: "witgen:alltypes/host-side", Interface: "witgen:alltypes/host-side"},
+		{Name: "cm32p2|witgen:alltypes/host-side@0.2", Interface: "witgen:alltypes/host-side"},
+		{Name: "cm32p2|witgen:alltypes/host-side", Interface: "witgen:alltypes/host-side"},
+		{Name: "$root", Interface: ""},
+		{Name: "cm32p2", Interface: ""},
+	},
+	NeedMemory:  true,
+	NeedRealloc: true,
 }
 
 // Define registers the host side of every imported interface on r, under
@@ -3054,39 +2788,11 @@ func defineModule(ctx context.Context, r wazero.Runtime, name, iface string) err
 // those as it meets them. The host functions find the calling Instance
 // through the context of the export call.
 func Define(ctx context.Context, r wazero.Runtime) error {
-	for _, name := range []string{"witgen:alltypes/host-side@0.2.0", "witgen:alltypes/host-side", "cm32p2|witgen:alltypes/host-side@0.2", "cm32p2|witgen:alltypes/host-side"} {
-		if err := defineModule(ctx, r, name, "witgen:alltypes/host-side"); err != nil {
-			return err
-		}
-	}
-	for _, name := range []string{"$root", "cm32p2"} {
-		if err := defineModule(ctx, r, name, ""); err != nil {
-			return err
-		}
-	}
-	if r.Module(wasi.ModuleName) == nil {
-		b := r.NewHostModuleBuilder(wasi.ModuleName)
-		wasi.NewFunctionExporter().ExportFunctions(b)
-		// Guests of wit-bindgen's Go generator import this function of the preview1
-		// component adapter (it pauses the adapter's clock during GC); without the
-		// adapter there is no clock to pause.
-		b.NewFunctionBuilder().WithGoFunction(api.GoFunc(func(context.Context, []uint64) {}), []api.ValueType{api.ValueTypeI32}, nil).Export("adapter_monotonic_clock_set_paused")
-		if _, err := b.Instantiate(ctx); err != nil {
-			return fmt.Errorf("define WASI preview1: %w", err)
-		}
-	}
-	return nil
-}
-
-// Module is a guest module compiled and checked against the world.
-type Module struct {
-	r        wazero.Runtime
-	compiled wazero.CompiledModule
-	linked   *abi.Linked
+	return world.Define(ctx, r)
 }
 
 // CompileOption changes what Compile requires of a module.
-type CompileOption func(*abi.LinkOptions)
+type CompileOption = abi.LinkOption
 
 // OptionalExports accepts modules that lack some exports (calling a missing
 // one returns abi.ErrNotExported), except those named: plugins that implement
@@ -3182,80 +2888,54 @@ func ExportIndex(name string) int {
 // must exist where the world needs them. All problems are reported in one
 // *abi.LinkError.
 func Compile(ctx context.Context, r wazero.Runtime, wasm []byte, opts ...CompileOption) (*Module, error) {
-	cm, err := r.CompileModule(ctx, wasm)
+	am, err := world.Compile(ctx, r, wasm, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("compile: %w", err)
-	}
-	mod, err := Link(ctx, r, cm, opts...)
-	if err != nil {
-		_ = cm.Close(ctx)
 		return nil, err
 	}
-	return mod, nil
+	return &Module{m: am}, nil
 }
 
 // Link checks an already compiled module against the world (see Compile)
 // and defines on r the host modules it imports under names Define did not
 // cover (another version on the world's track).
 func Link(ctx context.Context, r wazero.Runtime, cm wazero.CompiledModule, opts ...CompileOption) (*Module, error) {
-	o := abi.LinkOptions{
-		NeedMemory:  true,
-		NeedRealloc: true,
-		Package:     WorldPackage,
-		Version:     WorldVersion,
-	}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	l, err := abi.Link(cm, importFuncs, exportFuncs, o)
+	am, err := world.Link(ctx, r, cm, opts...)
 	if err != nil {
 		return nil, err
 	}
-	for _, ref := range l.Modules {
-		if err := defineModule(ctx, r, ref.Name, ref.Interface); err != nil {
-			return nil, err
-		}
-	}
-	return &Module{
-		compiled: cm,
-		linked:   l,
-		r:        r,
-	}, nil
+	return &Module{m: am}, nil
+}
+
+// Module is a guest module compiled and checked against the world.
+type Module struct {
+	m *abi.Module
 }
 
 // Contract says which contract version the module was built for and how these bindings take it.
 func (m *Module) Contract() abi.Contract {
-	return m.linked.Contract
+	return m.m.Contract()
 }
 
 // HasExport reports whether the module exports the function with index k.
 func (m *Module) HasExport(k int) bool {
-	return k >= 0 && k < len(m.linked.Exports) && m.linked.Exports[k] != ""
+	return m.m.HasExport(k)
 }
 
 // Compiled returns the underlying wazero module.
 func (m *Module) Compiled() wazero.CompiledModule {
-	return m.compiled
+	return m.m.Compiled()
 }
 
 // Close releases the compiled module.
 func (m *Module) Close(ctx context.Context) error {
-	return m.compiled.Close(ctx)
+	return m.m.Close(ctx)
 }
 
 // Instance is one instantiated guest. It is not safe for concurrent use: a
 // pool hands each instance to one caller at a time. After a call fails with
 // an error matching abi.ErrTrap the instance refuses further calls; replace it.
 type Instance struct {
-	mod     api.Module
-	g       abi.Guest
-	imports Imports
-	funcs   [33]api.Function
-	posts   [33]api.Function
-	stack   []uint64
-	busy    bool
-	last    *callContext
-	err     error
+	core abi.Instance[Imports]
 }
 
 // Instantiate creates an instance whose imports are served by imports. cfg
@@ -3264,155 +2944,37 @@ type Instance struct {
 // after the function abi.WithInstantiated put in ctx (if any) has seen the
 // module.
 func (m *Module) Instantiate(ctx context.Context, imports Imports, cfg wazero.ModuleConfig) (*Instance, error) {
-	if imports.HostSide == nil && m.linked.ImportsInterface("witgen:alltypes/host-side") {
+	if imports.HostSide == nil && m.m.ImportsInterface("witgen:alltypes/host-side") {
 		return nil, errors.New("instantiate: the module imports witgen:alltypes/host-side but Imports.HostSide is nil")
 	}
-	if imports.AlltypesImports == nil && m.linked.ImportsInterface("") {
+	if imports.AlltypesImports == nil && m.m.ImportsInterface("") {
 		return nil, errors.New("instantiate: the module imports world-level functions but Imports.AlltypesImports is nil")
 	}
-	if cfg == nil {
-		cfg = wazero.NewModuleConfig()
-	}
-	// Anonymous, so a pool can hold many; no start function (the reactor's
-	// _initialize runs below with the instance in context); real clocks, without
-	// which a standard Go guest's GC stalls and its memory grows without bound.
-	cfg = cfg.WithName("").WithStartFunctions().WithSysNanotime().WithSysWalltime()
-	i := &Instance{
-		imports: imports,
-		stack:   make([]uint64, 9),
-	}
-	mod, err := m.r.InstantiateModule(ctx, m.compiled, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("instantiate: %w", err)
-	}
-	i.mod = mod
-	if f := abi.Instantiated(ctx); f != nil {
-		f(mod)
-	}
-	l := m.linked
-	var realloc api.Function
-	if l.Realloc != "" {
-		realloc = mod.ExportedFunction(l.Realloc)
-	}
-	i.g = abi.NewGuest(mod.ExportedMemory(l.Memory), realloc)
-	for k := range i.funcs {
-		if l.Exports[k] != "" {
-			i.funcs[k] = mod.ExportedFunction(l.Exports[k])
-		}
-		if l.Posts[k] != "" {
-			i.posts[k] = mod.ExportedFunction(l.Posts[k])
-		}
-	}
-	if l.Init != "" {
-		if _, err := mod.ExportedFunction(l.Init).Call(i.enter(ctx)); err != nil {
-			i.leave()
-			_ = mod.Close(ctx)
-			return nil, fmt.Errorf("instantiate: %s: %w", l.Init, err)
-		}
-		i.leave()
+	i := &Instance{}
+	if err := i.core.Instantiate(ctx, m.m, imports, cfg, i); err != nil {
+		return nil, err
 	}
 	return i, nil
 }
 
 // Close closes the wasm instance.
 func (i *Instance) Close(ctx context.Context) error {
-	return i.mod.Close(ctx)
+	return i.core.Close(ctx)
 }
 
 // Err returns the failure that made the instance unusable, or nil.
 func (i *Instance) Err() error {
-	return i.err
+	return i.core.Err()
 }
 
 // Has reports whether the guest exports the function with index k.
 func (i *Instance) Has(k int) bool {
-	return k >= 0 && k < 33 && i.funcs[k] != nil
+	return i.core.Has(k)
 }
 
 // Module returns the underlying wazero module (its memory, for instance).
 func (i *Instance) Module() api.Module {
-	return i.mod
-}
-
-// callContext carries the instance into host functions (one small allocation per call).
-type callContext struct {
-	context.Context
-	inst *Instance
-}
-
-type instanceKey struct{}
-
-func (c *callContext) Value(key any) any {
-	if _, ok := key.(instanceKey); ok {
-		return c.inst
-	}
-	return c.Context.Value(key)
-}
-
-func instanceFrom(ctx context.Context, fn string) *Instance {
-	if c, ok := ctx.(*callContext); ok {
-		return c.inst
-	}
-	if inst, ok := ctx.Value(instanceKey{}).(*Instance); ok {
-		return inst
-	}
-	panic(&abi.TrapError{
-		Err:  abi.ErrNoInstance,
-		Func: fn,
-	})
-}
-
-// enter marks the instance busy and returns the context export calls run
-// under: the caller's, carrying the instance to host functions.
-func (i *Instance) enter(ctx context.Context) context.Context {
-	i.busy = true
-	if i.last != nil && sameContext(i.last.Context, ctx) {
-		return i.last
-	}
-	i.last = &callContext{
-		Context: ctx,
-		inst:    i,
-	}
-	return i.last
-}
-
-// sameContext reports a == b; a Context of a non-comparable type counts as different.
-func sameContext(a, b context.Context) (same bool) {
-	defer func() {
-		_ = recover()
-	}()
-	return a == b
-}
-
-func (i *Instance) leave() {
-	i.busy = false
-}
-
-func (i *Instance) unavailable(k int) error {
-	name := exportFuncs[k].WIT
-	switch {
-	case i.err != nil:
-		return fmt.Errorf("call %s: instance unusable after an earlier failure: %w", name, i.err)
-	case i.busy:
-		return fmt.Errorf("call %s: instance is already in a call (reentrant calls are not allowed)", name)
-	}
-	return fmt.Errorf("call %s: %w", name, abi.ErrNotExported)
-}
-
-func (i *Instance) trapped(k int, err error) error {
-	i.err = &abi.CallError{
-		Err:  err,
-		Func: exportFuncs[k].WIT,
-	}
-	return i.err
-}
-
-// lowerFailed reports arguments the host could not lower; only a failed cabi_realloc makes the instance unusable.
-func (i *Instance) lowerFailed(k int, err error) error {
-	if errors.Is(err, abi.ErrRealloc) {
-		return i.trapped(k, err)
-	}
-	return fmt.Errorf("call %s: arguments: %w", exportFuncs[k].WIT, err)
+	return i.core.Module()
 }
 
 // HookKind tells a runtime how to dispatch an export.

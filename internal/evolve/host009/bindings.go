@@ -29,7 +29,6 @@ import (
 	abi "github.com/raisfast/wasmplug/abi"
 	wazero "github.com/tetratelabs/wazero"
 	api "github.com/tetratelabs/wazero/api"
-	wasi "github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"strconv"
 )
 
@@ -66,8 +65,9 @@ type Imports struct {
 }
 
 func hostHostAPILog(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "raisfast:plugin-wit/host-api@0.0.9#log")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.0.9#log")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -81,12 +81,13 @@ func hostHostAPILog(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.0.9#log", err)
 	}
-	inst.imports.HostAPI.Log(ctx, level, msg)
+	inst.Imports().HostAPI.Log(ctx, level, msg)
 }
 
 func hostHostAPIKVGet(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "raisfast:plugin-wit/host-api@0.0.9#kv-get")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.0.9#kv-get")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -95,9 +96,7 @@ func hostHostAPIKVGet(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.0.9#kv-get", err)
 	}
-	g := &inst.g
-	_ = g
-	hv, hok := inst.imports.HostAPI.KVGet(ctx, key)
+	hv, hok := inst.Imports().HostAPI.KVGet(ctx, key)
 	var rv *string
 	if hok {
 		rv = &hv
@@ -113,8 +112,9 @@ func hostHostAPIKVGet(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostHostAPIKVSet(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "raisfast:plugin-wit/host-api@0.0.9#kv-set")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.0.9#kv-set")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -128,21 +128,18 @@ func hostHostAPIKVSet(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.0.9#kv-set", err)
 	}
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostAPI.KVSet(ctx, key, value)
+	rv := inst.Imports().HostAPI.KVSet(ctx, key, value)
 	stack[0] = abi.Bool(rv)
 }
 
 func hostHostAPISiteName(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "raisfast:plugin-wit/host-api@0.0.9#site-name")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.0.9#site-name")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostAPI.SiteName(ctx)
+	rv := inst.Imports().HostAPI.SiteName(ctx)
 	rp := uint32(stack[0])
 	// the result, string: align 4, size 8
 	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
@@ -163,39 +160,32 @@ func hostHostAPISiteName(ctx context.Context, _ api.Module, stack []uint64) {
 func (i *Instance) OnPostCreating(ctx context.Context, input PostInput) (*PostInput, error) {
 	var zero *PostInput
 	_ = zero
-	fn := i.funcs[0]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(0)
+	fn, ctx, err := i.core.Enter(ctx, 0)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	if err = lowerPostInput(ctx, g, input, stack[0:]); err != nil {
-		return zero, i.lowerFailed(0, err)
+		return zero, i.core.LowerFailed(0, err)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(0, err)
+		return zero, i.core.Trapped(0, err)
 	}
 	var res *PostInput
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 4, 32) // the result, option<post-input>: align 4, size 32
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 32) // the result, option<post-input>: align 4, size 32
 	if err != nil {
-		return zero, i.trapped(0, err)
+		return zero, i.core.Trapped(0, err)
 	}
 	res, err = loadOptionPostInput(mem, b[0:])
 	if err != nil {
-		return zero, i.trapped(0, err)
+		return zero, i.core.Trapped(0, err)
 	}
-	if post := i.posts[0]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(0, err)
-		}
+	if err = i.core.Return(ctx, 0); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -204,135 +194,68 @@ func (i *Instance) OnPostCreating(ctx context.Context, input PostInput) (*PostIn
 func (i *Instance) RenderMarkdown(ctx context.Context, input string) (*string, error) {
 	var zero *string
 	_ = zero
-	fn := i.funcs[1]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(1)
+	fn, ctx, err := i.core.Enter(ctx, 1)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, input)
 		if err != nil {
-			return zero, i.lowerFailed(1, err)
+			return zero, i.core.LowerFailed(1, err)
 		}
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(1, err)
+		return zero, i.core.Trapped(1, err)
 	}
 	var res *string
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 4, 12) // the result, option<string>: align 4, size 12
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 12) // the result, option<string>: align 4, size 12
 	if err != nil {
-		return zero, i.trapped(1, err)
+		return zero, i.core.Trapped(1, err)
 	}
 	res, err = loadOptionString(mem, b[0:])
 	if err != nil {
-		return zero, i.trapped(1, err)
+		return zero, i.core.Trapped(1, err)
 	}
-	if post := i.posts[1]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(1, err)
-		}
+	if err = i.core.Return(ctx, 1); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
 
 // OnLogin calls the guest's raisfast:plugin-wit/plugin-hooks@0.0.9#on-login.
 func (i *Instance) OnLogin(ctx context.Context, userID string) error {
-	fn := i.funcs[2]
-	if fn == nil || i.err != nil || i.busy {
-		return i.unavailable(2)
+	fn, ctx, err := i.core.Enter(ctx, 2)
+	if err != nil {
+		return err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, userID)
 		if err != nil {
-			return i.lowerFailed(2, err)
+			return i.core.LowerFailed(2, err)
 		}
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return i.trapped(2, err)
+		return i.core.Trapped(2, err)
 	}
-	if post := i.posts[2]; post != nil {
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return i.trapped(2, err)
-		}
+	if err = i.core.Return(ctx, 2); err != nil {
+		return err
 	}
 	return nil
 }
-
-// importFuncs lists the core functions the host provides.
-var importFuncs = []abi.CoreFunc{{
-	Interface: "raisfast:plugin-wit/host-api",
-	Name:      "log",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.0.9",
-	WIT:       "raisfast:plugin-wit/host-api@0.0.9#log",
-}, {
-	Interface: "raisfast:plugin-wit/host-api",
-	Name:      "kv-get",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.0.9",
-	WIT:       "raisfast:plugin-wit/host-api@0.0.9#kv-get",
-}, {
-	Interface: "raisfast:plugin-wit/host-api",
-	Name:      "kv-set",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.0.9",
-	WIT:       "raisfast:plugin-wit/host-api@0.0.9#kv-set",
-}, {
-	Interface: "raisfast:plugin-wit/host-api",
-	Name:      "site-name",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.0.9",
-	WIT:       "raisfast:plugin-wit/host-api@0.0.9#site-name",
-}}
-
-// exportFuncs lists the core functions a guest exports, by export index.
-var exportFuncs = []abi.CoreFunc{{
-	Interface: "raisfast:plugin-wit/plugin-hooks",
-	Name:      "on-post-creating",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.0.9",
-	WIT:       "raisfast:plugin-wit/plugin-hooks@0.0.9#on-post-creating",
-}, {
-	Interface: "raisfast:plugin-wit/plugin-hooks",
-	Name:      "render-markdown",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.0.9",
-	WIT:       "raisfast:plugin-wit/plugin-hooks@0.0.9#render-markdown",
-}, {
-	Interface: "raisfast:plugin-wit/plugin-hooks",
-	Name:      "on-login",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.0.9",
-	WIT:       "raisfast:plugin-wit/plugin-hooks@0.0.9#on-login",
-}}
 
 // WorldPackage and WorldVersion name the contract these bindings were generated from.
 const (
@@ -340,28 +263,77 @@ const (
 	WorldVersion = "0.0.9"
 )
 
-// defineModule instantiates the host functions of the imported interface
-// iface (ifaceBase; "" for world-level functions) as the host module name,
-// unless r has a module of that name already. Two concurrent calls for one
-// name are fine: the loser finds the winner's module.
-func defineModule(ctx context.Context, r wazero.Runtime, name, iface string) error {
-	if r.Module(name) != nil {
-		return nil
-	}
-	b := r.NewHostModuleBuilder(name)
-	switch iface {
-	case "raisfast:plugin-wit/host-api":
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostAPILog), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("log").Export("log")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostAPIKVGet), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("kv-get").Export("kv-get")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostAPIKVSet), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithName("kv-set").Export("kv-set")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostAPISiteName), []api.ValueType{api.ValueTypeI32}, []api.ValueType{}).WithName("site-name").Export("site-name")
-	default:
-		return fmt.Errorf("define host module %s: the world imports no interface %q", name, iface)
-	}
-	if _, err := b.Instantiate(ctx); err != nil && r.Module(name) == nil {
-		return fmt.Errorf("define host module %s: %w", name, err)
-	}
-	return nil
+// world is what package abi knows of the world: the core functions the host
+// provides (Imports, served by Host), those a guest exports (by export
+// index), and the host modules Define registers.
+var world = abi.World{
+	Package: WorldPackage,
+	Version: WorldVersion,
+	Imports: []abi.CoreFunc{{
+		Interface: "raisfast:plugin-wit/host-api",
+		Name:      "log",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.0.9",
+		WIT:       "raisfast:plugin-wit/host-api@0.0.9#log",
+	}, {
+		Interface: "raisfast:plugin-wit/host-api",
+		Name:      "kv-get",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.0.9",
+		WIT:       "raisfast:plugin-wit/host-api@0.0.9#kv-get",
+	}, {
+		Interface: "raisfast:plugin-wit/host-api",
+		Name:      "kv-set",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.0.9",
+		WIT:       "raisfast:plugin-wit/host-api@0.0.9#kv-set",
+	}, {
+		Interface: "raisfast:plugin-wit/host-api",
+		Name:      "site-name",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.0.9",
+		WIT:       "raisfast:plugin-wit/host-api@0.0.9#site-name",
+	}},
+	Host: []api.GoModuleFunc{
+		hostHostAPILog,
+		hostHostAPIKVGet,
+		hostHostAPIKVSet,
+		hostHostAPISiteName,
+	},
+	Exports: []abi.CoreFunc{{
+		Interface: "raisfast:plugin-wit/plugin-hooks",
+		Name:      "on-post-creating",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.0.9",
+		WIT:       "raisfast:plugin-wit/plugin-hooks@0.0.9#on-post-creating",
+	}, {
+		Interface: "raisfast:plugin-wit/plugin-hooks",
+		Name:      "render-markdown",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.0.9",
+		WIT:       "raisfast:plugin-wit/plugin-hooks@0.0.9#render-markdown",
+	}, {
+		Interface: "raisfast:plugin-wit/plugin-hooks",
+		Name:      "on-login",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.0.9",
+		WIT:       "raisfast:plugin-wit/plugin-hooks@0.0.9#on-login",
+	}},
+	Modules: []abi.ModuleRef{
+		{Name: "raisfast:plugin-wit/host-api@0.0.9", Interface: "raisfast:plugin-wit/host-api"},
+		{Name: "raisfast:plugin-wit/host-api", Interface: "raisfast:plugin-wit/host-api"},
+		{Name: "cm32p2|raisfast:plugin-wit/host-api@0.0.9", Interface: "raisfast:plugin-wit/host-api"},
+		{Name: "cm32p2|raisfast:plugin-wit/host-api", Interface: "raisfast:plugin-wit/host-api"},
+	},
+	NeedMemory:  true,
+	NeedRealloc: true,
 }
 
 // Define registers the host side of every imported interface on r, under
@@ -372,34 +344,11 @@ func defineModule(ctx context.Context, r wazero.Runtime, name, iface string) err
 // those as it meets them. The host functions find the calling Instance
 // through the context of the export call.
 func Define(ctx context.Context, r wazero.Runtime) error {
-	for _, name := range []string{"raisfast:plugin-wit/host-api@0.0.9", "raisfast:plugin-wit/host-api", "cm32p2|raisfast:plugin-wit/host-api@0.0.9", "cm32p2|raisfast:plugin-wit/host-api"} {
-		if err := defineModule(ctx, r, name, "raisfast:plugin-wit/host-api"); err != nil {
-			return err
-		}
-	}
-	if r.Module(wasi.ModuleName) == nil {
-		b := r.NewHostModuleBuilder(wasi.ModuleName)
-		wasi.NewFunctionExporter().ExportFunctions(b)
-		// Guests of wit-bindgen's Go generator import this function of the preview1
-		// component adapter (it pauses the adapter's clock during GC); without the
-		// adapter there is no clock to pause.
-		b.NewFunctionBuilder().WithGoFunction(api.GoFunc(func(context.Context, []uint64) {}), []api.ValueType{api.ValueTypeI32}, nil).Export("adapter_monotonic_clock_set_paused")
-		if _, err := b.Instantiate(ctx); err != nil {
-			return fmt.Errorf("define WASI preview1: %w", err)
-		}
-	}
-	return nil
-}
-
-// Module is a guest module compiled and checked against the world.
-type Module struct {
-	r        wazero.Runtime
-	compiled wazero.CompiledModule
-	linked   *abi.Linked
+	return world.Define(ctx, r)
 }
 
 // CompileOption changes what Compile requires of a module.
-type CompileOption func(*abi.LinkOptions)
+type CompileOption = abi.LinkOption
 
 // OptionalExports accepts modules that lack some exports (calling a missing
 // one returns abi.ErrNotExported), except those named: plugins that implement
@@ -435,80 +384,54 @@ func ExportIndex(name string) int {
 // must exist where the world needs them. All problems are reported in one
 // *abi.LinkError.
 func Compile(ctx context.Context, r wazero.Runtime, wasm []byte, opts ...CompileOption) (*Module, error) {
-	cm, err := r.CompileModule(ctx, wasm)
+	am, err := world.Compile(ctx, r, wasm, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("compile: %w", err)
-	}
-	mod, err := Link(ctx, r, cm, opts...)
-	if err != nil {
-		_ = cm.Close(ctx)
 		return nil, err
 	}
-	return mod, nil
+	return &Module{m: am}, nil
 }
 
 // Link checks an already compiled module against the world (see Compile)
 // and defines on r the host modules it imports under names Define did not
 // cover (another version on the world's track).
 func Link(ctx context.Context, r wazero.Runtime, cm wazero.CompiledModule, opts ...CompileOption) (*Module, error) {
-	o := abi.LinkOptions{
-		NeedMemory:  true,
-		NeedRealloc: true,
-		Package:     WorldPackage,
-		Version:     WorldVersion,
-	}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	l, err := abi.Link(cm, importFuncs, exportFuncs, o)
+	am, err := world.Link(ctx, r, cm, opts...)
 	if err != nil {
 		return nil, err
 	}
-	for _, ref := range l.Modules {
-		if err := defineModule(ctx, r, ref.Name, ref.Interface); err != nil {
-			return nil, err
-		}
-	}
-	return &Module{
-		compiled: cm,
-		linked:   l,
-		r:        r,
-	}, nil
+	return &Module{m: am}, nil
+}
+
+// Module is a guest module compiled and checked against the world.
+type Module struct {
+	m *abi.Module
 }
 
 // Contract says which contract version the module was built for and how these bindings take it.
 func (m *Module) Contract() abi.Contract {
-	return m.linked.Contract
+	return m.m.Contract()
 }
 
 // HasExport reports whether the module exports the function with index k.
 func (m *Module) HasExport(k int) bool {
-	return k >= 0 && k < len(m.linked.Exports) && m.linked.Exports[k] != ""
+	return m.m.HasExport(k)
 }
 
 // Compiled returns the underlying wazero module.
 func (m *Module) Compiled() wazero.CompiledModule {
-	return m.compiled
+	return m.m.Compiled()
 }
 
 // Close releases the compiled module.
 func (m *Module) Close(ctx context.Context) error {
-	return m.compiled.Close(ctx)
+	return m.m.Close(ctx)
 }
 
 // Instance is one instantiated guest. It is not safe for concurrent use: a
 // pool hands each instance to one caller at a time. After a call fails with
 // an error matching abi.ErrTrap the instance refuses further calls; replace it.
 type Instance struct {
-	mod     api.Module
-	g       abi.Guest
-	imports Imports
-	funcs   [3]api.Function
-	posts   [3]api.Function
-	stack   []uint64
-	busy    bool
-	last    *callContext
-	err     error
+	core abi.Instance[Imports]
 }
 
 // Instantiate creates an instance whose imports are served by imports. cfg
@@ -517,152 +440,34 @@ type Instance struct {
 // after the function abi.WithInstantiated put in ctx (if any) has seen the
 // module.
 func (m *Module) Instantiate(ctx context.Context, imports Imports, cfg wazero.ModuleConfig) (*Instance, error) {
-	if imports.HostAPI == nil && m.linked.ImportsInterface("raisfast:plugin-wit/host-api") {
+	if imports.HostAPI == nil && m.m.ImportsInterface("raisfast:plugin-wit/host-api") {
 		return nil, errors.New("instantiate: the module imports raisfast:plugin-wit/host-api but Imports.HostAPI is nil")
 	}
-	if cfg == nil {
-		cfg = wazero.NewModuleConfig()
-	}
-	// Anonymous, so a pool can hold many; no start function (the reactor's
-	// _initialize runs below with the instance in context); real clocks, without
-	// which a standard Go guest's GC stalls and its memory grows without bound.
-	cfg = cfg.WithName("").WithStartFunctions().WithSysNanotime().WithSysWalltime()
-	i := &Instance{
-		imports: imports,
-		stack:   make([]uint64, 7),
-	}
-	mod, err := m.r.InstantiateModule(ctx, m.compiled, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("instantiate: %w", err)
-	}
-	i.mod = mod
-	if f := abi.Instantiated(ctx); f != nil {
-		f(mod)
-	}
-	l := m.linked
-	var realloc api.Function
-	if l.Realloc != "" {
-		realloc = mod.ExportedFunction(l.Realloc)
-	}
-	i.g = abi.NewGuest(mod.ExportedMemory(l.Memory), realloc)
-	for k := range i.funcs {
-		if l.Exports[k] != "" {
-			i.funcs[k] = mod.ExportedFunction(l.Exports[k])
-		}
-		if l.Posts[k] != "" {
-			i.posts[k] = mod.ExportedFunction(l.Posts[k])
-		}
-	}
-	if l.Init != "" {
-		if _, err := mod.ExportedFunction(l.Init).Call(i.enter(ctx)); err != nil {
-			i.leave()
-			_ = mod.Close(ctx)
-			return nil, fmt.Errorf("instantiate: %s: %w", l.Init, err)
-		}
-		i.leave()
+	i := &Instance{}
+	if err := i.core.Instantiate(ctx, m.m, imports, cfg, i); err != nil {
+		return nil, err
 	}
 	return i, nil
 }
 
 // Close closes the wasm instance.
 func (i *Instance) Close(ctx context.Context) error {
-	return i.mod.Close(ctx)
+	return i.core.Close(ctx)
 }
 
 // Err returns the failure that made the instance unusable, or nil.
 func (i *Instance) Err() error {
-	return i.err
+	return i.core.Err()
 }
 
 // Has reports whether the guest exports the function with index k.
 func (i *Instance) Has(k int) bool {
-	return k >= 0 && k < 3 && i.funcs[k] != nil
+	return i.core.Has(k)
 }
 
 // Module returns the underlying wazero module (its memory, for instance).
 func (i *Instance) Module() api.Module {
-	return i.mod
-}
-
-// callContext carries the instance into host functions (one small allocation per call).
-type callContext struct {
-	context.Context
-	inst *Instance
-}
-
-type instanceKey struct{}
-
-func (c *callContext) Value(key any) any {
-	if _, ok := key.(instanceKey); ok {
-		return c.inst
-	}
-	return c.Context.Value(key)
-}
-
-func instanceFrom(ctx context.Context, fn string) *Instance {
-	if c, ok := ctx.(*callContext); ok {
-		return c.inst
-	}
-	if inst, ok := ctx.Value(instanceKey{}).(*Instance); ok {
-		return inst
-	}
-	panic(&abi.TrapError{
-		Err:  abi.ErrNoInstance,
-		Func: fn,
-	})
-}
-
-// enter marks the instance busy and returns the context export calls run
-// under: the caller's, carrying the instance to host functions.
-func (i *Instance) enter(ctx context.Context) context.Context {
-	i.busy = true
-	if i.last != nil && sameContext(i.last.Context, ctx) {
-		return i.last
-	}
-	i.last = &callContext{
-		Context: ctx,
-		inst:    i,
-	}
-	return i.last
-}
-
-// sameContext reports a == b; a Context of a non-comparable type counts as different.
-func sameContext(a, b context.Context) (same bool) {
-	defer func() {
-		_ = recover()
-	}()
-	return a == b
-}
-
-func (i *Instance) leave() {
-	i.busy = false
-}
-
-func (i *Instance) unavailable(k int) error {
-	name := exportFuncs[k].WIT
-	switch {
-	case i.err != nil:
-		return fmt.Errorf("call %s: instance unusable after an earlier failure: %w", name, i.err)
-	case i.busy:
-		return fmt.Errorf("call %s: instance is already in a call (reentrant calls are not allowed)", name)
-	}
-	return fmt.Errorf("call %s: %w", name, abi.ErrNotExported)
-}
-
-func (i *Instance) trapped(k int, err error) error {
-	i.err = &abi.CallError{
-		Err:  err,
-		Func: exportFuncs[k].WIT,
-	}
-	return i.err
-}
-
-// lowerFailed reports arguments the host could not lower; only a failed cabi_realloc makes the instance unusable.
-func (i *Instance) lowerFailed(k int, err error) error {
-	if errors.Is(err, abi.ErrRealloc) {
-		return i.trapped(k, err)
-	}
-	return fmt.Errorf("call %s: arguments: %w", exportFuncs[k].WIT, err)
+	return i.core.Module()
 }
 
 // HookKind tells a runtime how to dispatch an export.

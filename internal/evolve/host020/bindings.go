@@ -32,7 +32,6 @@ import (
 	abi "github.com/raisfast/wasmplug/abi"
 	wazero "github.com/tetratelabs/wazero"
 	api "github.com/tetratelabs/wazero/api"
-	wasi "github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"strconv"
 )
 
@@ -185,8 +184,9 @@ type Imports struct {
 }
 
 func hostHostAPILog(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "raisfast:plugin-wit/host-api@0.2.0#log")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#log")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -200,12 +200,13 @@ func hostHostAPILog(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#log", err)
 	}
-	inst.imports.HostAPI.Log(ctx, level, msg)
+	inst.Imports().HostAPI.Log(ctx, level, msg)
 }
 
 func hostHostAPIGetConfig(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "raisfast:plugin-wit/host-api@0.2.0#get-config")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#get-config")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -214,9 +215,7 @@ func hostHostAPIGetConfig(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#get-config", err)
 	}
-	g := &inst.g
-	_ = g
-	hv, hok := inst.imports.HostAPI.GetConfig(ctx, key)
+	hv, hok := inst.Imports().HostAPI.GetConfig(ctx, key)
 	var rv *string
 	if hok {
 		rv = &hv
@@ -232,8 +231,9 @@ func hostHostAPIGetConfig(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostHostAPIHTTPGet(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "raisfast:plugin-wit/host-api@0.2.0#http-get")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#http-get")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -242,9 +242,7 @@ func hostHostAPIHTTPGet(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#http-get", err)
 	}
-	g := &inst.g
-	_ = g
-	hv, hok := inst.imports.HostAPI.HTTPGet(ctx, url)
+	hv, hok := inst.Imports().HostAPI.HTTPGet(ctx, url)
 	var rv *string
 	if hok {
 		rv = &hv
@@ -260,8 +258,9 @@ func hostHostAPIHTTPGet(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostHostAPIGetData(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "raisfast:plugin-wit/host-api@0.2.0#get-data")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#get-data")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -270,9 +269,7 @@ func hostHostAPIGetData(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#get-data", err)
 	}
-	g := &inst.g
-	_ = g
-	hv, hok := inst.imports.HostAPI.GetData(ctx, key)
+	hv, hok := inst.Imports().HostAPI.GetData(ctx, key)
 	var rv *string
 	if hok {
 		rv = &hv
@@ -288,8 +285,9 @@ func hostHostAPIGetData(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostHostAPISetData(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "raisfast:plugin-wit/host-api@0.2.0#set-data")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#set-data")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -303,15 +301,14 @@ func hostHostAPISetData(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#set-data", err)
 	}
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostAPI.SetData(ctx, key, value)
+	rv := inst.Imports().HostAPI.SetData(ctx, key, value)
 	stack[0] = abi.Bool(rv)
 }
 
 func hostHostAPIGetPost(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "raisfast:plugin-wit/host-api@0.2.0#get-post")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#get-post")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -320,9 +317,7 @@ func hostHostAPIGetPost(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#get-post", err)
 	}
-	g := &inst.g
-	_ = g
-	hv, hok := inst.imports.HostAPI.GetPost(ctx, slug)
+	hv, hok := inst.Imports().HostAPI.GetPost(ctx, slug)
 	var rv *string
 	if hok {
 		rv = &hv
@@ -338,8 +333,9 @@ func hostHostAPIGetPost(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostHostAPIDBQuery(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "raisfast:plugin-wit/host-api@0.2.0#db-query")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#db-query")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -353,9 +349,7 @@ func hostHostAPIDBQuery(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#db-query", err)
 	}
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostAPI.DBQuery(ctx, sql, params)
+	rv := inst.Imports().HostAPI.DBQuery(ctx, sql, params)
 	rp := uint32(stack[5])
 	// the result, string: align 4, size 8
 	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
@@ -373,8 +367,9 @@ func hostHostAPIDBQuery(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostHostAPIDBExecute(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "raisfast:plugin-wit/host-api@0.2.0#db-execute")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#db-execute")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -388,9 +383,7 @@ func hostHostAPIDBExecute(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#db-execute", err)
 	}
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostAPI.DBExecute(ctx, sql, params)
+	rv := inst.Imports().HostAPI.DBExecute(ctx, sql, params)
 	rp := uint32(stack[5])
 	// the result, string: align 4, size 8
 	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
@@ -408,14 +401,13 @@ func hostHostAPIDBExecute(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostHostAPIDBBegin(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "raisfast:plugin-wit/host-api@0.2.0#db-begin")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#db-begin")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostAPI.DBBegin(ctx)
+	rv := inst.Imports().HostAPI.DBBegin(ctx)
 	rp := uint32(stack[0])
 	// the result, string: align 4, size 8
 	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
@@ -433,14 +425,13 @@ func hostHostAPIDBBegin(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostHostAPIDBCommit(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "raisfast:plugin-wit/host-api@0.2.0#db-commit")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#db-commit")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostAPI.DBCommit(ctx)
+	rv := inst.Imports().HostAPI.DBCommit(ctx)
 	rp := uint32(stack[0])
 	// the result, string: align 4, size 8
 	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
@@ -458,14 +449,13 @@ func hostHostAPIDBCommit(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostHostAPIDBRollback(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "raisfast:plugin-wit/host-api@0.2.0#db-rollback")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#db-rollback")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostAPI.DBRollback(ctx)
+	rv := inst.Imports().HostAPI.DBRollback(ctx)
 	rp := uint32(stack[0])
 	// the result, string: align 4, size 8
 	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
@@ -483,8 +473,9 @@ func hostHostAPIDBRollback(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostHostAPIVFSRead(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "raisfast:plugin-wit/host-api@0.2.0#vfs-read")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#vfs-read")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -493,9 +484,7 @@ func hostHostAPIVFSRead(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#vfs-read", err)
 	}
-	g := &inst.g
-	_ = g
-	hv, hok := inst.imports.HostAPI.VFSRead(ctx, path)
+	hv, hok := inst.Imports().HostAPI.VFSRead(ctx, path)
 	var rv *string
 	if hok {
 		rv = &hv
@@ -511,8 +500,9 @@ func hostHostAPIVFSRead(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostHostAPIVFSWrite(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "raisfast:plugin-wit/host-api@0.2.0#vfs-write")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#vfs-write")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -526,15 +516,14 @@ func hostHostAPIVFSWrite(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#vfs-write", err)
 	}
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostAPI.VFSWrite(ctx, path, content)
+	rv := inst.Imports().HostAPI.VFSWrite(ctx, path, content)
 	stack[0] = abi.Bool(rv)
 }
 
 func hostHostAPIVFSDelete(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "raisfast:plugin-wit/host-api@0.2.0#vfs-delete")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#vfs-delete")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -543,15 +532,14 @@ func hostHostAPIVFSDelete(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#vfs-delete", err)
 	}
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostAPI.VFSDelete(ctx, path)
+	rv := inst.Imports().HostAPI.VFSDelete(ctx, path)
 	stack[0] = abi.Bool(rv)
 }
 
 func hostHostAPIVFSExists(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "raisfast:plugin-wit/host-api@0.2.0#vfs-exists")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#vfs-exists")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -560,15 +548,14 @@ func hostHostAPIVFSExists(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#vfs-exists", err)
 	}
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostAPI.VFSExists(ctx, path)
+	rv := inst.Imports().HostAPI.VFSExists(ctx, path)
 	stack[0] = abi.Bool(rv)
 }
 
 func hostHostAPIVFSList(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "raisfast:plugin-wit/host-api@0.2.0#vfs-list")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#vfs-list")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -577,9 +564,7 @@ func hostHostAPIVFSList(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#vfs-list", err)
 	}
-	g := &inst.g
-	_ = g
-	hv, hok := inst.imports.HostAPI.VFSList(ctx, path)
+	hv, hok := inst.Imports().HostAPI.VFSList(ctx, path)
 	var rv *string
 	if hok {
 		rv = &hv
@@ -595,8 +580,9 @@ func hostHostAPIVFSList(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostHostAPIVFSStat(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "raisfast:plugin-wit/host-api@0.2.0#vfs-stat")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#vfs-stat")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -605,9 +591,7 @@ func hostHostAPIVFSStat(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#vfs-stat", err)
 	}
-	g := &inst.g
-	_ = g
-	hv, hok := inst.imports.HostAPI.VFSStat(ctx, path)
+	hv, hok := inst.Imports().HostAPI.VFSStat(ctx, path)
 	var rv *string
 	if hok {
 		rv = &hv
@@ -623,8 +607,9 @@ func hostHostAPIVFSStat(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostHostAPIEmitEvent(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "raisfast:plugin-wit/host-api@0.2.0#emit-event")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#emit-event")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
@@ -638,9 +623,7 @@ func hostHostAPIEmitEvent(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("raisfast:plugin-wit/host-api@0.2.0#emit-event", err)
 	}
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostAPI.EmitEvent(ctx, eventType, data)
+	rv := inst.Imports().HostAPI.EmitEvent(ctx, eventType, data)
 	rp := uint32(stack[4])
 	// the result, string: align 4, size 8
 	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
@@ -658,14 +641,13 @@ func hostHostAPIEmitEvent(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostHostAPINowMillis(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "raisfast:plugin-wit/host-api@0.2.0#now-millis")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#now-millis")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
-	g := &inst.g
-	_ = g
-	rv := inst.imports.HostAPI.NowMillis(ctx)
+	rv := inst.Imports().HostAPI.NowMillis(ctx)
 	stack[0] = rv
 }
 
@@ -674,44 +656,37 @@ func hostHostAPINowMillis(ctx context.Context, _ api.Module, stack []uint64) {
 func (i *Instance) OnPostCreating(ctx context.Context, input PostInput) (*PostInput, error) {
 	var zero *PostInput
 	_ = zero
-	fn := i.funcs[0]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(0)
+	fn, ctx, err := i.core.Enter(ctx, 0)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	ptr, err := g.Alloc(ctx, 4, 88) // the parameters of on-post-creating: align 4, size 88
 	if err != nil {
-		return zero, i.lowerFailed(0, err)
+		return zero, i.core.LowerFailed(0, err)
 	}
 	if err = storePostInput(ctx, g, ptr, input); err != nil {
-		return zero, i.lowerFailed(0, err)
+		return zero, i.core.LowerFailed(0, err)
 	}
 	stack[0] = uint64(ptr)
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(0, err)
+		return zero, i.core.Trapped(0, err)
 	}
 	var res *PostInput
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 4, 92) // the result, option<post-input>: align 4, size 92
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 92) // the result, option<post-input>: align 4, size 92
 	if err != nil {
-		return zero, i.trapped(0, err)
+		return zero, i.core.Trapped(0, err)
 	}
 	res, err = loadOptionPostInput(mem, b[0:])
 	if err != nil {
-		return zero, i.trapped(0, err)
+		return zero, i.core.Trapped(0, err)
 	}
-	if post := i.posts[0]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(0, err)
-		}
+	if err = i.core.Return(ctx, 0); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -721,44 +696,37 @@ func (i *Instance) OnPostCreating(ctx context.Context, input PostInput) (*PostIn
 func (i *Instance) OnPostUpdating(ctx context.Context, input PostInput) (*PostInput, error) {
 	var zero *PostInput
 	_ = zero
-	fn := i.funcs[1]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(1)
+	fn, ctx, err := i.core.Enter(ctx, 1)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	ptr, err := g.Alloc(ctx, 4, 88) // the parameters of on-post-updating: align 4, size 88
 	if err != nil {
-		return zero, i.lowerFailed(1, err)
+		return zero, i.core.LowerFailed(1, err)
 	}
 	if err = storePostInput(ctx, g, ptr, input); err != nil {
-		return zero, i.lowerFailed(1, err)
+		return zero, i.core.LowerFailed(1, err)
 	}
 	stack[0] = uint64(ptr)
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(1, err)
+		return zero, i.core.Trapped(1, err)
 	}
 	var res *PostInput
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 4, 92) // the result, option<post-input>: align 4, size 92
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 92) // the result, option<post-input>: align 4, size 92
 	if err != nil {
-		return zero, i.trapped(1, err)
+		return zero, i.core.Trapped(1, err)
 	}
 	res, err = loadOptionPostInput(mem, b[0:])
 	if err != nil {
-		return zero, i.trapped(1, err)
+		return zero, i.core.Trapped(1, err)
 	}
-	if post := i.posts[1]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(1, err)
-		}
+	if err = i.core.Return(ctx, 1); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -768,39 +736,32 @@ func (i *Instance) OnPostUpdating(ctx context.Context, input PostInput) (*PostIn
 func (i *Instance) OnCommentCreating(ctx context.Context, input CommentInput) (*CommentInput, error) {
 	var zero *CommentInput
 	_ = zero
-	fn := i.funcs[2]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(2)
+	fn, ctx, err := i.core.Enter(ctx, 2)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	if err = lowerCommentInput(ctx, g, input, stack[0:]); err != nil {
-		return zero, i.lowerFailed(2, err)
+		return zero, i.core.LowerFailed(2, err)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(2, err)
+		return zero, i.core.Trapped(2, err)
 	}
 	var res *CommentInput
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 4, 48) // the result, option<comment-input>: align 4, size 48
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 48) // the result, option<comment-input>: align 4, size 48
 	if err != nil {
-		return zero, i.trapped(2, err)
+		return zero, i.core.Trapped(2, err)
 	}
 	res, err = loadOptionCommentInput(mem, b[0:])
 	if err != nil {
-		return zero, i.trapped(2, err)
+		return zero, i.core.Trapped(2, err)
 	}
-	if post := i.posts[2]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(2, err)
-		}
+	if err = i.core.Return(ctx, 2); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -810,39 +771,32 @@ func (i *Instance) OnCommentCreating(ctx context.Context, input CommentInput) (*
 func (i *Instance) OnContentCreating(ctx context.Context, input ContentEvent) (*ContentEvent, error) {
 	var zero *ContentEvent
 	_ = zero
-	fn := i.funcs[3]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(3)
+	fn, ctx, err := i.core.Enter(ctx, 3)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	if err = lowerContentEvent(ctx, g, input, stack[0:]); err != nil {
-		return zero, i.lowerFailed(3, err)
+		return zero, i.core.LowerFailed(3, err)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(3, err)
+		return zero, i.core.Trapped(3, err)
 	}
 	var res *ContentEvent
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 4, 32) // the result, option<content-event>: align 4, size 32
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 32) // the result, option<content-event>: align 4, size 32
 	if err != nil {
-		return zero, i.trapped(3, err)
+		return zero, i.core.Trapped(3, err)
 	}
 	res, err = loadOptionContentEvent(mem, b[0:])
 	if err != nil {
-		return zero, i.trapped(3, err)
+		return zero, i.core.Trapped(3, err)
 	}
-	if post := i.posts[3]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(3, err)
-		}
+	if err = i.core.Return(ctx, 3); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -852,39 +806,32 @@ func (i *Instance) OnContentCreating(ctx context.Context, input ContentEvent) (*
 func (i *Instance) OnContentUpdating(ctx context.Context, input ContentEvent) (*ContentEvent, error) {
 	var zero *ContentEvent
 	_ = zero
-	fn := i.funcs[4]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(4)
+	fn, ctx, err := i.core.Enter(ctx, 4)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	if err = lowerContentEvent(ctx, g, input, stack[0:]); err != nil {
-		return zero, i.lowerFailed(4, err)
+		return zero, i.core.LowerFailed(4, err)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(4, err)
+		return zero, i.core.Trapped(4, err)
 	}
 	var res *ContentEvent
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 4, 32) // the result, option<content-event>: align 4, size 32
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 32) // the result, option<content-event>: align 4, size 32
 	if err != nil {
-		return zero, i.trapped(4, err)
+		return zero, i.core.Trapped(4, err)
 	}
 	res, err = loadOptionContentEvent(mem, b[0:])
 	if err != nil {
-		return zero, i.trapped(4, err)
+		return zero, i.core.Trapped(4, err)
 	}
-	if post := i.posts[4]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(4, err)
-		}
+	if err = i.core.Return(ctx, 4); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -894,44 +841,37 @@ func (i *Instance) OnContentUpdating(ctx context.Context, input ContentEvent) (*
 func (i *Instance) RenderMarkdown(ctx context.Context, input string) (*string, error) {
 	var zero *string
 	_ = zero
-	fn := i.funcs[5]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(5)
+	fn, ctx, err := i.core.Enter(ctx, 5)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, input)
 		if err != nil {
-			return zero, i.lowerFailed(5, err)
+			return zero, i.core.LowerFailed(5, err)
 		}
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(5, err)
+		return zero, i.core.Trapped(5, err)
 	}
 	var res *string
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 4, 12) // the result, option<string>: align 4, size 12
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 12) // the result, option<string>: align 4, size 12
 	if err != nil {
-		return zero, i.trapped(5, err)
+		return zero, i.core.Trapped(5, err)
 	}
 	res, err = loadOptionString(mem, b[0:])
 	if err != nil {
-		return zero, i.trapped(5, err)
+		return zero, i.core.Trapped(5, err)
 	}
-	if post := i.posts[5]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(5, err)
-		}
+	if err = i.core.Return(ctx, 5); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -941,44 +881,37 @@ func (i *Instance) RenderMarkdown(ctx context.Context, input string) (*string, e
 func (i *Instance) FilterHTML(ctx context.Context, input string) (*string, error) {
 	var zero *string
 	_ = zero
-	fn := i.funcs[6]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(6)
+	fn, ctx, err := i.core.Enter(ctx, 6)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, input)
 		if err != nil {
-			return zero, i.lowerFailed(6, err)
+			return zero, i.core.LowerFailed(6, err)
 		}
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(6, err)
+		return zero, i.core.Trapped(6, err)
 	}
 	var res *string
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 4, 12) // the result, option<string>: align 4, size 12
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 12) // the result, option<string>: align 4, size 12
 	if err != nil {
-		return zero, i.trapped(6, err)
+		return zero, i.core.Trapped(6, err)
 	}
 	res, err = loadOptionString(mem, b[0:])
 	if err != nil {
-		return zero, i.trapped(6, err)
+		return zero, i.core.Trapped(6, err)
 	}
-	if post := i.posts[6]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(6, err)
-		}
+	if err = i.core.Return(ctx, 6); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -986,33 +919,28 @@ func (i *Instance) FilterHTML(ctx context.Context, input string) (*string, error
 // OnPostCreated calls the guest's raisfast:plugin-wit/plugin-hooks@0.2.0#on-post-created.
 // Action: a post was created.
 func (i *Instance) OnPostCreated(ctx context.Context, output PostOutput) error {
-	fn := i.funcs[7]
-	if fn == nil || i.err != nil || i.busy {
-		return i.unavailable(7)
+	fn, ctx, err := i.core.Enter(ctx, 7)
+	if err != nil {
+		return err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	ptr, err := g.Alloc(ctx, 8, 128) // the parameters of on-post-created: align 8, size 128
 	if err != nil {
-		return i.lowerFailed(7, err)
+		return i.core.LowerFailed(7, err)
 	}
 	if err = storePostOutput(ctx, g, ptr, output); err != nil {
-		return i.lowerFailed(7, err)
+		return i.core.LowerFailed(7, err)
 	}
 	stack[0] = uint64(ptr)
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return i.trapped(7, err)
+		return i.core.Trapped(7, err)
 	}
-	if post := i.posts[7]; post != nil {
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return i.trapped(7, err)
-		}
+	if err = i.core.Return(ctx, 7); err != nil {
+		return err
 	}
 	return nil
 }
@@ -1020,33 +948,28 @@ func (i *Instance) OnPostCreated(ctx context.Context, output PostOutput) error {
 // OnPostUpdated calls the guest's raisfast:plugin-wit/plugin-hooks@0.2.0#on-post-updated.
 // Action: a post was updated.
 func (i *Instance) OnPostUpdated(ctx context.Context, output PostOutput) error {
-	fn := i.funcs[8]
-	if fn == nil || i.err != nil || i.busy {
-		return i.unavailable(8)
+	fn, ctx, err := i.core.Enter(ctx, 8)
+	if err != nil {
+		return err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	ptr, err := g.Alloc(ctx, 8, 128) // the parameters of on-post-updated: align 8, size 128
 	if err != nil {
-		return i.lowerFailed(8, err)
+		return i.core.LowerFailed(8, err)
 	}
 	if err = storePostOutput(ctx, g, ptr, output); err != nil {
-		return i.lowerFailed(8, err)
+		return i.core.LowerFailed(8, err)
 	}
 	stack[0] = uint64(ptr)
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return i.trapped(8, err)
+		return i.core.Trapped(8, err)
 	}
-	if post := i.posts[8]; post != nil {
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return i.trapped(8, err)
-		}
+	if err = i.core.Return(ctx, 8); err != nil {
+		return err
 	}
 	return nil
 }
@@ -1054,33 +977,28 @@ func (i *Instance) OnPostUpdated(ctx context.Context, output PostOutput) error {
 // OnPostDeleted calls the guest's raisfast:plugin-wit/plugin-hooks@0.2.0#on-post-deleted.
 // Action: the post with `id` was deleted.
 func (i *Instance) OnPostDeleted(ctx context.Context, id string) error {
-	fn := i.funcs[9]
-	if fn == nil || i.err != nil || i.busy {
-		return i.unavailable(9)
+	fn, ctx, err := i.core.Enter(ctx, 9)
+	if err != nil {
+		return err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, id)
 		if err != nil {
-			return i.lowerFailed(9, err)
+			return i.core.LowerFailed(9, err)
 		}
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return i.trapped(9, err)
+		return i.core.Trapped(9, err)
 	}
-	if post := i.posts[9]; post != nil {
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return i.trapped(9, err)
-		}
+	if err = i.core.Return(ctx, 9); err != nil {
+		return err
 	}
 	return nil
 }
@@ -1088,28 +1006,23 @@ func (i *Instance) OnPostDeleted(ctx context.Context, id string) error {
 // OnCommentCreated calls the guest's raisfast:plugin-wit/plugin-hooks@0.2.0#on-comment-created.
 // Action: a comment was created.
 func (i *Instance) OnCommentCreated(ctx context.Context, input CommentInput) error {
-	fn := i.funcs[10]
-	if fn == nil || i.err != nil || i.busy {
-		return i.unavailable(10)
+	fn, ctx, err := i.core.Enter(ctx, 10)
+	if err != nil {
+		return err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	if err = lowerCommentInput(ctx, g, input, stack[0:]); err != nil {
-		return i.lowerFailed(10, err)
+		return i.core.LowerFailed(10, err)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return i.trapped(10, err)
+		return i.core.Trapped(10, err)
 	}
-	if post := i.posts[10]; post != nil {
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return i.trapped(10, err)
-		}
+	if err = i.core.Return(ctx, 10); err != nil {
+		return err
 	}
 	return nil
 }
@@ -1117,28 +1030,23 @@ func (i *Instance) OnCommentCreated(ctx context.Context, input CommentInput) err
 // OnContentCreated calls the guest's raisfast:plugin-wit/plugin-hooks@0.2.0#on-content-created.
 // Action: generic content was created.
 func (i *Instance) OnContentCreated(ctx context.Context, input ContentEvent) error {
-	fn := i.funcs[11]
-	if fn == nil || i.err != nil || i.busy {
-		return i.unavailable(11)
+	fn, ctx, err := i.core.Enter(ctx, 11)
+	if err != nil {
+		return err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	if err = lowerContentEvent(ctx, g, input, stack[0:]); err != nil {
-		return i.lowerFailed(11, err)
+		return i.core.LowerFailed(11, err)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return i.trapped(11, err)
+		return i.core.Trapped(11, err)
 	}
-	if post := i.posts[11]; post != nil {
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return i.trapped(11, err)
-		}
+	if err = i.core.Return(ctx, 11); err != nil {
+		return err
 	}
 	return nil
 }
@@ -1146,28 +1054,23 @@ func (i *Instance) OnContentCreated(ctx context.Context, input ContentEvent) err
 // OnContentUpdated calls the guest's raisfast:plugin-wit/plugin-hooks@0.2.0#on-content-updated.
 // Action: generic content was updated.
 func (i *Instance) OnContentUpdated(ctx context.Context, input ContentEvent) error {
-	fn := i.funcs[12]
-	if fn == nil || i.err != nil || i.busy {
-		return i.unavailable(12)
+	fn, ctx, err := i.core.Enter(ctx, 12)
+	if err != nil {
+		return err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	if err = lowerContentEvent(ctx, g, input, stack[0:]); err != nil {
-		return i.lowerFailed(12, err)
+		return i.core.LowerFailed(12, err)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return i.trapped(12, err)
+		return i.core.Trapped(12, err)
 	}
-	if post := i.posts[12]; post != nil {
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return i.trapped(12, err)
-		}
+	if err = i.core.Return(ctx, 12); err != nil {
+		return err
 	}
 	return nil
 }
@@ -1175,23 +1078,20 @@ func (i *Instance) OnContentUpdated(ctx context.Context, input ContentEvent) err
 // OnContentDeleted calls the guest's raisfast:plugin-wit/plugin-hooks@0.2.0#on-content-deleted.
 // Action: generic content of `content-type` with `id` was deleted.
 func (i *Instance) OnContentDeleted(ctx context.Context, contentType string, id string) error {
-	fn := i.funcs[13]
-	if fn == nil || i.err != nil || i.busy {
-		return i.unavailable(13)
+	fn, ctx, err := i.core.Enter(ctx, 13)
+	if err != nil {
+		return err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, contentType)
 		if err != nil {
-			return i.lowerFailed(13, err)
+			return i.core.LowerFailed(13, err)
 		}
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
@@ -1199,17 +1099,15 @@ func (i *Instance) OnContentDeleted(ctx context.Context, contentType string, id 
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, id)
 		if err != nil {
-			return i.lowerFailed(13, err)
+			return i.core.LowerFailed(13, err)
 		}
 		stack[2], stack[3] = uint64(sp), uint64(sl)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return i.trapped(13, err)
+		return i.core.Trapped(13, err)
 	}
-	if post := i.posts[13]; post != nil {
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return i.trapped(13, err)
-		}
+	if err = i.core.Return(ctx, 13); err != nil {
+		return err
 	}
 	return nil
 }
@@ -1217,34 +1115,29 @@ func (i *Instance) OnContentDeleted(ctx context.Context, contentType string, id 
 // OnLogin calls the guest's raisfast:plugin-wit/plugin-hooks@0.2.0#on-login.
 // Action: the user `user-id` logged in.
 func (i *Instance) OnLogin(ctx context.Context, userID string, atMillis uint64) error {
-	fn := i.funcs[14]
-	if fn == nil || i.err != nil || i.busy {
-		return i.unavailable(14)
+	fn, ctx, err := i.core.Enter(ctx, 14)
+	if err != nil {
+		return err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, userID)
 		if err != nil {
-			return i.lowerFailed(14, err)
+			return i.core.LowerFailed(14, err)
 		}
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	stack[2] = atMillis
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return i.trapped(14, err)
+		return i.core.Trapped(14, err)
 	}
-	if post := i.posts[14]; post != nil {
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return i.trapped(14, err)
-		}
+	if err = i.core.Return(ctx, 14); err != nil {
+		return err
 	}
 	return nil
 }
@@ -1252,282 +1145,26 @@ func (i *Instance) OnLogin(ctx context.Context, userID string, atMillis uint64) 
 // OnCronTick calls the guest's raisfast:plugin-wit/plugin-hooks@0.2.0#on-cron-tick.
 // Action: a `[[cron]]` entry of the plugin fired; `payload` describes it.
 func (i *Instance) OnCronTick(ctx context.Context, payload *string) error {
-	fn := i.funcs[15]
-	if fn == nil || i.err != nil || i.busy {
-		return i.unavailable(15)
+	fn, ctx, err := i.core.Enter(ctx, 15)
+	if err != nil {
+		return err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	if err = lowerOptionString(ctx, g, payload, stack[0:]); err != nil {
-		return i.lowerFailed(15, err)
+		return i.core.LowerFailed(15, err)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return i.trapped(15, err)
+		return i.core.Trapped(15, err)
 	}
-	if post := i.posts[15]; post != nil {
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return i.trapped(15, err)
-		}
+	if err = i.core.Return(ctx, 15); err != nil {
+		return err
 	}
 	return nil
 }
-
-// importFuncs lists the core functions the host provides.
-var importFuncs = []abi.CoreFunc{{
-	Interface: "raisfast:plugin-wit/host-api",
-	Name:      "log",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "raisfast:plugin-wit/host-api@0.2.0#log",
-}, {
-	Interface: "raisfast:plugin-wit/host-api",
-	Name:      "get-config",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "raisfast:plugin-wit/host-api@0.2.0#get-config",
-}, {
-	Interface: "raisfast:plugin-wit/host-api",
-	Name:      "http-get",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "raisfast:plugin-wit/host-api@0.2.0#http-get",
-}, {
-	Interface: "raisfast:plugin-wit/host-api",
-	Name:      "get-data",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "raisfast:plugin-wit/host-api@0.2.0#get-data",
-}, {
-	Interface: "raisfast:plugin-wit/host-api",
-	Name:      "set-data",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "raisfast:plugin-wit/host-api@0.2.0#set-data",
-}, {
-	Interface: "raisfast:plugin-wit/host-api",
-	Name:      "get-post",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "raisfast:plugin-wit/host-api@0.2.0#get-post",
-}, {
-	Interface: "raisfast:plugin-wit/host-api",
-	Name:      "db-query",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "raisfast:plugin-wit/host-api@0.2.0#db-query",
-}, {
-	Interface: "raisfast:plugin-wit/host-api",
-	Name:      "db-execute",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "raisfast:plugin-wit/host-api@0.2.0#db-execute",
-}, {
-	Interface: "raisfast:plugin-wit/host-api",
-	Name:      "db-begin",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "raisfast:plugin-wit/host-api@0.2.0#db-begin",
-}, {
-	Interface: "raisfast:plugin-wit/host-api",
-	Name:      "db-commit",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "raisfast:plugin-wit/host-api@0.2.0#db-commit",
-}, {
-	Interface: "raisfast:plugin-wit/host-api",
-	Name:      "db-rollback",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "raisfast:plugin-wit/host-api@0.2.0#db-rollback",
-}, {
-	Interface: "raisfast:plugin-wit/host-api",
-	Name:      "vfs-read",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "raisfast:plugin-wit/host-api@0.2.0#vfs-read",
-}, {
-	Interface: "raisfast:plugin-wit/host-api",
-	Name:      "vfs-write",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "raisfast:plugin-wit/host-api@0.2.0#vfs-write",
-}, {
-	Interface: "raisfast:plugin-wit/host-api",
-	Name:      "vfs-delete",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "raisfast:plugin-wit/host-api@0.2.0#vfs-delete",
-}, {
-	Interface: "raisfast:plugin-wit/host-api",
-	Name:      "vfs-exists",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "raisfast:plugin-wit/host-api@0.2.0#vfs-exists",
-}, {
-	Interface: "raisfast:plugin-wit/host-api",
-	Name:      "vfs-list",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "raisfast:plugin-wit/host-api@0.2.0#vfs-list",
-}, {
-	Interface: "raisfast:plugin-wit/host-api",
-	Name:      "vfs-stat",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "raisfast:plugin-wit/host-api@0.2.0#vfs-stat",
-}, {
-	Interface: "raisfast:plugin-wit/host-api",
-	Name:      "emit-event",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "raisfast:plugin-wit/host-api@0.2.0#emit-event",
-}, {
-	Interface: "raisfast:plugin-wit/host-api",
-	Name:      "now-millis",
-	Params:    []api.ValueType{},
-	Results:   []api.ValueType{api.ValueTypeI64},
-	Version:   "0.2.0",
-	WIT:       "raisfast:plugin-wit/host-api@0.2.0#now-millis",
-}}
-
-// exportFuncs lists the core functions a guest exports, by export index.
-var exportFuncs = []abi.CoreFunc{{
-	Interface: "raisfast:plugin-wit/plugin-hooks",
-	Name:      "on-post-creating",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "raisfast:plugin-wit/plugin-hooks@0.2.0#on-post-creating",
-}, {
-	Interface: "raisfast:plugin-wit/plugin-hooks",
-	Name:      "on-post-updating",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "raisfast:plugin-wit/plugin-hooks@0.2.0#on-post-updating",
-}, {
-	Interface: "raisfast:plugin-wit/plugin-hooks",
-	Name:      "on-comment-creating",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "raisfast:plugin-wit/plugin-hooks@0.2.0#on-comment-creating",
-}, {
-	Interface: "raisfast:plugin-wit/plugin-hooks",
-	Name:      "on-content-creating",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "raisfast:plugin-wit/plugin-hooks@0.2.0#on-content-creating",
-}, {
-	Interface: "raisfast:plugin-wit/plugin-hooks",
-	Name:      "on-content-updating",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "raisfast:plugin-wit/plugin-hooks@0.2.0#on-content-updating",
-}, {
-	Interface: "raisfast:plugin-wit/plugin-hooks",
-	Name:      "render-markdown",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "raisfast:plugin-wit/plugin-hooks@0.2.0#render-markdown",
-}, {
-	Interface: "raisfast:plugin-wit/plugin-hooks",
-	Name:      "filter-html",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "raisfast:plugin-wit/plugin-hooks@0.2.0#filter-html",
-}, {
-	Interface: "raisfast:plugin-wit/plugin-hooks",
-	Name:      "on-post-created",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "raisfast:plugin-wit/plugin-hooks@0.2.0#on-post-created",
-}, {
-	Interface: "raisfast:plugin-wit/plugin-hooks",
-	Name:      "on-post-updated",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "raisfast:plugin-wit/plugin-hooks@0.2.0#on-post-updated",
-}, {
-	Interface: "raisfast:plugin-wit/plugin-hooks",
-	Name:      "on-post-deleted",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "raisfast:plugin-wit/plugin-hooks@0.2.0#on-post-deleted",
-}, {
-	Interface: "raisfast:plugin-wit/plugin-hooks",
-	Name:      "on-comment-created",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "raisfast:plugin-wit/plugin-hooks@0.2.0#on-comment-created",
-}, {
-	Interface: "raisfast:plugin-wit/plugin-hooks",
-	Name:      "on-content-created",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "raisfast:plugin-wit/plugin-hooks@0.2.0#on-content-created",
-}, {
-	Interface: "raisfast:plugin-wit/plugin-hooks",
-	Name:      "on-content-updated",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "raisfast:plugin-wit/plugin-hooks@0.2.0#on-content-updated",
-}, {
-	Interface: "raisfast:plugin-wit/plugin-hooks",
-	Name:      "on-content-deleted",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "raisfast:plugin-wit/plugin-hooks@0.2.0#on-content-deleted",
-}, {
-	Interface: "raisfast:plugin-wit/plugin-hooks",
-	Name:      "on-login",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI64},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "raisfast:plugin-wit/plugin-hooks@0.2.0#on-login",
-}, {
-	Interface: "raisfast:plugin-wit/plugin-hooks",
-	Name:      "on-cron-tick",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "raisfast:plugin-wit/plugin-hooks@0.2.0#on-cron-tick",
-}}
 
 // WorldPackage and WorldVersion name the contract these bindings were generated from.
 const (
@@ -1535,43 +1172,288 @@ const (
 	WorldVersion = "0.2.0"
 )
 
-// defineModule instantiates the host functions of the imported interface
-// iface (ifaceBase; "" for world-level functions) as the host module name,
-// unless r has a module of that name already. Two concurrent calls for one
-// name are fine: the loser finds the winner's module.
-func defineModule(ctx context.Context, r wazero.Runtime, name, iface string) error {
-	if r.Module(name) != nil {
-		return nil
-	}
-	b := r.NewHostModuleBuilder(name)
-	switch iface {
-	case "raisfast:plugin-wit/host-api":
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostAPILog), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("log").Export("log")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostAPIGetConfig), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("get-config").Export("get-config")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostAPIHTTPGet), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("http-get").Export("http-get")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostAPIGetData), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("get-data").Export("get-data")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostAPISetData), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithName("set-data").Export("set-data")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostAPIGetPost), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("get-post").Export("get-post")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostAPIDBQuery), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("db-query").Export("db-query")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostAPIDBExecute), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("db-execute").Export("db-execute")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostAPIDBBegin), []api.ValueType{api.ValueTypeI32}, []api.ValueType{}).WithName("db-begin").Export("db-begin")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostAPIDBCommit), []api.ValueType{api.ValueTypeI32}, []api.ValueType{}).WithName("db-commit").Export("db-commit")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostAPIDBRollback), []api.ValueType{api.ValueTypeI32}, []api.ValueType{}).WithName("db-rollback").Export("db-rollback")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostAPIVFSRead), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("vfs-read").Export("vfs-read")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostAPIVFSWrite), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithName("vfs-write").Export("vfs-write")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostAPIVFSDelete), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithName("vfs-delete").Export("vfs-delete")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostAPIVFSExists), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithName("vfs-exists").Export("vfs-exists")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostAPIVFSList), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("vfs-list").Export("vfs-list")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostAPIVFSStat), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("vfs-stat").Export("vfs-stat")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostAPIEmitEvent), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("emit-event").Export("emit-event")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostHostAPINowMillis), []api.ValueType{}, []api.ValueType{api.ValueTypeI64}).WithName("now-millis").Export("now-millis")
-	default:
-		return fmt.Errorf("define host module %s: the world imports no interface %q", name, iface)
-	}
-	if _, err := b.Instantiate(ctx); err != nil && r.Module(name) == nil {
-		return fmt.Errorf("define host module %s: %w", name, err)
-	}
-	return nil
+// world is what package abi knows of the world: the core functions the host
+// provides (Imports, served by Host), those a guest exports (by export
+// index), and the host modules Define registers.
+var world = abi.World{
+	Package: WorldPackage,
+	Version: WorldVersion,
+	Imports: []abi.CoreFunc{{
+		Interface: "raisfast:plugin-wit/host-api",
+		Name:      "log",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "raisfast:plugin-wit/host-api@0.2.0#log",
+	}, {
+		Interface: "raisfast:plugin-wit/host-api",
+		Name:      "get-config",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "raisfast:plugin-wit/host-api@0.2.0#get-config",
+	}, {
+		Interface: "raisfast:plugin-wit/host-api",
+		Name:      "http-get",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "raisfast:plugin-wit/host-api@0.2.0#http-get",
+	}, {
+		Interface: "raisfast:plugin-wit/host-api",
+		Name:      "get-data",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "raisfast:plugin-wit/host-api@0.2.0#get-data",
+	}, {
+		Interface: "raisfast:plugin-wit/host-api",
+		Name:      "set-data",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "raisfast:plugin-wit/host-api@0.2.0#set-data",
+	}, {
+		Interface: "raisfast:plugin-wit/host-api",
+		Name:      "get-post",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "raisfast:plugin-wit/host-api@0.2.0#get-post",
+	}, {
+		Interface: "raisfast:plugin-wit/host-api",
+		Name:      "db-query",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "raisfast:plugin-wit/host-api@0.2.0#db-query",
+	}, {
+		Interface: "raisfast:plugin-wit/host-api",
+		Name:      "db-execute",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "raisfast:plugin-wit/host-api@0.2.0#db-execute",
+	}, {
+		Interface: "raisfast:plugin-wit/host-api",
+		Name:      "db-begin",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "raisfast:plugin-wit/host-api@0.2.0#db-begin",
+	}, {
+		Interface: "raisfast:plugin-wit/host-api",
+		Name:      "db-commit",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "raisfast:plugin-wit/host-api@0.2.0#db-commit",
+	}, {
+		Interface: "raisfast:plugin-wit/host-api",
+		Name:      "db-rollback",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "raisfast:plugin-wit/host-api@0.2.0#db-rollback",
+	}, {
+		Interface: "raisfast:plugin-wit/host-api",
+		Name:      "vfs-read",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "raisfast:plugin-wit/host-api@0.2.0#vfs-read",
+	}, {
+		Interface: "raisfast:plugin-wit/host-api",
+		Name:      "vfs-write",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "raisfast:plugin-wit/host-api@0.2.0#vfs-write",
+	}, {
+		Interface: "raisfast:plugin-wit/host-api",
+		Name:      "vfs-delete",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "raisfast:plugin-wit/host-api@0.2.0#vfs-delete",
+	}, {
+		Interface: "raisfast:plugin-wit/host-api",
+		Name:      "vfs-exists",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "raisfast:plugin-wit/host-api@0.2.0#vfs-exists",
+	}, {
+		Interface: "raisfast:plugin-wit/host-api",
+		Name:      "vfs-list",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "raisfast:plugin-wit/host-api@0.2.0#vfs-list",
+	}, {
+		Interface: "raisfast:plugin-wit/host-api",
+		Name:      "vfs-stat",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "raisfast:plugin-wit/host-api@0.2.0#vfs-stat",
+	}, {
+		Interface: "raisfast:plugin-wit/host-api",
+		Name:      "emit-event",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "raisfast:plugin-wit/host-api@0.2.0#emit-event",
+	}, {
+		Interface: "raisfast:plugin-wit/host-api",
+		Name:      "now-millis",
+		Params:    []api.ValueType{},
+		Results:   []api.ValueType{api.ValueTypeI64},
+		Version:   "0.2.0",
+		WIT:       "raisfast:plugin-wit/host-api@0.2.0#now-millis",
+	}},
+	Host: []api.GoModuleFunc{
+		hostHostAPILog,
+		hostHostAPIGetConfig,
+		hostHostAPIHTTPGet,
+		hostHostAPIGetData,
+		hostHostAPISetData,
+		hostHostAPIGetPost,
+		hostHostAPIDBQuery,
+		hostHostAPIDBExecute,
+		hostHostAPIDBBegin,
+		hostHostAPIDBCommit,
+		hostHostAPIDBRollback,
+		hostHostAPIVFSRead,
+		hostHostAPIVFSWrite,
+		hostHostAPIVFSDelete,
+		hostHostAPIVFSExists,
+		hostHostAPIVFSList,
+		hostHostAPIVFSStat,
+		hostHostAPIEmitEvent,
+		hostHostAPINowMillis,
+	},
+	Exports: []abi.CoreFunc{{
+		Interface: "raisfast:plugin-wit/plugin-hooks",
+		Name:      "on-post-creating",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "raisfast:plugin-wit/plugin-hooks@0.2.0#on-post-creating",
+	}, {
+		Interface: "raisfast:plugin-wit/plugin-hooks",
+		Name:      "on-post-updating",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "raisfast:plugin-wit/plugin-hooks@0.2.0#on-post-updating",
+	}, {
+		Interface: "raisfast:plugin-wit/plugin-hooks",
+		Name:      "on-comment-creating",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "raisfast:plugin-wit/plugin-hooks@0.2.0#on-comment-creating",
+	}, {
+		Interface: "raisfast:plugin-wit/plugin-hooks",
+		Name:      "on-content-creating",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "raisfast:plugin-wit/plugin-hooks@0.2.0#on-content-creating",
+	}, {
+		Interface: "raisfast:plugin-wit/plugin-hooks",
+		Name:      "on-content-updating",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "raisfast:plugin-wit/plugin-hooks@0.2.0#on-content-updating",
+	}, {
+		Interface: "raisfast:plugin-wit/plugin-hooks",
+		Name:      "render-markdown",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "raisfast:plugin-wit/plugin-hooks@0.2.0#render-markdown",
+	}, {
+		Interface: "raisfast:plugin-wit/plugin-hooks",
+		Name:      "filter-html",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "raisfast:plugin-wit/plugin-hooks@0.2.0#filter-html",
+	}, {
+		Interface: "raisfast:plugin-wit/plugin-hooks",
+		Name:      "on-post-created",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "raisfast:plugin-wit/plugin-hooks@0.2.0#on-post-created",
+	}, {
+		Interface: "raisfast:plugin-wit/plugin-hooks",
+		Name:      "on-post-updated",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "raisfast:plugin-wit/plugin-hooks@0.2.0#on-post-updated",
+	}, {
+		Interface: "raisfast:plugin-wit/plugin-hooks",
+		Name:      "on-post-deleted",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "raisfast:plugin-wit/plugin-hooks@0.2.0#on-post-deleted",
+	}, {
+		Interface: "raisfast:plugin-wit/plugin-hooks",
+		Name:      "on-comment-created",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "raisfast:plugin-wit/plugin-hooks@0.2.0#on-comment-created",
+	}, {
+		Interface: "raisfast:plugin-wit/plugin-hooks",
+		Name:      "on-content-created",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "raisfast:plugin-wit/plugin-hooks@0.2.0#on-content-created",
+	}, {
+		Interface: "raisfast:plugin-wit/plugin-hooks",
+		Name:      "on-content-updated",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "raisfast:plugin-wit/plugin-hooks@0.2.0#on-content-updated",
+	}, {
+		Interface: "raisfast:plugin-wit/plugin-hooks",
+		Name:      "on-content-deleted",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "raisfast:plugin-wit/plugin-hooks@0.2.0#on-content-deleted",
+	}, {
+		Interface: "raisfast:plugin-wit/plugin-hooks",
+		Name:      "on-login",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI64},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "raisfast:plugin-wit/plugin-hooks@0.2.0#on-login",
+	}, {
+		Interface: "raisfast:plugin-wit/plugin-hooks",
+		Name:      "on-cron-tick",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "raisfast:plugin-wit/plugin-hooks@0.2.0#on-cron-tick",
+	}},
+	Modules: []abi.ModuleRef{
+		{Name: "raisfast:plugin-wit/host-api@0.2.0", Interface: "raisfast:plugin-wit/host-api"},
+		{Name: "raisfast:plugin-wit/host-api", Interface: "raisfast:plugin-wit/host-api"},
+		{Name: "cm32p2|raisfast:plugin-wit/host-api@0.2", Interface: "raisfast:plugin-wit/host-api"},
+		{Name: "cm32p2|raisfast:plugin-wit/host-api", Interface: "raisfast:plugin-wit/host-api"},
+	},
+	NeedMemory:  true,
+	NeedRealloc: true,
 }
 
 // Define registers the host side of every imported interface on r, under
@@ -1582,34 +1464,11 @@ func defineModule(ctx context.Context, r wazero.Runtime, name, iface string) err
 // those as it meets them. The host functions find the calling Instance
 // through the context of the export call.
 func Define(ctx context.Context, r wazero.Runtime) error {
-	for _, name := range []string{"raisfast:plugin-wit/host-api@0.2.0", "raisfast:plugin-wit/host-api", "cm32p2|raisfast:plugin-wit/host-api@0.2", "cm32p2|raisfast:plugin-wit/host-api"} {
-		if err := defineModule(ctx, r, name, "raisfast:plugin-wit/host-api"); err != nil {
-			return err
-		}
-	}
-	if r.Module(wasi.ModuleName) == nil {
-		b := r.NewHostModuleBuilder(wasi.ModuleName)
-		wasi.NewFunctionExporter().ExportFunctions(b)
-		// Guests of wit-bindgen's Go generator import this function of the preview1
-		// component adapter (it pauses the adapter's clock during GC); without the
-		// adapter there is no clock to pause.
-		b.NewFunctionBuilder().WithGoFunction(api.GoFunc(func(context.Context, []uint64) {}), []api.ValueType{api.ValueTypeI32}, nil).Export("adapter_monotonic_clock_set_paused")
-		if _, err := b.Instantiate(ctx); err != nil {
-			return fmt.Errorf("define WASI preview1: %w", err)
-		}
-	}
-	return nil
-}
-
-// Module is a guest module compiled and checked against the world.
-type Module struct {
-	r        wazero.Runtime
-	compiled wazero.CompiledModule
-	linked   *abi.Linked
+	return world.Define(ctx, r)
 }
 
 // CompileOption changes what Compile requires of a module.
-type CompileOption func(*abi.LinkOptions)
+type CompileOption = abi.LinkOption
 
 // OptionalExports accepts modules that lack some exports (calling a missing
 // one returns abi.ErrNotExported), except those named: plugins that implement
@@ -1671,80 +1530,54 @@ func ExportIndex(name string) int {
 // must exist where the world needs them. All problems are reported in one
 // *abi.LinkError.
 func Compile(ctx context.Context, r wazero.Runtime, wasm []byte, opts ...CompileOption) (*Module, error) {
-	cm, err := r.CompileModule(ctx, wasm)
+	am, err := world.Compile(ctx, r, wasm, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("compile: %w", err)
-	}
-	mod, err := Link(ctx, r, cm, opts...)
-	if err != nil {
-		_ = cm.Close(ctx)
 		return nil, err
 	}
-	return mod, nil
+	return &Module{m: am}, nil
 }
 
 // Link checks an already compiled module against the world (see Compile)
 // and defines on r the host modules it imports under names Define did not
 // cover (another version on the world's track).
 func Link(ctx context.Context, r wazero.Runtime, cm wazero.CompiledModule, opts ...CompileOption) (*Module, error) {
-	o := abi.LinkOptions{
-		NeedMemory:  true,
-		NeedRealloc: true,
-		Package:     WorldPackage,
-		Version:     WorldVersion,
-	}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	l, err := abi.Link(cm, importFuncs, exportFuncs, o)
+	am, err := world.Link(ctx, r, cm, opts...)
 	if err != nil {
 		return nil, err
 	}
-	for _, ref := range l.Modules {
-		if err := defineModule(ctx, r, ref.Name, ref.Interface); err != nil {
-			return nil, err
-		}
-	}
-	return &Module{
-		compiled: cm,
-		linked:   l,
-		r:        r,
-	}, nil
+	return &Module{m: am}, nil
+}
+
+// Module is a guest module compiled and checked against the world.
+type Module struct {
+	m *abi.Module
 }
 
 // Contract says which contract version the module was built for and how these bindings take it.
 func (m *Module) Contract() abi.Contract {
-	return m.linked.Contract
+	return m.m.Contract()
 }
 
 // HasExport reports whether the module exports the function with index k.
 func (m *Module) HasExport(k int) bool {
-	return k >= 0 && k < len(m.linked.Exports) && m.linked.Exports[k] != ""
+	return m.m.HasExport(k)
 }
 
 // Compiled returns the underlying wazero module.
 func (m *Module) Compiled() wazero.CompiledModule {
-	return m.compiled
+	return m.m.Compiled()
 }
 
 // Close releases the compiled module.
 func (m *Module) Close(ctx context.Context) error {
-	return m.compiled.Close(ctx)
+	return m.m.Close(ctx)
 }
 
 // Instance is one instantiated guest. It is not safe for concurrent use: a
 // pool hands each instance to one caller at a time. After a call fails with
 // an error matching abi.ErrTrap the instance refuses further calls; replace it.
 type Instance struct {
-	mod     api.Module
-	g       abi.Guest
-	imports Imports
-	funcs   [16]api.Function
-	posts   [16]api.Function
-	stack   []uint64
-	busy    bool
-	last    *callContext
-	err     error
+	core abi.Instance[Imports]
 }
 
 // Instantiate creates an instance whose imports are served by imports. cfg
@@ -1753,152 +1586,34 @@ type Instance struct {
 // after the function abi.WithInstantiated put in ctx (if any) has seen the
 // module.
 func (m *Module) Instantiate(ctx context.Context, imports Imports, cfg wazero.ModuleConfig) (*Instance, error) {
-	if imports.HostAPI == nil && m.linked.ImportsInterface("raisfast:plugin-wit/host-api") {
+	if imports.HostAPI == nil && m.m.ImportsInterface("raisfast:plugin-wit/host-api") {
 		return nil, errors.New("instantiate: the module imports raisfast:plugin-wit/host-api but Imports.HostAPI is nil")
 	}
-	if cfg == nil {
-		cfg = wazero.NewModuleConfig()
-	}
-	// Anonymous, so a pool can hold many; no start function (the reactor's
-	// _initialize runs below with the instance in context); real clocks, without
-	// which a standard Go guest's GC stalls and its memory grows without bound.
-	cfg = cfg.WithName("").WithStartFunctions().WithSysNanotime().WithSysWalltime()
-	i := &Instance{
-		imports: imports,
-		stack:   make([]uint64, 11),
-	}
-	mod, err := m.r.InstantiateModule(ctx, m.compiled, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("instantiate: %w", err)
-	}
-	i.mod = mod
-	if f := abi.Instantiated(ctx); f != nil {
-		f(mod)
-	}
-	l := m.linked
-	var realloc api.Function
-	if l.Realloc != "" {
-		realloc = mod.ExportedFunction(l.Realloc)
-	}
-	i.g = abi.NewGuest(mod.ExportedMemory(l.Memory), realloc)
-	for k := range i.funcs {
-		if l.Exports[k] != "" {
-			i.funcs[k] = mod.ExportedFunction(l.Exports[k])
-		}
-		if l.Posts[k] != "" {
-			i.posts[k] = mod.ExportedFunction(l.Posts[k])
-		}
-	}
-	if l.Init != "" {
-		if _, err := mod.ExportedFunction(l.Init).Call(i.enter(ctx)); err != nil {
-			i.leave()
-			_ = mod.Close(ctx)
-			return nil, fmt.Errorf("instantiate: %s: %w", l.Init, err)
-		}
-		i.leave()
+	i := &Instance{}
+	if err := i.core.Instantiate(ctx, m.m, imports, cfg, i); err != nil {
+		return nil, err
 	}
 	return i, nil
 }
 
 // Close closes the wasm instance.
 func (i *Instance) Close(ctx context.Context) error {
-	return i.mod.Close(ctx)
+	return i.core.Close(ctx)
 }
 
 // Err returns the failure that made the instance unusable, or nil.
 func (i *Instance) Err() error {
-	return i.err
+	return i.core.Err()
 }
 
 // Has reports whether the guest exports the function with index k.
 func (i *Instance) Has(k int) bool {
-	return k >= 0 && k < 16 && i.funcs[k] != nil
+	return i.core.Has(k)
 }
 
 // Module returns the underlying wazero module (its memory, for instance).
 func (i *Instance) Module() api.Module {
-	return i.mod
-}
-
-// callContext carries the instance into host functions (one small allocation per call).
-type callContext struct {
-	context.Context
-	inst *Instance
-}
-
-type instanceKey struct{}
-
-func (c *callContext) Value(key any) any {
-	if _, ok := key.(instanceKey); ok {
-		return c.inst
-	}
-	return c.Context.Value(key)
-}
-
-func instanceFrom(ctx context.Context, fn string) *Instance {
-	if c, ok := ctx.(*callContext); ok {
-		return c.inst
-	}
-	if inst, ok := ctx.Value(instanceKey{}).(*Instance); ok {
-		return inst
-	}
-	panic(&abi.TrapError{
-		Err:  abi.ErrNoInstance,
-		Func: fn,
-	})
-}
-
-// enter marks the instance busy and returns the context export calls run
-// under: the caller's, carrying the instance to host functions.
-func (i *Instance) enter(ctx context.Context) context.Context {
-	i.busy = true
-	if i.last != nil && sameContext(i.last.Context, ctx) {
-		return i.last
-	}
-	i.last = &callContext{
-		Context: ctx,
-		inst:    i,
-	}
-	return i.last
-}
-
-// sameContext reports a == b; a Context of a non-comparable type counts as different.
-func sameContext(a, b context.Context) (same bool) {
-	defer func() {
-		_ = recover()
-	}()
-	return a == b
-}
-
-func (i *Instance) leave() {
-	i.busy = false
-}
-
-func (i *Instance) unavailable(k int) error {
-	name := exportFuncs[k].WIT
-	switch {
-	case i.err != nil:
-		return fmt.Errorf("call %s: instance unusable after an earlier failure: %w", name, i.err)
-	case i.busy:
-		return fmt.Errorf("call %s: instance is already in a call (reentrant calls are not allowed)", name)
-	}
-	return fmt.Errorf("call %s: %w", name, abi.ErrNotExported)
-}
-
-func (i *Instance) trapped(k int, err error) error {
-	i.err = &abi.CallError{
-		Err:  err,
-		Func: exportFuncs[k].WIT,
-	}
-	return i.err
-}
-
-// lowerFailed reports arguments the host could not lower; only a failed cabi_realloc makes the instance unusable.
-func (i *Instance) lowerFailed(k int, err error) error {
-	if errors.Is(err, abi.ErrRealloc) {
-		return i.trapped(k, err)
-	}
-	return fmt.Errorf("call %s: arguments: %w", exportFuncs[k].WIT, err)
+	return i.core.Module()
 }
 
 // HookKind tells a runtime how to dispatch an export.

@@ -40,7 +40,6 @@ import (
 	witval "github.com/raisfast/wasmplug/witval"
 	wazero "github.com/tetratelabs/wazero"
 	api "github.com/tetratelabs/wazero/api"
-	wasi "github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"strconv"
 )
 
@@ -100,19 +99,18 @@ type Imports struct {
 }
 
 func hostStoreNewBlob(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "test:res/store@0.1.0#[constructor]blob")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "test:res/store@0.1.0#[constructor]blob")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
-	g := &inst.g
-	_ = g
 	var init []byte
 	init, err = readListListU8(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
 		abi.TrapOn("test:res/store@0.1.0#[constructor]blob", err)
 	}
-	rv := inst.imports.Store.NewBlob(ctx, init)
+	rv := inst.Imports().Store.NewBlob(ctx, init)
 	{
 		var hq uint32
 		hq, err = lowerOwnBlob(g, rv)
@@ -124,13 +122,12 @@ func hostStoreNewBlob(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostStoreBlobRead(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "test:res/store@0.1.0#[method]blob.read")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "test:res/store@0.1.0#[method]blob.read")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
-	g := &inst.g
-	_ = g
 	var self Blob
 	self, err = liftBorrowBlob(g, uint32(stack[0]))
 	if err != nil {
@@ -154,13 +151,12 @@ func hostStoreBlobRead(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostStoreBlobAppend(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "test:res/store@0.1.0#[method]blob.append")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "test:res/store@0.1.0#[method]blob.append")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
-	g := &inst.g
-	_ = g
 	var self Blob
 	self, err = liftBorrowBlob(g, uint32(stack[0]))
 	if err != nil {
@@ -175,13 +171,12 @@ func hostStoreBlobAppend(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostStoreBlobSize(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "test:res/store@0.1.0#[method]blob.size")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "test:res/store@0.1.0#[method]blob.size")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
-	g := &inst.g
-	_ = g
 	var self Blob
 	self, err = liftBorrowBlob(g, uint32(stack[0]))
 	if err != nil {
@@ -192,13 +187,12 @@ func hostStoreBlobSize(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostStoreBlobConcat(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "test:res/store@0.1.0#[static]blob.concat")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "test:res/store@0.1.0#[static]blob.concat")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
-	g := &inst.g
-	_ = g
 	var aArg Blob
 	aArg, err = liftBorrowBlob(g, uint32(stack[0]))
 	if err != nil {
@@ -209,7 +203,7 @@ func hostStoreBlobConcat(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("test:res/store@0.1.0#[static]blob.concat", err)
 	}
-	rv := inst.imports.Store.BlobConcat(ctx, aArg, bArg)
+	rv := inst.Imports().Store.BlobConcat(ctx, aArg, bArg)
 	{
 		var hq uint32
 		hq, err = lowerOwnBlob(g, rv)
@@ -221,16 +215,15 @@ func hostStoreBlobConcat(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostStoreMakeMany(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "test:res/store@0.1.0#make-many")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "test:res/store@0.1.0#make-many")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
-	g := &inst.g
-	_ = g
 	var nArg uint32
 	nArg = uint32(stack[0])
-	rv := inst.imports.Store.MakeMany(ctx, nArg)
+	rv := inst.Imports().Store.MakeMany(ctx, nArg)
 	rp := uint32(stack[1])
 	// the result, list<own<test:res/store@0.1.0#blob>>: align 4, size 8
 	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
@@ -248,30 +241,28 @@ func hostStoreMakeMany(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostStoreTotalSize(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "test:res/store@0.1.0#total-size")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "test:res/store@0.1.0#total-size")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
-	g := &inst.g
-	_ = g
 	var items []Blob
 	items, err = readListListBorrowBlob(g, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
 		abi.TrapOn("test:res/store@0.1.0#total-size", err)
 	}
-	rv := inst.imports.Store.TotalSize(ctx, items)
+	rv := inst.Imports().Store.TotalSize(ctx, items)
 	stack[0] = uint64(rv)
 }
 
 func hostStoreWrap(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "test:res/store@0.1.0#wrap")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "test:res/store@0.1.0#wrap")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
-	g := &inst.g
-	_ = g
 	var name string
 	name, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -282,7 +273,7 @@ func hostStoreWrap(ctx context.Context, _ api.Module, stack []uint64) {
 	if err != nil {
 		abi.TrapOn("test:res/store@0.1.0#wrap", err)
 	}
-	rv := inst.imports.Store.Wrap(ctx, name, bArg)
+	rv := inst.Imports().Store.Wrap(ctx, name, bArg)
 	rp := uint32(stack[3])
 	// the result, tagged: align 4, size 12
 	if err = abi.CheckRegion(mem, rp, 4, 12); err != nil {
@@ -294,19 +285,18 @@ func hostStoreWrap(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostStoreUnwrap(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "test:res/store@0.1.0#unwrap")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "test:res/store@0.1.0#unwrap")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
-	g := &inst.g
-	_ = g
 	var t Tagged
 	t, err = liftTagged(g, stack[0:])
 	if err != nil {
 		abi.TrapOn("test:res/store@0.1.0#unwrap", err)
 	}
-	rv := inst.imports.Store.Unwrap(ctx, t)
+	rv := inst.Imports().Store.Unwrap(ctx, t)
 	{
 		var hq uint32
 		hq, err = lowerOwnBlob(g, rv)
@@ -318,19 +308,18 @@ func hostStoreUnwrap(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostStorePick(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "test:res/store@0.1.0#pick")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "test:res/store@0.1.0#pick")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
-	g := &inst.g
-	_ = g
 	var bArg *Blob
 	bArg, err = liftOptionOwnBlob(g, stack[0:])
 	if err != nil {
 		abi.TrapOn("test:res/store@0.1.0#pick", err)
 	}
-	hv, callErr := inst.imports.Store.Pick(ctx, bArg)
+	hv, callErr := inst.Imports().Store.Pick(ctx, bArg)
 	var rv witval.Result[Blob, string]
 	if callErr != nil {
 		rv.IsErr = true
@@ -358,41 +347,34 @@ func hostStorePick(ctx context.Context, _ api.Module, stack []uint64) {
 func (i *Instance) NewCounter(ctx context.Context, name string, start int64) (*Counter, error) {
 	var zero *Counter
 	_ = zero
-	fn := i.funcs[0]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(0)
+	fn, ctx, err := i.core.Enter(ctx, 0)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, name)
 		if err != nil {
-			return zero, i.lowerFailed(0, err)
+			return zero, i.core.LowerFailed(0, err)
 		}
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	stack[2] = uint64(start)
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(0, err)
+		return zero, i.core.Trapped(0, err)
 	}
 	var res *Counter
-	r0 := stack[0]
 	res, err = liftOwnCounter(g, uint32(stack[0]))
 	if err != nil {
-		return zero, i.trapped(0, err)
+		return zero, i.core.Trapped(0, err)
 	}
-	if post := i.posts[0]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(0, err)
-		}
+	if err = i.core.Return(ctx, 0); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -401,39 +383,32 @@ func (i *Instance) NewCounter(ctx context.Context, name string, start int64) (*C
 func (i *Instance) CounterAdd(ctx context.Context, self *Counter, nArg int64) (int64, error) {
 	var zero int64
 	_ = zero
-	fn := i.funcs[1]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(1)
+	fn, ctx, err := i.core.Enter(ctx, 1)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	defer g.Handles.EndCall()
 	{
 		var hq uint32
 		hq, err = lowerBorrowCounter(g, self)
 		if err != nil {
-			return zero, i.lowerFailed(1, err)
+			return zero, i.core.LowerFailed(1, err)
 		}
 		stack[0] = uint64(hq)
 	}
 	stack[1] = uint64(nArg)
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(1, err)
+		return zero, i.core.Trapped(1, err)
 	}
 	var res int64
-	r0 := stack[0]
 	res = int64(stack[0])
-	if post := i.posts[1]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(1, err)
-		}
+	if err = i.core.Return(ctx, 1); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -442,38 +417,31 @@ func (i *Instance) CounterAdd(ctx context.Context, self *Counter, nArg int64) (i
 func (i *Instance) CounterGet(ctx context.Context, self *Counter) (int64, error) {
 	var zero int64
 	_ = zero
-	fn := i.funcs[2]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(2)
+	fn, ctx, err := i.core.Enter(ctx, 2)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	defer g.Handles.EndCall()
 	{
 		var hq uint32
 		hq, err = lowerBorrowCounter(g, self)
 		if err != nil {
-			return zero, i.lowerFailed(2, err)
+			return zero, i.core.LowerFailed(2, err)
 		}
 		stack[0] = uint64(hq)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(2, err)
+		return zero, i.core.Trapped(2, err)
 	}
 	var res int64
-	r0 := stack[0]
 	res = int64(stack[0])
-	if post := i.posts[2]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(2, err)
-		}
+	if err = i.core.Return(ctx, 2); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -482,45 +450,38 @@ func (i *Instance) CounterGet(ctx context.Context, self *Counter) (int64, error)
 func (i *Instance) CounterName(ctx context.Context, self *Counter) (string, error) {
 	var zero string
 	_ = zero
-	fn := i.funcs[3]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(3)
+	fn, ctx, err := i.core.Enter(ctx, 3)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	defer g.Handles.EndCall()
 	{
 		var hq uint32
 		hq, err = lowerBorrowCounter(g, self)
 		if err != nil {
-			return zero, i.lowerFailed(3, err)
+			return zero, i.core.LowerFailed(3, err)
 		}
 		stack[0] = uint64(hq)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(3, err)
+		return zero, i.core.Trapped(3, err)
 	}
 	var res string
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 4, 8) // the result, string: align 4, size 8
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 8) // the result, string: align 4, size 8
 	if err != nil {
-		return zero, i.trapped(3, err)
+		return zero, i.core.Trapped(3, err)
 	}
 	res, err = abi.LoadString(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
 	if err != nil {
-		return zero, i.trapped(3, err)
+		return zero, i.core.Trapped(3, err)
 	}
-	if post := i.posts[3]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(3, err)
-		}
+	if err = i.core.Return(ctx, 3); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -530,23 +491,20 @@ func (i *Instance) CounterName(ctx context.Context, self *Counter) (string, erro
 func (i *Instance) CounterMerge(ctx context.Context, aArg *Counter, bArg *Counter) (*Counter, error) {
 	var zero *Counter
 	_ = zero
-	fn := i.funcs[4]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(4)
+	fn, ctx, err := i.core.Enter(ctx, 4)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	{
 		var hq uint32
 		hq, err = lowerOwnCounter(g, aArg)
 		if err != nil {
-			return zero, i.lowerFailed(4, err)
+			return zero, i.core.LowerFailed(4, err)
 		}
 		stack[0] = uint64(hq)
 	}
@@ -554,24 +512,20 @@ func (i *Instance) CounterMerge(ctx context.Context, aArg *Counter, bArg *Counte
 		var hq uint32
 		hq, err = lowerOwnCounter(g, bArg)
 		if err != nil {
-			return zero, i.lowerFailed(4, err)
+			return zero, i.core.LowerFailed(4, err)
 		}
 		stack[1] = uint64(hq)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(4, err)
+		return zero, i.core.Trapped(4, err)
 	}
 	var res *Counter
-	r0 := stack[0]
 	res, err = liftOwnCounter(g, uint32(stack[0]))
 	if err != nil {
-		return zero, i.trapped(4, err)
+		return zero, i.core.Trapped(4, err)
 	}
-	if post := i.posts[4]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(4, err)
-		}
+	if err = i.core.Return(ctx, 4); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -580,37 +534,30 @@ func (i *Instance) CounterMerge(ctx context.Context, aArg *Counter, bArg *Counte
 func (i *Instance) MakeCounters(ctx context.Context, nArg uint32) ([]*Counter, error) {
 	var zero []*Counter
 	_ = zero
-	fn := i.funcs[5]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(5)
+	fn, ctx, err := i.core.Enter(ctx, 5)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	stack[0] = uint64(nArg)
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(5, err)
+		return zero, i.core.Trapped(5, err)
 	}
 	var res []*Counter
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 4, 8) // the result, list<own<test:res/counters@0.1.0#counter>>: align 4, size 8
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 8) // the result, list<own<test:res/counters@0.1.0#counter>>: align 4, size 8
 	if err != nil {
-		return zero, i.trapped(5, err)
+		return zero, i.core.Trapped(5, err)
 	}
 	res, err = readListListOwnCounter(g, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
 	if err != nil {
-		return zero, i.trapped(5, err)
+		return zero, i.core.Trapped(5, err)
 	}
-	if post := i.posts[5]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(5, err)
-		}
+	if err = i.core.Return(ctx, 5); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -619,38 +566,31 @@ func (i *Instance) MakeCounters(ctx context.Context, nArg uint32) ([]*Counter, e
 func (i *Instance) SumAll(ctx context.Context, cs []*Counter) (int64, error) {
 	var zero int64
 	_ = zero
-	fn := i.funcs[6]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(6)
+	fn, ctx, err := i.core.Enter(ctx, 6)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	defer g.Handles.EndCall()
 	{
 		var lq uint32
 		lq, err = writeListListBorrowCounter(ctx, g, cs)
 		if err != nil {
-			return zero, i.lowerFailed(6, err)
+			return zero, i.core.LowerFailed(6, err)
 		}
 		stack[0], stack[1] = uint64(lq), uint64(len(cs))
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(6, err)
+		return zero, i.core.Trapped(6, err)
 	}
 	var res int64
-	r0 := stack[0]
 	res = int64(stack[0])
-	if post := i.posts[6]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(6, err)
-		}
+	if err = i.core.Return(ctx, 6); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -659,37 +599,30 @@ func (i *Instance) SumAll(ctx context.Context, cs []*Counter) (int64, error) {
 func (i *Instance) Total(ctx context.Context, cs []*Counter) (int64, error) {
 	var zero int64
 	_ = zero
-	fn := i.funcs[7]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(7)
+	fn, ctx, err := i.core.Enter(ctx, 7)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	{
 		var lq uint32
 		lq, err = writeListListOwnCounter(ctx, g, cs)
 		if err != nil {
-			return zero, i.lowerFailed(7, err)
+			return zero, i.core.LowerFailed(7, err)
 		}
 		stack[0], stack[1] = uint64(lq), uint64(len(cs))
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(7, err)
+		return zero, i.core.Trapped(7, err)
 	}
 	var res int64
-	r0 := stack[0]
 	res = int64(stack[0])
-	if post := i.posts[7]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(7, err)
-		}
+	if err = i.core.Return(ctx, 7); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -698,39 +631,32 @@ func (i *Instance) Total(ctx context.Context, cs []*Counter) (int64, error) {
 func (i *Instance) Label(ctx context.Context, nArg NamedCounter) (NamedCounter, error) {
 	var zero NamedCounter
 	_ = zero
-	fn := i.funcs[8]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(8)
+	fn, ctx, err := i.core.Enter(ctx, 8)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	if err = lowerNamedCounter(ctx, g, nArg, stack[0:]); err != nil {
-		return zero, i.lowerFailed(8, err)
+		return zero, i.core.LowerFailed(8, err)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(8, err)
+		return zero, i.core.Trapped(8, err)
 	}
 	var res NamedCounter
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 4, 12) // the result, named-counter: align 4, size 12
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 12) // the result, named-counter: align 4, size 12
 	if err != nil {
-		return zero, i.trapped(8, err)
+		return zero, i.core.Trapped(8, err)
 	}
 	res, err = loadNamedCounter(g, b[0:])
 	if err != nil {
-		return zero, i.trapped(8, err)
+		return zero, i.core.Trapped(8, err)
 	}
-	if post := i.posts[8]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(8, err)
-		}
+	if err = i.core.Return(ctx, 8); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -739,39 +665,32 @@ func (i *Instance) Label(ctx context.Context, nArg NamedCounter) (NamedCounter, 
 func (i *Instance) Maybe(ctx context.Context, c **Counter) (*Counter, error) {
 	var zero witval.Result[*Counter, string]
 	_ = zero
-	fn := i.funcs[9]
-	if fn == nil || i.err != nil || i.busy {
-		return zero.OK, i.unavailable(9)
+	fn, ctx, err := i.core.Enter(ctx, 9)
+	if err != nil {
+		return zero.OK, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	if err = lowerOptionOwnCounter(ctx, g, c, stack[0:]); err != nil {
-		return zero.OK, i.lowerFailed(9, err)
+		return zero.OK, i.core.LowerFailed(9, err)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero.OK, i.trapped(9, err)
+		return zero.OK, i.core.Trapped(9, err)
 	}
 	var res witval.Result[*Counter, string]
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 4, 12) // the result, result<own<test:res/counters@0.1.0#counter>, string>: align 4, size 12
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 12) // the result, result<own<test:res/counters@0.1.0#counter>, string>: align 4, size 12
 	if err != nil {
-		return zero.OK, i.trapped(9, err)
+		return zero.OK, i.core.Trapped(9, err)
 	}
 	res, err = loadResultOwnCounterString(g, b[0:])
 	if err != nil {
-		return zero.OK, i.trapped(9, err)
+		return zero.OK, i.core.Trapped(9, err)
 	}
-	if post := i.posts[9]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero.OK, i.trapped(9, err)
-		}
+	if err = i.core.Return(ctx, 9); err != nil {
+		return zero.OK, err
 	}
 	if res.IsErr {
 		return zero.OK, &witval.ResultError[string]{Value: res.Err}
@@ -784,36 +703,29 @@ func (i *Instance) Maybe(ctx context.Context, c **Counter) (*Counter, error) {
 func (i *Instance) Dropped(ctx context.Context) ([]string, error) {
 	var zero []string
 	_ = zero
-	fn := i.funcs[10]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(10)
+	fn, ctx, err := i.core.Enter(ctx, 10)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(10, err)
+		return zero, i.core.Trapped(10, err)
 	}
 	var res []string
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 4, 8) // the result, list<string>: align 4, size 8
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 8) // the result, list<string>: align 4, size 8
 	if err != nil {
-		return zero, i.trapped(10, err)
+		return zero, i.core.Trapped(10, err)
 	}
 	res, err = readListListString(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
 	if err != nil {
-		return zero, i.trapped(10, err)
+		return zero, i.core.Trapped(10, err)
 	}
-	if post := i.posts[10]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(10, err)
-		}
+	if err = i.core.Return(ctx, 10); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -823,38 +735,31 @@ func (i *Instance) Dropped(ctx context.Context) ([]string, error) {
 func (i *Instance) BlobSize(ctx context.Context, bArg Blob) (uint32, error) {
 	var zero uint32
 	_ = zero
-	fn := i.funcs[11]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(11)
+	fn, ctx, err := i.core.Enter(ctx, 11)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	defer g.Handles.EndCall()
 	{
 		var hq uint32
 		hq, err = lowerBorrowBlob(g, bArg)
 		if err != nil {
-			return zero, i.lowerFailed(11, err)
+			return zero, i.core.LowerFailed(11, err)
 		}
 		stack[0] = uint64(hq)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(11, err)
+		return zero, i.core.Trapped(11, err)
 	}
 	var res uint32
-	r0 := stack[0]
 	res = uint32(stack[0])
-	if post := i.posts[11]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(11, err)
-		}
+	if err = i.core.Return(ctx, 11); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -862,33 +767,28 @@ func (i *Instance) BlobSize(ctx context.Context, bArg Blob) (uint32, error) {
 // KeepBlob calls the guest's test:res/counters@0.1.0#keep-blob.
 // the guest keeps the blob until forget-blobs.
 func (i *Instance) KeepBlob(ctx context.Context, bArg Blob) error {
-	fn := i.funcs[12]
-	if fn == nil || i.err != nil || i.busy {
-		return i.unavailable(12)
+	fn, ctx, err := i.core.Enter(ctx, 12)
+	if err != nil {
+		return err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	{
 		var hq uint32
 		hq, err = lowerOwnBlob(g, bArg)
 		if err != nil {
-			return i.lowerFailed(12, err)
+			return i.core.LowerFailed(12, err)
 		}
 		stack[0] = uint64(hq)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return i.trapped(12, err)
+		return i.core.Trapped(12, err)
 	}
-	if post := i.posts[12]; post != nil {
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return i.trapped(12, err)
-		}
+	if err = i.core.Return(ctx, 12); err != nil {
+		return err
 	}
 	return nil
 }
@@ -897,29 +797,22 @@ func (i *Instance) KeepBlob(ctx context.Context, bArg Blob) error {
 func (i *Instance) ForgetBlobs(ctx context.Context) (uint32, error) {
 	var zero uint32
 	_ = zero
-	fn := i.funcs[13]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(13)
+	fn, ctx, err := i.core.Enter(ctx, 13)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(13, err)
+		return zero, i.core.Trapped(13, err)
 	}
 	var res uint32
-	r0 := stack[0]
 	res = uint32(stack[0])
-	if post := i.posts[13]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(13, err)
-		}
+	if err = i.core.Return(ctx, 13); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -929,37 +822,30 @@ func (i *Instance) ForgetBlobs(ctx context.Context) (uint32, error) {
 func (i *Instance) Build(ctx context.Context, nArg uint32) ([]Blob, error) {
 	var zero []Blob
 	_ = zero
-	fn := i.funcs[14]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(14)
+	fn, ctx, err := i.core.Enter(ctx, 14)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	stack[0] = uint64(nArg)
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(14, err)
+		return zero, i.core.Trapped(14, err)
 	}
 	var res []Blob
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 4, 8) // the result, list<own<test:res/store@0.1.0#blob>>: align 4, size 8
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 8) // the result, list<own<test:res/store@0.1.0#blob>>: align 4, size 8
 	if err != nil {
-		return zero, i.trapped(14, err)
+		return zero, i.core.Trapped(14, err)
 	}
 	res, err = readListListOwnBlob(g, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
 	if err != nil {
-		return zero, i.trapped(14, err)
+		return zero, i.core.Trapped(14, err)
 	}
-	if post := i.posts[14]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(14, err)
-		}
+	if err = i.core.Return(ctx, 14); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -968,39 +854,32 @@ func (i *Instance) Build(ctx context.Context, nArg uint32) ([]Blob, error) {
 func (i *Instance) Retag(ctx context.Context, t Tagged) (Tagged, error) {
 	var zero Tagged
 	_ = zero
-	fn := i.funcs[15]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(15)
+	fn, ctx, err := i.core.Enter(ctx, 15)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	if err = lowerTagged(ctx, g, t, stack[0:]); err != nil {
-		return zero, i.lowerFailed(15, err)
+		return zero, i.core.LowerFailed(15, err)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(15, err)
+		return zero, i.core.Trapped(15, err)
 	}
 	var res Tagged
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 4, 12) // the result, tagged: align 4, size 12
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 12) // the result, tagged: align 4, size 12
 	if err != nil {
-		return zero, i.trapped(15, err)
+		return zero, i.core.Trapped(15, err)
 	}
 	res, err = loadTagged(g, b[0:])
 	if err != nil {
-		return zero, i.trapped(15, err)
+		return zero, i.core.Trapped(15, err)
 	}
-	if post := i.posts[15]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(15, err)
-		}
+	if err = i.core.Return(ctx, 15); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -1010,37 +889,30 @@ func (i *Instance) Retag(ctx context.Context, t Tagged) (Tagged, error) {
 func (i *Instance) StoreCheck(ctx context.Context, nArg uint32) (string, error) {
 	var zero string
 	_ = zero
-	fn := i.funcs[16]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(16)
+	fn, ctx, err := i.core.Enter(ctx, 16)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	stack[0] = uint64(nArg)
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(16, err)
+		return zero, i.core.Trapped(16, err)
 	}
 	var res string
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 4, 8) // the result, string: align 4, size 8
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 8) // the result, string: align 4, size 8
 	if err != nil {
-		return zero, i.trapped(16, err)
+		return zero, i.core.Trapped(16, err)
 	}
 	res, err = abi.LoadString(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
 	if err != nil {
-		return zero, i.trapped(16, err)
+		return zero, i.core.Trapped(16, err)
 	}
-	if post := i.posts[16]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(16, err)
-		}
+	if err = i.core.Return(ctx, 16); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -1052,30 +924,23 @@ func (i *Instance) StoreCheck(ctx context.Context, nArg uint32) (string, error) 
 func (i *Instance) BadHandle(ctx context.Context, how uint32) (uint32, error) {
 	var zero uint32
 	_ = zero
-	fn := i.funcs[17]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(17)
+	fn, ctx, err := i.core.Enter(ctx, 17)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	stack[0] = uint64(how)
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(17, err)
+		return zero, i.core.Trapped(17, err)
 	}
 	var res uint32
-	r0 := stack[0]
 	res = uint32(stack[0])
-	if post := i.posts[17]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(17, err)
-		}
+	if err = i.core.Return(ctx, 17); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -1083,34 +948,29 @@ func (i *Instance) BadHandle(ctx context.Context, how uint32) (uint32, error) {
 // StashBorrow calls the guest's test:res/counters@0.1.0#stash-borrow.
 // keeps the raw handle of a borrow past the call (for bad-handle 3).
 func (i *Instance) StashBorrow(ctx context.Context, bArg Blob) error {
-	fn := i.funcs[18]
-	if fn == nil || i.err != nil || i.busy {
-		return i.unavailable(18)
+	fn, ctx, err := i.core.Enter(ctx, 18)
+	if err != nil {
+		return err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	defer g.Handles.EndCall()
 	{
 		var hq uint32
 		hq, err = lowerBorrowBlob(g, bArg)
 		if err != nil {
-			return i.lowerFailed(18, err)
+			return i.core.LowerFailed(18, err)
 		}
 		stack[0] = uint64(hq)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return i.trapped(18, err)
+		return i.core.Trapped(18, err)
 	}
-	if post := i.posts[18]; post != nil {
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return i.trapped(18, err)
-		}
+	if err = i.core.Return(ctx, 18); err != nil {
+		return err
 	}
 	return nil
 }
@@ -1120,279 +980,28 @@ func (i *Instance) StashBorrow(ctx context.Context, bArg Blob) error {
 func (i *Instance) ReturnDropped(ctx context.Context) (*Counter, error) {
 	var zero *Counter
 	_ = zero
-	fn := i.funcs[19]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(19)
+	fn, ctx, err := i.core.Enter(ctx, 19)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(19, err)
+		return zero, i.core.Trapped(19, err)
 	}
 	var res *Counter
-	r0 := stack[0]
 	res, err = liftOwnCounter(g, uint32(stack[0]))
 	if err != nil {
-		return zero, i.trapped(19, err)
+		return zero, i.core.Trapped(19, err)
 	}
-	if post := i.posts[19]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(19, err)
-		}
+	if err = i.core.Return(ctx, 19); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
-
-// importFuncs lists the core functions the host provides.
-var importFuncs = []abi.CoreFunc{{
-	Interface: "test:res/store",
-	Name:      "[constructor]blob",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.1.0",
-	WIT:       "test:res/store@0.1.0#[constructor]blob",
-}, {
-	Interface: "test:res/store",
-	Name:      "[method]blob.read",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.1.0",
-	WIT:       "test:res/store@0.1.0#[method]blob.read",
-}, {
-	Interface: "test:res/store",
-	Name:      "[method]blob.append",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.1.0",
-	WIT:       "test:res/store@0.1.0#[method]blob.append",
-}, {
-	Interface: "test:res/store",
-	Name:      "[method]blob.size",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.1.0",
-	WIT:       "test:res/store@0.1.0#[method]blob.size",
-}, {
-	Interface: "test:res/store",
-	Name:      "[static]blob.concat",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.1.0",
-	WIT:       "test:res/store@0.1.0#[static]blob.concat",
-}, {
-	Interface: "test:res/store",
-	Name:      "make-many",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.1.0",
-	WIT:       "test:res/store@0.1.0#make-many",
-}, {
-	Interface: "test:res/store",
-	Name:      "total-size",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.1.0",
-	WIT:       "test:res/store@0.1.0#total-size",
-}, {
-	Interface: "test:res/store",
-	Name:      "wrap",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.1.0",
-	WIT:       "test:res/store@0.1.0#wrap",
-}, {
-	Interface: "test:res/store",
-	Name:      "unwrap",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.1.0",
-	WIT:       "test:res/store@0.1.0#unwrap",
-}, {
-	Interface: "test:res/store",
-	Name:      "pick",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.1.0",
-	WIT:       "test:res/store@0.1.0#pick",
-}, {
-	Interface: "test:res/store",
-	Name:      "[resource-drop]blob",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.1.0",
-	WIT:       "test:res/store@0.1.0#[resource-drop]blob",
-}, {
-	Interface: "[export]test:res/counters",
-	Name:      "[resource-new]counter",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.1.0",
-	WIT:       "test:res/counters@0.1.0#[resource-new]counter",
-}, {
-	Interface: "[export]test:res/counters",
-	Name:      "[resource-rep]counter",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.1.0",
-	WIT:       "test:res/counters@0.1.0#[resource-rep]counter",
-}, {
-	Interface: "[export]test:res/counters",
-	Name:      "[resource-drop]counter",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.1.0",
-	WIT:       "test:res/counters@0.1.0#[resource-drop]counter",
-}}
-
-// exportFuncs lists the core functions a guest exports, by export index.
-var exportFuncs = []abi.CoreFunc{{
-	Interface: "test:res/counters",
-	Name:      "[constructor]counter",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI64},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.1.0",
-	WIT:       "test:res/counters@0.1.0#[constructor]counter",
-}, {
-	Interface: "test:res/counters",
-	Name:      "[method]counter.add",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI64},
-	Results:   []api.ValueType{api.ValueTypeI64},
-	Version:   "0.1.0",
-	WIT:       "test:res/counters@0.1.0#[method]counter.add",
-}, {
-	Interface: "test:res/counters",
-	Name:      "[method]counter.get",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI64},
-	Version:   "0.1.0",
-	WIT:       "test:res/counters@0.1.0#[method]counter.get",
-}, {
-	Interface: "test:res/counters",
-	Name:      "[method]counter.name",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.1.0",
-	WIT:       "test:res/counters@0.1.0#[method]counter.name",
-}, {
-	Interface: "test:res/counters",
-	Name:      "[static]counter.merge",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.1.0",
-	WIT:       "test:res/counters@0.1.0#[static]counter.merge",
-}, {
-	Interface: "test:res/counters",
-	Name:      "make-counters",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.1.0",
-	WIT:       "test:res/counters@0.1.0#make-counters",
-}, {
-	Interface: "test:res/counters",
-	Name:      "sum-all",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI64},
-	Version:   "0.1.0",
-	WIT:       "test:res/counters@0.1.0#sum-all",
-}, {
-	Interface: "test:res/counters",
-	Name:      "total",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI64},
-	Version:   "0.1.0",
-	WIT:       "test:res/counters@0.1.0#total",
-}, {
-	Interface: "test:res/counters",
-	Name:      "label",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.1.0",
-	WIT:       "test:res/counters@0.1.0#label",
-}, {
-	Interface: "test:res/counters",
-	Name:      "maybe",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.1.0",
-	WIT:       "test:res/counters@0.1.0#maybe",
-}, {
-	Interface: "test:res/counters",
-	Name:      "dropped",
-	Params:    []api.ValueType{},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.1.0",
-	WIT:       "test:res/counters@0.1.0#dropped",
-}, {
-	Interface: "test:res/counters",
-	Name:      "blob-size",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.1.0",
-	WIT:       "test:res/counters@0.1.0#blob-size",
-}, {
-	Interface: "test:res/counters",
-	Name:      "keep-blob",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.1.0",
-	WIT:       "test:res/counters@0.1.0#keep-blob",
-}, {
-	Interface: "test:res/counters",
-	Name:      "forget-blobs",
-	Params:    []api.ValueType{},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.1.0",
-	WIT:       "test:res/counters@0.1.0#forget-blobs",
-}, {
-	Interface: "test:res/counters",
-	Name:      "build",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.1.0",
-	WIT:       "test:res/counters@0.1.0#build",
-}, {
-	Interface: "test:res/counters",
-	Name:      "retag",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.1.0",
-	WIT:       "test:res/counters@0.1.0#retag",
-}, {
-	Interface: "test:res/counters",
-	Name:      "store-check",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.1.0",
-	WIT:       "test:res/counters@0.1.0#store-check",
-}, {
-	Interface: "test:res/counters",
-	Name:      "bad-handle",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.1.0",
-	WIT:       "test:res/counters@0.1.0#bad-handle",
-}, {
-	Interface: "test:res/counters",
-	Name:      "stash-borrow",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.1.0",
-	WIT:       "test:res/counters@0.1.0#stash-borrow",
-}, {
-	Interface: "test:res/counters",
-	Name:      "return-dropped",
-	Params:    []api.ValueType{},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.1.0",
-	WIT:       "test:res/counters@0.1.0#return-dropped",
-}}
 
 // WorldPackage and WorldVersion name the contract these bindings were generated from.
 const (
@@ -1400,39 +1009,280 @@ const (
 	WorldVersion = "0.1.0"
 )
 
-// defineModule instantiates the host functions of the imported interface
-// iface (ifaceBase; "" for world-level functions) as the host module name,
-// unless r has a module of that name already. Two concurrent calls for one
-// name are fine: the loser finds the winner's module.
-func defineModule(ctx context.Context, r wazero.Runtime, name, iface string) error {
-	if r.Module(name) != nil {
-		return nil
-	}
-	b := r.NewHostModuleBuilder(name)
-	switch iface {
-	case "test:res/store":
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostStoreNewBlob), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithName("[constructor]blob").Export("[constructor]blob")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostStoreBlobRead), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("[method]blob.read").Export("[method]blob.read")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostStoreBlobAppend), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("[method]blob.append").Export("[method]blob.append")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostStoreBlobSize), []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithName("[method]blob.size").Export("[method]blob.size")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostStoreBlobConcat), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithName("[static]blob.concat").Export("[static]blob.concat")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostStoreMakeMany), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("make-many").Export("make-many")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostStoreTotalSize), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithName("total-size").Export("total-size")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostStoreWrap), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("wrap").Export("wrap")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostStoreUnwrap), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithName("unwrap").Export("unwrap")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostStorePick), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("pick").Export("pick")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostBlobDrop), []api.ValueType{api.ValueTypeI32}, []api.ValueType{}).WithName("[resource-drop]blob").Export("[resource-drop]blob")
-	case "[export]test:res/counters":
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostCounterNew), []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithName("[resource-new]counter").Export("[resource-new]counter")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostCounterRep), []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithName("[resource-rep]counter").Export("[resource-rep]counter")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostCounterDrop), []api.ValueType{api.ValueTypeI32}, []api.ValueType{}).WithName("[resource-drop]counter").Export("[resource-drop]counter")
-	default:
-		return fmt.Errorf("define host module %s: the world imports no interface %q", name, iface)
-	}
-	if _, err := b.Instantiate(ctx); err != nil && r.Module(name) == nil {
-		return fmt.Errorf("define host module %s: %w", name, err)
-	}
-	return nil
+// world is what package abi knows of the world: the core functions the host
+// provides (Imports, served by Host), those a guest exports (by export
+// index), and the host modules Define registers.
+var world = abi.World{
+	Package: WorldPackage,
+	Version: WorldVersion,
+	Imports: []abi.CoreFunc{{
+		Interface: "test:res/store",
+		Name:      "[constructor]blob",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.1.0",
+		WIT:       "test:res/store@0.1.0#[constructor]blob",
+	}, {
+		Interface: "test:res/store",
+		Name:      "[method]blob.read",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.1.0",
+		WIT:       "test:res/store@0.1.0#[method]blob.read",
+	}, {
+		Interface: "test:res/store",
+		Name:      "[method]blob.append",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.1.0",
+		WIT:       "test:res/store@0.1.0#[method]blob.append",
+	}, {
+		Interface: "test:res/store",
+		Name:      "[method]blob.size",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.1.0",
+		WIT:       "test:res/store@0.1.0#[method]blob.size",
+	}, {
+		Interface: "test:res/store",
+		Name:      "[static]blob.concat",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.1.0",
+		WIT:       "test:res/store@0.1.0#[static]blob.concat",
+	}, {
+		Interface: "test:res/store",
+		Name:      "make-many",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.1.0",
+		WIT:       "test:res/store@0.1.0#make-many",
+	}, {
+		Interface: "test:res/store",
+		Name:      "total-size",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.1.0",
+		WIT:       "test:res/store@0.1.0#total-size",
+	}, {
+		Interface: "test:res/store",
+		Name:      "wrap",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.1.0",
+		WIT:       "test:res/store@0.1.0#wrap",
+	}, {
+		Interface: "test:res/store",
+		Name:      "unwrap",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.1.0",
+		WIT:       "test:res/store@0.1.0#unwrap",
+	}, {
+		Interface: "test:res/store",
+		Name:      "pick",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.1.0",
+		WIT:       "test:res/store@0.1.0#pick",
+	}, {
+		Interface: "test:res/store",
+		Name:      "[resource-drop]blob",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.1.0",
+		WIT:       "test:res/store@0.1.0#[resource-drop]blob",
+	}, {
+		Interface: "[export]test:res/counters",
+		Name:      "[resource-new]counter",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.1.0",
+		WIT:       "test:res/counters@0.1.0#[resource-new]counter",
+	}, {
+		Interface: "[export]test:res/counters",
+		Name:      "[resource-rep]counter",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.1.0",
+		WIT:       "test:res/counters@0.1.0#[resource-rep]counter",
+	}, {
+		Interface: "[export]test:res/counters",
+		Name:      "[resource-drop]counter",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.1.0",
+		WIT:       "test:res/counters@0.1.0#[resource-drop]counter",
+	}},
+	Host: []api.GoModuleFunc{
+		hostStoreNewBlob,
+		hostStoreBlobRead,
+		hostStoreBlobAppend,
+		hostStoreBlobSize,
+		hostStoreBlobConcat,
+		hostStoreMakeMany,
+		hostStoreTotalSize,
+		hostStoreWrap,
+		hostStoreUnwrap,
+		hostStorePick,
+		abi.HostResourceDrop[Imports](1, "test:res/store@0.1.0#[resource-drop]blob"),
+		abi.ResourceNew[Imports](2, "[export]test:res/counters#[resource-new]counter"),
+		abi.ResourceRep[Imports](2, "[export]test:res/counters#[resource-rep]counter"),
+		abi.ResourceDrop[Imports](2, "[export]test:res/counters#[resource-drop]counter"),
+	},
+	Exports: []abi.CoreFunc{{
+		Interface: "test:res/counters",
+		Name:      "[constructor]counter",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI64},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.1.0",
+		WIT:       "test:res/counters@0.1.0#[constructor]counter",
+	}, {
+		Interface: "test:res/counters",
+		Name:      "[method]counter.add",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI64},
+		Results:   []api.ValueType{api.ValueTypeI64},
+		Version:   "0.1.0",
+		WIT:       "test:res/counters@0.1.0#[method]counter.add",
+	}, {
+		Interface: "test:res/counters",
+		Name:      "[method]counter.get",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI64},
+		Version:   "0.1.0",
+		WIT:       "test:res/counters@0.1.0#[method]counter.get",
+	}, {
+		Interface: "test:res/counters",
+		Name:      "[method]counter.name",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.1.0",
+		WIT:       "test:res/counters@0.1.0#[method]counter.name",
+	}, {
+		Interface: "test:res/counters",
+		Name:      "[static]counter.merge",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.1.0",
+		WIT:       "test:res/counters@0.1.0#[static]counter.merge",
+	}, {
+		Interface: "test:res/counters",
+		Name:      "make-counters",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.1.0",
+		WIT:       "test:res/counters@0.1.0#make-counters",
+	}, {
+		Interface: "test:res/counters",
+		Name:      "sum-all",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI64},
+		Version:   "0.1.0",
+		WIT:       "test:res/counters@0.1.0#sum-all",
+	}, {
+		Interface: "test:res/counters",
+		Name:      "total",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI64},
+		Version:   "0.1.0",
+		WIT:       "test:res/counters@0.1.0#total",
+	}, {
+		Interface: "test:res/counters",
+		Name:      "label",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.1.0",
+		WIT:       "test:res/counters@0.1.0#label",
+	}, {
+		Interface: "test:res/counters",
+		Name:      "maybe",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.1.0",
+		WIT:       "test:res/counters@0.1.0#maybe",
+	}, {
+		Interface: "test:res/counters",
+		Name:      "dropped",
+		Params:    []api.ValueType{},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.1.0",
+		WIT:       "test:res/counters@0.1.0#dropped",
+	}, {
+		Interface: "test:res/counters",
+		Name:      "blob-size",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.1.0",
+		WIT:       "test:res/counters@0.1.0#blob-size",
+	}, {
+		Interface: "test:res/counters",
+		Name:      "keep-blob",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.1.0",
+		WIT:       "test:res/counters@0.1.0#keep-blob",
+	}, {
+		Interface: "test:res/counters",
+		Name:      "forget-blobs",
+		Params:    []api.ValueType{},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.1.0",
+		WIT:       "test:res/counters@0.1.0#forget-blobs",
+	}, {
+		Interface: "test:res/counters",
+		Name:      "build",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.1.0",
+		WIT:       "test:res/counters@0.1.0#build",
+	}, {
+		Interface: "test:res/counters",
+		Name:      "retag",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.1.0",
+		WIT:       "test:res/counters@0.1.0#retag",
+	}, {
+		Interface: "test:res/counters",
+		Name:      "store-check",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.1.0",
+		WIT:       "test:res/counters@0.1.0#store-check",
+	}, {
+		Interface: "test:res/counters",
+		Name:      "bad-handle",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.1.0",
+		WIT:       "test:res/counters@0.1.0#bad-handle",
+	}, {
+		Interface: "test:res/counters",
+		Name:      "stash-borrow",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.1.0",
+		WIT:       "test:res/counters@0.1.0#stash-borrow",
+	}, {
+		Interface: "test:res/counters",
+		Name:      "return-dropped",
+		Params:    []api.ValueType{},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.1.0",
+		WIT:       "test:res/counters@0.1.0#return-dropped",
+	}},
+	Modules: []abi.ModuleRef{
+		{Name: "test:res/store@0.1.0", Interface: "test:res/store"},
+		{Name: "test:res/store", Interface: "test:res/store"},
+		{Name: "cm32p2|test:res/store@0.1", Interface: "test:res/store"},
+		{Name: "cm32p2|test:res/store", Interface: "test:res/store"},
+		{Name: "[export]test:res/counters@0.1.0", Interface: "[export]test:res/counters"},
+		{Name: "[export]test:res/counters", Interface: "[export]test:res/counters"},
+	},
+	NeedMemory:  true,
+	NeedRealloc: true,
+	Resources:   []string{"", "blob", "counter"},
+	Dtors:       [][]string{nil, nil, []string{"test:res/counters@0.1.0#[dtor]counter", "test:res/counters#[dtor]counter"}},
 }
 
 // Define registers the host side of every imported interface on r, under
@@ -1443,39 +1293,11 @@ func defineModule(ctx context.Context, r wazero.Runtime, name, iface string) err
 // those as it meets them. The host functions find the calling Instance
 // through the context of the export call.
 func Define(ctx context.Context, r wazero.Runtime) error {
-	for _, name := range []string{"test:res/store@0.1.0", "test:res/store", "cm32p2|test:res/store@0.1", "cm32p2|test:res/store"} {
-		if err := defineModule(ctx, r, name, "test:res/store"); err != nil {
-			return err
-		}
-	}
-	for _, name := range []string{"[export]test:res/counters@0.1.0", "[export]test:res/counters"} {
-		if err := defineModule(ctx, r, name, "[export]test:res/counters"); err != nil {
-			return err
-		}
-	}
-	if r.Module(wasi.ModuleName) == nil {
-		b := r.NewHostModuleBuilder(wasi.ModuleName)
-		wasi.NewFunctionExporter().ExportFunctions(b)
-		// Guests of wit-bindgen's Go generator import this function of the preview1
-		// component adapter (it pauses the adapter's clock during GC); without the
-		// adapter there is no clock to pause.
-		b.NewFunctionBuilder().WithGoFunction(api.GoFunc(func(context.Context, []uint64) {}), []api.ValueType{api.ValueTypeI32}, nil).Export("adapter_monotonic_clock_set_paused")
-		if _, err := b.Instantiate(ctx); err != nil {
-			return fmt.Errorf("define WASI preview1: %w", err)
-		}
-	}
-	return nil
-}
-
-// Module is a guest module compiled and checked against the world.
-type Module struct {
-	r        wazero.Runtime
-	compiled wazero.CompiledModule
-	linked   *abi.Linked
+	return world.Define(ctx, r)
 }
 
 // CompileOption changes what Compile requires of a module.
-type CompileOption func(*abi.LinkOptions)
+type CompileOption = abi.LinkOption
 
 // OptionalExports accepts modules that lack some exports (calling a missing
 // one returns abi.ErrNotExported), except those named: plugins that implement
@@ -1545,81 +1367,54 @@ func ExportIndex(name string) int {
 // must exist where the world needs them. All problems are reported in one
 // *abi.LinkError.
 func Compile(ctx context.Context, r wazero.Runtime, wasm []byte, opts ...CompileOption) (*Module, error) {
-	cm, err := r.CompileModule(ctx, wasm)
+	am, err := world.Compile(ctx, r, wasm, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("compile: %w", err)
-	}
-	mod, err := Link(ctx, r, cm, opts...)
-	if err != nil {
-		_ = cm.Close(ctx)
 		return nil, err
 	}
-	return mod, nil
+	return &Module{m: am}, nil
 }
 
 // Link checks an already compiled module against the world (see Compile)
 // and defines on r the host modules it imports under names Define did not
 // cover (another version on the world's track).
 func Link(ctx context.Context, r wazero.Runtime, cm wazero.CompiledModule, opts ...CompileOption) (*Module, error) {
-	o := abi.LinkOptions{
-		NeedMemory:  true,
-		NeedRealloc: true,
-		Package:     WorldPackage,
-		Version:     WorldVersion,
-	}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	l, err := abi.Link(cm, importFuncs, exportFuncs, o)
+	am, err := world.Link(ctx, r, cm, opts...)
 	if err != nil {
 		return nil, err
 	}
-	for _, ref := range l.Modules {
-		if err := defineModule(ctx, r, ref.Name, ref.Interface); err != nil {
-			return nil, err
-		}
-	}
-	return &Module{
-		compiled: cm,
-		linked:   l,
-		r:        r,
-	}, nil
+	return &Module{m: am}, nil
+}
+
+// Module is a guest module compiled and checked against the world.
+type Module struct {
+	m *abi.Module
 }
 
 // Contract says which contract version the module was built for and how these bindings take it.
 func (m *Module) Contract() abi.Contract {
-	return m.linked.Contract
+	return m.m.Contract()
 }
 
 // HasExport reports whether the module exports the function with index k.
 func (m *Module) HasExport(k int) bool {
-	return k >= 0 && k < len(m.linked.Exports) && m.linked.Exports[k] != ""
+	return m.m.HasExport(k)
 }
 
 // Compiled returns the underlying wazero module.
 func (m *Module) Compiled() wazero.CompiledModule {
-	return m.compiled
+	return m.m.Compiled()
 }
 
 // Close releases the compiled module.
 func (m *Module) Close(ctx context.Context) error {
-	return m.compiled.Close(ctx)
+	return m.m.Close(ctx)
 }
 
 // Instance is one instantiated guest. It is not safe for concurrent use: a
 // pool hands each instance to one caller at a time. After a call fails with
 // an error matching abi.ErrTrap the instance refuses further calls; replace it.
 type Instance struct {
-	mod     api.Module
-	g       abi.Guest
-	imports Imports
-	funcs   [20]api.Function
-	posts   [20]api.Function
-	stack   []uint64
-	busy    bool
-	last    *callContext
-	err     error
-	dtors   [3]api.Function
+	core abi.Instance[Imports]
 }
 
 // Instantiate creates an instance whose imports are served by imports. cfg
@@ -1628,205 +1423,40 @@ type Instance struct {
 // after the function abi.WithInstantiated put in ctx (if any) has seen the
 // module.
 func (m *Module) Instantiate(ctx context.Context, imports Imports, cfg wazero.ModuleConfig) (*Instance, error) {
-	if imports.Store == nil && m.linked.ImportsInterface("test:res/store") {
+	if imports.Store == nil && m.m.ImportsInterface("test:res/store") {
 		return nil, errors.New("instantiate: the module imports test:res/store but Imports.Store is nil")
 	}
-	if cfg == nil {
-		cfg = wazero.NewModuleConfig()
-	}
-	// Anonymous, so a pool can hold many; no start function (the reactor's
-	// _initialize runs below with the instance in context); real clocks, without
-	// which a standard Go guest's GC stalls and its memory grows without bound.
-	cfg = cfg.WithName("").WithStartFunctions().WithSysNanotime().WithSysWalltime()
-	i := &Instance{
-		imports: imports,
-		stack:   make([]uint64, 3),
-	}
-	mod, err := m.r.InstantiateModule(ctx, m.compiled, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("instantiate: %w", err)
-	}
-	i.mod = mod
-	if f := abi.Instantiated(ctx); f != nil {
-		f(mod)
-	}
-	l := m.linked
-	var realloc api.Function
-	if l.Realloc != "" {
-		realloc = mod.ExportedFunction(l.Realloc)
-	}
-	i.g = abi.NewGuest(mod.ExportedMemory(l.Memory), realloc)
-	i.g.Handles.Owner = i
-	i.g.Handles.Names = resourceNames
-	for k, names := range dtorNames {
-		for _, n := range names {
-			if fn := mod.ExportedFunction(n); fn != nil {
-				i.dtors[k] = fn
-				break
-			}
-		}
-	}
-	for k := range i.funcs {
-		if l.Exports[k] != "" {
-			i.funcs[k] = mod.ExportedFunction(l.Exports[k])
-		}
-		if l.Posts[k] != "" {
-			i.posts[k] = mod.ExportedFunction(l.Posts[k])
-		}
-	}
-	if l.Init != "" {
-		if _, err := mod.ExportedFunction(l.Init).Call(i.enter(ctx)); err != nil {
-			i.leave()
-			_ = mod.Close(ctx)
-			return nil, fmt.Errorf("instantiate: %s: %w", l.Init, err)
-		}
-		i.leave()
+	i := &Instance{}
+	if err := i.core.Instantiate(ctx, m.m, imports, cfg, i); err != nil {
+		return nil, err
 	}
 	return i, nil
 }
 
-// Close closes the wasm instance.
+// Close closes the wasm instance, first dropping the host resources the guest still holds.
 func (i *Instance) Close(ctx context.Context) error {
-	i.g.Handles.Clear(func(h abi.Handle) {
-		if d, ok := h.Val.(interface {
-			Drop(context.Context)
-		}); ok {
-			d.Drop(ctx)
-		}
-	})
-	return i.mod.Close(ctx)
+	return i.core.Close(ctx)
 }
 
 // Err returns the failure that made the instance unusable, or nil.
 func (i *Instance) Err() error {
-	return i.err
+	return i.core.Err()
 }
 
 // Has reports whether the guest exports the function with index k.
 func (i *Instance) Has(k int) bool {
-	return k >= 0 && k < 20 && i.funcs[k] != nil
+	return i.core.Has(k)
 }
 
 // Module returns the underlying wazero module (its memory, for instance).
 func (i *Instance) Module() api.Module {
-	return i.mod
+	return i.core.Module()
 }
-
-// callContext carries the instance into host functions (one small allocation per call).
-type callContext struct {
-	context.Context
-	inst *Instance
-}
-
-type instanceKey struct{}
-
-func (c *callContext) Value(key any) any {
-	if _, ok := key.(instanceKey); ok {
-		return c.inst
-	}
-	return c.Context.Value(key)
-}
-
-func instanceFrom(ctx context.Context, fn string) *Instance {
-	if c, ok := ctx.(*callContext); ok {
-		return c.inst
-	}
-	if inst, ok := ctx.Value(instanceKey{}).(*Instance); ok {
-		return inst
-	}
-	panic(&abi.TrapError{
-		Err:  abi.ErrNoInstance,
-		Func: fn,
-	})
-}
-
-// enter marks the instance busy and returns the context export calls run
-// under: the caller's, carrying the instance to host functions.
-func (i *Instance) enter(ctx context.Context) context.Context {
-	i.busy = true
-	if i.last != nil && sameContext(i.last.Context, ctx) {
-		return i.last
-	}
-	i.last = &callContext{
-		Context: ctx,
-		inst:    i,
-	}
-	return i.last
-}
-
-// sameContext reports a == b; a Context of a non-comparable type counts as different.
-func sameContext(a, b context.Context) (same bool) {
-	defer func() {
-		_ = recover()
-	}()
-	return a == b
-}
-
-func (i *Instance) leave() {
-	i.busy = false
-}
-
-func (i *Instance) unavailable(k int) error {
-	name := exportFuncs[k].WIT
-	switch {
-	case i.err != nil:
-		return fmt.Errorf("call %s: instance unusable after an earlier failure: %w", name, i.err)
-	case i.busy:
-		return fmt.Errorf("call %s: instance is already in a call (reentrant calls are not allowed)", name)
-	}
-	return fmt.Errorf("call %s: %w", name, abi.ErrNotExported)
-}
-
-func (i *Instance) trapped(k int, err error) error {
-	i.err = &abi.CallError{
-		Err:  err,
-		Func: exportFuncs[k].WIT,
-	}
-	return i.err
-}
-
-// lowerFailed reports arguments the host could not lower; only a failed cabi_realloc makes the instance unusable.
-func (i *Instance) lowerFailed(k int, err error) error {
-	if errors.Is(err, abi.ErrRealloc) {
-		return i.trapped(k, err)
-	}
-	return fmt.Errorf("call %s: arguments: %w", exportFuncs[k].WIT, err)
-}
-
-// resourceNames names the resources by handle-table type tag.
-var resourceNames = []string{"", "blob", "counter"}
-
-// dtorNames lists the export names of each exported resource's destructor.
-var dtorNames = [][]string{nil, nil, []string{"test:res/counters@0.1.0#[dtor]counter", "test:res/counters#[dtor]counter"}}
 
 // LiveHandles returns the number of handles in the guest's table: owned
 // handles the guest holds, and borrows lent for the running call.
 func (i *Instance) LiveHandles() int {
-	return i.g.Handles.Len()
-}
-
-// dtor runs the guest's destructor of an exported resource (if it has
-// one) for rep. A trap in it makes the instance unusable.
-func (i *Instance) dtor(ctx context.Context, k uint32, rep uint32) error {
-	if i.err != nil {
-		return fmt.Errorf("drop %s: instance unusable after an earlier failure: %w", resourceNames[k], i.err)
-	}
-	fn := i.dtors[k]
-	if fn == nil {
-		return nil
-	}
-	if !i.busy {
-		ctx = i.enter(ctx)
-		defer i.leave()
-	}
-	if _, err := fn.Call(ctx, uint64(rep)); err != nil {
-		i.err = &abi.CallError{
-			Err:  err,
-			Func: dtorNames[k][0],
-		}
-		return i.err
-	}
-	return nil
+	return i.core.Guest().Handles.Len()
 }
 
 func liftOwnBlob(g *abi.Guest, h uint32) (Blob, error) {
@@ -1866,20 +1496,6 @@ func lowerBorrowBlob(g *abi.Guest, v Blob) (uint32, error) {
 		}
 	}
 	return g.Handles.Lend(1, 0, v)
-}
-
-func hostBlobDrop(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "test:res/store@0.1.0#[resource-drop]blob")
-	e, err := inst.g.Handles.Drop(1, uint32(stack[0]))
-	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "test:res/store@0.1.0#[resource-drop]blob",
-		})
-	}
-	if e.Own {
-		e.Val.(Blob).Drop(ctx)
-	}
 }
 
 // Counter is an owned or borrowed handle of the resource counter of test:res/counters@0.1.0, which the
@@ -1946,7 +1562,7 @@ func (v *Counter) Drop(ctx context.Context) error {
 		}
 	}
 	v.gone = true
-	return v.inst.dtor(ctx, 2, v.rep)
+	return v.inst.core.Destroy(ctx, 2, v.rep)
 }
 
 func liftOwnCounter(g *abi.Guest, h uint32) (*Counter, error) {
@@ -1997,52 +1613,6 @@ func lowerBorrowCounter(g *abi.Guest, v *Counter) (uint32, error) {
 		return 0, err
 	}
 	return v.rep, nil
-}
-
-func hostCounterNew(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "[export]test:res/counters#[resource-new]counter")
-	h := uint32(stack[0])
-	n, err := inst.g.Handles.New(2, h, nil)
-	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "[export]test:res/counters#[resource-new]counter",
-		})
-	}
-	stack[0] = uint64(n)
-}
-
-func hostCounterRep(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "[export]test:res/counters#[resource-rep]counter")
-	h := uint32(stack[0])
-	e, err := inst.g.Handles.Get("rep", 2, h)
-	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "[export]test:res/counters#[resource-rep]counter",
-		})
-	}
-	stack[0] = uint64(e.Rep)
-}
-
-func hostCounterDrop(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "[export]test:res/counters#[resource-drop]counter")
-	h := uint32(stack[0])
-	e, err := inst.g.Handles.Drop(2, h)
-	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "[export]test:res/counters#[resource-drop]counter",
-		})
-	}
-	if e.Own {
-		if err = inst.dtor(ctx, 2, e.Rep); err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "[export]test:res/counters#[resource-drop]counter",
-			})
-		}
-	}
 }
 
 // HookKind tells a runtime how to dispatch an export.

@@ -39,7 +39,6 @@ import (
 	abi "github.com/raisfast/wasmplug/abi"
 	wazero "github.com/tetratelabs/wazero"
 	api "github.com/tetratelabs/wazero/api"
-	wasi "github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"strconv"
 )
 
@@ -85,19 +84,18 @@ type Imports struct {
 }
 
 func hostPoolNewPoolConn(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "test:dual/pool@0.2.0#[constructor]conn")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "test:dual/pool@0.2.0#[constructor]conn")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
-	g := &inst.g
-	_ = g
 	var name string
 	name, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
 		abi.TrapOn("test:dual/pool@0.2.0#[constructor]conn", err)
 	}
-	rv := inst.imports.Pool.NewPoolConn(ctx, name)
+	rv := inst.Imports().Pool.NewPoolConn(ctx, name)
 	{
 		var hq uint32
 		hq, err = lowerOwnPoolConn(g, rv)
@@ -109,13 +107,12 @@ func hostPoolNewPoolConn(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostPoolPoolConnName(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "test:dual/pool@0.2.0#[method]conn.name")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "test:dual/pool@0.2.0#[method]conn.name")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
-	g := &inst.g
-	_ = g
 	var self PoolConn
 	self, err = liftBorrowPoolConn(g, uint32(stack[0]))
 	if err != nil {
@@ -139,19 +136,18 @@ func hostPoolPoolConnName(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostPoolEcho(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "test:dual/pool@0.2.0#echo")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "test:dual/pool@0.2.0#echo")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
-	g := &inst.g
-	_ = g
 	var w PoolWrapped
 	w, err = liftPoolWrapped(g, stack[0:])
 	if err != nil {
 		abi.TrapOn("test:dual/pool@0.2.0#echo", err)
 	}
-	rv := inst.imports.Pool.Echo(ctx, w)
+	rv := inst.Imports().Pool.Echo(ctx, w)
 	rp := uint32(stack[2])
 	// the result, wrapped: align 4, size 8
 	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
@@ -163,14 +159,13 @@ func hostPoolEcho(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func hostPoolGone(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "test:dual/pool@0.2.0#gone")
-	mem := inst.g.Mem
+	inst := abi.Host[Imports](ctx, "test:dual/pool@0.2.0#gone")
+	g := inst.Guest()
+	mem := g.Mem
 	_ = mem
 	var err error
 	_ = err
-	g := &inst.g
-	_ = g
-	rv := inst.imports.Pool.Gone(ctx)
+	rv := inst.Imports().Pool.Gone(ctx)
 	rp := uint32(stack[0])
 	// the result, list<string>: align 4, size 8
 	if err = abi.CheckRegion(mem, rp, 4, 8); err != nil {
@@ -191,40 +186,33 @@ func hostPoolGone(ctx context.Context, _ api.Module, stack []uint64) {
 func (i *Instance) NewExportPoolConn(ctx context.Context, name string) (*ExportPoolConn, error) {
 	var zero *ExportPoolConn
 	_ = zero
-	fn := i.funcs[0]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(0)
+	fn, ctx, err := i.core.Enter(ctx, 0)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	{
 		var sp, sl uint32
 		sp, sl, err = g.StoreString(ctx, name)
 		if err != nil {
-			return zero, i.lowerFailed(0, err)
+			return zero, i.core.LowerFailed(0, err)
 		}
 		stack[0], stack[1] = uint64(sp), uint64(sl)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(0, err)
+		return zero, i.core.Trapped(0, err)
 	}
 	var res *ExportPoolConn
-	r0 := stack[0]
 	res, err = liftOwnExportPoolConn(g, uint32(stack[0]))
 	if err != nil {
-		return zero, i.trapped(0, err)
+		return zero, i.core.Trapped(0, err)
 	}
-	if post := i.posts[0]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(0, err)
-		}
+	if err = i.core.Return(ctx, 0); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -233,45 +221,38 @@ func (i *Instance) NewExportPoolConn(ctx context.Context, name string) (*ExportP
 func (i *Instance) ExportPoolConnName(ctx context.Context, self *ExportPoolConn) (string, error) {
 	var zero string
 	_ = zero
-	fn := i.funcs[1]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(1)
+	fn, ctx, err := i.core.Enter(ctx, 1)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	defer g.Handles.EndCall()
 	{
 		var hq uint32
 		hq, err = lowerBorrowExportPoolConn(g, self)
 		if err != nil {
-			return zero, i.lowerFailed(1, err)
+			return zero, i.core.LowerFailed(1, err)
 		}
 		stack[0] = uint64(hq)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(1, err)
+		return zero, i.core.Trapped(1, err)
 	}
 	var res string
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 4, 8) // the result, string: align 4, size 8
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 8) // the result, string: align 4, size 8
 	if err != nil {
-		return zero, i.trapped(1, err)
+		return zero, i.core.Trapped(1, err)
 	}
 	res, err = abi.LoadString(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
 	if err != nil {
-		return zero, i.trapped(1, err)
+		return zero, i.core.Trapped(1, err)
 	}
-	if post := i.posts[1]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(1, err)
-		}
+	if err = i.core.Return(ctx, 1); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -280,39 +261,32 @@ func (i *Instance) ExportPoolConnName(ctx context.Context, self *ExportPoolConn)
 func (i *Instance) Echo(ctx context.Context, w ExportPoolWrapped) (ExportPoolWrapped, error) {
 	var zero ExportPoolWrapped
 	_ = zero
-	fn := i.funcs[2]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(2)
+	fn, ctx, err := i.core.Enter(ctx, 2)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	if err = lowerExportPoolWrapped(ctx, g, w, stack[0:]); err != nil {
-		return zero, i.lowerFailed(2, err)
+		return zero, i.core.LowerFailed(2, err)
 	}
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(2, err)
+		return zero, i.core.Trapped(2, err)
 	}
 	var res ExportPoolWrapped
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 4, 8) // the result, wrapped: align 4, size 8
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 8) // the result, wrapped: align 4, size 8
 	if err != nil {
-		return zero, i.trapped(2, err)
+		return zero, i.core.Trapped(2, err)
 	}
 	res, err = loadExportPoolWrapped(g, b[0:])
 	if err != nil {
-		return zero, i.trapped(2, err)
+		return zero, i.core.Trapped(2, err)
 	}
-	if post := i.posts[2]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(2, err)
-		}
+	if err = i.core.Return(ctx, 2); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
@@ -322,129 +296,32 @@ func (i *Instance) Echo(ctx context.Context, w ExportPoolWrapped) (ExportPoolWra
 func (i *Instance) Gone(ctx context.Context) ([]string, error) {
 	var zero []string
 	_ = zero
-	fn := i.funcs[3]
-	if fn == nil || i.err != nil || i.busy {
-		return zero, i.unavailable(3)
+	fn, ctx, err := i.core.Enter(ctx, 3)
+	if err != nil {
+		return zero, err
 	}
-	ctx = i.enter(ctx)
-	defer i.leave()
-	g := &i.g
+	defer i.core.Leave()
+	g := i.core.Guest()
 	mem := g.Mem
 	_ = mem
-	stack := i.stack
-	var err error
-	_ = err
+	stack := i.core.Stack()
 	if err = fn.CallWithStack(ctx, stack); err != nil {
-		return zero, i.trapped(3, err)
+		return zero, i.core.Trapped(3, err)
 	}
 	var res []string
-	r0 := stack[0]
-	b, err := abi.ReadAligned(mem, uint32(r0), 4, 8) // the result, list<string>: align 4, size 8
+	b, err := abi.ReadAligned(mem, uint32(stack[0]), 4, 8) // the result, list<string>: align 4, size 8
 	if err != nil {
-		return zero, i.trapped(3, err)
+		return zero, i.core.Trapped(3, err)
 	}
 	res, err = readListListString(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
 	if err != nil {
-		return zero, i.trapped(3, err)
+		return zero, i.core.Trapped(3, err)
 	}
-	if post := i.posts[3]; post != nil {
-		stack[0] = r0
-		if err = post.CallWithStack(ctx, stack); err != nil {
-			return zero, i.trapped(3, err)
-		}
+	if err = i.core.Return(ctx, 3); err != nil {
+		return zero, err
 	}
 	return res, nil
 }
-
-// importFuncs lists the core functions the host provides.
-var importFuncs = []abi.CoreFunc{{
-	Interface: "test:dual/pool",
-	Name:      "[constructor]conn",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "test:dual/pool@0.2.0#[constructor]conn",
-}, {
-	Interface: "test:dual/pool",
-	Name:      "[method]conn.name",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "test:dual/pool@0.2.0#[method]conn.name",
-}, {
-	Interface: "test:dual/pool",
-	Name:      "echo",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "test:dual/pool@0.2.0#echo",
-}, {
-	Interface: "test:dual/pool",
-	Name:      "gone",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "test:dual/pool@0.2.0#gone",
-}, {
-	Interface: "test:dual/pool",
-	Name:      "[resource-drop]conn",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "test:dual/pool@0.2.0#[resource-drop]conn",
-}, {
-	Interface: "[export]test:dual/pool",
-	Name:      "[resource-new]conn",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "[export]test:dual/pool@0.2.0#[resource-new]conn",
-}, {
-	Interface: "[export]test:dual/pool",
-	Name:      "[resource-rep]conn",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "[export]test:dual/pool@0.2.0#[resource-rep]conn",
-}, {
-	Interface: "[export]test:dual/pool",
-	Name:      "[resource-drop]conn",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{},
-	Version:   "0.2.0",
-	WIT:       "[export]test:dual/pool@0.2.0#[resource-drop]conn",
-}}
-
-// exportFuncs lists the core functions a guest exports, by export index.
-var exportFuncs = []abi.CoreFunc{{
-	Interface: "test:dual/pool",
-	Name:      "[constructor]conn",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "test:dual/pool@0.2.0#[constructor]conn",
-}, {
-	Interface: "test:dual/pool",
-	Name:      "[method]conn.name",
-	Params:    []api.ValueType{api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "test:dual/pool@0.2.0#[method]conn.name",
-}, {
-	Interface: "test:dual/pool",
-	Name:      "echo",
-	Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "test:dual/pool@0.2.0#echo",
-}, {
-	Interface: "test:dual/pool",
-	Name:      "gone",
-	Params:    []api.ValueType{},
-	Results:   []api.ValueType{api.ValueTypeI32},
-	Version:   "0.2.0",
-	WIT:       "test:dual/pool@0.2.0#gone",
-}}
 
 // WorldPackage and WorldVersion name the contract these bindings were generated from.
 const (
@@ -452,33 +329,120 @@ const (
 	WorldVersion = "0.2.0"
 )
 
-// defineModule instantiates the host functions of the imported interface
-// iface (ifaceBase; "" for world-level functions) as the host module name,
-// unless r has a module of that name already. Two concurrent calls for one
-// name are fine: the loser finds the winner's module.
-func defineModule(ctx context.Context, r wazero.Runtime, name, iface string) error {
-	if r.Module(name) != nil {
-		return nil
-	}
-	b := r.NewHostModuleBuilder(name)
-	switch iface {
-	case "test:dual/pool":
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostPoolNewPoolConn), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithName("[constructor]conn").Export("[constructor]conn")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostPoolPoolConnName), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("[method]conn.name").Export("[method]conn.name")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostPoolEcho), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithName("echo").Export("echo")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostPoolGone), []api.ValueType{api.ValueTypeI32}, []api.ValueType{}).WithName("gone").Export("gone")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostPoolConnDrop), []api.ValueType{api.ValueTypeI32}, []api.ValueType{}).WithName("[resource-drop]conn").Export("[resource-drop]conn")
-	case "[export]test:dual/pool":
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostExportPoolConnNew), []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithName("[resource-new]conn").Export("[resource-new]conn")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostExportPoolConnRep), []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithName("[resource-rep]conn").Export("[resource-rep]conn")
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostExportPoolConnDrop), []api.ValueType{api.ValueTypeI32}, []api.ValueType{}).WithName("[resource-drop]conn").Export("[resource-drop]conn")
-	default:
-		return fmt.Errorf("define host module %s: the world imports no interface %q", name, iface)
-	}
-	if _, err := b.Instantiate(ctx); err != nil && r.Module(name) == nil {
-		return fmt.Errorf("define host module %s: %w", name, err)
-	}
-	return nil
+// world is what package abi knows of the world: the core functions the host
+// provides (Imports, served by Host), those a guest exports (by export
+// index), and the host modules Define registers.
+var world = abi.World{
+	Package: WorldPackage,
+	Version: WorldVersion,
+	Imports: []abi.CoreFunc{{
+		Interface: "test:dual/pool",
+		Name:      "[constructor]conn",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "test:dual/pool@0.2.0#[constructor]conn",
+	}, {
+		Interface: "test:dual/pool",
+		Name:      "[method]conn.name",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "test:dual/pool@0.2.0#[method]conn.name",
+	}, {
+		Interface: "test:dual/pool",
+		Name:      "echo",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "test:dual/pool@0.2.0#echo",
+	}, {
+		Interface: "test:dual/pool",
+		Name:      "gone",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "test:dual/pool@0.2.0#gone",
+	}, {
+		Interface: "test:dual/pool",
+		Name:      "[resource-drop]conn",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "test:dual/pool@0.2.0#[resource-drop]conn",
+	}, {
+		Interface: "[export]test:dual/pool",
+		Name:      "[resource-new]conn",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "[export]test:dual/pool@0.2.0#[resource-new]conn",
+	}, {
+		Interface: "[export]test:dual/pool",
+		Name:      "[resource-rep]conn",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "[export]test:dual/pool@0.2.0#[resource-rep]conn",
+	}, {
+		Interface: "[export]test:dual/pool",
+		Name:      "[resource-drop]conn",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{},
+		Version:   "0.2.0",
+		WIT:       "[export]test:dual/pool@0.2.0#[resource-drop]conn",
+	}},
+	Host: []api.GoModuleFunc{
+		hostPoolNewPoolConn,
+		hostPoolPoolConnName,
+		hostPoolEcho,
+		hostPoolGone,
+		abi.HostResourceDrop[Imports](1, "test:dual/pool@0.2.0#[resource-drop]conn"),
+		abi.ResourceNew[Imports](2, "[export]test:dual/pool#[resource-new]conn"),
+		abi.ResourceRep[Imports](2, "[export]test:dual/pool#[resource-rep]conn"),
+		abi.ResourceDrop[Imports](2, "[export]test:dual/pool#[resource-drop]conn"),
+	},
+	Exports: []abi.CoreFunc{{
+		Interface: "test:dual/pool",
+		Name:      "[constructor]conn",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "test:dual/pool@0.2.0#[constructor]conn",
+	}, {
+		Interface: "test:dual/pool",
+		Name:      "[method]conn.name",
+		Params:    []api.ValueType{api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "test:dual/pool@0.2.0#[method]conn.name",
+	}, {
+		Interface: "test:dual/pool",
+		Name:      "echo",
+		Params:    []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "test:dual/pool@0.2.0#echo",
+	}, {
+		Interface: "test:dual/pool",
+		Name:      "gone",
+		Params:    []api.ValueType{},
+		Results:   []api.ValueType{api.ValueTypeI32},
+		Version:   "0.2.0",
+		WIT:       "test:dual/pool@0.2.0#gone",
+	}},
+	Modules: []abi.ModuleRef{
+		{Name: "test:dual/pool@0.2.0", Interface: "test:dual/pool"},
+		{Name: "test:dual/pool", Interface: "test:dual/pool"},
+		{Name: "cm32p2|test:dual/pool@0.2", Interface: "test:dual/pool"},
+		{Name: "cm32p2|test:dual/pool", Interface: "test:dual/pool"},
+		{Name: "[export]test:dual/pool@0.2.0", Interface: "[export]test:dual/pool"},
+		{Name: "[export]test:dual/pool", Interface: "[export]test:dual/pool"},
+	},
+	NeedMemory:  true,
+	NeedRealloc: true,
+	Resources:   []string{"", "conn", "conn"},
+	Dtors:       [][]string{nil, nil, []string{"test:dual/pool@0.2.0#[dtor]conn", "test:dual/pool#[dtor]conn"}},
 }
 
 // Define registers the host side of every imported interface on r, under
@@ -489,39 +453,11 @@ func defineModule(ctx context.Context, r wazero.Runtime, name, iface string) err
 // those as it meets them. The host functions find the calling Instance
 // through the context of the export call.
 func Define(ctx context.Context, r wazero.Runtime) error {
-	for _, name := range []string{"test:dual/pool@0.2.0", "test:dual/pool", "cm32p2|test:dual/pool@0.2", "cm32p2|test:dual/pool"} {
-		if err := defineModule(ctx, r, name, "test:dual/pool"); err != nil {
-			return err
-		}
-	}
-	for _, name := range []string{"[export]test:dual/pool@0.2.0", "[export]test:dual/pool"} {
-		if err := defineModule(ctx, r, name, "[export]test:dual/pool"); err != nil {
-			return err
-		}
-	}
-	if r.Module(wasi.ModuleName) == nil {
-		b := r.NewHostModuleBuilder(wasi.ModuleName)
-		wasi.NewFunctionExporter().ExportFunctions(b)
-		// Guests of wit-bindgen's Go generator import this function of the preview1
-		// component adapter (it pauses the adapter's clock during GC); without the
-		// adapter there is no clock to pause.
-		b.NewFunctionBuilder().WithGoFunction(api.GoFunc(func(context.Context, []uint64) {}), []api.ValueType{api.ValueTypeI32}, nil).Export("adapter_monotonic_clock_set_paused")
-		if _, err := b.Instantiate(ctx); err != nil {
-			return fmt.Errorf("define WASI preview1: %w", err)
-		}
-	}
-	return nil
-}
-
-// Module is a guest module compiled and checked against the world.
-type Module struct {
-	r        wazero.Runtime
-	compiled wazero.CompiledModule
-	linked   *abi.Linked
+	return world.Define(ctx, r)
 }
 
 // CompileOption changes what Compile requires of a module.
-type CompileOption func(*abi.LinkOptions)
+type CompileOption = abi.LinkOption
 
 // OptionalExports accepts modules that lack some exports (calling a missing
 // one returns abi.ErrNotExported), except those named: plugins that implement
@@ -559,81 +495,54 @@ func ExportIndex(name string) int {
 // must exist where the world needs them. All problems are reported in one
 // *abi.LinkError.
 func Compile(ctx context.Context, r wazero.Runtime, wasm []byte, opts ...CompileOption) (*Module, error) {
-	cm, err := r.CompileModule(ctx, wasm)
+	am, err := world.Compile(ctx, r, wasm, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("compile: %w", err)
-	}
-	mod, err := Link(ctx, r, cm, opts...)
-	if err != nil {
-		_ = cm.Close(ctx)
 		return nil, err
 	}
-	return mod, nil
+	return &Module{m: am}, nil
 }
 
 // Link checks an already compiled module against the world (see Compile)
 // and defines on r the host modules it imports under names Define did not
 // cover (another version on the world's track).
 func Link(ctx context.Context, r wazero.Runtime, cm wazero.CompiledModule, opts ...CompileOption) (*Module, error) {
-	o := abi.LinkOptions{
-		NeedMemory:  true,
-		NeedRealloc: true,
-		Package:     WorldPackage,
-		Version:     WorldVersion,
-	}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	l, err := abi.Link(cm, importFuncs, exportFuncs, o)
+	am, err := world.Link(ctx, r, cm, opts...)
 	if err != nil {
 		return nil, err
 	}
-	for _, ref := range l.Modules {
-		if err := defineModule(ctx, r, ref.Name, ref.Interface); err != nil {
-			return nil, err
-		}
-	}
-	return &Module{
-		compiled: cm,
-		linked:   l,
-		r:        r,
-	}, nil
+	return &Module{m: am}, nil
+}
+
+// Module is a guest module compiled and checked against the world.
+type Module struct {
+	m *abi.Module
 }
 
 // Contract says which contract version the module was built for and how these bindings take it.
 func (m *Module) Contract() abi.Contract {
-	return m.linked.Contract
+	return m.m.Contract()
 }
 
 // HasExport reports whether the module exports the function with index k.
 func (m *Module) HasExport(k int) bool {
-	return k >= 0 && k < len(m.linked.Exports) && m.linked.Exports[k] != ""
+	return m.m.HasExport(k)
 }
 
 // Compiled returns the underlying wazero module.
 func (m *Module) Compiled() wazero.CompiledModule {
-	return m.compiled
+	return m.m.Compiled()
 }
 
 // Close releases the compiled module.
 func (m *Module) Close(ctx context.Context) error {
-	return m.compiled.Close(ctx)
+	return m.m.Close(ctx)
 }
 
 // Instance is one instantiated guest. It is not safe for concurrent use: a
 // pool hands each instance to one caller at a time. After a call fails with
 // an error matching abi.ErrTrap the instance refuses further calls; replace it.
 type Instance struct {
-	mod     api.Module
-	g       abi.Guest
-	imports Imports
-	funcs   [4]api.Function
-	posts   [4]api.Function
-	stack   []uint64
-	busy    bool
-	last    *callContext
-	err     error
-	dtors   [3]api.Function
+	core abi.Instance[Imports]
 }
 
 // Instantiate creates an instance whose imports are served by imports. cfg
@@ -642,205 +551,40 @@ type Instance struct {
 // after the function abi.WithInstantiated put in ctx (if any) has seen the
 // module.
 func (m *Module) Instantiate(ctx context.Context, imports Imports, cfg wazero.ModuleConfig) (*Instance, error) {
-	if imports.Pool == nil && m.linked.ImportsInterface("test:dual/pool") {
+	if imports.Pool == nil && m.m.ImportsInterface("test:dual/pool") {
 		return nil, errors.New("instantiate: the module imports test:dual/pool but Imports.Pool is nil")
 	}
-	if cfg == nil {
-		cfg = wazero.NewModuleConfig()
-	}
-	// Anonymous, so a pool can hold many; no start function (the reactor's
-	// _initialize runs below with the instance in context); real clocks, without
-	// which a standard Go guest's GC stalls and its memory grows without bound.
-	cfg = cfg.WithName("").WithStartFunctions().WithSysNanotime().WithSysWalltime()
-	i := &Instance{
-		imports: imports,
-		stack:   make([]uint64, 2),
-	}
-	mod, err := m.r.InstantiateModule(ctx, m.compiled, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("instantiate: %w", err)
-	}
-	i.mod = mod
-	if f := abi.Instantiated(ctx); f != nil {
-		f(mod)
-	}
-	l := m.linked
-	var realloc api.Function
-	if l.Realloc != "" {
-		realloc = mod.ExportedFunction(l.Realloc)
-	}
-	i.g = abi.NewGuest(mod.ExportedMemory(l.Memory), realloc)
-	i.g.Handles.Owner = i
-	i.g.Handles.Names = resourceNames
-	for k, names := range dtorNames {
-		for _, n := range names {
-			if fn := mod.ExportedFunction(n); fn != nil {
-				i.dtors[k] = fn
-				break
-			}
-		}
-	}
-	for k := range i.funcs {
-		if l.Exports[k] != "" {
-			i.funcs[k] = mod.ExportedFunction(l.Exports[k])
-		}
-		if l.Posts[k] != "" {
-			i.posts[k] = mod.ExportedFunction(l.Posts[k])
-		}
-	}
-	if l.Init != "" {
-		if _, err := mod.ExportedFunction(l.Init).Call(i.enter(ctx)); err != nil {
-			i.leave()
-			_ = mod.Close(ctx)
-			return nil, fmt.Errorf("instantiate: %s: %w", l.Init, err)
-		}
-		i.leave()
+	i := &Instance{}
+	if err := i.core.Instantiate(ctx, m.m, imports, cfg, i); err != nil {
+		return nil, err
 	}
 	return i, nil
 }
 
-// Close closes the wasm instance.
+// Close closes the wasm instance, first dropping the host resources the guest still holds.
 func (i *Instance) Close(ctx context.Context) error {
-	i.g.Handles.Clear(func(h abi.Handle) {
-		if d, ok := h.Val.(interface {
-			Drop(context.Context)
-		}); ok {
-			d.Drop(ctx)
-		}
-	})
-	return i.mod.Close(ctx)
+	return i.core.Close(ctx)
 }
 
 // Err returns the failure that made the instance unusable, or nil.
 func (i *Instance) Err() error {
-	return i.err
+	return i.core.Err()
 }
 
 // Has reports whether the guest exports the function with index k.
 func (i *Instance) Has(k int) bool {
-	return k >= 0 && k < 4 && i.funcs[k] != nil
+	return i.core.Has(k)
 }
 
 // Module returns the underlying wazero module (its memory, for instance).
 func (i *Instance) Module() api.Module {
-	return i.mod
+	return i.core.Module()
 }
-
-// callContext carries the instance into host functions (one small allocation per call).
-type callContext struct {
-	context.Context
-	inst *Instance
-}
-
-type instanceKey struct{}
-
-func (c *callContext) Value(key any) any {
-	if _, ok := key.(instanceKey); ok {
-		return c.inst
-	}
-	return c.Context.Value(key)
-}
-
-func instanceFrom(ctx context.Context, fn string) *Instance {
-	if c, ok := ctx.(*callContext); ok {
-		return c.inst
-	}
-	if inst, ok := ctx.Value(instanceKey{}).(*Instance); ok {
-		return inst
-	}
-	panic(&abi.TrapError{
-		Err:  abi.ErrNoInstance,
-		Func: fn,
-	})
-}
-
-// enter marks the instance busy and returns the context export calls run
-// under: the caller's, carrying the instance to host functions.
-func (i *Instance) enter(ctx context.Context) context.Context {
-	i.busy = true
-	if i.last != nil && sameContext(i.last.Context, ctx) {
-		return i.last
-	}
-	i.last = &callContext{
-		Context: ctx,
-		inst:    i,
-	}
-	return i.last
-}
-
-// sameContext reports a == b; a Context of a non-comparable type counts as different.
-func sameContext(a, b context.Context) (same bool) {
-	defer func() {
-		_ = recover()
-	}()
-	return a == b
-}
-
-func (i *Instance) leave() {
-	i.busy = false
-}
-
-func (i *Instance) unavailable(k int) error {
-	name := exportFuncs[k].WIT
-	switch {
-	case i.err != nil:
-		return fmt.Errorf("call %s: instance unusable after an earlier failure: %w", name, i.err)
-	case i.busy:
-		return fmt.Errorf("call %s: instance is already in a call (reentrant calls are not allowed)", name)
-	}
-	return fmt.Errorf("call %s: %w", name, abi.ErrNotExported)
-}
-
-func (i *Instance) trapped(k int, err error) error {
-	i.err = &abi.CallError{
-		Err:  err,
-		Func: exportFuncs[k].WIT,
-	}
-	return i.err
-}
-
-// lowerFailed reports arguments the host could not lower; only a failed cabi_realloc makes the instance unusable.
-func (i *Instance) lowerFailed(k int, err error) error {
-	if errors.Is(err, abi.ErrRealloc) {
-		return i.trapped(k, err)
-	}
-	return fmt.Errorf("call %s: arguments: %w", exportFuncs[k].WIT, err)
-}
-
-// resourceNames names the resources by handle-table type tag.
-var resourceNames = []string{"", "conn", "conn"}
-
-// dtorNames lists the export names of each exported resource's destructor.
-var dtorNames = [][]string{nil, nil, []string{"test:dual/pool@0.2.0#[dtor]conn", "test:dual/pool#[dtor]conn"}}
 
 // LiveHandles returns the number of handles in the guest's table: owned
 // handles the guest holds, and borrows lent for the running call.
 func (i *Instance) LiveHandles() int {
-	return i.g.Handles.Len()
-}
-
-// dtor runs the guest's destructor of an exported resource (if it has
-// one) for rep. A trap in it makes the instance unusable.
-func (i *Instance) dtor(ctx context.Context, k uint32, rep uint32) error {
-	if i.err != nil {
-		return fmt.Errorf("drop %s: instance unusable after an earlier failure: %w", resourceNames[k], i.err)
-	}
-	fn := i.dtors[k]
-	if fn == nil {
-		return nil
-	}
-	if !i.busy {
-		ctx = i.enter(ctx)
-		defer i.leave()
-	}
-	if _, err := fn.Call(ctx, uint64(rep)); err != nil {
-		i.err = &abi.CallError{
-			Err:  err,
-			Func: dtorNames[k][0],
-		}
-		return i.err
-	}
-	return nil
+	return i.core.Guest().Handles.Len()
 }
 
 func liftOwnPoolConn(g *abi.Guest, h uint32) (PoolConn, error) {
@@ -880,20 +624,6 @@ func lowerBorrowPoolConn(g *abi.Guest, v PoolConn) (uint32, error) {
 		}
 	}
 	return g.Handles.Lend(1, 0, v)
-}
-
-func hostPoolConnDrop(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "test:dual/pool@0.2.0#[resource-drop]conn")
-	e, err := inst.g.Handles.Drop(1, uint32(stack[0]))
-	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "test:dual/pool@0.2.0#[resource-drop]conn",
-		})
-	}
-	if e.Own {
-		e.Val.(PoolConn).Drop(ctx)
-	}
 }
 
 // ExportPoolConn is an owned or borrowed handle of the resource conn of [export]test:dual/pool@0.2.0, which the
@@ -950,7 +680,7 @@ func (v *ExportPoolConn) Drop(ctx context.Context) error {
 		}
 	}
 	v.gone = true
-	return v.inst.dtor(ctx, 2, v.rep)
+	return v.inst.core.Destroy(ctx, 2, v.rep)
 }
 
 func liftOwnExportPoolConn(g *abi.Guest, h uint32) (*ExportPoolConn, error) {
@@ -1001,52 +731,6 @@ func lowerBorrowExportPoolConn(g *abi.Guest, v *ExportPoolConn) (uint32, error) 
 		return 0, err
 	}
 	return v.rep, nil
-}
-
-func hostExportPoolConnNew(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "[export]test:dual/pool#[resource-new]conn")
-	h := uint32(stack[0])
-	n, err := inst.g.Handles.New(2, h, nil)
-	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "[export]test:dual/pool#[resource-new]conn",
-		})
-	}
-	stack[0] = uint64(n)
-}
-
-func hostExportPoolConnRep(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "[export]test:dual/pool#[resource-rep]conn")
-	h := uint32(stack[0])
-	e, err := inst.g.Handles.Get("rep", 2, h)
-	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "[export]test:dual/pool#[resource-rep]conn",
-		})
-	}
-	stack[0] = uint64(e.Rep)
-}
-
-func hostExportPoolConnDrop(ctx context.Context, _ api.Module, stack []uint64) {
-	inst := instanceFrom(ctx, "[export]test:dual/pool#[resource-drop]conn")
-	h := uint32(stack[0])
-	e, err := inst.g.Handles.Drop(2, h)
-	if err != nil {
-		panic(&abi.TrapError{
-			Err:  err,
-			Func: "[export]test:dual/pool#[resource-drop]conn",
-		})
-	}
-	if e.Own {
-		if err = inst.dtor(ctx, 2, e.Rep); err != nil {
-			panic(&abi.TrapError{
-				Err:  err,
-				Func: "[export]test:dual/pool#[resource-drop]conn",
-			})
-		}
-	}
 }
 
 // HookKind tells a runtime how to dispatch an export.
