@@ -603,9 +603,7 @@ func hostHostAPILog(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#log")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var level string
 	level, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -623,9 +621,7 @@ func hostHostAPIGetConfig(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#get-config")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var key string
 	key, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -650,9 +646,7 @@ func hostHostAPIHTTPGet(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#http-get")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var url string
 	url, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -677,9 +671,7 @@ func hostHostAPIHTTPPost(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#http-post")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var url string
 	url, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -709,9 +701,7 @@ func hostHostAPIGetData(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#get-data")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var key string
 	key, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -736,9 +726,7 @@ func hostHostAPISetData(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#set-data")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var key string
 	key, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -757,9 +745,7 @@ func hostHostAPIGetPost(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#get-post")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var slug string
 	slug, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -784,9 +770,7 @@ func hostHostAPIDBQuery(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#db-query")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var sql string
 	sql, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -818,9 +802,7 @@ func hostHostAPIDBExecute(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#db-execute")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var sql string
 	sql, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -852,9 +834,7 @@ func hostHostAPIDBBegin(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#db-begin")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	rv := inst.Imports().HostAPI.DBBegin(ctx)
 	rp := uint32(stack[0])
 	// the result, string: align 4, size 8
@@ -876,9 +856,7 @@ func hostHostAPIDBCommit(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#db-commit")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	rv := inst.Imports().HostAPI.DBCommit(ctx)
 	rp := uint32(stack[0])
 	// the result, string: align 4, size 8
@@ -900,9 +878,7 @@ func hostHostAPIDBRollback(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#db-rollback")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	rv := inst.Imports().HostAPI.DBRollback(ctx)
 	rp := uint32(stack[0])
 	// the result, string: align 4, size 8
@@ -924,9 +900,7 @@ func hostHostAPIVFSRead(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#vfs-read")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -951,9 +925,7 @@ func hostHostAPIVFSWrite(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#vfs-write")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -972,9 +944,7 @@ func hostHostAPIVFSDelete(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#vfs-delete")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -988,9 +958,7 @@ func hostHostAPIVFSExists(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#vfs-exists")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -1004,9 +972,7 @@ func hostHostAPIVFSList(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#vfs-list")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -1031,9 +997,7 @@ func hostHostAPIVFSStat(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#vfs-stat")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -1058,9 +1022,7 @@ func hostHostAPIEmitEvent(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#emit-event")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var eventType string
 	eventType, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -1092,9 +1054,7 @@ func hostHostAPINewID(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#new-id")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	rv := inst.Imports().HostAPI.NewID(ctx)
 	rp := uint32(stack[0])
 	// the result, string: align 4, size 8
@@ -1116,9 +1076,7 @@ func hostHostAPIDBPh(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#db-ph")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var nArg uint32
 	nArg = uint32(stack[0])
 	rv := inst.Imports().HostAPI.DBPh(ctx, nArg)
@@ -1142,9 +1100,7 @@ func hostDataInsert(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/data@0.1.1#insert")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var table string
 	table, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -1186,9 +1142,7 @@ func hostDataFetchOne(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/data@0.1.1#fetch-one")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var table string
 	table, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -1230,9 +1184,7 @@ func hostDataFetchAll(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/data@0.1.1#fetch-all")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var table string
 	table, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -1274,9 +1226,7 @@ func hostDataUpdate(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/data@0.1.1#update")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var table string
 	table, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -1323,9 +1273,7 @@ func hostDataDelete(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/data@0.1.1#delete")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var table string
 	table, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -1367,9 +1315,7 @@ func hostDataCount(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/data@0.1.1#count")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var table string
 	table, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -1411,9 +1357,7 @@ func hostDataIncrement(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/data@0.1.1#increment")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var table string
 	table, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -1462,9 +1406,7 @@ func hostDataSum(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/data@0.1.1#sum")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var table string
 	table, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -1511,9 +1453,7 @@ func hostDataGroupBy(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/data@0.1.1#group-by")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var table string
 	table, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -1570,7 +1510,6 @@ func hostDataGroupBy(ctx context.Context, _ api.Module, stack []uint64) {
 // Filter: runs before a post is created; may rewrite it.
 func (i *Instance) OnPostCreating(ctx context.Context, input PostInput) (*PostInput, error) {
 	var zero *PostInput
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 0)
 	if err != nil {
 		return zero, err
@@ -1578,7 +1517,6 @@ func (i *Instance) OnPostCreating(ctx context.Context, input PostInput) (*PostIn
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	ptr, err := g.Alloc(ctx, 4, 88) // the parameters of on-post-creating: align 4, size 88
 	if err != nil {
@@ -1610,7 +1548,6 @@ func (i *Instance) OnPostCreating(ctx context.Context, input PostInput) (*PostIn
 // Filter: runs before a post is updated; may rewrite it.
 func (i *Instance) OnPostUpdating(ctx context.Context, input PostInput) (*PostInput, error) {
 	var zero *PostInput
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 1)
 	if err != nil {
 		return zero, err
@@ -1618,7 +1555,6 @@ func (i *Instance) OnPostUpdating(ctx context.Context, input PostInput) (*PostIn
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	ptr, err := g.Alloc(ctx, 4, 88) // the parameters of on-post-updating: align 4, size 88
 	if err != nil {
@@ -1650,7 +1586,6 @@ func (i *Instance) OnPostUpdating(ctx context.Context, input PostInput) (*PostIn
 // Filter: runs before a comment is stored; may rewrite it.
 func (i *Instance) OnCommentCreating(ctx context.Context, input CommentInput) (*CommentInput, error) {
 	var zero *CommentInput
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 2)
 	if err != nil {
 		return zero, err
@@ -1658,7 +1593,6 @@ func (i *Instance) OnCommentCreating(ctx context.Context, input CommentInput) (*
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerCommentInput(ctx, g, input, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(2, err)
@@ -1685,7 +1619,6 @@ func (i *Instance) OnCommentCreating(ctx context.Context, input CommentInput) (*
 // Filter: runs before generic content is created; may rewrite it.
 func (i *Instance) OnContentCreating(ctx context.Context, input ContentEvent) (*ContentEvent, error) {
 	var zero *ContentEvent
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 3)
 	if err != nil {
 		return zero, err
@@ -1693,7 +1626,6 @@ func (i *Instance) OnContentCreating(ctx context.Context, input ContentEvent) (*
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerContentEvent(ctx, g, input, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(3, err)
@@ -1720,7 +1652,6 @@ func (i *Instance) OnContentCreating(ctx context.Context, input ContentEvent) (*
 // Filter: runs before generic content is updated; may rewrite it.
 func (i *Instance) OnContentUpdating(ctx context.Context, input ContentEvent) (*ContentEvent, error) {
 	var zero *ContentEvent
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 4)
 	if err != nil {
 		return zero, err
@@ -1728,7 +1659,6 @@ func (i *Instance) OnContentUpdating(ctx context.Context, input ContentEvent) (*
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerContentEvent(ctx, g, input, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(4, err)
@@ -1755,7 +1685,6 @@ func (i *Instance) OnContentUpdating(ctx context.Context, input ContentEvent) (*
 // Filter: turns Markdown into HTML; `none` leaves the input to the next plugin.
 func (i *Instance) RenderMarkdown(ctx context.Context, input string) (*string, error) {
 	var zero *string
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 5)
 	if err != nil {
 		return zero, err
@@ -1763,7 +1692,6 @@ func (i *Instance) RenderMarkdown(ctx context.Context, input string) (*string, e
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	{
 		var sp, sl uint32
@@ -1795,7 +1723,6 @@ func (i *Instance) RenderMarkdown(ctx context.Context, input string) (*string, e
 // Filter: post-processes rendered HTML.
 func (i *Instance) FilterHTML(ctx context.Context, input string) (*string, error) {
 	var zero *string
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 6)
 	if err != nil {
 		return zero, err
@@ -1803,7 +1730,6 @@ func (i *Instance) FilterHTML(ctx context.Context, input string) (*string, error
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	{
 		var sp, sl uint32
@@ -1840,8 +1766,6 @@ func (i *Instance) OnPostCreated(ctx context.Context, output PostOutput) error {
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	ptr, err := g.Alloc(ctx, 8, 128) // the parameters of on-post-created: align 8, size 128
 	if err != nil {
@@ -1869,8 +1793,6 @@ func (i *Instance) OnPostUpdated(ctx context.Context, output PostOutput) error {
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	ptr, err := g.Alloc(ctx, 8, 128) // the parameters of on-post-updated: align 8, size 128
 	if err != nil {
@@ -1898,8 +1820,6 @@ func (i *Instance) OnPostDeleted(ctx context.Context, id string) error {
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	{
 		var sp, sl uint32
@@ -1927,8 +1847,6 @@ func (i *Instance) OnCommentCreated(ctx context.Context, input CommentInput) err
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerCommentInput(ctx, g, input, stack[0:]); err != nil {
 		return i.core.LowerFailed(10, err)
@@ -1951,8 +1869,6 @@ func (i *Instance) OnContentCreated(ctx context.Context, input ContentEvent) err
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerContentEvent(ctx, g, input, stack[0:]); err != nil {
 		return i.core.LowerFailed(11, err)
@@ -1975,8 +1891,6 @@ func (i *Instance) OnContentUpdated(ctx context.Context, input ContentEvent) err
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerContentEvent(ctx, g, input, stack[0:]); err != nil {
 		return i.core.LowerFailed(12, err)
@@ -1999,8 +1913,6 @@ func (i *Instance) OnContentDeleted(ctx context.Context, contentType string, id 
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	{
 		var sp, sl uint32
@@ -2036,8 +1948,6 @@ func (i *Instance) OnLogin(ctx context.Context, userID string) error {
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	{
 		var sp, sl uint32
@@ -2065,8 +1975,6 @@ func (i *Instance) OnCronTick(ctx context.Context, payload *string) error {
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerOptionString(ctx, g, payload, stack[0:]); err != nil {
 		return i.core.LowerFailed(15, err)

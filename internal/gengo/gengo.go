@@ -274,10 +274,10 @@ func genFlagsMethods(f *jen.File, t *m.Type) {
 	f.Func().Params(jen.Id("v").Id(t.GoName)).Id("String").Params().String().Block(body...)
 }
 
-// Format gofmts rendered source and puts a blank line between top-level
+// Format gofmts rendered source, puts a blank line between top-level
 // declarations that jennifer wrote on consecutive lines (it separates a
-// file's items by one newline only), so the generated code reads like
-// hand-written Go.
+// file's items by one newline only) and drops the `_ = x` lines a body does
+// not need (pruneBlanks), so the generated code reads like hand-written Go.
 func Format(src []byte) ([]byte, error) {
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, "", src, parser.ParseComments)
@@ -299,7 +299,11 @@ func Format(src []byte) ([]byte, error) {
 		prev = off
 	}
 	out.Write(src[prev:])
-	formatted, err := format.Source(out.Bytes())
+	pruned, err := pruneBlanks(out.Bytes())
+	if err != nil {
+		return nil, fmt.Errorf("gengo: parse: %w", err)
+	}
+	formatted, err := format.Source(pruned)
 	if err != nil {
 		return nil, fmt.Errorf("gengo: format: %w", err)
 	}

@@ -489,8 +489,6 @@ func hostHostSideEchoBool(ctx context.Context, _ api.Module, stack []uint64) {
 	g := inst.Guest()
 	mem := g.Mem
 	_ = mem
-	var err error
-	_ = err
 	var x bool
 	x = uint32(stack[0]) != 0
 	rv := inst.Imports().HostSide.EchoBool(ctx, x)
@@ -502,8 +500,6 @@ func hostHostSideEchoS8(ctx context.Context, _ api.Module, stack []uint64) {
 	g := inst.Guest()
 	mem := g.Mem
 	_ = mem
-	var err error
-	_ = err
 	var x int8
 	x = int8(uint32(stack[0]))
 	rv := inst.Imports().HostSide.EchoS8(ctx, x)
@@ -515,8 +511,6 @@ func hostHostSideEchoU8(ctx context.Context, _ api.Module, stack []uint64) {
 	g := inst.Guest()
 	mem := g.Mem
 	_ = mem
-	var err error
-	_ = err
 	var x uint8
 	x = uint8(stack[0])
 	rv := inst.Imports().HostSide.EchoU8(ctx, x)
@@ -528,8 +522,6 @@ func hostHostSideEchoS16(ctx context.Context, _ api.Module, stack []uint64) {
 	g := inst.Guest()
 	mem := g.Mem
 	_ = mem
-	var err error
-	_ = err
 	var x int16
 	x = int16(uint32(stack[0]))
 	rv := inst.Imports().HostSide.EchoS16(ctx, x)
@@ -541,8 +533,6 @@ func hostHostSideEchoU16(ctx context.Context, _ api.Module, stack []uint64) {
 	g := inst.Guest()
 	mem := g.Mem
 	_ = mem
-	var err error
-	_ = err
 	var x uint16
 	x = uint16(stack[0])
 	rv := inst.Imports().HostSide.EchoU16(ctx, x)
@@ -554,8 +544,6 @@ func hostHostSideEchoS32(ctx context.Context, _ api.Module, stack []uint64) {
 	g := inst.Guest()
 	mem := g.Mem
 	_ = mem
-	var err error
-	_ = err
 	var x int32
 	x = int32(uint32(stack[0]))
 	rv := inst.Imports().HostSide.EchoS32(ctx, x)
@@ -567,8 +555,6 @@ func hostHostSideEchoU32(ctx context.Context, _ api.Module, stack []uint64) {
 	g := inst.Guest()
 	mem := g.Mem
 	_ = mem
-	var err error
-	_ = err
 	var x uint32
 	x = uint32(stack[0])
 	rv := inst.Imports().HostSide.EchoU32(ctx, x)
@@ -580,8 +566,6 @@ func hostHostSideEchoS64(ctx context.Context, _ api.Module, stack []uint64) {
 	g := inst.Guest()
 	mem := g.Mem
 	_ = mem
-	var err error
-	_ = err
 	var x int64
 	x = int64(stack[0])
 	rv := inst.Imports().HostSide.EchoS64(ctx, x)
@@ -593,8 +577,6 @@ func hostHostSideEchoU64(ctx context.Context, _ api.Module, stack []uint64) {
 	g := inst.Guest()
 	mem := g.Mem
 	_ = mem
-	var err error
-	_ = err
 	var x uint64
 	x = stack[0]
 	rv := inst.Imports().HostSide.EchoU64(ctx, x)
@@ -606,8 +588,6 @@ func hostHostSideEchoF32(ctx context.Context, _ api.Module, stack []uint64) {
 	g := inst.Guest()
 	mem := g.Mem
 	_ = mem
-	var err error
-	_ = err
 	var x float32
 	x = math.Float32frombits(uint32(stack[0]))
 	rv := inst.Imports().HostSide.EchoF32(ctx, x)
@@ -619,8 +599,6 @@ func hostHostSideEchoF64(ctx context.Context, _ api.Module, stack []uint64) {
 	g := inst.Guest()
 	mem := g.Mem
 	_ = mem
-	var err error
-	_ = err
 	var x float64
 	x = math.Float64frombits(stack[0])
 	rv := inst.Imports().HostSide.EchoF64(ctx, x)
@@ -633,7 +611,6 @@ func hostHostSideEchoChar(ctx context.Context, _ api.Module, stack []uint64) {
 	mem := g.Mem
 	_ = mem
 	var err error
-	_ = err
 	var x rune
 	x, err = abi.Char(uint32(stack[0]))
 	if err != nil {
@@ -650,9 +627,7 @@ func hostHostSideEchoString(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-string")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var x string
 	x, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -679,9 +654,7 @@ func hostHostSideEchoBytes(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-bytes")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var x []byte
 	x, err = readListListU8(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -708,9 +681,7 @@ func hostHostSideEchoNames(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-names")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var x []string
 	x, err = readListListString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -737,9 +708,7 @@ func hostHostSideEchoOption(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-option")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var x *string
 	x, err = liftOptionString(mem, stack[0:])
 	if err != nil {
@@ -764,9 +733,7 @@ func hostHostSideEchoNested(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-nested")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var x *[]*string
 	x, err = liftOptionListOptionString(mem, stack[0:])
 	if err != nil {
@@ -791,9 +758,7 @@ func hostHostSideEchoResult(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-result")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var x witval.Result[string, uint32]
 	x, err = liftResultStringU32(mem, stack[0:])
 	if err != nil {
@@ -830,9 +795,7 @@ func hostHostSideEchoUnitResult(ctx context.Context, _ api.Module, stack []uint6
 	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-unit-result")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var x witval.Result[witval.Unit, string]
 	x, err = liftResultUnitString(mem, stack[0:])
 	if err != nil {
@@ -863,9 +826,7 @@ func hostHostSideEchoTuple(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-tuple")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var x witval.Tuple3[uint8, string, float64]
 	x, err = liftTuple3U8StringF64(mem, stack[0:])
 	if err != nil {
@@ -886,9 +847,7 @@ func hostHostSideEchoColor(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-color")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var x Color
 	x, err = liftColor(mem, stack[0:])
 	if err != nil {
@@ -904,9 +863,7 @@ func hostHostSideEchoPerms(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-perms")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var x Perms
 	x, err = liftPerms(mem, stack[0:])
 	if err != nil {
@@ -922,9 +879,7 @@ func hostHostSideEchoWide(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-wide")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var x Wide
 	x, err = liftWide(mem, stack[0:])
 	if err != nil {
@@ -940,9 +895,7 @@ func hostHostSideEchoPoint(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-point")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var x Point
 	x, err = liftPoint(mem, stack[0:])
 	if err != nil {
@@ -963,9 +916,7 @@ func hostHostSideEchoPadded(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-padded")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var x Padded
 	x, err = liftPadded(mem, stack[0:])
 	if err != nil {
@@ -986,9 +937,7 @@ func hostHostSideEchoShape(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-shape")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var x Shape
 	x, err = liftShape(mem, stack[0:])
 	if err != nil {
@@ -1009,9 +958,7 @@ func hostHostSideEchoShapes(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-shapes")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var x []Shape
 	x, err = readListListShape(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -1038,9 +985,7 @@ func hostHostSideEchoMeta(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-meta")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var x Meta
 	x, err = liftMeta(mem, stack[0:])
 	if err != nil {
@@ -1066,9 +1011,7 @@ func hostHostSideEchoEverything(ctx context.Context, _ api.Module, stack []uint6
 	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-everything")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 8, 232) // the parameters of echo-everything: align 8, size 232
 	if err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#echo-everything", err)
@@ -1093,9 +1036,7 @@ func hostHostSideManyArgs(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#many-args")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	b, err := abi.ReadAligned(mem, uint32(stack[0]), 8, 80) // the parameters of many-args: align 8, size 80
 	if err != nil {
 		abi.TrapOn("witgen:alltypes/host-side@0.2.0#many-args", err)
@@ -1164,8 +1105,6 @@ func hostHostSidePing(ctx context.Context, _ api.Module, stack []uint64) {
 	g := inst.Guest()
 	mem := g.Mem
 	_ = mem
-	var err error
-	_ = err
 	inst.Imports().HostSide.Ping(ctx)
 }
 
@@ -1173,9 +1112,7 @@ func hostHostSideSumPoints(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#sum-points")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var x []Point
 	x, err = readListListPoint(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -1190,8 +1127,6 @@ func hostAlltypesImportsNow(ctx context.Context, _ api.Module, stack []uint64) {
 	g := inst.Guest()
 	mem := g.Mem
 	_ = mem
-	var err error
-	_ = err
 	rv := inst.Imports().AlltypesImports.Now(ctx)
 	stack[0] = rv
 }
@@ -1199,7 +1134,6 @@ func hostAlltypesImportsNow(ctx context.Context, _ api.Module, stack []uint64) {
 // EchoBool calls the guest's witgen:alltypes/guest-side@0.2.0#echo-bool.
 func (i *Instance) EchoBool(ctx context.Context, x bool) (bool, error) {
 	var zero bool
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 0)
 	if err != nil {
 		return zero, err
@@ -1224,7 +1158,6 @@ func (i *Instance) EchoBool(ctx context.Context, x bool) (bool, error) {
 // EchoS8 calls the guest's witgen:alltypes/guest-side@0.2.0#echo-s8.
 func (i *Instance) EchoS8(ctx context.Context, x int8) (int8, error) {
 	var zero int8
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 1)
 	if err != nil {
 		return zero, err
@@ -1249,7 +1182,6 @@ func (i *Instance) EchoS8(ctx context.Context, x int8) (int8, error) {
 // EchoU8 calls the guest's witgen:alltypes/guest-side@0.2.0#echo-u8.
 func (i *Instance) EchoU8(ctx context.Context, x uint8) (uint8, error) {
 	var zero uint8
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 2)
 	if err != nil {
 		return zero, err
@@ -1274,7 +1206,6 @@ func (i *Instance) EchoU8(ctx context.Context, x uint8) (uint8, error) {
 // EchoS16 calls the guest's witgen:alltypes/guest-side@0.2.0#echo-s16.
 func (i *Instance) EchoS16(ctx context.Context, x int16) (int16, error) {
 	var zero int16
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 3)
 	if err != nil {
 		return zero, err
@@ -1299,7 +1230,6 @@ func (i *Instance) EchoS16(ctx context.Context, x int16) (int16, error) {
 // EchoU16 calls the guest's witgen:alltypes/guest-side@0.2.0#echo-u16.
 func (i *Instance) EchoU16(ctx context.Context, x uint16) (uint16, error) {
 	var zero uint16
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 4)
 	if err != nil {
 		return zero, err
@@ -1324,7 +1254,6 @@ func (i *Instance) EchoU16(ctx context.Context, x uint16) (uint16, error) {
 // EchoS32 calls the guest's witgen:alltypes/guest-side@0.2.0#echo-s32.
 func (i *Instance) EchoS32(ctx context.Context, x int32) (int32, error) {
 	var zero int32
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 5)
 	if err != nil {
 		return zero, err
@@ -1349,7 +1278,6 @@ func (i *Instance) EchoS32(ctx context.Context, x int32) (int32, error) {
 // EchoU32 calls the guest's witgen:alltypes/guest-side@0.2.0#echo-u32.
 func (i *Instance) EchoU32(ctx context.Context, x uint32) (uint32, error) {
 	var zero uint32
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 6)
 	if err != nil {
 		return zero, err
@@ -1374,7 +1302,6 @@ func (i *Instance) EchoU32(ctx context.Context, x uint32) (uint32, error) {
 // EchoS64 calls the guest's witgen:alltypes/guest-side@0.2.0#echo-s64.
 func (i *Instance) EchoS64(ctx context.Context, x int64) (int64, error) {
 	var zero int64
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 7)
 	if err != nil {
 		return zero, err
@@ -1399,7 +1326,6 @@ func (i *Instance) EchoS64(ctx context.Context, x int64) (int64, error) {
 // EchoU64 calls the guest's witgen:alltypes/guest-side@0.2.0#echo-u64.
 func (i *Instance) EchoU64(ctx context.Context, x uint64) (uint64, error) {
 	var zero uint64
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 8)
 	if err != nil {
 		return zero, err
@@ -1424,7 +1350,6 @@ func (i *Instance) EchoU64(ctx context.Context, x uint64) (uint64, error) {
 // EchoF32 calls the guest's witgen:alltypes/guest-side@0.2.0#echo-f32.
 func (i *Instance) EchoF32(ctx context.Context, x float32) (float32, error) {
 	var zero float32
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 9)
 	if err != nil {
 		return zero, err
@@ -1449,7 +1374,6 @@ func (i *Instance) EchoF32(ctx context.Context, x float32) (float32, error) {
 // EchoF64 calls the guest's witgen:alltypes/guest-side@0.2.0#echo-f64.
 func (i *Instance) EchoF64(ctx context.Context, x float64) (float64, error) {
 	var zero float64
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 10)
 	if err != nil {
 		return zero, err
@@ -1474,7 +1398,6 @@ func (i *Instance) EchoF64(ctx context.Context, x float64) (float64, error) {
 // EchoChar calls the guest's witgen:alltypes/guest-side@0.2.0#echo-char.
 func (i *Instance) EchoChar(ctx context.Context, x rune) (rune, error) {
 	var zero rune
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 11)
 	if err != nil {
 		return zero, err
@@ -1505,7 +1428,6 @@ func (i *Instance) EchoChar(ctx context.Context, x rune) (rune, error) {
 // EchoString calls the guest's witgen:alltypes/guest-side@0.2.0#echo-string.
 func (i *Instance) EchoString(ctx context.Context, x string) (string, error) {
 	var zero string
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 12)
 	if err != nil {
 		return zero, err
@@ -1513,7 +1435,6 @@ func (i *Instance) EchoString(ctx context.Context, x string) (string, error) {
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	{
 		var sp, sl uint32
@@ -1544,7 +1465,6 @@ func (i *Instance) EchoString(ctx context.Context, x string) (string, error) {
 // EchoBytes calls the guest's witgen:alltypes/guest-side@0.2.0#echo-bytes.
 func (i *Instance) EchoBytes(ctx context.Context, x []byte) ([]byte, error) {
 	var zero []byte
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 13)
 	if err != nil {
 		return zero, err
@@ -1552,7 +1472,6 @@ func (i *Instance) EchoBytes(ctx context.Context, x []byte) ([]byte, error) {
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	{
 		var lq uint32
@@ -1583,7 +1502,6 @@ func (i *Instance) EchoBytes(ctx context.Context, x []byte) ([]byte, error) {
 // EchoNames calls the guest's witgen:alltypes/guest-side@0.2.0#echo-names.
 func (i *Instance) EchoNames(ctx context.Context, x []string) ([]string, error) {
 	var zero []string
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 14)
 	if err != nil {
 		return zero, err
@@ -1591,7 +1509,6 @@ func (i *Instance) EchoNames(ctx context.Context, x []string) ([]string, error) 
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	{
 		var lq uint32
@@ -1622,7 +1539,6 @@ func (i *Instance) EchoNames(ctx context.Context, x []string) ([]string, error) 
 // EchoOption calls the guest's witgen:alltypes/guest-side@0.2.0#echo-option.
 func (i *Instance) EchoOption(ctx context.Context, x *string) (*string, error) {
 	var zero *string
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 15)
 	if err != nil {
 		return zero, err
@@ -1630,7 +1546,6 @@ func (i *Instance) EchoOption(ctx context.Context, x *string) (*string, error) {
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerOptionString(ctx, g, x, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(15, err)
@@ -1656,7 +1571,6 @@ func (i *Instance) EchoOption(ctx context.Context, x *string) (*string, error) {
 // EchoNested calls the guest's witgen:alltypes/guest-side@0.2.0#echo-nested.
 func (i *Instance) EchoNested(ctx context.Context, x *[]*string) (*[]*string, error) {
 	var zero *[]*string
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 16)
 	if err != nil {
 		return zero, err
@@ -1664,7 +1578,6 @@ func (i *Instance) EchoNested(ctx context.Context, x *[]*string) (*[]*string, er
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerOptionListOptionString(ctx, g, x, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(16, err)
@@ -1690,7 +1603,6 @@ func (i *Instance) EchoNested(ctx context.Context, x *[]*string) (*[]*string, er
 // EchoResult calls the guest's witgen:alltypes/guest-side@0.2.0#echo-result.
 func (i *Instance) EchoResult(ctx context.Context, x witval.Result[string, uint32]) (string, error) {
 	var zero witval.Result[string, uint32]
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 17)
 	if err != nil {
 		return zero.OK, err
@@ -1698,7 +1610,6 @@ func (i *Instance) EchoResult(ctx context.Context, x witval.Result[string, uint3
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerResultStringU32(ctx, g, x, stack[0:]); err != nil {
 		return zero.OK, i.core.LowerFailed(17, err)
@@ -1726,8 +1637,6 @@ func (i *Instance) EchoResult(ctx context.Context, x witval.Result[string, uint3
 
 // EchoUnitResult calls the guest's witgen:alltypes/guest-side@0.2.0#echo-unit-result.
 func (i *Instance) EchoUnitResult(ctx context.Context, x witval.Result[witval.Unit, string]) error {
-	var zero witval.Result[witval.Unit, string]
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 18)
 	if err != nil {
 		return err
@@ -1735,7 +1644,6 @@ func (i *Instance) EchoUnitResult(ctx context.Context, x witval.Result[witval.Un
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerResultUnitString(ctx, g, x, stack[0:]); err != nil {
 		return i.core.LowerFailed(18, err)
@@ -1764,7 +1672,6 @@ func (i *Instance) EchoUnitResult(ctx context.Context, x witval.Result[witval.Un
 // EchoTuple calls the guest's witgen:alltypes/guest-side@0.2.0#echo-tuple.
 func (i *Instance) EchoTuple(ctx context.Context, x witval.Tuple3[uint8, string, float64]) (witval.Tuple3[uint8, string, float64], error) {
 	var zero witval.Tuple3[uint8, string, float64]
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 19)
 	if err != nil {
 		return zero, err
@@ -1772,7 +1679,6 @@ func (i *Instance) EchoTuple(ctx context.Context, x witval.Tuple3[uint8, string,
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerTuple3U8StringF64(ctx, g, x, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(19, err)
@@ -1798,7 +1704,6 @@ func (i *Instance) EchoTuple(ctx context.Context, x witval.Tuple3[uint8, string,
 // EchoColor calls the guest's witgen:alltypes/guest-side@0.2.0#echo-color.
 func (i *Instance) EchoColor(ctx context.Context, x Color) (Color, error) {
 	var zero Color
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 20)
 	if err != nil {
 		return zero, err
@@ -1806,7 +1711,6 @@ func (i *Instance) EchoColor(ctx context.Context, x Color) (Color, error) {
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerColor(ctx, g, x, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(20, err)
@@ -1828,7 +1732,6 @@ func (i *Instance) EchoColor(ctx context.Context, x Color) (Color, error) {
 // EchoPerms calls the guest's witgen:alltypes/guest-side@0.2.0#echo-perms.
 func (i *Instance) EchoPerms(ctx context.Context, x Perms) (Perms, error) {
 	var zero Perms
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 21)
 	if err != nil {
 		return zero, err
@@ -1836,7 +1739,6 @@ func (i *Instance) EchoPerms(ctx context.Context, x Perms) (Perms, error) {
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerPerms(ctx, g, x, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(21, err)
@@ -1858,7 +1760,6 @@ func (i *Instance) EchoPerms(ctx context.Context, x Perms) (Perms, error) {
 // EchoWide calls the guest's witgen:alltypes/guest-side@0.2.0#echo-wide.
 func (i *Instance) EchoWide(ctx context.Context, x Wide) (Wide, error) {
 	var zero Wide
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 22)
 	if err != nil {
 		return zero, err
@@ -1866,7 +1767,6 @@ func (i *Instance) EchoWide(ctx context.Context, x Wide) (Wide, error) {
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerWide(ctx, g, x, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(22, err)
@@ -1888,7 +1788,6 @@ func (i *Instance) EchoWide(ctx context.Context, x Wide) (Wide, error) {
 // EchoPoint calls the guest's witgen:alltypes/guest-side@0.2.0#echo-point.
 func (i *Instance) EchoPoint(ctx context.Context, x Point) (Point, error) {
 	var zero Point
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 23)
 	if err != nil {
 		return zero, err
@@ -1896,7 +1795,6 @@ func (i *Instance) EchoPoint(ctx context.Context, x Point) (Point, error) {
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerPoint(ctx, g, x, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(23, err)
@@ -1922,7 +1820,6 @@ func (i *Instance) EchoPoint(ctx context.Context, x Point) (Point, error) {
 // EchoPadded calls the guest's witgen:alltypes/guest-side@0.2.0#echo-padded.
 func (i *Instance) EchoPadded(ctx context.Context, x Padded) (Padded, error) {
 	var zero Padded
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 24)
 	if err != nil {
 		return zero, err
@@ -1930,7 +1827,6 @@ func (i *Instance) EchoPadded(ctx context.Context, x Padded) (Padded, error) {
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerPadded(ctx, g, x, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(24, err)
@@ -1956,7 +1852,6 @@ func (i *Instance) EchoPadded(ctx context.Context, x Padded) (Padded, error) {
 // EchoShape calls the guest's witgen:alltypes/guest-side@0.2.0#echo-shape.
 func (i *Instance) EchoShape(ctx context.Context, x Shape) (Shape, error) {
 	var zero Shape
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 25)
 	if err != nil {
 		return zero, err
@@ -1964,7 +1859,6 @@ func (i *Instance) EchoShape(ctx context.Context, x Shape) (Shape, error) {
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerShape(ctx, g, x, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(25, err)
@@ -1990,7 +1884,6 @@ func (i *Instance) EchoShape(ctx context.Context, x Shape) (Shape, error) {
 // EchoShapes calls the guest's witgen:alltypes/guest-side@0.2.0#echo-shapes.
 func (i *Instance) EchoShapes(ctx context.Context, x []Shape) ([]Shape, error) {
 	var zero []Shape
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 26)
 	if err != nil {
 		return zero, err
@@ -1998,7 +1891,6 @@ func (i *Instance) EchoShapes(ctx context.Context, x []Shape) ([]Shape, error) {
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	{
 		var lq uint32
@@ -2029,7 +1921,6 @@ func (i *Instance) EchoShapes(ctx context.Context, x []Shape) ([]Shape, error) {
 // EchoMeta calls the guest's witgen:alltypes/guest-side@0.2.0#echo-meta.
 func (i *Instance) EchoMeta(ctx context.Context, x Meta, l Level) (witval.Tuple2[Meta, Level], error) {
 	var zero witval.Tuple2[Meta, Level]
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 27)
 	if err != nil {
 		return zero, err
@@ -2037,7 +1928,6 @@ func (i *Instance) EchoMeta(ctx context.Context, x Meta, l Level) (witval.Tuple2
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerMeta(ctx, g, x, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(27, err)
@@ -2066,7 +1956,6 @@ func (i *Instance) EchoMeta(ctx context.Context, x Meta, l Level) (witval.Tuple2
 // EchoEverything calls the guest's witgen:alltypes/guest-side@0.2.0#echo-everything.
 func (i *Instance) EchoEverything(ctx context.Context, x Everything) (Everything, error) {
 	var zero Everything
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 28)
 	if err != nil {
 		return zero, err
@@ -2074,7 +1963,6 @@ func (i *Instance) EchoEverything(ctx context.Context, x Everything) (Everything
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	ptr, err := g.Alloc(ctx, 8, 232) // the parameters of echo-everything: align 8, size 232
 	if err != nil {
@@ -2106,7 +1994,6 @@ func (i *Instance) EchoEverything(ctx context.Context, x Everything) (Everything
 // More than 16 flat parameters: passed through memory.
 func (i *Instance) ManyArgs(ctx context.Context, a1 uint8, a2 int16, a3 uint32, a4 int64, a5 float32, a6 float64, a7 string, a8 bool, a9 rune, a10 uint64, a11 int8, a12 uint16, a13 string, a14 float32, a15 Point) (string, error) {
 	var zero string
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 29)
 	if err != nil {
 		return zero, err
@@ -2114,7 +2001,6 @@ func (i *Instance) ManyArgs(ctx context.Context, a1 uint8, a2 int16, a3 uint32, 
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	ptr, err := g.Alloc(ctx, 8, 80) // the parameters of many-args: align 8, size 80
 	if err != nil {
@@ -2200,15 +2086,12 @@ func (i *Instance) Ping(ctx context.Context) error {
 // A scalar computed from a list of records.
 func (i *Instance) SumPoints(ctx context.Context, x []Point) (int64, error) {
 	var zero int64
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 31)
 	if err != nil {
 		return zero, err
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	{
 		var lq uint32
@@ -2233,7 +2116,6 @@ func (i *Instance) SumPoints(ctx context.Context, x []Point) (int64, error) {
 // A world-level export.
 func (i *Instance) Version(ctx context.Context) (string, error) {
 	var zero string
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 32)
 	if err != nil {
 		return zero, err
@@ -2241,7 +2123,6 @@ func (i *Instance) Version(ctx context.Context) (string, error) {
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.core.Trapped(32, err)
@@ -3285,8 +3166,6 @@ var HookList = []Hook{{
 	Name:      "many-args",
 }, {
 	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a struct{}
-		_ = a
 		if err := i.Ping(ctx); err != nil {
 			return nil, err
 		}
@@ -3306,8 +3185,6 @@ var HookList = []Hook{{
 	Name:      "sum-points",
 }, {
 	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a struct{}
-		_ = a
 		out, err := i.Version(ctx)
 		if err != nil {
 			return nil, err

@@ -68,9 +68,7 @@ func hostHostAPILog(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.0.9#log")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var level string
 	level, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -88,9 +86,7 @@ func hostHostAPIKVGet(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.0.9#kv-get")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var key string
 	key, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -115,9 +111,7 @@ func hostHostAPIKVSet(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.0.9#kv-set")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var key string
 	key, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -136,9 +130,7 @@ func hostHostAPISiteName(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.0.9#site-name")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	rv := inst.Imports().HostAPI.SiteName(ctx)
 	rp := uint32(stack[0])
 	// the result, string: align 4, size 8
@@ -159,7 +151,6 @@ func hostHostAPISiteName(ctx context.Context, _ api.Module, stack []uint64) {
 // OnPostCreating calls the guest's raisfast:plugin-wit/plugin-hooks@0.0.9#on-post-creating.
 func (i *Instance) OnPostCreating(ctx context.Context, input PostInput) (*PostInput, error) {
 	var zero *PostInput
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 0)
 	if err != nil {
 		return zero, err
@@ -167,7 +158,6 @@ func (i *Instance) OnPostCreating(ctx context.Context, input PostInput) (*PostIn
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerPostInput(ctx, g, input, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(0, err)
@@ -193,7 +183,6 @@ func (i *Instance) OnPostCreating(ctx context.Context, input PostInput) (*PostIn
 // RenderMarkdown calls the guest's raisfast:plugin-wit/plugin-hooks@0.0.9#render-markdown.
 func (i *Instance) RenderMarkdown(ctx context.Context, input string) (*string, error) {
 	var zero *string
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 1)
 	if err != nil {
 		return zero, err
@@ -201,7 +190,6 @@ func (i *Instance) RenderMarkdown(ctx context.Context, input string) (*string, e
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	{
 		var sp, sl uint32
@@ -237,8 +225,6 @@ func (i *Instance) OnLogin(ctx context.Context, userID string) error {
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	{
 		var sp, sl uint32

@@ -187,9 +187,7 @@ func hostHostAPILog(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.0#log")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var level string
 	level, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -207,9 +205,7 @@ func hostHostAPIGetConfig(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.0#get-config")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var key string
 	key, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -234,9 +230,7 @@ func hostHostAPIHTTPGet(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.0#http-get")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var url string
 	url, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -261,9 +255,7 @@ func hostHostAPIHTTPPost(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.0#http-post")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var url string
 	url, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -293,9 +285,7 @@ func hostHostAPIGetData(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.0#get-data")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var key string
 	key, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -320,9 +310,7 @@ func hostHostAPISetData(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.0#set-data")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var key string
 	key, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -341,9 +329,7 @@ func hostHostAPIGetPost(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.0#get-post")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var slug string
 	slug, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -368,9 +354,7 @@ func hostHostAPIDBQuery(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.0#db-query")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var sql string
 	sql, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -402,9 +386,7 @@ func hostHostAPIDBExecute(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.0#db-execute")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var sql string
 	sql, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -436,9 +418,7 @@ func hostHostAPIDBBegin(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.0#db-begin")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	rv := inst.Imports().HostAPI.DBBegin(ctx)
 	rp := uint32(stack[0])
 	// the result, string: align 4, size 8
@@ -460,9 +440,7 @@ func hostHostAPIDBCommit(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.0#db-commit")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	rv := inst.Imports().HostAPI.DBCommit(ctx)
 	rp := uint32(stack[0])
 	// the result, string: align 4, size 8
@@ -484,9 +462,7 @@ func hostHostAPIDBRollback(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.0#db-rollback")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	rv := inst.Imports().HostAPI.DBRollback(ctx)
 	rp := uint32(stack[0])
 	// the result, string: align 4, size 8
@@ -508,9 +484,7 @@ func hostHostAPIVFSRead(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.0#vfs-read")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -535,9 +509,7 @@ func hostHostAPIVFSWrite(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.0#vfs-write")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -556,9 +528,7 @@ func hostHostAPIVFSDelete(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.0#vfs-delete")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -572,9 +542,7 @@ func hostHostAPIVFSExists(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.0#vfs-exists")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -588,9 +556,7 @@ func hostHostAPIVFSList(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.0#vfs-list")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -615,9 +581,7 @@ func hostHostAPIVFSStat(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.0#vfs-stat")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -642,9 +606,7 @@ func hostHostAPIEmitEvent(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.0#emit-event")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var eventType string
 	eventType, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -676,7 +638,6 @@ func hostHostAPIEmitEvent(ctx context.Context, _ api.Module, stack []uint64) {
 // Filter: runs before a post is created; may rewrite it.
 func (i *Instance) OnPostCreating(ctx context.Context, input PostInput) (*PostInput, error) {
 	var zero *PostInput
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 0)
 	if err != nil {
 		return zero, err
@@ -684,7 +645,6 @@ func (i *Instance) OnPostCreating(ctx context.Context, input PostInput) (*PostIn
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	ptr, err := g.Alloc(ctx, 4, 88) // the parameters of on-post-creating: align 4, size 88
 	if err != nil {
@@ -716,7 +676,6 @@ func (i *Instance) OnPostCreating(ctx context.Context, input PostInput) (*PostIn
 // Filter: runs before a post is updated; may rewrite it.
 func (i *Instance) OnPostUpdating(ctx context.Context, input PostInput) (*PostInput, error) {
 	var zero *PostInput
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 1)
 	if err != nil {
 		return zero, err
@@ -724,7 +683,6 @@ func (i *Instance) OnPostUpdating(ctx context.Context, input PostInput) (*PostIn
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	ptr, err := g.Alloc(ctx, 4, 88) // the parameters of on-post-updating: align 4, size 88
 	if err != nil {
@@ -756,7 +714,6 @@ func (i *Instance) OnPostUpdating(ctx context.Context, input PostInput) (*PostIn
 // Filter: runs before a comment is stored; may rewrite it.
 func (i *Instance) OnCommentCreating(ctx context.Context, input CommentInput) (*CommentInput, error) {
 	var zero *CommentInput
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 2)
 	if err != nil {
 		return zero, err
@@ -764,7 +721,6 @@ func (i *Instance) OnCommentCreating(ctx context.Context, input CommentInput) (*
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerCommentInput(ctx, g, input, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(2, err)
@@ -791,7 +747,6 @@ func (i *Instance) OnCommentCreating(ctx context.Context, input CommentInput) (*
 // Filter: runs before generic content is created; may rewrite it.
 func (i *Instance) OnContentCreating(ctx context.Context, input ContentEvent) (*ContentEvent, error) {
 	var zero *ContentEvent
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 3)
 	if err != nil {
 		return zero, err
@@ -799,7 +754,6 @@ func (i *Instance) OnContentCreating(ctx context.Context, input ContentEvent) (*
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerContentEvent(ctx, g, input, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(3, err)
@@ -826,7 +780,6 @@ func (i *Instance) OnContentCreating(ctx context.Context, input ContentEvent) (*
 // Filter: runs before generic content is updated; may rewrite it.
 func (i *Instance) OnContentUpdating(ctx context.Context, input ContentEvent) (*ContentEvent, error) {
 	var zero *ContentEvent
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 4)
 	if err != nil {
 		return zero, err
@@ -834,7 +787,6 @@ func (i *Instance) OnContentUpdating(ctx context.Context, input ContentEvent) (*
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerContentEvent(ctx, g, input, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(4, err)
@@ -861,7 +813,6 @@ func (i *Instance) OnContentUpdating(ctx context.Context, input ContentEvent) (*
 // Filter: turns Markdown into HTML; `none` leaves the input to the next plugin.
 func (i *Instance) RenderMarkdown(ctx context.Context, input string) (*string, error) {
 	var zero *string
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 5)
 	if err != nil {
 		return zero, err
@@ -869,7 +820,6 @@ func (i *Instance) RenderMarkdown(ctx context.Context, input string) (*string, e
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	{
 		var sp, sl uint32
@@ -901,7 +851,6 @@ func (i *Instance) RenderMarkdown(ctx context.Context, input string) (*string, e
 // Filter: post-processes rendered HTML.
 func (i *Instance) FilterHTML(ctx context.Context, input string) (*string, error) {
 	var zero *string
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 6)
 	if err != nil {
 		return zero, err
@@ -909,7 +858,6 @@ func (i *Instance) FilterHTML(ctx context.Context, input string) (*string, error
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	{
 		var sp, sl uint32
@@ -946,8 +894,6 @@ func (i *Instance) OnPostCreated(ctx context.Context, output PostOutput) error {
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	ptr, err := g.Alloc(ctx, 8, 128) // the parameters of on-post-created: align 8, size 128
 	if err != nil {
@@ -975,8 +921,6 @@ func (i *Instance) OnPostUpdated(ctx context.Context, output PostOutput) error {
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	ptr, err := g.Alloc(ctx, 8, 128) // the parameters of on-post-updated: align 8, size 128
 	if err != nil {
@@ -1004,8 +948,6 @@ func (i *Instance) OnPostDeleted(ctx context.Context, id string) error {
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	{
 		var sp, sl uint32
@@ -1033,8 +975,6 @@ func (i *Instance) OnCommentCreated(ctx context.Context, input CommentInput) err
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerCommentInput(ctx, g, input, stack[0:]); err != nil {
 		return i.core.LowerFailed(10, err)
@@ -1057,8 +997,6 @@ func (i *Instance) OnContentCreated(ctx context.Context, input ContentEvent) err
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerContentEvent(ctx, g, input, stack[0:]); err != nil {
 		return i.core.LowerFailed(11, err)
@@ -1081,8 +1019,6 @@ func (i *Instance) OnContentUpdated(ctx context.Context, input ContentEvent) err
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerContentEvent(ctx, g, input, stack[0:]); err != nil {
 		return i.core.LowerFailed(12, err)
@@ -1105,8 +1041,6 @@ func (i *Instance) OnContentDeleted(ctx context.Context, contentType string, id 
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	{
 		var sp, sl uint32
@@ -1142,8 +1076,6 @@ func (i *Instance) OnLogin(ctx context.Context, userID string) error {
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	{
 		var sp, sl uint32
@@ -1171,8 +1103,6 @@ func (i *Instance) OnCronTick(ctx context.Context, payload *string) error {
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerOptionString(ctx, g, payload, stack[0:]); err != nil {
 		return i.core.LowerFailed(15, err)

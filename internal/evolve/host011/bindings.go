@@ -190,9 +190,7 @@ func hostHostAPILog(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#log")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var level string
 	level, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -210,9 +208,7 @@ func hostHostAPIGetConfig(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#get-config")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var key string
 	key, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -237,9 +233,7 @@ func hostHostAPIHTTPGet(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#http-get")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var url string
 	url, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -264,9 +258,7 @@ func hostHostAPIHTTPPost(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#http-post")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var url string
 	url, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -296,9 +288,7 @@ func hostHostAPIGetData(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#get-data")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var key string
 	key, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -323,9 +313,7 @@ func hostHostAPISetData(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#set-data")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var key string
 	key, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -344,9 +332,7 @@ func hostHostAPIGetPost(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#get-post")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var slug string
 	slug, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -371,9 +357,7 @@ func hostHostAPIDBQuery(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#db-query")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var sql string
 	sql, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -405,9 +389,7 @@ func hostHostAPIDBExecute(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#db-execute")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var sql string
 	sql, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -439,9 +421,7 @@ func hostHostAPIDBBegin(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#db-begin")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	rv := inst.Imports().HostAPI.DBBegin(ctx)
 	rp := uint32(stack[0])
 	// the result, string: align 4, size 8
@@ -463,9 +443,7 @@ func hostHostAPIDBCommit(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#db-commit")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	rv := inst.Imports().HostAPI.DBCommit(ctx)
 	rp := uint32(stack[0])
 	// the result, string: align 4, size 8
@@ -487,9 +465,7 @@ func hostHostAPIDBRollback(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#db-rollback")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	rv := inst.Imports().HostAPI.DBRollback(ctx)
 	rp := uint32(stack[0])
 	// the result, string: align 4, size 8
@@ -511,9 +487,7 @@ func hostHostAPIVFSRead(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#vfs-read")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -538,9 +512,7 @@ func hostHostAPIVFSWrite(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#vfs-write")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -559,9 +531,7 @@ func hostHostAPIVFSDelete(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#vfs-delete")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -575,9 +545,7 @@ func hostHostAPIVFSExists(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#vfs-exists")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -591,9 +559,7 @@ func hostHostAPIVFSList(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#vfs-list")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -618,9 +584,7 @@ func hostHostAPIVFSStat(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#vfs-stat")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -645,9 +609,7 @@ func hostHostAPIEmitEvent(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.1.1#emit-event")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var eventType string
 	eventType, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -680,8 +642,6 @@ func hostHostAPINowMillis(ctx context.Context, _ api.Module, stack []uint64) {
 	g := inst.Guest()
 	mem := g.Mem
 	_ = mem
-	var err error
-	_ = err
 	rv := inst.Imports().HostAPI.NowMillis(ctx)
 	stack[0] = rv
 }
@@ -690,7 +650,6 @@ func hostHostAPINowMillis(ctx context.Context, _ api.Module, stack []uint64) {
 // Filter: runs before a post is created; may rewrite it.
 func (i *Instance) OnPostCreating(ctx context.Context, input PostInput) (*PostInput, error) {
 	var zero *PostInput
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 0)
 	if err != nil {
 		return zero, err
@@ -698,7 +657,6 @@ func (i *Instance) OnPostCreating(ctx context.Context, input PostInput) (*PostIn
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	ptr, err := g.Alloc(ctx, 4, 88) // the parameters of on-post-creating: align 4, size 88
 	if err != nil {
@@ -730,7 +688,6 @@ func (i *Instance) OnPostCreating(ctx context.Context, input PostInput) (*PostIn
 // Filter: runs before a post is updated; may rewrite it.
 func (i *Instance) OnPostUpdating(ctx context.Context, input PostInput) (*PostInput, error) {
 	var zero *PostInput
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 1)
 	if err != nil {
 		return zero, err
@@ -738,7 +695,6 @@ func (i *Instance) OnPostUpdating(ctx context.Context, input PostInput) (*PostIn
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	ptr, err := g.Alloc(ctx, 4, 88) // the parameters of on-post-updating: align 4, size 88
 	if err != nil {
@@ -770,7 +726,6 @@ func (i *Instance) OnPostUpdating(ctx context.Context, input PostInput) (*PostIn
 // Filter: runs before a comment is stored; may rewrite it.
 func (i *Instance) OnCommentCreating(ctx context.Context, input CommentInput) (*CommentInput, error) {
 	var zero *CommentInput
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 2)
 	if err != nil {
 		return zero, err
@@ -778,7 +733,6 @@ func (i *Instance) OnCommentCreating(ctx context.Context, input CommentInput) (*
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerCommentInput(ctx, g, input, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(2, err)
@@ -805,7 +759,6 @@ func (i *Instance) OnCommentCreating(ctx context.Context, input CommentInput) (*
 // Filter: runs before generic content is created; may rewrite it.
 func (i *Instance) OnContentCreating(ctx context.Context, input ContentEvent) (*ContentEvent, error) {
 	var zero *ContentEvent
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 3)
 	if err != nil {
 		return zero, err
@@ -813,7 +766,6 @@ func (i *Instance) OnContentCreating(ctx context.Context, input ContentEvent) (*
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerContentEvent(ctx, g, input, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(3, err)
@@ -840,7 +792,6 @@ func (i *Instance) OnContentCreating(ctx context.Context, input ContentEvent) (*
 // Filter: runs before generic content is updated; may rewrite it.
 func (i *Instance) OnContentUpdating(ctx context.Context, input ContentEvent) (*ContentEvent, error) {
 	var zero *ContentEvent
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 4)
 	if err != nil {
 		return zero, err
@@ -848,7 +799,6 @@ func (i *Instance) OnContentUpdating(ctx context.Context, input ContentEvent) (*
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerContentEvent(ctx, g, input, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(4, err)
@@ -875,7 +825,6 @@ func (i *Instance) OnContentUpdating(ctx context.Context, input ContentEvent) (*
 // Filter: turns Markdown into HTML; `none` leaves the input to the next plugin.
 func (i *Instance) RenderMarkdown(ctx context.Context, input string) (*string, error) {
 	var zero *string
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 5)
 	if err != nil {
 		return zero, err
@@ -883,7 +832,6 @@ func (i *Instance) RenderMarkdown(ctx context.Context, input string) (*string, e
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	{
 		var sp, sl uint32
@@ -915,7 +863,6 @@ func (i *Instance) RenderMarkdown(ctx context.Context, input string) (*string, e
 // Filter: post-processes rendered HTML.
 func (i *Instance) FilterHTML(ctx context.Context, input string) (*string, error) {
 	var zero *string
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 6)
 	if err != nil {
 		return zero, err
@@ -923,7 +870,6 @@ func (i *Instance) FilterHTML(ctx context.Context, input string) (*string, error
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	{
 		var sp, sl uint32
@@ -960,8 +906,6 @@ func (i *Instance) OnPostCreated(ctx context.Context, output PostOutput) error {
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	ptr, err := g.Alloc(ctx, 8, 128) // the parameters of on-post-created: align 8, size 128
 	if err != nil {
@@ -989,8 +933,6 @@ func (i *Instance) OnPostUpdated(ctx context.Context, output PostOutput) error {
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	ptr, err := g.Alloc(ctx, 8, 128) // the parameters of on-post-updated: align 8, size 128
 	if err != nil {
@@ -1018,8 +960,6 @@ func (i *Instance) OnPostDeleted(ctx context.Context, id string) error {
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	{
 		var sp, sl uint32
@@ -1047,8 +987,6 @@ func (i *Instance) OnCommentCreated(ctx context.Context, input CommentInput) err
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerCommentInput(ctx, g, input, stack[0:]); err != nil {
 		return i.core.LowerFailed(10, err)
@@ -1071,8 +1009,6 @@ func (i *Instance) OnContentCreated(ctx context.Context, input ContentEvent) err
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerContentEvent(ctx, g, input, stack[0:]); err != nil {
 		return i.core.LowerFailed(11, err)
@@ -1095,8 +1031,6 @@ func (i *Instance) OnContentUpdated(ctx context.Context, input ContentEvent) err
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerContentEvent(ctx, g, input, stack[0:]); err != nil {
 		return i.core.LowerFailed(12, err)
@@ -1119,8 +1053,6 @@ func (i *Instance) OnContentDeleted(ctx context.Context, contentType string, id 
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	{
 		var sp, sl uint32
@@ -1156,8 +1088,6 @@ func (i *Instance) OnLogin(ctx context.Context, userID string) error {
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	{
 		var sp, sl uint32
@@ -1185,8 +1115,6 @@ func (i *Instance) OnCronTick(ctx context.Context, payload *string) error {
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerOptionString(ctx, g, payload, stack[0:]); err != nil {
 		return i.core.LowerFailed(15, err)
@@ -1209,8 +1137,6 @@ func (i *Instance) OnPostArchived(ctx context.Context, id string) error {
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	{
 		var sp, sl uint32

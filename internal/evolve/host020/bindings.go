@@ -187,9 +187,7 @@ func hostHostAPILog(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#log")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var level string
 	level, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -207,9 +205,7 @@ func hostHostAPIGetConfig(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#get-config")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var key string
 	key, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -234,9 +230,7 @@ func hostHostAPIHTTPGet(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#http-get")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var url string
 	url, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -261,9 +255,7 @@ func hostHostAPIGetData(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#get-data")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var key string
 	key, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -288,9 +280,7 @@ func hostHostAPISetData(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#set-data")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var key string
 	key, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -309,9 +299,7 @@ func hostHostAPIGetPost(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#get-post")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var slug string
 	slug, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -336,9 +324,7 @@ func hostHostAPIDBQuery(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#db-query")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var sql string
 	sql, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -370,9 +356,7 @@ func hostHostAPIDBExecute(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#db-execute")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var sql string
 	sql, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -404,9 +388,7 @@ func hostHostAPIDBBegin(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#db-begin")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	rv := inst.Imports().HostAPI.DBBegin(ctx)
 	rp := uint32(stack[0])
 	// the result, string: align 4, size 8
@@ -428,9 +410,7 @@ func hostHostAPIDBCommit(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#db-commit")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	rv := inst.Imports().HostAPI.DBCommit(ctx)
 	rp := uint32(stack[0])
 	// the result, string: align 4, size 8
@@ -452,9 +432,7 @@ func hostHostAPIDBRollback(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#db-rollback")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	rv := inst.Imports().HostAPI.DBRollback(ctx)
 	rp := uint32(stack[0])
 	// the result, string: align 4, size 8
@@ -476,9 +454,7 @@ func hostHostAPIVFSRead(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#vfs-read")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -503,9 +479,7 @@ func hostHostAPIVFSWrite(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#vfs-write")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -524,9 +498,7 @@ func hostHostAPIVFSDelete(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#vfs-delete")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -540,9 +512,7 @@ func hostHostAPIVFSExists(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#vfs-exists")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -556,9 +526,7 @@ func hostHostAPIVFSList(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#vfs-list")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -583,9 +551,7 @@ func hostHostAPIVFSStat(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#vfs-stat")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var path string
 	path, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -610,9 +576,7 @@ func hostHostAPIEmitEvent(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#emit-event")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var eventType string
 	eventType, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -645,8 +609,6 @@ func hostHostAPINowMillis(ctx context.Context, _ api.Module, stack []uint64) {
 	g := inst.Guest()
 	mem := g.Mem
 	_ = mem
-	var err error
-	_ = err
 	rv := inst.Imports().HostAPI.NowMillis(ctx)
 	stack[0] = rv
 }
@@ -655,7 +617,6 @@ func hostHostAPINowMillis(ctx context.Context, _ api.Module, stack []uint64) {
 // Filter: runs before a post is created; may rewrite it.
 func (i *Instance) OnPostCreating(ctx context.Context, input PostInput) (*PostInput, error) {
 	var zero *PostInput
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 0)
 	if err != nil {
 		return zero, err
@@ -663,7 +624,6 @@ func (i *Instance) OnPostCreating(ctx context.Context, input PostInput) (*PostIn
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	ptr, err := g.Alloc(ctx, 4, 88) // the parameters of on-post-creating: align 4, size 88
 	if err != nil {
@@ -695,7 +655,6 @@ func (i *Instance) OnPostCreating(ctx context.Context, input PostInput) (*PostIn
 // Filter: runs before a post is updated; may rewrite it.
 func (i *Instance) OnPostUpdating(ctx context.Context, input PostInput) (*PostInput, error) {
 	var zero *PostInput
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 1)
 	if err != nil {
 		return zero, err
@@ -703,7 +662,6 @@ func (i *Instance) OnPostUpdating(ctx context.Context, input PostInput) (*PostIn
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	ptr, err := g.Alloc(ctx, 4, 88) // the parameters of on-post-updating: align 4, size 88
 	if err != nil {
@@ -735,7 +693,6 @@ func (i *Instance) OnPostUpdating(ctx context.Context, input PostInput) (*PostIn
 // Filter: runs before a comment is stored; may rewrite it.
 func (i *Instance) OnCommentCreating(ctx context.Context, input CommentInput) (*CommentInput, error) {
 	var zero *CommentInput
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 2)
 	if err != nil {
 		return zero, err
@@ -743,7 +700,6 @@ func (i *Instance) OnCommentCreating(ctx context.Context, input CommentInput) (*
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerCommentInput(ctx, g, input, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(2, err)
@@ -770,7 +726,6 @@ func (i *Instance) OnCommentCreating(ctx context.Context, input CommentInput) (*
 // Filter: runs before generic content is created; may rewrite it.
 func (i *Instance) OnContentCreating(ctx context.Context, input ContentEvent) (*ContentEvent, error) {
 	var zero *ContentEvent
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 3)
 	if err != nil {
 		return zero, err
@@ -778,7 +733,6 @@ func (i *Instance) OnContentCreating(ctx context.Context, input ContentEvent) (*
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerContentEvent(ctx, g, input, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(3, err)
@@ -805,7 +759,6 @@ func (i *Instance) OnContentCreating(ctx context.Context, input ContentEvent) (*
 // Filter: runs before generic content is updated; may rewrite it.
 func (i *Instance) OnContentUpdating(ctx context.Context, input ContentEvent) (*ContentEvent, error) {
 	var zero *ContentEvent
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 4)
 	if err != nil {
 		return zero, err
@@ -813,7 +766,6 @@ func (i *Instance) OnContentUpdating(ctx context.Context, input ContentEvent) (*
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerContentEvent(ctx, g, input, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(4, err)
@@ -840,7 +792,6 @@ func (i *Instance) OnContentUpdating(ctx context.Context, input ContentEvent) (*
 // Filter: turns Markdown into HTML; `none` leaves the input to the next plugin.
 func (i *Instance) RenderMarkdown(ctx context.Context, input string) (*string, error) {
 	var zero *string
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 5)
 	if err != nil {
 		return zero, err
@@ -848,7 +799,6 @@ func (i *Instance) RenderMarkdown(ctx context.Context, input string) (*string, e
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	{
 		var sp, sl uint32
@@ -880,7 +830,6 @@ func (i *Instance) RenderMarkdown(ctx context.Context, input string) (*string, e
 // Filter: post-processes rendered HTML.
 func (i *Instance) FilterHTML(ctx context.Context, input string) (*string, error) {
 	var zero *string
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 6)
 	if err != nil {
 		return zero, err
@@ -888,7 +837,6 @@ func (i *Instance) FilterHTML(ctx context.Context, input string) (*string, error
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	{
 		var sp, sl uint32
@@ -925,8 +873,6 @@ func (i *Instance) OnPostCreated(ctx context.Context, output PostOutput) error {
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	ptr, err := g.Alloc(ctx, 8, 128) // the parameters of on-post-created: align 8, size 128
 	if err != nil {
@@ -954,8 +900,6 @@ func (i *Instance) OnPostUpdated(ctx context.Context, output PostOutput) error {
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	ptr, err := g.Alloc(ctx, 8, 128) // the parameters of on-post-updated: align 8, size 128
 	if err != nil {
@@ -983,8 +927,6 @@ func (i *Instance) OnPostDeleted(ctx context.Context, id string) error {
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	{
 		var sp, sl uint32
@@ -1012,8 +954,6 @@ func (i *Instance) OnCommentCreated(ctx context.Context, input CommentInput) err
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerCommentInput(ctx, g, input, stack[0:]); err != nil {
 		return i.core.LowerFailed(10, err)
@@ -1036,8 +976,6 @@ func (i *Instance) OnContentCreated(ctx context.Context, input ContentEvent) err
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerContentEvent(ctx, g, input, stack[0:]); err != nil {
 		return i.core.LowerFailed(11, err)
@@ -1060,8 +998,6 @@ func (i *Instance) OnContentUpdated(ctx context.Context, input ContentEvent) err
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerContentEvent(ctx, g, input, stack[0:]); err != nil {
 		return i.core.LowerFailed(12, err)
@@ -1084,8 +1020,6 @@ func (i *Instance) OnContentDeleted(ctx context.Context, contentType string, id 
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	{
 		var sp, sl uint32
@@ -1121,8 +1055,6 @@ func (i *Instance) OnLogin(ctx context.Context, userID string, atMillis uint64) 
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	{
 		var sp, sl uint32
@@ -1151,8 +1083,6 @@ func (i *Instance) OnCronTick(ctx context.Context, payload *string) error {
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerOptionString(ctx, g, payload, stack[0:]); err != nil {
 		return i.core.LowerFailed(15, err)

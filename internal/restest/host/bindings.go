@@ -102,9 +102,7 @@ func hostStoreNewBlob(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "test:res/store@0.1.0#[constructor]blob")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var init []byte
 	init, err = readListListU8(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -125,9 +123,7 @@ func hostStoreBlobRead(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "test:res/store@0.1.0#[method]blob.read")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var self Blob
 	self, err = liftBorrowBlob(g, uint32(stack[0]))
 	if err != nil {
@@ -154,9 +150,7 @@ func hostStoreBlobAppend(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "test:res/store@0.1.0#[method]blob.append")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var self Blob
 	self, err = liftBorrowBlob(g, uint32(stack[0]))
 	if err != nil {
@@ -173,10 +167,7 @@ func hostStoreBlobAppend(ctx context.Context, _ api.Module, stack []uint64) {
 func hostStoreBlobSize(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "test:res/store@0.1.0#[method]blob.size")
 	g := inst.Guest()
-	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var self Blob
 	self, err = liftBorrowBlob(g, uint32(stack[0]))
 	if err != nil {
@@ -189,10 +180,7 @@ func hostStoreBlobSize(ctx context.Context, _ api.Module, stack []uint64) {
 func hostStoreBlobConcat(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "test:res/store@0.1.0#[static]blob.concat")
 	g := inst.Guest()
-	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var aArg Blob
 	aArg, err = liftBorrowBlob(g, uint32(stack[0]))
 	if err != nil {
@@ -218,9 +206,7 @@ func hostStoreMakeMany(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "test:res/store@0.1.0#make-many")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var nArg uint32
 	nArg = uint32(stack[0])
 	rv := inst.Imports().Store.MakeMany(ctx, nArg)
@@ -243,10 +229,7 @@ func hostStoreMakeMany(ctx context.Context, _ api.Module, stack []uint64) {
 func hostStoreTotalSize(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "test:res/store@0.1.0#total-size")
 	g := inst.Guest()
-	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var items []Blob
 	items, err = readListListBorrowBlob(g, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -260,9 +243,7 @@ func hostStoreWrap(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "test:res/store@0.1.0#wrap")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var name string
 	name, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -287,10 +268,7 @@ func hostStoreWrap(ctx context.Context, _ api.Module, stack []uint64) {
 func hostStoreUnwrap(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "test:res/store@0.1.0#unwrap")
 	g := inst.Guest()
-	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var t Tagged
 	t, err = liftTagged(g, stack[0:])
 	if err != nil {
@@ -311,9 +289,7 @@ func hostStorePick(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "test:res/store@0.1.0#pick")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var bArg *Blob
 	bArg, err = liftOptionOwnBlob(g, stack[0:])
 	if err != nil {
@@ -346,15 +322,12 @@ func hostStorePick(ctx context.Context, _ api.Module, stack []uint64) {
 // NewCounter calls the guest's test:res/counters@0.1.0#[constructor]counter.
 func (i *Instance) NewCounter(ctx context.Context, name string, start int64) (*Counter, error) {
 	var zero *Counter
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 0)
 	if err != nil {
 		return zero, err
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	{
 		var sp, sl uint32
@@ -382,15 +355,12 @@ func (i *Instance) NewCounter(ctx context.Context, name string, start int64) (*C
 // CounterAdd calls the guest's test:res/counters@0.1.0#[method]counter.add.
 func (i *Instance) CounterAdd(ctx context.Context, self *Counter, nArg int64) (int64, error) {
 	var zero int64
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 1)
 	if err != nil {
 		return zero, err
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	defer g.Handles.EndCall()
 	{
@@ -416,15 +386,12 @@ func (i *Instance) CounterAdd(ctx context.Context, self *Counter, nArg int64) (i
 // CounterGet calls the guest's test:res/counters@0.1.0#[method]counter.get.
 func (i *Instance) CounterGet(ctx context.Context, self *Counter) (int64, error) {
 	var zero int64
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 2)
 	if err != nil {
 		return zero, err
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	defer g.Handles.EndCall()
 	{
@@ -449,7 +416,6 @@ func (i *Instance) CounterGet(ctx context.Context, self *Counter) (int64, error)
 // CounterName calls the guest's test:res/counters@0.1.0#[method]counter.name.
 func (i *Instance) CounterName(ctx context.Context, self *Counter) (string, error) {
 	var zero string
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 3)
 	if err != nil {
 		return zero, err
@@ -457,7 +423,6 @@ func (i *Instance) CounterName(ctx context.Context, self *Counter) (string, erro
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	defer g.Handles.EndCall()
 	{
@@ -490,15 +455,12 @@ func (i *Instance) CounterName(ctx context.Context, self *Counter) (string, erro
 // merge consumes both counters.
 func (i *Instance) CounterMerge(ctx context.Context, aArg *Counter, bArg *Counter) (*Counter, error) {
 	var zero *Counter
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 4)
 	if err != nil {
 		return zero, err
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	{
 		var hq uint32
@@ -533,7 +495,6 @@ func (i *Instance) CounterMerge(ctx context.Context, aArg *Counter, bArg *Counte
 // MakeCounters calls the guest's test:res/counters@0.1.0#make-counters.
 func (i *Instance) MakeCounters(ctx context.Context, nArg uint32) ([]*Counter, error) {
 	var zero []*Counter
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 5)
 	if err != nil {
 		return zero, err
@@ -541,7 +502,6 @@ func (i *Instance) MakeCounters(ctx context.Context, nArg uint32) ([]*Counter, e
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	stack[0] = uint64(nArg)
 	if err = fn.CallWithStack(ctx, stack); err != nil {
@@ -565,15 +525,12 @@ func (i *Instance) MakeCounters(ctx context.Context, nArg uint32) ([]*Counter, e
 // SumAll calls the guest's test:res/counters@0.1.0#sum-all.
 func (i *Instance) SumAll(ctx context.Context, cs []*Counter) (int64, error) {
 	var zero int64
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 6)
 	if err != nil {
 		return zero, err
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	defer g.Handles.EndCall()
 	{
@@ -598,15 +555,12 @@ func (i *Instance) SumAll(ctx context.Context, cs []*Counter) (int64, error) {
 // Total calls the guest's test:res/counters@0.1.0#total.
 func (i *Instance) Total(ctx context.Context, cs []*Counter) (int64, error) {
 	var zero int64
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 7)
 	if err != nil {
 		return zero, err
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	{
 		var lq uint32
@@ -630,7 +584,6 @@ func (i *Instance) Total(ctx context.Context, cs []*Counter) (int64, error) {
 // Label calls the guest's test:res/counters@0.1.0#label.
 func (i *Instance) Label(ctx context.Context, nArg NamedCounter) (NamedCounter, error) {
 	var zero NamedCounter
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 8)
 	if err != nil {
 		return zero, err
@@ -638,7 +591,6 @@ func (i *Instance) Label(ctx context.Context, nArg NamedCounter) (NamedCounter, 
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerNamedCounter(ctx, g, nArg, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(8, err)
@@ -664,7 +616,6 @@ func (i *Instance) Label(ctx context.Context, nArg NamedCounter) (NamedCounter, 
 // Maybe calls the guest's test:res/counters@0.1.0#maybe.
 func (i *Instance) Maybe(ctx context.Context, c **Counter) (*Counter, error) {
 	var zero witval.Result[*Counter, string]
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 9)
 	if err != nil {
 		return zero.OK, err
@@ -672,7 +623,6 @@ func (i *Instance) Maybe(ctx context.Context, c **Counter) (*Counter, error) {
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerOptionOwnCounter(ctx, g, c, stack[0:]); err != nil {
 		return zero.OK, i.core.LowerFailed(9, err)
@@ -702,7 +652,6 @@ func (i *Instance) Maybe(ctx context.Context, c **Counter) (*Counter, error) {
 // names of the counters the guest's destructor has run for, in order.
 func (i *Instance) Dropped(ctx context.Context) ([]string, error) {
 	var zero []string
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 10)
 	if err != nil {
 		return zero, err
@@ -710,7 +659,6 @@ func (i *Instance) Dropped(ctx context.Context) ([]string, error) {
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.core.Trapped(10, err)
@@ -734,15 +682,12 @@ func (i *Instance) Dropped(ctx context.Context) ([]string, error) {
 // the guest passes the borrowed blob back to the host.
 func (i *Instance) BlobSize(ctx context.Context, bArg Blob) (uint32, error) {
 	var zero uint32
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 11)
 	if err != nil {
 		return zero, err
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	defer g.Handles.EndCall()
 	{
@@ -773,8 +718,6 @@ func (i *Instance) KeepBlob(ctx context.Context, bArg Blob) error {
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	{
 		var hq uint32
@@ -796,7 +739,6 @@ func (i *Instance) KeepBlob(ctx context.Context, bArg Blob) error {
 // ForgetBlobs calls the guest's test:res/counters@0.1.0#forget-blobs.
 func (i *Instance) ForgetBlobs(ctx context.Context) (uint32, error) {
 	var zero uint32
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 13)
 	if err != nil {
 		return zero, err
@@ -821,7 +763,6 @@ func (i *Instance) ForgetBlobs(ctx context.Context) (uint32, error) {
 // the guest builds blobs through the host and returns them.
 func (i *Instance) Build(ctx context.Context, nArg uint32) ([]Blob, error) {
 	var zero []Blob
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 14)
 	if err != nil {
 		return zero, err
@@ -829,7 +770,6 @@ func (i *Instance) Build(ctx context.Context, nArg uint32) ([]Blob, error) {
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	stack[0] = uint64(nArg)
 	if err = fn.CallWithStack(ctx, stack); err != nil {
@@ -853,7 +793,6 @@ func (i *Instance) Build(ctx context.Context, nArg uint32) ([]Blob, error) {
 // Retag calls the guest's test:res/counters@0.1.0#retag.
 func (i *Instance) Retag(ctx context.Context, t Tagged) (Tagged, error) {
 	var zero Tagged
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 15)
 	if err != nil {
 		return zero, err
@@ -861,7 +800,6 @@ func (i *Instance) Retag(ctx context.Context, t Tagged) (Tagged, error) {
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerTagged(ctx, g, t, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(15, err)
@@ -888,7 +826,6 @@ func (i *Instance) Retag(ctx context.Context, t Tagged) (Tagged, error) {
 // the guest calls each store function; the result traces what it saw.
 func (i *Instance) StoreCheck(ctx context.Context, nArg uint32) (string, error) {
 	var zero string
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 16)
 	if err != nil {
 		return zero, err
@@ -896,7 +833,6 @@ func (i *Instance) StoreCheck(ctx context.Context, nArg uint32) (string, error) 
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	stack[0] = uint64(nArg)
 	if err = fn.CallWithStack(ctx, stack); err != nil {
@@ -923,7 +859,6 @@ func (i *Instance) StoreCheck(ctx context.Context, nArg uint32) (string, error) 
 // (past its call).
 func (i *Instance) BadHandle(ctx context.Context, how uint32) (uint32, error) {
 	var zero uint32
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 17)
 	if err != nil {
 		return zero, err
@@ -954,8 +889,6 @@ func (i *Instance) StashBorrow(ctx context.Context, bArg Blob) error {
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	defer g.Handles.EndCall()
 	{
@@ -979,15 +912,12 @@ func (i *Instance) StashBorrow(ctx context.Context, bArg Blob) error {
 // misbehaves: returns a counter handle the guest has already dropped.
 func (i *Instance) ReturnDropped(ctx context.Context) (*Counter, error) {
 	var zero *Counter
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 19)
 	if err != nil {
 		return zero, err
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.core.Trapped(19, err)
@@ -1776,8 +1706,6 @@ var HookList = []Hook{{
 	Name:      "maybe",
 }, {
 	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a struct{}
-		_ = a
 		out, err := i.Dropped(ctx)
 		if err != nil {
 			return nil, err
@@ -1809,8 +1737,6 @@ var HookList = []Hook{{
 	Name:      "keep-blob",
 }, {
 	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a struct{}
-		_ = a
 		out, err := i.ForgetBlobs(ctx)
 		if err != nil {
 			return nil, err
@@ -2034,7 +1960,6 @@ func writeListListOwnBlob(ctx context.Context, g *abi.Guest, v []Blob) (lp uint3
 
 func readListListBorrowBlob(g *abi.Guest, p, n uint32) (out []Blob, err error) {
 	mem := g.Mem
-	_ = mem
 	eb, err := abi.ReadList(mem, p, n, 4, 4) // elements of list<borrow<test:res/store@0.1.0#blob>>: align 4, size 4
 	if err != nil {
 		return
@@ -2073,7 +1998,6 @@ func storeTagged(ctx context.Context, g *abi.Guest, ptr uint32, v Tagged) (err e
 
 func liftTagged(g *abi.Guest, f []uint64) (out Tagged, err error) {
 	mem := g.Mem
-	_ = mem
 	out.Name, err = abi.LoadString(mem, uint32(f[0]), uint32(f[1]))
 	if err != nil {
 		return
@@ -2086,8 +2010,6 @@ func liftTagged(g *abi.Guest, f []uint64) (out Tagged, err error) {
 }
 
 func liftOptionOwnBlob(g *abi.Guest, f []uint64) (out *Blob, err error) {
-	mem := g.Mem
-	_ = mem
 	switch d := uint32(f[0]); d {
 	case 0:
 	case 1:
@@ -2135,7 +2057,6 @@ func storeResultOwnBlobString(ctx context.Context, g *abi.Guest, ptr uint32, v w
 
 func readListListOwnCounter(g *abi.Guest, p, n uint32) (out []*Counter, err error) {
 	mem := g.Mem
-	_ = mem
 	eb, err := abi.ReadList(mem, p, n, 4, 4) // elements of list<own<test:res/counters@0.1.0#counter>>: align 4, size 4
 	if err != nil {
 		return
@@ -2209,7 +2130,6 @@ func lowerNamedCounter(ctx context.Context, g *abi.Guest, v NamedCounter, f []ui
 
 func loadNamedCounter(g *abi.Guest, b []byte) (out NamedCounter, err error) {
 	mem := g.Mem
-	_ = mem
 	out.Label, err = abi.LoadString(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
 	if err != nil {
 		return
@@ -2240,7 +2160,6 @@ func lowerOptionOwnCounter(ctx context.Context, g *abi.Guest, v **Counter, f []u
 
 func loadResultOwnCounterString(g *abi.Guest, b []byte) (out witval.Result[*Counter, string], err error) {
 	mem := g.Mem
-	_ = mem
 	switch d := uint32(b[0]); d {
 	case 0:
 		var x *Counter
@@ -2285,7 +2204,6 @@ func readListListString(mem api.Memory, p, n uint32) (out []string, err error) {
 
 func readListListOwnBlob(g *abi.Guest, p, n uint32) (out []Blob, err error) {
 	mem := g.Mem
-	_ = mem
 	eb, err := abi.ReadList(mem, p, n, 4, 4) // elements of list<own<test:res/store@0.1.0#blob>>: align 4, size 4
 	if err != nil {
 		return
@@ -2323,7 +2241,6 @@ func lowerTagged(ctx context.Context, g *abi.Guest, v Tagged, f []uint64) (err e
 
 func loadTagged(g *abi.Guest, b []byte) (out Tagged, err error) {
 	mem := g.Mem
-	_ = mem
 	out.Name, err = abi.LoadString(mem, binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]))
 	if err != nil {
 		return

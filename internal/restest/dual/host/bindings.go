@@ -87,9 +87,7 @@ func hostPoolNewPoolConn(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "test:dual/pool@0.2.0#[constructor]conn")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var name string
 	name, err = abi.LoadString(mem, uint32(stack[0]), uint32(stack[1]))
 	if err != nil {
@@ -110,9 +108,7 @@ func hostPoolPoolConnName(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "test:dual/pool@0.2.0#[method]conn.name")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var self PoolConn
 	self, err = liftBorrowPoolConn(g, uint32(stack[0]))
 	if err != nil {
@@ -139,9 +135,7 @@ func hostPoolEcho(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "test:dual/pool@0.2.0#echo")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	var w PoolWrapped
 	w, err = liftPoolWrapped(g, stack[0:])
 	if err != nil {
@@ -162,9 +156,7 @@ func hostPoolGone(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "test:dual/pool@0.2.0#gone")
 	g := inst.Guest()
 	mem := g.Mem
-	_ = mem
 	var err error
-	_ = err
 	rv := inst.Imports().Pool.Gone(ctx)
 	rp := uint32(stack[0])
 	// the result, list<string>: align 4, size 8
@@ -185,15 +177,12 @@ func hostPoolGone(ctx context.Context, _ api.Module, stack []uint64) {
 // NewExportPoolConn calls the guest's test:dual/pool@0.2.0#[constructor]conn.
 func (i *Instance) NewExportPoolConn(ctx context.Context, name string) (*ExportPoolConn, error) {
 	var zero *ExportPoolConn
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 0)
 	if err != nil {
 		return zero, err
 	}
 	defer i.core.Leave()
 	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	{
 		var sp, sl uint32
@@ -220,7 +209,6 @@ func (i *Instance) NewExportPoolConn(ctx context.Context, name string) (*ExportP
 // ExportPoolConnName calls the guest's test:dual/pool@0.2.0#[method]conn.name.
 func (i *Instance) ExportPoolConnName(ctx context.Context, self *ExportPoolConn) (string, error) {
 	var zero string
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 1)
 	if err != nil {
 		return zero, err
@@ -228,7 +216,6 @@ func (i *Instance) ExportPoolConnName(ctx context.Context, self *ExportPoolConn)
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	defer g.Handles.EndCall()
 	{
@@ -260,7 +247,6 @@ func (i *Instance) ExportPoolConnName(ctx context.Context, self *ExportPoolConn)
 // Echo calls the guest's test:dual/pool@0.2.0#echo.
 func (i *Instance) Echo(ctx context.Context, w ExportPoolWrapped) (ExportPoolWrapped, error) {
 	var zero ExportPoolWrapped
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 2)
 	if err != nil {
 		return zero, err
@@ -268,7 +254,6 @@ func (i *Instance) Echo(ctx context.Context, w ExportPoolWrapped) (ExportPoolWra
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = lowerExportPoolWrapped(ctx, g, w, stack[0:]); err != nil {
 		return zero, i.core.LowerFailed(2, err)
@@ -295,7 +280,6 @@ func (i *Instance) Echo(ctx context.Context, w ExportPoolWrapped) (ExportPoolWra
 // the names of the conns dropped so far, in order
 func (i *Instance) Gone(ctx context.Context) ([]string, error) {
 	var zero []string
-	_ = zero
 	fn, ctx, err := i.core.Enter(ctx, 3)
 	if err != nil {
 		return zero, err
@@ -303,7 +287,6 @@ func (i *Instance) Gone(ctx context.Context) ([]string, error) {
 	defer i.core.Leave()
 	g := i.core.Guest()
 	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.core.Trapped(3, err)
@@ -813,8 +796,6 @@ var HookList = []Hook{{
 	Name:      "echo",
 }, {
 	CallJSON: func(i Guest, ctx context.Context, args []byte) ([]byte, error) {
-		var a struct{}
-		_ = a
 		out, err := i.Gone(ctx)
 		if err != nil {
 			return nil, err
@@ -931,8 +912,6 @@ func LinkAny(ctx context.Context, r wazero.Runtime, cm wazero.CompiledModule, ad
 }
 
 func liftPoolWrapped(g *abi.Guest, f []uint64) (out PoolWrapped, err error) {
-	mem := g.Mem
-	_ = mem
 	out.C, err = liftOwnPoolConn(g, uint32(f[0]))
 	if err != nil {
 		return
@@ -987,8 +966,6 @@ func lowerExportPoolWrapped(ctx context.Context, g *abi.Guest, v ExportPoolWrapp
 }
 
 func loadExportPoolWrapped(g *abi.Guest, b []byte) (out ExportPoolWrapped, err error) {
-	mem := g.Mem
-	_ = mem
 	out.C, err = liftOwnExportPoolConn(g, binary.LittleEndian.Uint32(b[0:]))
 	if err != nil {
 		return
