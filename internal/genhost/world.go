@@ -170,16 +170,45 @@ func (g *gen) imports() {
 	}
 }
 
+// needsGuest reports whether the host function of fn touches the guest
+// (its memory or handle table): a function of scalars only works on the
+// stack.
+func needsGuest(fn *m.Func) bool {
+	if fn.ParamsInMemory || fn.ResultInMemory || typeNeedsGuest(fn.Result) {
+		return true
+	}
+	for _, p := range fn.Params {
+		if typeNeedsGuest(p.Type) {
+			return true
+		}
+	}
+	return false
+}
+
+// typeNeedsGuest reports whether a value of t goes through the guest: all
+// but the scalar kinds do (their lift and lower helpers take the memory and
+// the guest, for strings, lists and handles).
+func typeNeedsGuest(t *m.Type) bool {
+	if t == nil {
+		return false
+	}
+	switch t.Kind {
+	case m.Bool, m.S8, m.U8, m.S16, m.U16, m.S32, m.U32, m.S64, m.U64, m.F32, m.F64, m.Char:
+		return false
+	}
+	return true
+}
+
 func (g *gen) hostFunc(iface *m.Interface, fn *m.Func) {
 	trap := jen.Qual(pkgABI, "TrapOn").Call(jen.Lit(fn.QualifiedName()), jen.Err())
-	body := []jen.Code{
-		jen.Id("inst").Op(":=").Add(hostInstance(fn.QualifiedName())),
-		jen.Id("g").Op(":=").Id("inst").Dot("Guest").Call(),
-		jen.Id("mem").Op(":=").Id("g").Dot("Mem"),
-		jen.Id("_").Op("=").Id("mem"),
-		jen.Var().Err().Error(),
-		jen.Id("_").Op("=").Err(),
+	body := []jen.Code{jen.Id("inst").Op(":=").Add(hostInstance(fn.QualifiedName()))}
+	if needsGuest(fn) {
+		body = append(body,
+			jen.Id("g").Op(":=").Id("inst").Dot("Guest").Call(),
+			jen.Id("mem").Op(":=").Id("g").Dot("Mem"),
+			jen.Id("_").Op("=").Id("mem"))
 	}
+	body = append(body, jen.Var().Err().Error(), jen.Id("_").Op("=").Err())
 	var args []jen.Code
 	args = append(args, jen.Id("ctx"))
 	if fn.ParamsInMemory {
@@ -321,11 +350,14 @@ func (g *gen) exportMethod(fn *m.Func) {
 		jen.List(jen.Id("fn"), jen.Id("ctx"), jen.Err()).Op(":=").Add(core()).Dot("Enter").Call(jen.Id("ctx"), k),
 		errCheck(fail(jen.Err())),
 		jen.Defer().Add(core()).Dot("Leave").Call(),
-		jen.Id("g").Op(":=").Add(core()).Dot("Guest").Call(),
-		jen.Id("mem").Op(":=").Id("g").Dot("Mem"),
-		jen.Id("_").Op("=").Id("mem"),
-		jen.Id("stack").Op(":=").Add(core()).Dot("Stack").Call(),
 	)
+	if needsGuest(fn) {
+		body = append(body,
+			jen.Id("g").Op(":=").Add(core()).Dot("Guest").Call(),
+			jen.Id("mem").Op(":=").Id("g").Dot("Mem"),
+			jen.Id("_").Op("=").Id("mem"))
+	}
+	body = append(body, jen.Id("stack").Op(":=").Add(core()).Dot("Stack").Call())
 	if fn.BorrowsParams() {
 		body = append(body, jen.Defer().Id("g").Dot("Handles").Dot("EndCall").Call()) // borrows lent for this call end with it
 	}

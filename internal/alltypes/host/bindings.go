@@ -486,9 +486,6 @@ type Imports struct {
 
 func hostHostSideEchoBool(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-bool")
-	g := inst.Guest()
-	mem := g.Mem
-	_ = mem
 	var x bool
 	x = uint32(stack[0]) != 0
 	rv := inst.Imports().HostSide.EchoBool(ctx, x)
@@ -497,9 +494,6 @@ func hostHostSideEchoBool(ctx context.Context, _ api.Module, stack []uint64) {
 
 func hostHostSideEchoS8(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-s8")
-	g := inst.Guest()
-	mem := g.Mem
-	_ = mem
 	var x int8
 	x = int8(uint32(stack[0]))
 	rv := inst.Imports().HostSide.EchoS8(ctx, x)
@@ -508,9 +502,6 @@ func hostHostSideEchoS8(ctx context.Context, _ api.Module, stack []uint64) {
 
 func hostHostSideEchoU8(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-u8")
-	g := inst.Guest()
-	mem := g.Mem
-	_ = mem
 	var x uint8
 	x = uint8(stack[0])
 	rv := inst.Imports().HostSide.EchoU8(ctx, x)
@@ -519,9 +510,6 @@ func hostHostSideEchoU8(ctx context.Context, _ api.Module, stack []uint64) {
 
 func hostHostSideEchoS16(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-s16")
-	g := inst.Guest()
-	mem := g.Mem
-	_ = mem
 	var x int16
 	x = int16(uint32(stack[0]))
 	rv := inst.Imports().HostSide.EchoS16(ctx, x)
@@ -530,9 +518,6 @@ func hostHostSideEchoS16(ctx context.Context, _ api.Module, stack []uint64) {
 
 func hostHostSideEchoU16(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-u16")
-	g := inst.Guest()
-	mem := g.Mem
-	_ = mem
 	var x uint16
 	x = uint16(stack[0])
 	rv := inst.Imports().HostSide.EchoU16(ctx, x)
@@ -541,9 +526,6 @@ func hostHostSideEchoU16(ctx context.Context, _ api.Module, stack []uint64) {
 
 func hostHostSideEchoS32(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-s32")
-	g := inst.Guest()
-	mem := g.Mem
-	_ = mem
 	var x int32
 	x = int32(uint32(stack[0]))
 	rv := inst.Imports().HostSide.EchoS32(ctx, x)
@@ -552,9 +534,6 @@ func hostHostSideEchoS32(ctx context.Context, _ api.Module, stack []uint64) {
 
 func hostHostSideEchoU32(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-u32")
-	g := inst.Guest()
-	mem := g.Mem
-	_ = mem
 	var x uint32
 	x = uint32(stack[0])
 	rv := inst.Imports().HostSide.EchoU32(ctx, x)
@@ -563,9 +542,6 @@ func hostHostSideEchoU32(ctx context.Context, _ api.Module, stack []uint64) {
 
 func hostHostSideEchoS64(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-s64")
-	g := inst.Guest()
-	mem := g.Mem
-	_ = mem
 	var x int64
 	x = int64(stack[0])
 	rv := inst.Imports().HostSide.EchoS64(ctx, x)
@@ -574,9 +550,6 @@ func hostHostSideEchoS64(ctx context.Context, _ api.Module, stack []uint64) {
 
 func hostHostSideEchoU64(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-u64")
-	g := inst.Guest()
-	mem := g.Mem
-	_ = mem
 	var x uint64
 	x = stack[0]
 	rv := inst.Imports().HostSide.EchoU64(ctx, x)
@@ -585,9 +558,6 @@ func hostHostSideEchoU64(ctx context.Context, _ api.Module, stack []uint64) {
 
 func hostHostSideEchoF32(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-f32")
-	g := inst.Guest()
-	mem := g.Mem
-	_ = mem
 	var x float32
 	x = math.Float32frombits(uint32(stack[0]))
 	rv := inst.Imports().HostSide.EchoF32(ctx, x)
@@ -596,9 +566,6 @@ func hostHostSideEchoF32(ctx context.Context, _ api.Module, stack []uint64) {
 
 func hostHostSideEchoF64(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-f64")
-	g := inst.Guest()
-	mem := g.Mem
-	_ = mem
 	var x float64
 	x = math.Float64frombits(stack[0])
 	rv := inst.Imports().HostSide.EchoF64(ctx, x)
@@ -607,9 +574,6 @@ func hostHostSideEchoF64(ctx context.Context, _ api.Module, stack []uint64) {
 
 func hostHostSideEchoChar(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#echo-char")
-	g := inst.Guest()
-	mem := g.Mem
-	_ = mem
 	var err error
 	var x rune
 	x, err = abi.Char(uint32(stack[0]))
@@ -1102,9 +1066,6 @@ func hostHostSideManyArgs(ctx context.Context, _ api.Module, stack []uint64) {
 
 func hostHostSidePing(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "witgen:alltypes/host-side@0.2.0#ping")
-	g := inst.Guest()
-	mem := g.Mem
-	_ = mem
 	inst.Imports().HostSide.Ping(ctx)
 }
 
@@ -1124,9 +1085,6 @@ func hostHostSideSumPoints(ctx context.Context, _ api.Module, stack []uint64) {
 
 func hostAlltypesImportsNow(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "now")
-	g := inst.Guest()
-	mem := g.Mem
-	_ = mem
 	rv := inst.Imports().AlltypesImports.Now(ctx)
 	stack[0] = rv
 }
@@ -1139,9 +1097,6 @@ func (i *Instance) EchoBool(ctx context.Context, x bool) (bool, error) {
 		return zero, err
 	}
 	defer i.core.Leave()
-	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	stack[0] = abi.Bool(x)
 	if err = fn.CallWithStack(ctx, stack); err != nil {
@@ -1163,9 +1118,6 @@ func (i *Instance) EchoS8(ctx context.Context, x int8) (int8, error) {
 		return zero, err
 	}
 	defer i.core.Leave()
-	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	stack[0] = uint64(uint32(int32(x)))
 	if err = fn.CallWithStack(ctx, stack); err != nil {
@@ -1187,9 +1139,6 @@ func (i *Instance) EchoU8(ctx context.Context, x uint8) (uint8, error) {
 		return zero, err
 	}
 	defer i.core.Leave()
-	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	stack[0] = uint64(x)
 	if err = fn.CallWithStack(ctx, stack); err != nil {
@@ -1211,9 +1160,6 @@ func (i *Instance) EchoS16(ctx context.Context, x int16) (int16, error) {
 		return zero, err
 	}
 	defer i.core.Leave()
-	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	stack[0] = uint64(uint32(int32(x)))
 	if err = fn.CallWithStack(ctx, stack); err != nil {
@@ -1235,9 +1181,6 @@ func (i *Instance) EchoU16(ctx context.Context, x uint16) (uint16, error) {
 		return zero, err
 	}
 	defer i.core.Leave()
-	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	stack[0] = uint64(x)
 	if err = fn.CallWithStack(ctx, stack); err != nil {
@@ -1259,9 +1202,6 @@ func (i *Instance) EchoS32(ctx context.Context, x int32) (int32, error) {
 		return zero, err
 	}
 	defer i.core.Leave()
-	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	stack[0] = uint64(uint32(int32(x)))
 	if err = fn.CallWithStack(ctx, stack); err != nil {
@@ -1283,9 +1223,6 @@ func (i *Instance) EchoU32(ctx context.Context, x uint32) (uint32, error) {
 		return zero, err
 	}
 	defer i.core.Leave()
-	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	stack[0] = uint64(x)
 	if err = fn.CallWithStack(ctx, stack); err != nil {
@@ -1307,9 +1244,6 @@ func (i *Instance) EchoS64(ctx context.Context, x int64) (int64, error) {
 		return zero, err
 	}
 	defer i.core.Leave()
-	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	stack[0] = uint64(x)
 	if err = fn.CallWithStack(ctx, stack); err != nil {
@@ -1331,9 +1265,6 @@ func (i *Instance) EchoU64(ctx context.Context, x uint64) (uint64, error) {
 		return zero, err
 	}
 	defer i.core.Leave()
-	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	stack[0] = x
 	if err = fn.CallWithStack(ctx, stack); err != nil {
@@ -1355,9 +1286,6 @@ func (i *Instance) EchoF32(ctx context.Context, x float32) (float32, error) {
 		return zero, err
 	}
 	defer i.core.Leave()
-	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	stack[0] = uint64(math.Float32bits(x))
 	if err = fn.CallWithStack(ctx, stack); err != nil {
@@ -1379,9 +1307,6 @@ func (i *Instance) EchoF64(ctx context.Context, x float64) (float64, error) {
 		return zero, err
 	}
 	defer i.core.Leave()
-	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	stack[0] = math.Float64bits(x)
 	if err = fn.CallWithStack(ctx, stack); err != nil {
@@ -1403,9 +1328,6 @@ func (i *Instance) EchoChar(ctx context.Context, x rune) (rune, error) {
 		return zero, err
 	}
 	defer i.core.Leave()
-	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = abi.CheckChar(x); err != nil {
 		return zero, i.core.LowerFailed(11, err)
@@ -2069,9 +1991,6 @@ func (i *Instance) Ping(ctx context.Context) error {
 		return err
 	}
 	defer i.core.Leave()
-	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return i.core.Trapped(30, err)

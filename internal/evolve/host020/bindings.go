@@ -606,9 +606,6 @@ func hostHostAPIEmitEvent(ctx context.Context, _ api.Module, stack []uint64) {
 
 func hostHostAPINowMillis(ctx context.Context, _ api.Module, stack []uint64) {
 	inst := abi.Host[Imports](ctx, "raisfast:plugin-wit/host-api@0.2.0#now-millis")
-	g := inst.Guest()
-	mem := g.Mem
-	_ = mem
 	rv := inst.Imports().HostAPI.NowMillis(ctx)
 	stack[0] = rv
 }

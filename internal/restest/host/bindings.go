@@ -744,9 +744,6 @@ func (i *Instance) ForgetBlobs(ctx context.Context) (uint32, error) {
 		return zero, err
 	}
 	defer i.core.Leave()
-	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	if err = fn.CallWithStack(ctx, stack); err != nil {
 		return zero, i.core.Trapped(13, err)
@@ -864,9 +861,6 @@ func (i *Instance) BadHandle(ctx context.Context, how uint32) (uint32, error) {
 		return zero, err
 	}
 	defer i.core.Leave()
-	g := i.core.Guest()
-	mem := g.Mem
-	_ = mem
 	stack := i.core.Stack()
 	stack[0] = uint64(how)
 	if err = fn.CallWithStack(ctx, stack); err != nil {
