@@ -11,10 +11,15 @@ import (
 // operation and allocate nothing; the goroutine wakes about once per call
 // deadline, not once per call, because a pending timer is left running
 // when the heap empties and calls arm later deadlines than it.
+//
+// Deadlines are kept on the monotonic clock (nanoseconds since the
+// watchdog started), so a step of the wall clock neither fires an alarm
+// early nor holds one back.
 type watchdog struct {
+	epoch     time.Time // monotonic origin of at and scheduled
 	mu        sync.Mutex
 	heap      []*alarm // min-heap by at
-	scheduled int64    // when the goroutine's timer fires (unix ns), 0 when it has none
+	scheduled int64    // when the goroutine's timer fires (ns since epoch), 0 when it has none
 	wake      chan struct{}
 	done      chan struct{}
 	stopOnce  sync.Once
@@ -26,7 +31,7 @@ type watchdog struct {
 // once disarm returns, nothing sets the flag any more.
 type alarm struct {
 	set   func() // sets the instance's interrupt flag
-	at    int64  // deadline, unix ns
+	at    int64  // deadline, ns since the watchdog's epoch
 	index int    // position in the heap, -1 when not armed; under watchdog.mu
 
 	mu    sync.Mutex
@@ -47,7 +52,7 @@ func (a *alarm) trigger() {
 }
 
 func newWatchdog() *watchdog {
-	w := &watchdog{wake: make(chan struct{}, 1), done: make(chan struct{})}
+	w := &watchdog{epoch: time.Now(), wake: make(chan struct{}, 1), done: make(chan struct{})}
 	go w.run()
 	return w
 }
@@ -57,7 +62,7 @@ func (w *watchdog) arm(a *alarm, deadline time.Time) {
 	a.mu.Lock()
 	a.armed, a.fired = true, false
 	a.mu.Unlock()
-	a.at = deadline.UnixNano()
+	a.at = max(int64(deadline.Sub(w.epoch)), 1) // monotonic when deadline came from time.Now
 	w.mu.Lock()
 	w.push(a)
 	signal := w.scheduled == 0 || a.at < w.scheduled
@@ -91,7 +96,7 @@ func (w *watchdog) run() {
 	timer.Stop()
 	for {
 		w.mu.Lock()
-		now := time.Now().UnixNano()
+		now := int64(time.Since(w.epoch))
 		for len(w.heap) > 0 && w.heap[0].at <= now {
 			a := w.heap[0]
 			w.remove(0)
