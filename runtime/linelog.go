@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/raisfast/wasmplug/runtime/internal/hostlog"
 )
@@ -37,6 +38,9 @@ type lineLogger struct {
 	buf   []byte   // the partial line
 	block []string // whole lines not yet logged
 	size  int      // bytes in block, with their newlines
+	// held is len(block), readable without mu: flushCall, at the end of
+	// every call, then costs one load when the guest printed nothing.
+	held atomic.Int32
 }
 
 func newLineLogger(l *slog.Logger, lim *hostlog.Limiter, stream string) *lineLogger {
@@ -75,6 +79,9 @@ func (w *lineLogger) Write(p []byte) (int, error) {
 // partial last line waits for its end). The runtime calls it at the end of
 // every call and instantiation.
 func (w *lineLogger) flushCall() {
+	if w.held.Load() == 0 {
+		return
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.emit()
@@ -89,6 +96,7 @@ func (w *lineLogger) endLine() {
 	}
 	w.block = append(w.block, line)
 	w.size += len(line) + 1
+	w.held.Store(int32(len(w.block)))
 	if len(w.block) >= maxBlockLines || w.size >= maxBlockBytes {
 		w.emit()
 	}
@@ -107,4 +115,5 @@ func (w *lineLogger) emit() {
 	}
 	clear(w.block)
 	w.block, w.size = w.block[:0], 0
+	w.held.Store(0)
 }
