@@ -245,7 +245,6 @@ func (rt *Runtime) startInstance(ctx context.Context, p *loaded) (*instance, err
 	return in, nil
 }
 
-// stopInstance is p's pool closer.
 // flushOutput logs what the guest wrote to stdout and stderr since the
 // last flush: one record per stream for a call, however many lines.
 func (in *instance) flushOutput() {
@@ -253,6 +252,7 @@ func (in *instance) flushOutput() {
 	in.stderr.flushCall()
 }
 
+// stopInstance is p's pool closer.
 func (p *loaded) stopInstance(ctx context.Context, in *instance) error {
 	if in.alarm != nil {
 		p.alarmsMu.Lock()
