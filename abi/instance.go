@@ -256,8 +256,12 @@ type callContext[I any] struct {
 type instanceKey[I any] struct{}
 
 func (c *callContext[I]) Value(key any) any {
-	if _, ok := key.(instanceKey[I]); ok {
+	switch key.(type) {
+	case instanceKey[I]:
 		return c.inst
+	}
+	if snapshotProbe != nil && key == snapshotProbe {
+		return nil // see snapshotProbe
 	}
 	return c.Context.Value(key)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	wasi "github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
 
@@ -215,3 +216,33 @@ func TestComparesSafely(t *testing.T) {
 		t.Error("a context whose == panics was reused")
 	}
 }
+
+// TestSnapshotProbe: the key wazero's engine asks every call's context for
+// was found (a wazero upgrade that moves it fails here, not silently in
+// the benchmarks), and the bindings' context answers it without asking
+// the caller's.
+func TestSnapshotProbe(t *testing.T) {
+	if snapshotProbe == nil {
+		t.Fatal("experimental.WithSnapshotter's key not found: wazero changed its layout")
+	}
+	if got := experimental.WithSnapshotter(context.Background()).Value(snapshotProbe); got == nil {
+		t.Fatal("the probe is not the snapshotter key")
+	}
+	asked := 0
+	c := &callContext[struct{}]{Context: countingCtx{Context: context.Background(), n: &asked}}
+	if c.Value(snapshotProbe) != nil || asked != 0 {
+		t.Errorf("the probe went to the caller's context (%d lookups)", asked)
+	}
+	if c.Value(probeKey{}); asked != 1 {
+		t.Errorf("other keys must reach the caller's context: %d lookups", asked)
+	}
+}
+
+type probeKey struct{}
+
+type countingCtx struct {
+	context.Context
+	n *int
+}
+
+func (c countingCtx) Value(key any) any { *c.n++; return c.Context.Value(key) }

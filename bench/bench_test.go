@@ -9,6 +9,7 @@ import (
 
 	"github.com/raisfast/wasmplug/gen/plugin"
 	"github.com/raisfast/wasmplug/runtime"
+	"github.com/raisfast/wasmplug/runtime/interrupt"
 	"github.com/tetratelabs/wazero"
 	wasi "github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
@@ -333,6 +334,28 @@ func (d deadline) OnPostCreating(ctx context.Context, in *plugin.PostInput) (*pl
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	return d.Instance.OnPostCreating(ctx, *in)
+}
+
+// BenchmarkInstrumented: the generated bindings over the module as the
+// runtime rewrites it (runtime/interrupt: a flag check at every function
+// entry and loop header, a countdown to a yield point every 1<<16 checks),
+// with no deadline armed. Between BenchmarkGenerated and
+// BenchmarkRuntimeFilter it splits what the guest pays for being
+// interruptible from what the runtime's bookkeeping costs the host.
+func BenchmarkInstrumented(b *testing.B) {
+	for _, g := range generatedGuests {
+		b.Run(g.short, func(b *testing.B) {
+			wasm, err := interrupt.InstrumentWith(loadGuest(b, g.name), interrupt.Options{YieldEvery: 1 << 16})
+			if err != nil {
+				b.Fatal(err)
+			}
+			mod, err := plugin.Compile(ctx, newRuntime(b), wasm, plugin.OptionalExports())
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchFilter(b, generated{instantiate(b, mod)})
+		})
+	}
 }
 
 // BenchmarkRuntimeFilter: the real path. runtime.Filter through a loaded

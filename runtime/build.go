@@ -128,6 +128,7 @@ func (rt *Runtime) instrument(ctx context.Context, p *loaded, wasm []byte) ([]by
 		return wasm, rt.rcfg
 	}
 	p.alarms = map[*alarm]struct{}{}
+	p.wd = rt.wd
 	switch {
 	case res.Image:
 		p.imgs = &imager{globals: res.Globals}
@@ -179,13 +180,18 @@ func (rt *Runtime) startInstance(ctx context.Context, p *loaded) (*instance, err
 	if p.interruptible() {
 		// The flag is known once the module is instantiated, before its
 		// _initialize runs: the init deadline bounds that too.
-		in.call = &callCtx{Context: context.Background()}
-		in.alarm = newAlarm(func() {
+		in.call = &callCtx{}
+		in.alarm = rt.wd.newAlarm(func() {
 			if in.flag != nil {
 				in.flag.Set(1)
 			}
 			in.call.expire(context.DeadlineExceeded)
-		})
+		}, in.call.callerCancelled)
+		defer func() {
+			if in.inst == nil { // failed: the alarm goes with the instance
+				rt.wd.release(in.alarm)
+			}
+		}()
 		in.onCancel = in.alarm.trigger
 		ictx = abi.WithInstantiated(ictx, func(m api.Module) {
 			mod = m
@@ -197,7 +203,7 @@ func (rt *Runtime) startInstance(ctx context.Context, p *loaded) (*instance, err
 			}
 			in.alarm.mu.Lock()
 			in.flag = flag
-			if in.alarm.fired && flag != nil {
+			if in.alarm.hasFired() && flag != nil {
 				flag.Set(1)
 			}
 			in.alarm.mu.Unlock()
@@ -258,6 +264,7 @@ func (p *loaded) stopInstance(ctx context.Context, in *instance) error {
 		p.alarmsMu.Lock()
 		delete(p.alarms, in.alarm)
 		p.alarmsMu.Unlock()
+		p.wd.release(in.alarm)
 	}
 	return in.inst.Close(ctx)
 }

@@ -2,8 +2,11 @@ package runtime
 
 import (
 	"context"
+	goruntime "runtime"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // callCtx is the context an instrumented instance's calls run under, one
@@ -11,16 +14,23 @@ import (
 // context, timer or channel: it carries the caller's values, reports the
 // call deadline, and makes its done channel only when someone asks for it
 // (a host function passing it to SQL or HTTP; most hook calls never do).
-// The watchdog ends it at the deadline, the caller's cancellation through
-// the instance's alarm, and end when the call returns, as cancel would.
+// The watchdog ends it at the deadline or when the caller is cancelled
+// (through the instance's alarm), and end when the call returns, as cancel
+// would.
 //
 // Reuse is safe because an instance serves one call at a time and nothing
 // the call starts outlives it: host functions finish before the guest
 // resumes, and a channel handed out is closed at the end of its call, so
 // a goroutine still watching it (database/sql's transaction watcher) ends.
+//
+// Value is on the hot path: wazero asks the context of every guest call
+// (each cabi_realloc too) for its snapshotter key. It reads the caller's
+// context without a lock, from a sequence-locked copy of its two words.
 type callCtx struct {
-	context.Context // the caller's
-	deadline        time.Time
+	parent   seqContext
+	clock    *watchdog // the deadline's clock; nil: the wall clock (deadline)
+	at       int64     // the call deadline, ns since clock's epoch
+	deadline time.Time // the call deadline, when clock is nil
 
 	mu   sync.Mutex
 	done chan struct{} // nil until Done is called
@@ -34,8 +44,18 @@ var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); retu
 // begin starts a call under parent, ending at deadline.
 func (c *callCtx) begin(parent context.Context, deadline time.Time) {
 	c.mu.Lock()
-	c.Context, c.deadline, c.done, c.err = parent, deadline, nil, nil
+	c.clock, c.deadline, c.done, c.err = nil, deadline, nil, nil
 	c.mu.Unlock()
+	c.parent.store(parent)
+}
+
+// beginAt starts a call under parent, ending at at on w's clock: no wall
+// clock read.
+func (c *callCtx) beginAt(parent context.Context, w *watchdog, at int64) {
+	c.mu.Lock()
+	c.clock, c.at, c.done, c.err = w, at, nil, nil
+	c.mu.Unlock()
+	c.parent.store(parent)
 }
 
 // expire ends the call's context with err (the first reason wins).
@@ -50,35 +70,46 @@ func (c *callCtx) expire(err error) {
 	c.mu.Unlock()
 }
 
-// end ends the call's context as its cancel function would, and lets go
-// of the caller's context.
-func (c *callCtx) end() {
-	c.expire(context.Canceled)
-	c.mu.Lock()
-	c.Context = context.Background()
-	c.mu.Unlock()
-}
+// end ends the call's context as its cancel function would. It keeps the
+// caller's context, whose values a goroutine that outlived the call may
+// still ask for, until the instance's next call from another context: a
+// store per call would cost as much as the rest of the bookkeeping.
+func (c *callCtx) end() { c.expire(context.Canceled) }
 
-// parent returns the caller's context (a goroutine that outlived its call,
-// such as database/sql's transaction watcher, may ask while end swaps it).
-func (c *callCtx) parent() (context.Context, time.Time) {
+// callerCancelled reports whether the current call's caller is done (the
+// watchdog's poll).
+func (c *callCtx) callerCancelled() bool { return c.parent.load().Err() != nil }
+
+// callDeadline is the call's own deadline.
+func (c *callCtx) callDeadline() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.Context, c.deadline
+	if c.clock != nil {
+		return c.clock.at(c.at)
+	}
+	return c.deadline
+}
+
+// pastDeadline reports whether the call's own deadline has passed.
+func (c *callCtx) pastDeadline() bool {
+	c.mu.Lock()
+	clock, at, deadline := c.clock, c.at, c.deadline
+	c.mu.Unlock()
+	if clock != nil {
+		return clock.now() >= at
+	}
+	return !time.Now().Before(deadline)
 }
 
 func (c *callCtx) Deadline() (time.Time, bool) {
-	parent, deadline := c.parent()
-	if d, ok := parent.Deadline(); ok && d.Before(deadline) {
+	deadline := c.callDeadline()
+	if d, ok := c.parent.load().Deadline(); ok && d.Before(deadline) {
 		return d, true
 	}
 	return deadline, true
 }
 
-func (c *callCtx) Value(key any) any {
-	parent, _ := c.parent()
-	return parent.Value(key)
-}
+func (c *callCtx) Value(key any) any { return c.parent.load().Value(key) }
 
 func (c *callCtx) Done() <-chan struct{} {
 	c.mu.Lock()
@@ -99,12 +130,62 @@ func (c *callCtx) Err() error {
 	if err != nil {
 		return err
 	}
-	parent, deadline := c.parent()
-	if err := parent.Err(); err != nil {
+	if err := c.parent.load().Err(); err != nil {
 		return err
 	}
-	if !time.Now().Before(deadline) {
+	if c.pastDeadline() {
 		return context.DeadlineExceeded
 	}
 	return nil
+}
+
+// seqContext holds a context.Context that one goroutine replaces while
+// others read it, without a lock and without allocating: the interface's
+// two words are stored atomically under a sequence counter, and a reader
+// retries while a store is under way (a seqlock). Storing the words
+// through unsafe.Pointer keeps them visible to the garbage collector.
+type seqContext struct {
+	seq  atomic.Uint64 // odd while a store is under way
+	tab  unsafe.Pointer
+	data unsafe.Pointer
+}
+
+// ifaceWords is the layout of a non-empty interface value.
+type ifaceWords struct{ tab, data unsafe.Pointer }
+
+// store replaces the context. Stores must not run concurrently with each
+// other (one goroutine: the instance's caller). Storing the context already
+// held writes nothing.
+func (s *seqContext) store(ctx context.Context) {
+	w := (*ifaceWords)(unsafe.Pointer(&ctx))
+	if atomic.LoadPointer(&s.tab) == w.tab && atomic.LoadPointer(&s.data) == w.data {
+		return
+	}
+	s.seq.Add(1)
+	atomic.StorePointer(&s.tab, w.tab)
+	atomic.StorePointer(&s.data, w.data)
+	s.seq.Add(1)
+}
+
+// load returns the context last stored, or context.Background before any.
+func (s *seqContext) load() context.Context {
+	for {
+		n := s.seq.Load()
+		if n&1 != 0 {
+			goruntime.Gosched() // the storer was descheduled mid-store
+			continue
+		}
+		{
+			var ctx context.Context
+			w := (*ifaceWords)(unsafe.Pointer(&ctx))
+			w.tab = atomic.LoadPointer(&s.tab)
+			w.data = atomic.LoadPointer(&s.data)
+			if s.seq.Load() == n {
+				if ctx == nil {
+					return context.Background()
+				}
+				return ctx
+			}
+		}
+	}
 }

@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -63,5 +64,73 @@ func TestCallCtx(t *testing.T) {
 		c.end()
 	}); allocs != 0 {
 		t.Errorf("a call without Done allocates %.0f times", allocs)
+	}
+}
+
+// TestCallCtxOnWatchdogClock: a deadline on the watchdog's clock reads
+// back as wall-clock time and expires Err.
+func TestCallCtxOnWatchdogClock(t *testing.T) {
+	w := newWatchdog(time.Second)
+	defer w.stop()
+	var c callCtx
+	at := w.now() + int64(50*time.Millisecond)
+	c.beginAt(context.Background(), w, at)
+	d, ok := c.Deadline()
+	if want := time.Now().Add(50 * time.Millisecond); !ok || d.Sub(want).Abs() > 20*time.Millisecond {
+		t.Fatalf("deadline %v, want about %v", d, want)
+	}
+	if c.Err() != nil {
+		t.Fatalf("err before the deadline: %v", c.Err())
+	}
+	time.Sleep(60 * time.Millisecond)
+	if !errors.Is(c.Err(), context.DeadlineExceeded) {
+		t.Fatalf("err after the deadline: %v", c.Err())
+	}
+	c.end()
+}
+
+// TestCallCtxValueWhileSwapped: goroutines reading the caller's values
+// while calls begin and end see a whole context each time (the seqlock;
+// run with -race).
+func TestCallCtxValueWhileSwapped(t *testing.T) {
+	var c callCtx
+	a := context.WithValue(context.Background(), ctxKey{}, "a")
+	b := context.WithValue(context.Background(), ctxKey{}, "b")
+	stop := make(chan struct{})
+	done := make(chan error, 2)
+	for range 2 {
+		go func() {
+			for {
+				select {
+				case <-stop:
+					done <- nil
+					return
+				default:
+				}
+				switch v := c.Value(ctxKey{}); v {
+				case nil, "a", "b":
+				default:
+					done <- fmt.Errorf("value %v", v)
+					return
+				}
+			}
+		}()
+	}
+	for i := range 20000 {
+		if i%2 == 0 {
+			c.begin(a, time.Now().Add(time.Second))
+		} else {
+			c.begin(b, time.Now().Add(time.Second))
+		}
+		c.end()
+	}
+	close(stop)
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if allocs := testing.AllocsPerRun(100, func() { _ = c.Value(ctxKey{}) }); allocs != 0 {
+		t.Errorf("Value allocates %.0f times", allocs)
 	}
 }

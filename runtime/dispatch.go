@@ -274,23 +274,16 @@ func (rt *Runtime) invoke(ctx context.Context, p *loaded, h *plugin.Hook, fn fun
 
 // callFlagged runs fn on an instrumented instance: its deadline is the
 // watchdog's alarm, which sets the interrupt flag and ends the call's
-// reused context; the caller's cancellation does the same through
-// in.onCancel. It allocates nothing unless ctx can be cancelled (the
-// AfterFunc registration) or a host function asks for the context's done
-// channel.
+// reused context, at the deadline or, polled by the watchdog, once the
+// caller's ctx is done. It allocates nothing and takes no lock but the
+// call context's own (uncontended) unless a host function asks for the
+// context's done channel.
 func (rt *Runtime) callFlagged(ctx context.Context, in *instance, fn func(context.Context, plugin.Guest) error) (err error, timedOut bool) {
-	deadline := time.Now().Add(rt.cfg.CallTimeout)
-	in.call.begin(ctx, deadline)
+	at := rt.wd.now() + int64(rt.cfg.CallTimeout)
+	in.call.beginAt(ctx, rt.wd, at)
 	in.waits.bind(in.call)
-	rt.wd.arm(in.alarm, deadline)
-	var stopParent func() bool
-	if ctx.Done() != nil {
-		stopParent = context.AfterFunc(ctx, in.onCancel)
-	}
+	rt.wd.armAt(in.alarm, at, ctx.Done() != nil)
 	err = fn(in.call, in.inst)
-	if stopParent != nil {
-		stopParent()
-	}
 	if rt.wd.disarm(in.alarm) { // nothing sets the flag from here on
 		timedOut = ctx.Err() == nil
 		if err == nil {

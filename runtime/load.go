@@ -53,6 +53,7 @@ type loaded struct {
 	// forceClose.
 	alarmsMu sync.Mutex
 	alarms   map[*alarm]struct{}
+	wd       *watchdog // rt.wd, where the alarms are registered
 
 	imgs *imager // instance images (image.go)
 	// newInstance and closeInstance are the pool's factory and closer.

@@ -125,7 +125,7 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 		rt.rcfgFast = rt.rcfgFast.WithCompilationCache(cache)
 	}
 	rt.rcfg = rt.rcfgFast.WithCloseOnContextDone(true)
-	rt.wd = newWatchdog()
+	rt.wd = newWatchdog(rt.cfg.CallTimeout)
 	rt.cur.Store(newSnapshot(nil, nil, false))
 	if rt.cronHook != nil {
 		rt.sched = cron.NewScheduler(cron.WithClock(cfg.Clock), cron.WithLogger(cfg.Logger), cron.WithLocation(cfg.CronLocation))

@@ -1,73 +1,146 @@
 package runtime
 
 import (
+	"math"
+	goruntime "runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// watchdog fires the alarms of calls whose deadline passed, from one
-// goroutine per runtime: the cheap deadline of instrumented guests (see
-// runtime/interrupt). Arming and disarming an alarm take a mutex and a heap
-// operation and allocate nothing; the goroutine wakes about once per call
-// deadline, not once per call, because a pending timer is left running
-// when the heap empties and calls arm later deadlines than it.
+// watchdog fires the alarms of calls whose deadline passed or whose
+// caller gave up, from one goroutine per runtime: the cheap deadline of
+// instrumented guests (see runtime/interrupt).
+//
+// Arming and disarming an alarm are a few atomic operations on the alarm
+// itself: no mutex, no heap, no shared write, no allocation. The alarms
+// are registered once, when their instance is made, and the goroutine
+// scans them when it wakes: at the earliest deadline it saw, at a lease
+// when none was armed (so a stream of calls arming later deadlines needs
+// no wake-up per call), and every cancelPoll while calls with a
+// cancellable caller run. That poll is how a caller's cancellation reaches
+// a running call without registering a context.AfterFunc (an allocation
+// and a lock on the caller's context) per call: it is noticed within
+// cancelPoll. A call that arms a deadline earlier than the goroutine's
+// next wake-up (the first after idling) kicks it.
 //
 // Deadlines are kept on the monotonic clock (nanoseconds since the
 // watchdog started), so a step of the wall clock neither fires an alarm
 // early nor holds one back.
 type watchdog struct {
-	epoch     time.Time // monotonic origin of at and scheduled
-	mu        sync.Mutex
-	heap      []*alarm // min-heap by at
-	scheduled int64    // when the goroutine's timer fires (ns since epoch), 0 when it has none
-	wake      chan struct{}
-	done      chan struct{}
-	stopOnce  sync.Once
+	epoch time.Time     // monotonic origin of deadlines
+	lease time.Duration // how long the goroutine stays scheduled without an armed alarm
+	next  atomic.Int64  // when the goroutine scans next (ns since epoch); 0: idle, arms kick
+	used  atomic.Bool   // an alarm was armed since the last lease expired
+	polls atomic.Bool   // a call with a cancellable caller was armed since the last scan
+	wakes atomic.Uint64 // how often the goroutine woke (tests)
+
+	mu     sync.Mutex
+	alarms []*alarm // registered, one per instrumented instance
+
+	wake     chan struct{}
+	done     chan struct{}
+	stopOnce sync.Once
 }
 
-// alarm is one instance's deadline slot, allocated once per instance. It
-// fires (sets the instance's interrupt flag) only while armed, from the
-// watchdog at the deadline or from trigger (the caller's cancellation);
-// once disarm returns, nothing sets the flag any more.
+// cancelPoll bounds how long a caller's cancellation takes to interrupt a
+// running call.
+const cancelPoll = 5 * time.Millisecond
+
+// alarm states besides armed, whose value is the deadline (> 0).
+const (
+	alarmIdle   int64 = 0
+	alarmFiring int64 = -1 // the watchdog or trigger is running set
+	alarmFired  int64 = -2
+)
+
+// alarm is one instance's deadline slot, registered with the watchdog
+// once per instance. It fires (runs set) only while armed, at the deadline,
+// when the armed call's caller is cancelled (cancelled reports it), or
+// from trigger; once disarm returns, nothing fires it any more.
 type alarm struct {
-	set   func() // sets the instance's interrupt flag
-	at    int64  // deadline, ns since the watchdog's epoch
-	index int    // position in the heap, -1 when not armed; under watchdog.mu
+	set       func()      // sets the instance's interrupt flag and ends its call context
+	cancelled func() bool // reports the armed call's caller cancelled; nil: never polled
+	state     atomic.Int64
+	poll      atomic.Bool // the armed call's caller can be cancelled
+	last      int64       // the last deadline armed (two calls in a row never arm the same)
+	slot      int         // index in watchdog.alarms, under watchdog.mu
 
-	mu    sync.Mutex
-	armed bool
-	fired bool
+	// mu serialises set with code that must see whether it ran (the
+	// instantiation hook that learns the interrupt flag late).
+	mu sync.Mutex
 }
 
-func newAlarm(set func()) *alarm { return &alarm{set: set, index: -1} }
-
-// trigger fires a if it is armed and has not fired yet.
-func (a *alarm) trigger() {
-	a.mu.Lock()
-	if a.armed && !a.fired {
-		a.fired = true
-		a.set()
-	}
-	a.mu.Unlock()
-}
-
-func newWatchdog() *watchdog {
-	w := &watchdog{epoch: time.Now(), wake: make(chan struct{}, 1), done: make(chan struct{})}
+func newWatchdog(lease time.Duration) *watchdog {
+	w := &watchdog{epoch: time.Now(), lease: lease, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	go w.run()
 	return w
 }
 
+// now is the monotonic time in ns since the watchdog's epoch: one clock
+// read (time.Now reads two clocks).
+func (w *watchdog) now() int64 { return int64(time.Since(w.epoch)) }
+
+// at returns the wall-clock time of a deadline in ns since the epoch.
+func (w *watchdog) at(ns int64) time.Time { return w.epoch.Add(time.Duration(ns)) }
+
+// newAlarm registers an alarm running set when it fires; cancelled, if not
+// nil, is polled while the alarm is armed with a cancellable caller.
+func (w *watchdog) newAlarm(set func(), cancelled func() bool) *alarm {
+	a := &alarm{set: set, cancelled: cancelled}
+	w.mu.Lock()
+	a.slot = len(w.alarms)
+	w.alarms = append(w.alarms, a)
+	w.mu.Unlock()
+	return a
+}
+
+// release unregisters a; it must not be armed.
+func (w *watchdog) release(a *alarm) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	i := a.slot
+	if i < 0 || i >= len(w.alarms) || w.alarms[i] != a {
+		return
+	}
+	last := len(w.alarms) - 1
+	w.alarms[i] = w.alarms[last]
+	w.alarms[i].slot = i
+	w.alarms[last] = nil
+	w.alarms = w.alarms[:last]
+	a.slot = -1
+}
+
 // arm schedules a to fire at deadline. a must not be armed.
 func (w *watchdog) arm(a *alarm, deadline time.Time) {
-	a.mu.Lock()
-	a.armed, a.fired = true, false
-	a.mu.Unlock()
-	a.at = max(int64(deadline.Sub(w.epoch)), 1) // monotonic when deadline came from time.Now
-	w.mu.Lock()
-	w.push(a)
-	signal := w.scheduled == 0 || a.at < w.scheduled
-	w.mu.Unlock()
-	if signal {
+	w.armAt(a, int64(deadline.Sub(w.epoch)), false)
+}
+
+// armAt schedules a to fire at the deadline at (ns since the epoch) and,
+// with poll, when a.cancelled reports the caller cancelled. a must not be
+// armed.
+func (w *watchdog) armAt(a *alarm, at int64, poll bool) {
+	at = max(at, 1)
+	if at == a.last {
+		at++ // a scan holding the last call's deadline must not fire this one
+	}
+	a.last = at
+	a.poll.Store(poll)
+	a.state.Store(at)
+	due := at
+	if poll {
+		due = min(at, w.now()+int64(cancelPoll))
+		if !w.polls.Load() {
+			w.polls.Store(true)
+		}
+	}
+	if !w.used.Load() {
+		w.used.Store(true)
+	}
+	// The store of state above and this load pair with the goroutine's
+	// store of next and its scan (both sequentially consistent): either
+	// the scan sees the alarm armed or this sees the goroutine needs a kick.
+	if n := w.next.Load(); n == 0 || due < n {
 		select {
 		case w.wake <- struct{}{}:
 		default:
@@ -77,16 +150,47 @@ func (w *watchdog) arm(a *alarm, deadline time.Time) {
 
 // disarm unschedules a and reports whether it fired.
 func (w *watchdog) disarm(a *alarm) bool {
-	w.mu.Lock()
-	if a.index >= 0 {
-		w.remove(a.index)
+	for {
+		s := a.state.Load()
+		if s == alarmFiring {
+			goruntime.Gosched() // set is a few stores: wait for it to finish
+			continue
+		}
+		if a.state.CompareAndSwap(s, alarmIdle) {
+			return s == alarmFired
+		}
 	}
-	w.mu.Unlock()
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.armed = false
-	return a.fired
 }
+
+// trigger fires a if it is armed.
+func (a *alarm) trigger() {
+	for {
+		s := a.state.Load()
+		if s <= 0 {
+			return
+		}
+		if a.fire(s) {
+			return
+		}
+	}
+}
+
+// fire fires a if it is still armed with the deadline armed (not re-armed
+// for a later call since the caller looked).
+func (a *alarm) fire(armed int64) bool {
+	if !a.state.CompareAndSwap(armed, alarmFiring) {
+		return false
+	}
+	a.mu.Lock()
+	a.set()
+	a.state.Store(alarmFired)
+	a.mu.Unlock()
+	return true
+}
+
+// hasFired reports whether a's set ran. With a.mu held the answer holds:
+// a firing alarm runs set under a.mu and is marked fired before unlocking.
+func (a *alarm) hasFired() bool { return a.state.Load() == alarmFired }
 
 // stop ends the goroutine; alarms still armed never fire.
 func (w *watchdog) stop() { w.stopOnce.Do(func() { close(w.done) }) }
@@ -94,30 +198,34 @@ func (w *watchdog) stop() { w.stopOnce.Do(func() { close(w.done) }) }
 func (w *watchdog) run() {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	kicked := true
 	for {
-		w.mu.Lock()
-		now := int64(time.Since(w.epoch))
-		for len(w.heap) > 0 && w.heap[0].at <= now {
-			a := w.heap[0]
-			w.remove(0)
-			a.trigger()
+		w.wakes.Add(1)
+		now := w.now()
+		next := w.plan(now, w.scan(now), kicked)
+		w.publish(next)
+		// An arm that raced with the scan compared its deadline with the
+		// next published before; it is armed by now, so a second scan
+		// after publishing finds it (sequentially consistent atomics: its
+		// store of the deadline precedes its load of next, which preceded
+		// the publish above). Arms from here on compare with what this
+		// publishes and kick only when they need an earlier wake-up.
+		if again := w.scan(now); again.at < next || again.poll {
+			next = min(next, again.at)
+			if again.poll {
+				next = min(next, now+int64(cancelPoll))
+			}
+			w.publish(next)
 		}
-		switch {
-		case len(w.heap) == 0 && w.scheduled != 0 && w.scheduled > now:
-			// Leave the pending timer: a call armed soon will not need a wake-up.
-		case len(w.heap) == 0:
-			w.scheduled = 0
-		case w.scheduled == 0 || w.heap[0].at < w.scheduled || w.scheduled <= now:
-			w.scheduled = w.heap[0].at
-			timer.Reset(time.Duration(w.scheduled - now))
+		if next != math.MaxInt64 {
+			timer.Reset(time.Duration(next - now))
 		}
-		w.mu.Unlock()
 		select {
 		case <-timer.C:
-			w.mu.Lock()
-			w.scheduled = 0
-			w.mu.Unlock()
+			kicked = false
 		case <-w.wake:
+			kicked = true
+			timer.Stop()
 		case <-w.done:
 			timer.Stop()
 			return
@@ -125,61 +233,56 @@ func (w *watchdog) run() {
 	}
 }
 
-// heap operations, with w.mu held.
-
-func (w *watchdog) push(a *alarm) {
-	a.index = len(w.heap)
-	w.heap = append(w.heap, a)
-	w.up(a.index)
+// plan is when the goroutine scans next after a scan at now found r
+// (math.MaxInt64: not until kicked).
+func (w *watchdog) plan(now int64, r scanResult, kicked bool) int64 {
+	next := r.at
+	if w.polls.Swap(false) || r.poll {
+		next = min(next, now+int64(cancelPoll))
+	}
+	if next == math.MaxInt64 && (kicked || w.used.Swap(false)) {
+		// Nothing armed: stay scheduled for a lease after a kick or while
+		// alarms keep being armed, so that a stream of calls arming later
+		// deadlines wakes nobody; idle otherwise.
+		next = now + int64(w.lease)
+	}
+	return next
 }
 
-func (w *watchdog) remove(i int) {
-	last := len(w.heap) - 1
-	a := w.heap[i]
-	if i != last {
-		w.swap(i, last)
+// publish tells arms when the goroutine scans next (0: idle, kick me).
+func (w *watchdog) publish(next int64) {
+	if next == math.MaxInt64 {
+		next = 0
 	}
-	w.heap[last] = nil
-	w.heap = w.heap[:last]
-	a.index = -1
-	if i != last {
-		w.down(i)
-		w.up(i)
-	}
+	w.next.Store(next)
 }
 
-func (w *watchdog) swap(i, j int) {
-	w.heap[i], w.heap[j] = w.heap[j], w.heap[i]
-	w.heap[i].index, w.heap[j].index = i, j
+// scanResult is what a scan found still armed: the earliest deadline and
+// whether a call with a cancellable caller runs.
+type scanResult struct {
+	at   int64
+	poll bool
 }
 
-func (w *watchdog) up(i int) {
-	for i > 0 {
-		p := (i - 1) / 2
-		if w.heap[p].at <= w.heap[i].at {
-			return
+// scan fires the alarms that are due or whose caller was cancelled.
+func (w *watchdog) scan(now int64) scanResult {
+	r := scanResult{at: math.MaxInt64}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, a := range w.alarms {
+		s := a.state.Load()
+		if s <= 0 {
+			continue
 		}
-		w.swap(i, p)
-		i = p
+		poll := a.poll.Load() && a.cancelled != nil
+		if s <= now || (poll && a.cancelled()) {
+			a.fire(s)
+			continue
+		}
+		r.at = min(r.at, s)
+		r.poll = r.poll || poll
 	}
-}
-
-func (w *watchdog) down(i int) {
-	for {
-		l := 2*i + 1
-		if l >= len(w.heap) {
-			return
-		}
-		m := l
-		if r := l + 1; r < len(w.heap) && w.heap[r].at < w.heap[l].at {
-			m = r
-		}
-		if w.heap[i].at <= w.heap[m].at {
-			return
-		}
-		w.swap(i, m)
-		i = m
-	}
+	return r
 }
 
 // yieldEvery is how many interrupt checks an instrumented guest runs
