@@ -387,6 +387,54 @@ func (r *runtimeFilter) OnPostCreating(ctx context.Context, in *plugin.PostInput
 	return &r.out, err
 }
 
+// BenchmarkRuntimeFilterRequest: BenchmarkRuntimeFilter under the context
+// an HTTP handler passes (r.Context(): a few values over a cancellable
+// context, as net/http builds it), alternating between two such requests so
+// that every call comes from another caller's context. The runtime must
+// neither allocate per call for the caller's cancellation nor let every
+// guest call walk the chain of values.
+func BenchmarkRuntimeFilterRequest(b *testing.B) {
+	cache := b.TempDir()
+	for _, g := range generatedGuests {
+		b.Run(g.short, func(b *testing.B) {
+			rt, _ := newPluginRuntime(b, g.name, 4, cache)
+			r := &requestFilter{runtimeFilter: runtimeFilter{rt: rt}}
+			for i := range r.reqs {
+				var cancel context.CancelFunc
+				r.reqs[i], cancel = requestContext(ctx)
+				b.Cleanup(cancel)
+			}
+			benchFilter(b, r)
+		})
+	}
+}
+
+type serverKey struct{ name string }
+
+// requestContext is a context shaped like the one net/http gives a handler:
+// the server's and the connection's values, a cancellation per connection
+// and one per request.
+func requestContext(parent context.Context) (context.Context, context.CancelFunc) {
+	c := context.WithValue(parent, serverKey{"http-server"}, "srv")
+	c = context.WithValue(c, serverKey{"local-addr"}, "127.0.0.1:8080")
+	c, cancelConn := context.WithCancel(c)
+	c = context.WithValue(c, serverKey{"request-id"}, "42")
+	c, cancelReq := context.WithCancel(c)
+	return c, func() { cancelReq(); cancelConn() }
+}
+
+// requestFilter calls runtime.Filter from two request contexts in turn.
+type requestFilter struct {
+	runtimeFilter
+	reqs [2]context.Context
+	n    int
+}
+
+func (r *requestFilter) OnPostCreating(_ context.Context, in *plugin.PostInput) (*plugin.PostInput, error) {
+	r.n++
+	return r.runtimeFilter.OnPostCreating(r.reqs[r.n&1], in)
+}
+
 // BenchmarkRuntimeAction: on-login through runtime.Action, as
 // BenchmarkRuntimeFilter runs filters (compare with BenchmarkAction).
 func BenchmarkRuntimeAction(b *testing.B) {

@@ -23,7 +23,8 @@
 //     load and per-instance state spread evenly. An instance serves one call
 //     at a time.
 //   - Waiting: when every instance is busy (or being replaced) a call waits,
-//     first come first served, until one is free or its context is done; then
+//     first come first served (a call arriving just as an instance is
+//     released may take it first), until one is free or its context is done; then
 //     it fails with an error wrapping both [ErrPoolExhausted] and the
 //     context's error.
 //   - Discard: a callback that returns an error wrapping [ErrDiscard] (see
@@ -52,9 +53,9 @@
 // # Cost
 //
 // Do allocates nothing in steady state (see TestDoDoesNotAllocate and
-// BenchmarkDo): free instances are counted by a buffered channel of empty
-// structs and claimed by compare-and-swap on a slot array; there are no maps
-// and no locks on the call path.
+// BenchmarkDo): free instances are counted by an atomic counter (a channel
+// hands them to waiting callers) and claimed by compare-and-swap on a slot
+// array; there are no maps and no locks on the call path.
 package pool
 
 import (
@@ -148,8 +149,8 @@ func WithBackoff(initial, max time.Duration) Option {
 // [New]; it is safe for concurrent use.
 type Pool[T any] struct {
 	slots   []slot[T]
-	tokens  chan struct{} // one token per idle instance; capacity len(slots)
-	next    atomic.Uint32 // where the next scan starts
+	tokens  *tokens       // one token per idle instance
+	next    atomic.Uint32 // where the next scan starts, modulo the size
 	closed  atomic.Bool   // Close has begun
 	gaveUp  atomic.Bool   // Close's context ended before the pool drained
 	done    chan struct{} // closed when Close begins
@@ -203,7 +204,7 @@ func New[T any](ctx context.Context, size int, factory func(context.Context) (T,
 	}
 	p := &Pool[T]{
 		slots:      make([]slot[T], size),
-		tokens:     make(chan struct{}, size),
+		tokens:     newTokens(size),
 		done:       make(chan struct{}),
 		closeDone:  make(chan struct{}),
 		factory:    factory,
@@ -237,7 +238,7 @@ func New[T any](ctx context.Context, size int, factory func(context.Context) (T,
 		p.created.Add(1)
 		p.slots[i].val = v
 		p.slots[i].state.Store(stateIdle)
-		p.tokens <- struct{}{}
+		p.tokens.put()
 	}
 	if eager < size {
 		go func() {
@@ -266,15 +267,13 @@ func (p *Pool[T]) Do(ctx context.Context, fn func(context.Context, T) error) (er
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%w: %w", ErrPoolExhausted, err)
 	}
-	select {
-	case <-p.tokens:
-	default:
+	if !p.tokens.tryTake() {
 		if err := p.wait(ctx); err != nil {
 			return err
 		}
 	}
 	if p.closed.Load() {
-		p.tokens <- struct{}{} // Close is counting tokens: hand it back
+		p.tokens.put() // Close is counting tokens: hand it back
 		return ErrClosed
 	}
 	s := p.acquire()
@@ -298,33 +297,33 @@ func (p *Pool[T]) Do(ctx context.Context, fn func(context.Context, T) error) (er
 // wait blocks until a token is available, ctx ends, or the pool closes.
 func (p *Pool[T]) wait(ctx context.Context) error {
 	p.waits.Add(1)
-	select {
-	case <-p.tokens:
+	switch err := p.tokens.take(ctx, p.done); err {
+	case nil:
 		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("%w: %w", ErrPoolExhausted, context.Cause(ctx))
-	case <-p.done:
+	case errDone:
 		return ErrClosed
+	default:
+		return fmt.Errorf("%w: %w", ErrPoolExhausted, err)
 	}
 }
 
 // acquire claims an idle slot. The caller holds a token, and every token
 // stands for an idle slot not yet claimed by another token holder, so the
-// scan succeeds; it may need another round when claims race.
+// scan succeeds; it may need another round when claims race. Each call
+// takes its start with one atomic add, so concurrent callers start their
+// scans at different slots instead of racing for the same one; a call
+// that had to skip busy slots moves the next start after the slot it took.
 func (p *Pool[T]) acquire() *slot[T] {
 	n := uint32(len(p.slots))
+	start := (p.next.Add(1) - 1) % n
+	i := start
 	for {
-		i := p.next.Load()
-		if i >= n {
-			i = 0
-		}
 		for range n {
 			s := &p.slots[i]
 			if s.state.Load() == stateIdle && s.state.CompareAndSwap(stateIdle, stateBusy) {
-				if i++; i == n {
-					i = 0
+				if i != start {
+					p.next.Store(i + 1) // skipped busy slots: the next call starts after this one
 				}
-				p.next.Store(i)
 				return s
 			}
 			if i++; i == n {
@@ -337,7 +336,7 @@ func (p *Pool[T]) acquire() *slot[T] {
 
 func (p *Pool[T]) release(s *slot[T]) {
 	s.state.Store(stateIdle)
-	p.tokens <- struct{}{}
+	p.tokens.put()
 	if p.gaveUp.Load() {
 		p.closeIdle(p.cleanCtx, s) // Close stopped waiting for us: close it ourselves
 	}
@@ -375,7 +374,7 @@ func (p *Pool[T]) fill(s *slot[T]) {
 			p.created.Add(1)
 			s.val = v
 			s.state.Store(stateIdle)
-			p.tokens <- struct{}{}
+			p.tokens.put()
 			if p.gaveUp.Load() {
 				p.closeIdle(p.cleanCtx, s)
 			}
@@ -402,7 +401,7 @@ func (p *Pool[T]) fill(s *slot[T]) {
 		}
 		delay = min(delay*2, p.backoffMax)
 	}
-	p.tokens <- struct{}{}
+	p.tokens.put()
 }
 
 // closeIdle closes s's instance if s is idle. The compare-and-swap makes
@@ -454,10 +453,8 @@ func (p *Pool[T]) drain(ctx context.Context) error {
 	var errs []error
 	n := len(p.slots)
 	for got := 0; got < n; got++ {
-		select {
-		case <-p.tokens:
+		if p.tokens.take(ctx, nil) == nil {
 			continue
-		case <-ctx.Done():
 		}
 		p.gaveUp.Store(true)
 		errs = append(errs, fmt.Errorf("pool: close: %d of %d instances still busy or being created: %w", n-got, n, ctx.Err()))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -734,4 +735,57 @@ func BenchmarkDoContended(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestTokensNotLostUnderContention: many callers on a small pool, some
+// giving up while they wait, never lose an instance: afterwards every
+// token is back (the pool serves size callers at once again) and no call
+// got an instance another call held.
+func TestTokensNotLostUnderContention(t *testing.T) {
+	f := newFixture()
+	const size = 3
+	p := newPool(t, f, size)
+	var inUse [64]atomic.Int32
+	var wg sync.WaitGroup
+	for g := range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 300 {
+				ctx := context.Background()
+				var cancel context.CancelFunc = func() {}
+				if (g+i)%7 == 0 {
+					ctx, cancel = context.WithTimeout(ctx, time.Duration(i%3)*time.Microsecond)
+				}
+				_ = p.Do(ctx, func(_ context.Context, in *inst) error {
+					if inUse[in.id].Add(1) != 1 {
+						t.Errorf("instance %d lent to two calls at once", in.id)
+					}
+					if i%5 == 0 {
+						runtime.Gosched()
+					}
+					inUse[in.id].Add(-1)
+					return nil
+				})
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	// All size instances can be held at once again, without waiting.
+	release := make(chan struct{})
+	var held sync.WaitGroup
+	for range size {
+		held.Add(1)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			if err := p.Do(ctx, func(context.Context, *inst) error { held.Done(); <-release; return nil }); err != nil {
+				t.Errorf("after the storm: %v", err)
+				held.Done()
+			}
+		}()
+	}
+	held.Wait()
+	close(release)
 }
