@@ -17,7 +17,34 @@ type Guest struct {
 	stack   [4]uint64
 	// Handles is the instance's resource handle table (worlds with resources).
 	Handles Handles
+
+	carve carver
 }
+
+// CarvableExport is the export by which a guest declares its cabi_realloc
+// carvable: it never frees an allocation on its own, so the host may ask
+// it for one block and carve several allocations out of it (a guest of
+// `witgen guest` does: guest/cabi). The lowering of a hook's arguments
+// then costs one guest call instead of one per string and list. Guests
+// without it (wit-bindgen's C and Rust guests free each string they are
+// given) get one cabi_realloc call per allocation, as the canonical ABI
+// describes; hosts that do not know the export do the same for all.
+const CarvableExport = "wasmplug_carvable_realloc"
+
+// carver carves the allocations of one lowering (an export's arguments, or
+// a host function's results) from blocks the guest allocated. Blocks never
+// outlive their lowering: once the guest runs again it may let go of
+// whatever it did not lift, so newLowering forgets the rest of the block.
+type carver struct {
+	on        bool
+	next, end uint32 // the rest of the current block
+	used      uint32 // bytes carved in this lowering
+	want      uint32 // block size to ask for: what the last lowering used
+}
+
+// maxCarveBlock bounds the blocks asked for, and so what one lowering may
+// waste at the end of its block: larger requests are allocated as they are.
+const maxCarveBlock = 8 << 10
 
 // NewGuest returns the lowering state of an instance. realloc may be nil for
 // modules that never need it; lowering that needs it then fails with
@@ -26,9 +53,46 @@ func NewGuest(mem api.Memory, realloc api.Function) Guest {
 	return Guest{Mem: mem, realloc: realloc}
 }
 
+// SetCarvable makes g carve allocations (see CarvableExport).
+func (g *Guest) SetCarvable(on bool) { g.carve = carver{on: on} }
+
+// newLowering starts a lowering: the host is about to call an export or
+// to return from a host function, so no carved block may be reused.
+func (g *Guest) newLowering() {
+	if g.carve.used != 0 {
+		g.carve.want = min(g.carve.used, maxCarveBlock)
+	}
+	g.carve.next, g.carve.end, g.carve.used = 0, 0, 0
+}
+
 // Alloc calls cabi_realloc(0, 0, align, size) and checks that the result is
-// aligned and that the whole region lies inside memory.
+// aligned and that the whole region lies inside memory. From a carvable
+// guest it carves the region from a block allocated earlier in the same
+// lowering when it fits.
 func (g *Guest) Alloc(ctx context.Context, align, size uint32) (uint32, error) {
+	if !g.carve.on || align > 8 || size > maxCarveBlock {
+		return g.alloc(ctx, align, size)
+	}
+	c := &g.carve
+	if c.end != 0 {
+		p := (c.next + align - 1) &^ (align - 1)
+		if uint64(p)+uint64(size) <= uint64(c.end) {
+			c.used += p + size - c.next
+			c.next = p + size
+			return p, nil
+		}
+	}
+	block := max((size+7)&^7, c.want)
+	p, err := g.alloc(ctx, 8, block)
+	if err != nil {
+		return 0, err
+	}
+	c.next, c.end = p+size, p+block
+	c.used += (size + 7) &^ 7
+	return p, nil
+}
+
+func (g *Guest) alloc(ctx context.Context, align, size uint32) (uint32, error) {
 	if g.realloc == nil {
 		return 0, &ReallocError{Align: align, Size: size, Err: ErrMissingFunctions}
 	}

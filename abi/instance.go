@@ -83,6 +83,10 @@ func (i *Instance[I]) lookUp(l *Linked, owner any) {
 		realloc = mod.ExportedFunction(l.Realloc)
 	}
 	i.g = NewGuest(mod.ExportedMemory(l.Memory), realloc)
+	if m := mod.ExportedFunction(CarvableExport); realloc != nil && m != nil &&
+		len(m.Definition().ParamTypes()) == 0 && len(m.Definition().ResultTypes()) == 0 {
+		i.g.SetCarvable(true)
+	}
 	i.g.Handles.Owner = owner
 	i.g.Handles.Names = i.w.Resources
 	for k := range i.funcs {
@@ -145,6 +149,9 @@ func (i *Instance[I]) Imports() I { return i.imports }
 // Leave. The common case (the caller's context is the last call's) is
 // inlined into the generated export methods.
 func (i *Instance[I]) Enter(ctx context.Context, k int) (api.Function, context.Context, error) {
+	if i.g.carve.on {
+		i.g.newLowering()
+	}
 	fn, c := i.funcs[k], i.last
 	if fn != nil && i.err == nil && !i.busy && c != nil && c.safe && c.Context == ctx {
 		i.busy = true
@@ -300,10 +307,16 @@ func sameContext(a, b context.Context) (same bool) {
 // host function fn (a WIT name, for the trap); outside an export call it
 // traps the guest with ErrNoInstance.
 func Host[I any](ctx context.Context, fn string) *Instance[I] {
+	var inst *Instance[I]
 	if c, ok := ctx.(*callContext[I]); ok {
-		return c.inst
+		inst = c.inst
+	} else {
+		inst = hostFromValue[I](ctx, fn)
 	}
-	return hostFromValue[I](ctx, fn)
+	if inst.g.carve.on {
+		inst.g.newLowering() // the guest ran since the last lowering
+	}
+	return inst
 }
 
 // hostFromValue is Host for a context derived from the call's.

@@ -376,3 +376,12 @@ func FromF64(v float64) uint64 { return math.Float64bits(v) }
 // range, or a nil variant value to lower) by panicking, which traps the
 // guest: the host discards the instance.
 func Unreachable(msg string) { panic("cabi: " + msg) }
+
+// carvable marks this module's cabi_realloc as carvable: its allocations
+// are never freed one by one (a chunk lives while any Go value points into
+// it), so a host may ask it for one block and carve several allocations
+// out of it, saving a guest call per string or list it lowers. A host that
+// does not know the export calls cabi_realloc per allocation as usual.
+//
+//go:wasmexport wasmplug_carvable_realloc
+func carvable() {}

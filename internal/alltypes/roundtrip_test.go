@@ -28,6 +28,7 @@ import (
 
 	"github.com/raisfast/wasmplug/witval"
 
+	"github.com/raisfast/wasmplug/abi"
 	"github.com/raisfast/wasmplug/internal/alltypes/host"
 	"github.com/raisfast/wasmplug/internal/guests"
 	"github.com/raisfast/wasmplug/internal/wasmtools"
@@ -683,6 +684,9 @@ func TestCoreNames(t *testing.T) {
 			continue
 		}
 		got[line] = true
+		if line == `export func "`+abi.CarvableExport+`" () -> ()` {
+			continue // guest/cabi's marker for hosts that carve cabi_realloc blocks
+		}
 		if !want[line] {
 			t.Errorf("module has %s, which the world does not", line)
 		}

@@ -244,6 +244,9 @@ func TestQuickStart(t *testing.T) {
 		`export func "cabi_post_` + hooks + `on-post-creating" (i32) -> ()`,
 		`export func "cabi_realloc" (i32 i32 i32 i32) -> (i32)`,
 		`export memory "memory"`,
+		// guest/cabi's marker for hosts that carve cabi_realloc blocks
+		// (abi.CarvableExport); component tools pass it through.
+		`export func "wasmplug_carvable_realloc" () -> ()`,
 		`import func "raisfast:plugin-wit/host-api@0.1.1" "log" (i32 i32 i32 i32) -> ()`,
 		`import func "raisfast:plugin-wit/host-api@0.1.1" "vfs-write" (i32 i32 i32 i32) -> (i32)`,
 	}
