@@ -191,9 +191,15 @@ var peers = []peer{
 	{"BenchmarkDeadline/c", "generated bindings, C guest, wazero's CloseOnContextDone + a deadline per call (how runtime/ was interruptible before runtime/interrupt)"},
 	{"BenchmarkDeadline/rust", "generated bindings, Rust guest, CloseOnContextDone + deadline"},
 	{"BenchmarkDeadline/go", "generated bindings, witgen Go guest, CloseOnContextDone + deadline"},
+	{"BenchmarkInstrumented/c", "generated bindings over the module as runtime/ rewrites it (interrupt checks, yield countdown), C guest, no deadline armed"},
+	{"BenchmarkInstrumented/rust", "instrumented module, Rust guest"},
+	{"BenchmarkInstrumented/go", "instrumented module, witgen Go guest"},
 	{"BenchmarkRuntimeFilter/c", "the real path: runtime.Filter through a loaded runtime (manifest, pool of 4, instrumented deadline, memory cap, end-of-call bookkeeping), C guest"},
 	{"BenchmarkRuntimeFilter/rust", "runtime.Filter, Rust guest"},
 	{"BenchmarkRuntimeFilter/go", "runtime.Filter, witgen Go guest"},
+	{"BenchmarkRuntimeFilterRequest/c", "runtime.Filter under an HTTP handler's context (values over cancellations, a different request every call), C guest"},
+	{"BenchmarkRuntimeFilterRequest/rust", "runtime.Filter under request contexts, Rust guest"},
+	{"BenchmarkRuntimeFilterRequest/go", "runtime.Filter under request contexts, witgen Go guest"},
 	{"BenchmarkFresh/c", "generated bindings, fresh C instance per call"},
 	{"BenchmarkFresh/rust", "generated bindings, fresh Rust instance per call"},
 	{"BenchmarkFresh/go", "generated bindings, fresh Go instance per call"},
@@ -265,6 +271,12 @@ func (r *report) targets() {
 		r.p("| runtime.Filter on-post-creating, %s guest | %s | %s | 12: as the bare bindings (the runtime adds none) | %s |\n",
 			g, num(a, 0), num(d.med(n, "B/op"), 0), verdict(a, len(d.values(n, "allocs/op")), a <= 12))
 	}
+	for _, g := range []string{"c", "rust", "go"} {
+		n := "BenchmarkRuntimeFilterRequest/" + g
+		a := d.med(n, "allocs/op")
+		r.p("| runtime.Filter on-post-creating under request contexts, %s guest | %s | %s | 12: as the bare bindings (no AfterFunc, context or channel per call) | %s |\n",
+			g, num(a, 0), num(d.med(n, "B/op"), 0), verdict(a, len(d.values(n, "allocs/op")), a <= 12))
+	}
 	r.p("| on-post-creating, hand-rolled floor (C) | %s | %s | (one copy of the whole result, substrings of it) | — |\n",
 		num(d.med(floorC, "allocs/op"), 0), num(d.med(floorC, "B/op"), 0))
 	for _, g := range []string{"c", "rust", "go"} {
@@ -306,6 +318,16 @@ func (r *report) perCall() {
 		r.p("| %s | %s | %s | %s | %s | %s | %s | %s |\n", strings.TrimPrefix(p.name, "Benchmark"), p.what,
 			dur(d.med(p.name, "ns/op")), dur(d.med(p.name, "p50-ns/op")), cs, gs,
 			num(d.med(p.name, "allocs/op"), 0), num(d.med(p.name, "B/op"), 0))
+	}
+	r.p("\nWhere runtime.Filter's time goes, step by step (medians of the rounds' ratios): the bare\n")
+	r.p("bindings; the same over the instrumented module (what the guest pays for being interruptible);\n")
+	r.p("runtime.Filter (the host's bookkeeping: pool, deadline, call context, end of call); and the\n")
+	r.p("same under request contexts (the caller's cancellation polled by the watchdog):\n\n")
+	r.p("| guest | Generated | Instrumented ÷ Generated | RuntimeFilter ÷ Instrumented | RuntimeFilter ÷ Generated | Request ÷ RuntimeFilter |\n|---|---|---|---|---|---|\n")
+	for _, g := range []string{"c", "rust", "go"} {
+		gen, ins, rf, rq := "BenchmarkGenerated/"+g, "BenchmarkInstrumented/"+g, "BenchmarkRuntimeFilter/"+g, "BenchmarkRuntimeFilterRequest/"+g
+		cell := func(a, b string) string { m, lo, hi, k := d.ratio(a, b, "ns/op"); return ratioCell(m, lo, hi, k) }
+		r.p("| %s | %s | %s | %s | %s | %s |\n", g, dur(d.med(gen, "ns/op")), cell(ins, gen), cell(rf, ins), cell(rf, gen), cell(rq, rf))
 	}
 	r.p("\nAction call (on-login with one string argument): the bare bindings and runtime.Action\n")
 	r.p("through a loaded runtime (pool of 4, deadline, bookkeeping):\n\n")
@@ -515,7 +537,17 @@ func (r *report) method() {
   manifest, pool of 4, the default call deadline and memory cap enforced, the end-of-call
   bookkeeping (database session, waits). The guest is instrumented by runtime/interrupt: it checks
   an interrupt flag (a global) at function entries and loop headers, which a watchdog sets at the
-  deadline; no goroutine or timer per call.
+  deadline; no goroutine or timer per call. Arming and disarming the deadline are atomics on the
+  instance's alarm; the watchdog polls the caller's cancellation every 5 ms while calls with a
+  cancellable context run, instead of a context.AfterFunc per call.
+- **Instrumented**: the bare generated bindings over the rewritten module, no deadline armed: the
+  difference to Generated is the guest's cost of the checks, the difference to RuntimeFilter the
+  host's bookkeeping.
+- **RuntimeFilterRequest**: RuntimeFilter called with a context shaped like net/http's (two values,
+  a cancellation, a value, a cancellation), alternating between two such requests.
+- **Carving**: a guest exporting wasmplug_carvable_realloc (the witgen Go guests) gets one
+  cabi_realloc call per lowering, the host carving the block (abi.CarvableExport); the C and Rust
+  guests one per string and list.
 - Every Go guest: GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared, instances with
   WithSysNanotime/WithSysWalltime (wazero's fake clocks stall a Go guest's GC). Host functions of
   plugin-world are a no-op implementation: the filter calls none.
