@@ -33,7 +33,9 @@
 //     interrupt flag at every function entry and loop header (a load and a
 //     branch) and returns to Go every 65536 checks; one watchdog goroutine per
 //     runtime sets the flag of a call past its deadline (or whose caller's
-//     context ended), and Close sets every flag. A module the rewriter
+//     context ended: it polls that every 5 ms while such calls run, so a
+//     call registers nothing on the caller's context), and Close sets every
+//     flag. A module the rewriter
 //     refuses runs with wazero's WithCloseOnContextDone instead (a goroutine
 //     per guest call), with a warning; with Config.CompilationCacheDir the
 //     rewritten module is cached on disk (checksummed, keyed by the input's
