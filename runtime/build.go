@@ -180,12 +180,12 @@ func (rt *Runtime) startInstance(ctx context.Context, p *loaded) (*instance, err
 	if p.interruptible() {
 		// The flag is known once the module is instantiated, before its
 		// _initialize runs: the init deadline bounds that too.
-		in.call = &callCtx{}
+		in.call = newCallCtx(rt.wd)
 		in.alarm = rt.wd.newAlarm(func() {
 			if in.flag != nil {
 				in.flag.Set(1)
 			}
-			in.call.expire(context.DeadlineExceeded)
+			in.call.expire(endedDeadline)
 		}, in.call.callerCancelled)
 		defer func() {
 			if in.inst == nil { // failed: the alarm goes with the instance

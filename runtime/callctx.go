@@ -27,45 +27,76 @@ import (
 // (each cabi_realloc too) for its snapshotter key. It reads the caller's
 // context without a lock, from a sequence-locked copy of its two words.
 type callCtx struct {
-	parent   seqContext
-	clock    *watchdog // the deadline's clock; nil: the wall clock (deadline)
-	at       int64     // the call deadline, ns since clock's epoch
-	deadline time.Time // the call deadline, when clock is nil
+	parent seqContext
+	clock  *watchdog    // the deadline's clock
+	at     atomic.Int64 // the call deadline, ns since clock's epoch
 
-	mu   sync.Mutex
-	done chan struct{} // nil until Done is called
-	err  error
+	// ended is why the call's context ended (endedNot while it runs).
+	// Begin and end are atomic stores unless someone asked for the done
+	// channel (doneMade), which is made, closed and dropped under mu.
+	ended    atomic.Int32
+	doneMade atomic.Bool
+	mu       sync.Mutex
+	done     chan struct{} // nil until Done is called
+	closed   bool          // done is closed
 }
+
+// Reasons a call's context ended.
+const (
+	endedNot int32 = iota
+	endedDeadline
+	endedCanceled
+)
+
+func endedErr(code int32) error {
+	switch code {
+	case endedDeadline:
+		return context.DeadlineExceeded
+	case endedCanceled:
+		return context.Canceled
+	}
+	return nil
+}
+
+// newCallCtx returns a call context whose deadlines are on w's clock.
+func newCallCtx(w *watchdog) *callCtx { return &callCtx{clock: w} }
 
 // closedChan is what Done returns once the context has ended before
 // anyone asked for a channel.
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
-// begin starts a call under parent, ending at deadline.
-func (c *callCtx) begin(parent context.Context, deadline time.Time) {
-	c.mu.Lock()
-	c.clock, c.deadline, c.done, c.err = nil, deadline, nil, nil
-	c.mu.Unlock()
+// begin starts a call under parent, ending at at on the clock.
+func (c *callCtx) begin(parent context.Context, at int64) {
+	if c.doneMade.Load() { // the last call handed out its (closed) channel
+		c.mu.Lock()
+		c.done, c.closed = nil, false
+		c.doneMade.Store(false)
+		c.mu.Unlock()
+	}
+	c.at.Store(at)
 	c.parent.store(parent)
+	c.ended.Store(endedNot)
 }
 
-// beginAt starts a call under parent, ending at at on w's clock: no wall
-// clock read.
-func (c *callCtx) beginAt(parent context.Context, w *watchdog, at int64) {
-	c.mu.Lock()
-	c.clock, c.at, c.done, c.err = w, at, nil, nil
-	c.mu.Unlock()
-	c.parent.store(parent)
+// expire ends the call's context with the reason code (the first reason
+// wins).
+func (c *callCtx) expire(code int32) {
+	if !c.ended.CompareAndSwap(endedNot, code) {
+		return
+	}
+	// Done stores doneMade before it checks ended, this stored ended
+	// before it checks doneMade: one of the two closes the channel.
+	if c.doneMade.Load() {
+		c.closeDone()
+	}
 }
 
-// expire ends the call's context with err (the first reason wins).
-func (c *callCtx) expire(err error) {
+// closeDone closes the done channel once.
+func (c *callCtx) closeDone() {
 	c.mu.Lock()
-	if c.err == nil {
-		c.err = err
-		if c.done != nil {
-			close(c.done)
-		}
+	if c.done != nil && !c.closed {
+		close(c.done)
+		c.closed = true
 	}
 	c.mu.Unlock()
 }
@@ -74,35 +105,14 @@ func (c *callCtx) expire(err error) {
 // caller's context, whose values a goroutine that outlived the call may
 // still ask for, until the instance's next call from another context: a
 // store per call would cost as much as the rest of the bookkeeping.
-func (c *callCtx) end() { c.expire(context.Canceled) }
+func (c *callCtx) end() { c.expire(endedCanceled) }
 
 // callerCancelled reports whether the current call's caller is done (the
 // watchdog's poll).
 func (c *callCtx) callerCancelled() bool { return c.parent.load().Err() != nil }
 
-// callDeadline is the call's own deadline.
-func (c *callCtx) callDeadline() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.clock != nil {
-		return c.clock.at(c.at)
-	}
-	return c.deadline
-}
-
-// pastDeadline reports whether the call's own deadline has passed.
-func (c *callCtx) pastDeadline() bool {
-	c.mu.Lock()
-	clock, at, deadline := c.clock, c.at, c.deadline
-	c.mu.Unlock()
-	if clock != nil {
-		return clock.now() >= at
-	}
-	return !time.Now().Before(deadline)
-}
-
 func (c *callCtx) Deadline() (time.Time, bool) {
-	deadline := c.callDeadline()
+	deadline := c.clock.at(c.at.Load())
 	if d, ok := c.parent.load().Deadline(); ok && d.Before(deadline) {
 		return d, true
 	}
@@ -115,25 +125,27 @@ func (c *callCtx) Done() <-chan struct{} {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.done == nil {
-		if c.err != nil {
+		if c.ended.Load() != endedNot {
 			return closedChan
 		}
 		c.done = make(chan struct{})
+		c.doneMade.Store(true)
+		if c.ended.Load() != endedNot { // expired meanwhile, before it could see the channel
+			close(c.done)
+			c.closed = true
+		}
 	}
 	return c.done
 }
 
 func (c *callCtx) Err() error {
-	c.mu.Lock()
-	err := c.err
-	c.mu.Unlock()
-	if err != nil {
+	if err := endedErr(c.ended.Load()); err != nil {
 		return err
 	}
 	if err := c.parent.load().Err(); err != nil {
 		return err
 	}
-	if c.pastDeadline() {
+	if c.clock.now() >= c.at.Load() {
 		return context.DeadlineExceeded
 	}
 	return nil

@@ -4,20 +4,29 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 )
 
 type ctxKey struct{}
 
+// after returns the deadline d from now on w's clock.
+func after(w *watchdog, d time.Duration) int64 { return w.now() + int64(d) }
+
 func TestCallCtx(t *testing.T) {
+	w := newWatchdog(time.Second)
+	defer w.stop()
 	parent, cancel := context.WithCancel(context.WithValue(context.Background(), ctxKey{}, "v"))
 	defer cancel()
-	var c callCtx
-	deadline := time.Now().Add(time.Hour)
-	c.begin(parent, deadline)
-	if d, ok := c.Deadline(); !ok || !d.Equal(deadline) || c.Value(ctxKey{}) != "v" || c.Err() != nil {
+	c := newCallCtx(w)
+	at := after(w, time.Hour)
+	c.begin(parent, at)
+	if d, ok := c.Deadline(); !ok || !d.Equal(w.at(at)) || c.Value(ctxKey{}) != "v" || c.Err() != nil {
 		t.Fatalf("fresh call: deadline %v %v, value %v, err %v", d, ok, c.Value(ctxKey{}), c.Err())
+	}
+	if d, _ := c.Deadline(); d.Sub(time.Now().Add(time.Hour)).Abs() > time.Second {
+		t.Fatalf("deadline %v is not an hour from now", d)
 	}
 	done := c.Done()
 	select {
@@ -25,7 +34,7 @@ func TestCallCtx(t *testing.T) {
 		t.Fatal("done before the call ended")
 	default:
 	}
-	c.expire(context.DeadlineExceeded)
+	c.expire(endedDeadline)
 	<-done
 	if !errors.Is(c.Err(), context.DeadlineExceeded) {
 		t.Fatalf("after expire: %v", c.Err())
@@ -35,10 +44,14 @@ func TestCallCtx(t *testing.T) {
 		t.Fatalf("the first reason wins: %v", c.Err())
 	}
 
-	// Reused: a new call starts clean; Done after the end is closed.
-	c.begin(parent, time.Now().Add(time.Hour))
+	// Reused: a new call starts clean, with a new channel; Done after the
+	// end is closed.
+	c.begin(parent, after(w, time.Hour))
 	if c.Err() != nil {
 		t.Fatalf("reused: %v", c.Err())
+	}
+	if d2 := c.Done(); d2 == done {
+		t.Fatal("the new call got the last call's closed channel")
 	}
 	c.end()
 	<-c.Done()
@@ -49,17 +62,17 @@ func TestCallCtx(t *testing.T) {
 	// The caller's cancellation and an earlier caller deadline show through.
 	early, cancelEarly := context.WithTimeout(parent, time.Minute)
 	defer cancelEarly()
-	c.begin(early, time.Now().Add(time.Hour))
+	c.begin(early, after(w, time.Hour))
 	if d, _ := c.Deadline(); d.After(time.Now().Add(2 * time.Minute)) {
 		t.Errorf("deadline %v ignores the caller's earlier one", d)
 	}
 	cancel()
-	if !errors.Is(c.Err(), context.Canceled) {
+	if !errors.Is(c.Err(), context.Canceled) || !c.callerCancelled() {
 		t.Errorf("cancelled caller: %v", c.Err())
 	}
 	c.end()
 	if allocs := testing.AllocsPerRun(100, func() {
-		c.begin(context.Background(), time.Now().Add(time.Second))
+		c.begin(context.Background(), after(w, time.Second))
 		_ = c.Err()
 		c.end()
 	}); allocs != 0 {
@@ -67,18 +80,13 @@ func TestCallCtx(t *testing.T) {
 	}
 }
 
-// TestCallCtxOnWatchdogClock: a deadline on the watchdog's clock reads
-// back as wall-clock time and expires Err.
-func TestCallCtxOnWatchdogClock(t *testing.T) {
+// TestCallCtxDeadlinePasses: the deadline on the watchdog's clock expires
+// Err by itself.
+func TestCallCtxDeadlinePasses(t *testing.T) {
 	w := newWatchdog(time.Second)
 	defer w.stop()
-	var c callCtx
-	at := w.now() + int64(50*time.Millisecond)
-	c.beginAt(context.Background(), w, at)
-	d, ok := c.Deadline()
-	if want := time.Now().Add(50 * time.Millisecond); !ok || d.Sub(want).Abs() > 20*time.Millisecond {
-		t.Fatalf("deadline %v, want about %v", d, want)
-	}
+	c := newCallCtx(w)
+	c.begin(context.Background(), after(w, 50*time.Millisecond))
 	if c.Err() != nil {
 		t.Fatalf("err before the deadline: %v", c.Err())
 	}
@@ -89,11 +97,36 @@ func TestCallCtxOnWatchdogClock(t *testing.T) {
 	c.end()
 }
 
+// TestCallCtxDoneRacesExpire: a done channel asked for while the call
+// expires is always closed (run with -race).
+func TestCallCtxDoneRacesExpire(t *testing.T) {
+	w := newWatchdog(time.Second)
+	defer w.stop()
+	c := newCallCtx(w)
+	for i := range 2000 {
+		c.begin(context.Background(), after(w, time.Hour))
+		var wg sync.WaitGroup
+		var ch <-chan struct{}
+		wg.Add(2)
+		go func() { defer wg.Done(); ch = c.Done() }()
+		go func() { defer wg.Done(); c.expire(endedDeadline) }()
+		wg.Wait()
+		select {
+		case <-ch:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("round %d: the done channel was never closed", i)
+		}
+		c.end()
+	}
+}
+
 // TestCallCtxValueWhileSwapped: goroutines reading the caller's values
 // while calls begin and end see a whole context each time (the seqlock;
 // run with -race).
 func TestCallCtxValueWhileSwapped(t *testing.T) {
-	var c callCtx
+	w := newWatchdog(time.Second)
+	defer w.stop()
+	c := newCallCtx(w)
 	a := context.WithValue(context.Background(), ctxKey{}, "a")
 	b := context.WithValue(context.Background(), ctxKey{}, "b")
 	stop := make(chan struct{})
@@ -118,9 +151,9 @@ func TestCallCtxValueWhileSwapped(t *testing.T) {
 	}
 	for i := range 20000 {
 		if i%2 == 0 {
-			c.begin(a, time.Now().Add(time.Second))
+			c.begin(a, after(w, time.Second))
 		} else {
-			c.begin(b, time.Now().Add(time.Second))
+			c.begin(b, after(w, time.Second))
 		}
 		c.end()
 	}

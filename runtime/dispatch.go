@@ -275,12 +275,11 @@ func (rt *Runtime) invoke(ctx context.Context, p *loaded, h *plugin.Hook, fn fun
 // callFlagged runs fn on an instrumented instance: its deadline is the
 // watchdog's alarm, which sets the interrupt flag and ends the call's
 // reused context, at the deadline or, polled by the watchdog, once the
-// caller's ctx is done. It allocates nothing and takes no lock but the
-// call context's own (uncontended) unless a host function asks for the
-// context's done channel.
+// caller's ctx is done. It allocates nothing and takes no lock unless a
+// host function asks for the call context's done channel.
 func (rt *Runtime) callFlagged(ctx context.Context, in *instance, fn func(context.Context, plugin.Guest) error) (err error, timedOut bool) {
 	at := rt.wd.now() + int64(rt.cfg.CallTimeout)
-	in.call.beginAt(ctx, rt.wd, at)
+	in.call.begin(ctx, at)
 	in.waits.bind(in.call)
 	rt.wd.armAt(in.alarm, at, ctx.Done() != nil)
 	err = fn(in.call, in.inst)

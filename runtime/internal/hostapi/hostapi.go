@@ -32,6 +32,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/raisfast/wasmplug/gen/plugin"
 	"github.com/raisfast/wasmplug/runtime/internal/hostlog"
@@ -108,6 +109,9 @@ type Adapter struct {
 
 	mu   sync.Mutex // guards sess: EndCall may run on another goroutine than a late host call
 	sess sqldb.Conn
+	// open is sess != nil, readable without mu: most calls open no session,
+	// and EndCall then takes no lock.
+	open atomic.Bool
 }
 
 var _ plugin.HostAPI = (*Adapter)(nil)
@@ -126,9 +130,13 @@ func New(svc *Services, p *Plugin) *Adapter {
 // after every call, including calls that trapped or timed out, and after
 // instantiation (a guest may use host functions from _initialize).
 func (a *Adapter) EndCall() error {
+	if !a.open.Load() {
+		return nil
+	}
 	a.mu.Lock()
 	s := a.sess
 	a.sess = nil
+	a.open.Store(false)
 	a.mu.Unlock()
 	if s == nil {
 		return nil
@@ -148,6 +156,7 @@ func (a *Adapter) session() sqldb.Conn {
 	defer a.mu.Unlock()
 	if a.sess == nil {
 		a.sess = a.svc.SQL.Open(a.p.ID, a.p.SQL)
+		a.open.Store(true)
 	}
 	return a.sess
 }
