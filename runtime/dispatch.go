@@ -278,10 +278,11 @@ func (rt *Runtime) invoke(ctx context.Context, p *loaded, h *plugin.Hook, fn fun
 // caller's ctx is done. It allocates nothing and takes no lock unless a
 // host function asks for the call context's done channel.
 func (rt *Runtime) callFlagged(ctx context.Context, in *instance, fn func(context.Context, plugin.Guest) error) (err error, timedOut bool) {
-	at := rt.wd.now() + int64(rt.cfg.CallTimeout)
+	now := rt.wd.now()
+	at := now + int64(rt.cfg.CallTimeout)
 	in.call.begin(ctx, at)
 	in.waits.bind(in.call)
-	rt.wd.armAt(in.alarm, at, ctx.Done() != nil)
+	rt.wd.armAt(in.alarm, now, at, ctx.Done() != nil)
 	err = fn(in.call, in.inst)
 	if rt.wd.disarm(in.alarm) { // nothing sets the flag from here on
 		timedOut = ctx.Err() == nil

@@ -20,8 +20,8 @@ import (
 // no wake-up per call), and every cancelPoll while calls with a
 // cancellable caller run. That poll is how a caller's cancellation reaches
 // a running call without registering a context.AfterFunc (an allocation
-// and a lock on the caller's context) per call: it is noticed within
-// cancelPoll. A call that arms a deadline earlier than the goroutine's
+// and a lock on the caller's context) per call: it is noticed within one
+// or two cancelPoll. A call that arms a deadline earlier than the goroutine's
 // next wake-up (the first after idling) kicks it.
 //
 // Deadlines are kept on the monotonic clock (nanoseconds since the
@@ -113,13 +113,13 @@ func (w *watchdog) release(a *alarm) {
 
 // arm schedules a to fire at deadline. a must not be armed.
 func (w *watchdog) arm(a *alarm, deadline time.Time) {
-	w.armAt(a, int64(deadline.Sub(w.epoch)), false)
+	w.armAt(a, w.now(), int64(deadline.Sub(w.epoch)), false)
 }
 
 // armAt schedules a to fire at the deadline at (ns since the epoch) and,
-// with poll, when a.cancelled reports the caller cancelled. a must not be
-// armed.
-func (w *watchdog) armAt(a *alarm, at int64, poll bool) {
+// with poll, when a.cancelled reports the caller cancelled; now is the
+// caller's reading of w.now. a must not be armed.
+func (w *watchdog) armAt(a *alarm, now, at int64, poll bool) {
 	at = max(at, 1)
 	if at == a.last {
 		at++ // a scan holding the last call's deadline must not fire this one
@@ -129,7 +129,10 @@ func (w *watchdog) armAt(a *alarm, at int64, poll bool) {
 	a.state.Store(at)
 	due := at
 	if poll {
-		due = min(at, w.now()+int64(cancelPoll))
+		// Polling already (next at most a poll away) needs no kick; the
+		// slack of a second poll keeps a caller that read the clock just
+		// before a scan from kicking it.
+		due = min(at, now+2*int64(cancelPoll))
 		if !w.polls.Load() {
 			w.polls.Store(true)
 		}

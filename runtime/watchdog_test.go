@@ -49,6 +49,10 @@ func TestWatchdogSequentialCalls(t *testing.T) {
 	defer w.stop()
 	var n atomic.Int32
 	a := w.newAlarm(func() { n.Add(1) }, nil)
+	// One call kicks the idle goroutine, which then holds a lease.
+	w.arm(a, time.Now().Add(time.Second))
+	w.disarm(a)
+	time.Sleep(20 * time.Millisecond)
 	before := w.wakes.Load()
 	for range 10000 {
 		w.arm(a, time.Now().Add(time.Second))
@@ -56,8 +60,8 @@ func TestWatchdogSequentialCalls(t *testing.T) {
 			t.Fatal("fired early")
 		}
 	}
-	// The first arm kicks the idle goroutine; the lease covers the rest.
-	if wakes := w.wakes.Load() - before; wakes > 3 {
+	// The lease covers them all (a loaded machine may add a wake-up).
+	if wakes := w.wakes.Load() - before; wakes > 1 {
 		t.Errorf("10000 calls woke the watchdog %d times", wakes)
 	}
 	// An earlier deadline than the last call's fires at its own time.
@@ -91,8 +95,8 @@ func TestWatchdogPollsCancellation(t *testing.T) {
 	firedAt := make(chan time.Time, 2)
 	polled := w.newAlarm(func() { firedAt <- time.Now() }, cancelled.Load)
 	unpolled := w.newAlarm(func() { firedAt <- time.Now() }, cancelled.Load)
-	w.armAt(polled, w.now()+int64(time.Minute), true)
-	w.armAt(unpolled, w.now()+int64(time.Minute), false)
+	w.armAt(polled, w.now(), w.now()+int64(time.Minute), true)
+	w.armAt(unpolled, w.now(), w.now()+int64(time.Minute), false)
 	time.Sleep(3 * cancelPoll)
 	select {
 	case <-firedAt:
@@ -129,12 +133,14 @@ func TestWatchdogPollStream(t *testing.T) {
 	start := time.Now()
 	calls := 0
 	for time.Since(start) < 200*time.Millisecond {
-		w.armAt(a, w.now()+int64(time.Second), true)
+		w.armAt(a, w.now(), w.now()+int64(time.Second), true)
 		w.disarm(a)
 		calls++
 	}
 	wakes := w.wakes.Load() - before
-	if limit := uint64(time.Since(start)/cancelPoll)*2 + 4; wakes > limit || wakes > uint64(calls/10) {
+	// About one wake-up per poll; a loaded machine adds kicks from callers
+	// whose clock reading went stale, never one per call.
+	if limit := uint64(time.Since(start)/cancelPoll)*10 + 8; wakes > limit || wakes*100 > uint64(calls) {
 		t.Errorf("%d calls in %v woke the watchdog %d times (poll %v)", calls, time.Since(start), wakes, cancelPoll)
 	}
 }
@@ -182,7 +188,7 @@ func TestWatchdogDisarmRace(t *testing.T) {
 		}
 	}()
 	for ctx.Err() == nil {
-		w.armAt(a, w.now()+int64(time.Second), false)
+		w.armAt(a, w.now(), w.now()+int64(time.Second), false)
 		if w.disarm(a) {
 			flag.Store(0) // the runtime clears the flag of a call it fired into
 		}
@@ -197,7 +203,7 @@ func BenchmarkWatchdogArmDisarm(b *testing.B) {
 	defer w.stop()
 	a := w.newAlarm(func() {}, nil)
 	for b.Loop() {
-		w.armAt(a, w.now()+int64(time.Second), false)
+		w.armAt(a, w.now(), w.now()+int64(time.Second), false)
 		w.disarm(a)
 	}
 }
