@@ -149,12 +149,10 @@ func (i *Instance[I]) Imports() I { return i.imports }
 // Leave. The common case (the caller's context is the last call's) is
 // inlined into the generated export methods.
 func (i *Instance[I]) Enter(ctx context.Context, k int) (api.Function, context.Context, error) {
-	if i.g.carve.on {
-		i.g.newLowering()
-	}
 	fn, c := i.funcs[k], i.last
 	if fn != nil && i.err == nil && !i.busy && c != nil && c.safe && c.Context == ctx {
 		i.busy = true
+		i.g.newLowering()
 		return fn, c, nil
 	}
 	return i.enterSlow(ctx, k)
@@ -165,6 +163,7 @@ func (i *Instance[I]) enterSlow(ctx context.Context, k int) (api.Function, conte
 	if fn == nil || i.err != nil || i.busy {
 		return nil, ctx, i.unavailable(k)
 	}
+	i.g.newLowering()
 	return fn, i.enter(ctx), nil
 }
 
@@ -313,9 +312,7 @@ func Host[I any](ctx context.Context, fn string) *Instance[I] {
 	} else {
 		inst = hostFromValue[I](ctx, fn)
 	}
-	if inst.g.carve.on {
-		inst.g.newLowering() // the guest ran since the last lowering
-	}
+	inst.g.newLowering() // the guest ran since the last lowering
 	return inst
 }
 

@@ -298,10 +298,8 @@ func (p *Pool[T]) Do(ctx context.Context, fn func(context.Context, T) error) (er
 func (p *Pool[T]) wait(ctx context.Context) error {
 	p.waits.Add(1)
 	switch err := p.tokens.take(ctx, p.done); err {
-	case nil:
-		return nil
-	case errDone:
-		return ErrClosed
+	case nil, ErrClosed:
+		return err
 	default:
 		return fmt.Errorf("%w: %w", ErrPoolExhausted, err)
 	}

@@ -56,7 +56,7 @@ func (t *tokens) put() {
 }
 
 // take waits for a token until ctx ends (ctx's error) or done is closed
-// (errDone).
+// (ErrClosed).
 func (t *tokens) take(ctx context.Context, done <-chan struct{}) error {
 	t.waiting.Add(1)
 	defer t.waiting.Add(-1)
@@ -69,13 +69,6 @@ func (t *tokens) take(ctx context.Context, done <-chan struct{}) error {
 	case <-ctx.Done():
 		return context.Cause(ctx)
 	case <-done:
-		return errDone
+		return ErrClosed
 	}
 }
-
-// errDone is take's error when done was closed.
-var errDone = errDoneType{}
-
-type errDoneType struct{}
-
-func (errDoneType) Error() string { return "pool: closed while waiting" }
