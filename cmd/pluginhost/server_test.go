@@ -22,7 +22,15 @@ func testLogger(t testing.TB) *slog.Logger {
 	if testing.Verbose() {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
+	// Warnings are kept and shown if the test fails: a plugin skipped in
+	// a chain is otherwise invisible to the HTTP client.
+	w := &logBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server warnings:\n%s", w.String())
+		}
+	})
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
 // testPlugin is one plugin directory to deploy.
