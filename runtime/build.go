@@ -213,7 +213,7 @@ func (rt *Runtime) startInstance(ctx context.Context, p *loaded) (*instance, err
 		defer stop()
 	}
 	if img != nil {
-		ictx = experimental.WithMemoryAllocator(ictx, imageAllocator{bytes: uint64(img.pages) * 65536})
+		ictx = experimental.WithMemoryAllocator(ictx, imageAllocator{im: img})
 	}
 	waits.bind(ictx)
 	inst, err := p.mod.NewGuest(ictx, plugin.Imports{HostAPI: host, Data: data}, mc)

@@ -29,17 +29,11 @@ const pageSize = 4096
 
 // image is one plugin version's instance image. It is immutable.
 type image struct {
+	mem     []byte   // linear memory, all of it (pages × 64 KiB)
 	pages   uint32   // memory size, in wasm pages
-	runs    []run    // non-zero parts of memory, in order
 	names   []string // exported mutable globals (interrupt.Result.Globals)
 	values  []uint64 // their values
-	nonZero int      // bytes in runs
-}
-
-// run is a non-zero stretch of memory.
-type run struct {
-	off  uint32
-	data []byte
+	nonZero int      // bytes in non-zero 4 KiB pages (for PluginInfo.Image)
 }
 
 // ErrNoImage reports why a plugin's instances cannot start from an image;
@@ -64,19 +58,15 @@ func takeImage(mod api.Module, names []string) (*image, error) {
 		}
 		im.values[i] = g.Get()
 	}
-	for p := 0; p < len(buf); {
-		if isZero(buf[p:min(p+pageSize, len(buf))]) {
-			p += pageSize
-			continue
+	for p := 0; p < len(buf); p += pageSize {
+		if !isZero(buf[p:min(p+pageSize, len(buf))]) {
+			im.nonZero += min(pageSize, len(buf)-p)
 		}
-		start := p
-		for p < len(buf) && !isZero(buf[p:min(p+pageSize, len(buf))]) {
-			p += pageSize
-		}
-		end := min(p, len(buf))
-		im.runs = append(im.runs, run{off: uint32(start), data: append([]byte(nil), buf[start:end]...)})
-		im.nonZero += end - start
 	}
+	// The whole memory, zeros included: a new instance's memory is made as
+	// one copy of it (imageAllocator), which costs less than zeroing a
+	// buffer and then writing the non-zero parts into it.
+	im.mem = append([]byte(nil), buf...)
 	return im, nil
 }
 
@@ -95,8 +85,9 @@ func isZero(b []byte) bool {
 	return true
 }
 
-// restore gives mod, just instantiated from the image-prepared module, the
-// image's memory and globals.
+// restore gives mod, just instantiated from the image-prepared module
+// through im.allocator (so its memory already holds the image's bytes up
+// to the image's size), the image's memory size and globals.
 func (im *image) restore(mod api.Module) error {
 	mem := mod.Memory()
 	if mem == nil {
@@ -108,11 +99,6 @@ func (im *image) restore(mod api.Module) error {
 		}
 	} else if cur > im.pages {
 		return fmt.Errorf("%w: a new instance has %d pages, more than the image's %d", ErrNoImage, cur, im.pages)
-	}
-	for _, r := range im.runs {
-		if !mem.Write(r.off, r.data) {
-			return fmt.Errorf("%w: writing memory at %d", ErrNoImage, r.off)
-		}
 	}
 	for i, n := range im.names {
 		g, ok := mod.ExportedGlobal(n).(api.MutableGlobal)
@@ -364,14 +350,20 @@ func (p *initProbe) GroupBy(ctx context.Context, table string, by []string, agg 
 }
 
 // imageAllocator makes the linear memory of an instance started from im:
-// its first allocation already has room for the image's pages, so that
-// restore's grow does not copy the memory wazero allocated for the
-// module's declared minimum.
-type imageAllocator struct{ bytes uint64 }
+// one copy of the image's memory, which restore's grow then exposes
+// without copying or zeroing anything. The copy is made by append, which
+// leaves the copied part unzeroed: a new instance's memory is written once
+// (making a zeroed buffer and writing the image into it wrote the non-zero
+// pages twice and cost twice as much). Bytes past the image's size are
+// zero, as a grown memory's must be.
+type imageAllocator struct{ im *image }
 
 func (a imageAllocator) Allocate(capacity, maximum uint64) experimental.LinearMemory {
-	c := min(max(capacity, a.bytes), maximum)
-	return &linearMemory{buf: make([]byte, 0, c), max: maximum}
+	if uint64(len(a.im.mem)) > maximum {
+		// restore fails (the memory cannot grow to the image's size).
+		return &linearMemory{buf: make([]byte, 0, min(capacity, maximum)), max: maximum}
+	}
+	return &linearMemory{buf: append([]byte(nil), a.im.mem...)[:0], max: maximum}
 }
 
 // linearMemory is a []byte grown like wazero's own memories.
@@ -386,7 +378,7 @@ func (m *linearMemory) Reallocate(size uint64) []byte {
 	}
 	if size <= uint64(cap(m.buf)) {
 		// Bytes past len were never handed out (wazero never shrinks a
-		// memory): they are still make's zeros.
+		// memory): they are the image's up to its size, zeros after it.
 		m.buf = m.buf[:size]
 		return m.buf
 	}

@@ -186,10 +186,8 @@ func TestImageIsolation(t *testing.T) {
 					other = b
 				}
 				mod := img.inst.(*plugin.Instance).Module()
-				// Scribble over every run of the image and every global.
-				for _, r := range p.imgs.img.runs {
-					mod.Memory().Write(r.off, bytes.Repeat([]byte{0xa5}, len(r.data)))
-				}
+				// Scribble over all of the image's memory and every global.
+				mod.Memory().Write(0, bytes.Repeat([]byte{0xa5}, len(p.imgs.img.mem)))
 				for _, n := range names {
 					mod.ExportedGlobal(n).(api.MutableGlobal).Set(0xdeadbeef)
 				}
@@ -439,5 +437,53 @@ func TestInitProbeCoversContract(t *testing.T) {
 	}
 	if len(seen) != len(probed) {
 		t.Errorf("%d functions noted, probed lists %d", len(seen), len(probed))
+	}
+}
+
+// TestImageGrowthIsZero checks that the memory an instance started from the
+// image grows past the image's size reads as zeros, as a wasm memory.grow
+// must give: an image instance's memory is a copy of the image's bytes
+// (imageAllocator), so anything past them must be zero, whether the growth
+// fits in the copy's capacity or not, and the image's own bytes must be
+// unchanged by it.
+func TestImageGrowthIsZero(t *testing.T) {
+	for _, g := range realGuests(t) {
+		t.Run(g.name, func(t *testing.T) {
+			_, p := loadOne(t, g.wasm, 2, false, "")
+			both(t, p, func(a, b *instance) {
+				in := a
+				if !in.fromImage {
+					in = b
+				}
+				mem := in.inst.(*plugin.Instance).Module().Memory()
+				size := mem.Size()
+				if int(size) != len(p.imgs.img.mem) {
+					t.Fatalf("image instance memory %d bytes, image %d", size, len(p.imgs.img.mem))
+				}
+				// Dirty the last image page first: growth must not copy
+				// anything but the memory itself.
+				mem.WriteByte(size-1, 0x5a)
+				for _, pages := range []uint32{1, 3, 40} {
+					before := mem.Size()
+					if _, ok := mem.Grow(pages); !ok {
+						t.Fatalf("grow by %d pages failed", pages)
+					}
+					grown, ok := mem.Read(before, mem.Size()-before)
+					if !ok {
+						t.Fatal("grown memory unreadable")
+					}
+					if i := bytes.IndexFunc(grown, func(r rune) bool { return r != 0 }); i >= 0 {
+						t.Fatalf("grown by %d pages: byte %d past %d is not zero", pages, i, before)
+					}
+				}
+				head, _ := mem.Read(0, size-1)
+				if !bytes.Equal(head, p.imgs.img.mem[:size-1]) {
+					t.Error("growing changed the image's part of the memory")
+				}
+				if v, _ := mem.ReadByte(size - 1); v != 0x5a {
+					t.Errorf("last image byte %#x after growth, want the 0x5a written", v)
+				}
+			})
+		})
 	}
 }
