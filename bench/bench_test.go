@@ -92,7 +92,14 @@ func compileGenerated(tb testing.TB, name string) *plugin.Module {
 
 func instantiate(tb testing.TB, mod *plugin.Module) *plugin.Instance {
 	tb.Helper()
-	inst, err := mod.Instantiate(ctx, plugin.Imports{HostAPI: NopHost{}}, nil)
+	return instantiateWith(tb, mod, nil)
+}
+
+// instantiateWith is instantiate with a module configuration (nil: the
+// default).
+func instantiateWith(tb testing.TB, mod *plugin.Module, cfg wazero.ModuleConfig) *plugin.Instance {
+	tb.Helper()
+	inst, err := mod.Instantiate(ctx, plugin.Imports{HostAPI: NopHost{}}, cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -267,6 +274,15 @@ func BenchmarkGenerated(b *testing.B) {
 			benchFilter(b, generated{instantiate(b, compileGenerated(b, g.name))})
 		})
 	}
+	// The witgen Go guest with a larger GC target (GOGC=400 in its
+	// environment, what a plugin author gets with debug.SetGCPercent(400)):
+	// the Go runtime of a reactor marks only in allocation assists (its
+	// background mark workers get no time between calls), so a GC cycle's
+	// marking is spread over the calls of that cycle with write barriers on;
+	// fewer cycles is less of that (BenchmarkGuestCalls counts it).
+	b.Run("go-gogc400", func(b *testing.B) {
+		benchFilter(b, generated{instantiateWith(b, compileGenerated(b, "go-witgen"), wazero.NewModuleConfig().WithEnv("GOGC", "400"))})
+	})
 }
 
 // BenchmarkExtism: extism go-sdk 1.7.1 + go-pdk 1.1.3, JSON in and out.

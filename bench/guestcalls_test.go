@@ -88,8 +88,19 @@ func (c *callCounter) top(k int, ops int) string {
 // gc/op those of its collector's entry points (gcStart, gcBgMarkWorker,
 // markroot, scanobject). ns/op here includes the listener's own cost and
 // is not comparable with the other benchmarks; compare the counts.
+// gcMarking are the guest's functions that run only while a GC cycle is
+// marking: write barriers with their buffer flushes and shading, marking
+// new objects, scanning (Go 1.26's span-scanning GC included) and
+// allocation assists.
+var gcMarking = []string{
+	"gcWriteBarrier", "runtime.gcWriteBarrier", "runtime.wbBufFlush", "runtime.shade", "runtime.findObject",
+	"runtime.greyobject", "runtime.tryDeferToSpanScan", "runtime.gcmarknewobject", "runtime.gcAssistAlloc",
+	"runtime.gcDrain", "runtime.scanobject", "runtime.scanblock", "runtime.scanSpan", "runtime.markroot",
+	"runtime.typePointers.next", "runtime.deductAssistCredit", "runtime.bulkBarrierPreWrite", "runtime.wbMove",
+}
+
 func BenchmarkGuestCalls(b *testing.B) {
-	for _, g := range []struct{ short, name string }{{"go-floor", "go-floor"}, {"go", "go-witgen"}} {
+	for _, g := range []struct{ short, name, gogc string }{{"go-floor", "go-floor", ""}, {"go", "go-witgen", ""}, {"go-gogc400", "go-witgen", "400"}} {
 		b.Run(g.short, func(b *testing.B) {
 			wasm := loadGuest(b, g.name)
 			cc := &callCounter{}
@@ -116,7 +127,11 @@ func BenchmarkGuestCalls(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				f = generated{instantiate(b, mod)}
+				var cfg wazero.ModuleConfig
+				if g.gogc != "" {
+					cfg = wazero.NewModuleConfig().WithEnv("GOGC", g.gogc)
+				}
+				f = generated{instantiateWith(b, mod, cfg)}
 			}
 			in := benchPost()
 			call := func() {
@@ -133,6 +148,7 @@ func BenchmarkGuestCalls(b *testing.B) {
 			b.ReportMetric(float64(cc.total())/float64(ops), "guest-calls/op")
 			b.ReportMetric(float64(cc.sum("runtime.mallocgc"))/float64(ops), "malloc/op")
 			b.ReportMetric(float64(cc.sum("runtime.gcStart", "runtime.gcBgMarkWorker", "runtime.markroot", "runtime.scanobject"))/float64(ops), "gc/op")
+			b.ReportMetric(float64(cc.sum(gcMarking...))/float64(ops), "gc-mark-calls/op")
 			b.Logf("%s: the most called guest functions per call\n%s", g.name, cc.top(20, ops))
 		})
 	}

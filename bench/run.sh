@@ -11,7 +11,8 @@
 #   -no-profile    skip the CPU/alloc profile of the generated path
 #
 # Steps: build the guests (bench/build-guests.sh; a guest that cannot be built makes its
-# benchmarks skip), compile the test binary once, run the rounds, profile BenchmarkGenerated/{c,go},
+# benchmarks skip), compile the test binaries once (bench's, and runtime's for its instance-start
+# benchmarks, which every round also runs), run the rounds, profile BenchmarkGenerated/{c,go},
 # run benchstat (golang.org/x/perf, pinned below; skipped if it cannot be fetched), and render the
 # report with bench/cmd/benchreport. Raw outputs stay in .cache/bench/run/.
 set -euo pipefail
@@ -44,8 +45,10 @@ if [ $build -eq 1 ]; then
 	bash "$BENCH_DIR/build-guests.sh" || echo "run: some guests were not built; their benchmarks will skip" >&2
 fi
 
-echo "==> compiling the benchmark binary"
+echo "==> compiling the benchmark binaries"
 (cd "$BENCH_DIR" && go test -c -o "$RUN/bench.test" .)
+# runtime/'s instance-start benchmarks (instance images) run in every round too.
+(cd "$REPO" && go test -c -o "$RUN/runtime.test" ./runtime)
 
 load() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?"; }
 modver() { (cd "$BENCH_DIR" && go list -m -f '{{.Version}}' "$1" 2>/dev/null) || echo "?"; }
@@ -68,6 +71,15 @@ for i in $(seq 1 "$rounds"); do
 	echo "==> round $i/$rounds"
 	(cd "$BENCH_DIR" && "$RUN/bench.test" -test.run '^$' -test.bench "$bench" -test.benchtime "$benchtime" \
 		-test.count 1 -test.timeout 30m) | tee "$RUN/round-$i.txt"
+	if [ "$bench" = . ]; then
+		# Fixed counts: an instance start is 0.05-4 ms; a few hundred reach the steady state of
+		# the host's heap (the first ones page memory in).
+		for rb in 'BenchmarkNewInstance 300x' 'BenchmarkPoolFill 60x'; do
+			(cd "$REPO/runtime" && "$RUN/runtime.test" -test.run '^$' -test.bench "${rb% *}" -test.benchtime "${rb#* }" \
+				-test.count 1 -test.timeout 30m) | grep -E '^(Benchmark|SKIPPED)' | tee -a "$RUN/round-$i.txt" ||
+				echo "run: runtime's ${rb% *} failed (round $i)" >&2
+		done
+	fi
 	rounds_files+=("$RUN/round-$i.txt")
 done
 

@@ -159,6 +159,17 @@ func times(v float64) string {
 	return fmt.Sprintf("%.2f×", v)
 }
 
+// durRange formats the median of vs (nanoseconds) with their range.
+func durRange(vs []float64) string {
+	if len(vs) == 0 {
+		return "—"
+	}
+	if len(vs) == 1 {
+		return dur(vs[0])
+	}
+	return fmt.Sprintf("%s (%s–%s)", dur(median(vs)), dur(slices.Min(vs)), dur(slices.Max(vs)))
+}
+
 func ratioCell(med, lo, hi float64, n int) string {
 	if n == 0 {
 		return "—"
@@ -255,6 +266,11 @@ func (r *report) targets() {
 		row(fmt.Sprintf("runtime.Filter ÷ bare generated bindings, %s guest ≤ 1.15×", g), "BenchmarkRuntimeFilter/"+g, "BenchmarkGenerated/"+g, 1.15, true)
 	}
 	r.p("\n")
+	img := "BenchmarkNewInstance/go/image"
+	v, n := d.med(img, "ns/op"), len(d.values(img, "ns/op"))
+	r.p("| target (absolute) | median of the rounds (range) | verdict |\n|---|---|---|\n")
+	r.p("| a standard-Go instance ready from its image (runtime/ `BenchmarkNewInstance/go/image`) ≤ 0.5 ms | %s | %s |\n\n",
+		durRange(d.values(img, "ns/op")), verdict(v, n, v <= 0.5e6))
 
 	// Allocations.
 	r.p("Host allocations per call (`allocs/op`, medians):\n\n")
@@ -342,12 +358,24 @@ func (r *report) perCall() {
 
 	r.p("Inside the standard Go guests (BenchmarkGuestCalls: a wazero function listener counts the\n")
 	r.p("guest's wasm function calls; the host's profile shows guest code only as `_ExternalCode`):\n\n")
-	r.p("| guest | wasm calls per filter call | of them runtime.mallocgc* | GC entry points |\n|---|---|---|---|\n")
-	for _, g := range []string{"go-floor", "go"} {
+	r.p("| guest | wasm calls per filter call | of them runtime.mallocgc* | of them GC marking (write barriers, shading, assists, scanning) | GC entry points | ns/op, Generated (no listener) | ÷ Go floor |\n|---|---|---|---|---|---|---|\n")
+	for _, g := range []string{"go-floor", "go", "go-gogc400"} {
 		n := "BenchmarkGuestCalls/" + g
-		r.p("| %s | %s | %s | %s |\n", g, num(d.med(n, "guest-calls/op"), 1), num(d.med(n, "malloc/op"), 1), num(d.med(n, "gc/op"), 3))
+		gen := "BenchmarkGenerated/" + g
+		if g == "go-floor" {
+			gen = floorGo
+		}
+		m, lo, hi, k := d.ratio(gen, floorGo, "ns/op")
+		r.p("| %s | %s | %s | %s | %s | %s | %s |\n", g, num(d.med(n, "guest-calls/op"), 1), num(d.med(n, "malloc/op"), 1),
+			num(d.med(n, "gc-mark-calls/op"), 1), num(d.med(n, "gc/op"), 3), dur(d.med(gen, "ns/op")), ratioCell(m, lo, hi, k))
 	}
-	r.p("\n")
+	r.p("\n`go-gogc400` is the same witgen guest with GOGC=400 in its environment (what\n")
+	r.p("`debug.SetGCPercent(400)` in the plugin's init does). A reactor's Go runtime gets no time\n")
+	r.p("between calls, so its background mark workers never run: a GC cycle is marked by allocation\n")
+	r.p("assists, spread over the calls made while it lasts, each of them paying write barriers and\n")
+	r.p("shading. The per-call argument memory (the host writes the 2 KiB post into a fresh\n")
+	r.p("cabi_realloc block, which zero-copy lifting then never reuses) drives the cycles. A larger\n")
+	r.p("GC target means fewer cycles, for a larger heap (a 16 MiB minimum instead of 4 MiB).\n\n")
 }
 
 func (r *report) system() {
@@ -394,6 +422,23 @@ func (r *report) system() {
 			n := "BenchmarkColdStart/" + g + "/" + c
 			r.p("| %s | %s | %s | %s | %s |\n", g, c, dur(d.med(n, "ns/op")), dur(d.med(n, "compile-µs/op")*1e3), dur(d.med(n, "instantiate-µs/op")*1e3))
 		}
+	}
+	r.p("\n")
+
+	r.p("## Instance start (runtime/, instance images)\n\n")
+	r.p("What the pool pays for one more instance (`BenchmarkNewInstance`, package runtime: the factory\n")
+	r.p("a pool fills and replaces instances with, closed again after) and for filling a pool of 4 for a\n")
+	r.p("newly loaded version (`BenchmarkPoolFill`). `fresh` instantiates (applying the data segments)\n")
+	r.p("and runs the initialiser; `image` starts from the version's instance image (runtime/IMAGES.md):\n")
+	r.p("its memory is one copy of the image's, its globals are set, the initialiser returns at once.\n")
+	r.p("The guests are the Go slug example, the Rust quick start and the C plugin.\n\n")
+	r.p("| guest | new instance, fresh | from the image | fresh ÷ image | allocs fresh | allocs image | pool fill (4), fresh | with image |\n|---|---|---|---|---|---|---|---|\n")
+	for _, g := range []string{"go", "rust", "c"} {
+		f, i := "BenchmarkNewInstance/"+g+"/fresh", "BenchmarkNewInstance/"+g+"/image"
+		m, lo, hi, k := d.ratio(f, i, "ns/op")
+		r.p("| %s | %s | %s | %s | %s | %s | %s | %s |\n", g, dur(d.med(f, "ns/op")), dur(d.med(i, "ns/op")), ratioCell(m, lo, hi, k),
+			num(d.med(f, "allocs/op"), 0), num(d.med(i, "allocs/op"), 0),
+			dur(d.med("BenchmarkPoolFill/"+g+"/fresh", "ms/fill")*1e6), dur(d.med("BenchmarkPoolFill/"+g+"/image", "ms/fill")*1e6))
 	}
 	r.p("\n")
 
