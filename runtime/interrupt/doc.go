@@ -69,6 +69,19 @@ than WithCloseOnContextDone), 1.33× on fib, and 1.04× (C), 1.06× (Rust),
 1.16× (Go) on the hooks. Without yield points, a runtime must keep GC from
 starting and a P free while guests run, which a Go server cannot promise.
 
+# Fuel
+
+Options.Fuel adds a deterministic budget to the same checks: an i64 global,
+exported as FuelExport, that every check decrements, trapping once it goes
+below zero. A host sets it before a call; the count depends only on what the
+guest executes (function entries and loop iterations), never on the
+machine or its load, so a budget that a call fits in once it always fits
+in. A deadline stops a guest that runs too long on this machine today; fuel
+stops one that does too much anywhere. Between two checks a guest runs at
+most one function body's straight-line code, so fuel also bounds the
+instructions executed. It costs a second load, add, store and branch per
+check (TestFuel, TestFuelStopsRunaways).
+
 # Images
 
 Options.Image (see Rewrite) also prepares the module so that a host can

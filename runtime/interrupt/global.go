@@ -21,3 +21,19 @@ func Global(m api.Module) (api.MutableGlobal, bool) {
 	}
 	return g, true
 }
+
+// FuelGlobal returns the fuel of m, an instance of a module rewritten with
+// Options.Fuel, and false if m has none.
+//
+// Set it to a budget before a call, from the goroutine making the call;
+// after a trap, a value of -1 (as an int64) says the guest ran out of it.
+func FuelGlobal(m api.Module) (api.MutableGlobal, bool) {
+	if m == nil {
+		return nil, false
+	}
+	g, ok := m.ExportedGlobal(FuelExport).(api.MutableGlobal)
+	if !ok || g.Type() != api.ValueTypeI64 {
+		return nil, false
+	}
+	return g, true
+}

@@ -56,7 +56,7 @@ func TestGuestsStructure(t *testing.T) {
 	for _, g := range guestFiles(t) {
 		t.Run(g.name, func(t *testing.T) {
 			orig := readGuest(t, g)
-			for _, opts := range []Options{{}, {YieldEvery: yieldEvery}} {
+			for _, opts := range []Options{{}, {YieldEvery: yieldEvery}, {YieldEvery: yieldEvery, Fuel: true}} {
 				out, err := InstrumentWith(orig, opts)
 				if err != nil {
 					t.Fatal(err)
@@ -86,7 +86,10 @@ func TestGuestsStructure(t *testing.T) {
 						entries := b.body[len(leb(n)):]
 						added := 1
 						if b.id == secGlobal && opts.YieldEvery != 0 {
-							added = 2
+							added++
+						}
+						if opts.Fuel {
+							added++ // the fuel global, and its export
 						}
 						rest, ok := bytes.CutPrefix(a.body, append(leb(n+added), entries...))
 						if !ok {
@@ -146,7 +149,7 @@ func TestGuestsBehave(t *testing.T) {
 		}
 		t.Run(g.name, func(t *testing.T) {
 			want := transcript(t, b, orig)
-			for _, opts := range []Options{{}, {YieldEvery: yieldEvery}} {
+			for _, opts := range []Options{{}, {YieldEvery: yieldEvery}, {YieldEvery: yieldEvery, Fuel: true}} {
 				out, err := InstrumentWith(orig, opts)
 				if err != nil {
 					t.Fatal(err)

@@ -100,7 +100,30 @@ type Options struct {
 	// initialised instance (see Rewrite); a module that cannot be is
 	// instrumented without it, and Result.ImageRefused says why.
 	Image bool
+	// Fuel also gives the module a deterministic budget: a mutable i64
+	// global, exported as FuelExport and initially math.MaxInt64, that
+	// every check (every function entry and every loop iteration) takes
+	// one unit from, trapping once it goes below zero:
+	//
+	//	global.get $fuel; i64.const 1; i64.sub; global.set $fuel
+	//	global.get $fuel; i64.const 0; i64.lt_s
+	//	if
+	//	  unreachable
+	//	end
+	//
+	// A host sets the global to a budget before a call; a guest that traps
+	// with the global at -1 ran out of it (its own traps leave it at 0 or
+	// more). The count depends only on what the guest executes, never on
+	// the machine or its load: the same call on the same state uses the
+	// same fuel. Between two checks a guest executes at most one function
+	// body's straight-line code, so fuel bounds the instructions executed
+	// too. It adds a global after the flag (and the countdown).
+	Fuel bool
 }
+
+// FuelExport is the export under which a module instrumented with
+// Options.Fuel exposes its fuel, a mutable i64 global.
+const FuelExport = "wasmplug:fuel"
 
 // Instrument rewrites a core WebAssembly module so that it can be
 // interrupted: it adds a mutable i32 global, initially 0 and exported as
@@ -163,6 +186,9 @@ func instrument(wasm []byte, opts Options) ([]byte, *module, error) {
 		}
 		added = 2
 	}
+	if opts.Fuel {
+		added++
+	}
 	if uint64(m.globals)+uint64(added) > math.MaxUint32 {
 		return nil, nil, &Error{Kind: ErrUnsupported, Offset: 8, Reason: "no global index left for the interrupt flag"}
 	}
@@ -174,7 +200,20 @@ func instrument(wasm []byte, opts Options) ([]byte, *module, error) {
 		globals = appendS32(globals, int32(opts.YieldEvery))
 		globals = append(globals, 0x0b)
 	}
+	if opts.Fuel {
+		fuel := m.globals + added - 1
+		check = appendFuel(check, fuel)
+		globals = append(globals, 0x7e, 0x01, 0x42) // (mut i64) i64.const MaxInt64
+		globals = appendS64(globals, math.MaxInt64)
+		globals = append(globals, 0x0b)
+	}
 	flagIndex := appendU32(nil, m.globals)
+	exports, exportCount := append([]byte(nil), newExport...), uint32(1)
+	exports = append(exports, flagIndex...)
+	if opts.Fuel {
+		exports = appendExport(exports, FuelExport, 3, m.globals+added-1)
+		exportCount++
+	}
 
 	out := make([]byte, 0, len(wasm)+len(wasm)/16+64)
 	out = append(out, wasm[:8]...)
@@ -187,7 +226,7 @@ func instrument(wasm []byte, opts Options) ([]byte, *module, error) {
 			missingGlobal = false
 		}
 		if missingExport && rank > order(secExport) {
-			out = appendSection(out, secExport, []byte{1}, newExport, flagIndex)
+			out = appendSection(out, secExport, appendU32(nil, exportCount), exports)
 			missingExport = false
 		}
 	}
@@ -199,7 +238,7 @@ func instrument(wasm []byte, opts Options) ([]byte, *module, error) {
 		case secGlobal:
 			out = appendSection(out, secGlobal, appendU32(nil, m.globalCount+added), wasm[m.globalEntries:s.end], globals)
 		case secExport:
-			out = appendSection(out, secExport, appendU32(nil, m.exportCount+1), wasm[m.exportEntries:s.end], newExport, flagIndex)
+			out = appendSection(out, secExport, appendU32(nil, m.exportCount+exportCount), wasm[m.exportEntries:s.end], exports)
 		case secCode:
 			if out, err = m.appendCode(out, s, check); err != nil {
 				return nil, nil, err
@@ -240,6 +279,29 @@ func appendYield(b []byte, c uint32, n int32) []byte {
 	b = appendS32(b, n)
 	b = append(b, set...)
 	return append(b, 0x41, 0x00, 0x40, 0x00, 0x1a, 0x0b) // i32.const 0; memory.grow 0; drop; end
+}
+
+// appendFuel appends the charge of one unit of fuel global f, trapping
+// when it goes below zero (see Options.Fuel).
+func appendFuel(b []byte, f uint32) []byte {
+	get := appendU32([]byte{0x23}, f)
+	b = append(b, get...)
+	b = append(b, 0x42, 0x01, 0x7d, 0x24) // i64.const 1; i64.sub; global.set
+	b = appendU32(b, f)
+	b = append(b, get...)
+	return append(b, 0x42, 0x00, 0x53, 0x04, 0x40, 0x00, 0x0b) // i64.const 0; i64.lt_s; if; unreachable; end
+}
+
+// appendS64 appends v as a signed LEB128 of the fewest bytes.
+func appendS64(b []byte, v int64) []byte {
+	for {
+		c := byte(v & 0x7f)
+		v >>= 7
+		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
+			return append(b, c)
+		}
+		b = append(b, c|0x80)
+	}
 }
 
 // appendS32 appends v as a signed LEB128 of the fewest bytes.

@@ -168,6 +168,19 @@ func checkInstrument(t *testing.T, in []byte, refusals bool) {
 			t.Fatalf("wazero accepts the input but not its image-prepared rewrite: %v", imgErr)
 		}
 	}
+	// With fuel (no yield points: the input may have no memory): the same
+	// refusals as plain instrumentation, and what wazero accepted it still
+	// accepts.
+	fuel, err := InstrumentWith(in, Options{Fuel: true})
+	if err != nil {
+		if inErr == nil {
+			t.Fatalf("InstrumentWith Fuel refused what plain instrumentation took: %v", err)
+		}
+		return
+	}
+	if fuelErr := compileErr(t, fuel); (fuelErr == nil) != (inErr == nil) {
+		t.Fatalf("wazero on the input: %v; on the fuelled output: %v", inErr, fuelErr)
+	}
 }
 
 // emptyTrailingCustom reports whether the last section of the module wasm

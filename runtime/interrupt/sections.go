@@ -174,8 +174,8 @@ func (m *module) exports(r *reader) {
 	m.exportCount, m.exportEntries = n, r.pos
 	for i := uint32(0); i < n && r.err == nil; i++ {
 		at := r.pos
-		if name := r.name("export name"); r.err == nil && string(name) == ExportName && !m.instrumented {
-			r.fail(ErrInstrumented, at, "export %d is named %q", i, ExportName)
+		if name := r.name("export name"); r.err == nil && (string(name) == ExportName || string(name) == FuelExport) && !m.instrumented {
+			r.fail(ErrInstrumented, at, "export %d is named %q", i, name)
 			return
 		}
 		kat := r.pos
