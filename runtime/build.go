@@ -121,10 +121,13 @@ func (rt *Runtime) subscribe(p *loaded) ([]string, error) {
 // expensive way.
 func (rt *Runtime) instrument(ctx context.Context, p *loaded, wasm []byte) ([]byte, wazero.RuntimeConfig) {
 	p.imgs = &imager{reason: "fresh instances: Config.FreshInstances"}
-	res, err := rt.rewrite(ctx, wasm, interrupt.Options{YieldEvery: yieldEvery, Image: !rt.cfg.FreshInstances})
+	res, err := rt.rewrite(ctx, wasm, interrupt.Options{YieldEvery: yieldEvery, Image: !rt.cfg.FreshInstances, Fuel: p.m.Limits.Fuel > 0})
 	if err != nil {
 		p.imgs.reason = "fresh instances: not instrumented"
 		rt.log.Warn("runtime: module not instrumented; its deadlines cost a goroutine per guest call", "plugin", p.id, "err", err)
+		if p.m.Limits.Fuel > 0 {
+			rt.log.Warn("runtime: [limits] fuel not enforced: the module could not be instrumented", "plugin", p.id)
+		}
 		return wasm, rt.rcfg
 	}
 	p.alarms = map[*alarm]struct{}{}
@@ -196,6 +199,9 @@ func (rt *Runtime) startInstance(ctx context.Context, p *loaded) (*instance, err
 		ictx = abi.WithInstantiated(ictx, func(m api.Module) {
 			mod = m
 			flag, _ := interrupt.Global(m)
+			if p.m.Limits.Fuel > 0 {
+				in.fuel, _ = interrupt.FuelGlobal(m)
+			}
 			if img != nil {
 				if restoreErr = img.restore(m); restoreErr != nil && flag != nil {
 					flag.Set(1) // the initialiser traps at its first check

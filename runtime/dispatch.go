@@ -237,6 +237,9 @@ func (rt *Runtime) invoke(ctx context.Context, p *loaded, h *plugin.Hook, fn fun
 		var err error
 		var timedOut bool
 		if in.alarm != nil {
+			if in.fuel != nil {
+				in.fuel.Set(uint64(p.m.Limits.Fuel))
+			}
 			err, timedOut = rt.callFlagged(ctx, in, fn)
 		} else {
 			cctx, cancel := context.WithTimeout(ctx, rt.cfg.CallTimeout)
@@ -253,8 +256,11 @@ func (rt *Runtime) invoke(ctx context.Context, p *loaded, h *plugin.Hook, fn fun
 		if err == nil {
 			return nil
 		}
-		if timedOut {
+		switch {
+		case timedOut:
 			err = fmt.Errorf("exceeded the call deadline of %s: %w", rt.cfg.CallTimeout, err)
+		case in.fuel != nil && int64(in.fuel.Get()) < 0:
+			err = fmt.Errorf("%w (%d, [limits] fuel): %w", ErrFuelExhausted, p.m.Limits.Fuel, err)
 		}
 		if errors.Is(err, abi.ErrTrap) || in.inst.Err() != nil {
 			return pool.Discard(err)

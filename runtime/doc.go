@@ -35,7 +35,8 @@
 //     runtime sets the flag of a call past its deadline (or whose caller's
 //     context ended: it polls that every 5 ms while such calls run, so a
 //     call registers nothing on the caller's context), and Close sets every
-//     flag. A module the rewriter
+//     flag; a manifest's [limits] fuel adds a deterministic budget per call
+//     to the same checks (ErrFuelExhausted). A module the rewriter
 //     refuses runs with wazero's WithCloseOnContextDone instead (a goroutine
 //     per guest call), with a warning; with Config.CompilationCacheDir the
 //     rewritten module is cached on disk (checksummed, keyed by the input's

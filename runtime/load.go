@@ -75,8 +75,11 @@ type instance struct {
 	// watchdog alarm that sets it, the reused call context it ends, and
 	// the caller-cancellation callback (made once, so a call allocates
 	// none). All nil otherwise.
-	alarm    *alarm
-	flag     api.MutableGlobal
+	alarm *alarm
+	flag  api.MutableGlobal
+	// fuel is the instance's fuel global when the manifest sets [limits]
+	// fuel (nil otherwise): set to the budget before every call.
+	fuel     api.MutableGlobal
 	call     *callCtx
 	onCancel func()
 	// fromImage: the instance started from the plugin's instance image

@@ -44,7 +44,7 @@ type rewriteMeta struct {
 // rewriteKey names the entry of wasm rewritten with opts.
 func rewriteKey(wasm []byte, opts interrupt.Options) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00yield=%d\x00image=%t\x00", interrupt.Version, opts.YieldEvery, opts.Image)
+	fmt.Fprintf(h, "%s\x00yield=%d\x00image=%t\x00fuel=%t\x00", interrupt.Version, opts.YieldEvery, opts.Image, opts.Fuel)
 	h.Write(wasm)
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -34,6 +34,9 @@ var (
 	// ErrUnknownHook is returned for a hook name that the generated hook
 	// table (plugin.HookList) does not have.
 	ErrUnknownHook = errors.New("runtime: unknown hook")
+	// ErrFuelExhausted: a plugin call used up the plugin's [limits] fuel
+	// budget (manifest.Limits) and was stopped; the instance is replaced.
+	ErrFuelExhausted = errors.New("runtime: the call used up its fuel budget")
 	// ErrNoDatabase is the load problem of a plugin whose manifest asks
 	// for database access ([permissions] db) when Config.DB is nil.
 	ErrNoDatabase = errors.New("runtime: the plugin asks for database access and the host has none (Config.DB is nil)")

@@ -46,8 +46,11 @@
 //	db_tables = ["posts", "comments"]
 //	vfs_max_bytes = 16777216
 //
-// Top-level keys other than plugin, hooks, cron, config and permissions are
-// errors, and so is any key not listed below.
+//	[limits]
+//	fuel = 50000000
+//
+// Top-level keys other than plugin, hooks, cron, config, permissions and
+// limits are errors, and so is any key not listed below.
 //
 // # [plugin] (required)
 //
@@ -127,6 +130,15 @@
 //
 // The log, get-config, get-data/set-data, get-post and emit-event host
 // functions need no permission.
+//
+// # [limits] (optional)
+//
+//   - fuel (integer, 1 to 2^62; default: none): a deterministic budget per
+//     hook call, in checks (the function entries and loop iterations of the
+//     guest, as runtime/interrupt counts them): a call that would pass more
+//     is stopped (runtime.ErrFuelExhausted) and its instance replaced.
+//     Unlike the call deadline it does not depend on the machine or its
+//     load: a call that fits once always fits. The deadline still applies.
 //
 // # Limits
 //

@@ -79,6 +79,7 @@ type Manifest struct {
 	Cron        []CronJob         // [[cron]] entries, in file order
 	Config      map[string]string // [config], every value rendered as a string; never nil
 	Permissions Permissions
+	Limits      Limits
 
 	idLine    int // where plugin.id is, for duplicate-id errors
 	entryLine int // where plugin.entry is, for entry errors
@@ -107,6 +108,19 @@ type CronJob struct {
 	Expr     string // the cron_expr as written
 	Schedule *cron.Schedule
 }
+
+// Limits is the [limits] table.
+type Limits struct {
+	// Fuel, if not 0, is the plugin's deterministic budget per call: how
+	// many checks (function entries and loop iterations, see
+	// runtime/interrupt's Options.Fuel) one hook call may pass before it
+	// is stopped, whatever the machine's speed. 0: no budget (the call
+	// deadline still applies).
+	Fuel int64
+}
+
+// maxFuel caps [limits] fuel: beyond it a budget is no budget.
+const maxFuel = 1 << 62
 
 // DBAccess is the level of [permissions] db.
 type DBAccess string
@@ -400,8 +414,10 @@ func parse(file string, data []byte, knownHooks []string) (*Manifest, *checker) 
 			c.config(m, v)
 		case "permissions":
 			c.permissions(m, v)
+		case "limits":
+			c.limits(m, v)
 		default:
-			c.unknownKey(k, k, []string{"plugin", "hooks", "cron", "config", "permissions"})
+			c.unknownKey(k, k, []string{"plugin", "hooks", "cron", "config", "permissions", "limits"})
 		}
 	}
 	if _, ok := doc["plugin"]; !ok {
@@ -677,6 +693,30 @@ func (c *checker) config(m *Manifest, v any) {
 			m.Config[k] = strconv.FormatBool(x)
 		default:
 			c.add("config."+k, ErrInvalid, "config values must be strings, numbers or booleans, not %s", describe(x))
+		}
+	}
+}
+
+func (c *checker) limits(m *Manifest, v any) {
+	t, ok := c.table("limits", v)
+	if !ok {
+		return
+	}
+	for _, k := range sortedKeys(t) {
+		path := "limits." + k
+		switch k {
+		case "fuel":
+			n, ok := c.integer(path, t[k])
+			if !ok {
+				continue
+			}
+			if n < 1 || n > maxFuel {
+				c.add(path, ErrInvalid, "fuel %d is outside 1..%d (leave it out for no budget)", n, int64(maxFuel))
+				continue
+			}
+			m.Limits.Fuel = n
+		default:
+			c.unknownKey(path, k, []string{"fuel"})
 		}
 	}
 }

@@ -249,6 +249,10 @@ func TestParseErrors(t *testing.T) {
 		{"db_schema needs write", header + "[permissions]\ndb = \"read\"\ndb_schema = [\"mine\"]\n", 9, "permissions.db_schema", manifest.ErrInvalid, `needs db = "write"`},
 		{"db_schema bad name", header + "[permissions]\ndb = \"write\"\ndb_schema = [\"a-b\"]\n", 9, "permissions.db_schema[0]", manifest.ErrInvalid, `db_schema "a-b" is not a table name`},
 		{"vfs negative", header + "[permissions]\nvfs_max_bytes = -1\n", 8, "permissions.vfs_max_bytes", manifest.ErrInvalid, "outside 0.."},
+		{"fuel zero", header + "[limits]\nfuel = 0\n", 8, "limits.fuel", manifest.ErrInvalid, "outside 1.."},
+		{"fuel string", header + "[limits]\nfuel = \"lots\"\n", 8, "limits.fuel", manifest.ErrInvalid, "must be an integer"},
+		{"limits unknown", header + "[limits]\nfeul = 10\n", 8, "limits.feul", manifest.ErrUnknownKey, "allowed: fuel"},
+		{"limits not a table", "limits = 5\n" + header, 1, "limits", manifest.ErrInvalid, "table"},
 		{"http_allow URL", header + "[permissions]\nhttp_allow = [\"https://api.example.com/v1\"]\n", 8, "permissions.http_allow[0]", manifest.ErrInvalid, "not a URL"},
 		{"http_allow port", header + "[permissions]\nhttp_allow = [\"a.example.com:99999\"]\n", 8, "permissions.http_allow[0]", manifest.ErrInvalid, "bad port"},
 		{"http_allow inner wildcard", header + "[permissions]\nhttp_allow = [\"api.*.example.com\"]\n", 8, "permissions.http_allow[0]", manifest.ErrInvalid, "wildcard"},
@@ -515,5 +519,24 @@ func TestLoadDirErrors(t *testing.T) {
 	cancel()
 	if _, _, err := manifest.LoadDir(ctx, root, hooks); !errors.Is(err, context.Canceled) {
 		t.Fatalf("LoadDir with cancelled ctx = %v", err)
+	}
+}
+
+// TestLimits checks [limits] fuel is read, and that leaving it out means
+// no budget.
+func TestLimits(t *testing.T) {
+	m, err := manifest.Parse("manifest.toml", []byte(header+"[limits]\nfuel = 250000\n"), hooks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Limits.Fuel != 250000 {
+		t.Errorf("Limits.Fuel = %d, want 250000", m.Limits.Fuel)
+	}
+	m, err = manifest.Parse("manifest.toml", []byte(header), hooks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Limits.Fuel != 0 {
+		t.Errorf("without [limits]: Limits.Fuel = %d, want 0", m.Limits.Fuel)
 	}
 }
