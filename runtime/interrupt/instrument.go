@@ -304,17 +304,9 @@ func appendS64(b []byte, v int64) []byte {
 	}
 }
 
-// appendS32 appends v as a signed LEB128 of the fewest bytes.
-func appendS32(b []byte, v int32) []byte {
-	for {
-		c := byte(v & 0x7f)
-		v >>= 7
-		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
-			return append(b, c)
-		}
-		b = append(b, c|0x80)
-	}
-}
+// appendS32 appends v as a signed LEB128 of the fewest bytes (the
+// encoding of a 32-bit value is that of its 64-bit sign extension).
+func appendS32(b []byte, v int32) []byte { return appendS64(b, int64(v)) }
 
 // appendU32 appends v as an unsigned LEB128 of the fewest bytes.
 func appendU32(b []byte, v uint32) []byte {
