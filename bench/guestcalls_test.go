@@ -80,14 +80,6 @@ func (c *callCounter) top(k int, ops int) string {
 	return sb.String()
 }
 
-// BenchmarkGuestCalls counts, per on-post-creating call, the wasm function
-// calls inside the standard Go guests: the hand-rolled Go floor and the
-// witgen Go guest. It explains where a Go guest's time goes (the host's
-// profile cannot see inside guest code): guest-calls/op is every function
-// call, malloc/op the calls of the Go runtime's allocator (runtime.mallocgc),
-// gc/op those of its collector's entry points (gcStart, gcBgMarkWorker,
-// markroot, scanobject). ns/op here includes the listener's own cost and
-// is not comparable with the other benchmarks; compare the counts.
 // gcMarking are the guest's functions that run only while a GC cycle is
 // marking: write barriers with their buffer flushes and shading, marking
 // new objects, scanning (Go 1.26's span-scanning GC included) and
@@ -99,6 +91,14 @@ var gcMarking = []string{
 	"runtime.typePointers.next", "runtime.deductAssistCredit", "runtime.bulkBarrierPreWrite", "runtime.wbMove",
 }
 
+// BenchmarkGuestCalls counts, per on-post-creating call, the wasm function
+// calls inside the standard Go guests: the hand-rolled Go floor and the
+// witgen Go guest (also with GOGC=400: go-gogc400). It explains where a Go guest's time goes (the host's
+// profile cannot see inside guest code): guest-calls/op is every function
+// call, malloc/op the calls of the Go runtime's allocator (runtime.mallocgc),
+// gc/op those of its collector's entry points (gcStart, gcBgMarkWorker,
+// markroot, scanobject), gc-mark-calls/op those of gcMarking. ns/op here includes the listener's own cost and
+// is not comparable with the other benchmarks; compare the counts.
 func BenchmarkGuestCalls(b *testing.B) {
 	for _, g := range []struct{ short, name, gogc string }{{"go-floor", "go-floor", ""}, {"go", "go-witgen", ""}, {"go-gogc400", "go-witgen", "400"}} {
 		b.Run(g.short, func(b *testing.B) {

@@ -29,8 +29,7 @@ const pageSize = 4096
 
 // image is one plugin version's instance image. It is immutable.
 type image struct {
-	mem     []byte   // linear memory, all of it (pages × 64 KiB)
-	pages   uint32   // memory size, in wasm pages
+	mem     []byte   // linear memory, all of it (a whole number of 64 KiB pages)
 	names   []string // exported mutable globals (interrupt.Result.Globals)
 	values  []uint64 // their values
 	nonZero int      // bytes in non-zero 4 KiB pages (for PluginInfo.Image)
@@ -50,7 +49,7 @@ func takeImage(mod api.Module, names []string) (*image, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: memory unreadable", ErrNoImage)
 	}
-	im := &image{pages: mem.Size() / 65536, names: names, values: make([]uint64, len(names))}
+	im := &image{names: names, values: make([]uint64, len(names))}
 	for i, n := range names {
 		g, ok := mod.ExportedGlobal(n).(api.MutableGlobal)
 		if !ok {
@@ -85,20 +84,24 @@ func isZero(b []byte) bool {
 	return true
 }
 
+// pages is the image's memory size in wasm pages.
+func (im *image) pages() uint32 { return uint32(len(im.mem) / 65536) }
+
 // restore gives mod, just instantiated from the image-prepared module
-// through im.allocator (so its memory already holds the image's bytes up
+// through imageAllocator (so its memory already holds the image's bytes up
 // to the image's size), the image's memory size and globals.
 func (im *image) restore(mod api.Module) error {
 	mem := mod.Memory()
 	if mem == nil {
 		return fmt.Errorf("%w: the instance has no memory", ErrNoImage)
 	}
-	if cur := mem.Size() / 65536; cur < im.pages {
-		if _, ok := mem.Grow(im.pages - cur); !ok {
-			return fmt.Errorf("%w: cannot grow memory to %d pages", ErrNoImage, im.pages)
+	pages := im.pages()
+	if cur := mem.Size() / 65536; cur < pages {
+		if _, ok := mem.Grow(pages - cur); !ok {
+			return fmt.Errorf("%w: cannot grow memory to %d pages", ErrNoImage, pages)
 		}
-	} else if cur > im.pages {
-		return fmt.Errorf("%w: a new instance has %d pages, more than the image's %d", ErrNoImage, cur, im.pages)
+	} else if cur > pages {
+		return fmt.Errorf("%w: a new instance has %d pages, more than the image's %d", ErrNoImage, cur, pages)
 	}
 	for i, n := range im.names {
 		g, ok := mod.ExportedGlobal(n).(api.MutableGlobal)
@@ -164,7 +167,7 @@ func (m *imager) state() string {
 	defer m.mu.Unlock()
 	switch {
 	case m.img != nil:
-		return fmt.Sprintf("image: %d KiB of memory (%d KiB non-zero), %d globals", uint64(m.img.pages)*64, m.img.nonZero/1024, len(m.img.names))
+		return fmt.Sprintf("image: %d KiB of memory (%d KiB non-zero), %d globals", len(m.img.mem)/1024, m.img.nonZero/1024, len(m.img.names))
 	case m.done:
 		return m.reason
 	}
@@ -406,7 +409,7 @@ func (p *loaded) decideImage(probe *initProbe, mod api.Module) {
 	}
 	p.imgs.decide(im, reason)
 	if im != nil {
-		p.outLog.Info("runtime: instance image taken", "pages", im.pages, "non_zero_bytes", im.nonZero, "globals", len(im.names))
+		p.outLog.Info("runtime: instance image taken", "pages", im.pages(), "non_zero_bytes", im.nonZero, "globals", len(im.names))
 	} else {
 		p.outLog.Info("runtime: instances of the plugin run their initialiser each", "reason", reason)
 	}

@@ -12,14 +12,7 @@ import "github.com/tetratelabs/wazero/api"
 // knows it was an interruption. An interrupted instance is to be discarded:
 // its memory may be in the middle of an update.
 func Global(m api.Module) (api.MutableGlobal, bool) {
-	if m == nil {
-		return nil, false
-	}
-	g, ok := m.ExportedGlobal(ExportName).(api.MutableGlobal)
-	if !ok || g.Type() != api.ValueTypeI32 {
-		return nil, false
-	}
-	return g, true
+	return mutableGlobal(m, ExportName, api.ValueTypeI32)
 }
 
 // FuelGlobal returns the fuel of m, an instance of a module rewritten with
@@ -28,11 +21,16 @@ func Global(m api.Module) (api.MutableGlobal, bool) {
 // Set it to a budget before a call, from the goroutine making the call;
 // after a trap, a value of -1 (as an int64) says the guest ran out of it.
 func FuelGlobal(m api.Module) (api.MutableGlobal, bool) {
+	return mutableGlobal(m, FuelExport, api.ValueTypeI64)
+}
+
+// mutableGlobal returns m's export name if it is a mutable global of type t.
+func mutableGlobal(m api.Module, name string, t api.ValueType) (api.MutableGlobal, bool) {
 	if m == nil {
 		return nil, false
 	}
-	g, ok := m.ExportedGlobal(FuelExport).(api.MutableGlobal)
-	if !ok || g.Type() != api.ValueTypeI64 {
+	g, ok := m.ExportedGlobal(name).(api.MutableGlobal)
+	if !ok || g.Type() != t {
 		return nil, false
 	}
 	return g, true

@@ -200,8 +200,8 @@ func instrument(wasm []byte, opts Options) ([]byte, *module, error) {
 		globals = appendS32(globals, int32(opts.YieldEvery))
 		globals = append(globals, 0x0b)
 	}
+	fuel := m.globals + added - 1 // the last added global, with Fuel
 	if opts.Fuel {
-		fuel := m.globals + added - 1
 		check = appendFuel(check, fuel)
 		globals = append(globals, 0x7e, 0x01, 0x42) // (mut i64) i64.const MaxInt64
 		globals = appendS64(globals, math.MaxInt64)
@@ -211,7 +211,7 @@ func instrument(wasm []byte, opts Options) ([]byte, *module, error) {
 	exports, exportCount := append([]byte(nil), newExport...), uint32(1)
 	exports = append(exports, flagIndex...)
 	if opts.Fuel {
-		exports = appendExport(exports, FuelExport, 3, m.globals+added-1)
+		exports = appendExport(exports, FuelExport, 3, fuel)
 		exportCount++
 	}
 
