@@ -128,6 +128,12 @@ func TestImageBehavesLikeFresh(t *testing.T) {
 			if !strings.HasPrefix(p.info().Image, "image:") {
 				t.Fatalf("PluginInfo.Image = %q, want an image", p.info().Image)
 			}
+			// The Go guest's memory is half non-zero after its
+			// initialiser, the others' nearly all zero: both ways of
+			// making an image instance's memory are covered.
+			if dense := p.imgs.img.dense != nil; dense != (g.name == "go") {
+				t.Fatalf("%s image dense = %v (%s)", g.name, dense, p.info().Image)
+			}
 			_, fp := loadOne(t, g.wasm, 1, true, "")
 			if got := fp.info().Image; !strings.HasPrefix(got, "fresh instances") {
 				t.Fatalf("FreshInstances: PluginInfo.Image = %q", got)
@@ -187,7 +193,7 @@ func TestImageIsolation(t *testing.T) {
 				}
 				mod := img.inst.(*plugin.Instance).Module()
 				// Scribble over all of the image's memory and every global.
-				mod.Memory().Write(0, bytes.Repeat([]byte{0xa5}, len(p.imgs.img.mem)))
+				mod.Memory().Write(0, bytes.Repeat([]byte{0xa5}, p.imgs.img.size))
 				for _, n := range names {
 					mod.ExportedGlobal(n).(api.MutableGlobal).Set(0xdeadbeef)
 				}
@@ -457,8 +463,8 @@ func TestImageGrowthIsZero(t *testing.T) {
 				}
 				mem := in.inst.(*plugin.Instance).Module().Memory()
 				size := mem.Size()
-				if int(size) != len(p.imgs.img.mem) {
-					t.Fatalf("image instance memory %d bytes, image %d", size, len(p.imgs.img.mem))
+				if int(size) != p.imgs.img.size {
+					t.Fatalf("image instance memory %d bytes, image %d", size, p.imgs.img.size)
 				}
 				// Dirty the last image page first: growth must not copy
 				// anything but the memory itself.
@@ -477,7 +483,7 @@ func TestImageGrowthIsZero(t *testing.T) {
 					}
 				}
 				head, _ := mem.Read(0, size-1)
-				if !bytes.Equal(head, p.imgs.img.mem[:size-1]) {
+				if !bytes.Equal(head, p.imgs.img.memory()[:size-1]) {
 					t.Error("growing changed the image's part of the memory")
 				}
 				if v, _ := mem.ReadByte(size - 1); v != 0x5a {
