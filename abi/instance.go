@@ -22,7 +22,8 @@ type Instance[I any] struct {
 	g       Guest
 	imports I
 	w       *World
-	funcs   []api.Function // by export index, nil when not exported
+	linked  *Linked        // the export names funcs and posts resolve
+	funcs   []api.Function // by export index, nil until first entered
 	posts   []api.Function // post-return functions, by export index
 	dtors   []api.Function // destructors of exported resources, by type tag
 	stack   []uint64
@@ -89,14 +90,11 @@ func (i *Instance[I]) lookUp(l *Linked, owner any) {
 	}
 	i.g.Handles.Owner = owner
 	i.g.Handles.Names = i.w.Resources
-	for k := range i.funcs {
-		if l.Exports[k] != "" {
-			i.funcs[k] = mod.ExportedFunction(l.Exports[k])
-		}
-		if l.Posts[k] != "" {
-			i.posts[k] = mod.ExportedFunction(l.Posts[k])
-		}
-	}
+	// Exports are resolved at their first call (resolve): wazero makes a
+	// function with its own call engine and stack for each, and a plugin
+	// calls few of the world's exports, so resolving all of them here was
+	// a quarter of a Rust instance's start.
+	i.linked = l
 	if len(i.w.Dtors) == 0 {
 		return
 	}
@@ -128,7 +126,21 @@ func (i *Instance[I]) Close(ctx context.Context) error {
 func (i *Instance[I]) Err() error { return i.err }
 
 // Has reports whether the guest exports the function with index k.
-func (i *Instance[I]) Has(k int) bool { return k >= 0 && k < len(i.funcs) && i.funcs[k] != nil }
+func (i *Instance[I]) Has(k int) bool {
+	return k >= 0 && k < len(i.funcs) && i.linked != nil && i.linked.Exports[k] != ""
+}
+
+// resolve looks export k and its post-return function up, at the first
+// call of export k; it returns nil when the guest does not export it.
+func (i *Instance[I]) resolve(k int) api.Function {
+	if i.funcs[k] == nil && i.linked != nil && i.linked.Exports[k] != "" {
+		i.funcs[k] = i.mod.ExportedFunction(i.linked.Exports[k])
+		if p := i.linked.Posts[k]; p != "" {
+			i.posts[k] = i.mod.ExportedFunction(p)
+		}
+	}
+	return i.funcs[k]
+}
 
 // Module returns the underlying wazero module.
 func (i *Instance[I]) Module() api.Module { return i.mod }
@@ -159,7 +171,7 @@ func (i *Instance[I]) Enter(ctx context.Context, k int) (api.Function, context.C
 }
 
 func (i *Instance[I]) enterSlow(ctx context.Context, k int) (api.Function, context.Context, error) {
-	fn := i.funcs[k]
+	fn := i.resolve(k)
 	if fn == nil || i.err != nil || i.busy {
 		return nil, ctx, i.unavailable(k)
 	}
