@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -160,6 +161,9 @@ func (rt *Runtime) startInstance(ctx context.Context, p *loaded) (*instance, err
 		WithStderr(in.stderr).
 		WithRandSource(rand.Reader).
 		WithNanosleep(waits.sleep)
+	for _, k := range slices.Sorted(maps.Keys(p.m.Env)) { // one order for every instance
+		mc = mc.WithEnv(k, p.m.Env[k])
+	}
 	var (
 		host plugin.HostAPI = a
 		data plugin.Data    = a

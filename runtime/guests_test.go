@@ -196,3 +196,16 @@ var initLoopGuest = rtt.Guest{
   (func (export "` + rtt.Export("render-markdown") + `") (param i32 i32) (result i32)
     (call $none))`,
 }
+
+// envGuest's render-markdown returns its WASI environment as environ_get
+// writes it: NAME=value entries, each ended by a NUL.
+var envGuest = rtt.Guest{
+	Imports: `
+  (import "wasi_snapshot_preview1" "environ_sizes_get" (func $environ_sizes_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "environ_get" (func $environ_get (param i32 i32) (result i32)))`,
+	Funcs: `
+  (func (export "` + rtt.Export("render-markdown") + `") (param i32 i32) (result i32)
+    (if (call $environ_sizes_get (i32.const 256) (i32.const 260)) (then unreachable))
+    (if (call $environ_get (i32.const 512) (i32.const 8192)) (then unreachable))
+    (call $some (i32.const 8192) (i32.load (i32.const 260))))`,
+}

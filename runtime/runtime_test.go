@@ -1136,3 +1136,38 @@ func TestNoDatabasePluginNotLoaded(t *testing.T) {
 		t.Errorf("Filter = %q, %v; want the plugin without db access to run", got, err)
 	}
 }
+
+// TestManifestEnv checks that [env] is the environment of every instance
+// of the plugin, in name order, and that a plugin without it has none.
+func TestManifestEnv(t *testing.T) {
+	f := newFixture(t)
+	f.cfg.PoolSize = 2
+	f.add("e", "e", envGuest, map[string]int{"render-markdown": 0}, "\n[env]\nGOGC = 400\nA_NAME = \"two words\"\n")
+	f.add("n", "n", envGuest, map[string]int{"render-markdown": 1}, "")
+	rt := f.start()
+	noProblems(t, rt)
+	for _, p := range rt.cur.Load().plugins {
+		want := map[string]string{"e": "A_NAME=two words\x00GOGC=400\x00", "n": ""}[p.id]
+		for range 2 { // both instances of the pool
+			if err := p.pool.Do(ctx, func(ctx context.Context, in *instance) error {
+				got, err := in.inst.(*plugin.Instance).RenderMarkdown(ctx, "")
+				if err != nil {
+					return err
+				}
+				if got == nil || *got != want {
+					t.Errorf("plugin %s: environment %q, want %q", p.id, deref(got), want)
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return "<none>"
+	}
+	return *s
+}

@@ -46,11 +46,14 @@
 //	db_tables = ["posts", "comments"]
 //	vfs_max_bytes = 16777216
 //
+//	[env]
+//	GOGC = 400
+//
 //	[limits]
 //	fuel = 50000000
 //
-// Top-level keys other than plugin, hooks, cron, config, permissions and
-// limits are errors, and so is any key not listed below.
+// Top-level keys other than plugin, hooks, cron, config, env, permissions
+// and limits are errors, and so is any key not listed below.
 //
 // # [plugin] (required)
 //
@@ -130,6 +133,16 @@
 //
 // The log, get-config, get-data/set-data, get-post and emit-event host
 // functions need no permission.
+//
+// # [env] (optional)
+//
+// The guest's environment variables: what WASI environ_get returns to
+// every instance of the plugin (in name order), e.g. GOGC or GOMEMLIMIT
+// for a standard Go guest. Names are a letter or "_" followed by letters,
+// digits or "_"; values are strings, numbers or booleans (written as
+// strings) without NUL bytes; at most MaxEnvEntries (64) variables, each
+// value at most MaxConfigValueBytes. Without [env] the environment is
+// empty: the host's own environment never reaches a plugin.
 //
 // # [limits] (optional)
 //

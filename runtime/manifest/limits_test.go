@@ -129,12 +129,15 @@ func TestParseRefusesLargeBuffer(t *testing.T) {
 }
 
 func TestCountAndLengthLimits(t *testing.T) {
-	var cron, config, allow bytes.Buffer
+	var cron, config, env, allow bytes.Buffer
 	for i := range manifest.MaxCronJobs + 1 {
 		fmt.Fprintf(&cron, "[[cron]]\njob_type = \"j%d\"\ncron_expr = \"@daily\"\n", i)
 	}
 	for i := range manifest.MaxConfigEntries + 1 {
 		fmt.Fprintf(&config, "k%d = %d\n", i, i)
+	}
+	for i := range manifest.MaxEnvEntries + 1 {
+		fmt.Fprintf(&env, "V%d = %d\n", i, i)
 	}
 	allow.WriteString("http_allow = [")
 	for i := range manifest.MaxListEntries + 1 {
@@ -147,6 +150,8 @@ func TestCountAndLengthLimits(t *testing.T) {
 	}{
 		{"cron entries", header + cron.String(), "cron"},
 		{"config keys", header + "[config]\n" + config.String(), "config"},
+		{"env variables", header + "[env]\n" + env.String(), "env"},
+		{"env value", header + "[env]\nV = \"" + long(manifest.MaxConfigValueBytes+1) + "\"\n", "env.V"},
 		{"http_allow entries", header + "[permissions]\n" + allow.String(), "permissions.http_allow"},
 		{"name", strings.Replace(header, `name = "P"`, `name = "`+long(manifest.MaxShortBytes+1)+`"`, 1), "plugin.name"},
 		{"description", header + `description = "` + long(manifest.MaxLongBytes+1) + "\"\n", "plugin.description"},

@@ -49,6 +49,9 @@ const (
 	// MaxConfigValueBytes bounds one [config] string value; a config key is
 	// at most MaxKeyBytes.
 	MaxConfigValueBytes = 8 << 10
+	// MaxEnvEntries bounds the variables of [env]; a value is at most
+	// MaxConfigValueBytes, a name at most MaxKeyBytes.
+	MaxEnvEntries = 64
 	// MaxKeyBytes bounds a [config] key, a cron job_type and a db_tables
 	// entry.
 	MaxKeyBytes = 128
@@ -78,6 +81,7 @@ type Manifest struct {
 	Hooks       []Hook            // subscribed hooks, sorted by name
 	Cron        []CronJob         // [[cron]] entries, in file order
 	Config      map[string]string // [config], every value rendered as a string; never nil
+	Env         map[string]string // [env]: the guest's environment variables; never nil
 	Permissions Permissions
 	Limits      Limits
 
@@ -376,7 +380,7 @@ func (c *checker) add(key string, kind error, format string, args ...any) {
 
 func parse(file string, data []byte, knownHooks []string) (*Manifest, *checker) {
 	c := &checker{file: file}
-	m := &Manifest{File: file, Config: map[string]string{}}
+	m := &Manifest{File: file, Config: map[string]string{}, Env: map[string]string{}}
 	src := string(data)
 	if at := checkDepth(src); at >= 0 {
 		c.errs = append(c.errs, &Error{File: file, Line: 1 + strings.Count(src[:at], "\n"), Err: ErrInvalid,
@@ -412,12 +416,14 @@ func parse(file string, data []byte, knownHooks []string) (*Manifest, *checker) 
 			c.cron(m, v)
 		case "config":
 			c.config(m, v)
+		case "env":
+			c.env(m, v)
 		case "permissions":
 			c.permissions(m, v)
 		case "limits":
 			c.limits(m, v)
 		default:
-			c.unknownKey(k, k, []string{"plugin", "hooks", "cron", "config", "permissions", "limits"})
+			c.unknownKey(k, k, []string{"plugin", "hooks", "cron", "config", "env", "permissions", "limits"})
 		}
 	}
 	if _, ok := doc["plugin"]; !ok {
@@ -668,31 +674,74 @@ func (c *checker) cron(m *Manifest, v any) {
 }
 
 func (c *checker) config(m *Manifest, v any) {
-	t, ok := c.table("config", v)
+	c.scalars("config", v, MaxConfigEntries, m.Config, func(string, string) bool { return true })
+}
+
+// env reads [env]: the environment the guest's WASI environ_get returns
+// (GOGC for a standard Go guest, say). Names are those of a POSIX shell
+// variable; values may not hold NUL, which ends a WASI environ entry.
+func (c *checker) env(m *Manifest, v any) {
+	c.scalars("env", v, MaxEnvEntries, m.Env, func(name, val string) bool {
+		if !isEnvName(name) {
+			c.add("env."+name, ErrInvalid, "%q is not an environment variable name (a letter or _, then letters, digits or _)", name)
+			return false
+		}
+		if strings.IndexByte(val, 0) >= 0 {
+			c.add("env."+name, ErrInvalid, "the value holds a NUL byte")
+			return false
+		}
+		return true
+	})
+}
+
+func isEnvName(s string) bool {
+	for i, r := range s {
+		switch {
+		case r == '_', 'A' <= r && r <= 'Z', 'a' <= r && r <= 'z':
+		case '0' <= r && r <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return s != ""
+}
+
+// scalars reads table path, at most maxEntries keys of at most MaxKeyBytes
+// whose values are strings (at most MaxConfigValueBytes), numbers or
+// booleans, rendering each as a string into to when valid(key, value).
+func (c *checker) scalars(path string, v any, maxEntries int, to map[string]string, valid func(k, v string) bool) {
+	t, ok := c.table(path, v)
 	if !ok {
 		return
 	}
-	if len(t) > MaxConfigEntries {
-		c.add("config", ErrInvalid, "%d keys, over the limit of %d", len(t), MaxConfigEntries)
+	if len(t) > maxEntries {
+		c.add(path, ErrInvalid, "%d keys, over the limit of %d", len(t), maxEntries)
 		return
 	}
 	for _, k := range sortedKeys(t) {
-		if !c.fits("config."+k, k, MaxKeyBytes) {
+		key := path + "." + k
+		if !c.fits(key, k, MaxKeyBytes) {
 			continue
 		}
+		var val string
 		switch x := t[k].(type) {
 		case string:
-			if c.fits("config."+k, x, MaxConfigValueBytes) {
-				m.Config[k] = x
+			if !c.fits(key, x, MaxConfigValueBytes) {
+				continue
 			}
+			val = x
 		case int64:
-			m.Config[k] = strconv.FormatInt(x, 10)
+			val = strconv.FormatInt(x, 10)
 		case float64:
-			m.Config[k] = strconv.FormatFloat(x, 'g', -1, 64)
+			val = strconv.FormatFloat(x, 'g', -1, 64)
 		case bool:
-			m.Config[k] = strconv.FormatBool(x)
+			val = strconv.FormatBool(x)
 		default:
-			c.add("config."+k, ErrInvalid, "config values must be strings, numbers or booleans, not %s", describe(x))
+			c.add(key, ErrInvalid, "%s values must be strings, numbers or booleans, not %s", path, describe(x))
+			continue
+		}
+		if valid(k, val) {
+			to[k] = val
 		}
 	}
 }

@@ -252,6 +252,11 @@ func TestParseErrors(t *testing.T) {
 		{"fuel zero", header + "[limits]\nfuel = 0\n", 8, "limits.fuel", manifest.ErrInvalid, "outside 1.."},
 		{"fuel string", header + "[limits]\nfuel = \"lots\"\n", 8, "limits.fuel", manifest.ErrInvalid, "must be an integer"},
 		{"limits unknown", header + "[limits]\nfeul = 10\n", 8, "limits.feul", manifest.ErrUnknownKey, "allowed: fuel"},
+		{"env bad name", header + "[env]\n\"1X\" = \"a\"\n", 8, "env.1X", manifest.ErrInvalid, "not an environment variable name"},
+		{"env name with =", header + "[env]\n\"A=B\" = \"a\"\n", 8, "env.A=B", manifest.ErrInvalid, "not an environment variable name"},
+		{"env NUL", header + "[env]\nA = \"a\\u0000b\"\n", 8, "env.A", manifest.ErrInvalid, "NUL"},
+		{"env array", header + "[env]\nA = [\"a\"]\n", 8, "env.A", manifest.ErrInvalid, "env values must be strings, numbers or booleans, not an array"},
+		{"env nested", header + "[env.A]\nB = 1\n", 7, "env.A", manifest.ErrInvalid, "not a table"},
 		{"limits not a table", "limits = 5\n" + header, 1, "limits", manifest.ErrInvalid, "table"},
 		{"http_allow URL", header + "[permissions]\nhttp_allow = [\"https://api.example.com/v1\"]\n", 8, "permissions.http_allow[0]", manifest.ErrInvalid, "not a URL"},
 		{"http_allow port", header + "[permissions]\nhttp_allow = [\"a.example.com:99999\"]\n", 8, "permissions.http_allow[0]", manifest.ErrInvalid, "bad port"},
@@ -519,6 +524,26 @@ func TestLoadDirErrors(t *testing.T) {
 	cancel()
 	if _, _, err := manifest.LoadDir(ctx, root, hooks); !errors.Is(err, context.Canceled) {
 		t.Fatalf("LoadDir with cancelled ctx = %v", err)
+	}
+}
+
+// TestEnv checks [env]: strings, numbers and booleans become the guest's
+// environment as strings; without [env] it is empty (never nil).
+func TestEnv(t *testing.T) {
+	m, err := manifest.Parse("manifest.toml", []byte(header+"[env]\nGOGC = 400\nGODEBUG = \"gctrace=0\"\n_x9 = true\nRATIO = 1.5\n"), hooks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"GOGC": "400", "GODEBUG": "gctrace=0", "_x9": "true", "RATIO": "1.5"}
+	if !reflect.DeepEqual(m.Env, want) {
+		t.Errorf("Env = %v, want %v", m.Env, want)
+	}
+	m, err = manifest.Parse("manifest.toml", []byte(header), hooks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Env == nil || len(m.Env) != 0 {
+		t.Errorf("without [env]: Env = %#v, want an empty map", m.Env)
 	}
 }
 

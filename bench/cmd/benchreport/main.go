@@ -369,8 +369,9 @@ func (r *report) perCall() {
 		r.p("| %s | %s | %s | %s | %s | %s | %s |\n", g, num(d.med(n, "guest-calls/op"), 1), num(d.med(n, "malloc/op"), 1),
 			num(d.med(n, "gc-mark-calls/op"), 1), num(d.med(n, "gc/op"), 3), dur(d.med(gen, "ns/op")), ratioCell(m, lo, hi, k))
 	}
-	r.p("\n`go-gogc400` is the same witgen guest with GOGC=400 in its environment (what\n")
-	r.p("`debug.SetGCPercent(400)` in the plugin's init does). A reactor's Go runtime gets no time\n")
+	r.p("\n`go-gogc400` is the same witgen guest with GOGC=400 in its environment (what a\n")
+	r.p("plugin's `[env] GOGC = 400` in its manifest, or `debug.SetGCPercent(400)` in its init,\n")
+	r.p("does). A reactor's Go runtime gets no time\n")
 	r.p("between calls, so its background mark workers never run: a GC cycle is marked by allocation\n")
 	r.p("assists, spread over the calls made while it lasts, each of them paying write barriers and\n")
 	r.p("shading. The per-call argument memory (the host writes the 2 KiB post into a fresh\n")
