@@ -755,15 +755,9 @@ func (c *checker) limits(m *Manifest, v any) {
 		path := "limits." + k
 		switch k {
 		case "fuel":
-			n, ok := c.integer(path, t[k])
-			if !ok {
-				continue
+			if n, ok := c.intIn(path, k, t[k], 1, maxFuel, " (leave it out for no budget)"); ok {
+				m.Limits.Fuel = n
 			}
-			if n < 1 || n > maxFuel {
-				c.add(path, ErrInvalid, "fuel %d is outside 1..%d (leave it out for no budget)", n, int64(maxFuel))
-				continue
-			}
-			m.Limits.Fuel = n
 		default:
 			c.unknownKey(path, k, []string{"fuel"})
 		}
@@ -819,15 +813,9 @@ func (c *checker) permissions(m *Manifest, v any) {
 		case "db_schema":
 			p.DBSchema = c.tableList(path, k, t[k], p.DBSchema)
 		case "vfs_max_bytes":
-			n, ok := c.integer(path, t[k])
-			if !ok {
-				continue
+			if n, ok := c.intIn(path, k, t[k], 0, maxVFSBytes, ""); ok {
+				p.VFSMaxBytes = n
 			}
-			if n < 0 || n > maxVFSBytes {
-				c.add(path, ErrInvalid, "vfs_max_bytes %d is outside 0..%d", n, int64(maxVFSBytes))
-				continue
-			}
-			p.VFSMaxBytes = n
 		default:
 			c.unknownKey(path, k, allowed)
 		}
@@ -923,6 +911,20 @@ func (c *checker) str(path string, v any) (string, bool) {
 		c.add(path, ErrInvalid, "must be a string, not %s", describe(v))
 	}
 	return s, ok
+}
+
+// intIn reads integer key (at path) and checks it is within lo..hi; hint
+// ends the out-of-range message.
+func (c *checker) intIn(path, key string, v any, lo, hi int64, hint string) (int64, bool) {
+	n, ok := c.integer(path, v)
+	if !ok {
+		return 0, false
+	}
+	if n < lo || n > hi {
+		c.add(path, ErrInvalid, "%s %d is outside %d..%d%s", key, n, lo, hi, hint)
+		return 0, false
+	}
+	return n, true
 }
 
 func (c *checker) integer(path string, v any) (int64, bool) {
